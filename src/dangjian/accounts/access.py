@@ -1,0 +1,167 @@
+"""The one place that decides what a user may see and change.
+
+A role is bound to an organization and covers its subtree. Every page and API endpoint asks here:
+objects outside the user's scope answer 404 (their existence is not revealed), and a user who may
+read an object but not perform the action answers 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from dangjian.accounts.models import ADMIN_ROLES, Role, RoleAssignment
+from dangjian.orgs.models import Organization
+
+
+class Action(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    REVEAL = "reveal"  # see an ID number or phone unmasked
+    EXPORT = "export"
+
+
+# What each scoped role may do inside its subtree.
+ROLE_ACTIONS: dict[str, frozenset[Action]] = {
+    Role.ORGAN_COMMITTEE: frozenset(Action),
+    Role.DISCIPLINE: frozenset({Action.READ, Action.EXPORT}),
+    Role.BRANCH_SECRETARY: frozenset(Action),
+    Role.BRANCH_COMMITTEE: frozenset({Action.READ, Action.WRITE, Action.EXPORT}),
+}
+# A member may read and reveal their own record, nothing else.
+OWN_RECORD_ACTIONS = frozenset({Action.READ, Action.REVEAL})
+
+
+def _minimal_prefixes(paths: set[str]) -> list[str]:
+    """Drop paths already covered by an ancestor path, so subtree filters stay short."""
+    kept: list[str] = []
+    for path in sorted(paths):
+        if not any(path.startswith(k) for k in kept):
+            kept.append(path)
+    return kept
+
+
+@dataclass
+class Scope:
+    roles: set[str] = field(default_factory=set)
+    paths: dict[Action, list[str]] = field(default_factory=dict)
+    own_member_id: int | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return bool(self.roles & ADMIN_ROLES)
+
+    @property
+    def sees_structure(self) -> bool:
+        """The organization tree (names, kinds, codes, counts) without personal data."""
+        return Role.SYSADMIN in self.roles or bool(self.paths.get(Action.READ))
+
+    def covers(self, org_path: str, action: Action) -> bool:
+        return any(org_path.startswith(p) for p in self.paths.get(action, []))
+
+    def org_q(self, action: Action = Action.READ, prefix: str = "") -> Q:
+        """A filter on organizations (or on `<prefix>path`) inside the scope for `action`."""
+        q = Q(pk__in=[])
+        for path in self.paths.get(action, []):
+            q |= Q(**{f"{prefix}path__startswith": path})
+        return q
+
+
+def scope_for(user) -> Scope:
+    """The user's scope, computed once per user object (one query for the roles)."""
+    if user is None or not user.is_authenticated:
+        return Scope()
+    cached = getattr(user, "_dangjian_scope", None)
+    if cached is not None:
+        return cached
+    scope = Scope(own_member_id=user.member_id)
+    raw: dict[Action, set[str]] = {}
+    assignments = RoleAssignment.objects.filter(user=user).select_related("organization")
+    for assignment in assignments:
+        scope.roles.add(assignment.role)
+        org = assignment.organization
+        if org is None:
+            continue
+        for action in ROLE_ACTIONS.get(assignment.role, ()):
+            raw.setdefault(action, set()).add(org.path)
+    scope.paths = {action: _minimal_prefixes(paths) for action, paths in raw.items()}
+    user._dangjian_scope = scope
+    return scope
+
+
+def has_role(user, *roles: str) -> bool:
+    return bool(scope_for(user).roles & set(roles))
+
+
+def require_role(user, *roles: str) -> None:
+    if not has_role(user, *roles):
+        raise PermissionDenied("您没有访问此功能的权限")
+
+
+# ---- organizations -------------------------------------------------------------------------
+
+
+def visible_orgs(user, action: Action = Action.READ) -> QuerySet[Organization]:
+    scope = scope_for(user)
+    if action == Action.READ and Role.SYSADMIN in scope.roles:
+        return Organization.objects.all()
+    return Organization.objects.filter(scope.org_q(action))
+
+
+def get_org_for_user(
+    user, pk, action: Action = Action.READ, *, field_name: str = "pk"
+) -> Organization:
+    """The organization for this user: 404 outside the read scope, 403 when `action` is denied."""
+    scope = scope_for(user)
+    try:
+        org = Organization.objects.get(**{field_name: pk})
+    except (Organization.DoesNotExist, ValueError):
+        raise Http404("组织不存在") from None
+    if not scope.covers(org.path, Action.READ):
+        raise Http404("组织不存在")
+    if action != Action.READ and not scope.covers(org.path, action):
+        raise PermissionDenied("您对该组织没有此操作权限")
+    return org
+
+
+# ---- members -------------------------------------------------------------------------------
+
+
+def visible_members(user, action: Action = Action.READ):
+    from dangjian.members.models import Member
+
+    scope = scope_for(user)
+    q = scope.org_q(action, prefix="organization__")
+    if scope.own_member_id and action in OWN_RECORD_ACTIONS:
+        q |= Q(pk=scope.own_member_id)
+    return Member.objects.filter(q)
+
+
+def member_allows(user, member, action: Action) -> bool:
+    scope = scope_for(user)
+    if scope.covers(member.organization.path, action):
+        return True
+    return member.pk == scope.own_member_id and action in OWN_RECORD_ACTIONS
+
+
+def get_member_for_user(user, pk, action: Action = Action.READ):
+    """The member for this user: 404 outside the read scope, 403 when `action` is denied."""
+    from dangjian.members.models import Member
+
+    try:
+        member = Member.objects.select_related("organization", "party_group").get(pk=pk)
+    except (Member.DoesNotExist, ValueError):
+        raise Http404("党员不存在") from None
+    if not member_allows(user, member, Action.READ):
+        raise Http404("党员不存在")
+    if action != Action.READ and not member_allows(user, member, action):
+        raise PermissionDenied("您对该党员没有此操作权限")
+    return member
+
+
+def can_write_into(user, org: Organization) -> bool:
+    return scope_for(user).covers(org.path, Action.WRITE)

@@ -1,0 +1,46 @@
+"""Login, logout, failed login and lockout become audit events."""
+
+from axes.signals import user_locked_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from dangjian.audit.models import AuditAction
+from dangjian.audit.services import Actor, record
+
+
+def _ip(request) -> str:
+    return (request.META.get("REMOTE_ADDR", "") if request is not None else "") or ""
+
+
+@receiver(user_logged_in)
+def on_login(sender, request, user, **kwargs):
+    record(Actor(user, _ip(request)), AuditAction.LOGIN, user)
+
+
+@receiver(user_logged_out)
+def on_logout(sender, request, user, **kwargs):
+    if user is not None:
+        record(Actor(user, _ip(request)), AuditAction.LOGOUT, user)
+
+
+@receiver(user_login_failed)
+def on_login_failed(sender, credentials, request=None, **kwargs):
+    username = str(credentials.get("username", ""))[:150]
+    record(
+        Actor(None, _ip(request)),
+        AuditAction.LOGIN_FAILED,
+        object_type="accounts.user",
+        object_repr=username,
+        message=f"用户名 {username} 登录失败",
+    )
+
+
+@receiver(user_locked_out)
+def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
+    record(
+        Actor(None, ip_address or _ip(request)),
+        AuditAction.LOCKOUT,
+        object_type="accounts.user",
+        object_repr=str(username or "")[:150],
+        message=f"用户名 {username} 连续登录失败，账号已锁定",
+    )

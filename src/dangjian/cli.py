@@ -1,0 +1,103 @@
+"""The `dangjian` command: demo, serve, and every Django management command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
+    import django
+
+    django.setup()
+
+
+def _prepare_database(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def _gunicorn(bind: str, workers: int, extra: list[str]) -> int:
+    from gunicorn.app.wsgiapp import run
+
+    sys.argv = [
+        "gunicorn",
+        "dangjian.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        *extra,
+    ]
+    return run() or 0
+
+
+def demo(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="dangjian demo", description="创建演示数据并启动（嵌入式 SQLite）"
+    )
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="只准备数据库和演示数据，不启动服务"
+    )
+    parser.add_argument("--password", default=None, help="演示账号的密码（默认 Dangjian@2026）")
+    parser.add_argument("--bind", default="127.0.0.1:8000", help="监听地址，默认 127.0.0.1:8000")
+    parser.add_argument("--seed", type=int, default=20261125, help="演示数据的随机种子")
+    args = parser.parse_args(argv)
+    _setup()
+    from django.conf import settings
+
+    from dangjian.demodata import DEFAULT_PASSWORD, DEMO_USERS, ensure_demo
+
+    print(f"数据目录：{settings.DATA_DIR}")
+    _prepare_database()
+    password = args.password or DEFAULT_PASSWORD
+    created = ensure_demo(password=password, seed=args.seed, out=print)
+    if not created:
+        print("演示数据已存在，保留原有数据。")
+    print(
+        "\n演示账号（密码：%s）："
+        % (password if created or args.password else "首次创建时设置的密码")
+    )
+    for username, label in DEMO_USERS:
+        print(f"  {username:<10} {label}")
+    if args.prepare_only:
+        return 0
+    print(f"\n打开浏览器访问： http://{args.bind}/   （按 Ctrl+C 停止）\n", flush=True)
+    return _gunicorn(args.bind, 2, ["--timeout", "120"])
+
+
+def serve(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="dangjian serve", description="以生产方式运行（gunicorn + whitenoise）"
+    )
+    parser.add_argument("--bind", default=os.environ.get("DANGJIAN_BIND", "127.0.0.1:8000"))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("DANGJIAN_WORKERS", "3")))
+    parser.add_argument("--no-migrate", action="store_true", help="启动前不执行数据库迁移")
+    args, extra = parser.parse_known_args(argv)
+    _setup()
+    if not args.no_migrate:
+        _prepare_database(verbosity=1)
+    return _gunicorn(args.bind, args.workers, extra)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "demo":
+        return demo(argv[1:])
+    if argv and argv[0] == "serve":
+        return serve(argv[1:])
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["dangjian", *argv])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

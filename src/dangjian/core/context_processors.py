@@ -1,0 +1,22 @@
+"""Navigation entries for the current user, decided by the access module."""
+
+from dangjian.accounts.access import scope_for
+from dangjian.accounts.models import Role
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    scope = scope_for(user)
+    return {
+        "nav": {
+            "tree": scope.sees_structure,
+            "members": bool(scope.paths.get("read")) or bool(scope.own_member_id),
+            "own": bool(scope.own_member_id),
+            "audit": Role.AUDITOR in scope.roles,
+            "users": Role.SYSADMIN in scope.roles,
+            "security": Role.SECADMIN in scope.roles,
+            "roles": [Role(r).label for r in sorted(scope.roles)],
+        }
+    }

@@ -1,0 +1,166 @@
+"""Member endpoints: list (same filters and search as the page), detail, create, update, move."""
+
+import datetime as dt
+
+from django.conf import settings
+from ninja import Query, Router, Schema
+
+from dangjian.accounts.access import Action, get_member_for_user, get_org_for_user
+from dangjian.audit.services import Actor
+from dangjian.core.errors import ServiceValidationError
+from dangjian.members import services
+from dangjian.members.queries import MemberFilter, member_list
+
+router = Router(tags=["党员"])
+
+
+class MemberOut(Schema):
+    id: int
+    name: str
+    gender: str
+    birth_date: dt.date
+    id_number_masked: str
+    phone_masked: str
+    organization_id: int
+    organization_code: str
+    organization_name: str
+    party_group_id: int | None
+    status: str
+    category: str
+    ethnicity: str
+    education: str
+    admitted_on: dt.date
+    confirmed_on: dt.date | None
+    probation_ends_on: dt.date | None
+    job_title: str
+
+    @staticmethod
+    def resolve_organization_code(obj) -> str:
+        return obj.organization.code
+
+    @staticmethod
+    def resolve_organization_name(obj) -> str:
+        return obj.organization.name
+
+
+class MemberPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[MemberOut]
+
+
+class MemberQuery(Schema):
+    org: str | None = None
+    status: str | None = None
+    category: str | None = None
+    post: str | None = None
+    q: str | None = None
+    page: int = 1
+
+
+class MemberIn(Schema):
+    name: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    status: str | None = None
+    category: str | None = None
+    admitted_on: str | None = None
+    confirmed_on: str | None = None
+    ethnicity: str | None = None
+    education: str | None = None
+    job_title: str | None = None
+
+
+class MemberCreateIn(MemberIn):
+    organization: str
+    party_group: str | None = None
+
+
+class MoveIn(Schema):
+    organization: str
+    party_group: str | None = None
+    reason: str = ""
+
+
+class MemberWriteOut(Schema):
+    member: MemberOut
+    warnings: list[str]
+
+
+def _org_by_code(user, code: str | None, action: Action, field: str):
+    if not code:
+        return None
+    try:
+        return get_org_for_user(user, code.strip().upper(), action, field_name="code")
+    except Exception as exc:
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404
+
+        if isinstance(exc, (Http404, PermissionDenied)):
+            raise ServiceValidationError({field: "组织不存在或不在您的管理范围内"}) from None
+        raise
+
+
+@router.get("", response=MemberPage, summary="党员列表")
+def list_members(request, filters: Query[MemberQuery]):
+    org = (
+        get_org_for_user(request.user, filters.org.strip().upper(), field_name="code")
+        if filters.org
+        else None
+    )
+    params = filters.dict()
+    flt = MemberFilter.from_params({k: v or "" for k, v in params.items()}, org)
+    qs = member_list(request.user, flt)
+    size = settings.MEMBER_PAGE_SIZE
+    page = max(filters.page, 1)
+    return {
+        "count": qs.count(),
+        "page": page,
+        "page_size": size,
+        "items": list(qs[(page - 1) * size : page * size]),
+    }
+
+
+@router.get("/{member_id}", response=MemberOut, summary="党员详情")
+def get_member(request, member_id: int):
+    return get_member_for_user(request.user, member_id)
+
+
+@router.post("", response={201: MemberWriteOut}, summary="新增党员")
+def create_member(request, payload: MemberCreateIn):
+    org = _org_by_code(request.user, payload.organization, Action.WRITE, "organization")
+    group = _org_by_code(request.user, payload.party_group, Action.WRITE, "party_group")
+    data = payload.dict(exclude={"organization", "party_group"})
+    member, warnings = services.create_member(Actor.from_request(request), org, data, group)
+    return 201, {"member": member, "warnings": warnings}
+
+
+@router.patch("/{member_id}", response=MemberWriteOut, summary="修改党员（只需提交要改的字段）")
+def update_member(request, member_id: int, payload: MemberIn):
+    member = get_member_for_user(request.user, member_id, Action.WRITE)
+    data = {
+        "name": member.name,
+        "id_number": member.id_number,
+        "phone": member.phone,
+        "status": member.status,
+        "category": member.category,
+        "admitted_on": member.admitted_on,
+        "confirmed_on": member.confirmed_on,
+        "ethnicity": member.ethnicity,
+        "education": member.education,
+        "job_title": member.job_title,
+    }
+    data.update(payload.dict(exclude_unset=True))
+    member, warnings = services.update_member(Actor.from_request(request), member, data)
+    return {"member": member, "warnings": warnings}
+
+
+@router.post("/{member_id}/move", response=MemberOut, summary="调动党员（仅限本人管理范围内）")
+def move_member(request, member_id: int, payload: MoveIn):
+    member = get_member_for_user(request.user, member_id, Action.WRITE)
+    org = _org_by_code(request.user, payload.organization, Action.WRITE, "organization")
+    group = _org_by_code(request.user, payload.party_group, Action.WRITE, "party_group")
+    return services.move_member(
+        Actor.from_request(request), member, org, group, reason=payload.reason
+    )

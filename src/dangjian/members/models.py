@@ -1,0 +1,113 @@
+"""Party members: identity (encrypted at rest), membership dates, and where they belong."""
+
+from django.db import models
+
+from dangjian.crypto import default_keyring
+from dangjian.regulations.identity import mask_id_number, mask_phone
+
+
+class Gender(models.TextChoices):
+    MALE = "male", "男"
+    FEMALE = "female", "女"
+
+
+class MemberStatus(models.TextChoices):
+    FULL = "full", "正式党员"
+    PROBATIONARY = "probationary", "预备党员"
+
+
+class MemberCategory(models.TextChoices):
+    EMPLOYED = "employed", "在职"
+    RETIRED = "retired", "离退休"
+    OTHER = "other", "其他"
+
+
+class Education(models.TextChoices):
+    POSTGRADUATE = "postgraduate", "研究生"
+    UNIVERSITY = "university", "大学本科"
+    COLLEGE = "college", "大学专科"
+    SECONDARY = "secondary", "中专/高中"
+    BASIC = "basic", "初中及以下"
+
+
+class Member(models.Model):
+    name = models.CharField("姓名", max_length=50)
+    # Search keys derived from the name: full pinyin and initials ("zs" finds 张三).
+    name_pinyin = models.CharField(max_length=200, db_index=True, editable=False)
+    name_initials = models.CharField(max_length=50, db_index=True, editable=False)
+    gender = models.CharField("性别", max_length=8, choices=Gender.choices)
+    birth_date = models.DateField("出生日期")
+    ethnicity = models.CharField("民族", max_length=20, default="汉族")
+    education = models.CharField("学历", max_length=20, choices=Education.choices, blank=True)
+    # SM4-encrypted values and HMAC-SM3 blind indexes; plaintext never touches the database.
+    id_number_encrypted = models.TextField(editable=False)
+    id_number_index = models.CharField(max_length=64, unique=True, editable=False)
+    phone_encrypted = models.TextField(blank=True, editable=False)
+    phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    organization = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name="所在支部",
+    )
+    party_group = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="group_members",
+        verbose_name="党小组",
+    )
+    status = models.CharField("党员状态", max_length=16, choices=MemberStatus.choices)
+    category = models.CharField(
+        "人员类别", max_length=16, choices=MemberCategory.choices, default=MemberCategory.EMPLOYED
+    )
+    admitted_on = models.DateField("入党时间")
+    confirmed_on = models.DateField("转正时间", null=True, blank=True)
+    probation_ends_on = models.DateField("预备期满", null=True, blank=True)
+    job_title = models.CharField("工作岗位", max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "党员"
+        verbose_name_plural = "党员"
+        indexes = [models.Index(fields=["organization", "status"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def id_number(self) -> str:
+        return default_keyring().decrypt(self.id_number_encrypted)
+
+    @property
+    def phone(self) -> str:
+        return default_keyring().decrypt(self.phone_encrypted)
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone) if self.phone_encrypted else ""
+
+    def audit_fields(self) -> dict:
+        """The fields an audit event records; sensitive values are masked here, once."""
+        return {
+            "name": self.name,
+            "gender": self.gender,
+            "birth_date": self.birth_date,
+            "ethnicity": self.ethnicity,
+            "education": self.education,
+            "id_number": self.id_number_masked,
+            "phone": self.phone_masked,
+            "organization": self.organization_id,
+            "party_group": self.party_group_id,
+            "status": self.status,
+            "category": self.category,
+            "admitted_on": self.admitted_on,
+            "confirmed_on": self.confirmed_on,
+            "job_title": self.job_title,
+        }

@@ -1,0 +1,89 @@
+"""Reads of members, always scoped to what the user may see."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from dangjian.accounts.access import Action, visible_members
+from dangjian.crypto import default_keyring
+from dangjian.members.models import Member, MemberCategory, MemberStatus
+from dangjian.members.pinyin import pinyin_keys
+from dangjian.orgs.models import Organization, Post, PostKind
+from dangjian.regulations.identity import IdentityError, parse_id_number
+
+_ASCII = re.compile(r"^[A-Za-z]+$")
+
+
+@dataclass
+class MemberFilter:
+    org: Organization | None = None
+    status: str = ""
+    category: str = ""
+    post: str = ""  # a PostKind, or "any" for anyone holding a current post
+    q: str = ""
+
+    @classmethod
+    def from_params(cls, params, org: Organization | None) -> MemberFilter:
+        def pick(name, allowed):
+            value = (params.get(name) or "").strip()
+            return value if value in allowed else ""
+
+        return cls(
+            org=org,
+            status=pick("status", MemberStatus.values),
+            category=pick("category", MemberCategory.values),
+            post=pick("post", [*PostKind.values, "any"]),
+            q=(params.get("q") or "").strip()[:50],
+        )
+
+    def describe(self) -> str:
+        parts = []
+        if self.org:
+            parts.append(f"组织={self.org.code}")
+        for key in ("status", "category", "post", "q"):
+            if getattr(self, key):
+                parts.append(f"{key}={getattr(self, key)}")
+        return "，".join(parts) or "全部"
+
+
+def search_q(text: str) -> Q:
+    """Name, pinyin, pinyin initials, or a whole ID number (through its blind index)."""
+    text = text.strip()
+    if not text:
+        return Q()
+    try:
+        id_value = parse_id_number(text).value
+    except IdentityError:
+        id_value = None
+    if id_value:
+        return Q(id_number_index=default_keyring().blind_index(id_value))
+    if _ASCII.match(text):
+        low = text.lower()
+        return (
+            Q(name_initials__startswith=low)
+            | Q(name_pinyin__startswith=low)
+            | Q(name_pinyin__contains=low)
+        )
+    full, _ = pinyin_keys(text)
+    return Q(name__contains=text) | (Q(name_pinyin=full) if full else Q(pk__in=[]))
+
+
+def member_list(user, flt: MemberFilter, action: Action = Action.READ) -> QuerySet[Member]:
+    qs = visible_members(user, action).select_related("organization", "party_group")
+    if flt.org is not None:
+        qs = qs.filter(organization__path__startswith=flt.org.path)
+    if flt.status:
+        qs = qs.filter(status=flt.status)
+    if flt.category:
+        qs = qs.filter(category=flt.category)
+    if flt.post:
+        posts = Post.objects.filter(member=OuterRef("pk"), ended_on__isnull=True)
+        if flt.post != "any":
+            posts = posts.filter(kind=flt.post)
+        qs = qs.filter(Exists(posts))
+    if flt.q:
+        qs = qs.filter(search_q(flt.q))
+    return qs.order_by("organization__path", "name_pinyin", "pk")

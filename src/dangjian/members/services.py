@@ -1,0 +1,260 @@
+"""Every write to members: validation, one transaction, one audit event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from dangjian.accounts.access import Action, can_write_into, member_allows
+from dangjian.audit.models import AuditAction
+from dangjian.audit.services import Actor, diff, record
+from dangjian.core.errors import ServiceValidationError
+from dangjian.crypto import default_keyring
+from dangjian.members.models import Education, Gender, Member, MemberCategory, MemberStatus
+from dangjian.members.pinyin import pinyin_keys
+from dangjian.orgs.models import Organization, OrgKind
+from dangjian.regulations.identity import IdentityError, normalize_phone, parse_id_number
+from dangjian.regulations.membership import (
+    MembershipError,
+    check_admission,
+    check_confirmation,
+    probation_end,
+)
+
+FIELD_LABELS = {
+    "name": "姓名",
+    "id_number": "身份证号",
+    "phone": "手机号",
+    "organization": "所在支部",
+    "party_group": "党小组",
+    "status": "党员状态",
+    "category": "人员类别",
+    "admitted_on": "入党时间",
+    "confirmed_on": "转正时间",
+    "ethnicity": "民族",
+    "education": "学历",
+    "job_title": "工作岗位",
+}
+
+
+def _as_date(value: Any, field: str, errors: dict[str, str]) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        errors[field] = f"{FIELD_LABELS[field]}格式不正确，应为 YYYY-MM-DD，如 2020-07-01"
+        return None
+
+
+def _choice(value: Any, choices, field: str, errors: dict[str, str], *, required: bool) -> str:
+    value = (value or "").strip() if isinstance(value, str) else value
+    if not value:
+        if required:
+            errors[field] = f"请选择{FIELD_LABELS[field]}"
+        return ""
+    # Accept the Chinese label as well as the code, so API clients and spreadsheets both work.
+    by_label = {label: code for code, label in choices.choices}
+    if value in by_label:
+        return by_label[value]
+    if value not in choices.values:
+        errors[field] = f"{FIELD_LABELS[field]}的取值不正确，可选：{'、'.join(choices.labels)}"
+        return ""
+    return value
+
+
+def validate_member_data(
+    data: dict[str, Any], *, instance: Member | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """Check every field and return (clean values, warnings); raise with all field errors."""
+    errors: dict[str, str] = {}
+    warnings: list[str] = []
+    clean: dict[str, Any] = {}
+    keyring = default_keyring()
+
+    name = " ".join(str(data.get("name") or "").split())
+    if not name:
+        errors["name"] = "请填写姓名"
+    elif len(name) > 50:
+        errors["name"] = "姓名不能超过50个字"
+    clean["name"] = name
+
+    id_info = None
+    try:
+        id_info = parse_id_number(str(data.get("id_number") or ""))
+        warnings.extend(id_info.warnings)
+        index = keyring.blind_index(id_info.value)
+        duplicate = Member.objects.filter(id_number_index=index)
+        if instance is not None:
+            duplicate = duplicate.exclude(pk=instance.pk)
+        if duplicate.exists():
+            errors["id_number"] = "该身份证号已登记（同一人不能重复录入）"
+        clean["id_number"] = id_info.value
+    except IdentityError as exc:
+        errors["id_number"] = exc.message
+
+    raw_phone = str(data.get("phone") or "").strip()
+    clean["phone"] = ""
+    if raw_phone:
+        try:
+            clean["phone"] = normalize_phone(raw_phone)
+        except IdentityError as exc:
+            errors["phone"] = exc.message
+
+    clean["status"] = _choice(data.get("status"), MemberStatus, "status", errors, required=True)
+    clean["category"] = (
+        _choice(data.get("category"), MemberCategory, "category", errors, required=False)
+        or MemberCategory.EMPLOYED
+    )
+    clean["education"] = _choice(
+        data.get("education"), Education, "education", errors, required=False
+    )
+    clean["ethnicity"] = str(data.get("ethnicity") or "汉族").strip()[:20]
+    clean["job_title"] = str(data.get("job_title") or "").strip()[:100]
+
+    admitted_on = _as_date(data.get("admitted_on"), "admitted_on", errors)
+    confirmed_on = _as_date(data.get("confirmed_on"), "confirmed_on", errors)
+    if admitted_on is None and "admitted_on" not in errors:
+        errors["admitted_on"] = "请填写入党时间"
+    if admitted_on and admitted_on > dt.date.today():
+        errors["admitted_on"] = "入党时间不能晚于今天"
+    if admitted_on and id_info is not None and "admitted_on" not in errors:
+        try:
+            check_admission(id_info.birth_date, admitted_on)
+        except MembershipError as exc:
+            errors[exc.field] = exc.message
+    if confirmed_on and admitted_on and "confirmed_on" not in errors:
+        try:
+            check_confirmation(admitted_on, confirmed_on)
+        except MembershipError as exc:
+            errors[exc.field] = exc.message
+    if confirmed_on and confirmed_on > dt.date.today() and "confirmed_on" not in errors:
+        errors["confirmed_on"] = "转正时间不能晚于今天"
+    if clean["status"] == MemberStatus.FULL and not confirmed_on and "confirmed_on" not in errors:
+        errors["confirmed_on"] = "正式党员请填写转正时间"
+    if (
+        clean["status"] == MemberStatus.PROBATIONARY
+        and confirmed_on
+        and "confirmed_on" not in errors
+    ):
+        errors["confirmed_on"] = "预备党员不应有转正时间；已转正的请将党员状态改为正式党员"
+    clean["admitted_on"] = admitted_on
+    clean["confirmed_on"] = confirmed_on
+
+    if errors:
+        raise ServiceValidationError(errors, warnings=warnings)
+    assert id_info is not None and admitted_on is not None
+    clean["birth_date"] = id_info.birth_date
+    clean["gender"] = Gender.MALE if id_info.gender == "male" else Gender.FEMALE
+    clean["probation_ends_on"] = probation_end(admitted_on)
+    return clean, warnings
+
+
+def _apply(member: Member, clean: dict[str, Any]) -> None:
+    keyring = default_keyring()
+    for key in (
+        "name",
+        "gender",
+        "birth_date",
+        "ethnicity",
+        "education",
+        "status",
+        "category",
+        "admitted_on",
+        "confirmed_on",
+        "probation_ends_on",
+        "job_title",
+    ):
+        setattr(member, key, clean[key])
+    member.name_pinyin, member.name_initials = pinyin_keys(clean["name"])
+    member.id_number_encrypted = keyring.encrypt(clean["id_number"])
+    member.id_number_index = keyring.blind_index(clean["id_number"])
+    member.phone_encrypted = keyring.encrypt(clean["phone"])
+    member.phone_index = keyring.blind_index(clean["phone"])
+
+
+def _check_target(actor: Actor, org: Organization, party_group: Organization | None) -> None:
+    if org.kind != OrgKind.BRANCH:
+        raise ServiceValidationError({"organization": "党员的组织关系只能落在党支部"})
+    if actor.user is not None and not can_write_into(actor.user, org):
+        raise ServiceValidationError({"organization": "目标组织不在您的管理范围内"})
+    if party_group is not None and (
+        party_group.kind != OrgKind.PARTY_GROUP or not party_group.path.startswith(org.path)
+    ):
+        raise ServiceValidationError({"party_group": "党小组必须属于所在支部"})
+
+
+@transaction.atomic
+def create_member(
+    actor: Actor,
+    organization: Organization,
+    data: dict[str, Any],
+    party_group: Organization | None = None,
+) -> tuple[Member, list[str]]:
+    _check_target(actor, organization, party_group)
+    clean, warnings = validate_member_data(data)
+    member = Member(organization=organization, party_group=party_group)
+    _apply(member, clean)
+    member.save()
+    record(actor, AuditAction.CREATE, member, changes=diff(None, member.audit_fields()))
+    return member, warnings
+
+
+@transaction.atomic
+def update_member(actor: Actor, member: Member, data: dict[str, Any]) -> tuple[Member, list[str]]:
+    if actor.user is not None and not member_allows(actor.user, member, Action.WRITE):
+        raise PermissionDenied("您对该党员没有修改权限")
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    before = member.audit_fields()
+    clean, warnings = validate_member_data(data, instance=member)
+    _apply(member, clean)
+    changes = diff(before, member.audit_fields())
+    # Re-encrypting gives a new ciphertext even for the same value; only real changes are saved.
+    if changes:
+        member.save()
+        record(actor, AuditAction.UPDATE, member, changes=changes)
+    return member, warnings
+
+
+@transaction.atomic
+def move_member(
+    actor: Actor,
+    member: Member,
+    organization: Organization,
+    party_group: Organization | None = None,
+    *,
+    reason: str = "",
+) -> Member:
+    if actor.user is not None and not member_allows(actor.user, member, Action.WRITE):
+        raise PermissionDenied("您对该党员没有调动权限")
+    _check_target(actor, organization, party_group)
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    before = member.audit_fields()
+    member.organization = organization
+    member.party_group = party_group
+    member.save(update_fields=["organization", "party_group", "updated_at"])
+    changes = diff(before, member.audit_fields())
+    record(actor, AuditAction.MOVE, member, changes=changes, message=reason[:500])
+    return member
+
+
+REVEALABLE = {"id_number": "身份证号", "phone": "手机号"}
+
+
+@transaction.atomic
+def reveal(actor: Actor, member: Member, field: str) -> str:
+    """The unmasked value of a sensitive field; every reveal is an audit event."""
+    if field not in REVEALABLE:
+        raise ServiceValidationError({"field": "不支持查看该字段"})
+    if actor.user is None or not member_allows(actor.user, member, Action.REVEAL):
+        raise PermissionDenied("您没有查看明文的权限")
+    value = member.id_number if field == "id_number" else member.phone
+    record(actor, AuditAction.REVEAL, member, message=f"查看{REVEALABLE[field]}明文")
+    return value

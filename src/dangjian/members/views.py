@@ -1,0 +1,227 @@
+"""Member pages: thin, every object fetched through the access module."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from dangjian.accounts.access import (
+    Action,
+    get_member_for_user,
+    get_org_for_user,
+    member_allows,
+    scope_for,
+    visible_orgs,
+)
+from dangjian.audit.models import AuditAction
+from dangjian.audit.services import Actor, record
+from dangjian.core.errors import ServiceValidationError
+from dangjian.members import services
+from dangjian.members.exports import members_xlsx
+from dangjian.members.forms import MemberForm, MoveForm
+from dangjian.members.models import MemberCategory, MemberStatus
+from dangjian.members.queries import MemberFilter, member_list
+from dangjian.orgs.models import Organization, OrgKind, PostKind
+
+
+def _filter_from_request(request) -> MemberFilter:
+    code = (request.GET.get("org") or "").strip()
+    org = get_org_for_user(request.user, code, field_name="code") if code else None
+    return MemberFilter.from_params(request.GET, org)
+
+
+@login_required
+def member_list_view(request):
+    flt = _filter_from_request(request)
+    scope = scope_for(request.user)
+    if not scope.paths.get(Action.READ) and not scope.own_member_id:
+        raise PermissionDenied("您没有查看党员信息的权限")
+    qs = member_list(request.user, flt)
+    page = Paginator(qs, request_page_size(request)).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "flt": flt,
+        "query": query.urlencode(),
+        "status_choices": MemberStatus.choices,
+        "category_choices": MemberCategory.choices,
+        "post_choices": [("any", "任一职务"), *PostKind.choices],
+        "can_add": flt.org is not None
+        and flt.org.kind == OrgKind.BRANCH
+        and scope.covers(flt.org.path, Action.WRITE),
+        "can_export": bool(scope.paths.get(Action.EXPORT)),
+    }
+    template = (
+        "members/_rows.html"
+        if request.htmx and request.htmx.target == "member-rows"
+        else "members/list.html"
+    )
+    return render(request, template, context)
+
+
+def request_page_size(request) -> int:
+    from django.conf import settings
+
+    return settings.MEMBER_PAGE_SIZE
+
+
+@login_required
+def member_export(request):
+    flt = _filter_from_request(request)
+    scope = scope_for(request.user)
+    if not scope.paths.get(Action.EXPORT):
+        raise PermissionDenied("您没有导出权限")
+    unmasked = request.GET.get("unmasked") == "1"
+    action = Action.REVEAL if unmasked else Action.EXPORT
+    if unmasked and not scope.paths.get(Action.REVEAL):
+        raise PermissionDenied("您没有导出明文的权限")
+    qs = member_list(request.user, flt, action)
+    content, count = members_xlsx(qs, unmasked=unmasked)
+    record(
+        Actor.from_request(request),
+        AuditAction.EXPORT,
+        object_type="members.member",
+        object_repr="党员名单",
+        message=f"导出党员名单 {count} 人（{'明文' if unmasked else '脱敏'}；条件：{flt.describe()}）",
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d%H%M")
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="members-{stamp}.xlsx"'
+    return response
+
+
+@login_required
+def member_detail(request, pk: int):
+    member = get_member_for_user(request.user, pk)
+    posts = member.posts.select_related("organization").order_by("-started_on")
+    return render(
+        request,
+        "members/detail.html",
+        {
+            "member": member,
+            "posts": posts,
+            "can_write": member_allows(request.user, member, Action.WRITE),
+            "can_reveal": member_allows(request.user, member, Action.REVEAL),
+        },
+    )
+
+
+@login_required
+@require_POST
+def member_reveal(request, pk: int, field: str):
+    if field not in services.REVEALABLE:
+        raise Http404()
+    member = get_member_for_user(request.user, pk, Action.REVEAL)
+    value = services.reveal(Actor.from_request(request), member, field)
+    return render(request, "members/_revealed.html", {"value": value})
+
+
+@login_required
+def member_create(request):
+    code = request.GET.get("org") or request.POST.get("org") or ""
+    org = get_org_for_user(request.user, code, Action.WRITE, field_name="code")
+    if org.kind != OrgKind.BRANCH:
+        raise Http404("党员只能添加到党支部")
+    form = MemberForm(request.POST or None, initial={"ethnicity": "汉族", "category": "employed"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            member, warnings = services.create_member(
+                Actor.from_request(request), org, form.cleaned_data
+            )
+        except ServiceValidationError as exc:
+            form.add_service_errors(exc.errors)
+        else:
+            for warning in warnings:
+                messages.warning(request, warning)
+            messages.success(request, f"已添加党员 {member.name}")
+            return redirect("members:detail", pk=member.pk)
+    return render(
+        request, "members/form.html", {"form": form, "org": org, "title": f"添加党员 · {org.name}"}
+    )
+
+
+@login_required
+def member_edit(request, pk: int):
+    member = get_member_for_user(request.user, pk, Action.WRITE)
+    initial = {
+        "name": member.name,
+        "id_number": member.id_number,
+        "phone": member.phone,
+        "status": member.status,
+        "category": member.category,
+        "admitted_on": member.admitted_on.isoformat(),
+        "confirmed_on": member.confirmed_on.isoformat() if member.confirmed_on else "",
+        "ethnicity": member.ethnicity,
+        "education": member.education,
+        "job_title": member.job_title,
+    }
+    form = MemberForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member, warnings = services.update_member(
+                Actor.from_request(request), member, form.cleaned_data
+            )
+        except ServiceValidationError as exc:
+            form.add_service_errors(exc.errors)
+        else:
+            for warning in warnings:
+                messages.warning(request, warning)
+            messages.success(request, "已保存")
+            return redirect("members:detail", pk=member.pk)
+    return render(
+        request,
+        "members/form.html",
+        {"form": form, "member": member, "title": f"编辑党员 · {member.name}"},
+    )
+
+
+@login_required
+def member_move(request, pk: int):
+    member = get_member_for_user(request.user, pk, Action.WRITE)
+    writable = visible_orgs(request.user, Action.WRITE)
+    branches = list(writable.filter(kind=OrgKind.BRANCH).order_by("path"))
+    groups = list(writable.filter(kind=OrgKind.PARTY_GROUP).order_by("path"))
+    branch_names = {b.path: b.name for b in branches}
+    group_choices = [
+        (g.pk, f"{branch_names.get(g.path[: -g.steplen], '')} / {g.name}") for g in groups
+    ]
+    form = MoveForm(
+        request.POST or None,
+        branch_choices=[(b.pk, b.name) for b in branches],
+        group_choices=group_choices,
+        initial={
+            "organization": member.organization_id,
+            "party_group": member.party_group_id or "",
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        target = get_org_for_user(request.user, form.cleaned_data["organization"], Action.WRITE)
+        group_id = form.cleaned_data.get("party_group")
+        group = get_org_for_user(request.user, group_id, Action.WRITE) if group_id else None
+        try:
+            services.move_member(
+                Actor.from_request(request),
+                member,
+                target,
+                group,
+                reason=form.cleaned_data["reason"],
+            )
+        except ServiceValidationError as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, f"已将 {member.name} 调至 {target.name}")
+            return redirect("members:detail", pk=member.pk)
+    return render(request, "members/move.html", {"form": form, "member": member})
+
+
+__all__ = ["Organization"]

@@ -1,0 +1,97 @@
+"""Reads of the organization tree, always scoped to what the user may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.db.models.functions import Substr
+
+from dangjian.accounts.access import Action, scope_for, visible_orgs
+from dangjian.accounts.models import Role
+from dangjian.members.models import Member, MemberStatus
+from dangjian.orgs.models import COMMITTEE_POSTS, Organization, OrgKind, Post
+from dangjian.regulations.base import RuleViolation
+from dangjian.regulations.committee import check_committee
+
+
+@dataclass
+class TreeNode:
+    org: Organization
+    members: int = 0
+    full_members: int = 0
+    has_children: bool = False
+
+
+def _counts_by_prefix(parent_path: str, prefix_len: int) -> dict[str, tuple[int, int]]:
+    """Member totals per subtree one level below `parent_path`, in a single grouped query."""
+    rows = (
+        Member.objects.filter(organization__path__startswith=parent_path)
+        .annotate(prefix=Substr("organization__path", 1, prefix_len))
+        .values("prefix")
+        .annotate(n=Count("id"), n_full=Count("id", filter=Q(status=MemberStatus.FULL)))
+    )
+    return {row["prefix"]: (row["n"], row["n_full"]) for row in rows}
+
+
+def tree_roots(user) -> list[TreeNode]:
+    scope = scope_for(user)
+    if Role.SYSADMIN in scope.roles:
+        roots = list(Organization.get_root_nodes())
+    else:
+        paths = scope.paths.get(Action.READ, [])
+        roots = list(Organization.objects.filter(path__in=paths).order_by("path"))
+    nodes = []
+    for org in roots:  # one per role assignment, never per organization
+        counts = _counts_by_prefix(org.path, len(org.path)).get(org.path, (0, 0))
+        nodes.append(TreeNode(org, counts[0], counts[1], org.numchild > 0))
+    return nodes
+
+
+def tree_children(user, parent: Organization) -> list[TreeNode]:
+    """Children of a visible node with subtree member counts: two queries whatever the size."""
+    children = list(
+        visible_orgs(user)
+        .filter(path__startswith=parent.path, depth=parent.depth + 1)
+        .order_by("path")
+    )
+    counts = _counts_by_prefix(parent.path, len(parent.path) + parent.steplen)
+    return [TreeNode(c, *counts.get(c.path, (0, 0)), has_children=c.numchild > 0) for c in children]
+
+
+@dataclass
+class CommitteeView:
+    org: Organization
+    posts: list[Post]
+    committee_size: int
+    full_members: int
+    total_members: int
+    findings: list[RuleViolation] = field(default_factory=list)
+
+
+def committee_view(org: Organization, today: dt.date | None = None) -> CommitteeView:
+    today = today or dt.date.today()
+    posts = list(
+        Post.objects.filter(organization=org, ended_on__isnull=True)
+        .select_related("member")
+        .order_by("kind", "started_on")
+    )
+    seats = {p.member_id for p in posts if p.kind in COMMITTEE_POSTS}
+    subtree = Member.objects.filter(organization__path__startswith=org.path)
+    counts = subtree.aggregate(
+        n=Count("id"), n_full=Count("id", filter=Q(status=MemberStatus.FULL))
+    )
+    findings = check_committee(
+        org.kind, counts["n_full"], len(seats), org.term_ends_on, today, total_members=counts["n"]
+    )
+    return CommitteeView(org, posts, len(seats), counts["n_full"], counts["n"], findings)
+
+
+def party_groups(org: Organization) -> list[tuple[Organization, int]]:
+    groups = (
+        Organization.objects.filter(path__startswith=org.path, kind=OrgKind.PARTY_GROUP)
+        .annotate(n=Count("group_members"))
+        .order_by("path")
+    )
+    return [(g, g.n) for g in groups]

@@ -1,0 +1,109 @@
+"""Writes to the organization tree and posts; each one audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from dangjian.audit.models import AuditAction
+from dangjian.audit.services import Actor, diff, record
+from dangjian.core.errors import ServiceValidationError
+from dangjian.orgs.models import Organization, OrgKind, Post, PostKind
+
+# Which kinds may sit under which: keeps the tree shaped like real organs.
+ALLOWED_CHILDREN: dict[str | None, set[str]] = {
+    None: {OrgKind.WORKING_COMMITTEE, OrgKind.LEADING_GROUP, OrgKind.ORGAN_COMMITTEE},
+    OrgKind.WORKING_COMMITTEE: {OrgKind.LEADING_GROUP, OrgKind.ORGAN_COMMITTEE},
+    OrgKind.LEADING_GROUP: {OrgKind.ORGAN_COMMITTEE},
+    OrgKind.ORGAN_COMMITTEE: {
+        OrgKind.ORGAN_DISCIPLINE_COMMITTEE,
+        OrgKind.GENERAL_BRANCH,
+        OrgKind.BRANCH,
+    },
+    OrgKind.ORGAN_DISCIPLINE_COMMITTEE: set(),
+    OrgKind.GENERAL_BRANCH: {OrgKind.BRANCH},
+    OrgKind.BRANCH: {OrgKind.PARTY_GROUP},
+    OrgKind.PARTY_GROUP: set(),
+}
+
+
+@transaction.atomic
+def create_organization(
+    actor: Actor,
+    parent: Organization | None,
+    *,
+    name: str,
+    kind: str,
+    code: str,
+    term_started_on: dt.date | None = None,
+    term_ends_on: dt.date | None = None,
+) -> Organization:
+    errors = {}
+    name, code = name.strip(), code.strip().upper()
+    if not name:
+        errors["name"] = "请填写组织名称"
+    if not code:
+        errors["code"] = "请填写组织编码"
+    elif Organization.objects.filter(code=code).exists():
+        errors["code"] = f"组织编码 {code} 已被使用"
+    if kind not in OrgKind.values:
+        errors["kind"] = "组织类型不正确"
+    elif kind not in ALLOWED_CHILDREN[parent.kind if parent else None]:
+        errors["kind"] = "该类型的组织不能设在所选上级组织之下"
+    if term_started_on and term_ends_on and term_ends_on <= term_started_on:
+        errors["term_ends_on"] = "任期届满日期应晚于任期开始日期"
+    if errors:
+        raise ServiceValidationError(errors)
+    fields = dict(
+        name=name, kind=kind, code=code, term_started_on=term_started_on, term_ends_on=term_ends_on
+    )
+    org = parent.add_child(**fields) if parent else Organization.add_root(**fields)
+    record(actor, AuditAction.CREATE, org, changes=diff(None, org.audit_fields()))
+    return org
+
+
+@transaction.atomic
+def add_post(
+    actor: Actor,
+    organization: Organization,
+    member,
+    kind: str,
+    started_on: dt.date,
+    *,
+    full_time: bool = False,
+) -> Post:
+    if kind not in PostKind.values:
+        raise ServiceValidationError({"kind": "职务不正确"})
+    branch_path = member.organization.path
+    if organization.kind in {OrgKind.BRANCH, OrgKind.PARTY_GROUP} and not (
+        organization.path.startswith(branch_path)
+    ):
+        raise ServiceValidationError({"member": "支部职务只能由本支部党员担任"})
+    if (
+        kind in {PostKind.SECRETARY}
+        and Post.objects.filter(
+            organization=organization, kind=kind, ended_on__isnull=True
+        ).exists()
+    ):
+        raise ServiceValidationError({"kind": "该组织已有在任书记，请先结束其任职"})
+    post = Post.objects.create(
+        organization=organization,
+        member=member,
+        kind=kind,
+        started_on=started_on,
+        full_time=full_time,
+    )
+    record(actor, AuditAction.CREATE, post, changes=diff(None, post.audit_fields()))
+    return post
+
+
+@transaction.atomic
+def end_post(actor: Actor, post: Post, ended_on: dt.date) -> Post:
+    if ended_on < post.started_on:
+        raise ServiceValidationError({"ended_on": "任职结束日期不能早于开始日期"})
+    before = post.audit_fields()
+    post.ended_on = ended_on
+    post.save(update_fields=["ended_on"])
+    record(actor, AuditAction.UPDATE, post, changes=diff(before, post.audit_fields()))
+    return post

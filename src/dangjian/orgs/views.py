@@ -1,0 +1,60 @@
+"""Organization pages: the tree (children loaded on expand) and an organization's detail."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+
+from dangjian.accounts.access import Action, get_org_for_user, scope_for
+from dangjian.accounts.models import Role
+from dangjian.orgs.models import Organization, OrgKind
+from dangjian.orgs.queries import committee_view, party_groups, tree_children, tree_roots
+
+
+def _require_structure(user) -> None:
+    if not scope_for(user).sees_structure:
+        raise PermissionDenied("您没有查看组织架构的权限")
+
+
+def _get_structure_org(user, pk) -> Organization:
+    # The system administrator sees the structure everywhere; everybody else within scope.
+    if Role.SYSADMIN in scope_for(user).roles:
+        from django.shortcuts import get_object_or_404
+
+        return get_object_or_404(Organization, pk=pk)
+    return get_org_for_user(user, pk)
+
+
+@login_required
+def tree(request):
+    _require_structure(request.user)
+    roots = tree_roots(request.user)
+    # Open the first level so the page is useful without a click.
+    opened = {node.org.pk: tree_children(request.user, node.org) for node in roots[:3]}
+    return render(request, "orgs/tree.html", {"roots": roots, "opened": opened})
+
+
+@login_required
+def tree_children_view(request, pk: int):
+    _require_structure(request.user)
+    parent = _get_structure_org(request.user, pk)
+    return render(request, "orgs/_children.html", {"nodes": tree_children(request.user, parent)})
+
+
+@login_required
+def org_detail(request, pk: int):
+    org = get_org_for_user(request.user, pk)
+    scope = scope_for(request.user)
+    view = committee_view(org)
+    children = [c for c in tree_children(request.user, org) if c.org.kind != OrgKind.PARTY_GROUP]
+    return render(
+        request,
+        "orgs/detail.html",
+        {
+            "org": org,
+            "committee": view,
+            "groups": party_groups(org) if org.kind == OrgKind.BRANCH else [],
+            "children": children,
+            "ancestors": [a for a in org.get_ancestors() if scope.covers(a.path, Action.READ)],
+            "can_write": scope.covers(org.path, Action.WRITE),
+        },
+    )

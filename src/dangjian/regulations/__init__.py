@@ -1,0 +1,1 @@
+"""Party regulations as pure-Python rules and validators; import the submodules directly."""

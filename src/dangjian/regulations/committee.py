@@ -1,0 +1,313 @@
+"""Branch size and committee composition rules, and committee terms of office (换届)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from types import MappingProxyType
+from typing import Final
+
+from .base import Rule, RuleViolation, Severity, register
+from .dates import add_months
+
+__all__ = [
+    "KINDS",
+    "TERM_WARNING_DAYS",
+    "check_committee",
+    "check_term_extension",
+    "term_end_for",
+    "term_years",
+]
+
+BRANCH_REGULATIONS: Final = "《中国共产党支部工作条例（试行）》"
+TERM_OPINION: Final = "《关于党的基层组织任期的意见》"
+
+BRANCH_MIN_FULL_MEMBERS: Final = 3
+BRANCH_MAX_MEMBERS: Final = 50
+COMMITTEE_THRESHOLD: Final = 7
+COMMITTEE_MIN_SIZE: Final = 3
+COMMITTEE_NORMAL_MAX_SIZE: Final = 5
+COMMITTEE_MAX_SIZE: Final = 7
+# Below the threshold a branch has a secretary and, if needed, one deputy: two posts.
+NO_COMMITTEE_MAX_POSTS: Final = 2
+TERM_WARNING_DAYS: Final = 90
+TERM_SHIFT_MAX_MONTHS: Final = 12
+
+# Elected bodies and their term in years; appointed bodies (党组, 机关工委) and 党小组
+# have no term of office. The 机关纪委 is elected together with its 机关党委.
+_TERM_YEARS: Final[dict[str, int | None]] = {
+    "working_committee": None,
+    "leading_group": None,
+    "organ_committee": 5,
+    "organ_discipline_committee": 5,
+    "general_branch": 3,
+    "branch": 3,
+    "party_group": None,
+}
+KINDS: Final = frozenset(_TERM_YEARS)
+
+BRANCH_MIN_MEMBERS_RULE: Final = register(
+    Rule(
+        id="branch_min_members",
+        title=BRANCH_REGULATIONS,
+        article="第四条",
+        summary="凡是有正式党员3人以上的，都应当成立党支部",
+        params={"min_full_members": BRANCH_MIN_FULL_MEMBERS},
+        severity=Severity.ERROR,
+        confidence="H",
+    )
+)
+
+BRANCH_MAX_MEMBERS_RULE: Final = register(
+    Rule(
+        id="branch_max_members",
+        title=BRANCH_REGULATIONS,
+        article="第四条",
+        summary="党支部党员人数一般不超过50人",
+        params={"max_members": BRANCH_MAX_MEMBERS},
+        severity=Severity.WARNING,
+        confidence="H",
+    )
+)
+
+# The three committee rules below have verified wording but an inferred article (≈),
+# so they are cited by title only.
+COMMITTEE_THRESHOLD_RULE: Final = register(
+    Rule(
+        id="committee_threshold",
+        title=BRANCH_REGULATIONS,
+        article=None,
+        summary="有正式党员7人以上的党支部，应当设立党支部委员会",
+        params={"min_full_members": COMMITTEE_THRESHOLD, "min_size": COMMITTEE_MIN_SIZE},
+        severity=Severity.ERROR,
+        confidence="H",
+    )
+)
+
+COMMITTEE_SIZE_RULE: Final = register(
+    Rule(
+        id="committee_size",
+        title=BRANCH_REGULATIONS,
+        article=None,
+        summary="党支部委员会由3至5人组成，一般不超过7人",
+        params={
+            "min_size": COMMITTEE_MIN_SIZE,
+            "normal_max_size": COMMITTEE_NORMAL_MAX_SIZE,
+            "max_size": COMMITTEE_MAX_SIZE,
+        },
+        severity=Severity.WARNING,
+        confidence="H",
+    )
+)
+
+NO_COMMITTEE_RULE: Final = register(
+    Rule(
+        id="no_committee",
+        title=BRANCH_REGULATIONS,
+        article=None,
+        summary="正式党员不足7人的党支部，设1名书记，必要时可以设1名副书记",
+        params={"below_full_members": COMMITTEE_THRESHOLD, "max_posts": NO_COMMITTEE_MAX_POSTS},
+        severity=Severity.WARNING,
+        confidence="H",
+    )
+)
+
+COMMITTEE_TERM_RULE: Final = register(
+    Rule(
+        id="committee_term",
+        title=TERM_OPINION,
+        article=None,
+        summary="基层委员会每届任期一般为5年，总支部委员会、支部委员会一般为3年；"
+        "延长或者提前期限一般不超过1年",
+        params={
+            "years": MappingProxyType({k: y for k, y in _TERM_YEARS.items() if y}),
+            "shift_max_months": TERM_SHIFT_MAX_MONTHS,
+            "warning_days": TERM_WARNING_DAYS,
+        },
+        severity=Severity.ERROR,
+        confidence="H",
+    )
+)
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"unknown organization kind: {kind!r}")
+
+
+def term_years(kind: str) -> int | None:
+    """Term of office in years for an elected body, or None for appointed/untermed kinds."""
+    _check_kind(kind)
+    return _TERM_YEARS[kind]
+
+
+def term_end_for(kind: str, elected_on: date) -> date | None:
+    """The scheduled end of a term that began on `elected_on` (None if the kind has no term)."""
+    years = term_years(kind)
+    if years is None:
+        return None
+    return add_months(elected_on, years * 12)
+
+
+def _fmt(d: date) -> str:
+    return f"{d:%Y年%m月%d日}"
+
+
+def check_term_extension(scheduled_end: date, actual_end: date) -> list[RuleViolation]:
+    """Warn when a re-election is moved more than one year (一般不超过1年) either way."""
+    latest = add_months(scheduled_end, TERM_SHIFT_MAX_MONTHS)
+    earliest = add_months(scheduled_end, -TERM_SHIFT_MAX_MONTHS)
+    if earliest <= actual_end <= latest:
+        return []
+    moved = "延期" if actual_end > scheduled_end else "提前"
+    return [
+        RuleViolation(
+            rule=COMMITTEE_TERM_RULE,
+            message=(
+                f"换届{moved}一般不超过1年：原定{_fmt(scheduled_end)}届满，"
+                f"现为{_fmt(actual_end)}，请注明理由并报上级党组织批准"
+            ),
+            facts={
+                "scheduled_end": scheduled_end.isoformat(),
+                "actual_end": actual_end.isoformat(),
+                "shift_days": (actual_end - scheduled_end).days,
+                "shift_max_months": TERM_SHIFT_MAX_MONTHS,
+            },
+            severity=Severity.WARNING,
+        )
+    ]
+
+
+def _check_branch(
+    full_members: int, total_members: int, committee_size: int
+) -> list[RuleViolation]:
+    found: list[RuleViolation] = []
+    if full_members < BRANCH_MIN_FULL_MEMBERS:
+        found.append(
+            RuleViolation(
+                rule=BRANCH_MIN_MEMBERS_RULE,
+                message=(
+                    f"党支部正式党员{full_members}人，不足{BRANCH_MIN_FULL_MEMBERS}人；"
+                    f"正式党员{BRANCH_MIN_FULL_MEMBERS}人以上的才成立党支部，"
+                    "不足的可与邻近单位联合成立党支部"
+                ),
+                facts={"full_members": full_members, "minimum": BRANCH_MIN_FULL_MEMBERS},
+            )
+        )
+    if total_members > BRANCH_MAX_MEMBERS:
+        found.append(
+            RuleViolation(
+                rule=BRANCH_MAX_MEMBERS_RULE,
+                message=(
+                    f"党支部党员人数一般不超过{BRANCH_MAX_MEMBERS}人，现有{total_members}人，"
+                    "可考虑分设党支部；如确需保留，请注明理由"
+                ),
+                facts={"members": total_members, "maximum": BRANCH_MAX_MEMBERS},
+            )
+        )
+    if full_members >= COMMITTEE_THRESHOLD:
+        # A "committee" of one or two is just a secretary and deputy, i.e. no committee;
+        # report it once, as the missing committee, rather than also as too small.
+        if committee_size < COMMITTEE_MIN_SIZE:
+            found.append(
+                RuleViolation(
+                    rule=COMMITTEE_THRESHOLD_RULE,
+                    message=(
+                        f"正式党员{COMMITTEE_THRESHOLD}人以上的党支部应当设立支部委员会"
+                        f"（由{COMMITTEE_MIN_SIZE}至{COMMITTEE_NORMAL_MAX_SIZE}人组成），"
+                        f"现有正式党员{full_members}人、支部委员{committee_size}人"
+                    ),
+                    facts={
+                        "full_members": full_members,
+                        "committee_size": committee_size,
+                        "threshold": COMMITTEE_THRESHOLD,
+                        "min_size": COMMITTEE_MIN_SIZE,
+                    },
+                )
+            )
+    elif committee_size > NO_COMMITTEE_MAX_POSTS:
+        found.append(
+            RuleViolation(
+                rule=NO_COMMITTEE_RULE,
+                message=(
+                    f"正式党员不足{COMMITTEE_THRESHOLD}人的党支部设1名书记，"
+                    "必要时可设1名副书记，一般不设支部委员会；"
+                    f"现有正式党员{full_members}人、支部委员{committee_size}人"
+                ),
+                facts={
+                    "full_members": full_members,
+                    "committee_size": committee_size,
+                    "threshold": COMMITTEE_THRESHOLD,
+                    "max_posts": NO_COMMITTEE_MAX_POSTS,
+                },
+            )
+        )
+    if committee_size > COMMITTEE_MAX_SIZE:
+        found.append(
+            RuleViolation(
+                rule=COMMITTEE_SIZE_RULE,
+                message=(
+                    f"支部委员会由{COMMITTEE_MIN_SIZE}至{COMMITTEE_NORMAL_MAX_SIZE}人组成，"
+                    f"一般不超过{COMMITTEE_MAX_SIZE}人，现有{committee_size}人；"
+                    "如确需超出，请注明理由"
+                ),
+                facts={"committee_size": committee_size, "max_size": COMMITTEE_MAX_SIZE},
+            )
+        )
+    return found
+
+
+def _check_term(term_end: date, today: date) -> list[RuleViolation]:
+    facts: dict[str, object] = {
+        "term_end": term_end.isoformat(),
+        "days_left": (term_end - today).days,
+        "warning_days": TERM_WARNING_DAYS,
+    }
+    if term_end < today:
+        return [
+            RuleViolation(
+                rule=COMMITTEE_TERM_RULE,
+                message=f"任期已于{_fmt(term_end)}届满，应及时换届",
+                facts=facts,
+                severity=Severity.ERROR,
+            )
+        ]
+    if term_end <= today + timedelta(days=TERM_WARNING_DAYS):
+        return [
+            RuleViolation(
+                rule=COMMITTEE_TERM_RULE,
+                message=f"任期将于{_fmt(term_end)}届满，请做好换届准备",
+                facts=facts,
+                severity=Severity.WARNING,
+            )
+        ]
+    return []
+
+
+def check_committee(
+    kind: str,
+    full_members: int,
+    committee_size: int,
+    term_end: date | None,
+    today: date,
+    *,
+    total_members: int | None = None,
+) -> list[RuleViolation]:
+    """Findings for one organization's size, committee and term; [] when all is in order.
+
+    `committee_size` counts post holders (secretary, deputy, officers). The 50-member
+    default counts all members, probationary ones included: pass `total_members` for it
+    (it falls back to `full_members`).
+    """
+    _check_kind(kind)
+    total = full_members if total_members is None else total_members
+    if min(full_members, committee_size, total) < 0:
+        raise ValueError("member and committee counts must not be negative")
+    if total < full_members:
+        raise ValueError("total_members must include the full members")
+
+    found: list[RuleViolation] = []
+    if kind == "branch":
+        found.extend(_check_branch(full_members, total, committee_size))
+    if term_end is not None and term_years(kind) is not None:
+        found.extend(_check_term(term_end, today))
+    return found

@@ -1,0 +1,1 @@
+"""Tests for the pure-Python regulations package (no Django needed)."""
