@@ -58,7 +58,10 @@ def create_organization(
     fields = dict(
         name=name, kind=kind, code=code, term_started_on=term_started_on, term_ends_on=term_ends_on
     )
-    org = parent.add_child(**fields) if parent else Organization.add_root(**fields)
+    if parent is None:
+        org = Organization.objects.add_root(fields)
+    else:
+        org = Organization.objects.add_child(parent, fields)
     record(actor, AuditAction.CREATE, org, changes=diff(None, org.audit_fields()))
     return org
 

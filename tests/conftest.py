@@ -1,0 +1,93 @@
+"""Shared fixtures: the demo organ loaded once per test database, and named personas.
+
+Personas (as in healthchecks' alice/bob/charlie): `secretary` runs branch FGW-B01, `member` is an
+ordinary member there, `organ` is the 机关党委 officer of department FGW, `inspector` its 纪检
+reader, and the three administrators; sibling branch FGW-B02 and department CZJ are out of reach
+for the branch roles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+PASSWORD = "Dangjian@2026"
+TODAY = dt.date(2026, 11, 25)
+
+
+def _load_demo() -> None:
+    from dangjian.demodata import ensure_demo
+
+    ensure_demo(password=PASSWORD, today=TODAY)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    # Tests need no slow password hashing; the policy validators still run.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with django_db_blocker.unblock():
+        _load_demo()
+
+
+@pytest.fixture
+def demo(db):
+    """The demo organ (reloaded if a transactional test flushed the database)."""
+    from dangjian.accounts.models import User
+    from dangjian.members.models import Member
+    from dangjian.orgs.models import Organization
+
+    if not Organization.objects.filter(code="GW").exists():
+        _load_demo()
+    users = {u.username: u for u in User.objects.all()}
+    org = {o.code: o for o in Organization.objects.all()}
+    branch, sibling, other = org["FGW-B01"], org["FGW-B02"], org["CZJ-B01"]
+    return SimpleNamespace(
+        users=users,
+        org=org,
+        branch=branch,
+        sibling_branch=sibling,
+        other_branch=other,
+        organ_committee=org["FGW-JGDW"],
+        member_in_branch=Member.objects.filter(organization=branch).exclude(user__isnull=False).first(),
+        member_in_sibling=Member.objects.filter(organization=sibling).first(),
+        member_in_other_dept=Member.objects.filter(organization=other).first(),
+        own_member=users["member"].member,
+    )
+
+
+@pytest.fixture
+def client_for():
+    def make(user) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+def member_payload(**overrides) -> dict:
+    """Valid data for a new member, with a synthetic checksum-correct ID number."""
+    import random
+
+    from dangjian.regulations.synth import make_id_number, make_phone
+
+    rng = random.Random(overrides.pop("seed", 7))
+    data = {
+        "name": "测试党员",
+        "id_number": make_id_number(rng, dt.date(1990, 5, 3), "female"),
+        "phone": make_phone(rng),
+        "status": "full",
+        "category": "employed",
+        "admitted_on": "2015-07-01",
+        "confirmed_on": "2016-07-01",
+        "ethnicity": "汉族",
+        "education": "university",
+        "job_title": "科员",
+    }
+    data.update(overrides)
+    return data
