@@ -46,16 +46,22 @@ def member_list_view(request):
     page = Paginator(qs, request_page_size(request)).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    # A secretary without a filter still gets the "add" button for the one branch they run.
+    add_org = flt.org
+    if add_org is None and len(scope.paths.get(Action.WRITE, [])) == 1:
+        add_org = Organization.objects.filter(path=scope.paths[Action.WRITE][0]).first()
     context = {
+        "add_org": add_org
+        if add_org is not None
+        and add_org.kind == OrgKind.BRANCH
+        and scope.covers(add_org.path, Action.WRITE)
+        else None,
         "page": page,
         "flt": flt,
         "query": query.urlencode(),
         "status_choices": MemberStatus.choices,
         "category_choices": MemberCategory.choices,
         "post_choices": [("any", "任一职务"), *PostKind.choices],
-        "can_add": flt.org is not None
-        and flt.org.kind == OrgKind.BRANCH
-        and scope.covers(flt.org.path, Action.WRITE),
         "can_export": bool(scope.paths.get(Action.EXPORT)),
     }
     template = (
@@ -222,6 +228,3 @@ def member_move(request, pk: int):
             messages.success(request, f"已将 {member.name} 调至 {target.name}")
             return redirect("members:detail", pk=member.pk)
     return render(request, "members/move.html", {"form": form, "member": member})
-
-
-__all__ = ["Organization"]

@@ -11,7 +11,7 @@ from django.db.models.functions import Substr
 from dangjian.accounts.access import Action, scope_for, visible_orgs
 from dangjian.accounts.models import Role
 from dangjian.members.models import Member, MemberStatus
-from dangjian.orgs.models import COMMITTEE_POSTS, Organization, OrgKind, Post
+from dangjian.orgs.models import COMMITTEE_POSTS, Organization, OrgKind, Post, PostKind
 from dangjian.regulations.base import RuleViolation
 from dangjian.regulations.committee import check_committee
 
@@ -72,10 +72,10 @@ class CommitteeView:
 
 def committee_view(org: Organization, today: dt.date | None = None) -> CommitteeView:
     today = today or dt.date.today()
-    posts = list(
-        Post.objects.filter(organization=org, ended_on__isnull=True)
-        .select_related("member")
-        .order_by("kind", "started_on")
+    rank = {kind: i for i, kind in enumerate(PostKind.values)}
+    posts = sorted(
+        Post.objects.filter(organization=org, ended_on__isnull=True).select_related("member"),
+        key=lambda p: (rank.get(p.kind, 99), p.started_on),
     )
     seats = {p.member_id for p in posts if p.kind in COMMITTEE_POSTS}
     subtree = Member.objects.filter(organization__path__startswith=org.path)
