@@ -21,9 +21,28 @@ def _prepare_database(verbosity: int = 0) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
-def _gunicorn(bind: str, workers: int, extra: list[str]) -> int:
+def _start_task_worker():
+    """The background worker (roster imports and other long work) beside the web server."""
+    import subprocess
+
+    return subprocess.Popen(  # noqa: S603 (our own interpreter and command)
+        [sys.executable, "-m", "dangjian.cli", "db_worker", "--queue-name", "*", "--no-reload"]
+    )
+
+
+def _gunicorn(bind: str, workers: int, extra: list[str], *, with_worker: bool = True) -> int:
     from gunicorn.app.wsgiapp import run
 
+    worker = _start_task_worker() if with_worker else None
+    try:
+        return _run_gunicorn(run, bind, workers, extra)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+def _run_gunicorn(run, bind: str, workers: int, extra: list[str]) -> int:
     sys.argv = [
         "gunicorn",
         "dangjian.wsgi:application",
@@ -79,11 +98,16 @@ def serve(argv: list[str]) -> int:
     parser.add_argument("--bind", default=os.environ.get("DANGJIAN_BIND", "127.0.0.1:8000"))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("DANGJIAN_WORKERS", "3")))
     parser.add_argument("--no-migrate", action="store_true", help="启动前不执行数据库迁移")
+    parser.add_argument(
+        "--no-task-worker",
+        action="store_true",
+        help="不启动后台任务进程（另行运行 `dangjian db_worker` 时使用）",
+    )
     args, extra = parser.parse_known_args(argv)
     _setup()
     if not args.no_migrate:
         _prepare_database(verbosity=1)
-    return _gunicorn(args.bind, args.workers, extra)
+    return _gunicorn(args.bind, args.workers, extra, with_worker=not args.no_task_worker)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         return demo(argv[1:])
     if argv and argv[0] == "serve":
         return serve(argv[1:])
+    # Friendly spellings of our own commands (Django command modules cannot contain hyphens).
+    aliases = {"import-roster": "import_roster"}
+    if argv and argv[0] in aliases:
+        argv[0] = aliases[argv[0]]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
     from django.core.management import execute_from_command_line
 

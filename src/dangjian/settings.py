@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "dangjian.core",
     "dangjian.accounts",
     "dangjian.audit",
@@ -137,7 +139,7 @@ AUTHENTICATION_BACKENDS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "dangjian.accounts.validators.MinimumLengthValidator",
         "OPTIONS": {"min_length": envint("DANGJIAN_PASSWORD_MIN_LENGTH", 8)},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -184,6 +186,16 @@ STORAGES = {
 # Serve straight from the package when collectstatic has not run (tests, a fresh checkout).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Long work (roster imports) runs in the background: a database queue that `dangjian serve` and
+# `dangjian demo` drain with a worker process of their own, so no broker is needed.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("DANGJIAN_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+IMPORT_MAX_MB = envint("DANGJIAN_IMPORT_MAX_MB", 50)
+IMPORT_DIR = DATA_DIR / "imports"
 
 NINJA_PAGINATION_PER_PAGE = 50
 MEMBER_PAGE_SIZE = envint("DANGJIAN_PAGE_SIZE", 50)

@@ -2,6 +2,7 @@
 
 import re
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 CLASSES = [
@@ -29,3 +30,13 @@ class CharacterClassValidator:
 
     def get_help_text(self) -> str:
         return f"密码须包含大写字母、小写字母、数字、特殊字符中的至少{self.min_classes}类，且不能包含用户名"
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's length rule with a Chinese message (its zh_Hans catalogue lacks this one)."""
+
+    def get_error_message(self) -> str:
+        return f"密码太短，至少需要 {self.min_length} 个字符"
+
+    def get_help_text(self) -> str:
+        return f"密码至少需要 {self.min_length} 个字符"

@@ -92,15 +92,16 @@ def _payload(event: AuditEvent) -> bytes:
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _claim_next_seq() -> AuditHead:
+def _claim_seqs(count: int = 1) -> AuditHead:
+    """Reserve `count` positions; the returned head's seq is the last of them."""
     # Updating the head row first takes the write lock on every engine (a row lock on PostgreSQL
     # and MariaDB, the database lock on SQLite), so concurrent appenders queue here.
-    if AuditHead.objects.filter(pk=1).update(seq=F("seq") + 1) == 0:
+    if AuditHead.objects.filter(pk=1).update(seq=F("seq") + count) == 0:
         try:
             with transaction.atomic():
-                AuditHead.objects.create(pk=1, seq=1, last_hash=GENESIS)
+                AuditHead.objects.create(pk=1, seq=count, last_hash=GENESIS)
         except IntegrityError:
-            AuditHead.objects.filter(pk=1).update(seq=F("seq") + 1)
+            AuditHead.objects.filter(pk=1).update(seq=F("seq") + count)
     return AuditHead.objects.get(pk=1)
 
 
@@ -121,7 +122,7 @@ def record(
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
     with transaction.atomic():
-        head = _claim_next_seq()
+        head = _claim_seqs(1)
         # Microseconds are dropped so that every engine stores exactly what was hashed.
         now = timezone.now().replace(microsecond=0)
         event = AuditEvent(
@@ -142,6 +143,51 @@ def record(
         event.save()
         AuditHead.objects.filter(pk=1).update(last_hash=event.hash)
     return event
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    changes: dict
+    message: str = ""
+
+
+def record_many(actor: Actor, pending: list[PendingEvent]) -> int:
+    """Append many events at once (bulk imports): one head update, one bulk insert."""
+    if not pending:
+        return 0
+    keyring = default_keyring()
+    with transaction.atomic():
+        head = _claim_seqs(len(pending))
+        first_seq = head.seq - len(pending) + 1
+        # The head's hash is the previous event's: appenders are serialized by the head lock.
+        prev_hash = head.last_hash
+        now = timezone.now().replace(microsecond=0)
+        events = []
+        for offset, item in enumerate(pending):
+            event = AuditEvent(
+                seq=first_seq + offset,
+                at=now,
+                actor=actor.user,
+                actor_username=actor.username,
+                ip=actor.ip[:45],
+                action=AuditAction(item.action),
+                object_type=item.object_type,
+                object_id=item.object_id,
+                object_repr=item.object_repr[:200],
+                changes=jsonable(item.changes),
+                message=item.message[:500],
+                prev_hash=prev_hash,
+            )
+            event.hash = keyring.chain_hash(prev_hash, _payload(event))
+            prev_hash = event.hash
+            events.append(event)
+        AuditEvent.objects.bulk_create(events, batch_size=1000)
+        AuditHead.objects.filter(pk=1).update(last_hash=prev_hash)
+    return len(events)
 
 
 @dataclass(frozen=True)

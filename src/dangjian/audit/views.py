@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from dangjian.accounts.access import require_role
 from dangjian.accounts.models import Role
@@ -19,6 +19,7 @@ from dangjian.audit.services import Actor, record, verify_chain
 
 
 @login_required
+@require_GET
 def event_list(request):
     require_role(request.user, Role.AUDITOR)
     qs, applied = filtered_events(request.GET)
@@ -38,6 +39,7 @@ def event_list(request):
 
 
 @login_required
+@require_GET
 def event_export(request):
     require_role(request.user, Role.AUDITOR)
     qs, applied = filtered_events(request.GET)

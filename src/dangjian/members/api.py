@@ -4,10 +4,10 @@ import datetime as dt
 
 from django.conf import settings
 from ninja import Query, Router, Schema
+from ninja.responses import Status
 
 from dangjian.accounts.access import Action, get_member_for_user, get_org_for_user
 from dangjian.audit.services import Actor
-from dangjian.core.errors import ServiceValidationError
 from dangjian.members import services
 from dangjian.members.queries import MemberFilter, member_list
 
@@ -88,18 +88,11 @@ class MemberWriteOut(Schema):
     warnings: list[str]
 
 
-def _org_by_code(user, code: str | None, action: Action, field: str):
+def _org_by_code(user, code: str | None, action: Action):
+    """An organization by code: 404 outside the user's scope, 403 without `action` (as pages)."""
     if not code:
         return None
-    try:
-        return get_org_for_user(user, code.strip().upper(), action, field_name="code")
-    except Exception as exc:
-        from django.core.exceptions import PermissionDenied
-        from django.http import Http404
-
-        if isinstance(exc, (Http404, PermissionDenied)):
-            raise ServiceValidationError({field: "组织不存在或不在您的管理范围内"}) from None
-        raise
+    return get_org_for_user(user, code.strip().upper(), action, field_name="code")
 
 
 @router.get("", response=MemberPage, summary="党员列表")
@@ -129,11 +122,11 @@ def get_member(request, member_id: int):
 
 @router.post("", response={201: MemberWriteOut}, summary="新增党员")
 def create_member(request, payload: MemberCreateIn):
-    org = _org_by_code(request.user, payload.organization, Action.WRITE, "organization")
-    group = _org_by_code(request.user, payload.party_group, Action.WRITE, "party_group")
+    org = _org_by_code(request.user, payload.organization, Action.WRITE)
+    group = _org_by_code(request.user, payload.party_group, Action.WRITE)
     data = payload.dict(exclude={"organization", "party_group"})
     member, warnings = services.create_member(Actor.from_request(request), org, data, group)
-    return 201, {"member": member, "warnings": warnings}
+    return Status(201, {"member": member, "warnings": warnings})
 
 
 @router.patch("/{member_id}", response=MemberWriteOut, summary="修改党员（只需提交要改的字段）")
@@ -159,8 +152,8 @@ def update_member(request, member_id: int, payload: MemberIn):
 @router.post("/{member_id}/move", response=MemberOut, summary="调动党员（仅限本人管理范围内）")
 def move_member(request, member_id: int, payload: MoveIn):
     member = get_member_for_user(request.user, member_id, Action.WRITE)
-    org = _org_by_code(request.user, payload.organization, Action.WRITE, "organization")
-    group = _org_by_code(request.user, payload.party_group, Action.WRITE, "party_group")
+    org = _org_by_code(request.user, payload.organization, Action.WRITE)
+    group = _org_by_code(request.user, payload.party_group, Action.WRITE)
     return services.move_member(
         Actor.from_request(request), member, org, group, reason=payload.reason
     )

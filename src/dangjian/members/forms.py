@@ -18,14 +18,14 @@ class MemberForm(forms.Form):
         label="党员状态", choices=[("", "请选择"), *MemberStatus.choices], required=False
     )
     category = forms.ChoiceField(label="人员类别", choices=MemberCategory.choices, required=False)
+    # Text, not a date picker: old records often know only the month ("2001-07").
     admitted_on = forms.CharField(
         label="入党时间",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="支部大会通过为预备党员之日",
+        help_text="支部大会通过为预备党员之日，如 2001-07-01；只知道月份时填 2001-07",
     )
     confirmed_on = forms.CharField(
-        label="转正时间", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="转正时间", required=False, help_text="如 2002-07-01 或 2002-07"
     )
     ethnicity = forms.CharField(label="民族", max_length=20, required=False, initial="汉族")
     education = forms.ChoiceField(

@@ -1,5 +1,6 @@
 """Party members: identity (encrypted at rest), membership dates, and where they belong."""
 
+from django.conf import settings
 from django.db import models
 
 from dangjian.crypto import default_keyring
@@ -28,6 +29,11 @@ class Education(models.TextChoices):
     COLLEGE = "college", "大学专科"
     SECONDARY = "secondary", "中专/高中"
     BASIC = "basic", "初中及以下"
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", "日"
+    MONTH = "month", "月"
 
 
 class Member(models.Model):
@@ -64,6 +70,14 @@ class Member(models.Model):
     )
     admitted_on = models.DateField("入党时间")
     confirmed_on = models.DateField("转正时间", null=True, blank=True)
+    # Old rosters often know only the month ("1990年5月"); the date then holds the 1st and the
+    # precision says so, so no day is invented.
+    admitted_on_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    confirmed_on_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
     probation_ends_on = models.DateField("预备期满", null=True, blank=True)
     job_title = models.CharField("工作岗位", max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -76,6 +90,14 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def admitted_on_display(self) -> str:
+        return _partial(self.admitted_on, self.admitted_on_precision)
+
+    @property
+    def confirmed_on_display(self) -> str:
+        return _partial(self.confirmed_on, self.confirmed_on_precision)
 
     @property
     def id_number(self) -> str:
@@ -107,7 +129,72 @@ class Member(models.Model):
             "party_group": self.party_group_id,
             "status": self.status,
             "category": self.category,
-            "admitted_on": self.admitted_on,
-            "confirmed_on": self.confirmed_on,
+            "admitted_on": self.admitted_on_display,
+            "confirmed_on": self.confirmed_on_display,
             "job_title": self.job_title,
         }
+
+
+def _partial(value, precision: str) -> str:
+    if value is None:
+        return ""
+    if precision == DatePrecision.MONTH:
+        return value.strftime("%Y-%m")
+    return value.isoformat()
+
+
+class ImportMode(models.TextChoices):
+    STRICT = "strict", "严格模式（有任何错误行则全部不导入）"
+    PARTIAL = "partial", "部分导入（导入正确的行，错误行可下载修改后重新导入）"
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWING = "previewing", "正在检查"
+    PREVIEWED = "previewed", "检查完成，待确认"
+    IMPORTING = "importing", "正在导入"
+    DONE = "done", "导入完成"
+    FAILED = "failed", "失败"
+    CANCELLED = "cancelled", "已取消"
+
+
+class ImportJob(models.Model):
+    """One roster upload: its preview (dry run), the user's confirmation and the result."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    stored_name = models.CharField(max_length=100)
+    sheet = models.CharField(max_length=100, blank=True)
+    mode = models.CharField(max_length=10, choices=ImportMode.choices, default=ImportMode.STRICT)
+    allow_moves = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=12, choices=ImportStatus.choices, default=ImportStatus.PREVIEWING
+    )
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    preview = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "花名册导入"
+        verbose_name_plural = "花名册导入"
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def running(self) -> bool:
+        return self.status in {ImportStatus.PREVIEWING, ImportStatus.IMPORTING}
+
+    @property
+    def percent(self) -> int:
+        if not self.progress_total:
+            return 0
+        return min(100, int(self.progress_done * 100 / self.progress_total))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from typing import Any
 
@@ -13,7 +14,14 @@ from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record
 from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
-from dangjian.members.models import Education, Gender, Member, MemberCategory, MemberStatus
+from dangjian.members.models import (
+    DatePrecision,
+    Education,
+    Gender,
+    Member,
+    MemberCategory,
+    MemberStatus,
+)
 from dangjian.members.pinyin import pinyin_keys
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.identity import IdentityError, normalize_phone, parse_id_number
@@ -40,18 +48,31 @@ FIELD_LABELS = {
 }
 
 
-def _as_date(value: Any, field: str, errors: dict[str, str]) -> dt.date | None:
+def _as_date(value: Any, field: str, errors: dict[str, str]) -> tuple[dt.date | None, str]:
+    """A date and its precision ("day" or "month"); month-only values come from old rosters."""
     if value in (None, ""):
-        return None
+        return None, DatePrecision.DAY
+    if hasattr(value, "precision") and hasattr(value, "value"):  # a roster PartialDate
+        return value.value, value.precision
     if isinstance(value, dt.datetime):
-        return value.date()
+        return value.date(), DatePrecision.DAY
     if isinstance(value, dt.date):
-        return value
+        return value, DatePrecision.DAY
+    text = str(value).strip()
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        if len(text) == 7:  # YYYY-MM
+            return dt.date.fromisoformat(text + "-01"), DatePrecision.MONTH
+        return dt.date.fromisoformat(text), DatePrecision.DAY
     except ValueError:
         errors[field] = f"{FIELD_LABELS[field]}格式不正确，应为 YYYY-MM-DD，如 2020-07-01"
-        return None
+        return None, DatePrecision.DAY
+
+
+def _latest(value: dt.date, precision: str) -> dt.date:
+    """The latest day a month-precision date may stand for."""
+    if precision != DatePrecision.MONTH:
+        return value
+    return dt.date(value.year, value.month, calendar.monthrange(value.year, value.month)[1])
 
 
 def _choice(value: Any, choices, field: str, errors: dict[str, str], *, required: bool) -> str:
@@ -71,13 +92,18 @@ def _choice(value: Any, choices, field: str, errors: dict[str, str], *, required
 
 
 def validate_member_data(
-    data: dict[str, Any], *, instance: Member | None = None
+    data: dict[str, Any],
+    *,
+    instance: Member | None = None,
+    check_duplicates: bool = True,
+    today: dt.date | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """Check every field and return (clean values, warnings); raise with all field errors."""
     errors: dict[str, str] = {}
     warnings: list[str] = []
     clean: dict[str, Any] = {}
     keyring = default_keyring()
+    today = today or dt.date.today()
 
     name = " ".join(str(data.get("name") or "").split())
     if not name:
@@ -88,23 +114,28 @@ def validate_member_data(
 
     id_info = None
     try:
-        id_info = parse_id_number(str(data.get("id_number") or ""))
+        raw_id = data.get("id_number")
+        id_info = parse_id_number(
+            raw_id if isinstance(raw_id, (int, float)) else str(raw_id or ""), today=today
+        )
         warnings.extend(id_info.warnings)
-        index = keyring.blind_index(id_info.value)
-        duplicate = Member.objects.filter(id_number_index=index)
-        if instance is not None:
-            duplicate = duplicate.exclude(pk=instance.pk)
-        if duplicate.exists():
-            errors["id_number"] = "该身份证号已登记（同一人不能重复录入）"
+        if check_duplicates:
+            duplicate = Member.objects.filter(id_number_index=keyring.blind_index(id_info.value))
+            if instance is not None:
+                duplicate = duplicate.exclude(pk=instance.pk)
+            if duplicate.exists():
+                errors["id_number"] = "该身份证号已登记（同一人不能重复录入）"
         clean["id_number"] = id_info.value
     except IdentityError as exc:
         errors["id_number"] = exc.message
 
-    raw_phone = str(data.get("phone") or "").strip()
+    raw_phone = data.get("phone")
     clean["phone"] = ""
-    if raw_phone:
+    if raw_phone not in (None, "") and str(raw_phone).strip():
         try:
-            clean["phone"] = normalize_phone(raw_phone)
+            clean["phone"] = normalize_phone(
+                raw_phone if isinstance(raw_phone, (int, float)) else str(raw_phone)
+            )
         except IdentityError as exc:
             errors["phone"] = exc.message
 
@@ -119,23 +150,23 @@ def validate_member_data(
     clean["ethnicity"] = str(data.get("ethnicity") or "汉族").strip()[:20]
     clean["job_title"] = str(data.get("job_title") or "").strip()[:100]
 
-    admitted_on = _as_date(data.get("admitted_on"), "admitted_on", errors)
-    confirmed_on = _as_date(data.get("confirmed_on"), "confirmed_on", errors)
+    admitted_on, admitted_precision = _as_date(data.get("admitted_on"), "admitted_on", errors)
+    confirmed_on, confirmed_precision = _as_date(data.get("confirmed_on"), "confirmed_on", errors)
     if admitted_on is None and "admitted_on" not in errors:
         errors["admitted_on"] = "请填写入党时间"
-    if admitted_on and admitted_on > dt.date.today():
+    if admitted_on and admitted_on > today:
         errors["admitted_on"] = "入党时间不能晚于今天"
     if admitted_on and id_info is not None and "admitted_on" not in errors:
         try:
-            check_admission(id_info.birth_date, admitted_on)
+            check_admission(id_info.birth_date, _latest(admitted_on, admitted_precision))
         except MembershipError as exc:
             errors[exc.field] = exc.message
     if confirmed_on and admitted_on and "confirmed_on" not in errors:
         try:
-            check_confirmation(admitted_on, confirmed_on)
+            check_confirmation(admitted_on, _latest(confirmed_on, confirmed_precision))
         except MembershipError as exc:
             errors[exc.field] = exc.message
-    if confirmed_on and confirmed_on > dt.date.today() and "confirmed_on" not in errors:
+    if confirmed_on and confirmed_on > today and "confirmed_on" not in errors:
         errors["confirmed_on"] = "转正时间不能晚于今天"
     if clean["status"] == MemberStatus.FULL and not confirmed_on and "confirmed_on" not in errors:
         errors["confirmed_on"] = "正式党员请填写转正时间"
@@ -146,7 +177,9 @@ def validate_member_data(
     ):
         errors["confirmed_on"] = "预备党员不应有转正时间；已转正的请将党员状态改为正式党员"
     clean["admitted_on"] = admitted_on
+    clean["admitted_on_precision"] = admitted_precision
     clean["confirmed_on"] = confirmed_on
+    clean["confirmed_on_precision"] = confirmed_precision if confirmed_on else DatePrecision.DAY
 
     if errors:
         raise ServiceValidationError(errors, warnings=warnings)
@@ -171,6 +204,8 @@ def _apply(member: Member, clean: dict[str, Any]) -> None:
         "confirmed_on",
         "probation_ends_on",
         "job_title",
+        "admitted_on_precision",
+        "confirmed_on_precision",
     ):
         setattr(member, key, clean[key])
     member.name_pinyin, member.name_initials = pinyin_keys(clean["name"])
@@ -213,9 +248,15 @@ def update_member(actor: Actor, member: Member, data: dict[str, Any]) -> tuple[M
         raise PermissionDenied("您对该党员没有修改权限")
     member = Member.objects.select_for_update().get(pk=member.pk)
     before = member.audit_fields()
+    old_plain = {"id_number": member.id_number, "phone": member.phone}
     clean, warnings = validate_member_data(data, instance=member)
     _apply(member, clean)
     changes = diff(before, member.audit_fields())
+    # Masks hide the middle digits, so a changed ID number or phone can look unchanged in the
+    # masked diff: decide on the plaintext, and record the (masked) field all the same.
+    for key in ("id_number", "phone"):
+        if old_plain[key] != clean[key] and key not in changes:
+            changes[key] = [before[key], member.audit_fields()[key]]
     # Re-encrypting gives a new ciphertext even for the same value; only real changes are saved.
     if changes:
         member.save()

@@ -160,22 +160,27 @@ def member_edit(request, pk: int):
     member = get_member_for_user(request.user, pk, Action.WRITE)
     initial = {
         "name": member.name,
-        "id_number": member.id_number,
-        "phone": member.phone,
+        # Masked: the edit form is no unaudited way round the reveal button.
+        "id_number": member.id_number_masked,
+        "phone": member.phone_masked,
         "status": member.status,
         "category": member.category,
-        "admitted_on": member.admitted_on.isoformat(),
-        "confirmed_on": member.confirmed_on.isoformat() if member.confirmed_on else "",
+        "admitted_on": member.admitted_on_display,
+        "confirmed_on": member.confirmed_on_display,
         "ethnicity": member.ethnicity,
         "education": member.education,
         "job_title": member.job_title,
     }
     form = MemberForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        # A field left showing its mask means "unchanged".
+        if data.get("id_number", "").strip() == member.id_number_masked:
+            data["id_number"] = member.id_number
+        if member.phone_encrypted and data.get("phone", "").strip() == member.phone_masked:
+            data["phone"] = member.phone
         try:
-            member, warnings = services.update_member(
-                Actor.from_request(request), member, form.cleaned_data
-            )
+            member, warnings = services.update_member(Actor.from_request(request), member, data)
         except ServiceValidationError as exc:
             form.add_service_errors(exc.errors)
         else:

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema
 
 from dangjian.accounts.access import Action, get_org_for_user, scope_for
+from dangjian.orgs.models import Organization
 from dangjian.orgs.queries import committee_view, tree_children, tree_roots
 
 router = Router(tags=["组织"])
@@ -85,7 +86,7 @@ def org_tree(request, parent: int | None = None):
 def org_detail(request, org_id: int):
     org = get_org_for_user(request.user, org_id)
     view = committee_view(org)
-    parent = org.get_parent()
+    parent = Organization.objects.get_parent(org)
     return {
         "id": org.pk,
         "code": org.code,

@@ -38,7 +38,7 @@ def _counts_by_prefix(parent_path: str, prefix_len: int) -> dict[str, tuple[int,
 def tree_roots(user) -> list[TreeNode]:
     scope = scope_for(user)
     if Role.SYSADMIN in scope.roles:
-        roots = list(Organization.get_root_nodes())
+        roots = list(Organization.objects.get_root_nodes())
     else:
         paths = scope.paths.get(Action.READ, [])
         roots = list(Organization.objects.filter(path__in=paths).order_by("path"))

@@ -54,7 +54,7 @@ def org_detail(request, pk: int):
             "committee": view,
             "groups": party_groups(org) if org.kind == OrgKind.BRANCH else [],
             "children": children,
-            "ancestors": [a for a in org.get_ancestors() if scope.covers(a.path, Action.READ)],
+            "ancestors": [a for a in Organization.objects.get_ancestors(org) if scope.covers(a.path, Action.READ)],
             "can_write": scope.covers(org.path, Action.WRITE),
         },
     )

@@ -50,4 +50,6 @@ def uninstall(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [("audit", "0001_initial")]
-    operations = [migrations.RunPython(install, uninstall)]
+    # Not atomic: MySQL/MariaDB cannot run trigger DDL inside a transaction.
+    atomic = False
+    operations = [migrations.RunPython(install, uninstall, atomic=False)]
