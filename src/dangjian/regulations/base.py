@@ -24,6 +24,7 @@ __all__ = [
 _RULE_MODULES: Final = (
     "dangjian.regulations.membership",
     "dangjian.regulations.committee",
+    "dangjian.regulations.meetings",
 )
 
 CONFIDENCE_LEVELS: Final = frozenset({"H", "M", "L"})

@@ -1,0 +1,748 @@
+"""Organizational life (组织生活) rules: meeting frequencies, quorums, absence streaks, lapses."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final, TypeVar
+
+from .base import Rule, RuleViolation, Severity, register
+from .committee import BRANCH_REGULATIONS
+from .committee import KINDS as ORG_KINDS
+from .dates import add_months
+from .membership import CONSTITUTION
+from .periods import PERIOD_KINDS, Period, PeriodKind, period_of, periods_in_year, require_date
+
+__all__ = [
+    "ABSENCE_STREAK_THRESHOLD",
+    "ATTENDANCE_STATUSES",
+    "DEFAULT_AT_RISK_DAYS",
+    "MEETING_KINDS",
+    "MEETING_KIND_LABELS",
+    "NATIONAL_FREQUENCY_RULES",
+    "ORG_KINDS",
+    "AbsenceStreak",
+    "FindingStatus",
+    "FrequencyRule",
+    "PeriodFinding",
+    "absence_streaks",
+    "absence_violation",
+    "check_quorum",
+    "evaluate_frequency",
+    "frequency_rule",
+    "lapse_status",
+    "quorum_violation",
+    "vote_passes",
+]
+
+EDUCATION_REGULATIONS: Final = "《中国共产党党员教育管理工作条例》"
+DLM_REGULATIONS: Final = "《县以上党和国家机关党员领导干部民主生活会若干规定》"
+
+MEETING_KIND_LABELS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "general_meeting": "支部党员大会",
+        "committee_meeting": "支部委员会会议",
+        "group_meeting": "党小组会",
+        "party_lecture": "党课",
+        "theme_day": "主题党日",
+        "org_life_meeting": "组织生活会",
+        "member_appraisal": "民主评议党员",
+        "democratic_life_meeting": "民主生活会",
+        "central_group_study": "理论学习中心组学习",
+        "heart_to_heart_talk": "谈心谈话",
+    }
+)
+MEETING_KINDS: Final = frozenset(MEETING_KIND_LABELS)
+
+# 签到 (checked_in) and present both count as attendance; present is the default the
+# secretary leaves untouched, checked_in comes from the optional QR self check-in.
+ATTENDANCE_STATUSES: Final = frozenset({"present", "checked_in", "on_leave", "absent"})
+_ATTENDED: Final = frozenset({"present", "checked_in"})
+
+# "At risk" starts when the period ends within this many days and the rule is not yet met.
+DEFAULT_AT_RISK_DAYS: Final[Mapping[str, int]] = MappingProxyType(
+    {"month": 14, "quarter": 30, "year": 60}
+)
+
+ABSENCE_STREAK_THRESHOLD: Final = 3
+LAPSE_MONTHS: Final = 6
+LAPSE_WARN_AFTER_MONTHS: Final = 4
+
+
+def _fmt(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _frequency_params(
+    period: str, minimum: int, at_risk_days: int, default_quarter: int | None
+) -> dict[str, object]:
+    params: dict[str, object] = {
+        "period": period,
+        "minimum": minimum,
+        "at_risk_days": at_risk_days,
+    }
+    if default_quarter is not None:
+        params["default_quarter"] = default_quarter
+    return params
+
+
+@dataclass(frozen=True)
+class FrequencyRule:
+    """How often a kind of meeting must be held per period by an organization kind.
+
+    The numbers live here and are mirrored in `rule.params` (checked on construction), so a
+    finding can always show the numbers that produced it. `default_quarter` (for yearly
+    meetings "一般安排在第四季度") does not restrict when the meeting counts: a meeting in any
+    quarter satisfies the year; it only makes the rule "at risk" from that quarter's start.
+    `at_risk_days=None` means the default for the period. `source` is the id of the rule
+    pack whose numbers are in force ("national" unless a local pack overrode them).
+    """
+
+    rule: Rule
+    meeting_kinds: frozenset[str]
+    org_kinds: frozenset[str]
+    period: PeriodKind
+    minimum: int
+    default_quarter: int | None = None
+    at_risk_days: int | None = None
+    requires_committee: bool = False
+    noun: str = ""
+    source: str = "national"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "meeting_kinds", frozenset(self.meeting_kinds))
+        object.__setattr__(self, "org_kinds", frozenset(self.org_kinds))
+        if self.period not in PERIOD_KINDS:
+            raise ValueError(f"{self.rule.id}: unknown period {self.period!r}")
+        if not self.meeting_kinds or not self.meeting_kinds <= MEETING_KINDS:
+            raise ValueError(f"{self.rule.id}: bad meeting kinds {sorted(self.meeting_kinds)}")
+        if not self.org_kinds or not self.org_kinds <= ORG_KINDS:
+            raise ValueError(f"{self.rule.id}: bad organization kinds {sorted(self.org_kinds)}")
+        if isinstance(self.minimum, bool) or self.minimum < 1:
+            raise ValueError(f"{self.rule.id}: minimum must be at least 1")
+        if self.default_quarter is not None and (
+            self.period != "year" or not 1 <= self.default_quarter <= 4
+        ):
+            raise ValueError(f"{self.rule.id}: default_quarter needs a yearly rule and 1–4")
+        if self.at_risk_days is None:
+            object.__setattr__(self, "at_risk_days", DEFAULT_AT_RISK_DAYS[self.period])
+        elif self.at_risk_days < 0:
+            raise ValueError(f"{self.rule.id}: at_risk_days must not be negative")
+        if not self.noun:
+            labels = [MEETING_KIND_LABELS[k] for k in sorted(self.meeting_kinds)]
+            object.__setattr__(self, "noun", "或".join(labels))
+        expected = _frequency_params(
+            self.period, self.minimum, self.risk_days, self.default_quarter
+        )
+        if dict(self.rule.params) != expected:
+            raise ValueError(f"{self.rule.id}: rule.params {dict(self.rule.params)} != {expected}")
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+    @property
+    def severity(self) -> Severity:
+        return self.rule.severity
+
+    @property
+    def citation(self) -> str:
+        return self.rule.citation
+
+    @property
+    def risk_days(self) -> int:
+        """`at_risk_days` with the default resolved (always an int after construction)."""
+        assert self.at_risk_days is not None
+        return self.at_risk_days
+
+    def applies_to(self, org_kind: str, *, has_committee: bool = True) -> bool:
+        """Whether an organization of this kind is bound by the rule.
+
+        支委会 rules bind only branches that have a committee (7 full members or more).
+        """
+        if org_kind not in ORG_KINDS:
+            raise ValueError(f"unknown organization kind: {org_kind!r}")
+        return org_kind in self.org_kinds and (has_committee or not self.requires_committee)
+
+    def overridden(self, changes: Mapping[str, object], *, source: str) -> FrequencyRule:
+        """A copy with new numbers or severity from a rule pack, recording its `source`.
+
+        Changing the period without giving `at_risk_days` takes the new period's default; a
+        `default_quarter` is dropped when the period is no longer a year.
+        """
+        unknown = set(changes) - {
+            "minimum",
+            "period",
+            "at_risk_days",
+            "severity",
+            "default_quarter",
+        }
+        if unknown:
+            raise ValueError(f"{self.id}: cannot override {sorted(unknown)}")
+        period = str(changes.get("period", self.period))
+        if period not in PERIOD_KINDS:
+            raise ValueError(f"{self.id}: unknown period {period!r}")
+        if "at_risk_days" in changes:
+            at_risk_days = int(changes["at_risk_days"])  # type: ignore[call-overload]
+        elif period != self.period:
+            at_risk_days = DEFAULT_AT_RISK_DAYS[period]
+        else:
+            at_risk_days = self.risk_days
+        if "default_quarter" in changes:
+            default_quarter: int | None = int(changes["default_quarter"])  # type: ignore[call-overload]
+        else:
+            default_quarter = self.default_quarter if period == "year" else None
+        minimum = int(changes.get("minimum", self.minimum))  # type: ignore[call-overload]
+        severity = Severity(changes.get("severity", self.severity))
+        new_rule = replace(
+            self.rule,
+            severity=severity,
+            params=_frequency_params(period, minimum, at_risk_days, default_quarter),
+        )
+        return replace(
+            self,
+            rule=new_rule,
+            period=period,  # type: ignore[arg-type]
+            minimum=minimum,
+            at_risk_days=at_risk_days,
+            default_quarter=default_quarter,
+            source=source,
+        )
+
+
+def frequency_rule(
+    *,
+    id: str,
+    title: str,
+    article: str | None,
+    summary: str,
+    meeting_kinds: Iterable[str],
+    org_kinds: Iterable[str],
+    period: PeriodKind,
+    minimum: int,
+    severity: Severity,
+    confidence: str,
+    default_quarter: int | None = None,
+    at_risk_days: int | None = None,
+    requires_committee: bool = False,
+    noun: str = "",
+    source: str = "national",
+) -> FrequencyRule:
+    """Build a FrequencyRule and its Rule together, so the two cannot disagree."""
+    if period not in PERIOD_KINDS:
+        raise ValueError(f"{id}: unknown period {period!r}")
+    risk = DEFAULT_AT_RISK_DAYS[period] if at_risk_days is None else at_risk_days
+    return FrequencyRule(
+        rule=Rule(
+            id=id,
+            title=title,
+            article=article,
+            summary=summary,
+            params=_frequency_params(period, minimum, risk, default_quarter),
+            severity=severity,
+            confidence=confidence,
+        ),
+        meeting_kinds=frozenset(meeting_kinds),
+        org_kinds=frozenset(org_kinds),
+        period=period,
+        minimum=minimum,
+        default_quarter=default_quarter,
+        at_risk_days=risk,
+        requires_committee=requires_committee,
+        noun=noun,
+        source=source,
+    )
+
+
+# Frequencies from 《中国共产党支部工作条例（试行）》 and the 民主生活会 rules. Severity follows
+# the digest: "一般…" is a warning a secretary may explain; a plain "每…" or "至少" is an
+# error. Where the wording is H but the article only M/L (≈), `confidence` is the wording's
+# and the article is left out, so the citation is the title alone. The national pack
+# (packs/national.toml) repeats these as data; engine.national_pack() checks they agree.
+GENERAL_MEETING_FREQ: Final = frequency_rule(
+    id="general_meeting_freq",
+    title=BRANCH_REGULATIONS,
+    article="第十一条",
+    summary="党支部党员大会一般每季度召开1次",
+    meeting_kinds={"general_meeting"},
+    org_kinds={"branch"},
+    period="quarter",
+    minimum=1,
+    severity=Severity.WARNING,
+    confidence="H",
+)
+
+COMMITTEE_MEETING_FREQ: Final = frequency_rule(
+    id="committee_meeting_freq",
+    title=BRANCH_REGULATIONS,
+    article="第十二条",
+    summary="党支部委员会会议一般每月召开1次",
+    meeting_kinds={"committee_meeting"},
+    org_kinds={"branch"},
+    period="month",
+    minimum=1,
+    severity=Severity.WARNING,
+    confidence="H",
+    requires_committee=True,
+)
+
+GROUP_MEETING_FREQ: Final = frequency_rule(
+    id="group_meeting_freq",
+    title=BRANCH_REGULATIONS,
+    article="第十三条",
+    summary="党小组会一般每月召开1次",
+    meeting_kinds={"group_meeting"},
+    org_kinds={"party_group"},
+    period="month",
+    minimum=1,
+    severity=Severity.WARNING,
+    confidence="H",
+)
+
+THEME_PARTY_DAY: Final = frequency_rule(
+    id="theme_party_day",
+    title=BRANCH_REGULATIONS,
+    article=None,
+    summary="党支部每月相对固定1天开展主题党日",
+    meeting_kinds={"theme_day"},
+    org_kinds={"branch"},
+    period="month",
+    minimum=1,
+    severity=Severity.ERROR,
+    confidence="H",
+)
+
+# "至少1次" is the hard rule (error); "一般安排在第四季度" only sets when it becomes at risk.
+ORG_LIFE_MEETING: Final = frequency_rule(
+    id="org_life_meeting",
+    title=BRANCH_REGULATIONS,
+    article=None,
+    summary="每年至少召开1次组织生活会，一般安排在第四季度",
+    meeting_kinds={"org_life_meeting"},
+    org_kinds={"branch"},
+    period="year",
+    minimum=1,
+    severity=Severity.ERROR,
+    confidence="H",
+    default_quarter=4,
+)
+
+# Usually held together with the 组织生活会, hence the same default quarter.
+DEMOCRATIC_REVIEW: Final = frequency_rule(
+    id="democratic_review",
+    title=BRANCH_REGULATIONS,
+    article=None,
+    summary="一般每年开展1次民主评议党员，可以结合组织生活会一并进行",
+    meeting_kinds={"member_appraisal"},
+    org_kinds={"branch"},
+    period="year",
+    minimum=1,
+    severity=Severity.WARNING,
+    confidence="H",
+    default_quarter=4,
+)
+
+# Counts only the 党课 the secretary of the 党委/党组 gave: the caller filters by lecturer.
+PARTY_LECTURE_LEADER: Final = frequency_rule(
+    id="party_lecture_leader",
+    title=BRANCH_REGULATIONS,
+    article=None,
+    summary="党员领导干部应当定期为基层党员讲党课，党委（党组）书记每年至少讲1次党课",
+    meeting_kinds={"party_lecture"},
+    org_kinds={"organ_committee", "leading_group"},
+    period="year",
+    minimum=1,
+    severity=Severity.ERROR,
+    confidence="H",
+    noun="党委（党组）书记讲党课",
+)
+
+DLM_FREQ: Final = frequency_rule(
+    id="dlm_freq",
+    title=DLM_REGULATIONS,
+    article=None,
+    summary="民主生活会一般每年召开1次，一般安排在第四季度",
+    meeting_kinds={"democratic_life_meeting"},
+    org_kinds={"leading_group"},
+    period="year",
+    minimum=1,
+    severity=Severity.WARNING,
+    confidence="H",
+    default_quarter=4,
+)
+
+NATIONAL_FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
+    GENERAL_MEETING_FREQ,
+    COMMITTEE_MEETING_FREQ,
+    GROUP_MEETING_FREQ,
+    THEME_PARTY_DAY,
+    ORG_LIFE_MEETING,
+    DEMOCRATIC_REVIEW,
+    PARTY_LECTURE_LEADER,
+    DLM_FREQ,
+)
+for _frequency in NATIONAL_FREQUENCY_RULES:
+    register(_frequency.rule)
+
+# The text says "半数以上", but for quorums the digest (and 细则 第二十条: "超过…半数")
+# reads it as strictly more than half; so 5 of 10 is not a quorum.
+GENERAL_MEETING_QUORUM_RULE: Final = register(
+    Rule(
+        id="general_meeting_quorum",
+        title=BRANCH_REGULATIONS,
+        article="第十一条",
+        summary="表决必须有半数以上有表决权的党员到会方可进行，"
+        "赞成人数超过应到会有表决权的党员的半数为通过",
+        params={"quorum": "present * 2 > voting_members", "passes": "yes * 2 > should_attend"},
+        severity=Severity.ERROR,
+        confidence="H",
+    )
+)
+
+COMMITTEE_MEETING_QUORUM_RULE: Final = register(
+    Rule(
+        id="committee_meeting_quorum",
+        title=BRANCH_REGULATIONS,
+        article="第十二条",
+        summary="党支部委员会会议须有半数以上委员到会方可进行",
+        params={"quorum": "present * 2 > committee_members"},
+        severity=Severity.ERROR,
+        confidence="H",
+    )
+)
+
+# Local practice, not a number from any regulation: the 怠学/逃学 signal for the secretary.
+# Cited by the title of the regulation on member education and management only.
+ABSENCE_STREAK_RULE: Final = register(
+    Rule(
+        id="absence_streak",
+        title=EDUCATION_REGULATIONS,
+        article=None,
+        summary="党员无故连续多次缺席组织生活的，党组织应及时了解情况、谈心谈话（地方做法）",
+        params={"threshold": ABSENCE_STREAK_THRESHOLD},
+        severity=Severity.WARNING,
+        confidence="L",
+    )
+)
+
+# The rule itself is an error at six months; the early warning is the platform's own.
+SELF_LAPSE_RULE: Final = register(
+    Rule(
+        id="self_lapse_warning",
+        title=CONSTITUTION,
+        article="第九条",
+        summary="没有正当理由，连续六个月不参加党的组织生活，就被认为是自行脱党",
+        params={"lapse_months": LAPSE_MONTHS, "warn_after_months": LAPSE_WARN_AFTER_MONTHS},
+        severity=Severity.ERROR,
+        confidence="H",
+    )
+)
+
+
+class FindingStatus(StrEnum):
+    """Red/amber/green of one rule for one period; pending means nothing to say yet."""
+
+    OK = "ok"
+    AT_RISK = "at_risk"
+    VIOLATED = "violated"
+    PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class PeriodFinding:
+    """One rule's result for one period, with the facts behind it and its citation.
+
+    `severity` is the rule's own for a violation, WARNING when at risk, None otherwise.
+    For a period that has ended, nothing here depends on the day it was computed.
+    """
+
+    rule_id: str
+    period: Period
+    status: FindingStatus
+    held: int
+    required: int
+    facts: dict[str, object] = field(default_factory=dict)
+    message: str = ""
+    severity: Severity | None = None
+    citation: str = ""
+
+
+def _dates(values: Iterable[date], name: str) -> list[date]:
+    return sorted(require_date(d, name) for d in values)
+
+
+def _remaining(days: int) -> str:
+    return "今天结束" if days == 0 else f"还剩{days}天结束"
+
+
+def _judge(rule: FrequencyRule, period: Period, counted: list[date], today: date) -> PeriodFinding:
+    held = len(counted)
+    facts: dict[str, object] = {
+        "period": period.key,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        "dates": [d.isoformat() for d in counted],
+        "held": held,
+        "required": rule.minimum,
+        "at_risk_days": rule.risk_days,
+        "source": rule.source,
+    }
+    if rule.default_quarter is not None:
+        facts["default_quarter"] = rule.default_quarter
+    current = period.start <= today <= period.end
+    # Only a period in progress mentions today; an ended one must not change on recomputation.
+    if current:
+        facts["days_left"] = period.days_left(today)
+    prefix = f"{period.label}{rule.noun}"
+    severity: Severity | None = None
+    if held >= rule.minimum:
+        status = FindingStatus.OK
+        message = f"{prefix}{held}次，符合不少于{rule.minimum}次的要求"
+    elif period.end < today:
+        status = FindingStatus.VIOLATED
+        severity = rule.severity
+        message = f"{prefix}应不少于{rule.minimum}次，实际{held}次"
+        if severity is Severity.WARNING:
+            message += "；如有正当理由，请注明理由"
+    elif not current:
+        status = FindingStatus.PENDING
+        message = f"{period.label}尚未开始"
+    else:
+        days = period.days_left(today)
+        in_default_quarter = (
+            rule.default_quarter is not None
+            and period_of(today, "quarter").index >= rule.default_quarter
+        )
+        if days <= rule.risk_days or in_default_quarter:
+            status = FindingStatus.AT_RISK
+            severity = Severity.WARNING
+            message = (
+                f"{period.label}{_remaining(days)}，{rule.noun}应不少于{rule.minimum}次，"
+                f"目前{held}次"
+            )
+            if rule.default_quarter is not None:
+                message += f"（一般安排在第{rule.default_quarter}季度）"
+        else:
+            status = FindingStatus.PENDING
+            message = f"{prefix}目前{held}次，距期末还有{days}天"
+    return PeriodFinding(
+        rule_id=rule.id,
+        period=period,
+        status=status,
+        held=held,
+        required=rule.minimum,
+        facts=facts,
+        message=message,
+        severity=severity,
+        citation=rule.citation,
+    )
+
+
+def evaluate_frequency(
+    rule: FrequencyRule, held: Iterable[date], *, year: int, today: date
+) -> list[PeriodFinding]:
+    """One finding per period of `year` from the local dates of the meetings held.
+
+    Dates outside `year`, and dates after `today` (a meeting cannot have been held yet),
+    are not counted. Convert meeting datetimes with periods.local_date() first; datetimes
+    are refused. A period is violated once it has ended (`end < today`) short of the
+    minimum, so the last day still counts as at risk.
+    """
+    require_date(today, "today")
+    dates = [d for d in _dates(held, "held") if d.year == year and d <= today]
+    return [
+        _judge(rule, period, [d for d in dates if period.contains(d)], today)
+        for period in periods_in_year(year, rule.period)
+    ]
+
+
+def _check_counts(total: int, part: int, total_name: str, part_name: str) -> None:
+    if total < 0 or part < 0:
+        raise ValueError("counts must not be negative")
+    if part > total:
+        raise ValueError(f"{part_name} ({part}) exceeds {total_name} ({total})")
+
+
+def check_quorum(voting_members: int, present_voting: int) -> bool:
+    """Whether more than half of the voting members are present (10 → 6 needed, 9 → 5)."""
+    _check_counts(voting_members, present_voting, "voting_members", "present_voting")
+    return present_voting * 2 > voting_members
+
+
+def vote_passes(should_attend_voting: int, yes: int) -> bool:
+    """Whether yes-votes exceed half of the voting members who *should* attend.
+
+    The denominator is everyone entitled to attend, not those present: with 10 voting
+    members and 6 present, 5 yes-votes do not pass.
+    """
+    _check_counts(should_attend_voting, yes, "should_attend_voting", "yes")
+    return yes * 2 > should_attend_voting
+
+
+_QUORUM_RULES: Final = {
+    "general_meeting": GENERAL_MEETING_QUORUM_RULE,
+    "committee_meeting": COMMITTEE_MEETING_QUORUM_RULE,
+}
+
+
+def quorum_violation(
+    meeting_kind: str, voting_members: int, present_voting: int
+) -> RuleViolation | None:
+    """A finding when a 党员大会 or 支委会 lacks its quorum; None when it has one."""
+    found = _QUORUM_RULES.get(meeting_kind)
+    if found is None:
+        raise ValueError(f"no quorum rule for meeting kind {meeting_kind!r}")
+    if check_quorum(voting_members, present_voting):
+        return None
+    who = "有表决权的党员" if meeting_kind == "general_meeting" else "委员"
+    return RuleViolation(
+        rule=found,
+        message=(
+            f"{MEETING_KIND_LABELS[meeting_kind]}应到{who}{voting_members}人，"
+            f"实到{present_voting}人，未超过半数，不能进行"
+            + ("表决" if meeting_kind == "general_meeting" else "")
+        ),
+        facts={"voting_members": voting_members, "present_voting": present_voting},
+    )
+
+
+@dataclass(frozen=True)
+class AbsenceStreak:
+    """A member's current run of absences without leave: how many, first and last date."""
+
+    count: int
+    since: date
+    last: date
+
+
+M = TypeVar("M", bound=Hashable)
+
+
+def absence_streaks(
+    records: Iterable[tuple[M, date, str]], threshold: int = ABSENCE_STREAK_THRESHOLD
+) -> dict[M, AbsenceStreak]:
+    """Members whose trailing run of "absent" (缺席, without leave) reaches `threshold`.
+
+    Records are (member, meeting date, attendance status), in any order; they are taken in
+    date order, and records on the same date keep their input order. Present or checked in
+    ends a run. Leave (on_leave) is neither absence nor attendance: it neither adds to a
+    run nor ends it, so absent, leave, absent is a run of two.
+    """
+    if threshold < 1:
+        raise ValueError("threshold must be at least 1")
+    by_member: dict[M, list[tuple[date, str]]] = {}
+    for member, day, status in records:
+        if status not in ATTENDANCE_STATUSES:
+            raise ValueError(f"unknown attendance status: {status!r}")
+        by_member.setdefault(member, []).append((require_date(day, "date"), status))
+    found: dict[M, AbsenceStreak] = {}
+    for member, entries in by_member.items():
+        count, since, last = 0, None, None
+        for day, status in sorted(entries, key=lambda entry: entry[0]):
+            if status == "absent":
+                count += 1
+                since = day if count == 1 else since
+                last = day
+            elif status in _ATTENDED:
+                count, since, last = 0, None, None
+        if count >= threshold and since is not None and last is not None:
+            found[member] = AbsenceStreak(count=count, since=since, last=last)
+    return found
+
+
+def absence_violation(streak: AbsenceStreak, member_name: str) -> RuleViolation:
+    """The warning for the secretary about one member's streak (never shown to others)."""
+    return RuleViolation(
+        rule=ABSENCE_STREAK_RULE,
+        message=(
+            f"{member_name}自{_fmt(streak.since)}起连续{streak.count}次无故缺席组织生活"
+            f"（最近一次：{_fmt(streak.last)}），请及时了解情况、谈心谈话"
+        ),
+        facts={
+            "count": streak.count,
+            "since": streak.since.isoformat(),
+            "last": streak.last.isoformat(),
+        },
+    )
+
+
+def _months_without(anchor: date, today: date) -> int:
+    # Whole months completed after `anchor`: month m is complete once today is past
+    # add_months(anchor, m) (《民法典》第二百零一条: the period ends on the corresponding day).
+    months = (today.year - anchor.year) * 12 + today.month - anchor.month
+    while months > 0 and add_months(anchor, months) >= today:
+        months -= 1
+    return max(months, 0)
+
+
+def lapse_status(
+    last_attended: date | None,
+    member_since: date,
+    today: date,
+    *,
+    warn_after_months: int = LAPSE_WARN_AFTER_MONTHS,
+    lapse_months: int = LAPSE_MONTHS,
+    member_name: str = "该党员",
+) -> PeriodFinding | None:
+    """党章 第九条: a warning after `warn_after_months` whole months without organizational
+    life, an error after `lapse_months`; None while the member is fine.
+
+    Months count from the later of the last attendance and the day the member joined this
+    organization (`member_since`): a member who has just transferred in is not blamed for
+    the time before. With the last attendance on 15 January the warning starts on
+    16 May and the error on 16 July. The finding's period is the month of `today`.
+    """
+    require_date(member_since, "member_since")
+    require_date(today, "today")
+    if last_attended is not None:
+        require_date(last_attended, "last_attended")
+    if not 1 <= warn_after_months < lapse_months:
+        raise ValueError("need 1 <= warn_after_months < lapse_months")
+    from_attendance = last_attended is not None and last_attended >= member_since
+    anchor = last_attended if from_attendance and last_attended else member_since
+    months = _months_without(anchor, today)
+    if months < warn_after_months:
+        return None
+    deadline = add_months(anchor, lapse_months)
+    facts: dict[str, object] = {
+        "last_attended": last_attended.isoformat() if last_attended else None,
+        "member_since": member_since.isoformat(),
+        "counted_from": anchor.isoformat(),
+        "months_without": months,
+        "warn_after_months": warn_after_months,
+        "lapse_months": lapse_months,
+        "warn_from": (add_months(anchor, warn_after_months) + timedelta(days=1)).isoformat(),
+        "lapse_from": (deadline + timedelta(days=1)).isoformat(),
+    }
+    basis = (
+        f"最近一次参加组织生活是{_fmt(anchor)}"
+        if from_attendance
+        else f"自{_fmt(anchor)}编入本组织以来未参加组织生活"
+    )
+    head = f"{member_name}已连续{months}个月未参加党的组织生活（{basis}）"
+    if months >= lapse_months:
+        status, severity = FindingStatus.VIOLATED, Severity.ERROR
+        message = (
+            f"{head}；没有正当理由的，按照党章第九条被认为是自行脱党，"
+            "应由支部大会决定除名并报上级党组织批准"
+        )
+    else:
+        status, severity = FindingStatus.AT_RISK, Severity.WARNING
+        message = (
+            f"{head}；如到{_fmt(deadline)}仍未参加，按照党章第九条将被认为是自行脱党，"
+            "请及时了解情况、谈心谈话"
+        )
+    return PeriodFinding(
+        rule_id=SELF_LAPSE_RULE.id,
+        period=period_of(today, "month"),
+        status=status,
+        held=0,
+        required=1,
+        facts=facts,
+        message=message,
+        severity=severity,
+        citation=SELF_LAPSE_RULE.citation,
+    )
