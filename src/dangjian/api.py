@@ -68,8 +68,12 @@ def on_unauthenticated(request, exc):
     return api.create_response(request, {"detail": "未登录或令牌无效"}, status=401)
 
 
+from dangjian.meetings.api import router as meetings_router  # noqa: E402
+from dangjian.meetings.compliance_api import router as compliance_router  # noqa: E402
 from dangjian.members.api import router as members_router  # noqa: E402
 from dangjian.orgs.api import router as orgs_router  # noqa: E402
 
 api.add_router("/v1/orgs", orgs_router)
 api.add_router("/v1/members", members_router)
+api.add_router("/v1/meetings", meetings_router)
+api.add_router("/v1/compliance", compliance_router)

@@ -74,7 +74,10 @@ INSTALLED_APPS = [
     "dangjian.audit",
     "dangjian.orgs",
     "dangjian.members",
+    "dangjian.meetings",
 ]
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"  # never served directly: attachments go through an access-checked view
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

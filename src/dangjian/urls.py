@@ -54,6 +54,8 @@ urlpatterns = [
     path("healthz", core_views.health, name="health"),
     path("orgs/", include(org_patterns)),
     path("members/", include(member_patterns)),
+    path("meetings/", include("dangjian.meetings.urls")),
+    path("compliance/", include("dangjian.meetings.compliance_urls")),
     path("audit/", include(audit_patterns)),
     path("admin/", include(account_patterns)),
     path("api/", api.urls),

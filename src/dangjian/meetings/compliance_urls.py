@@ -1,0 +1,4 @@
+"""Compliance (findings) pages."""
+
+app_name = "compliance"
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""Meeting pages (filled in by the meetings work)."""
+
+app_name = "meetings"
+urlpatterns: list = []
