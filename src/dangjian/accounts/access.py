@@ -128,6 +128,23 @@ def get_org_for_user(
     return org
 
 
+def get_structure_org(user, pk) -> Organization:
+    """An organization for the tree (structure only): everywhere for the system administrator."""
+    if Role.SYSADMIN in scope_for(user).roles:
+        try:
+            return Organization.objects.get(pk=pk)
+        except (Organization.DoesNotExist, ValueError):
+            raise Http404("组织不存在") from None
+    return get_org_for_user(user, pk)
+
+
+def require_member_reader(user) -> None:
+    """Lists of members need a read scope or an own record; administrators have neither."""
+    scope = scope_for(user)
+    if not scope.paths.get(Action.READ) and not scope.own_member_id:
+        raise PermissionDenied("您没有查看党员信息的权限")
+
+
 # ---- members -------------------------------------------------------------------------------
 
 

@@ -6,7 +6,12 @@ from django.conf import settings
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 
-from dangjian.accounts.access import Action, get_member_for_user, get_org_for_user
+from dangjian.accounts.access import (
+    Action,
+    get_member_for_user,
+    get_org_for_user,
+    require_member_reader,
+)
 from dangjian.audit.services import Actor
 from dangjian.members import services
 from dangjian.members.queries import MemberFilter, member_list
@@ -97,6 +102,7 @@ def _org_by_code(user, code: str | None, action: Action):
 
 @router.get("", response=MemberPage, summary="党员列表")
 def list_members(request, filters: Query[MemberQuery]):
+    require_member_reader(request.user)
     org = (
         get_org_for_user(request.user, filters.org.strip().upper(), field_name="code")
         if filters.org

@@ -16,6 +16,7 @@ from dangjian.accounts.access import (
     get_member_for_user,
     get_org_for_user,
     member_allows,
+    require_member_reader,
     scope_for,
     visible_orgs,
 )
@@ -39,9 +40,8 @@ def _filter_from_request(request) -> MemberFilter:
 @login_required
 def member_list_view(request):
     flt = _filter_from_request(request)
+    require_member_reader(request.user)
     scope = scope_for(request.user)
-    if not scope.paths.get(Action.READ) and not scope.own_member_id:
-        raise PermissionDenied("您没有查看党员信息的权限")
     qs = member_list(request.user, flt)
     page = Paginator(qs, request_page_size(request)).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -5,7 +5,7 @@ import datetime as dt
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema
 
-from dangjian.accounts.access import Action, get_org_for_user, scope_for
+from dangjian.accounts.access import get_org_for_user, get_structure_org, scope_for
 from dangjian.orgs.models import Organization
 from dangjian.orgs.queries import committee_view, tree_children, tree_roots
 
@@ -78,7 +78,7 @@ def org_tree(request, parent: int | None = None):
         raise PermissionDenied("您没有查看组织架构的权限")
     if parent is None:
         return [_node(n) for n in tree_roots(request.user)]
-    org = get_org_for_user(request.user, parent, Action.READ)
+    org = get_structure_org(request.user, parent)
     return [_node(n) for n in tree_children(request.user, org)]
 
 

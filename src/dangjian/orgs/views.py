@@ -4,8 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from dangjian.accounts.access import Action, get_org_for_user, scope_for
-from dangjian.accounts.models import Role
+from dangjian.accounts.access import Action, get_org_for_user, get_structure_org, scope_for
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.orgs.queries import committee_view, party_groups, tree_children, tree_roots
 
@@ -13,15 +12,6 @@ from dangjian.orgs.queries import committee_view, party_groups, tree_children, t
 def _require_structure(user) -> None:
     if not scope_for(user).sees_structure:
         raise PermissionDenied("您没有查看组织架构的权限")
-
-
-def _get_structure_org(user, pk) -> Organization:
-    # The system administrator sees the structure everywhere; everybody else within scope.
-    if Role.SYSADMIN in scope_for(user).roles:
-        from django.shortcuts import get_object_or_404
-
-        return get_object_or_404(Organization, pk=pk)
-    return get_org_for_user(user, pk)
 
 
 @login_required
@@ -36,7 +26,7 @@ def tree(request):
 @login_required
 def tree_children_view(request, pk: int):
     _require_structure(request.user)
-    parent = _get_structure_org(request.user, pk)
+    parent = get_structure_org(request.user, pk)
     return render(request, "orgs/_children.html", {"nodes": tree_children(request.user, parent)})
 
 
@@ -54,7 +44,11 @@ def org_detail(request, pk: int):
             "committee": view,
             "groups": party_groups(org) if org.kind == OrgKind.BRANCH else [],
             "children": children,
-            "ancestors": [a for a in Organization.objects.get_ancestors(org) if scope.covers(a.path, Action.READ)],
+            "ancestors": [
+                a
+                for a in Organization.objects.get_ancestors(org)
+                if scope.covers(a.path, Action.READ)
+            ],
             "can_write": scope.covers(org.path, Action.WRITE),
         },
     )
