@@ -52,7 +52,9 @@ def demo(db):
         sibling_branch=sibling,
         other_branch=other,
         organ_committee=org["FGW-JGDW"],
-        member_in_branch=Member.objects.filter(organization=branch).exclude(user__isnull=False).first(),
+        member_in_branch=Member.objects.filter(organization=branch)
+        .exclude(user__isnull=False)
+        .first(),
         member_in_sibling=Member.objects.filter(organization=sibling).first(),
         member_in_other_dept=Member.objects.filter(organization=other).first(),
         own_member=users["member"].member,

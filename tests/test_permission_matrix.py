@@ -145,7 +145,6 @@ HOME = rows((NO_SCOPE,), **dict.fromkeys(PERSONAS[1:], 302))  # each role to its
 LOGIN_PAGE = rows((NO_SCOPE,), anonymous=200, **dict.fromkeys(PERSONAS[1:], 302))
 
 
-
 def _bugs(table, reason: str, cells) -> dict:
     return {cell: reason for cell in cells if cell in table}
 

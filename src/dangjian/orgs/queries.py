@@ -35,6 +35,15 @@ def _counts_by_prefix(parent_path: str, prefix_len: int) -> dict[str, tuple[int,
     return {row["prefix"]: (row["n"], row["n_full"]) for row in rows}
 
 
+def _counts_by_group(branch: Organization) -> dict[str, tuple[int, int]]:
+    rows = (
+        Member.objects.filter(organization=branch, party_group__isnull=False)
+        .values("party_group__path")
+        .annotate(n=Count("id"), n_full=Count("id", filter=Q(status=MemberStatus.FULL)))
+    )
+    return {row["party_group__path"]: (row["n"], row["n_full"]) for row in rows}
+
+
 def tree_roots(user) -> list[TreeNode]:
     scope = scope_for(user)
     if Role.SYSADMIN in scope.roles:
@@ -56,7 +65,11 @@ def tree_children(user, parent: Organization) -> list[TreeNode]:
         .filter(path__startswith=parent.path, depth=parent.depth + 1)
         .order_by("path")
     )
-    counts = _counts_by_prefix(parent.path, len(parent.path) + parent.steplen)
+    if parent.kind == OrgKind.BRANCH:
+        # Party groups hold no members of their own: their members are the branch's, by group.
+        counts = _counts_by_group(parent)
+    else:
+        counts = _counts_by_prefix(parent.path, len(parent.path) + parent.steplen)
     return [TreeNode(c, *counts.get(c.path, (0, 0)), has_children=c.numchild > 0) for c in children]
 
 
