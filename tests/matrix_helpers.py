@@ -411,3 +411,36 @@ def new_audit_actions(since: Snapshot) -> list[str]:
         .order_by("seq")
         .values_list("action", flat=True)
     )
+
+
+# ---- roster import jobs --------------------------------------------------------------------
+
+JOB_SCOPES = ("own_branch", "sibling", "other_dept")
+
+
+def import_job_kwarg(name: str, *, with_errors_file: bool = False):
+    """A previewed roster import job into the scope's branch (created on demand)."""
+
+    def fill(objs, scope):
+        from pathlib import Path
+
+        from django.conf import settings
+
+        from dangjian.members.models import ImportJob, ImportStatus
+        from dangjian.members.roster.jobs import errors_path
+
+        org = objs.org(scope)
+        job = ImportJob.objects.create(
+            created_by=objs.demo.users["organ"],
+            organization=org,
+            filename="矩阵.xlsx",
+            stored_name=f"matrix-{scope}.xlsx",
+            status=ImportStatus.PREVIEWED,
+            preview={"created": 1, "updated": 0, "unchanged": 0, "rejected": 0, "rows": 1},
+        )
+        if with_errors_file:
+            Path(settings.IMPORT_DIR).mkdir(parents=True, exist_ok=True)
+            errors_path(job).write_bytes(b"PK")
+        return {name: job.pk}, {}
+
+    return fill

@@ -17,6 +17,7 @@ from django.urls import resolve, reverse
 
 from tests.matrix_helpers import (
     DENIED,
+    JOB_SCOPES,
     LOGIN,
     MEMBER_SCOPES,
     NO_SCOPE,
@@ -29,6 +30,7 @@ from tests.matrix_helpers import (
     client_as,
     collect_routes,
     expected_status,
+    import_job_kwarg,
     is_refusal,
     member_create_form,
     member_create_json,
@@ -136,6 +138,19 @@ MEMBER_CREATE = rows(CREATE_SCOPES,
     organ=    (OK,  OK,  404),
     **ADMINS_DENIED,
 )
+# Roster import: writers only; a job is visible where its branch is writable.
+IMPORTERS = rows((NO_SCOPE,),
+    member=403, secretary=OK, committee=OK, inspector=403, organ=OK,
+    sysadmin=403, secadmin=403, auditor=403,
+)
+IMPORT_JOB = rows(JOB_SCOPES,
+    member=404,
+    secretary=(OK, 404, 404),
+    committee=(OK, 404, 404),
+    inspector=404,
+    organ=(OK, OK, 404),
+    **ADMINS_DENIED,
+)
 # fmt: on
 
 EVERYONE_200 = rows((NO_SCOPE,), **dict.fromkeys(PERSONAS, 200))
@@ -208,6 +223,24 @@ MATRIX: dict[str, tuple[Entry, ...]] = {
             MEMBER_SCOPES,
             url=member_kwarg("pk", field="id_number"),
             audits="reveal",
+        ),
+    ),
+    # Roster import.
+    "members:import": (Entry("GET", IMPORTERS),),
+    "members:import_template": (Entry("GET", IMPORTERS),),
+    "members:import_job": (Entry("GET", IMPORT_JOB, JOB_SCOPES, url=import_job_kwarg("pk")),),
+    "members:import_confirm": (
+        Entry("POST", IMPORT_JOB, JOB_SCOPES, ok=302, url=import_job_kwarg("pk")),
+    ),
+    "members:import_cancel": (
+        Entry("POST", IMPORT_JOB, JOB_SCOPES, ok=302, url=import_job_kwarg("pk")),
+    ),
+    "members:import_errors": (
+        Entry(
+            "GET",
+            IMPORT_JOB,
+            JOB_SCOPES,
+            url=import_job_kwarg("pk", with_errors_file=True),
         ),
     ),
     # The auditor's pages.

@@ -6,6 +6,7 @@ from dangjian.accounts import views as account_views
 from dangjian.api import api
 from dangjian.audit import views as audit_views
 from dangjian.core import views as core_views
+from dangjian.members import import_views
 from dangjian.members import views as member_views
 from dangjian.orgs import views as org_views
 
@@ -26,6 +27,12 @@ member_patterns = (
         path("<int:pk>/edit/", member_views.member_edit, name="edit"),
         path("<int:pk>/move/", member_views.member_move, name="move"),
         path("<int:pk>/reveal/<str:field>/", member_views.member_reveal, name="reveal"),
+        path("import/", import_views.upload, name="import"),
+        path("import/template.xlsx", import_views.template_download, name="import_template"),
+        path("import/<int:pk>/", import_views.job_detail, name="import_job"),
+        path("import/<int:pk>/confirm/", import_views.job_confirm, name="import_confirm"),
+        path("import/<int:pk>/cancel/", import_views.job_cancel, name="import_cancel"),
+        path("import/<int:pk>/errors.xlsx", import_views.job_errors, name="import_errors"),
     ],
     "members",
 )

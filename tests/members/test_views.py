@@ -16,25 +16,13 @@ from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.audit.services import Actor
 from dangjian.members import services
 from dangjian.members.models import Member
+from dangjian.members.roster.layout import TEMPLATE_COLUMNS
 from dangjian.orgs.models import Post
 from tests.conftest import member_payload
 
 MASKED_ID = re.compile(r"^\d{3}\*{11}[\dX]{4}$")
 MASKED_PHONE = re.compile(r"^\d{3}\*{4}\d{4}$")
-EXPORT_HEADERS = [
-    "姓名",
-    "性别",
-    "出生日期",
-    "身份证号",
-    "手机号",
-    "所在支部",
-    "党小组",
-    "党员状态",
-    "人员类别",
-    "入党时间",
-    "转正时间",
-    "工作岗位",
-]
+EXPORT_HEADERS = [column.header for column in TEMPLATE_COLUMNS]
 
 
 def last_seq() -> int:
@@ -274,17 +262,20 @@ def test_export_writes_the_filtered_list_masked_to_xlsx_and_is_audited(demo, org
     assert response["Content-Disposition"].endswith('.xlsx"')
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
+    # The export uses the import template's layout, so export → edit → import round-trips.
     assert list(rows[0]) == EXPORT_HEADERS
+    col = {header.rstrip("*"): i for i, header in enumerate(EXPORT_HEADERS)}
     body = rows[1:]
     assert len(body) == expected.count()
-    assert {row[0] for row in body} == set(expected.values_list("name", flat=True))
+    assert {row[col["姓名"]] for row in body} == set(expected.values_list("name", flat=True))
     for row in body:
-        assert MASKED_ID.match(row[3]), row[3]
-        assert row[4] is None or MASKED_PHONE.match(row[4]), row[4]
-        assert row[7] == "正式党员"
-        assert row[8] == "在职"
+        assert MASKED_ID.match(row[col["身份证号"]]), row[col["身份证号"]]
+        phone = row[col["手机号"]]
+        assert phone is None or MASKED_PHONE.match(phone), phone
+        assert row[col["党员状态"]] == "正式党员"
+        assert row[col["人员类别"]] == "在职"
     plaintexts = {m.id_number for m in expected}
-    assert not plaintexts & {row[3] for row in body}
+    assert not plaintexts & {row[col["身份证号"]] for row in body}
     [event] = events_since(seq)
     assert event.action == AuditAction.EXPORT
     assert event.actor_username == "organ"

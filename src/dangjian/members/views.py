@@ -63,6 +63,8 @@ def member_list_view(request):
         "category_choices": MemberCategory.choices,
         "post_choices": [("any", "任一职务"), *PostKind.choices],
         "can_export": bool(scope.paths.get(Action.EXPORT)),
+        "can_reveal": bool(scope.paths.get(Action.REVEAL)),
+        "can_import": bool(scope.paths.get(Action.WRITE)),
     }
     template = (
         "members/_rows.html"
@@ -89,7 +91,7 @@ def member_export(request):
     if unmasked and not scope.paths.get(Action.REVEAL):
         raise PermissionDenied("您没有导出明文的权限")
     qs = member_list(request.user, flt, action)
-    content, count = members_xlsx(qs, unmasked=unmasked)
+    content, count = members_xlsx(qs, unmasked=unmasked, title="花名册")
     record(
         Actor.from_request(request),
         AuditAction.EXPORT,

@@ -1,0 +1,640 @@
+"""Roster import: validate every row, report what would change, then write it all or the valid rows.
+
+Two passes over the file, never holding all rows in memory: the first classifies each row
+(create, update, unchanged, move, rejected) and is the preview (dry run); the second writes inside
+one transaction. Rows are matched by ID number through its blind index, so importing the same file
+twice changes nothing, and a corrected file updates only what changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, BinaryIO
+
+from django.db import transaction
+
+from dangjian.accounts.access import Action, scope_for
+from dangjian.audit.models import AuditAction
+from dangjian.audit.services import Actor, PendingEvent, diff, record, record_many
+from dangjian.core.errors import ServiceValidationError
+from dangjian.crypto import default_keyring
+from dangjian.members.models import Education, Gender, Member, MemberCategory, MemberStatus
+from dangjian.members.pinyin import pinyin_keys
+from dangjian.members.roster.cells import CellError, clean_text, parse_choice, parse_date
+from dangjian.members.roster.layout import TEMPLATE_COLUMNS, write_roster
+from dangjian.members.roster.reader import Roster, open_roster
+from dangjian.members.services import validate_member_data
+from dangjian.orgs.models import Organization, OrgKind
+
+CHUNK = 1000
+LABELS = {column[0]: column[1].rstrip("*") for column in TEMPLATE_COLUMNS}
+LABELS.update({"birth_date": "出生日期"})
+# Fields compared to decide whether an existing member changed.
+COMPARED = [
+    "name",
+    "ethnicity",
+    "education",
+    "status",
+    "category",
+    "admitted_on",
+    "confirmed_on",
+    "admitted_on_precision",
+    "confirmed_on_precision",
+    "job_title",
+]
+MAX_REPORTED_ERRORS = 5000
+
+
+class Mode:
+    STRICT = "strict"
+    PARTIAL = "partial"
+
+
+@dataclass
+class RowProblem:
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class MovePlan:
+    row: int
+    name: str
+    member_id: int
+    from_org: str
+    to_org: str
+
+
+@dataclass
+class ImportReport:
+    filename: str
+    sheet: str = ""
+    sheets: list[str] = field(default_factory=list)
+    header_row: int = 0
+    unknown_columns: list[str] = field(default_factory=list)
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    rejected: int = 0
+    moves: list[MovePlan] = field(default_factory=list)
+    errors: list[RowProblem] = field(default_factory=list)
+    warnings: list[RowProblem] = field(default_factory=list)
+    written: bool = False
+    mode: str = Mode.STRICT
+
+    @property
+    def rejected_rows(self) -> set[int]:
+        return {e.row for e in self.errors}
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "moved": self.moved,
+            "rejected": self.rejected,
+            "rows": self.rows,
+            "written": self.written,
+            "mode": self.mode,
+            "sheet": self.sheet,
+            "sheets": self.sheets,
+            "header_row": self.header_row,
+            "unknown_columns": self.unknown_columns,
+            "errors": [asdict(e) for e in self.errors[:MAX_REPORTED_ERRORS]],
+            "warnings": [asdict(w) for w in self.warnings[:MAX_REPORTED_ERRORS]],
+            "moves": [asdict(m) for m in self.moves[:MAX_REPORTED_ERRORS]],
+        }
+
+
+@dataclass
+class _Prepared:
+    row: int
+    clean: dict[str, Any]
+    index: str
+    phone_index: str
+    organization: Organization
+    party_group: Organization | None
+
+
+class _Targets:
+    """Branches and party groups the actor may write into, below the chosen organization."""
+
+    def __init__(self, user, root: Organization):
+        scope = scope_for(user) if user is not None else None
+        qs = Organization.objects.filter(
+            path__startswith=root.path, kind__in=[OrgKind.BRANCH, OrgKind.PARTY_GROUP]
+        )
+        if scope is not None:
+            qs = qs.filter(scope.org_q(Action.WRITE))
+        self.root = root
+        self.branches: dict[str, list[Organization]] = {}
+        self.groups: dict[tuple[str, str], Organization] = {}
+        self.by_id: dict[int, Organization] = {}
+        self.writable_paths = [root.path] if scope is None else scope.paths.get(Action.WRITE, [])
+        orgs = list(qs.order_by("path"))
+        branch_by_path = {o.path: o for o in orgs if o.kind == OrgKind.BRANCH}
+        for org in orgs:
+            self.by_id[org.pk] = org
+            if org.kind == OrgKind.BRANCH:
+                for key in {org.name, org.code, org.code.upper()}:
+                    self.branches.setdefault(key, []).append(org)
+            else:
+                parent = branch_by_path.get(org.path[: -org.steplen])
+                if parent is not None:
+                    self.groups[(parent.path, org.name)] = org
+
+    def writable(self, org: Organization) -> bool:
+        return any(org.path.startswith(p) for p in self.writable_paths)
+
+    def branch_for(self, text: str) -> Organization:
+        if not text:
+            if self.root.kind == OrgKind.BRANCH:
+                return self.root
+            raise CellError("请填写所在支部（导入到上级组织时，每行都要写明支部名称或组织编码）")
+        found = self.branches.get(text) or self.branches.get(text.upper())
+        if not found:
+            raise CellError(f"党支部「{text}」不存在，或不在「{self.root.name}」及您的管理范围内")
+        unique = {o.pk: o for o in found}
+        if len(unique) > 1:
+            raise CellError(f"「{text}」在所选范围内有 {len(unique)} 个同名支部，请改填组织编码")
+        return next(iter(unique.values()))
+
+    def group_for(self, branch: Organization, text: str) -> Organization | None:
+        if not text:
+            return None
+        group = self.groups.get((branch.path, text))
+        if group is None:
+            raise CellError(f"党小组「{text}」不在「{branch.name}」中")
+        return group
+
+
+def _prepare(raw, targets: _Targets, today: dt.date) -> _Prepared | list[RowProblem]:
+    values = raw.values
+    problems: list[RowProblem] = []
+    data: dict[str, Any] = {}
+
+    def fail(field_name: str, message: str) -> None:
+        problems.append(RowProblem(raw.row_number, LABELS.get(field_name, field_name), message))
+
+    for name in ("name", "ethnicity", "job_title"):
+        data[name] = clean_text(values.get(name))
+    # ID numbers and phones keep their cell type: a float means the spreadsheet damaged it.
+    for name in ("id_number", "phone"):
+        value = values.get(name)
+        data[name] = value if isinstance(value, (int, float)) else clean_text(value)
+    for name in ("admitted_on", "confirmed_on"):
+        try:
+            data[name] = parse_date(values.get(name), field_label=LABELS[name])
+        except CellError as exc:
+            fail(name, exc.message)
+    for name, choices in (
+        ("status", MemberStatus),
+        ("category", MemberCategory),
+        ("education", Education),
+    ):
+        try:
+            data[name] = parse_choice(
+                values.get(name), _choice_map(choices), field_label=LABELS[name]
+            )
+        except CellError as exc:
+            fail(name, exc.message)
+
+    organization = party_group = None
+    try:
+        organization = targets.branch_for(clean_text(values.get("organization")))
+        party_group = targets.group_for(organization, clean_text(values.get("party_group")))
+    except CellError as exc:
+        column = "party_group" if organization is not None else "organization"
+        fail(column, exc.message)
+
+    clean = None
+    try:
+        clean, warnings = validate_member_data(data, check_duplicates=False, today=today)
+    except ServiceValidationError as exc:
+        reported = {p.column for p in problems}
+        for field_name, message in exc.errors.items():
+            if LABELS.get(field_name, field_name) not in reported:
+                fail(field_name, message)
+    if clean is not None:
+        # The gender and birth date columns, when present, must agree with the ID number.
+        gender_text = clean_text(values.get("gender"))
+        if gender_text:
+            try:
+                gender = parse_choice(gender_text, _choice_map(Gender), field_label="性别")
+                if gender != clean["gender"]:
+                    fail("gender", "性别与身份证号不符（身份证号第17位奇数为男、偶数为女）")
+            except CellError as exc:
+                fail("gender", exc.message)
+        if values.get("birth_date") not in (None, ""):
+            try:
+                birth = parse_date(values.get("birth_date"), field_label="出生日期")
+                if birth is not None and (
+                    birth.value.year != clean["birth_date"].year
+                    or birth.value.month != clean["birth_date"].month
+                    or (birth.precision == "day" and birth.value != clean["birth_date"])
+                ):
+                    fail("birth_date", "出生日期与身份证号不符")
+            except CellError as exc:
+                fail("birth_date", exc.message)
+    if problems or clean is None or organization is None:
+        return problems
+    keyring = default_keyring()
+    prepared = _Prepared(
+        row=raw.row_number,
+        clean=clean,
+        index=keyring.blind_index(clean["id_number"]),
+        phone_index=keyring.blind_index(clean["phone"]),
+        organization=organization,
+        party_group=party_group,
+    )
+    prepared.clean["_warnings"] = warnings
+    return prepared
+
+
+_CHOICE_MAPS: dict[type, dict[str, str]] = {}
+
+
+def _choice_map(choices) -> dict[str, str]:
+    if choices not in _CHOICE_MAPS:
+        mapping = {code: code for code in choices.values}
+        mapping.update({label: code for code, label in choices.choices})
+        _CHOICE_MAPS[choices] = mapping
+    return _CHOICE_MAPS[choices]
+
+
+def _changes(member: Member, p: _Prepared) -> dict[str, Any]:
+    changed = {}
+    for name in COMPARED:
+        new = p.clean[name]
+        if getattr(member, name) != new:
+            changed[name] = new
+    if member.phone_index != p.phone_index:
+        changed["phone"] = p.clean["phone"]
+    if member.party_group_id != (p.party_group.pk if p.party_group else None) and (
+        member.organization_id == p.organization.pk
+    ):
+        changed["party_group"] = p.party_group
+    return changed
+
+
+class _Run:
+    def __init__(
+        self,
+        actor: Actor,
+        org: Organization,
+        report: ImportReport,
+        *,
+        allow_moves: bool,
+        today: dt.date,
+        progress: Callable[[int, int], None] | None,
+    ):
+        self.actor = actor
+        self.report = report
+        self.allow_moves = allow_moves
+        self.today = today
+        self.progress = progress or (lambda done, total: None)
+        self.targets = _Targets(actor.user, org)
+        self.seen: dict[str, int] = {}
+
+    def chunks(self, roster: Roster) -> Iterator[tuple[list[_Prepared], dict[str, Member]]]:
+        total = getattr(roster, "row_count", 0) or 0
+        buffer: list[_Prepared] = []
+        done = 0
+        for raw in roster.iter_rows():
+            done += 1
+            self.report.rows += 1
+            result = _prepare(raw, self.targets, self.today)
+            if isinstance(result, list):
+                self._reject(result)
+            else:
+                first = self.seen.get(result.index)
+                if first is not None:
+                    self._reject(
+                        [
+                            RowProblem(
+                                result.row,
+                                LABELS["id_number"],
+                                f"与第 {first} 行是同一身份证号（同一人重复出现）",
+                            )
+                        ]
+                    )
+                else:
+                    self.seen[result.index] = result.row
+                    buffer.append(result)
+            if len(buffer) >= CHUNK:
+                yield buffer, self._existing(buffer)
+                buffer = []
+                self.progress(done, max(total, done))
+        if buffer:
+            yield buffer, self._existing(buffer)
+        self.progress(done, done)
+
+    def _existing(self, chunk: list[_Prepared]) -> dict[str, Member]:
+        return {
+            m.id_number_index: m
+            for m in Member.objects.filter(
+                id_number_index__in=[p.index for p in chunk]
+            ).select_related("organization")
+        }
+
+    def _reject(self, problems: list[RowProblem]) -> None:
+        self.report.rejected += 1
+        self.report.errors.extend(problems)
+
+    def classify(self, p: _Prepared, existing: Member | None) -> str:
+        """create / update / unchanged / move / reject (recording the reason)."""
+        if existing is None:
+            return "create"
+        if not self.targets.writable(existing.organization):
+            self._reject(
+                [
+                    RowProblem(
+                        p.row,
+                        LABELS["id_number"],
+                        "该身份证号已在其他党组织登记，不在您的管理范围内；请办理组织关系转接",
+                    )
+                ]
+            )
+            return "reject"
+        if existing.organization_id != p.organization.pk:
+            return "move"
+        return "update" if _changes(existing, p) else "unchanged"
+
+
+def _open(source: str | bytes | BinaryIO, filename: str, sheet: str | None) -> Roster:
+    if hasattr(source, "read"):
+        source = source.read()
+    return open_roster(source, filename, sheet=sheet or None)
+
+
+def run_import(
+    actor: Actor,
+    source: str | bytes,
+    filename: str,
+    organization: Organization,
+    *,
+    mode: str = Mode.STRICT,
+    dry_run: bool = False,
+    allow_moves: bool = False,
+    sheet: str | None = None,
+    today: dt.date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Check the file (and write it unless `dry_run`); raises RosterFileError for unusable files."""
+    today = today or dt.date.today()
+    report = ImportReport(filename=filename, mode=mode)
+    moves_pending: list[MovePlan] = []
+    with _open(source, filename, sheet) as roster:
+        report.sheet, report.sheets = roster.sheet_name, list(roster.sheets)
+        report.header_row, report.unknown_columns = roster.header_row, list(roster.unknown_columns)
+        run = _Run(
+            actor,
+            organization,
+            report,
+            allow_moves=allow_moves,
+            today=today,
+            progress=(lambda d, t: progress(d, t * 2)) if progress and not dry_run else progress,
+        )
+        for chunk, existing in run.chunks(roster):
+            for p in chunk:
+                member = existing.get(p.index)
+                kind = run.classify(p, member)
+                if kind == "move":
+                    moves_pending.append(
+                        MovePlan(
+                            p.row,
+                            p.clean["name"],
+                            member.pk,
+                            member.organization.name,
+                            p.organization.name,
+                        )
+                    )
+                elif kind in {"create", "update", "unchanged"}:
+                    setattr(
+                        report,
+                        {"create": "created", "update": "updated", "unchanged": "unchanged"}[kind],
+                        getattr(
+                            report,
+                            {"create": "created", "update": "updated", "unchanged": "unchanged"}[
+                                kind
+                            ],
+                        )
+                        + 1,
+                    )
+                warnings = p.clean.get("_warnings") or []
+                report.warnings.extend(RowProblem(p.row, LABELS["id_number"], w) for w in warnings)
+    report.moves = moves_pending
+    if not allow_moves:
+        for move in moves_pending:
+            report.rejected += 1
+            report.errors.append(
+                RowProblem(
+                    move.row,
+                    LABELS["organization"],
+                    f"{move.name} 现在「{move.from_org}」，导入将调至「{move.to_org}」：需确认调动后才能导入",
+                )
+            )
+    else:
+        report.moved = len(moves_pending)
+    report.errors.sort(key=lambda e: e.row)
+    if dry_run:
+        return report
+    if mode == Mode.STRICT and report.rejected:
+        return report
+    if not (report.created or report.updated or report.moved):
+        return report
+    _write(
+        actor,
+        source,
+        filename,
+        organization,
+        report,
+        allow_moves=allow_moves,
+        sheet=report.sheet,
+        today=today,
+        progress=progress,
+    )
+    return report
+
+
+def _write(
+    actor,
+    source,
+    filename,
+    organization,
+    report: ImportReport,
+    *,
+    allow_moves,
+    sheet,
+    today,
+    progress,
+) -> None:
+    rejected = report.rejected_rows
+    keyring = default_keyring()
+    counts = {"created": 0, "updated": 0, "moved": 0}
+    scratch = ImportReport(filename=filename)
+    with transaction.atomic(), _open(source, filename, sheet) as roster:
+        run = _Run(
+            actor,
+            organization,
+            scratch,
+            allow_moves=allow_moves,
+            today=today,
+            progress=(lambda d, t: progress(t + d, t * 2)) if progress else None,
+        )
+        for chunk, existing in run.chunks(roster):
+            creates: list[Member] = []
+            updates: list[tuple[Member, dict]] = []
+            events: list[PendingEvent] = []
+            for p in chunk:
+                if p.row in rejected:
+                    continue
+                member = existing.get(p.index)
+                kind = run.classify(p, member)
+                if kind == "create":
+                    m = Member(organization=p.organization, party_group=p.party_group)
+                    _fill(m, p.clean, keyring)
+                    creates.append(m)
+                elif kind in {"update", "move"}:
+                    if kind == "move" and not allow_moves:
+                        continue
+                    before = member.audit_fields()
+                    _fill(member, p.clean, keyring, only=_changes(member, p))
+                    member.organization = p.organization
+                    member.party_group = p.party_group
+                    updates.append((member, before))
+                    counts["moved" if kind == "move" else "updated"] += 1
+            Member.objects.bulk_create(creates, batch_size=500)
+            if updates:
+                Member.objects.bulk_update(
+                    [m for m, _ in updates], fields=UPDATE_FIELDS, batch_size=500
+                )
+            for m in creates:
+                events.append(
+                    PendingEvent(
+                        AuditAction.CREATE,
+                        "members.member",
+                        str(m.pk),
+                        m.name,
+                        diff(None, m.audit_fields()),
+                        f"花名册导入：{filename}",
+                    )
+                )
+            for m, before in updates:
+                action = (
+                    AuditAction.MOVE
+                    if before.get("organization") != m.organization_id
+                    else AuditAction.UPDATE
+                )
+                events.append(
+                    PendingEvent(
+                        action,
+                        "members.member",
+                        str(m.pk),
+                        m.name,
+                        diff(before, m.audit_fields()),
+                        f"花名册导入：{filename}",
+                    )
+                )
+            record_many(actor, events)
+            counts["created"] += len(creates)
+        report.created, report.updated, report.moved = (
+            counts["created"],
+            counts["updated"],
+            counts["moved"],
+        )
+        report.written = True
+        record(
+            actor,
+            AuditAction.CREATE,
+            organization,
+            object_type="members.roster_import",
+            object_repr=filename[:200],
+            message=f"导入花名册「{filename}」到「{organization.name}」：新增 {report.created}，更新 {report.updated}，"
+            f"调动 {report.moved}，未变 {report.unchanged}，拒绝 {report.rejected}",
+        )
+
+
+UPDATE_FIELDS = [
+    "name",
+    "name_pinyin",
+    "name_initials",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "education",
+    "phone_encrypted",
+    "phone_index",
+    "status",
+    "category",
+    "admitted_on",
+    "confirmed_on",
+    "admitted_on_precision",
+    "confirmed_on_precision",
+    "probation_ends_on",
+    "job_title",
+    "organization",
+    "party_group",
+    "updated_at",
+]
+
+
+def _fill(member: Member, clean: dict[str, Any], keyring, only: dict | None = None) -> None:
+    for key in (
+        "name",
+        "gender",
+        "birth_date",
+        "ethnicity",
+        "education",
+        "status",
+        "category",
+        "admitted_on",
+        "confirmed_on",
+        "admitted_on_precision",
+        "confirmed_on_precision",
+        "probation_ends_on",
+        "job_title",
+    ):
+        setattr(member, key, clean[key])
+    if only is None or "name" in only:
+        member.name_pinyin, member.name_initials = pinyin_keys(clean["name"])
+    if member.pk is None:
+        member.id_number_encrypted = keyring.encrypt(clean["id_number"])
+        member.id_number_index = keyring.blind_index(clean["id_number"])
+    if only is None or "phone" in only:
+        member.phone_encrypted = keyring.encrypt(clean["phone"])
+        member.phone_index = keyring.blind_index(clean["phone"])
+    member.updated_at = dt.datetime.now(dt.UTC)
+
+
+def write_errors(
+    source: str | bytes,
+    filename: str,
+    report: ImportReport,
+    out: BinaryIO | str,
+    sheet: str | None = None,
+) -> int:
+    """The rejected rows in the template layout with a 错误原因 column, ready to fix and re-import."""
+    reasons: dict[int, list[str]] = {}
+    for e in report.errors:
+        reasons.setdefault(e.row, []).append(f"{e.column}：{e.message}")
+    written = 0
+
+    def rows():
+        nonlocal written
+        with _open(source, filename, sheet or report.sheet) as roster:
+            for raw in roster.iter_rows():
+                if raw.row_number in reasons:
+                    values = {k: ("" if v is None else v) for k, v in raw.values.items()}
+                    values["错误原因"] = "；".join(reasons[raw.row_number])
+                    values["_row"] = raw.row_number
+                    written += 1
+                    yield values
+
+    write_roster(rows(), out, with_errors=True)
+    return written
