@@ -151,7 +151,7 @@ class PendingEvent:
     object_type: str
     object_id: str
     object_repr: str
-    changes: dict
+    changes: dict  # JSON-safe already, as `diff` returns it
     message: str = ""
 
 
@@ -178,14 +178,14 @@ def record_many(actor: Actor, pending: list[PendingEvent]) -> int:
                 object_type=item.object_type,
                 object_id=item.object_id,
                 object_repr=item.object_repr[:200],
-                changes=jsonable(item.changes),
+                changes=item.changes,
                 message=item.message[:500],
                 prev_hash=prev_hash,
             )
             event.hash = keyring.chain_hash(prev_hash, _payload(event))
             prev_hash = event.hash
             events.append(event)
-        AuditEvent.objects.bulk_create(events, batch_size=1000)
+        AuditEvent.objects.bulk_create(events)
         AuditHead.objects.filter(pk=1).update(last_hash=prev_hash)
     return len(events)
 

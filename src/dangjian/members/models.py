@@ -99,12 +99,22 @@ class Member(models.Model):
     def confirmed_on_display(self) -> str:
         return _partial(self.confirmed_on, self.confirmed_on_precision)
 
+    def remember_plaintext(self, id_number: str, phone: str) -> None:
+        """Keep the values just encrypted, so masking them for the audit log needs no decryption."""
+        self._plaintext = (self.id_number_encrypted, id_number, self.phone_encrypted, phone)
+
     @property
     def id_number(self) -> str:
+        cached = getattr(self, "_plaintext", None)
+        if cached is not None and cached[0] == self.id_number_encrypted:
+            return cached[1]
         return default_keyring().decrypt(self.id_number_encrypted)
 
     @property
     def phone(self) -> str:
+        cached = getattr(self, "_plaintext", None)
+        if cached is not None and cached[2] == self.phone_encrypted:
+            return cached[3]
         return default_keyring().decrypt(self.phone_encrypted)
 
     @property

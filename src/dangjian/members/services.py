@@ -75,6 +75,20 @@ def _latest(value: dt.date, precision: str) -> dt.date:
     return dt.date(value.year, value.month, calendar.monthrange(value.year, value.month)[1])
 
 
+_CHOICE_CACHE: dict[type, tuple[dict[str, str], frozenset[str], str]] = {}
+
+
+def _choice_maps(choices) -> tuple[dict[str, str], frozenset[str], str]:
+    # Django computes .choices/.values on every access; imports validate tens of thousands of rows.
+    if choices not in _CHOICE_CACHE:
+        _CHOICE_CACHE[choices] = (
+            {label: code for code, label in choices.choices},
+            frozenset(choices.values),
+            "、".join(str(label) for label in choices.labels),
+        )
+    return _CHOICE_CACHE[choices]
+
+
 def _choice(value: Any, choices, field: str, errors: dict[str, str], *, required: bool) -> str:
     value = (value or "").strip() if isinstance(value, str) else value
     if not value:
@@ -82,11 +96,11 @@ def _choice(value: Any, choices, field: str, errors: dict[str, str], *, required
             errors[field] = f"请选择{FIELD_LABELS[field]}"
         return ""
     # Accept the Chinese label as well as the code, so API clients and spreadsheets both work.
-    by_label = {label: code for code, label in choices.choices}
+    by_label, codes, labels = _choice_maps(choices)
     if value in by_label:
         return by_label[value]
-    if value not in choices.values:
-        errors[field] = f"{FIELD_LABELS[field]}的取值不正确，可选：{'、'.join(choices.labels)}"
+    if value not in codes:
+        errors[field] = f"{FIELD_LABELS[field]}的取值不正确，可选：{labels}"
         return ""
     return value
 
@@ -213,6 +227,7 @@ def _apply(member: Member, clean: dict[str, Any]) -> None:
     member.id_number_index = keyring.blind_index(clean["id_number"])
     member.phone_encrypted = keyring.encrypt(clean["phone"])
     member.phone_index = keyring.blind_index(clean["phone"])
+    member.remember_plaintext(clean["id_number"], clean["phone"])
 
 
 def _check_target(actor: Actor, org: Organization, party_group: Organization | None) -> None:

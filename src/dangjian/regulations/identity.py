@@ -126,7 +126,13 @@ def _coerce_text(raw: str | int | float | None, *, empty: str, corrupted: str) -
     # Spreadsheet readers hand over numbers, not strings; a float has already lost digits.
     if raw is None:
         raise IdentityError(empty, code="empty")
-    if isinstance(raw, bool | float):
+    if isinstance(raw, bool):
+        raise IdentityError(corrupted, code="corrupted")
+    if isinstance(raw, float):
+        # Excel keeps 15 significant digits: an old 15-digit ID number survives as a number,
+        # an 18-digit one never does.
+        if raw.is_integer() and 10**14 <= raw < 10**15:
+            return str(int(raw))
         raise IdentityError(corrupted, code="corrupted")
     if isinstance(raw, int):
         return str(raw)
@@ -205,6 +211,8 @@ def normalize_phone(raw: str | int | float | None) -> str:
     The pattern ^1[3-9]\\d{9}$ decides: 工信部 keeps opening prefixes faster than the
     phonenumbers metadata is updated, so its opinion on validity is not a reason to reject.
     """
+    if isinstance(raw, str) and _MOBILE.fullmatch(raw):
+        return raw  # already a plain mobile number: the common case of bulk imports
     text = _clean(_coerce_text(raw, empty=MSG_PHONE_EMPTY, corrupted=MSG_PHONE_CORRUPTED))
     text = "".join(ch for ch in text if ch not in _PHONE_SEPARATORS)
     if text.startswith("'"):

@@ -267,16 +267,38 @@ def _choice_map(choices) -> dict[str, str]:
     return _CHOICE_MAPS[choices]
 
 
-def _changes(member: Member, p: _Prepared) -> dict[str, Any]:
+# The column each compared field comes from: a column missing from the file leaves the stored
+# value alone (an import of names and ID numbers only must not wipe phones or job titles).
+SOURCE_COLUMN = {
+    "name": "name",
+    "ethnicity": "ethnicity",
+    "education": "education",
+    "status": "status",
+    "category": "category",
+    "admitted_on": "admitted_on",
+    "admitted_on_precision": "admitted_on",
+    "confirmed_on": "confirmed_on",
+    "confirmed_on_precision": "confirmed_on",
+    "job_title": "job_title",
+    "phone": "phone",
+    "party_group": "party_group",
+}
+
+
+def _changes(member: Member, p: _Prepared, present: frozenset[str]) -> dict[str, Any]:
     changed = {}
     for name in COMPARED:
+        if SOURCE_COLUMN[name] not in present:
+            continue
         new = p.clean[name]
         if getattr(member, name) != new:
             changed[name] = new
-    if member.phone_index != p.phone_index:
+    if "phone" in present and member.phone_index != p.phone_index:
         changed["phone"] = p.clean["phone"]
-    if member.party_group_id != (p.party_group.pk if p.party_group else None) and (
-        member.organization_id == p.organization.pk
+    if (
+        "party_group" in present
+        and member.organization_id == p.organization.pk
+        and member.party_group_id != (p.party_group.pk if p.party_group else None)
     ):
         changed["party_group"] = p.party_group
     return changed
@@ -300,6 +322,7 @@ class _Run:
         self.progress = progress or (lambda done, total: None)
         self.targets = _Targets(actor.user, org)
         self.seen: dict[str, int] = {}
+        self.present: frozenset[str] = frozenset()
 
     def chunks(self, roster: Roster) -> Iterator[tuple[list[_Prepared], dict[str, Member]]]:
         total = getattr(roster, "row_count", 0) or 0
@@ -310,18 +333,16 @@ class _Run:
             self.report.rows += 1
             result = _prepare(raw, self.targets, self.today)
             if isinstance(result, list):
-                self._reject(result)
+                self.reject(*result)
             else:
                 first = self.seen.get(result.index)
                 if first is not None:
-                    self._reject(
-                        [
-                            RowProblem(
-                                result.row,
-                                LABELS["id_number"],
-                                f"与第 {first} 行是同一身份证号（同一人重复出现）",
-                            )
-                        ]
+                    self.reject(
+                        RowProblem(
+                            result.row,
+                            LABELS["id_number"],
+                            f"与第 {first} 行是同一身份证号（同一人重复出现）",
+                        )
                     )
                 else:
                     self.seen[result.index] = result.row
@@ -337,12 +358,12 @@ class _Run:
     def _existing(self, chunk: list[_Prepared]) -> dict[str, Member]:
         return {
             m.id_number_index: m
-            for m in Member.objects.filter(
-                id_number_index__in=[p.index for p in chunk]
-            ).select_related("organization")
+            for m in Member.objects.filter(id_number_index__in=[p.index for p in chunk])
+            .select_related("organization")
+            .only(*EXISTING_FIELDS)
         }
 
-    def _reject(self, problems: list[RowProblem]) -> None:
+    def reject(self, *problems: RowProblem) -> None:
         self.report.rejected += 1
         self.report.errors.extend(problems)
 
@@ -351,19 +372,17 @@ class _Run:
         if existing is None:
             return "create"
         if not self.targets.writable(existing.organization):
-            self._reject(
-                [
-                    RowProblem(
-                        p.row,
-                        LABELS["id_number"],
-                        "该身份证号已在其他党组织登记，不在您的管理范围内；请办理组织关系转接",
-                    )
-                ]
+            self.reject(
+                RowProblem(
+                    p.row,
+                    LABELS["id_number"],
+                    "该身份证号已在其他党组织登记，不在您的管理范围内；请办理组织关系转接",
+                )
             )
             return "reject"
         if existing.organization_id != p.organization.pk:
             return "move"
-        return "update" if _changes(existing, p) else "unchanged"
+        return "update" if _changes(existing, p, self.present) else "unchanged"
 
 
 def _open(source: str | bytes | BinaryIO, filename: str, sheet: str | None) -> Roster:
@@ -385,181 +404,166 @@ def run_import(
     today: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Check the file (and write it unless `dry_run`); raises RosterFileError for unusable files."""
+    """Check the file and, unless `dry_run`, write it in one pass and one transaction.
+
+    Strict mode rolls the whole transaction back when any row is rejected; partial mode keeps the
+    valid rows. Raises RosterFileError for files that cannot be used at all.
+    """
     today = today or dt.date.today()
     report = ImportReport(filename=filename, mode=mode)
-    moves_pending: list[MovePlan] = []
     with _open(source, filename, sheet) as roster:
         report.sheet, report.sheets = roster.sheet_name, list(roster.sheets)
         report.header_row, report.unknown_columns = roster.header_row, list(roster.unknown_columns)
         run = _Run(
-            actor,
-            organization,
-            report,
-            allow_moves=allow_moves,
-            today=today,
-            progress=(lambda d, t: progress(d, t * 2)) if progress and not dry_run else progress,
+            actor, organization, report, allow_moves=allow_moves, today=today, progress=progress
         )
-        for chunk, existing in run.chunks(roster):
-            for p in chunk:
-                member = existing.get(p.index)
-                kind = run.classify(p, member)
-                if kind == "move":
-                    moves_pending.append(
-                        MovePlan(
-                            p.row,
-                            p.clean["name"],
-                            member.pk,
-                            member.organization.name,
-                            p.organization.name,
-                        )
+        run.present = frozenset(roster.columns)
+        if dry_run:
+            _pass(run, roster, report, filename, write=False)
+        else:
+            with transaction.atomic():
+                _pass(run, roster, report, filename, write=True)
+                if mode == Mode.STRICT and report.rejected:
+                    transaction.set_rollback(True)
+                    report.written = False
+                elif report.written:
+                    record(
+                        actor,
+                        AuditAction.CREATE,
+                        organization,
+                        object_type="members.roster_import",
+                        object_repr=filename[:200],
+                        message=f"导入花名册「{filename}」到「{organization.name}」：新增 {report.created}，"
+                        f"更新 {report.updated}，调动 {report.moved}，未变 {report.unchanged}，"
+                        f"拒绝 {report.rejected}",
                     )
-                elif kind in {"create", "update", "unchanged"}:
-                    setattr(
-                        report,
-                        {"create": "created", "update": "updated", "unchanged": "unchanged"}[kind],
-                        getattr(
-                            report,
-                            {"create": "created", "update": "updated", "unchanged": "unchanged"}[
-                                kind
-                            ],
-                        )
-                        + 1,
-                    )
-                warnings = p.clean.get("_warnings") or []
-                report.warnings.extend(RowProblem(p.row, LABELS["id_number"], w) for w in warnings)
-    report.moves = moves_pending
-    if not allow_moves:
-        for move in moves_pending:
-            report.rejected += 1
-            report.errors.append(
-                RowProblem(
-                    move.row,
-                    LABELS["organization"],
-                    f"{move.name} 现在「{move.from_org}」，导入将调至「{move.to_org}」：需确认调动后才能导入",
-                )
-            )
-    else:
-        report.moved = len(moves_pending)
     report.errors.sort(key=lambda e: e.row)
-    if dry_run:
-        return report
-    if mode == Mode.STRICT and report.rejected:
-        return report
-    if not (report.created or report.updated or report.moved):
-        return report
-    _write(
-        actor,
-        source,
-        filename,
-        organization,
-        report,
-        allow_moves=allow_moves,
-        sheet=report.sheet,
-        today=today,
-        progress=progress,
-    )
     return report
 
 
-def _write(
-    actor,
-    source,
-    filename,
-    organization,
-    report: ImportReport,
-    *,
-    allow_moves,
-    sheet,
-    today,
-    progress,
-) -> None:
-    rejected = report.rejected_rows
+def _pass(run: _Run, roster: Roster, report: ImportReport, filename: str, *, write: bool) -> None:
     keyring = default_keyring()
-    counts = {"created": 0, "updated": 0, "moved": 0}
-    scratch = ImportReport(filename=filename)
-    with transaction.atomic(), _open(source, filename, sheet) as roster:
-        run = _Run(
-            actor,
-            organization,
-            scratch,
-            allow_moves=allow_moves,
-            today=today,
-            progress=(lambda d, t: progress(t + d, t * 2)) if progress else None,
-        )
-        for chunk, existing in run.chunks(roster):
-            creates: list[Member] = []
-            updates: list[tuple[Member, dict]] = []
-            events: list[PendingEvent] = []
-            for p in chunk:
-                if p.row in rejected:
+    strict = report.mode == Mode.STRICT
+    for chunk, existing in run.chunks(roster):
+        creates: list[Member] = []
+        updates: list[tuple[Member, dict, str]] = []
+        for p in chunk:
+            member = existing.get(p.index)
+            kind = run.classify(p, member)
+            if kind == "reject":
+                continue
+            report.warnings.extend(
+                RowProblem(p.row, LABELS["id_number"], w) for w in p.clean["_warnings"]
+            )
+            if kind == "move":
+                report.moves.append(
+                    MovePlan(
+                        p.row,
+                        p.clean["name"],
+                        member.pk,
+                        member.organization.name,
+                        p.organization.name,
+                    )
+                )
+                if not run.allow_moves:
+                    run.reject(
+                        RowProblem(
+                            p.row,
+                            LABELS["organization"],
+                            f"{p.clean['name']} 现在「{member.organization.name}」，导入将调至"
+                            f"「{p.organization.name}」：需确认调动后才能导入",
+                        )
+                    )
                     continue
-                member = existing.get(p.index)
-                kind = run.classify(p, member)
-                if kind == "create":
-                    m = Member(organization=p.organization, party_group=p.party_group)
-                    _fill(m, p.clean, keyring)
-                    creates.append(m)
-                elif kind in {"update", "move"}:
-                    if kind == "move" and not allow_moves:
-                        continue
-                    before = member.audit_fields()
-                    _fill(member, p.clean, keyring, only=_changes(member, p))
-                    member.organization = p.organization
-                    member.party_group = p.party_group
-                    updates.append((member, before))
-                    counts["moved" if kind == "move" else "updated"] += 1
-            Member.objects.bulk_create(creates, batch_size=500)
-            if updates:
-                Member.objects.bulk_update(
-                    [m for m, _ in updates], fields=UPDATE_FIELDS, batch_size=500
-                )
-            for m in creates:
-                events.append(
-                    PendingEvent(
-                        AuditAction.CREATE,
-                        "members.member",
-                        str(m.pk),
-                        m.name,
-                        diff(None, m.audit_fields()),
-                        f"花名册导入：{filename}",
-                    )
-                )
-            for m, before in updates:
-                action = (
-                    AuditAction.MOVE
-                    if before.get("organization") != m.organization_id
-                    else AuditAction.UPDATE
-                )
-                events.append(
-                    PendingEvent(
-                        action,
-                        "members.member",
-                        str(m.pk),
-                        m.name,
-                        diff(before, m.audit_fields()),
-                        f"花名册导入：{filename}",
-                    )
-                )
-            record_many(actor, events)
-            counts["created"] += len(creates)
-        report.created, report.updated, report.moved = (
-            counts["created"],
-            counts["updated"],
-            counts["moved"],
+                report.moved += 1
+            elif kind == "create":
+                report.created += 1
+            elif kind == "update":
+                report.updated += 1
+            else:
+                report.unchanged += 1
+                continue
+            # In strict mode one rejected row means nothing is kept: stop building writes.
+            if not write or (strict and report.rejected):
+                continue
+            if kind == "create":
+                m = Member(organization=p.organization, party_group=p.party_group)
+                _fill(m, p.clean, keyring)
+                creates.append(m)
+            else:
+                before = member.audit_fields()
+                _fill(member, p.clean, keyring, only=_changes(member, p, run.present))
+                member.organization = p.organization
+                member.party_group = p.party_group
+                updates.append((member, before, kind))
+        if creates or updates:
+            _flush(run.actor, creates, updates, filename)
+            report.written = True
+
+
+def _flush(
+    actor: Actor, creates: list[Member], updates: list[tuple[Member, dict, str]], filename: str
+) -> None:
+    Member.objects.bulk_create(creates)
+    if creates and creates[0].pk is None:  # engines without RETURNING (MySQL): look the ids up
+        ids = dict(
+            Member.objects.filter(
+                id_number_index__in=[m.id_number_index for m in creates]
+            ).values_list("id_number_index", "pk")
         )
-        report.written = True
-        record(
-            actor,
+        for m in creates:
+            m.pk = ids[m.id_number_index]
+    if updates:
+        Member.objects.bulk_update([m for m, _, _ in updates], fields=UPDATE_FIELDS, batch_size=500)
+    note = f"花名册导入：{filename}"
+    events = [
+        PendingEvent(
             AuditAction.CREATE,
-            organization,
-            object_type="members.roster_import",
-            object_repr=filename[:200],
-            message=f"导入花名册「{filename}」到「{organization.name}」：新增 {report.created}，更新 {report.updated}，"
-            f"调动 {report.moved}，未变 {report.unchanged}，拒绝 {report.rejected}",
+            "members.member",
+            str(m.pk),
+            m.name,
+            diff(None, m.audit_fields()),
+            note,
         )
+        for m in creates
+    ]
+    events += [
+        PendingEvent(
+            AuditAction.MOVE if kind == "move" else AuditAction.UPDATE,
+            "members.member",
+            str(m.pk),
+            m.name,
+            diff(before, m.audit_fields()),
+            note,
+        )
+        for m, before, kind in updates
+    ]
+    record_many(actor, events)
 
 
+# What classification, comparison and the audit diff read of an existing member.
+EXISTING_FIELDS = [
+    "id_number_index",
+    "id_number_encrypted",
+    "phone_encrypted",
+    "phone_index",
+    "name",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "education",
+    "status",
+    "category",
+    "admitted_on",
+    "confirmed_on",
+    "admitted_on_precision",
+    "confirmed_on_precision",
+    "job_title",
+    "party_group",
+    "organization__path",
+    "organization__name",
+    "organization__code",
+]
 UPDATE_FIELDS = [
     "name",
     "name_pinyin",
@@ -584,23 +588,29 @@ UPDATE_FIELDS = [
 ]
 
 
+ALL_FIELDS = (
+    "name",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "education",
+    "status",
+    "category",
+    "admitted_on",
+    "confirmed_on",
+    "admitted_on_precision",
+    "confirmed_on_precision",
+    "probation_ends_on",
+    "job_title",
+)
+
+
 def _fill(member: Member, clean: dict[str, Any], keyring, only: dict | None = None) -> None:
-    for key in (
-        "name",
-        "gender",
-        "birth_date",
-        "ethnicity",
-        "education",
-        "status",
-        "category",
-        "admitted_on",
-        "confirmed_on",
-        "admitted_on_precision",
-        "confirmed_on_precision",
-        "probation_ends_on",
-        "job_title",
-    ):
+    """Set a new member's fields, or only the `only` fields of an existing one."""
+    for key in ALL_FIELDS if only is None else [k for k in ALL_FIELDS if k in only]:
         setattr(member, key, clean[key])
+    if only is not None and "admitted_on" in only:
+        member.probation_ends_on = clean["probation_ends_on"]
     if only is None or "name" in only:
         member.name_pinyin, member.name_initials = pinyin_keys(clean["name"])
     if member.pk is None:
@@ -609,6 +619,7 @@ def _fill(member: Member, clean: dict[str, Any], keyring, only: dict | None = No
     if only is None or "phone" in only:
         member.phone_encrypted = keyring.encrypt(clean["phone"])
         member.phone_index = keyring.blind_index(clean["phone"])
+        member.remember_plaintext(clean["id_number"], clean["phone"])
     member.updated_at = dt.datetime.now(dt.UTC)
 
 

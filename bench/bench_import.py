@@ -1,0 +1,139 @@
+"""Roster import benchmark: full import vs a bare calamine parse and a bare bulk insert.
+
+    python bench/bench_import.py --rows 60000                  # SQLite in a temp data dir
+    DANGJIAN_DATABASE_URL=postgres://postgres@127.0.0.1/bench_x python bench/bench_import.py --rows 60000
+    python bench/bench_import.py --rows 200000 --memory-only   # peak memory of the import
+
+Each measurement runs in a fresh process so peak RSS (ru_maxrss) belongs to that step alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _django(data_dir: str) -> None:
+    os.environ.setdefault("DANGJIAN_DATA_DIR", data_dir)
+    os.environ.setdefault("DANGJIAN_SECRET_KEY", "bench-only-not-a-secret")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
+    sys.path.insert(0, str(HERE))
+    import django
+
+    django.setup()
+
+
+def _peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def step(name: str, path: str, data_dir: str) -> dict:
+    _django(data_dir)
+    from django.db import connection, transaction
+
+    from dangjian.audit.services import Actor
+    from dangjian.members.models import Member
+    from dangjian.orgs.models import Organization
+
+    root = Organization.objects.get(code="GW")
+    started = time.perf_counter()
+    if name == "parse":
+        from python_calamine import CalamineWorkbook
+
+        book = CalamineWorkbook.from_path(path)
+        count = sum(1 for _ in book.get_sheet_by_index(0).iter_rows()) - 1
+        result = {"rows": count}
+    elif name == "insert":
+        # The same rows as bare model objects: no validation, encryption or audit.
+        from python_calamine import CalamineWorkbook
+
+        branches = {o.code: o for o in Organization.objects.filter(kind="branch")}
+        rows = CalamineWorkbook.from_path(path).get_sheet_by_index(0).iter_rows()
+        next(rows)
+        started = time.perf_counter()
+        batch, count = [], 0
+        import datetime as dt
+
+        with transaction.atomic():
+            for r in rows:
+                batch.append(Member(
+                    name=r[0], name_pinyin="", name_initials="", gender="male", birth_date=dt.date(1980, 1, 1),
+                    id_number_encrypted=r[1], id_number_index=r[1], phone_encrypted=r[5], phone_index=r[5],
+                    organization=branches[r[6]], status="full", category="employed",
+                    admitted_on=dt.date.fromisoformat(r[9]), confirmed_on=dt.date.fromisoformat(r[10]),
+                ))
+                if len(batch) == 1000:
+                    Member.objects.bulk_create(batch)
+                    count += len(batch)
+                    batch = []
+            Member.objects.bulk_create(batch)
+            count += len(batch)
+            elapsed = time.perf_counter() - started
+            transaction.set_rollback(True)
+        return {"step": name, "seconds": elapsed, "rows": count, "peak_mb": _peak_mb(), "db": connection.vendor}
+    else:
+        from dangjian.members.roster.importer import run_import
+
+        report = run_import(Actor.system("bench"), path, Path(path).name, root, mode="partial")
+        result = {"created": report.created, "rejected": report.rejected, "updated": report.updated}
+        if report.errors:
+            result["first_errors"] = [e.__dict__ for e in report.errors[:3]]
+    return {"step": name, "seconds": time.perf_counter() - started, "peak_mb": _peak_mb(),
+            "db": connection.vendor, **result}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=60000)
+    parser.add_argument("--memory-only", action="store_true", help="only the full import (for peak memory)")
+    parser.add_argument("--step", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step:
+        print(json.dumps(step(args.step, args.file, args.data_dir)))
+        return
+    data_dir = tempfile.mkdtemp(prefix="dangjian-bench-")
+    env = {**os.environ, "DANGJIAN_DATA_DIR": data_dir, "DANGJIAN_SECRET_KEY": "bench-only-not-a-secret"}
+    subprocess.run([sys.executable, "-m", "dangjian.cli", "demo", "--prepare-only"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    _django(data_dir)
+    from dangjian.orgs.models import Organization
+    from roster_data import write_xlsx
+
+    codes = list(Organization.objects.filter(kind="branch").values_list("code", flat=True))
+    path = Path(data_dir) / f"roster-{args.rows}.xlsx"
+    t = time.perf_counter()
+    write_xlsx(path, args.rows, codes)
+    print(f"generated {args.rows} rows in {time.perf_counter() - t:.1f}s: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    steps = ["import"] if args.memory_only else ["parse", "insert", "import"]
+    results = {}
+    for name in steps:
+        out = subprocess.run(
+            [sys.executable, __file__, "--step", name, "--file", str(path), "--data-dir", data_dir],
+            env=env, check=True, capture_output=True, text=True,
+        ).stdout.strip().splitlines()[-1]
+        results[name] = json.loads(out)
+        print(json.dumps(results[name], ensure_ascii=False))
+    if "parse" in results:
+        full = results["import"]["seconds"]
+        print(
+            f"\n{args.rows} rows on {results['import']['db']}: import {full:.1f}s "
+            f"(parse alone {results['parse']['seconds']:.2f}s = {full / results['parse']['seconds']:.0f}x; "
+            f"bare bulk insert {results['insert']['seconds']:.2f}s = {full / results['insert']['seconds']:.1f}x); "
+            f"peak memory {results['import']['peak_mb']:.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()
