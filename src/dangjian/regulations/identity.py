@@ -122,16 +122,18 @@ def _clean(raw: str) -> str:
     return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf")
 
 
-def _coerce_text(raw: str | int | float | None, *, empty: str, corrupted: str) -> str:
+def _coerce_text(
+    raw: str | int | float | None, *, empty: str, corrupted: str, exact_digits: int
+) -> str:
     # Spreadsheet readers hand over numbers, not strings; a float has already lost digits.
     if raw is None:
         raise IdentityError(empty, code="empty")
     if isinstance(raw, bool):
         raise IdentityError(corrupted, code="corrupted")
     if isinstance(raw, float):
-        # Excel keeps 15 significant digits: an old 15-digit ID number survives as a number,
-        # an 18-digit one never does.
-        if raw.is_integer() and 10**14 <= raw < 10**15:
+        # Excel keeps 15 significant digits: an 11-digit phone or an old 15-digit ID number
+        # survives as a number, an 18-digit ID number never does.
+        if raw.is_integer() and 10 ** (exact_digits - 1) <= raw < 10**exact_digits:
             return str(int(raw))
         raise IdentityError(corrupted, code="corrupted")
     if isinstance(raw, int):
@@ -154,7 +156,9 @@ def parse_id_number(raw: str | int | float | None, *, today: date | None = None)
     check character) and the result carries a warning saying so.
     """
     today = today or date.today()
-    text = _clean(_coerce_text(raw, empty=MSG_ID_EMPTY, corrupted=MSG_ID_CORRUPTED))
+    text = _clean(
+        _coerce_text(raw, empty=MSG_ID_EMPTY, corrupted=MSG_ID_CORRUPTED, exact_digits=15)
+    )
     # An apostrophe is the usual way to force a spreadsheet cell to text; it is not data.
     if text.startswith("'"):
         text = text[1:]
@@ -213,7 +217,9 @@ def normalize_phone(raw: str | int | float | None) -> str:
     """
     if isinstance(raw, str) and _MOBILE.fullmatch(raw):
         return raw  # already a plain mobile number: the common case of bulk imports
-    text = _clean(_coerce_text(raw, empty=MSG_PHONE_EMPTY, corrupted=MSG_PHONE_CORRUPTED))
+    text = _clean(
+        _coerce_text(raw, empty=MSG_PHONE_EMPTY, corrupted=MSG_PHONE_CORRUPTED, exact_digits=11)
+    )
     text = "".join(ch for ch in text if ch not in _PHONE_SEPARATORS)
     if text.startswith("'"):
         text = text[1:]

@@ -494,7 +494,9 @@ def _pass(run: _Run, roster: Roster, report: ImportReport, filename: str, *, wri
                 before = member.audit_fields()
                 _fill(member, p.clean, keyring, only=_changes(member, p, run.present))
                 member.organization = p.organization
-                member.party_group = p.party_group
+                # The party group follows the file only where the file says (or on a move).
+                if kind == "move" or "party_group" in run.present:
+                    member.party_group = p.party_group
                 updates.append((member, before, kind))
         if creates or updates:
             _flush(run.actor, creates, updates, filename)

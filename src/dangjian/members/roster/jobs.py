@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from pathlib import Path
@@ -46,7 +47,23 @@ def _fail(job: ImportJob, message: str) -> None:
     )
 
 
+RETENTION = dt.timedelta(days=7)
+
+
+def remove_old_files(now: dt.datetime | None = None) -> int:
+    """Uploads and error files hold unmasked personal data: keep them a week at most."""
+    cutoff = (now or timezone.now()) - RETENTION
+    removed = 0
+    for job in ImportJob.objects.filter(created_at__lt=cutoff).only("stored_name"):
+        for path in (upload_path(job), errors_path(job)):
+            if path.exists():
+                path.unlink()
+                removed += 1
+    return removed
+
+
 def run_preview(job_id: int) -> None:
+    remove_old_files()
     job = ImportJob.objects.select_related("created_by", "organization").get(pk=job_id)
     actor = Actor(job.created_by, "")
     path = upload_path(job)

@@ -83,20 +83,13 @@ class Command(BaseCommand):
                 write_errors(str(path), path.name, report, opts["errors"])
         except RosterFileError as exc:
             self._exit(2, {"error": exc.message}, opts["json"], f"无法导入：{exc.message}")
+        # The documented shape; a confirmed move (--allow-moves) counts as an update.
         payload = {
-            k: v
-            for k, v in report.as_json().items()
-            if k
-            in {
-                "created",
-                "updated",
-                "unchanged",
-                "rejected",
-                "errors",
-                "moved",
-                "written",
-                "warnings",
-            }
+            "created": report.created,
+            "updated": report.updated + report.moved,
+            "unchanged": report.unchanged,
+            "rejected": report.rejected,
+            "errors": report.as_json()["errors"],
         }
         lines = [
             f"{'检查' if opts['dry_run'] else '导入'}「{path.name}」（工作表 {report.sheet}）：",
