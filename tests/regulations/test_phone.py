@@ -81,9 +81,14 @@ def test_rejects_empty(raw: str | None) -> None:
     assert caught.value.message == "请填写手机号"
 
 
-@pytest.mark.parametrize("raw", ["1.3812345678E+10", "1.38123E+10", "13812345678.0", 13812345678.0])
+@pytest.mark.parametrize("raw", ["1.3812345678E+10", "1.38123E+10", "13812345678.0", 13812345.0])
 def test_rejects_spreadsheet_damage(raw: str | float) -> None:
     with pytest.raises(IdentityError) as caught:
         normalize_phone(raw)
     assert caught.value.code == "corrupted"
     assert "表格软件" in caught.value.message
+
+
+def test_a_phone_in_a_numeric_cell_is_exact_and_accepted() -> None:
+    # Spreadsheets keep 15 significant digits: an 11-digit number survives a numeric cell.
+    assert normalize_phone(13812345678.0) == "13812345678"
