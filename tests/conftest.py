@@ -19,6 +19,14 @@ PASSWORD = "Dangjian@2026"
 TODAY = dt.date(2026, 11, 25)
 
 
+def pytest_configure(config) -> None:
+    # WhiteNoise warns on every handler when STATIC_ROOT is missing (collectstatic never runs in
+    # tests; assets are served through the finders).
+    from pathlib import Path
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
 def _load_demo() -> None:
     from dangjian.demodata import ensure_demo
 
