@@ -51,6 +51,8 @@ from tests.matrix_helpers import (
     unlock_form,
     user_create_form,
 )
+from tests.meetings.matrix_compliance import COMPLIANCE_MATRIX
+from tests.meetings.matrix_meetings import MEETING_MATRIX
 
 # ---- the policy ----------------------------------------------------------------------------
 # Rows name each persona; a tuple gives one expectation per scope, in the order of the scopes.
@@ -311,6 +313,9 @@ MATRIX: dict[str, tuple[Entry, ...]] = {
         ),
     ),
 }
+
+MATRIX.update(MEETING_MATRIX)
+MATRIX.update(COMPLIANCE_MATRIX)
 
 # Routes that need no permission check, each with the reason. Static files are served by
 # WhiteNoise outside the URLconf, so nothing is exempt today.

@@ -67,23 +67,44 @@ def demo(argv: list[str]) -> int:
     parser.add_argument("--password", default=None, help="演示账号的密码（默认 Dangjian@2026）")
     parser.add_argument("--bind", default="127.0.0.1:8000", help="监听地址，默认 127.0.0.1:8000")
     parser.add_argument("--seed", type=int, default=20261125, help="演示数据的随机种子")
+    parser.add_argument(
+        "--scale",
+        choices=["organ", "province"],
+        default="organ",
+        help="演示数据规模：organ（一个机关，默认）或 province（约3000个党支部、6万名党员）",
+    )
     args = parser.parse_args(argv)
     _setup()
     from django.conf import settings
 
-    from dangjian.demodata import DEFAULT_PASSWORD, DEMO_USERS, ensure_demo
+    from dangjian.demodata import (
+        DEFAULT_PASSWORD,
+        DEMO_USERS,
+        PROVINCE_USER,
+        ensure_demo,
+        ensure_province,
+    )
+    from dangjian.meetings.packs import remember_demo_packs
 
     print(f"数据目录：{settings.DATA_DIR}")
+    # The demo applies the bundled sample local pack; the data folder remembers the choice.
+    remember_demo_packs()
     _prepare_database()
     password = args.password or DEFAULT_PASSWORD
     created = ensure_demo(password=password, seed=args.seed, out=print)
     if not created:
         print("演示数据已存在，保留原有数据。")
+    users = list(DEMO_USERS)
+    if args.scale == "province":
+        print("正在生成省级规模演示数据（约3000个党支部、6万名党员、3年会议记录）……", flush=True)
+        if not ensure_province(password=password, seed=args.seed, out=print):
+            print("省级规模演示数据已存在，保留原有数据。")
+        users.append(PROVINCE_USER)
     print(
         "\n演示账号（密码：%s）："
         % (password if created or args.password else "首次创建时设置的密码")
     )
-    for username, label in DEMO_USERS:
+    for username, label in users:
         print(f"  {username:<10} {label}")
     if args.prepare_only:
         return 0

@@ -5,3 +5,7 @@ class MeetingsConfig(AppConfig):
     name = "dangjian.meetings"
     label = "meetings"
     verbose_name = "组织生活"
+
+    def ready(self) -> None:
+        # Registers the system check that refuses to start with an invalid local rule pack.
+        from dangjian.meetings import packs  # noqa: F401

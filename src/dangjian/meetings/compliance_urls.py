@@ -1,4 +1,13 @@
-"""Compliance (findings) pages."""
+"""Compliance (findings) pages: the matrix for a subtree, one organization's periods, and a
+secretary's explanation of a warning."""
+
+from django.urls import path
+
+from dangjian.meetings import compliance_views as views
 
 app_name = "compliance"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.findings, name="findings"),
+    path("org/<int:pk>/", views.org_findings, name="org"),
+    path("org/<int:pk>/explain/", views.explain, name="explain"),
+]

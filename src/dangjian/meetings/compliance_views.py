@@ -1,0 +1,243 @@
+"""Compliance pages: the findings matrix for a subtree, an organization's findings by period,
+and a secretary's explanation of a warning. Thin: the access module decides who sees what,
+`compliance` computes, these views only pick and render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from dangjian.accounts.access import Action, get_org_for_user, scope_for
+from dangjian.audit.services import Actor
+from dangjian.core.errors import ServiceValidationError
+from dangjian.meetings import compliance
+from dangjian.meetings.compliance import SEVERITY_ORDER, STATUS_ICONS, STATUS_LABELS
+from dangjian.orgs.models import Organization, OrgKind
+from dangjian.regulations.engine import PackError
+
+# The meeting record page belongs to the meetings pages; until it exists, meetings are linked
+# by this path (documented in bench/README.md's neighbour, the meetings work).
+MEETING_PATH_FALLBACK = "/meetings/{id}/"
+
+
+def _require_reader(user) -> None:
+    if not scope_for(user).paths.get(Action.READ):
+        raise PermissionDenied("您没有查看组织生活检查结果的权限")
+
+
+def _year(request, today) -> int:
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        return today.year
+    return year if 2000 <= year <= today.year + 1 else today.year
+
+
+def _meeting_url_pattern() -> str:
+    """The meeting page URL with `{id}` in place of the id (one reverse per request)."""
+    marker = 987654321
+    try:
+        return reverse("meetings:detail", kwargs={"pk": marker}).replace(str(marker), "{id}")
+    except NoReverseMatch:
+        return MEETING_PATH_FALLBACK
+
+
+def _visible_ancestors(user, org: Organization) -> list[Organization]:
+    scope = scope_for(user)
+    return [a for a in Organization.objects.get_ancestors(org) if scope.covers(a.path, Action.READ)]
+
+
+def _cell_view(rollup, key: str, own) -> dict:
+    """What a matrix cell shows: the organization's own status, or counts for its subtree."""
+    counts = rollup.column(key)
+    total = sum(n for _, n in counts)
+    if total == 0:
+        return {"empty": True}
+    if total == 1 and own is not None:
+        return {"single": True, "status": own.status, "icon": own.icon, "label": own.label}
+    worst = max((s for s, _ in counts), key=SEVERITY_ORDER.__getitem__)
+    return {
+        "status": worst,
+        "counts": [
+            {"status": s, "icon": STATUS_ICONS[s], "label": STATUS_LABELS[s], "n": n}
+            for s, n in counts
+        ],
+    }
+
+
+def _report_or_error(request, org, year):
+    try:
+        return compliance.cached_report(org, year), None
+    except PackError as exc:
+        return None, str(exc)
+
+
+@login_required
+def findings(request):
+    """Red/amber/green per organization and rule for a subtree, counts rolled up the tree."""
+    _require_reader(request.user)
+    scope = scope_for(request.user)
+    today = compliance.local_today()
+    code = (request.GET.get("org") or "").strip()
+    roots = list(Organization.objects.filter(path__in=scope.paths[Action.READ]).order_by("path"))
+    org = get_org_for_user(request.user, code, field_name="code") if code else roots[0]
+    year = _year(request, today)
+    report, error = _report_or_error(request, org, year)
+    context = {
+        "org": org,
+        "year": year,
+        "years": list(range(today.year, today.year - 4, -1)),
+        "roots": roots if len(roots) > 1 else [],
+        "ancestors": _visible_ancestors(request.user, org),
+        "error": error,
+    }
+    if report is None:
+        return render(request, "meetings/compliance.html", context, status=503)
+    rollups = report.top_rollups
+    root = report.root
+    rows = []
+    candidates = [root, *report.children(root)]
+    for info in candidates:
+        rollup = rollups[info.id]
+        if not rollup.organizations or (
+            info is root and not any(report.cell(info.id, c.key) for c in report.columns)
+        ):
+            continue
+        if info is not root and info.kind == OrgKind.PARTY_GROUP and root.kind != OrgKind.BRANCH:
+            continue
+        own_only = info is root
+        rows.append(
+            {
+                "org": info,
+                "is_root": own_only,
+                # A branch is a leaf here: its party groups are on the branch's own page.
+                "has_children": not own_only
+                and rollup.organizations > 1
+                and (info.kind != OrgKind.BRANCH or root.kind == OrgKind.BRANCH),
+                "rollup": rollup,
+                "cells": [
+                    _cell_view(rollup, c.key, report.cell(info.id, c.key))
+                    if not own_only
+                    else _own_cell(report.cell(info.id, c.key))
+                    for c in report.columns
+                ],
+            }
+        )
+    context.update(
+        report=report,
+        rows=rows,
+        summary=rollups[root.id],
+        statuses=[(s, STATUS_ICONS[s], STATUS_LABELS[s]) for s in SEVERITY_ORDER],
+    )
+    return render(request, "meetings/compliance.html", context)
+
+
+def _own_cell(cell) -> dict:
+    if cell is None:
+        return {"empty": True}
+    return {"single": True, "status": cell.status, "icon": cell.icon, "label": cell.label}
+
+
+@login_required
+def org_findings(request, pk: int):
+    """One organization (and its party groups): findings per period, with the meetings behind
+    each figure, the citation, explanations, and (for a branch) the member signals."""
+    _require_reader(request.user)
+    org = get_org_for_user(request.user, pk)
+    scope = scope_for(request.user)
+    today = compliance.local_today()
+    year = _year(request, today)
+    context = {
+        "org": org,
+        "year": year,
+        "years": list(range(today.year, today.year - 4, -1)),
+        "ancestors": _visible_ancestors(request.user, org),
+    }
+    try:
+        report = compliance.compute(org, year, today=today, max_depth=compliance.own_depth(org))
+    except PackError as exc:
+        context["error"] = str(exc)
+        return render(request, "meetings/compliance_org.html", context, status=503)
+    meeting_url = _meeting_url_pattern()
+    sections = []
+    for info in report.orgs:
+        found = report.findings_for(info.id)
+        if not found:
+            continue
+        can_explain = scope.covers(info.path, Action.WRITE)
+        groups = []
+        for column in report.columns:
+            items = [f for f in found if f.column == column.key]
+            if not items:
+                continue
+            views = [
+                {
+                    "f": f,
+                    "meetings": [
+                        {"id": m, "url": meeting_url.replace("{id}", str(m))} for m in f.meeting_ids
+                    ],
+                    "can_explain": can_explain and f.explainable,
+                    "facts": f.facts,
+                    "attention": f.status in (compliance.VIOLATED, compliance.AT_RISK)
+                    or f.explanation is not None,
+                }
+                for f in items
+            ]
+            groups.append(
+                {
+                    "column": column,
+                    "cell": report.cell(info.id, column.key),
+                    "attention": [v for v in views if v["attention"]],
+                    "rest": [v for v in views if not v["attention"]],
+                }
+            )
+        sections.append({"org": info, "groups": groups})
+    visibility = compliance.signal_visibility(request.user, org)
+    signals = None
+    if visibility.streaks or visibility.lapses:
+        signals = compliance.member_signals(
+            org,
+            today=today,
+            rules=report.rules,
+            streaks=visibility.streaks,
+            lapses=visibility.lapses,
+        )
+    context.update(
+        report=report,
+        sections=sections,
+        visibility=visibility,
+        signals=signals,
+        rollup=report.rollups[report.root.id],
+    )
+    return render(request, "meetings/compliance_org.html", context)
+
+
+@login_required
+@require_POST
+def explain(request, pk: int):
+    """Record a reason for a warning-level finding (write access to the organization)."""
+    org = get_org_for_user(request.user, pk, Action.WRITE)
+    period = (request.POST.get("period") or "").strip()[:16]
+    back = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = ""
+    try:
+        compliance.explain_finding(
+            Actor.from_request(request),
+            org,
+            rule_id=(request.POST.get("rule_id") or "").strip()[:64],
+            period_key=period,
+            reason=request.POST.get("reason") or "",
+        )
+    except ServiceValidationError as exc:
+        messages.error(request, "；".join(exc.errors.values()))
+    else:
+        messages.success(request, "情况说明已保存")
+    if back:
+        return redirect(back)
+    return redirect(f"{reverse('compliance:org', kwargs={'pk': org.pk})}?year={period[:4]}")

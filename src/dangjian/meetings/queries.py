@@ -1,0 +1,325 @@
+"""Reads of meetings, always scoped to what the user may see.
+
+A meeting is visible where its organization is (the roles' subtrees); an ordinary member sees
+the meetings they are expected at: the ones they have an attendance record for, and the planned
+ones their organization holds for them (their branch, their party group, the committees they sit
+on). Who is expected by default is decided once, in `default_attendees` and its mirror
+`_expected_meeting_q`, which the tests hold to agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from dangjian.accounts.access import Action, scope_for
+from dangjian.meetings.models import (
+    Attendance,
+    AttendanceStatus,
+    LeaveRequest,
+    LeaveStatus,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+)
+from dangjian.members.models import Member, MemberStatus
+from dangjian.orgs.models import COMMITTEE_POSTS, Organization, OrgKind, Post
+from dangjian.regulations.periods import TZ
+
+# Organizations that hold meetings on this platform, and the kinds each may hold.
+MEETING_ORG_KINDS: dict[str, tuple[str, ...]] = {
+    OrgKind.BRANCH: (
+        MeetingKind.GENERAL_MEETING,
+        MeetingKind.COMMITTEE_MEETING,
+        MeetingKind.PARTY_LECTURE,
+        MeetingKind.THEME_DAY,
+        MeetingKind.ORG_LIFE_MEETING,
+        MeetingKind.MEMBER_APPRAISAL,
+        MeetingKind.HEART_TO_HEART_TALK,
+    ),
+    OrgKind.PARTY_GROUP: (
+        MeetingKind.GROUP_MEETING,
+        MeetingKind.PARTY_LECTURE,
+        MeetingKind.ORG_LIFE_MEETING,
+        MeetingKind.HEART_TO_HEART_TALK,
+    ),
+    OrgKind.ORGAN_COMMITTEE: (
+        MeetingKind.COMMITTEE_MEETING,
+        MeetingKind.PARTY_LECTURE,
+        MeetingKind.CENTRAL_GROUP_STUDY,
+        MeetingKind.HEART_TO_HEART_TALK,
+    ),
+}
+
+
+def _committee_seat_q(org_id: int) -> Q:
+    """Members holding a current committee seat (书记, 委员…) in the organization."""
+    seats = Post.objects.filter(
+        organization_id=org_id,
+        member=OuterRef("pk"),
+        ended_on__isnull=True,
+        kind__in=COMMITTEE_POSTS,
+    )
+    return Q(Exists(seats))
+
+
+def default_attendees(org: Organization, kind: str) -> QuerySet[Member]:
+    """Who is expected at a meeting of `kind` held by `org`, unless the record says otherwise.
+
+    A party group: its group members. A branch: the members whose organization is the branch,
+    or its committee for a 支委会. An organ committee: its committee, or every member of its
+    subtree for a 党课.
+    """
+    qs = Member.objects.all()
+    if org.kind == OrgKind.PARTY_GROUP:
+        qs = qs.filter(party_group=org)
+    elif org.kind == OrgKind.ORGAN_COMMITTEE:
+        if kind == MeetingKind.PARTY_LECTURE:
+            qs = qs.filter(organization__path__startswith=org.path)
+        else:
+            qs = qs.filter(_committee_seat_q(org.pk))
+    elif kind == MeetingKind.COMMITTEE_MEETING:
+        qs = qs.filter(_committee_seat_q(org.pk))
+    else:
+        qs = qs.filter(organization=org)
+    return qs
+
+
+def expected_attendees(meeting: Meeting) -> QuerySet[Member]:
+    """The attendees of a meeting: its attendance record once held, else the default list.
+
+    Before the record, members who checked in by QR code are expected by definition (they were
+    let in as expected); after it, the record is history and does not follow later transfers.
+    """
+    recorded = Member.objects.filter(attendance__meeting=meeting)
+    if meeting.status == MeetingStatus.HELD:
+        return recorded
+    default = default_attendees(meeting.organization, meeting.kind)
+    return Member.objects.filter(Q(pk__in=default.values("pk")) | Q(pk__in=recorded.values("pk")))
+
+
+def _expected_meeting_q(member: Member) -> Q:
+    """Meetings `member` is expected at (mirrors `default_attendees` from the member's side)."""
+    attended = Q(Exists(Attendance.objects.filter(meeting=OuterRef("pk"), member=member)))
+    branch = member.organization
+    seats = list(
+        Post.objects.filter(
+            member=member, ended_on__isnull=True, kind__in=COMMITTEE_POSTS
+        ).values_list("organization_id", flat=True)
+    )
+    ancestors = [
+        branch.path[:end] for end in range(branch.steplen, len(branch.path) + 1, branch.steplen)
+    ]
+    by_default = Q(organization_id=branch.pk) & ~Q(kind=MeetingKind.COMMITTEE_MEETING)
+    if member.party_group_id:
+        by_default |= Q(organization_id=member.party_group_id)
+    if seats:
+        by_default |= Q(organization_id__in=seats, organization__kind=OrgKind.BRANCH) & Q(
+            kind=MeetingKind.COMMITTEE_MEETING
+        )
+        by_default |= Q(organization_id__in=seats, organization__kind=OrgKind.ORGAN_COMMITTEE) & ~Q(
+            kind=MeetingKind.PARTY_LECTURE
+        )
+    by_default |= Q(
+        organization__kind=OrgKind.ORGAN_COMMITTEE,
+        organization__path__in=ancestors,
+        kind=MeetingKind.PARTY_LECTURE,
+    )
+    return attended | (~Q(status=MeetingStatus.HELD) & by_default)
+
+
+def own_member(user) -> Member | None:
+    """The user's own member record, fetched once per user object."""
+    member_id = scope_for(user).own_member_id
+    if not member_id:
+        return None
+    cached = getattr(user, "_dangjianown_member", None)
+    if cached is None or cached.pk != member_id:
+        cached = Member.objects.select_related("organization").filter(pk=member_id).first()
+        user._dangjianown_member = cached
+    return cached
+
+
+def visible_meetings(user, action: Action = Action.READ) -> QuerySet[Meeting]:
+    """Meetings in the user's scope for `action`; for reading, also the user's own meetings."""
+    scope = scope_for(user)
+    q = scope.org_q(action, prefix="organization__")
+    if action == Action.READ:
+        member = own_member(user)
+        if member is not None:
+            q |= _expected_meeting_q(member)
+    return Meeting.objects.filter(q)
+
+
+def is_expected(meeting: Meeting, member: Member) -> bool:
+    return expected_attendees(meeting).filter(pk=member.pk).exists()
+
+
+def get_meeting_for_user(user, pk, action: Action = Action.READ) -> Meeting:
+    """The meeting for this user: 404 outside the read scope, 403 when `action` is denied.
+
+    An ordinary member may read the meetings they are expected at; any other action on them
+    (recording, approving leave) is a 403.
+    """
+    try:
+        meeting = Meeting.objects.select_related("organization", "host", "recorder").get(pk=pk)
+    except (Meeting.DoesNotExist, ValueError, TypeError):
+        raise Http404("会议不存在") from None
+    scope = scope_for(user)
+    if scope.covers(meeting.organization.path, Action.READ):
+        if action != Action.READ and not scope.covers(meeting.organization.path, action):
+            raise PermissionDenied("您对该会议没有此操作权限")
+        return meeting
+    member = own_member(user)
+    if member is not None and visible_meetings(user).filter(pk=meeting.pk).exists():
+        if action != Action.READ:
+            raise PermissionDenied("您对该会议没有此操作权限")
+        return meeting
+    raise Http404("会议不存在")
+
+
+def can_manage(user, meeting: Meeting) -> bool:
+    """Whether the user may record, cancel and approve leave for the meeting."""
+    return scope_for(user).covers(meeting.organization.path, Action.WRITE)
+
+
+def can_read_records(user, meeting: Meeting) -> bool:
+    """Whether the user sees everyone's attendance and the attachments (not just their own)."""
+    return scope_for(user).covers(meeting.organization.path, Action.READ)
+
+
+# ---- lists ---------------------------------------------------------------------------------
+
+
+def local_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=TZ)
+
+
+def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
+    first = dt.date(year, month, 1)
+    following = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return local_start(first), local_start(following)
+
+
+@dataclass
+class MeetingFilter:
+    org: Organization | None = None
+    kind: str = ""
+    status: str = ""
+    year: int | None = None
+    month: int | None = None
+
+
+def meeting_list(user, flt: MeetingFilter) -> QuerySet[Meeting]:
+    qs = visible_meetings(user).select_related("organization", "host")
+    if flt.org is not None:
+        qs = qs.filter(organization__path__startswith=flt.org.path)
+    if flt.kind:
+        qs = qs.filter(kind=flt.kind)
+    if flt.status:
+        qs = qs.filter(status=flt.status)
+    if flt.year and flt.month:
+        start, end = month_bounds(flt.year, flt.month)
+        qs = qs.filter(starts_at__gte=start, starts_at__lt=end)
+    elif flt.year:
+        qs = qs.filter(
+            starts_at__gte=local_start(dt.date(flt.year, 1, 1)),
+            starts_at__lt=local_start(dt.date(flt.year + 1, 1, 1)),
+        )
+    return qs.order_by("starts_at", "pk")
+
+
+def default_org(user) -> Organization | None:
+    """The organization a calendar opens on: the user's single writable one, else the first
+    readable one (a secretary lands on their branch, a 机关党委 officer on the committee)."""
+    scope = scope_for(user)
+    for action in (Action.WRITE, Action.READ):
+        paths = scope.paths.get(action, [])
+        if paths:
+            return Organization.objects.filter(path=paths[0]).first()
+    return None
+
+
+# ---- the record page -----------------------------------------------------------------------
+
+
+@dataclass
+class SheetRow:
+    member: Member
+    status: str  # present, checked_in, on_leave or absent
+    reason: str
+    checked_in: bool
+    leave: LeaveRequest | None
+
+    @property
+    def choice(self) -> str:
+        """The value of the row's radio: checked in counts as 出席 on the sheet."""
+        return (
+            AttendanceStatus.PRESENT if self.status == AttendanceStatus.CHECKED_IN else self.status
+        )
+
+    @property
+    def voting(self) -> bool:
+        return self.member.status == MemberStatus.FULL
+
+
+def attendance_sheet(meeting: Meeting) -> list[SheetRow]:
+    """One row per expected attendee with what the sheet starts from: the saved record; before
+    it, a QR check-in, else an approved leave request (请假 with its reason), else 出席."""
+    members = list(expected_attendees(meeting).order_by("name_pinyin", "pk"))
+    saved = {a.member_id: a for a in Attendance.objects.filter(meeting=meeting)}
+    leaves = {lr.member_id: lr for lr in LeaveRequest.objects.filter(meeting=meeting)}
+    rows = []
+    for member in members:
+        record = saved.get(member.pk)
+        leave = leaves.get(member.pk)
+        if record is not None and (
+            meeting.status == MeetingStatus.HELD or record.status == AttendanceStatus.CHECKED_IN
+        ):
+            status, reason = record.status, record.reason
+        elif leave is not None and leave.status == LeaveStatus.APPROVED:
+            status, reason = AttendanceStatus.ON_LEAVE, leave.reason
+        else:
+            status, reason = AttendanceStatus.PRESENT, ""
+        rows.append(
+            SheetRow(
+                member=member,
+                status=status,
+                reason=reason,
+                checked_in=record is not None and record.status == AttendanceStatus.CHECKED_IN,
+                leave=leave,
+            )
+        )
+    return rows
+
+
+# ---- a member's own page -------------------------------------------------------------------
+
+
+def upcoming_for_member(member: Member, today: dt.date) -> QuerySet[Meeting]:
+    return (
+        Meeting.objects.filter(_expected_meeting_q(member))
+        .filter(status=MeetingStatus.PLANNED, starts_at__gte=local_start(today))
+        .select_related("organization")
+        .order_by("starts_at", "pk")
+    )
+
+
+def leave_requests_of(member: Member) -> QuerySet[LeaveRequest]:
+    return (
+        LeaveRequest.objects.filter(member=member)
+        .select_related("meeting", "meeting__organization")
+        .order_by("-meeting__starts_at", "-pk")
+    )
+
+
+def attendance_history(member: Member) -> QuerySet[Attendance]:
+    return (
+        Attendance.objects.filter(member=member, meeting__status=MeetingStatus.HELD)
+        .select_related("meeting", "meeting__organization")
+        .order_by("-meeting__held_on", "-meeting__starts_at")
+    )

@@ -1,0 +1,623 @@
+"""Meeting pages: thin; every object fetched for this user through the access helpers."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET, require_POST
+
+from dangjian.accounts.access import Action, get_org_for_user, scope_for, visible_orgs
+from dangjian.audit.services import Actor
+from dangjian.core.errors import ServiceValidationError
+from dangjian.meetings import checkin, services
+from dangjian.meetings.forms import (
+    VOTE_ROWS,
+    MinutesForm,
+    PlanForm,
+    SeriesForm,
+    add_service_errors,
+    minutes_template,
+    parse_attendance,
+    parse_vote_rows,
+)
+from dangjian.meetings.models import (
+    DECIDING_KINDS,
+    Attachment,
+    Attendance,
+    AttendanceStatus,
+    LeaveRequest,
+    LeaveStatus,
+    MeetingKind,
+    MeetingSeries,
+    MeetingStatus,
+)
+from dangjian.meetings.queries import (
+    MEETING_ORG_KINDS,
+    MeetingFilter,
+    attendance_history,
+    attendance_sheet,
+    can_manage,
+    can_read_records,
+    default_attendees,
+    default_org,
+    get_meeting_for_user,
+    is_expected,
+    leave_requests_of,
+    meeting_list,
+    own_member,
+    upcoming_for_member,
+)
+from dangjian.members.models import MemberStatus
+from dangjian.orgs.models import Organization, OrgKind, Post, PostKind
+from dangjian.regulations.periods import TZ, local_date
+
+WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"]
+
+
+def _org_from_query(request, action: Action = Action.READ) -> Organization:
+    code = (request.GET.get("org") or request.POST.get("org") or "").strip().upper()
+    if not code:
+        raise Http404("请指定组织")
+    return get_org_for_user(request.user, code, action, field_name="code")
+
+
+def _kind_choices(org: Organization) -> list[tuple[str, str]]:
+    return [(k, MeetingKind(k).label) for k in MEETING_ORG_KINDS.get(org.kind, ())]
+
+
+def _member_choices(members) -> list[tuple[int, str]]:
+    return [(m.pk, m.name) for m in members]
+
+
+def _month(request, today: dt.date) -> tuple[int, int]:
+    raw = (request.GET.get("month") or "").strip()
+    try:
+        year, month = (int(part) for part in raw.split("-"))
+        if 2000 <= year <= 2100 and 1 <= month <= 12:
+            return year, month
+    except ValueError:
+        pass
+    return today.year, today.month
+
+
+def _shift(year: int, month: int, by: int) -> str:
+    total = year * 12 + month - 1 + by
+    return f"{total // 12:04d}-{total % 12 + 1:02d}"
+
+
+@login_required
+@require_GET
+def calendar_view(request):
+    if request.GET.get("org"):
+        org = _org_from_query(request)
+    else:
+        org = default_org(request.user)
+        if org is None:
+            if scope_for(request.user).own_member_id:
+                return redirect("meetings:mine")
+            raise PermissionDenied("您没有查看组织生活的权限")
+    today = services.today()
+    year, month = _month(request, today)
+    meetings = list(meeting_list(request.user, MeetingFilter(org=org, year=year, month=month)))
+    by_day: dict[dt.date, list] = {}
+    for meeting in meetings:
+        meeting.local_start = timezone.localtime(meeting.starts_at, TZ)
+        meeting.overdue = (
+            meeting.status == MeetingStatus.PLANNED and meeting.local_start.date() < today
+        )
+        by_day.setdefault(meeting.local_start.date(), []).append(meeting)
+    weeks = [
+        [
+            {"date": day, "in_month": day.month == month, "meetings": by_day.get(day, [])}
+            for day in week
+        ]
+        for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    ]
+    writable = visible_orgs(request.user, Action.WRITE)
+    plan_orgs = list(
+        writable.filter(path__startswith=org.path, kind__in=list(MEETING_ORG_KINDS)).order_by(
+            "path"
+        )[:50]
+    )
+    series = list(
+        MeetingSeries.objects.filter(organization__in=plan_orgs, active=True).select_related(
+            "organization"
+        )
+    )
+    return render(
+        request,
+        "meetings/calendar.html",
+        {
+            "org": org,
+            "year": year,
+            "month": month,
+            "weeks": weeks,
+            "weekdays": WEEKDAYS,
+            "days": sorted(by_day.items()),
+            "meetings": meetings,
+            "today": today,
+            "prev_month": _shift(year, month, -1),
+            "next_month": _shift(year, month, 1),
+            "plan_orgs": plan_orgs,
+            "series": series,
+        },
+    )
+
+
+@login_required
+@require_GET
+def mine(request):
+    member = own_member(request.user)
+    if member is None:
+        raise PermissionDenied("您的账号未关联党员信息")
+    today = services.today()
+    upcoming = list(upcoming_for_member(member, today))
+    leaves = list(leave_requests_of(member))
+    leave_by_meeting = {lr.meeting_id: lr for lr in leaves}
+    for meeting in upcoming:
+        meeting.my_leave = leave_by_meeting.get(meeting.pk)
+    return render(
+        request,
+        "meetings/mine.html",
+        {
+            "member": member,
+            "upcoming": upcoming,
+            "leaves": leaves,
+            "history": list(attendance_history(member)[:200]),
+        },
+    )
+
+
+@login_required
+def meeting_create(request):
+    org = _org_from_query(request, Action.WRITE)
+    if org.kind not in MEETING_ORG_KINDS:
+        raise Http404("该组织不组织会议")
+    hosts = default_attendees(
+        org,
+        MeetingKind.COMMITTEE_MEETING
+        if org.kind == OrgKind.ORGAN_COMMITTEE
+        else MeetingKind.GENERAL_MEETING,
+    ).order_by("name_pinyin")
+    today = services.today()
+    form = PlanForm(
+        request.POST or None,
+        kind_choices=_kind_choices(org),
+        host_choices=_member_choices(hosts),
+        initial={"date": today, "time": dt.time(14, 30), "kind": request.GET.get("kind", "")},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.plan_meeting(Actor.from_request(request), org, form.service_data())
+        except ServiceValidationError as exc:
+            add_service_errors(form, exc.errors)
+        else:
+            messages.success(request, f"已安排会议：{meeting}")
+            return redirect("meetings:detail", pk=meeting.pk)
+    return render(
+        request,
+        "meetings/plan.html",
+        {"form": form, "org": org, "title": f"安排会议 · {org.name}"},
+    )
+
+
+@login_required
+def series_create(request):
+    org = _org_from_query(request, Action.WRITE)
+    if org.kind not in MEETING_ORG_KINDS:
+        raise Http404("该组织不组织会议")
+    form = SeriesForm(
+        request.POST or None,
+        kind_choices=_kind_choices(org),
+        initial={"kind": MeetingKind.THEME_DAY, "start_time": dt.time(14, 30)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            series, created = services.plan_series(
+                Actor.from_request(request), org, form.cleaned_data
+            )
+        except ServiceValidationError as exc:
+            add_service_errors(form, exc.errors)
+        else:
+            messages.success(
+                request,
+                f"已建立固定计划（每月{series.day_of_month}日），安排会议 {len(created)} 次",
+            )
+            return redirect(f"{reverse('meetings:calendar')}?org={org.code}")
+    return render(
+        request,
+        "meetings/plan.html",
+        {"form": form, "org": org, "title": f"固定计划（每月一次） · {org.name}"},
+    )
+
+
+@login_required
+@require_POST
+def series_extend(request, pk: int):
+    series = MeetingSeries.objects.filter(pk=pk).first()
+    if series is None:
+        raise Http404("固定计划不存在")
+    org = get_org_for_user(request.user, series.organization_id, Action.WRITE)
+    try:
+        created = services.extend_series(Actor.from_request(request), series)
+    except ServiceValidationError as exc:
+        messages.error(request, "；".join(exc.errors.values()))
+    else:
+        messages.success(
+            request, f"已续排 {len(created)} 次会议" if created else "未来12个月已安排"
+        )
+    return redirect(f"{reverse('meetings:calendar')}?org={org.code}")
+
+
+def _vote_rows(meeting, post=None) -> list[dict]:
+    """The vote lines of the record form: as posted, or the saved votes plus blank lines."""
+    if post is not None:
+        rows = parse_vote_rows(post)
+    else:
+        rows = [
+            {"subject": v.subject, "yes": v.yes, "no": v.no, "abstain": v.abstain}
+            for v in meeting.votes.order_by("pk")
+        ]
+        blank = {"subject": "", "yes": "", "no": "", "abstain": ""}
+        rows += [dict(blank) for _ in range(max(1, VOTE_ROWS - len(rows)))]
+    return [{"index": i, **row} for i, row in enumerate(rows, start=1)]
+
+
+def _secretary_of(org: Organization) -> int | None:
+    kinds = [PostKind.GROUP_LEADER] if org.kind == OrgKind.PARTY_GROUP else [PostKind.SECRETARY]
+    return (
+        Post.objects.filter(organization=org, kind__in=kinds, ended_on__isnull=True)
+        .values_list("member_id", flat=True)
+        .first()
+    )
+
+
+@login_required
+def meeting_detail(request, pk: int):
+    meeting = get_meeting_for_user(request.user, pk)
+    manage = can_manage(request.user, meeting)
+    records = can_read_records(request.user, meeting)
+    member = own_member(request.user)
+    context = {
+        "meeting": meeting,
+        "local_start": timezone.localtime(meeting.starts_at, TZ),
+        "can_manage": manage,
+        "can_read_records": records,
+        "template": minutes_template(meeting.kind),
+        "deciding": meeting.kind in DECIDING_KINDS,
+    }
+    if records:
+        rows = list(
+            Attendance.objects.filter(meeting=meeting)
+            .select_related("member")
+            .order_by("member__name_pinyin")
+        )
+        context.update(
+            attendance=rows,
+            on_leave=[a for a in rows if a.status == AttendanceStatus.ON_LEAVE],
+            absent=[a for a in rows if a.status == AttendanceStatus.ABSENT],
+            checked_in=sum(1 for a in rows if a.status == AttendanceStatus.CHECKED_IN),
+            leave_requests=list(
+                meeting.leave_requests.select_related("member").order_by("status", "pk")
+            ),
+            votes=[
+                {"vote": v, "quorate": v.quorate, "passed": v.passed}
+                for v in meeting.votes.order_by("pk")
+            ],
+            attachments=list(meeting.attachments.order_by("pk")),
+        )
+    if member is not None:
+        context["own_attendance"] = Attendance.objects.filter(
+            meeting=meeting, member=member
+        ).first()
+        context["own_leave"] = LeaveRequest.objects.filter(meeting=meeting, member=member).first()
+        context["may_ask_leave"] = (
+            meeting.status == MeetingStatus.PLANNED
+            and local_date(meeting.starts_at) >= services.today()
+            and is_expected(meeting, member)
+            and not (context["own_leave"] and context["own_leave"].status == LeaveStatus.APPROVED)
+        )
+    return render(request, "meetings/detail.html", context)
+
+
+@login_required
+def meeting_record(request, pk: int):
+    meeting = get_meeting_for_user(request.user, pk, Action.WRITE)
+    if meeting.status == MeetingStatus.CANCELLED:
+        messages.error(request, "会议已取消，不能记录")
+        return redirect("meetings:detail", pk=meeting.pk)
+    rows = attendance_sheet(meeting)
+    members = [row.member for row in rows]
+    choices = _member_choices(members)
+    extra = [
+        m for m in (meeting.host, meeting.recorder) if m and m.pk not in {c[0] for c in choices}
+    ]
+    choices += _member_choices(extra)
+    local_start = timezone.localtime(meeting.starts_at, TZ)
+    own = own_member(request.user)
+    initial = {
+        "date": local_start.date(),
+        "time": local_start.time().replace(second=0, microsecond=0),
+        "host": meeting.host_id or _secretary_of(meeting.organization) or "",
+        "recorder": meeting.recorder_id
+        or (own.pk if own and own.pk in {m.pk for m in members} else ""),
+        "agenda": meeting.agenda or meeting.topic,
+        "content": meeting.content,
+        "decisions": meeting.decisions,
+    }
+    form = MinutesForm(
+        request.POST or None, kind=meeting.kind, member_choices=choices, initial=initial
+    )
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        marks = parse_attendance(request.POST, [m.pk for m in members])
+        if form.is_valid():
+            try:
+                result = services.record_meeting(
+                    Actor.from_request(request),
+                    meeting,
+                    attendance=marks,
+                    minutes=form.service_data(),
+                    votes=parse_vote_rows(request.POST) if meeting.kind in DECIDING_KINDS else None,
+                    files=request.FILES.getlist("attachments"),
+                )
+            except ServiceValidationError as exc:
+                errors = exc.errors
+                add_service_errors(form, {k: v for k, v in exc.errors.items() if k in form.fields})
+            else:
+                messages.success(
+                    request,
+                    f"已保存会议记录：应到{result.expected}人，实到{result.present}人，"
+                    f"请假{result.on_leave}人，缺席{result.absent}人",
+                )
+                return redirect("meetings:detail", pk=meeting.pk)
+        # Show the sheet as the secretary left it.
+        for row in rows:
+            if row.member.pk in marks:
+                row.status, row.reason = marks[row.member.pk]
+                if row.checked_in and row.status == AttendanceStatus.PRESENT:
+                    row.status = AttendanceStatus.CHECKED_IN
+    voting = [row for row in rows if row.member.status == MemberStatus.FULL]
+    attended = [row for row in rows if row.choice == AttendanceStatus.PRESENT]
+    notes = [
+        f"{row.member.name}（{'请假' if row.status == AttendanceStatus.ON_LEAVE else '缺席'}"
+        f"{'：' + row.reason if row.reason else ''}）"
+        for row in rows
+        if row.status in (AttendanceStatus.ON_LEAVE, AttendanceStatus.ABSENT)
+    ]
+    counts = {
+        "present": len(attended),
+        "on_leave": sum(1 for row in rows if row.status == AttendanceStatus.ON_LEAVE),
+        "absent": sum(1 for row in rows if row.status == AttendanceStatus.ABSENT),
+        "voting_present": sum(1 for row in attended if row.voting),
+        "summary": "；".join(notes),
+    }
+    return render(
+        request,
+        "meetings/record.html",
+        {
+            "meeting": meeting,
+            "form": form,
+            "rows": rows,
+            "errors": [v for k, v in errors.items() if k not in form.fields],
+            "row_errors": {
+                int(k.split(".", 1)[1]): v
+                for k, v in errors.items()
+                if k.startswith("attendance.") and k.split(".", 1)[1].isdigit()
+            },
+            "deciding": meeting.kind in DECIDING_KINDS,
+            "vote_rows": _vote_rows(meeting, request.POST if request.method == "POST" else None),
+            "voting_members": len(voting),
+            "quorum_needed": len(voting) // 2 + 1,
+            "template": minutes_template(meeting.kind),
+            "statuses": [
+                (AttendanceStatus.PRESENT, "出席"),
+                (AttendanceStatus.ON_LEAVE, "请假"),
+                (AttendanceStatus.ABSENT, "缺席"),
+            ],
+            "max_mb": services.max_attachment_bytes() // 1024 // 1024,
+            "counts": counts,
+        },
+    )
+
+
+@login_required
+@require_POST
+def meeting_cancel(request, pk: int):
+    meeting = get_meeting_for_user(request.user, pk, Action.WRITE)
+    try:
+        services.cancel_meeting(
+            Actor.from_request(request), meeting, request.POST.get("reason", "")[:200]
+        )
+    except ServiceValidationError as exc:
+        messages.error(request, "；".join(exc.errors.values()))
+    else:
+        messages.success(request, "会议已取消")
+    return redirect("meetings:detail", pk=meeting.pk)
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or ""
+    return target if target.startswith("/meetings/") and "//" not in target else fallback
+
+
+@login_required
+@require_POST
+def leave_request(request, pk: int):
+    meeting = get_meeting_for_user(request.user, pk)
+    member = own_member(request.user)
+    if member is None:
+        raise PermissionDenied("您的账号未关联党员信息")
+    if not is_expected(meeting, member):
+        raise PermissionDenied("您不在本次会议的应到人员中，无需请假")
+    try:
+        services.request_leave(
+            Actor.from_request(request), meeting, member, request.POST.get("reason", "")
+        )
+    except ServiceValidationError as exc:
+        messages.error(request, "；".join(exc.errors.values()))
+    else:
+        messages.success(request, "已提交请假申请，等待支部书记审批")
+    return redirect(_safe_next(request, reverse("meetings:detail", kwargs={"pk": meeting.pk})))
+
+
+@login_required
+@require_POST
+def leave_decide(request, pk: int):
+    leave = LeaveRequest.objects.filter(pk=pk).first()
+    if leave is None:
+        raise Http404("请假申请不存在")
+    meeting = get_meeting_for_user(request.user, leave.meeting_id, Action.WRITE)
+    approve = request.POST.get("decision") == "approve"
+    try:
+        services.decide_leave(Actor.from_request(request), leave, approve=approve)
+    except ServiceValidationError as exc:
+        messages.error(request, "；".join(exc.errors.values()))
+    else:
+        messages.success(
+            request, f"已{'批准' if approve else '不批准'} {leave.member.name} 的请假申请"
+        )
+    return redirect("meetings:detail", pk=meeting.pk)
+
+
+@login_required
+@require_POST
+def attachment_upload(request, pk: int):
+    meeting = get_meeting_for_user(request.user, pk, Action.WRITE)
+    try:
+        count = services.add_attachments(
+            Actor.from_request(request), meeting, request.FILES.getlist("files")
+        )
+    except ServiceValidationError as exc:
+        messages.error(request, "；".join(exc.errors.values()))
+    else:
+        messages.success(request, f"已上传 {count} 个附件")
+    return redirect("meetings:detail", pk=meeting.pk)
+
+
+def _attachment_for(request, pk: int, action: Action) -> Attachment:
+    attachment = Attachment.objects.filter(pk=pk).first()
+    if attachment is None:
+        raise Http404("附件不存在")
+    meeting = get_meeting_for_user(request.user, attachment.meeting_id, action)
+    if not can_read_records(request.user, meeting):
+        raise Http404("附件不存在")
+    attachment.meeting = meeting
+    return attachment
+
+
+INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+@login_required
+@require_GET
+def attachment_download(request, pk: int):
+    """Attachments are served only here, after the access check; never from a public URL."""
+    attachment = _attachment_for(request, pk, Action.READ)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("附件文件不存在") from None
+    response = FileResponse(
+        handle,
+        content_type=attachment.content_type,
+        as_attachment=attachment.content_type not in INLINE_TYPES,
+        filename=attachment.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response
+
+
+@login_required
+@require_POST
+def attachment_delete(request, pk: int):
+    attachment = _attachment_for(request, pk, Action.WRITE)
+    services.remove_attachment(Actor.from_request(request), attachment)
+    messages.success(request, f"已删除附件 {attachment.original_name}")
+    return redirect("meetings:detail", pk=attachment.meeting_id)
+
+
+# ---- QR self check-in ----------------------------------------------------------------------
+
+
+def _qr_context(request, meeting) -> dict:
+    token = checkin.issue_token(meeting.pk)
+    url = request.build_absolute_uri(reverse("meetings:checkin", kwargs={"token": token}))
+    svg = segno.make(url, error="m").svg_inline(scale=6, dark="#000", light="#fff")
+    return {
+        "meeting": meeting,
+        "qr_svg": mark_safe(svg),  # noqa: S308 (segno's own SVG markup, no user input in it)
+        "checkin_url": url,
+        "checked_in": Attendance.objects.filter(
+            meeting=meeting, status=AttendanceStatus.CHECKED_IN
+        ).count(),
+        "rotate_seconds": checkin.ROTATE_SECONDS,
+    }
+
+
+def _checkin_meeting(request, pk: int):
+    meeting = get_meeting_for_user(request.user, pk, Action.WRITE)
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise Http404("会议已取消")
+    return meeting
+
+
+@login_required
+@require_GET
+def checkin_screen(request, pk: int):
+    meeting = _checkin_meeting(request, pk)
+    context = _qr_context(request, meeting)
+    context["local_start"] = timezone.localtime(meeting.starts_at, TZ)
+    return render(request, "meetings/checkin_screen.html", context)
+
+
+@login_required
+@require_GET
+def checkin_qr(request, pk: int):
+    meeting = _checkin_meeting(request, pk)
+    return render(request, "meetings/_checkin_qr.html", _qr_context(request, meeting))
+
+
+@login_required
+def checkin_view(request, token: str):
+    """Opened from the QR code on the member's phone: checks the logged-in member in.
+
+    A GET does it, so scanning is the whole job; the token is short-lived, bound to one meeting
+    and only ever checks the logged-in member in to a meeting they are expected at.
+    """
+    meeting_id = request.POST.get("meeting") if request.method == "POST" else None
+    try:
+        row = services.check_in(
+            Actor.from_request(request),
+            token,
+            meeting_id=int(meeting_id) if meeting_id and meeting_id.isdigit() else None,
+        )
+    except ServiceValidationError as exc:
+        # A refused token is a bad request; a member who is not expected is forbidden.
+        status = 403 if "member" in exc.errors else 400
+        return render(
+            request,
+            "meetings/checkin_result.html",
+            {"error": "；".join(exc.errors.values())},
+            status=status,
+        )
+    return render(
+        request,
+        "meetings/checkin_result.html",
+        {
+            "meeting": row.meeting,
+            "member": row.member,
+            "local_start": timezone.localtime(row.meeting.starts_at, TZ),
+        },
+    )

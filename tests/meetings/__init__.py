@@ -1,0 +1,40 @@
+"""Tests of organizational life (meetings, attendance, leave, check-in); shared helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dangjian.audit.models import AuditEvent
+from dangjian.audit.services import Actor
+from dangjian.meetings import services
+from dangjian.regulations.periods import TZ
+
+
+def last_seq() -> int:
+    event = AuditEvent.objects.order_by("-seq").first()
+    return event.seq if event else 0
+
+
+def events_since(seq: int) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(seq__gt=seq).order_by("seq"))
+
+
+def local(day: dt.date, hour: int = 14, minute: int = 30) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=TZ)
+
+
+def days_from_today(days: int) -> dt.date:
+    """A date relative to today on the wall calendar in China (the services' clock)."""
+    return services.today() + dt.timedelta(days=days)
+
+
+def plan(user, org, kind: str = "general_meeting", *, days: int = -1, **extra):
+    """A meeting planned by `user` (None: the system) `days` from today at 14:30."""
+    actor = Actor(user=user) if user is not None else Actor.system("test")
+    data = {
+        "kind": kind,
+        "starts_at": local(days_from_today(days)),
+        "topic": extra.pop("topic", "测试会议"),
+        **extra,
+    }
+    return services.plan_meeting(actor, org, data)

@@ -1,0 +1,691 @@
+"""Compliance findings from the records: stability, local packs, period boundaries through the
+database, constant query counts, roll-ups, scope, explanations, the CLI and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from dangjian.accounts.services import create_token
+from dangjian.audit.models import AuditAction, AuditEvent
+from dangjian.audit.services import Actor
+from dangjian.demodata import _Builder
+from dangjian.demodata_meetings import generate_meetings
+from dangjian.meetings import compliance, services
+from dangjian.meetings.models import FindingExplanation, Meeting, MeetingStatus
+from dangjian.members.models import Member
+from dangjian.orgs.models import Organization, OrgKind
+from dangjian.orgs.services import create_organization
+from dangjian.regulations.periods import TZ
+from tests.conftest import TODAY
+
+OK, AT_RISK, VIOLATED, PENDING = "ok", "at_risk", "violated", "pending"
+GENERAL = "general_meeting_freq"
+THEME = "theme_party_day"
+LOCAL_LECTURE = "party_lecture_branch_quarterly"
+
+
+@pytest.fixture(autouse=True)
+def rules(settings):
+    """The demo's packs (national + the bundled sample), and no page cache between requests."""
+    settings.DANGJIAN_RULE_PACKS = ["bundled:sample_local"]
+    settings.DANGJIAN_COMPLIANCE_CACHE_SECONDS = 0
+    compliance.clear_cache()
+    yield
+    compliance.clear_cache()
+
+
+def status_of(report, org, rule_id: str, period: str) -> str:
+    found = report.finding(org.pk, rule_id, period)
+    assert found is not None, (org.code, rule_id, period)
+    return found.status
+
+
+def new_branch(code: str, parent_code: str = "FGW-JGDW") -> Organization:
+    parent = Organization.objects.get(code=parent_code)
+    return create_organization(
+        Actor.system("test"), parent, name=f"测试{code}党支部", kind=OrgKind.BRANCH, code=code
+    )
+
+
+def held(org: Organization, kind: str, *days: dt.date) -> list[Meeting]:
+    return [
+        Meeting.objects.create(
+            organization=org,
+            kind=kind,
+            topic="测试会议",
+            starts_at=dt.datetime.combine(day, dt.time(15, 0), tzinfo=TZ),
+            status=MeetingStatus.HELD,
+            held_on=day,
+        )
+        for day in days
+    ]
+
+
+# ---- stability and local packs ---------------------------------------------------------------
+
+
+def test_findings_for_a_past_year_are_identical_when_recomputed_later(demo):
+    root = demo.organ_committee
+
+    first = compliance.report_json(compliance.compute(root, 2025, today=TODAY))
+    again = compliance.report_json(compliance.compute(root, 2025, today=TODAY))
+    next_spring = compliance.report_json(compliance.compute(root, 2025, today=dt.date(2027, 3, 1)))
+
+    assert first == again == next_spring
+    statuses = {
+        f["status"]
+        for org in first["organizations"]
+        for f in org["findings"]
+        if f["column"] == GENERAL
+    }
+    assert PENDING not in statuses and AT_RISK not in statuses  # a past year is all decided
+    assert first["summary"]["findings"]["ok"] > 0
+
+
+def test_a_local_pack_overriding_a_national_rule_changes_the_finding(demo, settings, tmp_path):
+    national = compliance.compute(demo.branch, 2026, today=TODAY)
+    q1 = national.finding(demo.branch.pk, GENERAL, "2026-Q1")
+    assert (q1.status, q1.facts["held"], q1.facts["source"]) == (OK, 1, "national")
+    assert q1.explainable is False
+
+    pack = tmp_path / "twice.toml"
+    pack.write_text(
+        '[pack]\nid = "twice"\ntitle = "测试：党员大会每季度两次"\n\n'
+        '[[rules]]\nid = "general_meeting_freq"\nminimum = 2\nseverity = "error"\n'
+        'reason = "本地要求每季度召开两次"\n',
+        encoding="utf-8",
+    )
+    settings.DANGJIAN_RULE_PACKS = ["bundled:sample_local", str(pack)]
+
+    local = compliance.compute(demo.branch, 2026, today=TODAY)
+    q1 = local.finding(demo.branch.pk, GENERAL, "2026-Q1")
+
+    assert q1.status == VIOLATED
+    assert q1.severity == "error"
+    assert q1.facts["source"] == "twice"
+    assert q1.message == "2026年第1季度支部党员大会应不少于2次，实际1次"
+    assert q1.explainable is False  # an error-level rule takes no explanation
+    assert local.rules.pack_ids == ("national", "sample_local", "twice")
+
+
+def test_the_sample_local_pack_adds_a_quarterly_party_lecture_for_branches(demo, settings):
+    with_sample = compliance.compute(demo.branch, 2026, today=TODAY)
+    settings.DANGJIAN_RULE_PACKS = []
+    national_only = compliance.compute(demo.branch, 2026, today=TODAY)
+
+    lecture = with_sample.finding(demo.branch.pk, LOCAL_LECTURE, "2026-Q1")
+    assert lecture.citation == "《示范市直属机关党建工作实施细则（示例）》"
+    assert national_only.finding(demo.branch.pk, LOCAL_LECTURE, "2026-Q1") is None
+    assert LOCAL_LECTURE not in {c.key for c in national_only.columns}
+
+
+# ---- period boundaries through the database ----------------------------------------------------
+
+QUARTER_TABLE = [
+    # (meetings held on, computed on, Q1 status, Q2 status)
+    ([dt.date(2026, 3, 31)], dt.date(2026, 4, 1), OK, PENDING),
+    ([dt.date(2026, 4, 1)], dt.date(2026, 4, 2), VIOLATED, OK),
+    ([dt.date(2026, 1, 1)], dt.date(2026, 1, 1), OK, PENDING),
+    ([], dt.date(2026, 2, 28), PENDING, PENDING),  # 31 days left: not yet at risk
+    ([], dt.date(2026, 3, 1), AT_RISK, PENDING),  # 30 days left
+    ([], dt.date(2026, 3, 31), AT_RISK, PENDING),  # the last day still counts
+    ([], dt.date(2026, 4, 1), VIOLATED, PENDING),
+    # A meeting recorded for a day after `today` cannot have been held yet.
+    ([dt.date(2026, 3, 31)], dt.date(2026, 3, 30), AT_RISK, PENDING),
+]
+
+
+@pytest.mark.parametrize(("days", "today", "q1", "q2"), QUARTER_TABLE)
+def test_the_quarterly_general_meeting_at_the_quarter_boundary(demo, days, today, q1, q2):
+    branch = new_branch("TB-Q")
+    held(branch, "general_meeting", *days)
+
+    report = compliance.compute(branch, 2026, today=today)
+
+    assert status_of(report, branch, GENERAL, "2026-Q1") == q1
+    assert status_of(report, branch, GENERAL, "2026-Q2") == q2
+
+
+LEAP_TABLE = [
+    ([dt.date(2024, 2, 29)], dt.date(2024, 3, 1), OK),
+    ([], dt.date(2024, 2, 29), AT_RISK),
+    ([], dt.date(2024, 3, 1), VIOLATED),
+    ([dt.date(2024, 3, 1)], dt.date(2024, 3, 2), VIOLATED),
+]
+
+
+@pytest.mark.parametrize(("days", "today", "february"), LEAP_TABLE)
+def test_the_monthly_theme_day_in_a_leap_february(demo, days, today, february):
+    branch = new_branch("TB-LEAP")
+    held(branch, "theme_day", *days)
+
+    report = compliance.compute(branch, 2024, today=today)
+
+    assert status_of(report, branch, THEME, "2024-02") == february
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "q1", "q2"),
+    [
+        ("2026-03-31T23:59:00+08:00", OK, PENDING),  # 15:59 UTC on 31 March
+        ("2026-03-31T16:00:00+00:00", VIOLATED, OK),  # 00:00 on 1 April in Beijing
+        ("2026-03-31 23:59", OK, PENDING),  # wall-clock time as typed on the page
+    ],
+)
+def test_a_meeting_recorded_near_midnight_counts_in_the_beijing_quarter(demo, starts_at, q1, q2):
+    branch = new_branch("TB-MID")
+    actor = Actor(user=demo.users["organ"])
+    meeting = services.plan_meeting(
+        actor, branch, {"kind": "general_meeting", "starts_at": starts_at, "topic": "季度党员大会"}
+    )
+    services.record_meeting(actor, meeting, attendance={})
+
+    report = compliance.compute(branch, 2026, today=dt.date(2026, 5, 1))
+
+    assert status_of(report, branch, GENERAL, "2026-Q1") == q1
+    assert status_of(report, branch, GENERAL, "2026-Q2") == q2
+
+
+def test_the_facts_name_the_meetings_behind_each_figure(demo):
+    branch = new_branch("TB-FACTS")
+    march = held(branch, "general_meeting", dt.date(2026, 3, 2), dt.date(2026, 3, 30))
+    held(branch, "theme_day", dt.date(2026, 3, 5))  # another kind: not behind this figure
+    Meeting.objects.create(
+        organization=branch,
+        kind="general_meeting",
+        topic="计划中",
+        starts_at=dt.datetime(2026, 3, 20, 9, tzinfo=TZ),
+    )  # planned, never held
+
+    finding = compliance.compute(branch, 2026, today=TODAY).finding(branch.pk, GENERAL, "2026-Q1")
+
+    assert finding.facts["held"] == 2
+    assert finding.meeting_ids == [m.pk for m in march]
+    assert finding.facts["dates"] == ["2026-03-02", "2026-03-30"]
+    assert finding.facts["meeting_ids"] == [m.pk for m in march]
+
+
+# ---- query counts ------------------------------------------------------------------------------
+
+
+def _subtree(code: str, branches: int, seed: int) -> Organization:
+    """A general branch with `branches` branches, members and three years of meetings."""
+    actor = Actor.system("test")
+    committee = Organization.objects.get(code="FGW-JGDW")
+    general = create_organization(
+        actor, committee, name=f"测试{code}党总支", kind=OrgKind.GENERAL_BRANCH, code=code
+    )
+    builder = _Builder(__import__("random").Random(seed), TODAY)
+    builder.used_ids.update(m.id_number for m in Member.objects.all())
+    for n in range(branches):
+        branch = create_organization(
+            actor, general, name=f"测试{n}党支部", kind=OrgKind.BRANCH, code=f"{code}-B{n:02d}"
+        )
+        Member.objects.bulk_create(
+            [builder.person(branch, retired=False, probationary=False) for _ in range(8)]
+        )
+    generate_meetings([general], today=TODAY, seed=seed)
+    return Organization.objects.get(pk=general.pk)
+
+
+@pytest.fixture
+def small_and_large(demo):
+    return _subtree("TQ3", 3, 1), _subtree("TQ30", 30, 2)
+
+
+def _queries(work) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        work()
+    return len(captured)
+
+
+def test_the_computation_makes_as_many_queries_for_30_branches_as_for_3(small_and_large):
+    small, large = small_and_large
+    compliance.compute(small, 2026, today=TODAY)  # the packs are read and synced once
+
+    n_small = _queries(lambda: compliance.compute(small, 2026, today=TODAY).rollups)
+    n_large = _queries(lambda: compliance.compute(large, 2026, today=TODAY).rollups)
+
+    assert n_small == n_large
+    report = compliance.compute(large, 2026, today=TODAY)
+    assert len([o for o in report.orgs if o.kind == OrgKind.BRANCH]) == 30
+    assert report.meetings_counted > 30 * 20
+
+
+def test_the_findings_page_makes_as_many_queries_for_30_branches_as_for_3(
+    small_and_large, demo, client_for
+):
+    small, large = small_and_large
+    client = client_for(demo.users["organ"])
+    url = reverse("compliance:findings")
+    client.get(url, {"org": small.code, "year": 2026})  # warm: session, packs
+
+    with CaptureQueriesContext(connection) as few:
+        first = client.get(url, {"org": small.code, "year": 2026})
+    with CaptureQueriesContext(connection) as many:
+        second = client.get(url, {"org": large.code, "year": 2026})
+
+    assert first.status_code == second.status_code == 200
+    branches = [
+        [r for r in page.context["rows"] if r["org"].kind == OrgKind.BRANCH]
+        for page in (first, second)
+    ]
+    assert (len(branches[0]), len(branches[1])) == (3, 30)
+    assert len(few) == len(many)
+
+
+def test_the_cached_findings_page_makes_as_many_queries_for_30_branches_as_for_3(
+    small_and_large, demo, client_for, settings
+):
+    settings.DANGJIAN_COMPLIANCE_CACHE_SECONDS = 600
+    small, large = small_and_large
+    client = client_for(demo.users["organ"])
+    url = reverse("compliance:findings")
+    for org in (small, large):
+        client.get(url, {"org": org.code, "year": 2026})  # fill the cache
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(url, {"org": small.code, "year": 2026})
+    with CaptureQueriesContext(connection) as many:
+        client.get(url, {"org": large.code, "year": 2026})
+
+    assert len(few) == len(many)
+
+
+def test_the_branch_page_makes_as_many_queries_with_party_groups_as_without(demo, client_for):
+    client = client_for(demo.users["organ"])
+    with_groups = Organization.objects.get(code="FGW-B01")  # two party groups
+    without = Organization.objects.get(code="FGW-B03")  # none
+    assert Organization.objects.filter(path__startswith=with_groups.path).count() == 3
+    client.get(reverse("compliance:org", kwargs={"pk": without.pk}), {"year": 2026})
+
+    n_groups = _queries(
+        lambda: client.get(reverse("compliance:org", kwargs={"pk": with_groups.pk}), {"year": 2026})
+    )
+    n_plain = _queries(
+        lambda: client.get(reverse("compliance:org", kwargs={"pk": without.pk}), {"year": 2026})
+    )
+
+    assert n_groups == n_plain
+
+
+# ---- roll-ups ----------------------------------------------------------------------------------
+
+
+def test_counts_roll_up_the_tree(demo):
+    actor = Actor.system("test")
+    general = create_organization(
+        actor,
+        Organization.objects.get(code="FGW-JGDW"),
+        name="测试党总支",
+        kind=OrgKind.GENERAL_BRANCH,
+        code="TR-ZZ",
+    )
+    every, never, once_short = (new_branch(f"TR-B{n}", "TR-ZZ") for n in (1, 2, 3))
+    months = [dt.date(2025, m, 10) for m in range(1, 13)]
+    held(every, "theme_day", *months)
+    held(once_short, "theme_day", *months[:4], *months[5:])  # May missed
+
+    report = compliance.compute(general, 2025, today=TODAY)
+    rollups = report.rollups
+
+    column = dict(rollups[general.pk].column(THEME))
+    assert column == {VIOLATED: 2, OK: 1}
+    own = {b.code: report.cell(b.pk, THEME) for b in (every, never, once_short)}
+    assert own["TR-B1"].counts[OK] == 12
+    assert own["TR-B2"].counts[VIOLATED] == 12
+    assert (own["TR-B3"].counts[OK], own["TR-B3"].counts[VIOLATED]) == (11, 1)
+    # Each organization's tally is its own findings plus everything below it.
+    for org in (general, every, never, once_short):
+        below = [o for o in report.orgs if o.path.startswith(org.path)]
+        expected = [0, 0, 0, 0]
+        for o in below:
+            for key in (c.key for c in report.columns):
+                cell = report.cell(o.id, key)
+                if cell:
+                    expected = [a + b for a, b in zip(expected, cell.tally, strict=True)]
+        assert rollups[org.pk].tally == expected
+    assert rollups[general.pk].organizations == 4
+    # The page's one-pass totals agree with the full roll-up.
+    fresh = compliance.compute(general, 2025, today=TODAY)
+    tops = fresh.top_rollups
+    assert set(tops) == {general.pk, every.pk, never.pk, once_short.pk}
+    for org_id, top in tops.items():
+        assert (top.tally, top.columns, top.organizations) == (
+            rollups[org_id].tally,
+            rollups[org_id].columns,
+            rollups[org_id].organizations,
+        )
+    # The general branch's parent sees the new subtree in its own counts.
+    organ = compliance.compute(demo.organ_committee, 2025, today=TODAY)
+    organ_theme = dict(organ.rollups[demo.organ_committee.pk].column(THEME))
+    assert organ_theme[VIOLATED] >= 2
+
+
+def test_the_pages_one_pass_totals_match_the_full_roll_up_in_a_deep_tree(demo):
+    root = Organization.objects.get(code="GW")  # 机关工委 → 党组 → 机关党委 → 党总支 → 支部 → 小组
+    tops = compliance.compute(root, 2026, today=TODAY).top_rollups
+    full = compliance.compute(root, 2026, today=TODAY).rollups
+
+    assert len(tops) == 4
+    for org_id, top in tops.items():
+        assert (top.tally, top.columns, top.organizations, top.explained) == (
+            full[org_id].tally,
+            full[org_id].columns,
+            full[org_id].organizations,
+            full[org_id].explained,
+        )
+    assert tops[root.pk].organizations == Organization.objects.count()
+
+
+def test_the_findings_page_shows_the_subtree_counts_and_the_citations(demo, client_for):
+    response = client_for(demo.users["organ"]).get(
+        reverse("compliance:findings"), {"org": "FGW-JGDW", "year": 2026}
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    rows = {row["org"].code: row for row in response.context["rows"]}
+    assert {"FGW-B01", "FGW-B02", "FGW-ZZ"} <= set(rows)
+    assert rows["FGW-ZZ"]["has_children"] is True
+    keys = [c.key for c in response.context["report"].columns]
+    general = rows["FGW-B01"]["cells"][keys.index(GENERAL)]
+    assert (general["status"], general["label"]) == (VIOLATED, "未达标")
+    # Not by colour alone: the icon and the word are in the cell.
+    assert "✖" in html and "未达标" in html and "符合要求" in html
+    assert "《中国共产党支部工作条例（试行）》第十一条" in html
+
+
+# ---- scope -------------------------------------------------------------------------------------
+
+
+def test_a_secretary_cannot_see_the_sibling_branchs_findings(demo, client_for):
+    client = client_for(demo.users["secretary"])
+    sibling = demo.sibling_branch
+
+    assert client.get(reverse("compliance:org", kwargs={"pk": sibling.pk})).status_code == 404
+    page = client.get(reverse("compliance:findings"), {"org": sibling.code})
+    assert page.status_code == 404
+    own = client.get(reverse("compliance:findings"), {"year": 2026})
+    assert own.status_code == 200
+    assert own.context["org"] == demo.branch
+    assert sibling.name not in own.content.decode()
+
+
+def test_the_inspector_reads_findings_but_cannot_explain_them(demo, client_for):
+    client = client_for(demo.users["inspector"])
+    url = reverse("compliance:org", kwargs={"pk": demo.branch.pk})
+    assert client.get(url, {"year": 2026}).status_code == 200
+    last = AuditEvent.objects.order_by("-seq").first().seq
+
+    response = client.post(
+        reverse("compliance:explain", kwargs={"pk": demo.branch.pk}),
+        {"rule_id": GENERAL, "period": "2026-Q3", "reason": "纪检代为说明"},
+    )
+
+    assert response.status_code == 403
+    assert not FindingExplanation.objects.exists()
+    assert not AuditEvent.objects.filter(seq__gt=last).exclude(action="login").exists()
+
+
+def _streak_and_lapse_members(demo) -> tuple[Member, Member]:
+    members = list(Member.objects.filter(organization=demo.branch).order_by("pk"))
+    return members[-2], members[-1]
+
+
+def test_member_signals_name_people_only_for_the_roles_the_issue_names(demo, client_for):
+    streak, lapse = _streak_and_lapse_members(demo)
+    url = reverse("compliance:org", kwargs={"pk": demo.branch.pk})
+
+    secretary = client_for(demo.users["secretary"]).get(url).content.decode()
+    organ = client_for(demo.users["organ"]).get(url).content.decode()
+    inspector = client_for(demo.users["inspector"]).get(url).content.decode()
+
+    assert f"{streak.name}自" in secretary and "无故缺席" in secretary
+    assert f"{lapse.name}已连续" in secretary and "党章第九条" in secretary
+    # The organ committee is warned of the lapse, but not shown the absence streak.
+    assert f"{lapse.name}已连续" in organ
+    assert f"{streak.name}自" not in organ and "无故缺席组织生活" not in organ
+    # Discipline inspection reads the branch's findings, never the members' signals.
+    assert lapse.name not in inspector and streak.name not in inspector
+
+
+def test_no_member_is_named_in_the_matrix_or_the_api(demo, client_for):
+    names = set(Member.objects.filter(organization=demo.branch).values_list("name", flat=True))
+    page = client_for(demo.users["secretary"]).get(reverse("compliance:findings"), {"year": 2026})
+    token = create_token(Actor.system("test"), demo.users["secretary"], "test")
+    api = client_for(None).get(
+        "/api/v1/compliance",
+        {"org": "FGW-B01", "year": 2026},
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+    assert page.status_code == api.status_code == 200
+    body = page.content.decode().replace(demo.users["secretary"].display_name, "")
+    assert not [n for n in names if n in body]
+    assert not [n for n in names if n in api.content.decode()]
+
+
+def test_member_signals_follow_the_demo_story(demo):
+    streak, lapse = _streak_and_lapse_members(demo)
+
+    signals = compliance.member_signals(demo.branch, today=TODAY)
+
+    assert [s.member_id for s in signals.streaks] == [streak.pk]
+    assert signals.streaks[0].facts["count"] >= 3
+    assert [s.member_id for s in signals.lapses] == [lapse.pk]
+    assert signals.lapses[0].severity == "warning"
+    assert signals.lapses[0].citation == "《中国共产党章程》第九条"
+    # Leave is not attendance: the member on leave for five months is near the six-month line.
+    assert signals.lapses[0].facts["months_without"] in (4, 5)
+
+
+# ---- explanations ------------------------------------------------------------------------------
+
+
+def test_a_secretary_explains_a_warning_and_it_is_audited(demo, client_for):
+    client = client_for(demo.users["secretary"])
+    last = AuditEvent.objects.order_by("-seq").first().seq
+
+    response = client.post(
+        reverse("compliance:explain", kwargs={"pk": demo.branch.pk}),
+        {"rule_id": GENERAL, "period": "2026-Q3", "reason": "书记参加集中培训，党员大会顺延至10月"},
+    )
+
+    assert response.status_code == 302
+    saved = FindingExplanation.objects.get()
+    assert (saved.organization, saved.rule_id, saved.period_key) == (
+        demo.branch,
+        GENERAL,
+        "2026-Q3",
+    )
+    assert saved.explained_by == demo.users["secretary"]
+    event = AuditEvent.objects.get(seq__gt=last, object_type="meetings.findingexplanation")
+    assert event.action == AuditAction.CREATE
+    assert event.actor == demo.users["secretary"]
+    assert event.changes["reason"] == [None, "书记参加集中培训，党员大会顺延至10月"]
+
+    page = client.get(reverse("compliance:org", kwargs={"pk": demo.branch.pk}), {"year": 2026})
+    assert "情况说明：书记参加集中培训，党员大会顺延至10月" in page.content.decode()
+    report = compliance.compute(demo.branch, 2026, today=TODAY)
+    finding = report.finding(demo.branch.pk, GENERAL, "2026-Q3")
+    assert finding.status == VIOLATED  # explained, still a finding
+    assert finding.explanation.reason == "书记参加集中培训，党员大会顺延至10月"
+    assert report.rollups[demo.branch.pk].explained == 1
+
+
+def test_changing_an_explanation_records_before_and_after(demo):
+    actor = Actor(user=demo.users["secretary"])
+    compliance.explain_finding(
+        actor, demo.branch, rule_id=GENERAL, period_key="2026-Q3", reason="初稿"
+    )
+    last = AuditEvent.objects.order_by("-seq").first().seq
+
+    compliance.explain_finding(
+        actor, demo.branch, rule_id=GENERAL, period_key="2026-Q3", reason="定稿"
+    )
+
+    event = AuditEvent.objects.get(seq__gt=last)
+    assert event.action == AuditAction.UPDATE
+    assert event.changes == {"reason": ["初稿", "定稿"]}
+    assert FindingExplanation.objects.get().reason == "定稿"
+
+
+@pytest.mark.parametrize(
+    ("code", "rule_id", "period", "message"),
+    [
+        # An error-level rule (主题党日 "每月", no "一般") takes no explanation.
+        ("FGW-B02", THEME, "2026-04", "只有“一般”性规定的提示（警告级）可以填写情况说明"),
+        # Nothing to explain where the rule was met.
+        ("FGW-B01", GENERAL, "2026-Q1", "只有“一般”性规定的提示（警告级）可以填写情况说明"),
+        ("FGW-B01", "no_such_rule", "2026-Q1", "没有找到该检查结果"),
+    ],
+)
+def test_only_warnings_can_be_explained(demo, client_for, code, rule_id, period, message):
+    org = Organization.objects.get(code=code)
+    client = client_for(demo.users["organ"])
+
+    response = client.post(
+        reverse("compliance:explain", kwargs={"pk": org.pk}),
+        {"rule_id": rule_id, "period": period, "reason": "理由"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert message in [str(m) for m in response.context["messages"]]
+    assert not FindingExplanation.objects.exists()
+
+
+def test_an_empty_reason_is_refused(demo):
+    from dangjian.core.errors import ServiceValidationError
+
+    with pytest.raises(ServiceValidationError) as refused:
+        compliance.explain_finding(
+            Actor(user=demo.users["secretary"]),
+            demo.branch,
+            rule_id=GENERAL,
+            period_key="2026-Q3",
+            reason="  ",
+        )
+    assert refused.value.errors == {"reason": "请填写情况说明"}
+
+
+# ---- the cache ---------------------------------------------------------------------------------
+
+
+def test_the_cached_page_follows_an_audited_change(demo, client_for, settings):
+    settings.DANGJIAN_COMPLIANCE_CACHE_SECONDS = 600
+    client = client_for(demo.users["secretary"])
+    url = reverse("compliance:findings")
+
+    before = client.get(url, {"year": 2026}).context["summary"].explained
+    compliance.explain_finding(
+        Actor(user=demo.users["secretary"]),
+        demo.branch,
+        rule_id=GENERAL,
+        period_key="2026-Q3",
+        reason="已补开",
+    )
+    after = client.get(url, {"year": 2026}).context["summary"].explained
+
+    assert (before, after) == (0, 1)
+
+
+# ---- the CLI and the API -----------------------------------------------------------------------
+
+
+def _cli(*args: str) -> str:
+    out = io.StringIO()
+    call_command("compliance", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_the_cli_prints_json_with_the_meetings_behind_each_figure(demo):
+    data = json.loads(_cli("--org", "FGW-B01", "--year", "2026", "--json", "--as-of", "2026-11-25"))
+
+    assert data["organization"]["code"] == "FGW-B01"
+    assert data["as_of"] == "2026-11-25"
+    assert data["rule_packs"] == ["national", "sample_local"]
+    assert [o["code"] for o in data["organizations"]] == ["FGW-B01", "FGW-B01-G1", "FGW-B01-G2"]
+    findings = {(f["rule_id"], f["period"]): f for f in data["organizations"][0]["findings"]}
+    q3 = findings[(GENERAL, "2026-Q3")]
+    assert (q3["status"], q3["severity"]) == (VIOLATED, "warning")
+    assert q3["citation"] == "《中国共产党支部工作条例（试行）》第十一条"
+    q1 = findings[(GENERAL, "2026-Q1")]
+    behind = Meeting.objects.filter(pk__in=q1["facts"]["meeting_ids"])
+    assert behind.count() == q1["facts"]["held"] == 1
+    assert {(m.organization_id, m.kind) for m in behind} == {(demo.branch.pk, "general_meeting")}
+    assert all("2026-01-01" <= m.held_on.isoformat() <= "2026-03-31" for m in behind)
+    assert data["summary"]["findings"]["violated"] >= 1
+    assert data["summary"]["organizations"] == 3
+
+
+def test_the_cli_text_lists_the_problems_with_their_citations(demo):
+    out = _cli("--org", "FGW-JGDW", "--year", "2026", "--as-of", "2026-11-25")
+
+    assert out.startswith(
+        "组织生活检查：市发展和改革委员会机关党委（FGW-JGDW），2026年，截至2026年11月25日"
+    )
+    assert "规则包：national、sample_local" in out
+    assert (
+        "✖ FGW-B01 办公室党支部 2026年第3季度：2026年第3季度支部党员大会应不少于1次，实际0次；"
+        "如有正当理由，请注明理由〔《中国共产党支部工作条例（试行）》第十一条〕"
+    ) in out
+
+
+def test_the_cli_refuses_an_unknown_organization(demo):
+    with pytest.raises(CommandError, match="组织 NOPE 不存在"):
+        _cli("--org", "NOPE")
+
+
+def test_the_api_answers_the_findings_of_a_visible_subtree(demo, client_for):
+    token = create_token(Actor.system("test"), demo.users["organ"], "test")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    client = client_for(None)
+
+    response = client.get("/api/v1/compliance", {"org": "FGW-B02", "year": 2026}, **headers)
+
+    assert response.status_code == 200
+    data = response.json()
+    assert data["organization"]["code"] == "FGW-B02"
+    codes = [o["code"] for o in data["organizations"]]
+    assert codes[0] == "FGW-B02" and all(c.startswith("FGW-B02") for c in codes)
+    findings = {(f["rule_id"], f["period"]): f for f in data["organizations"][0]["findings"]}
+    assert findings[(THEME, "2026-04")]["status"] == VIOLATED
+    assert findings[(THEME, "2026-04")]["severity"] == "error"
+    term = findings[("committee_term", "2026")]
+    assert term["status"] == VIOLATED and term["citation"] == "《关于党的基层组织任期的意见》"
+    # Without ?org the caller's own subtree; findings=false keeps the roll-ups only.
+    default = client.get("/api/v1/compliance", {"year": 2026}, **headers).json()
+    assert default["organization"]["code"] == "FGW-JGDW"
+    light = client.get("/api/v1/compliance", {"year": 2026, "findings": "false"}, **headers).json()
+    assert all(o["findings"] is None for o in light["organizations"])
+    assert light["summary"] == default["summary"]
+    assert [o["rollup"] for o in light["organizations"]] == [
+        o["rollup"] for o in default["organizations"]
+    ]
+
+
+def test_the_api_refuses_outside_the_scope_and_bad_years(demo, client_for):
+    def get(user, **params):
+        token = create_token(Actor.system("test"), demo.users[user], "test")
+        return client_for(None).get(
+            "/api/v1/compliance", params, HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+
+    assert get("secretary", org="FGW-B02").status_code == 404
+    assert get("secretary", org="CZJ-B01").status_code == 404
+    assert get("member").status_code == 403
+    assert get("auditor").status_code == 403
+    bad = get("secretary", year=1999)
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["field"] == "year"
+    assert client_for(None).get("/api/v1/compliance").status_code == 401
