@@ -5,23 +5,32 @@ large, a zip bomb, password-protected, not a spreadsheet, no recognisable header
 RosterFileError with a Chinese message; everything about single cells is left to the field
 parsers in `cells`, so rows carry the raw values the spreadsheet holds (an ID number typed into
 a numeric cell stays a float, for the ID parser to reject).
+
+Spreadsheets are read by python-calamine, which loads a sheet whole; an .xlsx sheet of more than
+STREAM_ROWS rows is instead parsed from its XML a row at a time, giving the same rows in bounded
+memory.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
+import math
 import os
 import posixpath
 import re
 import struct
 import zipfile
+import zlib
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 from typing import IO, Any, Final, Literal
+from xml.etree import ElementTree as ET
 
 import python_calamine
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
@@ -304,7 +313,8 @@ class Roster:
     iterating. `row_count` is an upper bound on the data rows, for progress bars.
 
     iter_rows() may be called more than once (each call reads the sheet from its start); close()
-    drops the workbook. Use as a context manager.
+    drops the workbook. Use as a context manager. `streamed` tells a large .xlsx sheet read row by
+    row from its XML (see STREAM_ROWS) from one loaded whole by calamine; the rows are the same.
     """
 
     def __init__(
@@ -322,6 +332,7 @@ class Roster:
         closer: Callable[[], None] | None = None,
         encoding: str = "",
         delimiter: str = "",
+        streamed: bool = False,
     ) -> None:
         self.filename = filename
         self.format = format
@@ -337,6 +348,7 @@ class Roster:
         self.row_count = max(0, row_count)
         self.encoding = encoding
         self.delimiter = delimiter
+        self.streamed = streamed
         self.skipped: list[tuple[int, str]] = []
         self._fields = dict(header.fields)
         self._column_offset = column_offset
@@ -616,6 +628,13 @@ _RELATIONSHIP_TAG: Final = re.compile(rb"<(?:\w+:)?Relationship\s[^>]*>")
 _CELL_REF: Final = re.compile(rb' r="[A-Za-z]+([0-9]+)"')
 _WIDE_CELL_REF: Final = re.compile(rb' r="([A-Za-z]{2,})[0-9]')
 _ROW_REF: Final = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="([0-9]+)"')
+# For the streamed read: the sheet's namespace prefix, the nearest reference before a value
+# (a cell's r="B12" or a row's r="12"), and merged ranges.
+_ROOT_TAG: Final = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>/]")
+_ANY_ROW_REF: Final = re.compile(rb'\sr="[A-Za-z]*([0-9]+)"')
+_LOOKBACK: Final = 16 * 1024
+_MERGE_REF: Final = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?\bref\s*=\s*[\"']([^\"']*)")
+_RANGE: Final = re.compile(rb"([A-Za-z]{1,3})([0-9]{1,7})(?::([A-Za-z]{1,3})([0-9]{1,7}))?")
 
 
 def _check_zip(zf: zipfile.ZipFile, max_uncompressed: int) -> None:
@@ -661,19 +680,42 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _check_sheet_extent(zf: zipfile.ZipFile, part: str) -> None:
+@dataclass
+class _SheetScan:
+    """What one pass over a sheet's XML tells before the sheet is read.
+
+    `rows`: the rows the sheet spans (its largest row reference, or its number of <row>
+    elements when they carry none). `last_row`: the 1-based row of the last cell holding a
+    value, 0 when no cell does (from the reference nearest before the last value; `rows` when
+    there is none to go by, so it can only err upwards). `merges`: the merged ranges, as
+    ((first row, first column), (last row, last column)), 0-based like calamine's.
+    """
+
+    rows: int
+    last_row: int
+    merges: list[tuple[tuple[int, int], tuple[int, int]]]
+
+
+def _scan_sheet(zf: zipfile.ZipFile, part: str) -> _SheetScan | None:
     """Reject a sheet whose outermost cells would make calamine allocate a huge grid.
 
     Streams the sheet XML once: the largest row and column among the cell references, plus
-    the cells written without a reference (calamine places them after the previous one).
+    the cells written without a reference (calamine places them after the previous one). The
+    same pass measures the sheet for a streamed read (see _SheetScan); None without the part.
     """
     try:
         info = zf.getinfo(part)
     except KeyError:
-        return
+        return None
     max_row = 0
     max_col = 26
     unreferenced = 0
+    row_tags = 0
+    merges: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    prefix: bytes | None = None
+    row_tag, value_tags = b"<row", _value_tags(b"")
+    has_value = False
+    recent: list[bytes] = []  # the last pieces read: the last value is near the end
     carry = b""
     try:
         with zf.open(info) as stream:
@@ -682,16 +724,28 @@ def _check_sheet_extent(zf: zipfile.ZipFile, part: str) -> None:
                 data = carry + chunk
                 cut = data.rfind(b">") + 1 if chunk else len(data)
                 data, carry = data[:cut], data[cut:]
+                if prefix is None:  # "x:" when the sheet is written <x:worksheet>
+                    root = _ROOT_TAG.search(data, 0, _XML_HEAD)
+                    prefix = (root.group(1) if root else None) or b""
+                    row_tag, value_tags = b"<" + prefix + b"row", _value_tags(prefix)
                 refs = _CELL_REF.findall(data)
                 rows = set(refs)
                 cells = data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/>")
                 if cells > len(refs):
                     unreferenced += cells - len(refs)
                     rows.update(_ROW_REF.findall(data))
+                    row_tags += data.count(row_tag)  # rows without a reference either
                 if rows:
                     max_row = max(max_row, max(map(int, rows)))
                 for letters in set(_WIDE_CELL_REF.findall(data)):
                     max_col = max(max_col, _column_number(letters))
+                has_value = has_value or any(tag in data for tag in value_tags)
+                if b"mergeCell" in data:
+                    for ref in _MERGE_REF.findall(data):
+                        merge = _merged_range(ref)
+                        if merge is not None:
+                            merges.append(merge)
+                recent = [*recent[-2:], data]
                 if not chunk:
                     break
     except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError) as exc:
@@ -703,6 +757,541 @@ def _check_sheet_extent(zf: zipfile.ZipFile, part: str) -> None:
             "请删除多余的空白行和列后再导入",
             code="too_many_cells",
         )
+    spanned = max(max_row, row_tags)
+    last_row = 0
+    if has_value:
+        tail = b"".join(recent)
+        at = max(tail.rfind(tag) for tag in value_tags)
+        found = _ANY_ROW_REF.findall(tail, max(0, at - _LOOKBACK), at) if at >= 0 else []
+        last_row = int(found[-1]) if found else spanned
+    return _SheetScan(rows=spanned, last_row=last_row, merges=merges)
+
+
+def _value_tags(prefix: bytes) -> tuple[bytes, ...]:
+    return tuple(b"<" + prefix + tag for tag in (b"v>", b"v ", b"is>"))
+
+
+def _merged_range(ref: bytes) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    match = _RANGE.fullmatch(ref)
+    if match is None:
+        return None
+    first_col, first_row, last_col, last_row = match.groups()
+    if last_col is None:
+        last_col, last_row = first_col, first_row
+    if int(first_row) < 1 or int(last_row) < 1:
+        return None
+    return (
+        (int(first_row) - 1, _column_number(first_col) - 1),
+        (int(last_row) - 1, _column_number(last_col) - 1),
+    )
+
+
+# --- streamed xlsx sheets -----------------------------------------------------------------------
+#
+# calamine builds the whole sheet in memory before the first row comes out: about 1 KB a row for
+# a 12-column roster, 250 MB for 200,000 rows. A sheet spanning more than STREAM_ROWS rows is
+# read instead by parsing its XML as it is unzipped, a row at a time, with the rules calamine
+# applies (cell types, number formats, dates, shared and rich strings), so both give the same
+# rows; only the rows in hand are in memory. calamine stays for the rest: it is faster.
+
+STREAM_ROWS: Final = 100_000
+
+_DATETIME: Final = "datetime"
+_TIMEDELTA: Final = "timedelta"
+# Built-in number formats that are dates or times (ids 27–36 and 50–58: East Asian dates).
+_BUILTIN_DATETIME_IDS: Final = frozenset(
+    str(i) for i in [*range(14, 23), *range(27, 37), 45, 47, *range(50, 59)]
+)
+_BUILTIN_TIMEDELTA_IDS: Final = frozenset({"46"})
+_CELL_ERRORS: Final = frozenset(
+    {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"}
+)
+_ESCAPED_CHAR: Final = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_WORKBOOK_PR: Final = re.compile(rb"<workbookPr\b([^>]*)>")
+_DATE1904: Final = re.compile(rb"\bdate1904\s*=\s*[\"']([^\"']*)")
+# ISO 8601 as chrono reads it: spaces allowed around the separators, a leap second read as :59.
+_ISO_DAY: Final = r"\s*\+?([0-9]{1,4})\s*-\s*([0-9]{1,2})\s*-\s*([0-9]{1,2})"
+_ISO_HOUR: Final = r"\s*([0-9]{1,2})\s*:\s*([0-9]{1,2})"
+_ISO_SECOND: Final = r"\s*:\s*([0-9]{1,2})(?:\.([0-9]+))?"
+_ISO_DATE: Final = re.compile(rf"{_ISO_DAY}\s*")
+_ISO_DATETIME: Final = re.compile(rf"{_ISO_DAY}\s*T{_ISO_HOUR}{_ISO_SECOND}\s*")
+_ISO_TIME: Final = re.compile(rf"{_ISO_HOUR}(?:{_ISO_SECOND})?\s*")
+_XML_SPACE: Final = "{http://www.w3.org/XML/1998/namespace}space"
+_XML_WHITESPACE: Final = " \t\r\n"
+_PROLOGUE: Final = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
+_XML_HEAD: Final = 64 * 1024
+_MS_PER_DAY: Final = 86_400_000
+_EXCEL_EPOCH: Final = dt.datetime(1899, 12, 30)
+_I64_MAX: Final = 2**63 - 1
+
+
+def _days_before_year(year: int) -> int:
+    y = year - 1
+    return 365 * y + y // 4 - y // 100 + y // 400
+
+
+# The dates chrono (calamine's date library) can hold, as days from the Excel epoch: a time of
+# day is computed from the whole date-time, which must exist.
+_EPOCH_ORDINAL: Final = _EXCEL_EPOCH.toordinal()
+_MIN_DAY: Final = _days_before_year(-262_144) + 1 - _EPOCH_ORDINAL
+_MAX_DAY: Final = _days_before_year(262_144) - _EPOCH_ORDINAL
+
+
+def _number_format_kind(code: str) -> str:
+    """Whether a number format shows dates ("datetime"), durations ("timedelta") or neither.
+
+    calamine's reading of the format (first section only; quoted text, escaped characters and
+    [colour] or [condition] brackets do not count; [h], [mm] or [ss] make it a duration).
+    """
+    escaped = quoted = ampm = elapsed = False
+    brackets = 0
+    previous = " "
+    for ch in code:
+        if escaped:
+            escaped = False
+        elif ch in "_\\*":  # the next character is a literal (or a width, or a fill)
+            escaped = True
+        elif quoted:
+            quoted = ch != '"'
+        elif ch == '"':
+            quoted = True
+        elif ch == ";":
+            return ""
+        elif ch == "[":
+            brackets += 1
+        elif ch == "]" and brackets == 1 and elapsed:
+            return _TIMEDELTA
+        elif ch == "]":
+            brackets = max(0, brackets - 1)
+        elif ch in "aA" and not ampm and brackets == 0:
+            ampm = True
+        elif brackets == 0 and ch in ("pmPM/" if ampm else "dmhysDMHYS"):
+            return _DATETIME
+        elif not (elapsed and ch.lower() == previous.lower()):
+            elapsed = previous == "[" and ch in "mhsMHS"
+        previous = ch
+    return ""
+
+
+def _round_ms(days: float) -> int:
+    """Milliseconds in `days`, rounded half away from zero and clamped to 64 bits (as in Rust)."""
+    ms = days * _MS_PER_DAY
+    if ms != ms:  # NaN
+        return 0
+    if ms >= 9.2233720368547758e18:
+        return _I64_MAX
+    if ms <= -9.2233720368547758e18:
+        return -_I64_MAX - 1
+    whole = math.floor(abs(ms))
+    if abs(ms) - whole >= 0.5:
+        whole += 1
+    return int(whole) if ms >= 0 else -int(whole)
+
+
+def _excel_datetime(value: float, is_1904: bool) -> object:
+    """A date-formatted number as python-calamine gives it: a time below 1, a date for whole
+    numbers, a datetime otherwise, to the millisecond; the number itself when out of range."""
+    serial = value + 1462 if is_1904 else value
+    if not serial >= 60:  # before 1900-03-01, across Excel's phantom 1900-02-29
+        serial += 1
+    ms = _round_ms(serial)
+    if ms == -_I64_MAX - 1:  # calamine gives up (a panic), as for any damaged cell
+        raise _damaged()
+    day, in_day = divmod(ms, _MS_PER_DAY)
+    if not _MIN_DAY <= day <= _MAX_DAY:
+        return value
+    if value < 1:
+        seconds, millis = divmod(in_day, 1000)
+        return dt.time(seconds // 3600, seconds // 60 % 60, seconds % 60, millis * 1000)
+    try:
+        moment = _EXCEL_EPOCH + dt.timedelta(milliseconds=ms)
+    except OverflowError:  # beyond year 9999
+        return value
+    if value < 18446744073709551616.0 and value == math.floor(value):
+        return moment.date()
+    return moment
+
+
+def _excel_number(value: float, kind: str, is_1904: bool) -> object:
+    if kind == _DATETIME:
+        return _excel_datetime(value, is_1904)
+    if kind == _TIMEDELTA:
+        try:
+            return dt.timedelta(milliseconds=_round_ms(value))
+        except OverflowError as exc:  # beyond a billion days
+            raise _damaged() from exc
+    return value
+
+
+def _iso_value(text: str) -> object:
+    """A cell typed as an ISO 8601 date (t="d"): a date, datetime or time, else the text."""
+    try:
+        if match := _ISO_DATETIME.fullmatch(text):
+            *day_and_hour, second, fraction = match.groups()
+            year, month, day, hour, minute = map(int, day_and_hour)
+            return dt.datetime(year, month, day, hour, minute, *_seconds(second, fraction))
+        if match := _ISO_DATE.fullmatch(text):
+            return dt.date(*map(int, match.groups()))
+        if match := _ISO_TIME.fullmatch(text):
+            hour, minute, second, fraction = match.groups()
+            return dt.time(int(hour), int(minute), *_seconds(second or "0", fraction))
+    except ValueError:  # no such date or time
+        pass
+    return text
+
+
+def _seconds(second: str, fraction: str | None) -> tuple[int, int]:
+    """Whole seconds and microseconds; a leap second (60) is read as 59, as python-calamine has."""
+    whole = int(second)
+    return (59 if whole == 60 else whole), int((fraction or "")[:6].ljust(6, "0"))
+
+
+def _unescape(text: str) -> str:
+    """Characters XML cannot hold are written _xHHHH_ (_x000D_ for a carriage return)."""
+
+    def char(match: re.Match[str]) -> str:
+        code = int(match.group(1), 16)
+        return match.group(0) if 0xD800 <= code <= 0xDFFF else chr(code)
+
+    return _ESCAPED_CHAR.sub(char, text)
+
+
+def _namespace(tag: str) -> str:
+    return tag[: tag.index("}") + 1] if tag.startswith("{") else ""
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _string_of(element: ET.Element, t_tag: str, r_tag: str) -> str:
+    """A shared or inline string: its text runs, without the phonetic guide runs (<rPh>).
+
+    As calamine reads them, each run is trimmed of XML whitespace unless marked
+    xml:space="preserve" (as Excel marks text with spaces at either end).
+    """
+    if len(element) == 1 and element[0].tag == t_tag:
+        text = _run_text(element[0])
+    else:
+        parts: list[str] = []
+        for child in element:
+            if child.tag == t_tag:
+                parts.append(_run_text(child))
+            elif child.tag == r_tag:
+                parts.extend(_run_text(run) for run in child if run.tag == t_tag)
+        text = "".join(parts)
+    return _unescape(text) if "_x" in text else text
+
+
+def _run_text(t: ET.Element) -> str:
+    text = t.text or ""
+    return text if t.get(_XML_SPACE) == "preserve" else text.strip(_XML_WHITESPACE)
+
+
+class _Prefixed:
+    """A stream with its first bytes read ahead."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self.head, self.rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            data, self.head = self.head, b""
+            return data
+        return self.rest.read(size)
+
+
+def _checked_xml(stream: IO[bytes]) -> _Prefixed:
+    """The part, refused when it declares a DTD: entities are not expanded, XML bombs or not.
+
+    Workbook XML never has one (calamine does not read one either).
+    """
+    head = stream.read(_XML_HEAD)
+    match = _PROLOGUE.match(head)
+    start = match.end() if match else 0
+    if head[start : start + 1] != b"<" or head[start + 1 : start + 2] in (b"!", b"?", b""):
+        raise _damaged()
+    return _Prefixed(head, stream)
+
+
+def _xml_events(stream: IO[bytes]) -> Iterator[tuple[str, ET.Element]]:
+    # Parsing untrusted XML is safe once a DTD is refused (_checked_xml): nothing else expands.
+    return ET.iterparse(_checked_xml(stream), events=("start", "end"))  # noqa: S314
+
+
+def _zip_name(zf: zipfile.ZipFile, path: str) -> str | None:
+    """The member named `path`, ignoring ASCII case as calamine does."""
+    if path in zf.NameToInfo:
+        return path
+    wanted = path.lower()
+    return next((n for n in zf.namelist() if n.lower() == wanted), None)
+
+
+def _damaged() -> RosterFileError:
+    return RosterFileError(MSG_DAMAGED, code="damaged")
+
+
+class _SharedStrings:
+    """The shared strings table, packed: the strings end to end in UTF-8, and where each ends.
+
+    About 25 bytes a string instead of 80 for a list of str; a 200,000-row roster has half a
+    million different strings (ID numbers, names, phone numbers).
+    """
+
+    def __init__(self) -> None:
+        self._text = bytearray()
+        self._ends = array("I", [0])
+
+    def append(self, text: str) -> None:
+        self._text += text.encode("utf-8", "surrogatepass")
+        self._ends.append(len(self._text))
+
+    def __len__(self) -> int:
+        return len(self._ends) - 1
+
+    def __getitem__(self, index: int) -> str:
+        ends = self._ends
+        return self._text[ends[index] : ends[index + 1]].decode("utf-8", "surrogatepass")
+
+
+@dataclass
+class _StreamBook:
+    """What a streamed sheet needs from the rest of the workbook."""
+
+    strings: _SharedStrings
+    formats: list[str]  # by cell style: "", "datetime" or "timedelta"
+    is_1904: bool
+
+    @classmethod
+    def load(cls, zf: zipfile.ZipFile) -> _StreamBook:
+        try:
+            return cls(_shared_strings(zf), _cell_formats(zf), _is_1904(zf))
+        except (ET.ParseError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise _damaged() from exc
+
+
+def _shared_strings(zf: zipfile.ZipFile) -> _SharedStrings:
+    strings = _SharedStrings()
+    name = _zip_name(zf, "xl/sharedStrings.xml")
+    if name is None:
+        return strings
+    with zf.open(name) as stream:
+        events = _xml_events(stream)
+        _event, root = next(events)
+        ns = _namespace(root.tag)
+        si_tag, t_tag, r_tag = f"{ns}si", f"{ns}t", f"{ns}r"
+        for event, element in events:
+            if event == "end" and element.tag == si_tag:
+                strings.append(_string_of(element, t_tag, r_tag))
+                root.clear()  # drop what has been read
+    return strings
+
+
+def _cell_formats(zf: zipfile.ZipFile) -> list[str]:
+    name = _zip_name(zf, "xl/styles.xml")
+    if name is None:
+        return []
+    custom: dict[str, str] = {}
+    formats: list[str] = []
+    with zf.open(name) as stream:
+        tree = ET.parse(_checked_xml(stream))  # noqa: S314 - see _xml_events
+    for element in tree.iter():
+        container = _local(element.tag)
+        if container == "numFmts":
+            for number_format in element:
+                code = number_format.get("formatCode", "")
+                if _local(number_format.tag) == "numFmt" and code:
+                    custom[number_format.get("numFmtId", "")] = code
+        elif container == "cellXfs":
+            for xf in element:
+                if _local(xf.tag) != "xf":
+                    continue
+                format_id = xf.get("numFmtId")
+                if format_id is None:
+                    formats.append("")
+                elif format_id in custom:
+                    formats.append(_number_format_kind(custom[format_id]))
+                elif format_id in _BUILTIN_DATETIME_IDS:
+                    formats.append(_DATETIME)
+                else:
+                    formats.append(_TIMEDELTA if format_id in _BUILTIN_TIMEDELTA_IDS else "")
+    return formats
+
+
+def _is_1904(zf: zipfile.ZipFile) -> bool:
+    name = _zip_name(zf, "xl/workbook.xml")
+    tag = _WORKBOOK_PR.search(zf.read(name)) if name else None
+    flag = _DATE1904.search(tag.group(1)) if tag else None
+    return flag is not None and flag.group(1) in (b"1", b"true")
+
+
+_COLUMNS: dict[str, int] = {}
+
+
+def _column_index(ref: str) -> int:
+    """The 0-based column of a cell reference like "AB12"."""
+    letters = ref.rstrip("0123456789")
+    if len(letters) == len(ref) or (ref[-1] == "0" and not int(ref[len(letters) :])):
+        raise _damaged()  # no row, or row 0
+    column = _COLUMNS.get(letters)
+    if column is None:
+        if not (letters.isascii() and letters.isalpha()):
+            raise _damaged()
+        column = _column_number(letters.encode()) - 1
+        if len(letters) <= 3:
+            _COLUMNS[letters] = column
+    return column
+
+
+def _parse_number(text: str) -> float:
+    # As Rust parses it: no surrounding spaces, no digit-group underscores, ASCII only.
+    if not text.isascii() or "_" in text or text[0].isspace() or text[-1].isspace():
+        raise ValueError(text)
+    return float(text)
+
+
+def _sheet_values(
+    stream: IO[bytes], book: _StreamBook, until: int | None = None
+) -> Iterator[tuple[int, list[object]]]:
+    """(0-based row, cells from column A) for each <row> of a worksheet, None for empty cells;
+    up to the first row from `until` on, which is not read."""
+    strings, formats, is_1904 = book.strings, book.formats, book.is_1904
+    events = _xml_events(stream)
+    _event, root = next(events)
+    ns = _namespace(root.tag)
+    row_tag, c_tag, v_tag, is_tag, f_tag = (f"{ns}{n}" for n in ("row", "c", "v", "is", "f"))
+    t_tag, r_tag, sheet_data_tag = f"{ns}t", f"{ns}r", f"{ns}sheetData"
+    sheet_data: ET.Element | None = None
+    next_row = 0
+    for event, element in events:
+        if event == "start":
+            if element.tag == sheet_data_tag:
+                sheet_data = element
+            continue
+        if element.tag == sheet_data_tag:
+            return
+        if element.tag != row_tag:
+            continue
+        number = element.get("r")
+        if number is None and len(element) and (first := element[0].get("r")):
+            number = first[len(first.rstrip("0123456789")) :]
+        try:
+            index = int(number) - 1 if number is not None else next_row
+        except ValueError as exc:
+            raise _damaged() from exc
+        if index < 0:
+            raise _damaged()
+        if until is not None and index >= until:
+            return
+        next_row = index + 1
+        cells: list[object] = []
+        column = 0
+        for cell in element:
+            if cell.tag != c_tag and _local(cell.tag) != "c":
+                continue
+            ref = cell.get("r")
+            if ref is not None:
+                column = _column_index(ref)
+            kind = cell.get("t")
+            value: object = None
+            for part in cell:
+                tag = part.tag
+                if tag != v_tag and tag != is_tag and tag != f_tag:
+                    tag = f"{ns}{_local(tag)}"
+                if tag == v_tag:
+                    text = part.text
+                    if kind is None or kind == "n":
+                        if not text:
+                            value = None
+                            continue
+                        try:
+                            number_value = _parse_number(text)
+                        except ValueError as exc:
+                            if kind is None:  # no type: a number if it reads as one
+                                value = text
+                                continue
+                            raise _damaged() from exc
+                        style = cell.get("s")
+                        if style is None:
+                            value = number_value
+                            continue
+                        try:
+                            position = int(style) if style.isascii() and style.isdigit() else 0
+                            style_format = formats[position]
+                        except IndexError:
+                            style_format = ""
+                        value = (
+                            _excel_number(number_value, style_format, is_1904)
+                            if style_format
+                            else number_value
+                        )
+                    elif kind == "s":
+                        if not text:
+                            value = None
+                            continue
+                        position = int(text) if text.isascii() and text.isdigit() else 0
+                        if position >= len(strings):
+                            raise _damaged()
+                        value = strings[position]
+                    elif kind == "str":
+                        value = _unescape(text) if text and "_x" in text else (text or "")
+                    elif kind == "inlineStr" or kind == "is":
+                        value = None
+                    elif kind == "b":
+                        value = None if not text else text != "0"
+                    elif kind == "e":
+                        if text and text not in _CELL_ERRORS:
+                            raise _damaged()
+                        value = "" if text else None  # an error shows as an empty cell
+                    elif kind == "d":
+                        value = _iso_value(text or "")
+                    else:
+                        raise _damaged()
+                elif tag == is_tag:
+                    value = _string_of(part, t_tag, r_tag)
+                elif tag == f_tag:
+                    value = None  # a formula: only its cached value (<v>) counts
+                else:
+                    raise _damaged()
+            if value is not None:
+                width = len(cells)
+                if column == width:
+                    cells.append(value)
+                elif column > width:
+                    cells.extend([None] * (column - width))
+                    cells.append(value)
+                else:
+                    cells[column] = value
+            column += 1
+        yield index, cells
+        (sheet_data if sheet_data is not None else element).clear()
+
+
+def _streamed_rows(
+    source: _Source, part: str, book: _StreamBook
+) -> Callable[..., Iterator[tuple[int, list[object]]]]:
+    def rows(until: int | None = None) -> Iterator[tuple[int, list[object]]]:
+        try:
+            with source.open() as fh, zipfile.ZipFile(fh) as zf:
+                name = _zip_name(zf, part)
+                if name is None:
+                    raise _damaged()
+                with zf.open(name) as stream:
+                    yield from _sheet_values(stream, book, until)
+        except (ET.ParseError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise _damaged() from exc
+
+    return rows
+
+
+def _streamed_head(
+    rows: Callable[[int], Iterator[tuple[int, list[object]]]], count: int
+) -> list[list[object]]:
+    """The first `count` rows of the sheet (row i at index i), as calamine's head would be."""
+    head: list[list[object]] = [[] for _ in range(count)]
+    for index, cells in rows(count):
+        head[index] = cells
+    return head
 
 
 # --- calamine workbooks -------------------------------------------------------------------------
@@ -721,10 +1310,31 @@ def _is_calamine_failure(exc: BaseException) -> bool:
 
 def _sheet_rows(sheet: Any) -> Callable[[], Iterator[tuple[int, list[object]]]]:
     def rows() -> Iterator[tuple[int, list[object]]]:
-        # iter_rows() pads the empty rows above the data, so the index is the sheet row.
-        yield from enumerate(sheet.iter_rows())
+        try:
+            # iter_rows() pads the empty rows above the data, so the index is the sheet row.
+            yield from enumerate(sheet.iter_rows())
+        except BaseException as exc:
+            # A date or duration cell far out of range: calamine panics or Python overflows.
+            if _is_calamine_failure(exc):
+                raise RosterFileError(MSG_DAMAGED, code="damaged") from exc
+            raise
 
     return rows
+
+
+def _calamine_book(source: _Source, fh: IO[bytes], fmt: Literal["xlsx", "xls"]) -> Any:
+    fh.seek(0)
+    try:
+        # calamine picks the reader by extension for a path and by content for a file
+        # object, which it copies into memory first: use the path when the two agree.
+        suffixes = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",)}[fmt]
+        if source.path is not None and source.path.suffix.lower() in suffixes:
+            return CalamineWorkbook.from_path(str(source.path))
+        return CalamineWorkbook.from_filelike(fh)
+    except BaseException as exc:
+        if _is_calamine_failure(exc):
+            raise _calamine_error(exc) from exc
+        raise
 
 
 def _open_workbook(
@@ -740,19 +1350,7 @@ def _open_workbook(
         if fmt == "xlsx":
             zf = zipfile.ZipFile(fh)
             parts = _xlsx_sheet_parts(zf)
-        fh.seek(0)
-        try:
-            # calamine picks the reader by extension for a path and by content for a file
-            # object, which it copies into memory first: use the path when the two agree.
-            suffixes = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",)}[fmt]
-            if source.path is not None and source.path.suffix.lower() in suffixes:
-                book = CalamineWorkbook.from_path(str(source.path))
-            else:
-                book = CalamineWorkbook.from_filelike(fh)
-        except BaseException as exc:
-            if _is_calamine_failure(exc):
-                raise _calamine_error(exc) from exc
-            raise
+        book = _calamine_book(source, fh, fmt)
         worksheets = [
             meta
             for meta in book.sheets_metadata
@@ -771,34 +1369,55 @@ def _open_workbook(
         else:
             candidates = visible + hidden
         found_content = False
+        stream_book: _StreamBook | None = None
         for name in candidates:
+            part = parts.get(name)
+            scan = None
             if zf is not None:
-                part = parts.get(name)
                 for checked in [part] if part else _worksheet_parts(zf):
-                    _check_sheet_extent(zf, checked)
-            try:
-                loaded = book.get_sheet_by_name(name)
-            except BaseException as exc:
-                if _is_calamine_failure(exc):
-                    raise _calamine_error(exc) from exc
-                raise
-            if loaded.start is None:  # an empty sheet (iter_rows would fail on it)
-                continue
-            head: list[list[object]] = []
-            for row in loaded.iter_rows():
-                head.append(list(row))
-                if len(head) >= HEADER_SCAN_ROWS:
-                    break
-            offset = loaded.start[1]
+                    scan = _scan_sheet(zf, checked)
+            streamed = bool(zf and part and scan and scan.rows > STREAM_ROWS)
+            if zf is not None and part and scan is not None and streamed:
+                if not scan.last_row:  # an empty sheet
+                    continue
+                if stream_book is None:
+                    if book is not None:  # its copy of the shared strings goes before ours comes
+                        book.close()
+                        book = None
+                    stream_book = _StreamBook.load(zf)
+                rows = _streamed_rows(source, part, stream_book)
+                last_row = scan.last_row - 1
+                head = _streamed_head(rows, min(HEADER_SCAN_ROWS, last_row + 1))
+                offset, merges, closer = 0, scan.merges, None
+            else:
+                if book is None:
+                    book = _calamine_book(source, fh, fmt)
+                try:
+                    loaded = book.get_sheet_by_name(name)
+                except BaseException as exc:
+                    if _is_calamine_failure(exc):
+                        raise _calamine_error(exc) from exc
+                    raise
+                if loaded.start is None or loaded.end is None:  # an empty sheet
+                    continue  # (iter_rows would fail on it)
+                rows = _sheet_rows(loaded)
+                head = []
+                for _index, row in rows():
+                    head.append(list(row))
+                    if len(head) >= HEADER_SCAN_ROWS:
+                        break
+                last_row = loaded.end[0]
+                offset, merges, closer = loaded.start[1], loaded.merged_cell_ranges, book.close
             found_content = (
                 found_content
-                or (loaded.end is not None and loaded.end[0] >= len(head))
+                or last_row >= len(head)
                 or any(not _blank(c) for r in head for c in r)
             )
             header = _detect_header(head)
             if header is None:
                 continue
-            end = loaded.end or (0, 0)
+            if streamed and book is not None:
+                book.close()  # calamine has nothing more to give
             return Roster(
                 filename=filename,
                 format=fmt,
@@ -806,10 +1425,11 @@ def _open_workbook(
                 sheet_name=name,
                 header=header,
                 column_offset=offset,
-                rows=_sheet_rows(loaded),
-                row_count=end[0] + 1 - (header.index + header.height),
-                merges=loaded.merged_cell_ranges or (),
-                closer=book.close,
+                rows=rows,
+                row_count=last_row + 1 - (header.index + header.height),
+                merges=merges or (),
+                closer=closer,
+                streamed=streamed,
             )
         if not found_content:
             if sheet is not None:
