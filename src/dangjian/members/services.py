@@ -204,30 +204,44 @@ def validate_member_data(
     return clean, warnings
 
 
-def _apply(member: Member, clean: dict[str, Any]) -> None:
+# Fields that validate_member_data returns under their model names.
+CLEAN_FIELDS = (
+    "name",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "education",
+    "status",
+    "category",
+    "admitted_on",
+    "confirmed_on",
+    "admitted_on_precision",
+    "confirmed_on_precision",
+    "probation_ends_on",
+    "job_title",
+)
+
+
+def apply_clean(member: Member, clean: dict[str, Any], only: dict | None = None) -> None:
+    """Copy validated values onto a member: all of them, or only the `only` fields of an update.
+
+    The ID number is encrypted for a new member or a full apply; an import never changes the ID
+    number of a member it matched by that very number.
+    """
     keyring = default_keyring()
-    for key in (
-        "name",
-        "gender",
-        "birth_date",
-        "ethnicity",
-        "education",
-        "status",
-        "category",
-        "admitted_on",
-        "confirmed_on",
-        "probation_ends_on",
-        "job_title",
-        "admitted_on_precision",
-        "confirmed_on_precision",
-    ):
+    for key in CLEAN_FIELDS if only is None else [k for k in CLEAN_FIELDS if k in only]:
         setattr(member, key, clean[key])
-    member.name_pinyin, member.name_initials = pinyin_keys(clean["name"])
-    member.id_number_encrypted = keyring.encrypt(clean["id_number"])
-    member.id_number_index = keyring.blind_index(clean["id_number"])
-    member.phone_encrypted = keyring.encrypt(clean["phone"])
-    member.phone_index = keyring.blind_index(clean["phone"])
-    member.remember_plaintext(clean["id_number"], clean["phone"])
+    if only is not None and "admitted_on" in only:
+        member.probation_ends_on = clean["probation_ends_on"]
+    if only is None or "name" in only:
+        member.name_pinyin, member.name_initials = pinyin_keys(clean["name"])
+    if only is None or member.pk is None:
+        member.id_number_encrypted = keyring.encrypt(clean["id_number"])
+        member.id_number_index = keyring.blind_index(clean["id_number"])
+    if only is None or "phone" in only:
+        member.phone_encrypted = keyring.encrypt(clean["phone"])
+        member.phone_index = keyring.blind_index(clean["phone"])
+        member.remember_plaintext(clean["id_number"], clean["phone"])
 
 
 def _check_target(actor: Actor, org: Organization, party_group: Organization | None) -> None:
@@ -251,7 +265,7 @@ def create_member(
     _check_target(actor, organization, party_group)
     clean, warnings = validate_member_data(data)
     member = Member(organization=organization, party_group=party_group)
-    _apply(member, clean)
+    apply_clean(member, clean)
     member.save()
     record(actor, AuditAction.CREATE, member, changes=diff(None, member.audit_fields()))
     return member, warnings
@@ -265,7 +279,7 @@ def update_member(actor: Actor, member: Member, data: dict[str, Any]) -> tuple[M
     before = member.audit_fields()
     old_plain = {"id_number": member.id_number, "phone": member.phone}
     clean, warnings = validate_member_data(data, instance=member)
-    _apply(member, clean)
+    apply_clean(member, clean)
     changes = diff(before, member.audit_fields())
     # Masks hide the middle digits, so a changed ID number or phone can look unchanged in the
     # masked diff: decide on the plaintext, and record the (masked) field all the same.

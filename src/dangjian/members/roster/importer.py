@@ -21,11 +21,10 @@ from dangjian.audit.services import Actor, PendingEvent, diff, record, record_ma
 from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
 from dangjian.members.models import Education, Gender, Member, MemberCategory, MemberStatus
-from dangjian.members.pinyin import pinyin_keys
 from dangjian.members.roster.cells import CellError, clean_text, parse_choice, parse_date
 from dangjian.members.roster.layout import TEMPLATE_COLUMNS, write_roster
 from dangjian.members.roster.reader import Roster, open_roster
-from dangjian.members.services import validate_member_data
+from dangjian.members.services import apply_clean, validate_member_data
 from dangjian.orgs.models import Organization, OrgKind
 
 CHUNK = 1000
@@ -445,7 +444,6 @@ def run_import(
 
 
 def _pass(run: _Run, roster: Roster, report: ImportReport, filename: str, *, write: bool) -> None:
-    keyring = default_keyring()
     strict = report.mode == Mode.STRICT
     for chunk, existing in run.chunks(roster):
         creates: list[Member] = []
@@ -491,11 +489,11 @@ def _pass(run: _Run, roster: Roster, report: ImportReport, filename: str, *, wri
                 continue
             if kind == "create":
                 m = Member(organization=p.organization, party_group=p.party_group)
-                _fill(m, p.clean, keyring)
+                _fill(m, p.clean)
                 creates.append(m)
             else:
                 before = member.audit_fields()
-                _fill(member, p.clean, keyring, only=_changes(member, p, run.present))
+                _fill(member, p.clean, only=_changes(member, p, run.present))
                 member.organization = p.organization
                 # The party group follows the file only where the file says (or on a move).
                 if kind == "move" or "party_group" in run.present:
@@ -593,39 +591,9 @@ UPDATE_FIELDS = [
 ]
 
 
-ALL_FIELDS = (
-    "name",
-    "gender",
-    "birth_date",
-    "ethnicity",
-    "education",
-    "status",
-    "category",
-    "admitted_on",
-    "confirmed_on",
-    "admitted_on_precision",
-    "confirmed_on_precision",
-    "probation_ends_on",
-    "job_title",
-)
-
-
-def _fill(member: Member, clean: dict[str, Any], keyring, only: dict | None = None) -> None:
-    """Set a new member's fields, or only the `only` fields of an existing one."""
-    for key in ALL_FIELDS if only is None else [k for k in ALL_FIELDS if k in only]:
-        setattr(member, key, clean[key])
-    if only is not None and "admitted_on" in only:
-        member.probation_ends_on = clean["probation_ends_on"]
-    if only is None or "name" in only:
-        member.name_pinyin, member.name_initials = pinyin_keys(clean["name"])
-    if member.pk is None:
-        member.id_number_encrypted = keyring.encrypt(clean["id_number"])
-        member.id_number_index = keyring.blind_index(clean["id_number"])
-    if only is None or "phone" in only:
-        member.phone_encrypted = keyring.encrypt(clean["phone"])
-        member.phone_index = keyring.blind_index(clean["phone"])
-        member.remember_plaintext(clean["id_number"], clean["phone"])
-    member.updated_at = dt.datetime.now(dt.UTC)
+def _fill(member: Member, clean: dict[str, Any], only: dict | None = None) -> None:
+    apply_clean(member, clean, only)
+    member.updated_at = dt.datetime.now(dt.UTC)  # bulk_update does not run auto_now
 
 
 def write_errors(
