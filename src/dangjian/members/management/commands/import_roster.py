@@ -91,8 +91,9 @@ class Command(BaseCommand):
             "rejected": report.rejected,
             "errors": report.as_json()["errors"],
         }
+        sheet = f"（工作表 {report.sheet}）" if report.sheet else ""
         lines = [
-            f"{'检查' if opts['dry_run'] else '导入'}「{path.name}」（工作表 {report.sheet}）：",
+            f"{'检查' if opts['dry_run'] else '导入'}「{path.name}」{sheet}：",
             f"  新增 {report.created}，更新 {report.updated}，调动 {report.moved}，未变 {report.unchanged}，拒绝 {report.rejected}",
         ]
         if report.unknown_columns:
