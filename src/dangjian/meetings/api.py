@@ -17,6 +17,7 @@ from ninja.responses import Status
 from dangjian.accounts.access import Action, get_org_for_user, scope_for
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
+from dangjian.core.pagination import page_of
 from dangjian.meetings import services
 from dangjian.meetings.models import Attendance, Meeting, MeetingKind, MeetingStatus
 from dangjian.meetings.queries import (
@@ -217,14 +218,7 @@ def list_meetings(request, filters: Query[MeetingQuery]):
         year=filters.year,
     )
     qs = meeting_list(request.user, flt)
-    size = settings.NINJA_PAGINATION_PER_PAGE
-    page = max(filters.page, 1)
-    return {
-        "count": qs.count(),
-        "page": page,
-        "page_size": size,
-        "items": list(qs[(page - 1) * size : page * size]),
-    }
+    return page_of(qs, filters.page, settings.NINJA_PAGINATION_PER_PAGE)
 
 
 @router.get("/{meeting_id}", response=MeetingDetailOut, summary="会议详情（含出勤和表决）")

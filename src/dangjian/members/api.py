@@ -13,6 +13,7 @@ from dangjian.accounts.access import (
     require_member_reader,
 )
 from dangjian.audit.services import Actor
+from dangjian.core.pagination import page_of
 from dangjian.members import services
 from dangjian.members.queries import MemberFilter, member_list
 
@@ -111,14 +112,7 @@ def list_members(request, filters: Query[MemberQuery]):
     params = filters.dict()
     flt = MemberFilter.from_params({k: v or "" for k, v in params.items()}, org)
     qs = member_list(request.user, flt)
-    size = settings.MEMBER_PAGE_SIZE
-    page = max(filters.page, 1)
-    return {
-        "count": qs.count(),
-        "page": page,
-        "page_size": size,
-        "items": list(qs[(page - 1) * size : page * size]),
-    }
+    return page_of(qs, filters.page, settings.MEMBER_PAGE_SIZE)
 
 
 @router.get("/{member_id}", response=MemberOut, summary="党员详情")

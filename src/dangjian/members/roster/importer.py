@@ -24,7 +24,7 @@ from dangjian.members.models import Education, Gender, Member, MemberCategory, M
 from dangjian.members.roster.cells import CellError, clean_text, parse_choice, parse_date
 from dangjian.members.roster.layout import TEMPLATE_COLUMNS, write_roster
 from dangjian.members.roster.reader import Roster, open_roster
-from dangjian.members.services import apply_clean, validate_member_data
+from dangjian.members.services import CLEAN_FIELDS, apply_clean, validate_member_data
 from dangjian.orgs.models import Organization, OrgKind
 
 CHUNK = 1000
@@ -546,45 +546,23 @@ def _flush(
 
 # What classification, comparison and the audit diff read of an existing member.
 EXISTING_FIELDS = [
+    *CLEAN_FIELDS,
     "id_number_index",
     "id_number_encrypted",
     "phone_encrypted",
     "phone_index",
-    "name",
-    "gender",
-    "birth_date",
-    "ethnicity",
-    "education",
-    "status",
-    "category",
-    "admitted_on",
-    "confirmed_on",
-    "admitted_on_precision",
-    "confirmed_on_precision",
-    "job_title",
     "party_group",
     "organization__path",
     "organization__name",
     "organization__code",
 ]
+# What an update may change (apply_clean's fields, the search keys, the placement).
 UPDATE_FIELDS = [
-    "name",
+    *CLEAN_FIELDS,
     "name_pinyin",
     "name_initials",
-    "gender",
-    "birth_date",
-    "ethnicity",
-    "education",
     "phone_encrypted",
     "phone_index",
-    "status",
-    "category",
-    "admitted_on",
-    "confirmed_on",
-    "admitted_on_precision",
-    "confirmed_on_precision",
-    "probation_ends_on",
-    "job_title",
     "organization",
     "party_group",
     "updated_at",
