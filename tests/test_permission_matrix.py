@@ -15,6 +15,8 @@ import pytest
 from django.test import Client
 from django.urls import resolve, reverse
 
+from tests.duties.matrix_duties import DUTIES_MATRIX
+from tests.duties.matrix_duties_api import DUTIES_API_MATRIX
 from tests.matrix_helpers import (
     DENIED,
     JOB_SCOPES,
@@ -316,6 +318,8 @@ MATRIX: dict[str, tuple[Entry, ...]] = {
 
 MATRIX.update(MEETING_MATRIX)
 MATRIX.update(COMPLIANCE_MATRIX)
+MATRIX.update(DUTIES_MATRIX)
+MATRIX.update(DUTIES_API_MATRIX)
 
 # Routes that need no permission check, each with the reason. Static files are served by
 # WhiteNoise outside the URLconf, so nothing is exempt today.

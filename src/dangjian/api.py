@@ -68,6 +68,7 @@ def on_unauthenticated(request, exc):
     return api.create_response(request, {"detail": "未登录或令牌无效"}, status=401)
 
 
+from dangjian.duties.api import inbox_router, work_items_router  # noqa: E402
 from dangjian.meetings.api import router as meetings_router  # noqa: E402
 from dangjian.meetings.compliance_api import router as compliance_router  # noqa: E402
 from dangjian.members.api import router as members_router  # noqa: E402
@@ -77,3 +78,5 @@ api.add_router("/v1/orgs", orgs_router)
 api.add_router("/v1/members", members_router)
 api.add_router("/v1/meetings", meetings_router)
 api.add_router("/v1/compliance", compliance_router)
+api.add_router("/v1/work-items", work_items_router)
+api.add_router("/v1/inbox", inbox_router)

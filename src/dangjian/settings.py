@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "dangjian.orgs",
     "dangjian.members",
     "dangjian.meetings",
+    "dangjian.duties",
 ]
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served directly: attachments go through an access-checked view
@@ -215,3 +216,22 @@ LOGGING = {
 # Lockout is by username on purpose (等保: lock the account); IP-based locking would lock a whole
 # office behind one NAT address.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Reminders before a work item's deadline (days; sent on the last working day on or before).
+try:
+    DUTY_REMINDER_DAYS = sorted(
+        {int(d) for d in envlist("DANGJIAN_REMINDER_DAYS", ["7", "3", "1"])}, reverse=True
+    )
+except ValueError:
+    raise ImproperlyConfigured("DANGJIAN_REMINDER_DAYS must list whole days, e.g. 7,3,1") from None
+if any(d < 1 for d in DUTY_REMINDER_DAYS):
+    raise ImproperlyConfigured("DANGJIAN_REMINDER_DAYS must be positive days, e.g. 7,3,1")
+
+# Email for inbox notices: only when an SMTP host is configured (intranets often have none).
+EMAIL_HOST = os.environ.get("DANGJIAN_EMAIL_HOST", "")
+EMAIL_PORT = envint("DANGJIAN_EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("DANGJIAN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DANGJIAN_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = envbool("DANGJIAN_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DANGJIAN_EMAIL_FROM", "dangjian@localhost")
+EMAIL_ENABLED = bool(EMAIL_HOST)

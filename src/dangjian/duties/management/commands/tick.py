@@ -1,0 +1,54 @@
+"""`dangjian tick`: the time-driven work, for cron or a systemd timer every few minutes.
+
+Sends due reminders (default 7, 3 and 1 days before a deadline, on working days), marks
+overdue work items and tells the level above and 纪检 (督办), emails unsent notices when SMTP is
+configured, and removes roster-import files older than 7 days. Running it twice sends nothing
+twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from dangjian.duties.services import tick
+from dangjian.regulations.periods import TZ
+
+
+class Command(BaseCommand):
+    help = "定时任务：到期提醒、逾期标记与督办、邮件通知、清理过期的导入文件（可重复运行）。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--json", action="store_true", help="以 JSON 输出本次处理的数量")
+        parser.add_argument(
+            "--now",
+            default=None,
+            help="按哪个时间运行（YYYY-MM-DD 或 YYYY-MM-DDTHH:MM，北京时间；默认现在），用于补跑",
+        )
+
+    def handle(self, *args, json: bool, now, **options):
+        when = timezone.now()
+        if now:
+            try:
+                parsed = dt.datetime.fromisoformat(now)
+            except ValueError:
+                raise CommandError(
+                    "--now 格式不正确，应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM"
+                ) from None
+            when = parsed if parsed.tzinfo else parsed.replace(tzinfo=TZ)
+        result = tick(now=when)
+        if json:
+            self.stdout.write(_json(result.as_dict()))
+            return
+        self.stdout.write(
+            f"到期提醒 {result.reminders} 条，新标记逾期 {result.overdue_marked} 项，"
+            f"督办通知 {result.escalations} 条，邮件 {result.emails} 封，"
+            f"清理导入文件 {result.import_files_removed} 个。"
+        )
+
+
+def _json(data) -> str:
+    return json.dumps(data, ensure_ascii=False)

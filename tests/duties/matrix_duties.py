@@ -1,0 +1,3 @@
+"""Permission-matrix entries for the responsibility-system pages (merged into MATRIX)."""
+
+DUTIES_MATRIX: dict = {}
