@@ -63,6 +63,7 @@ urlpatterns = [
     path("members/", include(member_patterns)),
     path("meetings/", include("dangjian.meetings.urls")),
     path("compliance/", include("dangjian.meetings.compliance_urls")),
+    path("duties/", include("dangjian.duties.urls")),
     path("audit/", include(audit_patterns)),
     path("admin/", include(account_patterns)),
     path("api/", api.urls),

@@ -17,6 +17,7 @@ def navigation(request):
             "compliance": bool(scope.paths.get("read")),
             "meetings": bool(scope.paths.get("read")),
             "my_meetings": bool(scope.own_member_id),
+            "duties": bool(scope.paths.get("read")),
             "audit": Role.AUDITOR in scope.roles,
             "users": Role.SYSADMIN in scope.roles,
             "security": Role.SECADMIN in scope.roles,
