@@ -547,7 +547,7 @@ def statistics(
 ) -> StatTable:
     """The table the 机关党委 asks for, computed without asking any branch (最多报一次).
 
-    At most four queries (rows, members, meetings, work items), whatever the subtree's size.
+    At most five queries (rows, branches, members, meetings, work items), whatever the subtree's size.
     """
     chosen = [f for f in FIGURES if f in set(figures)] or list(DEFAULT_FIGURES)
     rows = row_orgs(within, level)

@@ -255,8 +255,9 @@ def item_detail(request, pk: int):
     item.state = queries._state(item.status, item.deadline, today)
     item.state_label = queries.STATE_LABELS[item.state]
     evidence = list(item.evidence.select_related("meeting", "meeting__organization"))
+    has_children = item.children.exists()
     meetings = []
-    if can_work and item.status in (WorkStatus.OPEN, WorkStatus.RETURNED):
+    if can_work and not has_children and item.status in (WorkStatus.OPEN, WorkStatus.RETURNED):
         linked = {e.meeting_id for e in evidence if e.meeting_id}
         meetings = [m for m in services.linkable_meetings(item)[:30] if m.pk not in linked]
     return render(
@@ -280,6 +281,7 @@ def item_detail(request, pk: int):
                 path__startswith=item.organization.path, depth__gt=item.organization.depth
             ).exists(),
             "can_review": can_review and item.status == WorkStatus.SUBMITTED,
+            "has_children": has_children,
             "today": today,
             "days_left": (item.deadline - today).days,
         },
