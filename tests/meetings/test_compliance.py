@@ -20,8 +20,10 @@ from dangjian.demodata import _Builder
 from dangjian.demodata_meetings import generate_meetings
 from dangjian.meetings import compliance, services
 from dangjian.meetings.models import FindingExplanation, Meeting, MeetingStatus
+from dangjian.members import services as member_services
 from dangjian.members.models import Member
-from dangjian.orgs.models import Organization, OrgKind
+from dangjian.orgs import services as org_services
+from dangjian.orgs.models import Organization, OrgKind, PostKind
 from dangjian.orgs.services import create_organization
 from dangjian.regulations.periods import TZ
 from tests.conftest import TODAY
@@ -597,6 +599,186 @@ def test_the_cached_page_follows_an_audited_change(demo, client_for, settings):
     after = client.get(url, {"year": 2026}).context["summary"].explained
 
     assert (before, after) == (0, 1)
+
+
+def _page_figures(report) -> tuple:
+    """Everything the findings page shows of a report, comparable across computations."""
+    return (
+        [(o.id, o.code, o.members, o.full_members, o.committee_size) for o in report.orgs],
+        {
+            org_id: {key: (tuple(c.tally), c.worst, c.explained) for key, c in cells.items()}
+            for org_id, cells in report._cells_by_org.items()
+        },
+        {
+            org_id: (r.tally, r.explained, r.organizations, r.columns)
+            for org_id, r in report.top_rollups.items()
+        },
+        [c.key for c in report.columns],
+        report.meetings_counted,
+    )
+
+
+def _full(root: Organization):
+    return compliance.compute(root, 2026, today=TODAY).summary_only()
+
+
+def _record_theme_day(branch: Organization, day: str = "2026-03-05 15:00") -> Meeting:
+    actor = Actor.system("test")
+    meeting = services.plan_meeting(
+        actor, branch, {"kind": "theme_day", "starts_at": day, "topic": "主题党日"}
+    )
+    services.record_meeting(actor, meeting, attendance={})
+    return meeting
+
+
+@pytest.fixture
+def two_branches(demo, settings):
+    """Branches A and B (no meetings yet) under the 机关党委, and the page cache on."""
+    settings.DANGJIAN_COMPLIANCE_CACHE_SECONDS = 600
+    return new_branch("TB-CA"), new_branch("TB-CB")
+
+
+def test_a_recorded_meeting_updates_its_branch_as_a_full_computation_would(demo, two_branches):
+    a, _ = two_branches
+    root = demo.organ_committee
+    before = compliance.cached_report(root, 2026, today=TODAY)
+    march_violated = before.cell(a.pk, THEME).counts[VIOLATED]
+
+    _record_theme_day(a)
+    after = compliance.cached_report(root, 2026, today=TODAY)
+
+    assert after is not before
+    assert after.cell(a.pk, THEME).counts[VIOLATED] == march_violated - 1
+    assert after.meetings_counted == before.meetings_counted + 1
+    assert _page_figures(after) == _page_figures(_full(root))
+
+
+def test_only_the_branch_written_to_is_read_again(demo, two_branches):
+    a, b = two_branches
+    root = demo.organ_committee
+    before = compliance.cached_report(root, 2026, today=TODAY)
+
+    _record_theme_day(a)
+    with CaptureQueriesContext(connection) as captured:
+        after = compliance.cached_report(root, 2026, today=TODAY)
+
+    # Every other organization keeps the very cells and record it had: not read, not evaluated.
+    others = [o.id for o in before.orgs if o.id != a.pk]
+    assert all(after._cells_by_org[i] is before._cells_by_org[i] for i in others)
+    assert all(after.by_id[i] is before.by_id[i] for i in others)
+    assert after._cells_by_org[a.pk] is not before._cells_by_org[a.pk]
+    # The organizations re-read are named by id (A only), not found by the subtree's path.
+    read = [q["sql"] for q in captured if "orgs_organization" in q["sql"].split("WHERE")[0]]
+    assert len(read) == 1
+    assert str(a.pk) in read[0].split("WHERE")[1] and str(b.pk) not in read[0].split("WHERE")[1]
+    assert root.path not in read[0]
+
+
+def test_a_write_elsewhere_keeps_the_cached_report(demo, two_branches):
+    root = demo.organ_committee
+    before = compliance.cached_report(root, 2026, today=TODAY)
+
+    _record_theme_day(demo.other_branch)  # another department: outside this subtree
+    secretary = Actor(user=demo.users["secretary"])
+    member_services.reveal(secretary, demo.member_in_branch, "phone")  # audited, but a read
+
+    assert AuditEvent.objects.filter(action=AuditAction.REVEAL).exists()
+    assert compliance.cached_report(root, 2026, today=TODAY) is before
+
+
+def test_member_post_explanation_and_meeting_writes_are_each_traced(demo, two_branches):
+    a, b = two_branches
+    root = demo.organ_committee
+    actor = Actor.system("test")
+    before = compliance.cached_report(root, 2026, today=TODAY)
+    moved = Member.objects.filter(organization=demo.sibling_branch, status="full").first()
+
+    moved = member_services.move_member(actor, moved, b, reason="调动")  # B gains, sibling loses
+    org_services.add_post(actor, b, moved, PostKind.SECRETARY, dt.date(2026, 1, 1))
+    compliance.explain_finding(
+        Actor(user=demo.users["secretary"]),
+        demo.branch,
+        rule_id=GENERAL,
+        period_key="2026-Q3",
+        reason="已补开",
+    )
+    _record_theme_day(a)
+    after = compliance.cached_report(root, 2026, today=TODAY)
+
+    changed = {a.pk, b.pk, demo.sibling_branch.pk, demo.branch.pk}
+    assert all(
+        after._cells_by_org[i] is before._cells_by_org[i]
+        for i in before._cells_by_org
+        if i not in changed
+    )
+    assert (after.by_id[b.pk].members, after.by_id[b.pk].committee_size) == (1, 1)
+    assert after.top_rollups[root.pk].explained == before.top_rollups[root.pk].explained + 1
+    assert _page_figures(after) == _page_figures(_full(root))
+
+
+def test_a_new_organization_recomputes_the_subtree(demo, two_branches):
+    root = demo.organ_committee
+    before = compliance.cached_report(root, 2026, today=TODAY)
+
+    added = new_branch("TB-CNEW")
+    after = compliance.cached_report(root, 2026, today=TODAY)
+
+    assert added.pk in after.by_id and added.pk not in before.by_id
+    assert _page_figures(after) == _page_figures(_full(root))
+
+
+def test_a_write_by_another_process_is_seen(demo, two_branches):
+    """Gunicorn's workers each keep their own cache; what they share is the audit log. A write
+    made elsewhere reaches this process only through the database."""
+    a, _ = two_branches
+    root = demo.organ_committee
+    before = compliance.cached_report(root, 2026, today=TODAY)
+    ours = dict(compliance._reports)
+
+    # Another worker records a meeting: nothing in this process is told.
+    _record_theme_day(a)
+    assert dict(compliance._reports) == ours
+
+    seen = compliance.cached_report(root, 2026, today=TODAY)
+    assert seen.cell(a.pk, THEME).counts != before.cell(a.pk, THEME).counts
+    assert _page_figures(seen) == _page_figures(_full(root))
+
+    # A process that starts now (an empty cache, the same database) computes the same.
+    compliance.clear_cache()
+    assert _page_figures(compliance.cached_report(root, 2026, today=TODAY)) == _page_figures(seen)
+
+
+def test_a_cache_whose_audit_head_is_not_in_the_database_is_not_trusted(demo, two_branches):
+    """The head a report was computed at must be in the log still (not a restored or replaced
+    database that reached the same sequence number)."""
+    a, _ = two_branches
+    root = demo.organ_committee
+    before = compliance.cached_report(root, 2026, today=TODAY)
+    key, (head, started, report) = next(iter(compliance._reports.items()))
+    compliance._reports[key] = ((head[0], "0" * 64), started, report)
+
+    again = compliance.cached_report(root, 2026, today=TODAY)
+
+    assert again is not before
+    assert again._memo is not before._memo  # computed afresh, not brought up to date
+    assert _page_figures(again) == _page_figures(before)
+
+
+def test_bringing_the_cache_up_to_date_takes_as_many_queries_for_30_branches_as_for_3(
+    small_and_large, settings
+):
+    settings.DANGJIAN_COMPLIANCE_CACHE_SECONDS = 600
+    counts = []
+    for general in small_and_large:
+        compliance.cached_report(general, 2026, today=TODAY)
+        branch = Organization.objects.filter(path__startswith=general.path, kind=OrgKind.BRANCH)
+        _record_theme_day(branch.order_by("path").last(), "2026-11-20 15:00")
+        counts.append(_queries(lambda g=general: compliance.cached_report(g, 2026, today=TODAY)))
+        assert _page_figures(compliance.cached_report(general, 2026, today=TODAY)) == (
+            _page_figures(_full(general))
+        )
+
+    assert counts[0] == counts[1]
 
 
 # ---- the CLI and the API -----------------------------------------------------------------------

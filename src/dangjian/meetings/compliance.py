@@ -12,8 +12,10 @@ meetings in each period, the year and today (see `regulations.meetings._judge`),
 `evaluate_frequency` call answers for every organization with the same counts per period;
 the dates and meeting ids behind each figure are attached to each organization's finding.
 Finding objects are built only when asked for (`findings_for`); the findings page needs only
-the cells and the roll-ups, and reuses them while the audit log shows no relevant change
-(`cached_report`). Measured figures: bench/README.md.
+the cells and the roll-ups (`cached_report`). It reuses them while the audit log shows no
+relevant change, and after a write reads and evaluates again only the organizations whose
+records the new audit events name: an organization's findings depend on its own records
+alone, so the result is the one a full computation gives. Measured figures: bench/README.md.
 
 Member-level signals (absence streaks, the 党章 第九条 six-month lapse) name people, so they
 are computed for one branch at a time (`member_signals`) and shown only to those the issue
@@ -27,7 +29,7 @@ import gc
 import threading
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -35,7 +37,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Count, IntegerField, Max, Q
+from django.db.models import CharField, Count, IntegerField, Max, Q, Value
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
@@ -45,9 +47,12 @@ from dangjian.audit.services import Actor, diff, record
 from dangjian.core.errors import ServiceValidationError
 from dangjian.meetings.models import (
     ATTENDED,
+    Attachment,
     Attendance,
     FindingExplanation,
+    LeaveRequest,
     Meeting,
+    MeetingSeries,
     MeetingStatus,
     Vote,
 )
@@ -409,6 +414,8 @@ class ComplianceReport:
     _other: dict[int, list[_Result]]
     _explanations: dict[tuple[int, str, str], Explanation]
     _cells_by_org: dict[int, dict[str, Cell]]
+    _meetings: dict[int, int] = field(default_factory=dict)  # meetings counted per organization
+    _memo: _Memo | None = None
     _built: dict[int, list[Finding]] = field(default_factory=dict)
 
     @cached_property
@@ -424,7 +431,7 @@ class ComplianceReport:
     def summary_only(self) -> ComplianceReport:
         """Drop what only the per-period findings need (the cached findings page keeps this)."""
         self.top_rollups  # noqa: B018 (computed before the rows are dropped)
-        self._frequency, self._other, self._built = {}, {}, {}
+        self._frequency, self._other, self._built, self._explanations = {}, {}, {}, {}
         self.summary = True
         return self
 
@@ -620,20 +627,17 @@ def _ok_result(rule_id: str, message: str, facts: dict) -> _Result:
     )
 
 
-def _subtree_meetings_sql(prefix: str, start: dt.date, end: dt.date, depth: Q) -> tuple[str, tuple]:
-    """The meetings held in the subtree between two dates, with the day as ISO text.
+def _subtree_meetings_sql(where: Q, start: dt.date, end: dt.date) -> tuple[str, tuple]:
+    """The meetings held between two dates in the organizations `where` picks, with the day
+    as ISO text.
 
     The text form skips a date conversion per row (144,000 rows at province scale);
     CAST(date AS text) gives YYYY-MM-DD on SQLite, PostgreSQL and MariaDB alike.
     """
     qs = (
         Meeting.objects.filter(
-            status=MeetingStatus.HELD,
-            held_on__gte=start,
-            held_on__lte=end,
-            organization__path__startswith=prefix,
+            where, status=MeetingStatus.HELD, held_on__gte=start, held_on__lte=end
         )
-        .filter(depth)
         .order_by()
         .annotate(
             day=Cast("held_on", CharField(max_length=10)),
@@ -687,36 +691,49 @@ def _gc_paused():
             gc.enable()
 
 
-def _compute(
-    root: Organization,
-    year: int,
-    *,
-    today: dt.date | None,
-    rules: RuleSet | None,
-    max_depth: int | None,
-) -> ComplianceReport:
-    today = today or local_today()
-    rules = rules or rules_in_force()
-    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    # Facts about a year that has ended are taken on its last day, so they stay put.
-    as_of = min(today, end)
-    prefix = root.path
+# `where(prefix)` picks the organizations to read, through the relation `prefix` leads to
+# ("" for Organization itself, "organization__" for its meetings, members and posts).
+_Where = Callable[[str], Q]
 
-    def depth(field: str = "organization__") -> Q:
-        return Q(**{f"{field}depth__lte": max_depth}) if max_depth is not None else Q()
 
+def _subtree(prefix: str, max_depth: int | None) -> _Where:
+    def where(field: str) -> Q:
+        q = Q(**{f"{field}path__startswith": prefix})
+        return q & Q(**{f"{field}depth__lte": max_depth}) if max_depth is not None else q
+
+    return where
+
+
+def _only(ids: Iterable[int]) -> _Where:
+    ids = sorted(ids)
+    return lambda field: Q(**{f"{field}id__in": ids})
+
+
+@dataclass
+class _Records:
+    """What the findings of some organizations in a year are computed from (six queries)."""
+
+    orgs: list[OrgInfo]
+    secretaries: dict[int, list[tuple[int, str, str | None]]]
+    by_key: dict[tuple[int, str], list[tuple]]
+    votes: dict[int, list[tuple[int, int, int]]]
+    explanations: dict[tuple[int, str, str], Explanation]
+    meetings: dict[int, int]  # meetings counted per organization
+
+
+def _read(where: _Where, year: int, as_of: dt.date) -> _Records:
+    start = dt.date(year, 1, 1)
+    org = "organization__"
     orgs = [
         OrgInfo(id=pk, code=code, name=name, kind=kind, path=path, depth=level, term_ends_on=t)
-        for pk, code, name, kind, path, level, t in Organization.objects.filter(
-            depth(""), path__startswith=prefix
-        )
+        for pk, code, name, kind, path, level, t in Organization.objects.filter(where(""))
         .order_by("path")
         .values_list("id", "code", "name", "kind", "path", "depth", "term_ends_on")
     ]
     by_id = {o.id: o for o in orgs}
 
     for org_id, n, n_full in (
-        Member.objects.filter(depth(), organization__path__startswith=prefix)
+        Member.objects.filter(where(org))
         .values("organization_id")
         .annotate(n=Count("id"), n_full=Count("id", filter=Q(status=MemberStatus.FULL)))
         .values_list("organization_id", "n", "n_full")
@@ -728,7 +745,7 @@ def _compute(
     seats: dict[int, set[int]] = defaultdict(set)
     secretaries: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
     for org_id, member_id, kind, started, ended in (
-        Post.objects.filter(depth(), organization__path__startswith=prefix, started_on__lte=as_of)
+        Post.objects.filter(where(org), started_on__lte=as_of)
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start))
         .values_list("organization_id", "member_id", "kind", "started_on", "ended_on")
     ):
@@ -743,20 +760,22 @@ def _compute(
 
     # The meetings held in the year: one pass over the indexed held_on column.
     by_key: dict[tuple[int, str], list[tuple]] = defaultdict(list)
-    sql, params = _subtree_meetings_sql(prefix, start, as_of, depth())
+    meetings: dict[int, int] = defaultdict(int)
+    sql, params = _subtree_meetings_sql(where(org), start, as_of)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
     for row in fetched:
         by_key[(row[_ORG], row[_KIND])].append(row)
+    for (org_id, _), rows in by_key.items():
+        meetings[org_id] += len(rows)
 
     votes: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for meeting_id, org_id, voting, present in Vote.objects.filter(
-        depth("meeting__organization__"),
+        where("meeting__organization__"),
         meeting__status=MeetingStatus.HELD,
         meeting__held_on__gte=start,
         meeting__held_on__lte=as_of,
-        meeting__organization__path__startswith=prefix,
         meeting__kind="general_meeting",
     ).values_list("meeting_id", "meeting__organization_id", "voting_members", "present_voting"):
         votes[org_id].append((meeting_id, voting, present))
@@ -764,7 +783,7 @@ def _compute(
     explanations = {
         (org_id, rule_id, key): Explanation(reason, name or username or "", at)
         for org_id, rule_id, key, reason, name, username, at in FindingExplanation.objects.filter(
-            depth(), organization__path__startswith=prefix, period_key__startswith=str(year)
+            where(org), period_key__startswith=str(year)
         ).values_list(
             "organization_id",
             "rule_id",
@@ -775,56 +794,118 @@ def _compute(
             "explained_at",
         )
     }
-    explained_keys: dict[tuple[int, str], list[str]] = defaultdict(list)
-    for org_id, rule_id, key in explanations:
-        explained_keys[(org_id, rule_id)].append(key)
+    return _Records(orgs, secretaries, by_key, votes, explanations, dict(meetings))
 
-    columns = _columns(rules)
-    year_period = _year_period(year)
-    period_lists = {kind: periods_in_year(year, kind) for kind in ("month", "quarter", "year")}
-    memo: dict[tuple[int, tuple[int, ...]], _Judged] = {}
-    frequency: dict[int, list[tuple[FrequencyRule, _Judged, list[tuple], dict | None]]] = {}
-    other: dict[int, list[_Result]] = {}
-    cells_by_org: dict[int, dict[str, Cell]] = {}
 
-    def judge(freq: FrequencyRule, counts: tuple[int, ...]) -> _Judged:
+class _Memo:
+    """Verdicts shared by organizations with the same figures, for one year, day and rule set:
+    kept with a cached report, so recomputing a few organizations rarely evaluates a rule."""
+
+    def __init__(self, year: int, today: dt.date, as_of: dt.date) -> None:
+        self.year, self.today, self.as_of = year, today, as_of
+        self.period_lists = {
+            kind: periods_in_year(year, kind) for kind in ("month", "quarter", "year")
+        }
+        self.zeros = {kind: (0,) * len(ps) for kind, ps in self.period_lists.items()}
+        self.judged: dict[tuple[int, tuple[int, ...]], _Judged] = {}
+        self.committee: dict[tuple, tuple[tuple[_Result, ...], dict[str, Cell]]] = {}
+        self.plans: dict[tuple[int, str, bool], list[tuple]] = {}
+
+    def judge(self, freq: FrequencyRule, counts: tuple[int, ...]) -> _Judged:
         key = (id(freq), counts)
-        found = memo.get(key)
+        found = self.judged.get(key)
         if found is None:
             # Each meeting moved to its period's first day: the same counts, the same
             # verdicts; the real dates go into each organization's facts.
             canonical = [
                 p.start
-                for p, n in zip(period_lists[freq.period], counts, strict=True)
+                for p, n in zip(self.period_lists[freq.period], counts, strict=True)
                 for _ in range(n)
             ]
-            verdicts = tuple(evaluate_frequency(freq, canonical, year=year, today=today))
+            verdicts = tuple(evaluate_frequency(freq, canonical, year=self.year, today=self.today))
             tally = [0, 0, 0, 0]
             for verdict in verdicts:
                 tally[_INDEX[verdict.status]] += 1
             worst = min(i for i, n in enumerate(tally) if n)
             cell = Cell()
             cell.tally, cell.worst = list(tally), worst
-            found = memo[key] = _Judged(
+            found = self.judged[key] = _Judged(
                 verdicts, tally, worst, {v.period.key: i for i, v in enumerate(verdicts)}, cell
             )
         return found
 
+
+@dataclass
+class _Evaluated:
+    frequency: dict[int, list[tuple[FrequencyRule, _Judged, list[tuple], dict | None]]]
+    other: dict[int, list[_Result]]
+    cells_by_org: dict[int, dict[str, Cell]]
+    used: set[str]
+
+
+def _compute(
+    root: Organization,
+    year: int,
+    *,
+    today: dt.date | None,
+    rules: RuleSet | None,
+    max_depth: int | None,
+) -> ComplianceReport:
+    today = today or local_today()
+    rules = rules or rules_in_force()
+    # Facts about a year that has ended are taken on its last day, so they stay put.
+    as_of = min(today, dt.date(year, 12, 31))
+    records = _read(_subtree(root.path, max_depth), year, as_of)
+    memo = _Memo(year, today, as_of)
+    done = _evaluate(records, rules, memo)
+    return ComplianceReport(
+        root=next(o for o in records.orgs if o.id == root.pk),
+        year=year,
+        today=today,
+        as_of=as_of,
+        rules=rules,
+        orgs=records.orgs,
+        columns=[c for c in _columns(rules) if c.key in done.used],
+        meetings_counted=sum(records.meetings.values()),
+        _frequency=done.frequency,
+        _other=done.other,
+        _explanations=records.explanations,
+        _cells_by_org=done.cells_by_org,
+        _meetings=records.meetings,
+        _memo=memo,
+    )
+
+
+def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
+    """The findings of each organization read, evaluated with the engine's own functions."""
+    secretaries, by_key, votes = records.secretaries, records.by_key, records.votes
+    explanations = records.explanations
+    explained_keys: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for org_id, rule_id, key in explanations:
+        explained_keys[(org_id, rule_id)].append(key)
+
+    year_period = _year_period(memo.year)
+    as_of = memo.as_of
+    zeros = memo.zeros
+    judged_memo, judge = memo.judged, memo.judge
+    frequency: dict[int, list[tuple[FrequencyRule, _Judged, list[tuple], dict | None]]] = {}
+    other: dict[int, list[_Result]] = {}
+    cells_by_org: dict[int, dict[str, Cell]] = {}
+
     # What stays the same from one organization to the next, worked out once.
-    applicable: dict[tuple[str, bool], list[tuple]] = {}
-    zeros = {kind: (0,) * len(ps) for kind, ps in period_lists.items()}
     explained_orgs = {org_id for org_id, _, _ in explanations}
-    committee_memo: dict[tuple, tuple[tuple[_Result, ...], dict[str, Cell]]] = {}
+    committee_memo = memo.committee
     unverified = {"lecturer_unverified": True}
     empty: tuple = ()
     used: set[str] = set()
 
-    for org in orgs:
+    for org in records.orgs:
         org_id = org.id
         has_committee = org.full_members >= COMMITTEE_THRESHOLD
-        plan = applicable.get((org.kind, has_committee))
+        plan_key = (id(rules), org.kind, has_committee)
+        plan = memo.plans.get(plan_key)
         if plan is None:
-            plan = applicable[(org.kind, has_committee)] = [
+            plan = memo.plans[plan_key] = [
                 (
                     freq,
                     tuple(sorted(freq.meeting_kinds)),
@@ -861,7 +942,7 @@ def _compute(
                 counts = tuple(tally)
             else:
                 counts = (len(rows),)
-            judged = memo.get((id(freq), counts)) or judge(freq, counts)
+            judged = judged_memo.get((id(freq), counts)) or judge(freq, counts)
             org_frequency.append((freq, judged, rows, extra))
             cell = judged.cell
             if org_id in explained_orgs:
@@ -910,20 +991,7 @@ def _compute(
             cells_by_org[org_id] = org_cells
             used.update(org_cells)
 
-    return ComplianceReport(
-        root=by_id[root.pk],
-        year=year,
-        today=today,
-        as_of=as_of,
-        rules=rules,
-        orgs=orgs,
-        columns=[c for c in columns if c.key in used],
-        meetings_counted=len(fetched),
-        _frequency=frequency,
-        _other=other,
-        _explanations=explanations,
-        _cells_by_org=cells_by_org,
-    )
+    return _Evaluated(frequency, other, cells_by_org, used)
 
 
 def _gave_lecture(row: tuple, posts: list[tuple[int, str, str | None]]) -> bool:
@@ -1044,17 +1112,54 @@ def _quorum_results(
 
 # ---- the findings page's cache -----------------------------------------------------------------
 # A province's whole tree takes about a second to compute; the 机关工委's page must answer in a
-# fraction of that. Every write goes through a service that leaves an audit event, so a cached
-# report is still right while no event about meetings, members or organizations has been added
-# after it: one indexed look at the audit log decides. Rule pack changes read a new RuleSet and
-# so miss the cache; writes that bypass the services are picked up after
-# DANGJIAN_COMPLIANCE_CACHE_SECONDS (default 600; 0 turns the cache off).
+# fraction of that, also right after a write. Every write goes through a service that leaves an
+# audit event naming the object it changed, and the audit log is in the database, so every
+# process sees every other's writes there. A cached report remembers the head of the log it was
+# computed at; on the next request one indexed query reads the events added since, and each is
+# traced to the organizations whose records it changed (`_changed_organizations`). Only those
+# are read again and re-evaluated, and their cells replace the old ones (`_refresh`): per
+# organization the findings depend on nothing but its own records, so the report is the one a
+# full computation gives. An event that cannot be traced to an organization (an organization
+# created, moved or edited, a bulk load's summary, a type not known here) or too many of them
+# recompute the whole subtree, as does a new day (`today` is part of the key). Rule pack
+# changes read a new RuleSet and so miss the cache; writes that bypass the services are
+# picked up after DANGJIAN_COMPLIANCE_CACHE_SECONDS (default 600; 0 turns the cache off).
 
 _RELEVANT = (
     Q(object_type__startswith="meetings.")
     | Q(object_type__startswith="members.")
     | Q(object_type__startswith="orgs.")
 )
+# The rows that name the organization an audited object belongs to.
+_OWNER = {
+    "meetings.meeting": (Meeting, "organization_id"),
+    "meetings.meetingseries": (MeetingSeries, "organization_id"),
+    "meetings.findingexplanation": (FindingExplanation, "organization_id"),
+    "meetings.attendance": (Attendance, "meeting__organization_id"),
+    "meetings.vote": (Vote, "meeting__organization_id"),
+    "meetings.leaverequest": (LeaveRequest, "meeting__organization_id"),
+    "meetings.attachment": (Attachment, "meeting__organization_id"),
+    "members.member": (Member, "organization_id"),
+    "orgs.post": (Post, "organization_id"),
+}
+# Events that change no record the findings are computed from: rule packs (a new RuleSet, so
+# a new cache key) and an import's summary (each imported member has an event of its own).
+_NOT_RECORDS = frozenset({"meetings.loadedrulepack", "members.roster_import"})
+_NOT_WRITES = frozenset(
+    {
+        AuditAction.REVEAL,
+        AuditAction.EXPORT,
+        AuditAction.LOGIN,
+        AuditAction.LOGOUT,
+        AuditAction.LOGIN_FAILED,
+        AuditAction.LOCKOUT,
+        AuditAction.UNLOCK,
+        AuditAction.TOKEN,
+    }
+)
+# Beyond these, recomputing the subtree is as quick and the queries stay small.
+_MAX_EVENTS = 500
+_MAX_CHANGED = 500
 _CACHE_ENTRIES = 4
 _cache_lock = threading.Lock()
 _reports: OrderedDict[tuple, tuple[tuple[int, str], float, ComplianceReport]] = OrderedDict()
@@ -1065,30 +1170,121 @@ def cache_seconds() -> int:
 
 
 def clear_cache() -> None:
+    """Forget this process's reports (the next page recomputes its whole subtree)."""
     with _cache_lock:
         _reports.clear()
 
 
-def _still_valid(head: tuple[int, str], now: tuple[int, str]) -> bool:
-    """No relevant event since `head`, and the event at `head` is the one seen then."""
+def _organization_ids(value: object) -> list[int]:
+    """The organization ids in an event's `organization` change: [before, after] or one id."""
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+
+
+def _changed_organizations(head: tuple[int, str], now: tuple[int, str]) -> set[int] | None:
+    """The organizations whose records changed between two heads of the audit log, or None
+    when that cannot be told (recompute everything).
+
+    Two queries at most, whatever the number of events: the events (with the organization
+    named in their changes, for creations, moves and deletions), then the organizations the
+    changed objects belong to now, all object types in one UNION.
+    """
     if head == now:
-        return True
+        return set()
     if now[0] < head[0] or head[0] == 0:
-        return False
-    seen = list(
+        return None
+    rows = list(
         AuditEvent.objects.filter(
             Q(seq=head[0]) | (Q(seq__gt=head[0], seq__lte=now[0]) & _RELEVANT)
         )
         .order_by("seq")
-        .values_list("seq", "hash")[:2]
+        .values_list("seq", "hash", "action", "object_type", "object_id", "changes__organization")[
+            : _MAX_EVENTS + 2
+        ]
     )
-    return seen == [head]
+    # The event at `head` must still be the one seen then (not a new database's).
+    if not rows or rows[0][:2] != head or len(rows) > _MAX_EVENTS + 1:
+        return None
+    changed: set[int] = set()
+    wanted: dict[str, set[int]] = defaultdict(set)
+    named: dict[tuple[str, int], bool] = {}
+    for _, _, action, object_type, object_id, moved in rows[1:]:
+        if action in _NOT_WRITES or object_type in _NOT_RECORDS:
+            continue
+        if object_type not in _OWNER:
+            return None  # an organization itself, or a kind of record not known here
+        found = _organization_ids(moved)
+        changed.update(found)
+        if not object_id.isdigit():
+            if not found:
+                return None  # a bulk load's summary
+            continue
+        pk = int(object_id)
+        wanted[object_type].add(pk)
+        named[(object_type, pk)] = named.get((object_type, pk), False) or bool(found)
+    if wanted:
+        parts = [
+            _OWNER[object_type][0]
+            .objects.filter(pk__in=sorted(pks))
+            .order_by()
+            .annotate(object_type=Value(object_type, output_field=CharField()))
+            .values_list("object_type", "pk", _OWNER[object_type][1])
+            for object_type, pks in sorted(wanted.items())
+        ]
+        query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        for object_type, pk, org_id in query:
+            named[(object_type, pk)] = True
+            changed.add(org_id)
+        # A deleted object whose event did not name its organization: nothing to trace.
+        if not all(named.values()):
+            return None
+    return changed if len(changed) <= _MAX_CHANGED else None
+
+
+def _refresh(report: ComplianceReport, changed: set[int]) -> ComplianceReport | None:
+    """`report` with the organizations in `changed` read and evaluated again (a new report;
+    the old one may be in use by another thread). None when the subtree itself changed."""
+    ids = changed & report.by_id.keys()
+    if not ids:
+        return report
+    memo = report._memo
+    assert memo is not None
+    with _gc_paused():
+        records = _read(_only(ids), report.year, report.as_of)
+        if {o.id for o in records.orgs} != ids:
+            return None
+        done = _evaluate(records, report.rules, memo)
+        fresh = {o.id: o for o in records.orgs}
+        orgs = [fresh.get(o.id, o) for o in report.orgs]
+        cells = {k: v for k, v in report._cells_by_org.items() if k not in ids}
+        cells.update(done.cells_by_org)
+        meetings = {k: v for k, v in report._meetings.items() if k not in ids}
+        meetings.update(records.meetings)
+        used = set().union(*cells.values())
+    return ComplianceReport(
+        root=fresh.get(report.root.id, report.root),
+        year=report.year,
+        today=report.today,
+        as_of=report.as_of,
+        rules=report.rules,
+        orgs=orgs,
+        columns=[c for c in _columns(report.rules) if c.key in used],
+        meetings_counted=sum(meetings.values()),
+        _frequency={},
+        _other={},
+        _explanations={},
+        _cells_by_org=cells,
+        _meetings=meetings,
+        _memo=memo,
+        summary=True,
+    )
 
 
 def cached_report(
     root: Organization, year: int, *, today: dt.date | None = None
 ) -> ComplianceReport:
-    """`compute` for the findings page: cells and roll-ups only, reused while still valid.
+    """`compute` for the findings page: cells and roll-ups only, reused while still valid and
+    brought up to date organization by organization after writes.
 
     The report returned has no per-period findings (`findings_for` raises); pages that show
     findings call `compute` on their (small) subtree.
@@ -1102,14 +1298,19 @@ def cached_report(
     key = (root.pk, root.path, year, today, id(rules))
     with _cache_lock:
         entry = _reports.get(key)
-    if entry is not None and time.monotonic() - entry[1] < seconds and _still_valid(entry[0], head):
-        with _cache_lock:
-            _reports[key] = (head, entry[1], entry[2])
-            _reports.move_to_end(key)
-        return entry[2]
-    report = compute(root, year, today=today, rules=rules).summary_only()
+    report = None
+    if entry is not None and time.monotonic() - entry[1] < seconds:
+        changed = _changed_organizations(entry[0], head)
+        if changed is not None:
+            report = _refresh(entry[2], changed)
+    if report is not None:
+        started = entry[1]
+    else:
+        report, started = compute(root, year, today=today, rules=rules), time.monotonic()
+        report.summary_only()
+    report.top_rollups  # noqa: B018 (computed before other threads see the report)
     with _cache_lock:
-        _reports[key] = (head, time.monotonic(), report)
+        _reports[key] = (head, started, report)
         _reports.move_to_end(key)
         while len(_reports) > _CACHE_ENTRIES:
             _reports.popitem(last=False)
