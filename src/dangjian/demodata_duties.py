@@ -140,13 +140,15 @@ def _build(today: dt.date, rng: random.Random) -> int:
                     item=item, kind=EventKind.SENT, note=f"由{committee.name}下发"
                 )
                 state = _state_for(outcome, index, len(branches))
-                if state in ("done", "late", "submitted") and not _evidence(item, spec, today, rng):
+                day = today
+                if state == "done":
+                    day = spec["deadline"] - dt.timedelta(days=rng.randint(1, 10))
+                elif state == "late":
+                    day = spec["deadline"] + dt.timedelta(days=rng.randint(2, 6))
+                day = min(day, today)
+                if state in ("done", "late", "submitted") and not _evidence(item, spec, day, rng):
                     state = "open"
                 if state == "done" or state == "late":
-                    day = spec["deadline"] - dt.timedelta(days=rng.randint(1, 10))
-                    if state == "late":
-                        day = spec["deadline"] + dt.timedelta(days=rng.randint(2, 6))
-                    day = min(day, today)
                     item.status = WorkStatus.ACCEPTED
                     item.progress = 100
                     item.submitted_at = _at(day)
@@ -205,7 +207,8 @@ def _state_for(outcome: str, index: int, total: int) -> str:
     return "submitted" if index == 1 else "open"
 
 
-def _evidence(item: WorkItem, spec: dict, today: dt.date, rng: random.Random) -> bool:
+def _evidence(item: WorkItem, spec: dict, by: dt.date, rng: random.Random) -> bool:
+    """Evidence the branch had by `by` (the day it submitted); False when it had none."""
     kind = spec["evidence_kind"]
     if kind == EvidenceKind.MEETING:
         meeting = (
@@ -213,7 +216,8 @@ def _evidence(item: WorkItem, spec: dict, today: dt.date, rng: random.Random) ->
                 organization=item.organization,
                 kind=spec["evidence_meeting_kind"],
                 status=MeetingStatus.HELD,
-                held_on__lte=today,
+                held_on__gte=dt.date(item.plan_year, 1, 1),
+                held_on__lte=by,
             )
             .order_by("-held_on")
             .first()

@@ -343,17 +343,10 @@ def action_counts(user, today: dt.date) -> ActionCounts:
     counts = ActionCounts(
         unread=Notice.objects.filter(recipient=user, read_at__isnull=True).count()
     )
+    counts.items = todo_items(user).count()
     if not scope.paths.get(Action.WRITE):
         return counts
-    # Own items: where the user acts for the organization itself (bound role), not everything
-    # below (the 机关党委 covers the branches but the branches do their own items).
-    own = own_org_ids(user)
-    counts.items = WorkItem.objects.filter(
-        organization_id__in=own, status__in=PENDING, parent__isnull=False
-    ).count()
-    counts.review = WorkItem.objects.filter(
-        parent__organization_id__in=own, status=WorkStatus.SUBMITTED
-    ).count()
+    counts.review = review_items(user).count()
     counts.leave = LeaveRequest.objects.filter(
         scope.org_q(Action.WRITE, prefix="meeting__organization__"),
         status=LeaveStatus.PENDING,
@@ -363,13 +356,68 @@ def action_counts(user, today: dt.date) -> ActionCounts:
 
 
 def own_org_ids(user) -> list[int]:
-    """Organizations the user acts for directly: writer roles bound to them."""
+    """Organizations the user acts for: those a writer role binds them to, and below them every
+    organization nobody is bound to (its work falls back to the nearest level with someone, as
+    `services.responsible_users` decides who is told). Three queries."""
+    from dangjian.accounts.models import RoleAssignment
     from dangjian.duties.services import WRITER_ROLES
 
-    return list(
+    bound = set(
         user.roles.filter(role__in=WRITER_ROLES, organization__isnull=False).values_list(
-            "organization_id", flat=True
+            "organization__path", flat=True
         )
+    )
+    if not bound:
+        return []
+    area = Q(pk__in=[])
+    for path in bound:
+        area |= Q(path__startswith=path)
+    orgs = list(Organization.objects.filter(area).values_list("pk", "path"))
+    staffed = set(
+        RoleAssignment.objects.filter(
+            role__in=WRITER_ROLES, organization__in=[pk for pk, _ in orgs]
+        ).values_list("organization__path", flat=True)
+    )
+    steplen = Organization.steplen
+    mine = []
+    for pk, path in orgs:
+        for i in range(len(path), 0, -steplen):
+            if path[:i] in staffed:
+                if path[:i] in bound:
+                    mine.append(pk)
+                break
+    return mine
+
+
+def _held_posts_q(user, prefix: str = "") -> Q:
+    """Items addressed to a post the user's member record holds now."""
+    if not user.member_id:
+        return Q(pk__in=[])
+    scope = scope_for(user)
+    posts = Post.objects.filter(member_id=user.member_id, ended_on__isnull=True).values_list(
+        "organization_id", "organization__path", "kind"
+    )
+    q = Q(pk__in=[])
+    for org_id, path, kind in posts:
+        if scope.covers(path, Action.WRITE):  # a post holder without access cannot act
+            q |= Q(**{f"{prefix}organization_id": org_id, f"{prefix}responsible_post": kind})
+    return q
+
+
+def todo_items(user) -> QuerySet[WorkItem]:
+    """Received items the user must move: their organizations' (see `own_org_ids`) and those
+    addressed to a post they hold."""
+    return WorkItem.objects.filter(
+        Q(organization_id__in=own_org_ids(user)) | _held_posts_q(user),
+        status__in=PENDING,
+        parent__isnull=False,
+    )
+
+
+def review_items(user) -> QuerySet[WorkItem]:
+    """Submitted items sent by the organizations the user acts for."""
+    return WorkItem.objects.filter(
+        parent__organization_id__in=own_org_ids(user), status=WorkStatus.SUBMITTED
     )
 
 

@@ -75,6 +75,8 @@ def _date(value: Any, key: str, label: str, errors: dict[str, str]) -> dt.date |
         errors[key] = f"请填写{label}"
         return None
     if isinstance(value, dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            return value.date()
         return local_date(value)
     if isinstance(value, dt.date):
         return value
@@ -111,19 +113,30 @@ def _writers_of(org_ids: Iterable[int]) -> dict[int, set[int]]:
 
 
 def _post_holders(org_ids: Iterable[int], post_kinds: set[str]) -> dict[tuple[int, str], set[int]]:
-    """User ids of the members holding each (organization, post) now (one query)."""
+    """User ids of the members holding each (organization, post) now and able to act there (a
+    writer role covering it), so nobody is told about work they cannot open. Two queries."""
     out: dict[tuple[int, str], set[int]] = {}
     if not post_kinds:
         return out
-    rows = Post.objects.filter(
-        organization_id__in=list(org_ids),
-        kind__in=post_kinds,
-        ended_on__isnull=True,
-        member__user__isnull=False,
-        member__user__is_active=True,
-    ).values_list("organization_id", "kind", "member__user__id")
-    for org_id, kind, user_id in rows:
-        out.setdefault((org_id, kind), set()).add(user_id)
+    rows = list(
+        Post.objects.filter(
+            organization_id__in=list(org_ids),
+            kind__in=post_kinds,
+            ended_on__isnull=True,
+            member__user__isnull=False,
+            member__user__is_active=True,
+        ).values_list("organization_id", "organization__path", "kind", "member__user__id")
+    )
+    if not rows:
+        return out
+    writes: dict[int, list[str]] = {}
+    for user_id, path in RoleAssignment.objects.filter(
+        user_id__in={r[3] for r in rows}, role__in=WRITER_ROLES, organization__isnull=False
+    ).values_list("user_id", "organization__path"):
+        writes.setdefault(user_id, []).append(path)
+    for org_id, path, kind, user_id in rows:
+        if any(path.startswith(p) for p in writes.get(user_id, ())):
+            out.setdefault((org_id, kind), set()).add(user_id)
     return out
 
 
@@ -354,10 +367,10 @@ def _make_children(
     WorkItem.objects.bulk_create(children)
     if any(c.pk is None for c in children):  # engines without RETURNING (MariaDB < 10.5)
         children = list(
-            WorkItem.objects.filter(parent=parent, title=info.title).order_by("pk")[
-                len(children) * -1 :
+            WorkItem.objects.filter(parent=parent, title=info.title).order_by("-pk")[
+                : len(children)
             ]
-        )
+        )[::-1]
     note = f"由{parent.organization.name}{'分解' if kind == EventKind.SPLIT else '下发'}"
     WorkEvent.objects.bulk_create(
         [WorkEvent(item=c, kind=kind, note=note, actor=actor.user) for c in children]
@@ -367,15 +380,21 @@ def _make_children(
         [c.organization for c in children],
         {c.organization_id: c.responsible_post for c in children},
     )
-    for child in children:
-        notify(
-            users.get(child.organization_id, set()),
-            key=f"received:{child.pk}",
-            kind=NoticeKind.RECEIVED,
-            item=child,
-            title=f"收到任务：{child.title}",
-            body=f"{parent.organization.name}下发，截止 {child.deadline:%Y-%m-%d}",
-        )
+    Notice.objects.bulk_create(
+        [
+            Notice(
+                recipient_id=uid,
+                key=f"received:{child.pk}",
+                kind=NoticeKind.RECEIVED,
+                item=child,
+                title=f"收到任务：{child.title}"[:200],
+                body=f"{parent.organization.name}下发，截止 {child.deadline:%Y-%m-%d}"[:500],
+            )
+            for child in children
+            for uid in sorted(users.get(child.organization_id, set()))
+        ],
+        ignore_conflicts=True,
+    )
     return children
 
 
@@ -457,6 +476,8 @@ def split(
         "deadline": item.deadline,
         **{k: v for k, v in data.items() if v not in (None, "")},
     }
+    if _text(data.get("working_days")) and not data.get("deadline"):
+        merged.pop("deadline")
     info = _item_data(merged, latest=item.deadline)
     receivers = _resolve_targets(actor, item.organization, targets, all_branches)
     taken = set(item.children.values_list("organization_id", flat=True))
@@ -474,11 +495,10 @@ def split(
 
 
 def _locked(item: WorkItem) -> WorkItem:
-    return (
-        WorkItem.objects.select_for_update()
-        .select_related("organization", "parent__organization")
-        .get(pk=item.pk)
-    )
+    """Lock the row, then read it with its organizations (PostgreSQL refuses FOR UPDATE on the
+    nullable side of the parent join, and MariaDB has no FOR UPDATE OF)."""
+    list(WorkItem.objects.select_for_update().filter(pk=item.pk).values_list("pk", flat=True))
+    return WorkItem.objects.select_related("organization", "parent__organization").get(pk=item.pk)
 
 
 def _require_pending(item: WorkItem) -> None:
@@ -524,6 +544,15 @@ def report_progress(actor: Actor, item: WorkItem, progress: Any, note: Any = "")
     return item
 
 
+def earliest_evidence(item: WorkItem) -> dt.date:
+    """A meeting shows this item's work if held in its plan year or after it was sent (an item
+    sent in December for next January may be done in December)."""
+    sent = local_date(item.created_at) if item.created_at else today()
+    if item.plan_year:
+        return min(dt.date(item.plan_year, 1, 1), sent)
+    return sent
+
+
 def linkable_meetings(item: WorkItem):
     """Held meetings of the item's organization and below that could show the work done."""
     qs = Meeting.objects.filter(
@@ -531,7 +560,11 @@ def linkable_meetings(item: WorkItem):
     )
     if item.evidence_meeting_kind:
         qs = qs.filter(kind=item.evidence_meeting_kind)
-    return qs.select_related("organization").order_by("-held_on", "-pk")
+    return (
+        qs.filter(held_on__gte=earliest_evidence(item))
+        .select_related("organization")
+        .order_by("-held_on", "-pk")
+    )
 
 
 @transaction.atomic
@@ -556,6 +589,8 @@ def link_meeting(actor: Actor, item: WorkItem, meeting_id: Any, note: Any = "") 
         errors["meeting"] = "只能关联已召开（已记录）的会议"
     elif item.evidence_meeting_kind and meeting.kind != item.evidence_meeting_kind:
         errors["meeting"] = f"该任务需要“{MeetingKind(item.evidence_meeting_kind).label}”的会议记录"
+    elif meeting.held_on < earliest_evidence(item):
+        errors["meeting"] = f"只能关联{earliest_evidence(item):%Y年%-m月%-d日}以后召开的会议"
     elif item.evidence.filter(meeting=meeting).exists():
         errors["meeting"] = "该会议记录已关联"
     text = _short(note, "note", "说明", 500, errors)
@@ -631,6 +666,8 @@ def add_figure(actor: Actor, item: WorkItem, figure: Any, note: Any = "") -> Evi
         if not value.is_finite() or abs(value) >= Decimal("1e12"):
             raise InvalidOperation
         value = value.quantize(Decimal("0.01"))
+        if abs(value) >= Decimal("1e12"):  # 999999999999.999 rounds past the column
+            raise InvalidOperation
     except InvalidOperation:
         errors["figure"] = "请填写数字"
     text = _short(note, "note", "说明", 500, errors)
@@ -713,11 +750,13 @@ def submit(actor: Actor, item: WorkItem, note: Any = "") -> WorkItem:
     item.status = WorkStatus.SUBMITTED
     item.submitted_at = now
     _update(actor, item, before, f"提交验收{('：' + text) if text else ''}")
-    WorkEvent.objects.create(item=item, kind=EventKind.SUBMITTED, note=text, actor=actor.user)
+    event = WorkEvent.objects.create(
+        item=item, kind=EventKind.SUBMITTED, note=text, actor=actor.user
+    )
     sender = item.parent.organization
     notify(
         responsible_users([sender]).get(sender.pk, set()),
-        key=f"submitted:{item.pk}:{int(now.timestamp())}",
+        key=f"submitted:{item.pk}:{event.pk}",
         kind=NoticeKind.SUBMITTED,
         item=item,
         title=f"待验收：{item.organization.name}“{item.title}”",
@@ -856,7 +895,7 @@ def save_duty(
         code = _choice(raw, MeetingKind, "meeting_kinds", "关联会议类型", errors)
         if code and code not in kinds:
             kinds.append(code)
-    active = data.get("active", True)
+    active = data.get("active", base.active if base else True)
     active = active not in (False, "0", "false", "off", "")
     if errors:
         raise ServiceValidationError(errors)
@@ -926,7 +965,8 @@ def tick(*, now: dt.datetime | None = None, out=None) -> TickResult:
         .order_by("pk")
     )
     upcoming = [i for i in pending if i.deadline >= on]
-    late = [i for i in pending if i.deadline < on]
+    # Items marked overdue earlier were told then (marks and notices share a transaction).
+    late = [i for i in pending if i.deadline < on and i.overdue_since is None]
     if upcoming and days_list:
         users = responsible_users(
             [i.organization for i in upcoming],
@@ -949,23 +989,24 @@ def tick(*, now: dt.datetime | None = None, out=None) -> TickResult:
     for item in late:
         with transaction.atomic():
             locked = WorkItem.objects.select_for_update().get(pk=item.pk)
-            if locked.overdue_since is None and locked.status in PENDING:
-                before = locked.audit_fields()
-                locked.overdue_since = item.deadline + dt.timedelta(days=1)
-                locked.save(update_fields=["overdue_since", "updated_at"])
-                record(
-                    actor,
-                    AuditAction.UPDATE,
-                    locked,
-                    changes=diff(before, locked.audit_fields()),
-                    message="任务逾期",
-                )
-                WorkEvent.objects.create(
-                    item=locked,
-                    kind=EventKind.OVERDUE,
-                    note=f"截止 {item.deadline:%Y-%m-%d} 未完成",
-                )
-                result.overdue_marked += 1
+            if locked.overdue_since is not None or locked.status not in PENDING:
+                continue  # another tick marked it (and told everyone) meanwhile
+            before = locked.audit_fields()
+            locked.overdue_since = item.deadline + dt.timedelta(days=1)
+            locked.save(update_fields=["overdue_since", "updated_at"])
+            record(
+                actor,
+                AuditAction.UPDATE,
+                locked,
+                changes=diff(before, locked.audit_fields()),
+                message="任务逾期",
+            )
+            WorkEvent.objects.create(
+                item=locked,
+                kind=EventKind.OVERDUE,
+                note=f"截止 {item.deadline:%Y-%m-%d} 未完成",
+            )
+            result.overdue_marked += 1
             receivers = responsible_users(
                 [item.organization], {item.organization_id: item.responsible_post}
             ).get(item.organization_id, set())

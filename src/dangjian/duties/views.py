@@ -17,6 +17,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from dangjian.accounts.access import Action, get_org_for_user, scope_for, visible_orgs
@@ -54,7 +55,7 @@ def _require_reader(user) -> None:
 
 
 def _fail(request, exc: ServiceValidationError) -> None:
-    for message in exc.as_dict().values():
+    for message in exc.errors.values():
         messages.error(request, message)
 
 
@@ -180,7 +181,7 @@ def item_create(request):
                 all_branches=all_branches,
             )
         except ServiceValidationError as exc:
-            errors = exc.as_dict()
+            errors = exc.errors
         else:
             for warning in result.warnings:
                 messages.warning(request, warning)
@@ -224,7 +225,7 @@ def item_split(request, pk: int):
                 all_branches=request.POST.get("mode") == "branches",
             )
         except ServiceValidationError as exc:
-            errors = exc.as_dict()
+            errors = exc.errors
         else:
             for warning in result.warnings:
                 messages.warning(request, warning)
@@ -447,7 +448,7 @@ def duty_edit(request):
         try:
             services.save_duty(Actor.from_request(request), owner, data, key=editing)
         except ServiceValidationError as exc:
-            errors = exc.as_dict()
+            errors = exc.errors
         else:
             messages.success(request, "责任清单已保存")
             return redirect(f"{reverse('duties:duty_edit')}?org={owner.code}")
@@ -565,26 +566,19 @@ def inbox(request):
     notices = Paginator(
         Notice.objects.filter(recipient=request.user).select_related("item"), 30
     ).get_page(request.GET.get("page"))
-    own = queries.own_org_ids(request.user)
-    scope = scope_for(request.user)
-    todo = []
-    review = []
-    leave = []
-    if scope.paths.get(Action.WRITE):
-        todo = list(
-            queries.visible_items(request.user)
-            .filter(organization_id__in=own, status__in=["open", "returned"], parent__isnull=False)
-            .select_related("organization", "parent__organization")
-            .order_by("deadline")[:50]
-        )
-        for item in todo:
-            item.days_left = (item.deadline - today).days
-        review = list(
-            queries.item_list(request.user, queries.ItemFilter(state="review"), today).filter(
-                parent__organization_id__in=own
-            )[:50]
-        )
-        leave = list(queries.pending_leave(request.user)[:50])
+    todo = list(
+        queries.todo_items(request.user)
+        .select_related("organization", "parent__organization")
+        .order_by("deadline")[:50]
+    )
+    for item in todo:
+        item.days_left = (item.deadline - today).days
+    review = list(
+        queries.review_items(request.user)
+        .select_related("organization", "parent__organization")
+        .order_by("submitted_at")[:50]
+    )
+    leave = list(queries.pending_leave(request.user)[:50])
     return render(
         request,
         "duties/inbox.html",
@@ -609,8 +603,10 @@ def inbox_read(request):
             raise Http404("消息不存在") from None
     else:
         services.mark_read(request.user)
-    target = request.POST.get("next") or reverse("duties:inbox")
-    if not target.startswith("/") or target.startswith("//"):
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ) or not target.startswith("/"):
         target = reverse("duties:inbox")
     return redirect(target)
 

@@ -31,7 +31,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, json: bool, now, **options):
         when = timezone.now()
-        if now:
+        if isinstance(now, dt.datetime):  # call_command("tick", now=<datetime>)
+            when = now if now.tzinfo else now.replace(tzinfo=TZ)
+        elif now:
             try:
                 parsed = dt.datetime.fromisoformat(now)
             except ValueError:
