@@ -1038,3 +1038,27 @@ def test_supervisors_are_the_senders_writers_and_discipline_covering_the_item(de
     assert services.supervisors_of(reload(b03)) == {people.zz.pk, people.inspector.pk}
     for outsider in (people.secretary, people.b02, people.b04, czj_inspector):
         assert outsider.pk not in services.supervisors_of(reload(b03))
+
+
+def test_an_overdue_item_is_split_with_a_new_deadline(demo):
+    item = child(send(demo, ["FGW-ZZ"]), "FGW-ZZ")
+    WorkItem.objects.filter(pk=item.pk).update(deadline=services.today() - dt.timedelta(days=3))
+    item = reload(item)
+    actor = as_(demo.users["organ"])
+
+    with pytest.raises(ServiceValidationError) as refused:
+        services.split(actor, item, {}, targets=["FGW-B03"])
+    assert refused.value.errors == {"deadline": "该任务已逾期，分解时请重新确定截止日期"}
+    assert not item.children.exists()
+
+    result = services.split(actor, item, {"deadline": workday(5)}, targets=["FGW-B03"])
+    assert [c.deadline for c in result.children] == [workday(5)]
+    assert reload(item).deadline < services.today()  # the parent stays overdue
+
+
+def test_a_plan_item_refuses_a_reader_before_explaining_it_needs_no_review(demo):
+    result = send(demo, ["FGW-B01"])
+    with pytest.raises(PermissionDenied):
+        services.accept(as_(demo.users["inspector"]), result.item)
+    with pytest.raises(ServiceValidationError):
+        services.accept(as_(demo.users["organ"]), result.item)

@@ -27,13 +27,13 @@ from dangjian.duties.models import Evidence, Notice, WorkEvent, WorkItem, WorkSt
 from dangjian.duties.queries import (
     STATE_LABELS,
     ItemFilter,
-    _state,
     action_counts,
     can_review,
     can_work,
     get_item_for_user,
     item_list,
     item_tree,
+    state_of,
 )
 from dangjian.orgs.models import Organization
 from dangjian.regulations.periods import TZ
@@ -110,11 +110,11 @@ class WorkItemOut(Schema):
 
     @staticmethod
     def resolve_state(obj) -> str:
-        return _state(obj.status, obj.deadline, services.today())
+        return state_of(obj.status, obj.deadline, services.today())
 
     @staticmethod
     def resolve_state_label(obj) -> str:
-        return STATE_LABELS[_state(obj.status, obj.deadline, services.today())]
+        return STATE_LABELS[state_of(obj.status, obj.deadline, services.today())]
 
     @staticmethod
     def resolve_submitted_at(obj) -> dt.datetime | None:

@@ -155,7 +155,7 @@ def duty_list(org: Organization, year: int, today: dt.date) -> list[DutySection]
     for post, status, deadline in WorkItem.objects.filter(
         organization=org, plan_year=year
     ).values_list("responsible_post", "status", "deadline"):
-        items[post][_state(status, deadline, today)] += 1
+        items[post][state_of(status, deadline, today)] += 1
     kinds = {d.post_kind for d in duties} | {p.kind for p in posts}
     sections = []
     for kind in sorted(kinds, key=POST_ORDER.index):
@@ -177,7 +177,7 @@ def duty_list(org: Organization, year: int, today: dt.date) -> list[DutySection]
 # ---- work items ----------------------------------------------------------------------------
 
 
-def _state(status: str, deadline: dt.date, today: dt.date) -> str:
+def state_of(status: str, deadline: dt.date, today: dt.date) -> str:
     """open / submitted / done / overdue (pending past its deadline)."""
     if status == WorkStatus.ACCEPTED:
         return "done"
@@ -256,7 +256,7 @@ def item_tree(user, item: WorkItem, today: dt.date) -> tuple[list[WorkItem], lis
         for child in sorted(children.get(node.pk, []), key=lambda c: c.organization.path):
             if scope.covers(child.organization.path, Action.READ):
                 rows.append(
-                    TreeRow(child, depth, _state(child.status, child.deadline, today), True)
+                    TreeRow(child, depth, state_of(child.status, child.deadline, today), True)
                 )
                 walk(child, depth + 1)
 

@@ -478,7 +478,14 @@ def split(
     }
     if _text(data.get("working_days")) and not data.get("deadline"):
         merged.pop("deadline")
-    info = _item_data(merged, latest=item.deadline)
+    if item.deadline < today():
+        # Splitting an overdue item: its children need a deadline from today on, so the
+        # parent's (past) one is neither the default nor the limit. The parent stays overdue.
+        if not data.get("deadline") and not _text(data.get("working_days")):
+            raise ServiceValidationError({"deadline": "该任务已逾期，分解时请重新确定截止日期"})
+        info = _item_data(merged)
+    else:
+        info = _item_data(merged, latest=item.deadline)
     receivers = _resolve_targets(actor, item.organization, targets, all_branches)
     taken = set(item.children.values_list("organization_id", flat=True))
     again = [r.name for r in receivers if r.pk in taken]
@@ -767,6 +774,7 @@ def submit(actor: Actor, item: WorkItem, note: Any = "") -> WorkItem:
 
 def _require_reviewer(actor: Actor, item: WorkItem) -> None:
     if item.parent_id is None:
+        _require_write(actor, item.organization, "只有下发任务的组织可以验收")
         raise ServiceValidationError({"status": "计划事项由下发的任务完成情况决定，无需验收"})
     _require_write(actor, item.parent.organization, "只有下发任务的组织可以验收")
 

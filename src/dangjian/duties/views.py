@@ -86,7 +86,7 @@ def item_list(request):
         request.GET.get("page")
     )
     for item in page:
-        item.state = queries._state(item.status, item.deadline, today)
+        item.state = queries.state_of(item.status, item.deadline, today)
         item.state_label = queries.STATE_LABELS[item.state]
         item.days_left = (item.deadline - today).days
         item.days_overdue = -item.days_left
@@ -253,7 +253,7 @@ def item_detail(request, pk: int):
     ancestors, tree = queries.item_tree(request.user, item, today)
     can_work = queries.can_work(request.user, item)
     can_review = queries.can_review(request.user, item)
-    item.state = queries._state(item.status, item.deadline, today)
+    item.state = queries.state_of(item.status, item.deadline, today)
     item.state_label = queries.STATE_LABELS[item.state]
     evidence = list(item.evidence.select_related("meeting", "meeting__organization"))
     has_children = item.children.exists()
@@ -422,7 +422,9 @@ def duty_list(request):
             "children": Organization.objects.filter(
                 path__startswith=org.path, depth=org.depth + 1
             ).order_by("path"),
-            "parent": org.get_parent() if org.depth > 1 else None,
+            "parent": Organization.objects.filter(path=org.path[: -org.steplen]).first()
+            if org.depth > 1
+            else None,
         },
     )
 
