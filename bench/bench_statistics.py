@@ -3,6 +3,10 @@ one row per department and one row per branch. Prints the best of three and the 
 
     DANGJIAN_DATA_DIR=/tmp/prov python bench/bench_statistics.py --year 2026 --as-of 2026-11-25
 
+With --send it also times, inside a transaction that is rolled back, the 机关工委 sending one
+work item to every branch (`services.send_down`) and the first `tick` after its deadline, which
+marks them all overdue and sends the escalation notices.
+
 The data directory must already hold `dangjian demo --prepare-only --scale province` (for
 example the one bench_compliance.py filled); this script only reads.
 """
@@ -20,6 +24,7 @@ def main() -> None:
     parser.add_argument("--year", type=int, default=dt.date.today().year)
     parser.add_argument("--as-of", default=None)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--send", action="store_true", help="also time send_down and tick")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
     os.environ.setdefault("DANGJIAN_SECRET_KEY", "bench-only-not-a-secret")
@@ -47,6 +52,46 @@ def main() -> None:
             f"{len(captured.captured_queries)} queries  "
             f"(members {table.total['members_full']}, 党员大会 {table.total['meetings_general_meeting']})"
         )
+
+    if args.send:
+        send_and_tick(root)
+
+
+def send_and_tick(root) -> None:
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from dangjian.accounts.models import RoleAssignment
+    from dangjian.audit.services import Actor
+    from dangjian.duties import services
+    from dangjian.regulations import workdays
+
+    user = RoleAssignment.objects.filter(organization=root).first().user
+    deadline = workdays.add_workdays(services.today(), 10)
+    with transaction.atomic():
+        start = time.perf_counter()
+        with CaptureQueriesContext(connection) as captured:
+            result = services.send_down(
+                Actor(user), root, {"title": "基准测试", "deadline": deadline}, all_branches=True
+            )
+        print(
+            f"  send_down to {len(result.children)} branches: "
+            f"{time.perf_counter() - start:.2f} s, {len(captured.captured_queries)} queries"
+        )
+        start = time.perf_counter()
+        ticked = services.tick(now=timezone.now() + dt.timedelta(days=30))
+        print(
+            f"  first tick after the deadline: {time.perf_counter() - start:.2f} s "
+            f"({ticked.overdue_marked} marked overdue, {ticked.escalations} escalation notices)"
+        )
+        start = time.perf_counter()
+        again = services.tick(now=timezone.now() + dt.timedelta(days=30))
+        print(
+            f"  the same tick again: {time.perf_counter() - start:.2f} s "
+            f"({again.overdue_marked} marked, {again.escalations + again.reminders} notices)"
+        )
+        transaction.set_rollback(True)
 
 
 if __name__ == "__main__":
