@@ -25,6 +25,15 @@ def pytest_configure(config) -> None:
     from pathlib import Path
 
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    # Uploaded files (attachments, evidence) go to a folder of this run, removed at its end,
+    # not into the data folder a developer's demo uses.
+    import atexit
+    import shutil
+    import tempfile
+
+    media = tempfile.mkdtemp(prefix="dangjian-test-media-")
+    settings.MEDIA_ROOT = media
+    atexit.register(shutil.rmtree, media, ignore_errors=True)
 
 
 def _load_demo() -> None:

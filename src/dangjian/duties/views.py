@@ -90,12 +90,18 @@ def item_list(request):
         item.state_label = queries.STATE_LABELS[item.state]
         item.days_left = (item.deadline - today).days
         item.days_overdue = -item.days_left
-    senders = [
-        o
-        for o in visible_orgs(request.user, Action.WRITE)
-        .exclude(kind__in=[OrgKind.BRANCH, OrgKind.PARTY_GROUP])
+    # Organizations the user may send work down from: those with branches below them.
+    candidates = list(
+        visible_orgs(request.user, Action.WRITE)
+        .exclude(kind__in=[OrgKind.BRANCH, OrgKind.PARTY_GROUP, OrgKind.ORGAN_DISCIPLINE_COMMITTEE])
         .order_by("path")[:20]
-    ]
+    )
+    branch_paths = list(
+        visible_orgs(request.user, Action.WRITE)
+        .filter(kind=OrgKind.BRANCH)
+        .values_list("path", flat=True)
+    )
+    senders = [o for o in candidates if any(p.startswith(o.path) for p in branch_paths)]
     return render(
         request,
         "duties/items.html",
@@ -476,11 +482,13 @@ def duty_edit(request):
 # ---- statistics on request (最多报一次) ------------------------------------------------------
 
 
-def _stat_request(request):
+def _stat_request(request, action: Action = Action.READ):
     scope = scope_for(request.user)
-    if not scope.paths.get(Action.READ):
-        raise PermissionDenied("您没有查看统计的权限")
-    org = _org_param(request, required=False) or default_org(request.user)
+    if not scope.paths.get(action):
+        raise PermissionDenied(
+            "您没有导出权限" if action == Action.EXPORT else "您没有查看统计的权限"
+        )
+    org = _org_param(request, action, required=False) or default_org(request.user)
     today = services.today()
     year = _year(request, today.year)
     level = request.GET.get("level") or ("branches" if org.kind == OrgKind.BRANCH else "children")
@@ -519,9 +527,7 @@ def statistics(request):
 @login_required
 @require_GET
 def statistics_export(request):
-    if not scope_for(request.user).paths.get(Action.EXPORT):
-        raise PermissionDenied("您没有导出权限")
-    org, level, year, figures, today = _stat_request(request)
+    org, level, year, figures, today = _stat_request(request, Action.EXPORT)
     table = queries.statistics(org, level, figures, year, today)
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
