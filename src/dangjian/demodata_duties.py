@@ -19,12 +19,11 @@ from dangjian.duties.models import (
     EventKind,
     Evidence,
     EvidenceKind,
-    NoticeKind,
     WorkEvent,
     WorkItem,
     WorkStatus,
 )
-from dangjian.duties.services import notify, responsible_users, tick
+from dangjian.duties.services import notify_received, tick
 from dangjian.meetings.models import Meeting, MeetingKind, MeetingStatus
 from dangjian.orgs.models import Organization, OrgKind, PostKind
 from dangjian.regulations.periods import TZ
@@ -123,6 +122,7 @@ def _build(today: dt.date, rng: random.Random) -> int:
             )
             count += 1
             done_all = True
+            pending: list[WorkItem] = []
             for index, branch in enumerate(branches):
                 item = WorkItem.objects.create(
                     organization=branch,
@@ -173,16 +173,8 @@ def _build(today: dt.date, rng: random.Random) -> int:
                     done_all = False
                 item.save()
                 if item.status != WorkStatus.ACCEPTED:
-                    notify(
-                        responsible_users([branch], {branch.pk: item.responsible_post}).get(
-                            branch.pk, set()
-                        ),
-                        key=f"received:{item.pk}",
-                        kind=NoticeKind.RECEIVED,
-                        item=item,
-                        title=f"收到任务：{item.title}",
-                        body=f"{committee.name}下发，截止 {item.deadline:%Y-%m-%d}",
-                    )
+                    pending.append(item)
+            notify_received(pending, committee)
             if done_all:
                 last = max(
                     WorkItem.objects.filter(parent=root).values_list("completed_on", flat=True)

@@ -332,21 +332,9 @@ class InboxQuery(Schema):
 
 # ---- helpers -------------------------------------------------------------------------------
 
-ITEM_FIELDS = (
-    "title",
-    "description",
-    "deadline",
-    "working_days",
-    "responsible_post",
-    "evidence_kind",
-    "evidence_meeting_kind",
-    "evidence_note",
-    "plan_year",
-)
-
 
 def _item_data(payload: ItemFieldsIn) -> dict[str, Any]:
-    return {key: getattr(payload, key) for key in ITEM_FIELDS}
+    return {key: getattr(payload, key) for key in services.ITEM_FIELDS}
 
 
 def _name(user) -> str:

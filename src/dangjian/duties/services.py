@@ -233,6 +233,20 @@ def mark_read(user, notice_ids: Iterable[int] | None = None) -> int:
 # ---- sending work down ---------------------------------------------------------------------
 
 
+# What a sender (or a splitting receiver) fills in for an item: pages and the API read these.
+ITEM_FIELDS = (
+    "title",
+    "description",
+    "deadline",
+    "working_days",
+    "responsible_post",
+    "evidence_kind",
+    "evidence_meeting_kind",
+    "evidence_note",
+    "plan_year",
+)
+
+
 @dataclass
 class ItemData:
     title: str = ""
@@ -376,26 +390,30 @@ def _make_children(
         [WorkEvent(item=c, kind=kind, note=note, actor=actor.user) for c in children]
     )
     record_many(actor, [_pending_for(c, AuditAction.CREATE) for c in children])
+    notify_received(children, parent.organization)
+    return children
+
+
+def notify_received(items: Sequence[WorkItem], sender: Organization) -> None:
+    """Tell the receivers of newly sent items (constant queries for any number of items)."""
     users = responsible_users(
-        [c.organization for c in children],
-        {c.organization_id: c.responsible_post for c in children},
+        [i.organization for i in items], {i.organization_id: i.responsible_post for i in items}
     )
     Notice.objects.bulk_create(
         [
             Notice(
                 recipient_id=uid,
-                key=f"received:{child.pk}",
+                key=f"received:{item.pk}",
                 kind=NoticeKind.RECEIVED,
-                item=child,
-                title=f"收到任务：{child.title}"[:200],
-                body=f"{parent.organization.name}下发，截止 {child.deadline:%Y-%m-%d}"[:500],
+                item=item,
+                title=f"收到任务：{item.title}"[:200],
+                body=f"{sender.name}下发，截止 {item.deadline:%Y-%m-%d}"[:500],
             )
-            for child in children
-            for uid in sorted(users.get(child.organization_id, set()))
+            for item in items
+            for uid in sorted(users.get(item.organization_id, set()))
         ],
         ignore_conflicts=True,
     )
-    return children
 
 
 @dataclass

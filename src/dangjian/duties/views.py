@@ -118,35 +118,11 @@ def item_list(request):
     )
 
 
-FORM_FIELDS = frozenset(
-    {
-        "title",
-        "description",
-        "deadline",
-        "working_days",
-        "responsible_post",
-        "evidence_kind",
-        "evidence_meeting_kind",
-        "evidence_note",
-        "plan_year",
-        "targets",
-    }
-)
+FORM_FIELDS = frozenset({*services.ITEM_FIELDS, "targets"})
 
 
 def _form_data(request) -> dict:
-    keys = (
-        "title",
-        "description",
-        "deadline",
-        "working_days",
-        "responsible_post",
-        "evidence_kind",
-        "evidence_meeting_kind",
-        "evidence_note",
-        "plan_year",
-    )
-    return {k: request.POST.get(k, "") for k in keys}
+    return {k: request.POST.get(k, "") for k in services.ITEM_FIELDS}
 
 
 def _form_context(org: Organization, data: dict, errors: dict) -> dict:
