@@ -244,3 +244,28 @@ def test_creating_a_user_with_a_role_through_the_page_audits_both(demo, client_f
         (AuditAction.CREATE, "accounts.roleassignment"),
     ]
     assert {e.actor_username for e in events} == {"sysadmin"}
+
+
+def test_a_user_may_be_given_an_email_for_notices(demo, client_for):
+    sysadmin = client_for(demo.users["sysadmin"])
+    form = {
+        "username": "zhaoliu",
+        "display_name": "赵六",
+        "password": "Hongqi#2026x",
+        "role": Role.BRANCH_COMMITTEE,
+        "organization": "FGW-B02",
+    }
+    start = _last_seq()
+    response = sysadmin.post(reverse("accounts:user_create"), {**form, "email": "zhaoliu@@x"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"] == ["邮箱格式不正确"]
+    assert not User.objects.filter(username="zhaoliu").exists()
+    assert _last_seq() == start
+
+    response = sysadmin.post(
+        reverse("accounts:user_create"), {**form, "email": " zhaoliu@example.gov.cn "}
+    )
+    assert response.status_code == 302
+    assert User.objects.get(username="zhaoliu").email == "zhaoliu@example.gov.cn"
+    created = AuditEvent.objects.filter(seq__gt=start, object_type="accounts.user").get()
+    assert created.changes["email"] == [None, "zhaoliu@example.gov.cn"]

@@ -8,6 +8,7 @@ import secrets
 from axes.utils import reset as axes_reset
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,23 +32,34 @@ def check_password(password: str, user: User | None) -> None:
 
 @transaction.atomic
 def create_user(
-    actor: Actor, username: str, password: str, *, display_name: str = "", member=None
+    actor: Actor,
+    username: str,
+    password: str,
+    *,
+    display_name: str = "",
+    member=None,
+    email: str = "",
 ) -> User:
+    """A user; `email` (optional) receives the inbox's notices when SMTP is configured."""
     username = username.strip()
     if not username:
         raise ServiceValidationError({"username": "请填写用户名"})
     if User.objects.filter(username__iexact=username).exists():
         raise ServiceValidationError({"username": "该用户名已存在"})
-    user = User(username=username, first_name=display_name[:150], member=member)
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ServiceValidationError({"email": "邮箱格式不正确"}) from None
+    user = User(username=username, first_name=display_name[:150], member=member, email=email)
     check_password(password, user)
     user.set_password(password)
     user.save()
-    record(
-        actor,
-        AuditAction.CREATE,
-        user,
-        changes=diff(None, {"username": username, "member": user.member_id}),
-    )
+    fields = {"username": username, "member": user.member_id}
+    if email:
+        fields["email"] = email
+    record(actor, AuditAction.CREATE, user, changes=diff(None, fields))
     return user
 
 

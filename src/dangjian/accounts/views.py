@@ -40,7 +40,11 @@ def user_create(request):
                 with transaction.atomic():
                     actor = Actor.from_request(request)
                     user = services.create_user(
-                        actor, data["username"], data["password"], display_name=data["display_name"]
+                        actor,
+                        data["username"],
+                        data["password"],
+                        display_name=data["display_name"],
+                        email=data["email"],
                     )
                     services.assign_role(actor, user, data["role"], org)
             except ServiceValidationError as exc:
