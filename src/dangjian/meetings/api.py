@@ -23,6 +23,7 @@ from dangjian.meetings.models import Attendance, Meeting, MeetingKind, MeetingSt
 from dangjian.meetings.queries import (
     MeetingFilter,
     can_read_records,
+    expected_attendees,
     get_meeting_for_user,
     meeting_list,
     own_member,
@@ -90,10 +91,17 @@ class MeetingDetailOut(MeetingOut):
     agenda: str
     content: str
     decisions: str
+    # 应到人员 (member ids): before the record the planned list (the default one unless the
+    # planner chose), after it the recorded attendees; a member sees only themselves.
+    attendees: list[int]
     attendance: list[AttendanceOut]
     votes: list[VoteOut]
 
     # Filled in by `_detail`, which knows who is asking.
+    @staticmethod
+    def resolve_attendees(obj) -> list[int]:
+        return obj.attendees_out
+
     @staticmethod
     def resolve_attendance(obj) -> list[dict]:
         return obj.attendance_out
@@ -126,6 +134,8 @@ class MeetingCreateIn(Schema):
     place: str | None = None
     host_id: int | None = None
     invited: str | None = None
+    # Who is expected (member ids), when not the organization's default list; omit for the default.
+    attendees: list[int] | None = None
 
 
 class AttendanceExceptionIn(Schema):
@@ -160,9 +170,12 @@ def _detail(request, meeting: Meeting) -> Meeting:
     organization, only one's own row for a member."""
     meeting = Meeting.objects.select_related("organization").get(pk=meeting.pk)
     rows = Attendance.objects.filter(meeting=meeting).select_related("member")
+    expected = expected_attendees(meeting)
     if not can_read_records(request.user, meeting):
         member = own_member(request.user)
         rows = rows.filter(member_id=member.pk if member else None)
+        expected = expected.filter(pk=member.pk if member else None)
+    meeting.attendees_out = list(expected.order_by("pk").values_list("pk", flat=True))
     meeting.attendance_out = [
         {
             "member_id": a.member_id,
@@ -226,7 +239,11 @@ def get_meeting(request, meeting_id: int):
     return _detail(request, get_meeting_for_user(request.user, meeting_id))
 
 
-@router.post("", response={201: MeetingDetailOut}, summary="安排会议（应到人员默认为本组织党员）")
+@router.post(
+    "",
+    response={201: MeetingDetailOut},
+    summary="安排会议（应到人员默认为本组织党员，可用 attendees 指定党员编号列表）",
+)
 def create_meeting(request, payload: MeetingCreateIn):
     org = get_org_for_user(
         request.user, payload.organization.strip().upper(), Action.WRITE, field_name="code"

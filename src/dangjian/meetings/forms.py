@@ -85,6 +85,8 @@ def _time_input() -> forms.TimeInput:
 def _styled(form: forms.Form) -> None:
     for field in form.fields.values():
         widget = field.widget
+        if isinstance(widget, (forms.HiddenInput, forms.CheckboxSelectMultiple)):
+            continue
         css = "form-select" if isinstance(widget, forms.Select) else "form-control"
         widget.attrs.setdefault("class", css)
 
@@ -107,11 +109,31 @@ class PlanForm(forms.Form):
         required=False,
         help_text="不是本组织党员的列席人员，如上级党组织联系人",
     )
+    # The 调整应到人员 section: a checkbox per member, ticked for the default list of the kind
+    # named in `attendees_kind` (the kind the boxes were ticked for; the page's script re-ticks
+    # them and updates it when the kind changes).
+    attendees = forms.TypedMultipleChoiceField(
+        label="应到人员", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    attendees_kind = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, kind_choices, host_choices, **kwargs):
+    def __init__(
+        self,
+        *args,
+        kind_choices,
+        host_choices,
+        attendee_choices=None,
+        attendee_defaults: dict[str, set[int]] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kind_choices
         self.fields["host"].choices = [("", "—"), *host_choices]
+        self.attendee_defaults = attendee_defaults or {}
+        if attendee_choices is None:
+            del self.fields["attendees"], self.fields["attendees_kind"]
+        else:
+            self.fields["attendees"].choices = attendee_choices
         _styled(self)
 
     def service_data(self) -> dict[str, Any]:
@@ -123,7 +145,19 @@ class PlanForm(forms.Form):
             "place": data["place"],
             "host": data["host"] or None,
             "invited": data["invited"],
+            "attendees": self._attendees(),
         }
+
+    def _attendees(self) -> list[int] | None:
+        """The ticked members, or None when the boxes were left as ticked for their kind (the
+        default list of the kind chosen then applies, even if the kind changed meanwhile)."""
+        shown = self.cleaned_data.get("attendees_kind")
+        if "attendees" not in self.fields or not shown:
+            return None
+        ticked = set(self.cleaned_data.get("attendees") or ())
+        if shown in self.attendee_defaults and ticked == self.attendee_defaults[shown]:
+            return None
+        return sorted(ticked)
 
 
 class SeriesForm(forms.Form):

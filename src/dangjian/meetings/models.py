@@ -136,6 +136,31 @@ class Meeting(models.Model):
         }
 
 
+class ExpectedAttendee(models.Model):
+    """A member the planner chose to expect at a meeting (应到人员).
+
+    A meeting with no rows expects its default list (`queries.default_attendees`), so plans made
+    before this table existed, and every plan left as it was proposed, follow the organization
+    as it is on the day; rows are written only when the planner narrowed or widened that list.
+    Once the meeting is held its attendance rows are the record and these are no longer read.
+    """
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="expected_rows")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = "应到人员"
+        verbose_name_plural = "应到人员"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "member"], name="one_expected_row_per_member"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id}:{self.member_id}"
+
+
 class AttendanceStatus(models.TextChoices):
     PRESENT = "present", "出席"
     CHECKED_IN = "checked_in", "签到"

@@ -4,7 +4,8 @@ A meeting is visible where its organization is (the roles' subtrees); an ordinar
 the meetings they are expected at: the ones they have an attendance record for, and the planned
 ones their organization holds for them (their branch, their party group, the committees they sit
 on). Who is expected by default is decided once, in `default_attendees` and its mirror
-`_expected_meeting_q`, which the tests hold to agree.
+`_expected_meeting_q`, which the tests hold to agree. A planner may replace the default with a
+list of their own (`ExpectedAttendee` rows); both sides read that list first.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from dangjian.accounts.access import Action, scope_for
+from dangjian.accounts.access import Action, scope_for, visible_members
 from dangjian.meetings.models import (
     Attendance,
     AttendanceStatus,
+    ExpectedAttendee,
     LeaveRequest,
     LeaveStatus,
     Meeting,
@@ -67,30 +69,48 @@ def _committee_seat_q(org_id: int) -> Q:
     return Q(Exists(seats))
 
 
+def _default_rule(org: Organization, kind: str) -> str:
+    """Which rule decides the default attendees of a `kind` meeting held by `org`."""
+    if org.kind == OrgKind.PARTY_GROUP:
+        return "group"
+    if org.kind == OrgKind.ORGAN_COMMITTEE:
+        return "subtree" if kind == MeetingKind.PARTY_LECTURE else "seats"
+    return "seats" if kind == MeetingKind.COMMITTEE_MEETING else "members"
+
+
 def default_attendees(org: Organization, kind: str) -> QuerySet[Member]:
-    """Who is expected at a meeting of `kind` held by `org`, unless the record says otherwise.
+    """Who is expected at a meeting of `kind` held by `org`, unless the planner chose otherwise.
 
     A party group: its group members. A branch: the members whose organization is the branch,
     or its committee for a 支委会. An organ committee: its committee, or every member of its
     subtree for a 党课.
     """
+    rule = _default_rule(org, kind)
     qs = Member.objects.all()
-    if org.kind == OrgKind.PARTY_GROUP:
-        qs = qs.filter(party_group=org)
-    elif org.kind == OrgKind.ORGAN_COMMITTEE:
-        if kind == MeetingKind.PARTY_LECTURE:
-            qs = qs.filter(organization__path__startswith=org.path)
-        else:
-            qs = qs.filter(_committee_seat_q(org.pk))
-    elif kind == MeetingKind.COMMITTEE_MEETING:
-        qs = qs.filter(_committee_seat_q(org.pk))
-    else:
-        qs = qs.filter(organization=org)
-    return qs
+    if rule == "group":
+        return qs.filter(party_group=org)
+    if rule == "subtree":
+        return qs.filter(organization__path__startswith=org.path)
+    if rule == "seats":
+        return qs.filter(_committee_seat_q(org.pk))
+    return qs.filter(organization=org)
+
+
+def default_attendee_ids(org: Organization) -> dict[str, set[int]]:
+    """The default attendees of every kind `org` may hold, by kind (one query per rule)."""
+    by_rule: dict[str, set[int]] = {}
+    out: dict[str, set[int]] = {}
+    for kind in MEETING_ORG_KINDS.get(org.kind, ()):
+        rule = _default_rule(org, kind)
+        if rule not in by_rule:
+            by_rule[rule] = set(default_attendees(org, kind).values_list("pk", flat=True))
+        out[kind] = by_rule[rule]
+    return out
 
 
 def expected_attendees(meeting: Meeting) -> QuerySet[Member]:
-    """The attendees of a meeting: its attendance record once held, else the default list.
+    """The attendees of a meeting: its attendance record once held; before, the list its
+    planner chose, or the default list when they chose none.
 
     Before the record, members who checked in by QR code are expected by definition (they were
     let in as expected); after it, the record is history and does not follow later transfers.
@@ -98,13 +118,23 @@ def expected_attendees(meeting: Meeting) -> QuerySet[Member]:
     recorded = Member.objects.filter(attendance__meeting=meeting)
     if meeting.status == MeetingStatus.HELD:
         return recorded
+    chosen = ExpectedAttendee.objects.filter(meeting=meeting)
     default = default_attendees(meeting.organization, meeting.kind)
-    return Member.objects.filter(Q(pk__in=default.values("pk")) | Q(pk__in=recorded.values("pk")))
+    # One query whichever list applies: the default counts only when no list was chosen.
+    return Member.objects.filter(
+        Q(pk__in=chosen.values("member_id"))
+        | (~Q(Exists(chosen)) & Q(pk__in=default.values("pk")))
+        | Q(pk__in=recorded.values("pk"))
+    )
 
 
 def _expected_meeting_q(member: Member) -> Q:
-    """Meetings `member` is expected at (mirrors `default_attendees` from the member's side)."""
+    """Meetings `member` is expected at (mirrors `expected_attendees` from the member's side)."""
     attended = Q(Exists(Attendance.objects.filter(meeting=OuterRef("pk"), member=member)))
+    # The lists the member is on: one uncorrelated subquery (the member's rows, by index); each
+    # meeting is then only asked whether it has a list when the default would expect them.
+    listed = Q(pk__in=ExpectedAttendee.objects.filter(member=member).values("meeting_id"))
+    chosen = Q(Exists(ExpectedAttendee.objects.filter(meeting=OuterRef("pk"))))
     branch = member.organization
     seats = list(
         Post.objects.filter(
@@ -129,7 +159,23 @@ def _expected_meeting_q(member: Member) -> Q:
         organization__path__in=ancestors,
         kind=MeetingKind.PARTY_LECTURE,
     )
-    return attended | (~Q(status=MeetingStatus.HELD) & by_default)
+    planned = (by_default & ~chosen) | listed
+    return attended | (~Q(status=MeetingStatus.HELD) & planned)
+
+
+def attendee_candidates(user, org: Organization) -> QuerySet[Member]:
+    """The members a planner may tick as expected at a meeting of `org`: those the user may see
+    in the organization's part of the tree (a party group's: its branch, for joint meetings),
+    and everyone a default list of `org` holds."""
+    home = org.path[: -org.steplen] if org.kind == OrgKind.PARTY_GROUP else org.path
+    q = Q(pk__in=visible_members(user).filter(organization__path__startswith=home).values("pk"))
+    rules: set[str] = set()
+    for kind in MEETING_ORG_KINDS.get(org.kind, ()):
+        rule = _default_rule(org, kind)
+        if rule not in rules:
+            rules.add(rule)
+            q |= Q(pk__in=default_attendees(org, kind).values("pk"))
+    return Member.objects.filter(q).select_related("party_group").order_by("name_pinyin", "pk")
 
 
 def own_member(user) -> Member | None:

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dangjian.accounts.access import can_write_into, visible_members
@@ -31,6 +32,7 @@ from dangjian.meetings.models import (
     Attachment,
     Attendance,
     AttendanceStatus,
+    ExpectedAttendee,
     LeaveRequest,
     LeaveStatus,
     Meeting,
@@ -39,7 +41,12 @@ from dangjian.meetings.models import (
     MeetingStatus,
     Vote,
 )
-from dangjian.meetings.queries import MEETING_ORG_KINDS, expected_attendees, is_expected
+from dangjian.meetings.queries import (
+    MEETING_ORG_KINDS,
+    default_attendees,
+    expected_attendees,
+    is_expected,
+)
 from dangjian.members.models import Member, MemberStatus
 from dangjian.orgs.models import Organization
 from dangjian.regulations.dates import add_months
@@ -136,9 +143,74 @@ def _check_org(actor: Actor, org: Organization) -> None:
     _require_write(actor, org)
 
 
+MAX_ATTENDEES = 10_000
+
+
+def _attendees(
+    actor: Actor, organization: Organization, kind: str, value: Any, errors: dict[str, str]
+) -> list[int] | None:
+    """The planner's list of expected attendees (member ids), or None for the default list.
+
+    Each member must be one the actor may see (the organization's own members, or members
+    invited from elsewhere in the actor's scope), or one the default list expects anyway. A list
+    equal to the default is the default: nothing is stored, so the plan keeps following the
+    organization (a member who joins before the day is expected).
+    """
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        errors["attendees"] = "应到人员应为党员编号的列表"
+        return None
+    ids: set[int] = set()
+    bad: list[str] = []
+    for item in value:
+        pk = item.pk if isinstance(item, Member) else item
+        if isinstance(pk, bool) or (isinstance(pk, float) and not pk.is_integer()):
+            bad.append(str(pk))
+            continue
+        try:
+            ids.add(int(pk))
+        except (TypeError, ValueError):
+            bad.append(str(pk))
+    if bad:
+        errors["attendees"] = f"应到人员的党员编号不正确：{'、'.join(bad[:10])}"
+        return None
+    if not ids:
+        errors["attendees"] = "请至少选择一名应到人员"
+        return None
+    if len(ids) > MAX_ATTENDEES:
+        errors["attendees"] = f"应到人员不能超过{MAX_ATTENDEES}人"
+        return None
+    if "kind" in errors:
+        return None
+    default = default_attendees(organization, kind)
+    if actor.user is None:
+        allowed = Member.objects.all()
+    else:
+        allowed = Member.objects.filter(
+            Q(pk__in=default.values("pk")) | Q(pk__in=visible_members(actor.user).values("pk"))
+        )
+    found: set[int] = set()
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        found.update(allowed.filter(pk__in=chunk).values_list("pk", flat=True))
+    missing = [str(pk) for pk in ordered if pk not in found]
+    if missing:
+        more = f"等{len(missing)}人" if len(missing) > 10 else ""
+        errors["attendees"] = (
+            f"编号为 {'、'.join(missing[:10])}{more} 的党员不存在或不在您的管理范围内"
+        )
+        return None
+    if ids == set(default.values_list("pk", flat=True)):
+        return None
+    return ordered
+
+
 @transaction.atomic
 def plan_meeting(actor: Actor, organization: Organization, data: Mapping[str, Any]) -> Meeting:
-    """A planned meeting: kind, starts_at, topic; optional place, host (member id), invited."""
+    """A planned meeting: kind, starts_at, topic; optional place, host (member id), invited, and
+    attendees (member ids: who is expected, when not the organization's default list)."""
     _check_org(actor, organization)
     errors: dict[str, str] = {}
     kind = _kind(data.get("kind"), organization, errors)
@@ -149,6 +221,7 @@ def plan_meeting(actor: Actor, organization: Organization, data: Mapping[str, An
     place = _short(data.get("place"), "place", "地点", 200, errors)
     invited = _short(data.get("invited"), "invited", "列席、邀请人员", 500, errors)
     host = _member(actor, data.get("host"), "host", "主持人", errors)
+    attendees = _attendees(actor, organization, kind, data.get("attendees"), errors)
     if errors:
         raise ServiceValidationError(errors)
     meeting = Meeting.objects.create(
@@ -161,7 +234,15 @@ def plan_meeting(actor: Actor, organization: Organization, data: Mapping[str, An
         invited=invited,
         created_by=actor.user,
     )
-    record(actor, AuditAction.CREATE, meeting, changes=diff(None, meeting.audit_fields()))
+    fields = meeting.audit_fields()
+    message = ""
+    if attendees is not None:
+        ExpectedAttendee.objects.bulk_create(
+            (ExpectedAttendee(meeting=meeting, member_id=pk) for pk in attendees), batch_size=500
+        )
+        fields["attendees"] = attendees
+        message = f"应到人员按所选名单：{len(attendees)}人"
+    record(actor, AuditAction.CREATE, meeting, changes=diff(None, fields), message=message)
     return meeting
 
 

@@ -46,8 +46,10 @@ from dangjian.meetings.queries import (
     MeetingFilter,
     attendance_history,
     attendance_sheet,
+    attendee_candidates,
     can_manage,
     can_read_records,
+    default_attendee_ids,
     default_attendees,
     default_org,
     get_meeting_for_user,
@@ -178,6 +180,38 @@ def mine(request):
     )
 
 
+# Beyond this many members (a 机关党委's whole subtree) the plan form offers no checkboxes: the
+# default list applies, and the API takes a list.
+MAX_ATTENDEE_CHOICES = 500
+
+
+def _attendee_rows(form: PlanForm, candidates, defaults: dict[str, set[int]], kind: str) -> dict:
+    """The 调整应到人员 checkboxes: as posted, or ticked for the default list of `kind`."""
+    posted = form.is_bound and "attendees_kind" in form.data
+    if posted:
+        kind = form.data.get("attendees_kind", "")
+        ticked = {int(v) for v in form.data.getlist("attendees") if v.isdigit()}
+    else:
+        ticked = defaults.get(kind, set())
+    rows = [
+        {
+            "pk": m.pk,
+            "name": m.name,
+            "note": m.party_group.name if m.party_group_id else "",
+            "kinds": " ".join(k for k, ids in defaults.items() if m.pk in ids),
+            "checked": m.pk in ticked,
+        }
+        for m in candidates
+    ]
+    return {
+        "attendee_rows": rows,
+        "attendees_kind": kind,
+        "attendee_count": sum(1 for row in rows if row["checked"]),
+        "attendees_open": bool(form.errors.get("attendees"))
+        or (posted and ticked != defaults.get(kind, set())),
+    }
+
+
 @login_required
 def meeting_create(request):
     org = _org_from_query(request, Action.WRITE)
@@ -189,12 +223,21 @@ def meeting_create(request):
         if org.kind == OrgKind.ORGAN_COMMITTEE
         else MeetingKind.GENERAL_MEETING,
     ).order_by("name_pinyin")
+    kinds = _kind_choices(org)
+    kind = request.GET.get("kind", "")
+    shown_kind = kind if kind in dict(kinds) else kinds[0][0]
+    candidates = list(attendee_candidates(request.user, org)[: MAX_ATTENDEE_CHOICES + 1])
+    if len(candidates) > MAX_ATTENDEE_CHOICES:
+        candidates = []
+    defaults = default_attendee_ids(org) if candidates else {}
     today = services.today()
     form = PlanForm(
         request.POST or None,
-        kind_choices=_kind_choices(org),
+        kind_choices=kinds,
         host_choices=_member_choices(hosts),
-        initial={"date": today, "time": dt.time(14, 30), "kind": request.GET.get("kind", "")},
+        attendee_choices=_member_choices(candidates) if candidates else None,
+        attendee_defaults=defaults,
+        initial={"date": today, "time": dt.time(14, 30), "kind": kind},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -204,11 +247,10 @@ def meeting_create(request):
         else:
             messages.success(request, f"已安排会议：{meeting}")
             return redirect("meetings:detail", pk=meeting.pk)
-    return render(
-        request,
-        "meetings/plan.html",
-        {"form": form, "org": org, "title": f"安排会议 · {org.name}"},
-    )
+    context = {"form": form, "org": org, "title": f"安排会议 · {org.name}"}
+    if candidates:
+        context.update(_attendee_rows(form, candidates, defaults, shown_kind))
+    return render(request, "meetings/plan.html", context)
 
 
 @login_required
@@ -316,6 +358,14 @@ def meeting_detail(request, pk: int):
             ],
             attachments=list(meeting.attachments.order_by("pk")),
         )
+        if meeting.status == MeetingStatus.PLANNED:
+            # A planned meeting's 应到人员: the planner's own list when they adjusted it.
+            context["chosen_attendees"] = [
+                row.member
+                for row in meeting.expected_rows.select_related("member").order_by(
+                    "member__name_pinyin"
+                )
+            ]
     if member is not None:
         context["own_attendance"] = Attendance.objects.filter(
             meeting=meeting, member=member
