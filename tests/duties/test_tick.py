@@ -341,6 +341,7 @@ def test_the_command_prints_json_and_runs_again_without_sending_twice(demo):
         "escalations": 2,
         "emails": 0,
         "import_files_removed": 0,
+        "series_meetings": 0,
     }
     assert second == {**first, "overdue_marked": 0, "escalations": 0}
 
@@ -358,7 +359,8 @@ def test_the_command_says_what_it_did_in_chinese(demo):
     text = run(now="2026-04-01")
 
     assert text.strip() == (
-        "到期提醒 0 条，新标记逾期 1 项，督办通知 2 条，邮件 0 封，清理导入文件 0 个。"
+        "到期提醒 0 条，新标记逾期 1 项，督办通知 2 条，邮件 0 封，"
+        "续排固定会议 0 次，清理导入文件 0 个。"
     )
 
 
@@ -441,3 +443,42 @@ def test_a_mail_server_that_is_down_leaves_the_notice_for_the_next_tick(demo, em
     email_on.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert services.tick(now=at(D(2026, 3, 1))).emails == 1
     assert [m.to for m in mailoutbox] == [["secretary@example.org"]]
+
+
+# ---- fixed monthly plans (主题党日) are topped up -------------------------------------------
+
+
+def test_tick_tops_up_monthly_series_once_and_tells_the_branch(demo):
+    from dangjian.meetings.models import Meeting, MeetingSeries
+
+    # The demo's series are planned to next month only: the first tick plans them ahead.
+    now = at(D(2026, 11, 26))
+    before = Meeting.objects.count()
+    seq = last_seq()
+
+    first = services.tick(now=now)
+    second = services.tick(now=now)
+
+    assert first.series_meetings == Meeting.objects.count() - before > 0
+    assert second.series_meetings == 0
+    creates = [e for e in events_since(seq) if e.object_type == "meetings.meeting"]
+    assert len(creates) == first.series_meetings
+    series = MeetingSeries.objects.get(organization=demo.branch, active=True)
+    months = [
+        (m.starts_at.astimezone(TZ).year, m.starts_at.astimezone(TZ).month)
+        for m in Meeting.objects.filter(series=series)
+    ]
+    assert len(months) == len(set(months))  # never two of a series in one month
+    assert max(months) >= (2027, 10)
+    told = Notice.objects.filter(kind=NoticeKind.SERIES, recipient=demo.users["secretary"])
+    assert told.count() == 1
+
+
+def test_a_series_planned_far_ahead_is_left_alone(demo):
+    from dangjian.meetings.models import Meeting
+
+    services.tick(now=at(D(2026, 11, 26)))
+    before = Meeting.objects.count()
+    # A month later the plan still reaches more than two months ahead: nothing to add.
+    assert services.tick(now=at(D(2026, 12, 28))).series_meetings == 0
+    assert Meeting.objects.count() == before

@@ -854,3 +854,21 @@ def test_recording_takes_the_same_number_of_queries_for_any_number_of_attendees(
     (small, small_queries), (large, large_queries) = counts
     assert small < large == len(branch_members)
     assert small_queries == large_queries
+
+
+def test_the_member_hears_the_leave_decision_in_their_inbox(demo, secretary):
+    from dangjian.duties.models import Notice, NoticeKind
+
+    member_user = demo.users["member"]
+    meeting = plan(secretary.user, demo.branch, days=3)
+    actor = Actor(user=member_user)
+    leave = services.request_leave(actor, meeting, member_user.member, "事假")
+    services.decide_leave(secretary, leave, approve=False)
+    services.request_leave(actor, meeting, member_user.member, "事假，已调整")
+    services.decide_leave(secretary, leave, approve=True)
+
+    notices = list(
+        Notice.objects.filter(recipient=member_user, kind=NoticeKind.LEAVE).order_by("pk")
+    )
+    assert [n.title.split("：")[0] for n in notices] == ["请假未批准", "请假已批准"]
+    assert all(n.link == f"/meetings/{meeting.pk}/" for n in notices)

@@ -234,6 +234,7 @@ class NoticeOut(Schema):
     title: str
     body: str
     item_id: int | None
+    link: str
     created_at: dt.datetime
     read_at: dt.datetime | None
     read: bool

@@ -250,6 +250,8 @@ class NoticeKind(models.TextChoices):
     REMINDER = "reminder", "到期提醒"
     OVERDUE = "overdue", "已逾期"
     ESCALATION = "escalation", "督办"
+    LEAVE = "leave", "请假结果"
+    SERIES = "series", "固定会议计划"
 
 
 class Notice(models.Model):
@@ -263,6 +265,8 @@ class Notice(models.Model):
     item = models.ForeignKey(
         WorkItem, on_delete=models.CASCADE, null=True, blank=True, related_name="notices"
     )
+    # Where a notice that is not about a work item points (a meeting page, for instance).
+    link = models.CharField(max_length=200, blank=True)
     title = models.CharField(max_length=200)
     body = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

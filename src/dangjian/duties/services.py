@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dangjian.accounts.access import Action, can_write_into, scope_for
@@ -198,6 +199,7 @@ def notify(
     item: WorkItem | None,
     title: str,
     body: str = "",
+    link: str = "",
 ) -> int:
     """One notice per user for `key`; a key already delivered to a user is skipped."""
     user_ids = set(user_ids)
@@ -214,6 +216,7 @@ def notify(
             key=key[:100],
             kind=kind,
             item=item,
+            link=link[:200],
             title=title[:200],
             body=body[:500],
         )
@@ -959,6 +962,7 @@ class TickResult:
     escalations: int = 0
     emails: int = 0
     import_files_removed: int = 0
+    series_meetings: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(jsonable(self.__dict__))
@@ -1052,10 +1056,47 @@ def tick(*, now: dt.datetime | None = None, out=None) -> TickResult:
                 title=f"督办：{item.organization.name}“{item.title}”已逾期",
                 body=f"截止 {item.deadline:%Y-%m-%d}，{item.parent.organization.name}下发",
             )
+    result.series_meetings = _extend_series(on)
     if settings.EMAIL_ENABLED:
         result.emails = send_emails()
     result.import_files_removed = _remove_old_import_files(now)
     return result
+
+
+# A fixed monthly plan (主题党日) is kept planned this far ahead; `tick` tops it up.
+SERIES_HORIZON = dt.timedelta(days=62)
+
+
+def _extend_series(on: dt.date) -> int:
+    """Plan the next months of every active series whose last planned meeting is near (one
+    query when nothing is due; `extend_series` skips months that already have a meeting)."""
+    from django.db.models import Max
+
+    from dangjian.meetings.models import MeetingSeries
+    from dangjian.meetings.services import extend_series
+    from dangjian.regulations.periods import TZ
+
+    horizon = dt.datetime.combine(on + SERIES_HORIZON, dt.time.min, tzinfo=TZ)
+    due = (
+        MeetingSeries.objects.filter(active=True)
+        .annotate(last=Max("meetings__starts_at"))
+        .filter(Q(last__isnull=True) | Q(last__lt=horizon))
+        .select_related("organization")
+    )
+    created = 0
+    for series in due:
+        made = extend_series(Actor.system("tick"), series, on=on)
+        created += len(made)
+        if made:
+            notify(
+                responsible_users([series.organization]).get(series.organization_id, set()),
+                key=f"series:{series.pk}:{made[-1].pk}",
+                kind=NoticeKind.SERIES,
+                item=None,
+                title=f"已续排{series.organization.name}{series.get_kind_display()}：{len(made)}次",
+                body=f"每月{series.day_of_month}日，排至{local_date(made[-1].starts_at):%Y年%-m月}",
+            )
+    return created
 
 
 def send_emails(limit: int = 500) -> int:

@@ -948,14 +948,38 @@ def decide_leave(actor: Actor, leave: LeaveRequest, *, approve: bool) -> LeaveRe
     leave.decided_by = actor.user
     leave.decided_at = timezone.now()
     leave.save()
-    record(
+    event = record(
         actor,
         AuditAction.UPDATE,
         leave,
         changes=diff(before, _leave_fields(leave)),
         message=f"{'批准' if approve else '不批准'}请假：{leave.meeting}"[:500],
     )
+    _tell_member(leave, approve, event.seq)
     return leave
+
+
+def _tell_member(leave: LeaveRequest, approve: bool, seq: int) -> None:
+    """The member learns the decision in their inbox (and by email when configured)."""
+    from django.urls import reverse
+
+    from dangjian.duties.models import NoticeKind
+    from dangjian.duties.services import notify
+
+    user_id = getattr(getattr(leave.member, "user", None), "pk", None)
+    if user_id is None:
+        return
+    meeting = leave.meeting
+    notify(
+        [user_id],
+        key=f"leave:{leave.pk}:{seq}",
+        kind=NoticeKind.LEAVE,
+        item=None,
+        link=reverse("meetings:detail", args=[meeting.pk]),
+        title=f"请假{'已批准' if approve else '未批准'}：{local_date(meeting.starts_at):%-m月%-d日}"
+        f"{meeting.get_kind_display()}",
+        body=meeting.topic,
+    )
 
 
 # ---- QR self check-in ----------------------------------------------------------------------

@@ -48,6 +48,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"到期提醒 {result.reminders} 条，新标记逾期 {result.overdue_marked} 项，"
             f"督办通知 {result.escalations} 条，邮件 {result.emails} 封，"
+            f"续排固定会议 {result.series_meetings} 次，"
             f"清理导入文件 {result.import_files_removed} 个。"
         )
 
