@@ -162,6 +162,8 @@ class _Builder:
             admitted_on=admitted,
             confirmed_on=confirmed,
             probation_ends_on=probation_end(admitted),
+            # The demo's meeting history reaches back years: its records start at admission.
+            org_since=admitted,
             job_title="" if retired else rng.choice(JOB_TITLES),
         )
 

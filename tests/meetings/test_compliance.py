@@ -871,3 +871,34 @@ def test_the_api_refuses_outside_the_scope_and_bad_years(demo, client_for):
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["field"] == "year"
     assert client_for(None).get("/api/v1/compliance").status_code == 401
+
+
+# ---- 党章第九条 counts from when this organization keeps the record ----------------------------
+
+
+def test_a_member_entered_today_is_not_lapsed_for_the_years_before(demo):
+    from tests.conftest import member_payload
+
+    # Admitted in 2015, entered in the platform (a roster import, a new record) today.
+    member, _ = member_services.create_member(Actor.system("test"), demo.branch, member_payload())
+    today = member.org_since
+
+    assert member.org_since == compliance.local_today()
+    for when in (today, today + dt.timedelta(days=95)):
+        signals = compliance.member_signals(demo.branch, today=when)
+        assert member.pk not in [s.member_id for s in signals.lapses]
+    # Four whole months later with no meeting attended, the warning names the member.
+    later = compliance.member_signals(demo.branch, today=today + dt.timedelta(days=130))
+    (warning,) = [s for s in later.lapses if s.member_id == member.pk]
+    assert warning.facts["counted_from"] == today.isoformat()
+
+
+def test_a_member_moved_in_is_counted_from_the_move(demo):
+    _, lapse = _streak_and_lapse_members(demo)
+    assert lapse.pk in [s.member_id for s in compliance.member_signals(demo.branch).lapses]
+
+    moved = member_services.move_member(Actor.system("test"), lapse, demo.sibling_branch)
+
+    assert moved.org_since == compliance.local_today()
+    signals = compliance.member_signals(demo.sibling_branch)
+    assert lapse.pk not in [s.member_id for s in signals.lapses]

@@ -1501,9 +1501,13 @@ def member_signals(
     rules = rules or rules_in_force()
     threshold = int(rules.params.get("absence_streak_threshold", 3))
     warn_after = int(rules.params.get("lapse_warn_after_months", 4))
-    people = Member.objects.filter(organization=branch).values_list("id", "name", "admitted_on")
-    members = {pk: name for pk, name, _ in people}
-    since = {pk: admitted for pk, _, admitted in people}
+    people = Member.objects.filter(organization=branch).values_list(
+        "id", "name", "admitted_on", "org_since"
+    )
+    members = {pk: name for pk, name, _, _ in people}
+    # The count starts when this organization began keeping the member's record (moved in, or
+    # entered the platform), never before admission.
+    since = {pk: max(admitted, org_since) for pk, _, admitted, org_since in people}
     out = MemberSignals([], [])
     if not members:
         return out

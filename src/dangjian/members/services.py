@@ -21,6 +21,7 @@ from dangjian.members.models import (
     Member,
     MemberCategory,
     MemberStatus,
+    local_today,
 )
 from dangjian.members.pinyin import pinyin_keys
 from dangjian.orgs.models import Organization, OrgKind
@@ -307,9 +308,12 @@ def move_member(
     _check_target(actor, organization, party_group)
     member = Member.objects.select_for_update().get(pk=member.pk)
     before = member.audit_fields()
+    moved = member.organization_id != organization.pk
     member.organization = organization
     member.party_group = party_group
-    member.save(update_fields=["organization", "party_group", "updated_at"])
+    if moved:
+        member.org_since = local_today()
+    member.save(update_fields=["organization", "party_group", "org_since", "updated_at"])
     changes = diff(before, member.audit_fields())
     record(actor, AuditAction.MOVE, member, changes=changes, message=reason[:500])
     return member

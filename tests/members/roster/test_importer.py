@@ -216,6 +216,14 @@ def test_the_error_file_keeps_a_damaged_id_number_as_it_was_never_fixed(demo, se
     assert sheet.cell(2, len(FIELDS) + 1).value == f"身份证号：{CORRUPTED}"
 
 
+def test_an_imported_member_is_kept_by_the_branch_from_the_import_day(demo, secretary):
+    person = new_person(41)
+    run(secretary, roster([person]), demo.branch)
+    member = by_id(str(person["id_number"]))
+    assert member.admitted_on < TODAY
+    assert member.org_since == TODAY
+
+
 def test_a_dry_run_reports_what_would_change_and_writes_nothing(demo, secretary):
     people = [new_person(4), new_person(5)]
     before = counts()
@@ -750,6 +758,8 @@ def test_a_move_is_applied_with_a_move_audit_event_when_allowed(demo, organ):
     assert (event.action, event.object_id) == (AuditAction.MOVE, str(moving.pk))
     assert event.changes["organization"] == [demo.sibling_branch.pk, demo.branch.pk]
     assert event.actor_username == "organ"
+    # The branch keeps the member's organizational life from the move on (党章第九条's count).
+    assert moved.org_since == TODAY
 
 
 def test_a_person_registered_outside_the_actors_scope_is_rejected(demo, secretary):

@@ -20,7 +20,14 @@ from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, diff, record, record_many
 from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
-from dangjian.members.models import Education, Gender, Member, MemberCategory, MemberStatus
+from dangjian.members.models import (
+    Education,
+    Gender,
+    Member,
+    MemberCategory,
+    MemberStatus,
+    local_today,
+)
 from dangjian.members.roster.cells import CellError, clean_text, parse_choice, parse_date
 from dangjian.members.roster.layout import TEMPLATE_COLUMNS, write_roster
 from dangjian.members.roster.reader import Roster, open_roster
@@ -411,7 +418,7 @@ def run_import(
     Strict mode rolls the whole transaction back when any row is rejected; partial mode keeps the
     valid rows. Raises RosterFileError for files that cannot be used at all.
     """
-    today = today or dt.date.today()
+    today = today or local_today()
     report = ImportReport(filename=filename, mode=mode)
     with _open(source, filename, sheet) as roster:
         report.sheet, report.sheets = roster.sheet_name, list(roster.sheets)
@@ -488,12 +495,16 @@ def _pass(run: _Run, roster: Roster, report: ImportReport, filename: str, *, wri
             if not write or (strict and report.rejected):
                 continue
             if kind == "create":
-                m = Member(organization=p.organization, party_group=p.party_group)
+                m = Member(
+                    organization=p.organization, party_group=p.party_group, org_since=run.today
+                )
                 _fill(m, p.clean)
                 creates.append(m)
             else:
                 before = member.audit_fields()
                 _fill(member, p.clean, only=_changes(member, p, run.present))
+                if kind == "move":
+                    member.org_since = run.today
                 member.organization = p.organization
                 # The party group follows the file only where the file says (or on a move).
                 if kind == "move" or "party_group" in run.present:
@@ -565,6 +576,7 @@ UPDATE_FIELDS = [
     "phone_index",
     "organization",
     "party_group",
+    "org_since",
     "updated_at",
 ]
 
