@@ -547,3 +547,26 @@ def test_the_shipped_defaults_load_and_name_real_kinds():
     assert {d.org_kind for d in duties} <= set(OrgKind.values)
     assert all(d.title and d.source for d in duties)
     assert [d.order for d in duties] == list(range(1, len(duties) + 1))
+
+
+def test_who_acts_is_the_nearest_bound_level_whatever_the_nesting(demo):
+    from dangjian.accounts.services import assign_role
+
+    organ = demo.users["organ"]
+    items = {code: send_one(demo, code) for code in ("FGW-B01", "FGW-B02", "FGW-B03")}
+
+    def mine():
+        return set(queries.todo_items(organ).values_list("organization__code", flat=True))
+
+    # FGW-B01 has its own secretary; FGW-B02 and FGW-B03 (under the 党总支) have nobody.
+    assert mine() == {"FGW-B02", "FGW-B03"}
+    # Someone takes FGW-ZZ (the 党总支): its branches are theirs now.
+    zz = User.objects.create(username="zz-secretary")
+    assign_role(Actor.system("test"), zz, Role.ORGAN_COMMITTEE, demo.org["FGW-ZZ"])
+    assert mine() == {"FGW-B02"}
+    assert set(queries.todo_items(zz).values_list("organization__code", flat=True)) == {"FGW-B03"}
+    # The organ officer also bound to FGW-B01 acts there too (a deeper binding adds back).
+    assign_role(Actor.system("test"), organ, Role.BRANCH_COMMITTEE, demo.branch)
+    organ = User.objects.get(pk=organ.pk)
+    assert mine() == {"FGW-B01", "FGW-B02"}
+    assert {i.organization.code for i in items.values()} == {"FGW-B01", "FGW-B02", "FGW-B03"}

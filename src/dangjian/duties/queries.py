@@ -355,10 +355,15 @@ def action_counts(user, today: dt.date) -> ActionCounts:
     return counts
 
 
-def own_org_ids(user) -> list[int]:
-    """Organizations the user acts for: those a writer role binds them to, and below them every
-    organization nobody is bound to (its work falls back to the nearest level with someone, as
-    `services.responsible_users` decides who is told). Three queries."""
+def acting_area(user, prefix: str = "") -> Q:
+    """A filter on organizations (through `prefix`) the user acts for: those a writer role binds
+    them to, and below them every organization nobody else is bound to (its work falls back to
+    the nearest level with someone, as `services.responsible_users` decides who is told).
+
+    Two small queries and a path filter, whatever the size of the subtree: each bound subtree
+    minus the subtrees of organizations someone else is bound to (a deeper binding of the user's
+    own adds its subtree back).
+    """
     from dangjian.accounts.models import RoleAssignment
     from dangjian.duties.services import WRITER_ROLES
 
@@ -368,25 +373,26 @@ def own_org_ids(user) -> list[int]:
         )
     )
     if not bound:
-        return []
+        return Q(pk__in=[])
+    within = Q(pk__in=[])
+    for path in bound:
+        within |= Q(organization__path__startswith=path)
+    staffed = set(
+        RoleAssignment.objects.filter(within, role__in=WRITER_ROLES).values_list(
+            "organization__path", flat=True
+        )
+    )
+    others = sorted(staffed - bound)
     area = Q(pk__in=[])
     for path in bound:
-        area |= Q(path__startswith=path)
-    orgs = list(Organization.objects.filter(area).values_list("pk", "path"))
-    staffed = set(
-        RoleAssignment.objects.filter(
-            role__in=WRITER_ROLES, organization__in=[pk for pk, _ in orgs]
-        ).values_list("organization__path", flat=True)
-    )
-    steplen = Organization.steplen
-    mine = []
-    for pk, path in orgs:
-        for i in range(len(path), 0, -steplen):
-            if path[:i] in staffed:
-                if path[:i] in bound:
-                    mine.append(pk)
-                break
-    return mine
+        below = [o for o in others if o.startswith(path) and o != path]
+        # Only the outermost of nested subtrees need excluding.
+        outer = [o for o in below if not any(o != p and o.startswith(p) for p in below)]
+        part = Q(**{f"{prefix}path__startswith": path})
+        for other in outer:
+            part &= ~Q(**{f"{prefix}path__startswith": other})
+        area |= part
+    return area
 
 
 def _held_posts_q(user, prefix: str = "") -> Q:
@@ -405,10 +411,10 @@ def _held_posts_q(user, prefix: str = "") -> Q:
 
 
 def todo_items(user) -> QuerySet[WorkItem]:
-    """Received items the user must move: their organizations' (see `own_org_ids`) and those
+    """Received items the user must move: their organizations' (see `acting_area`) and those
     addressed to a post they hold."""
     return WorkItem.objects.filter(
-        Q(organization_id__in=own_org_ids(user)) | _held_posts_q(user),
+        acting_area(user, "organization__") | _held_posts_q(user),
         status__in=PENDING,
         parent__isnull=False,
     )
@@ -417,7 +423,7 @@ def todo_items(user) -> QuerySet[WorkItem]:
 def review_items(user) -> QuerySet[WorkItem]:
     """Submitted items sent by the organizations the user acts for."""
     return WorkItem.objects.filter(
-        parent__organization_id__in=own_org_ids(user), status=WorkStatus.SUBMITTED
+        acting_area(user, "parent__organization__"), status=WorkStatus.SUBMITTED
     )
 
 
