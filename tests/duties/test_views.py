@@ -825,3 +825,63 @@ def test_the_inbox_returns_only_to_a_page_of_this_site(demo, as_user):
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example/", "duties/"):
         response = secretary.post(url("inbox_read"), {"next": target})
         assert response["Location"] == url("inbox"), target
+
+
+def test_every_branch_under_one_part_of_the_subtree_or_typed_codes(demo, as_user):
+    organ = as_user(demo.users["organ"])
+    form = html(organ.get(f"{url('create')}?org=FGW-JGDW"))
+    assert 'name="within"' in form and 'value="FGW-ZZ"' in form
+
+    base = {"deadline": workday(15).isoformat(), "evidence_kind": "none"}
+    organ.post(
+        f"{url('create')}?org=FGW-JGDW",
+        {**base, "title": "总支范围", "mode": "branches", "within": "FGW-ZZ"},
+    )
+    root = WorkItem.objects.get(title="总支范围", parent__isnull=True)
+    assert sorted(root.children.values_list("organization__code", flat=True)) == [
+        "FGW-B03",
+        "FGW-B04",
+    ]
+
+    organ.post(
+        f"{url('create')}?org=FGW-JGDW",
+        {
+            **base,
+            "title": "输入编码",
+            "mode": "chosen",
+            "target_codes": "fgw-b01， FGW-B04\nFGW-B02",
+        },
+    )
+    root = WorkItem.objects.get(title="输入编码", parent__isnull=True)
+    assert sorted(root.children.values_list("organization__code", flat=True)) == [
+        "FGW-B01",
+        "FGW-B02",
+        "FGW-B04",
+    ]
+
+    count = WorkItem.objects.count()
+    refused = organ.post(
+        f"{url('create')}?org=FGW-JGDW",
+        {**base, "title": "越界", "mode": "branches", "within": "CZJ-JGDW"},
+    )
+    assert refused.status_code == 200 and "范围组织不存在或不在本组织之下" in html(refused)
+    assert WorkItem.objects.count() == count
+
+
+def test_a_large_subtree_lists_two_levels_and_takes_codes(demo, as_user, monkeypatch):
+    from dangjian.duties import views
+
+    monkeypatch.setattr(views, "TARGET_LIST_LIMIT", 5)
+    page = html(as_user(demo.users["organ"]).get(f"{url('create')}?org=FGW-JGDW"))
+    assert "组织较多，上面只列出前两级" in page
+    committee = demo.organ_committee
+    two_levels = (
+        Organization.objects.filter(
+            path__startswith=committee.path,
+            depth__gt=committee.depth,
+            depth__lte=committee.depth + 2,
+        )
+        .exclude(kind=OrgKind.PARTY_GROUP)
+        .count()
+    )
+    assert page.count('name="targets"') == two_levels

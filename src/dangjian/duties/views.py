@@ -142,25 +142,31 @@ def item_create(request):
     sender = _org_param(request, Action.WRITE)
     if sender.kind in (OrgKind.BRANCH, OrgKind.PARTY_GROUP):
         raise PermissionDenied("党支部、党小组不能下发任务，可以分解收到的任务")
-    targets_all = list(
-        Organization.objects.filter(path__startswith=sender.path, depth__gt=sender.depth)
-        .exclude(kind=OrgKind.PARTY_GROUP)
-        .order_by("path")
-    )
+    targets_all, truncated = _target_choices(sender)
     data: dict = {"evidence_kind": EvidenceKind.NONE}
     errors: dict = {}
     chosen: list[str] = []
+    within_code = ""
     if request.method == "POST":
         data = _form_data(request)
-        chosen = request.POST.getlist("targets")
+        chosen = _chosen_codes(request)
+        within_code = (request.POST.get("within") or "").strip().upper()
         all_branches = request.POST.get("mode", "branches") == "branches"
         try:
+            within = None
+            if all_branches and within_code and within_code != sender.code:
+                within = Organization.objects.filter(
+                    code=within_code, path__startswith=sender.path
+                ).first()
+                if within is None:
+                    raise ServiceValidationError({"within": "范围组织不存在或不在本组织之下"})
             result = services.send_down(
                 Actor.from_request(request),
                 sender,
                 data,
                 targets=chosen,
                 all_branches=all_branches,
+                within=within,
             )
         except ServiceValidationError as exc:
             errors = exc.errors
@@ -175,12 +181,40 @@ def item_create(request):
         {
             "org": sender,
             "targets": targets_all,
+            "truncated": truncated,
+            "areas": [o for o in targets_all if o.kind != OrgKind.BRANCH],
+            "within": within_code,
             "chosen": chosen,
             "mode": request.POST.get("mode", "branches"),
             "split_of": None,
             **_form_context(sender, data, errors),
         },
     )
+
+
+# A phone renders a few hundred checkboxes well; a province's 9,000 organizations it does not.
+TARGET_LIST_LIMIT = 300
+
+
+def _target_choices(org: Organization) -> tuple[list[Organization], bool]:
+    """Organizations to tick: all below `org` when few, else the top two levels below it (the
+    rest are reached by "all branches under ..." or by typing codes)."""
+    below = Organization.objects.filter(path__startswith=org.path, depth__gt=org.depth).exclude(
+        kind=OrgKind.PARTY_GROUP
+    )
+    if below.count() <= TARGET_LIST_LIMIT:
+        return list(below.order_by("path")), False
+    return list(below.filter(depth__lte=org.depth + 2).order_by("path")), True
+
+
+def _chosen_codes(request) -> list[str]:
+    """Ticked organizations plus codes typed into the box (comma, space or newline separated)."""
+    codes = list(request.POST.getlist("targets"))
+    typed = request.POST.get("target_codes", "")
+    for sep in "，,;；、\n\t":
+        typed = typed.replace(sep, " ")
+    codes.extend(c for c in typed.split() if c)
+    return codes
 
 
 @login_required
@@ -197,7 +231,7 @@ def item_split(request, pk: int):
     chosen: list[str] = []
     if request.method == "POST":
         data = _form_data(request)
-        chosen = request.POST.getlist("targets")
+        chosen = _chosen_codes(request)
         try:
             result = services.split(
                 Actor.from_request(request),
