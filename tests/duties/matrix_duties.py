@@ -267,6 +267,10 @@ def accept_form(objs: Objects, scope: str) -> dict:
     return {"decision": "accept", "note": "矩阵测试"}
 
 
+def withdraw_form(objs: Objects, scope: str) -> dict:
+    return {"reason": "矩阵测试撤回"}
+
+
 def duty_form(objs: Objects, scope: str) -> dict:
     return {
         "org_kind": "branch",
@@ -298,6 +302,8 @@ DUTIES_MATRIX: dict[str, tuple[Entry, ...]] = {
     "duties:review": (
         _post(ITEM_REVIEW, REVIEW_SCOPES, item_kwarg("submitted"), accept_form, "update"),
     ),
+    # Withdrawing belongs to the sender, like review (an open item here).
+    "duties:withdraw": (_post(ITEM_REVIEW, REVIEW_SCOPES, item_kwarg(), withdraw_form, "update"),),
     "duties:evidence_file": (Entry("GET", EVIDENCE_READ, WORK_SCOPES, url=document_kwarg),),
     "duties:overdue": (Entry("GET", ITEM_LIST, LIST_SCOPES, url=list_query),),
     "duties:duty_list": (Entry("GET", DUTY_LIST, ORG_PAGE_SCOPES, url=org_page_query),),

@@ -235,6 +235,9 @@ DUTIES_API_MATRIX: dict[str, tuple[Entry, ...]] = {
     "api:return_work_item": (
         _post(ITEM_REVIEW, REVIEW_SCOPES, item_kwarg("submitted"), reason_json, "update"),
     ),
+    "api:withdraw_work_item": (
+        _post(ITEM_REVIEW, REVIEW_SCOPES, item_kwarg(), reason_json, "update"),
+    ),
     # The inbox: marking read changes only the user's own notices and is not audited.
     "api:inbox": (Entry("GET", INBOX),),
     "api:read_notice": (_post(NOTICE_READ, NOTICE_SCOPES, notice_kwarg, None, None),),

@@ -1062,3 +1062,69 @@ def test_a_plan_item_refuses_a_reader_before_explaining_it_needs_no_review(demo)
         services.accept(as_(demo.users["inspector"]), result.item)
     with pytest.raises(ServiceValidationError):
         services.accept(as_(demo.users["organ"]), result.item)
+
+
+# ---- withdrawing ---------------------------------------------------------------------------
+
+
+def test_the_sender_withdraws_a_plan_with_what_is_not_done_and_keeps_what_is(demo):
+    result = send(demo, ["FGW-B01", "FGW-B02", "FGW-ZZ"])
+    organ, secretary = as_(demo.users["organ"]), as_(demo.users["secretary"])
+    done = child(result, "FGW-B01")
+    services.submit(secretary, done)
+    services.accept(organ, done)
+    zz = child(result, "FGW-ZZ")
+    split = services.split(organ, zz, {}, targets=["FGW-B03"]).children[0]
+    seq = last_seq()
+
+    with pytest.raises(ServiceValidationError) as refused:
+        services.withdraw(organ, result.item, "  ")
+    assert refused.value.errors == {"reason": "请填写撤回原因"}
+    assert last_seq() == seq
+
+    count = services.withdraw(organ, result.item, "重复下发")
+
+    statuses = dict(
+        WorkItem.objects.filter(root=result.item).values_list("organization__code", "status")
+    )
+    assert count == 4  # the plan, FGW-B02, FGW-ZZ and its split to FGW-B03
+    assert statuses == {
+        "FGW-JGDW": "withdrawn",
+        "FGW-B01": "accepted",
+        "FGW-B02": "withdrawn",
+        "FGW-ZZ": "withdrawn",
+        "FGW-B03": "withdrawn",
+    }
+    assert len(events_since(seq)) == 4
+    assert reload(split).events.filter(kind="withdrawn", note="重复下发").exists()
+    # Nothing withdrawn is left to do or counted: no reminders, no overdue, no statistics.
+    assert not queries.todo_items(demo.users["secretary"]).exists()
+    assert services.tick(now=dt.datetime.now(tz=TZ) + dt.timedelta(days=60)).overdue_marked == 0
+    table = queries.statistics(
+        demo.organ_committee, "branches", ["items_total"], workday(20).year, services.today()
+    )
+    assert table.total["items_total"] == 1  # FGW-B01's accepted item only
+
+    with pytest.raises(ServiceValidationError):
+        services.withdraw(organ, result.item, "再撤一次")
+
+
+def test_only_the_sender_withdraws_and_the_receivers_are_told(demo):
+    result = send(demo, ["FGW-B01", "FGW-B02"])
+    item = child(result, "FGW-B01")
+
+    for user in ("secretary", "inspector"):
+        with pytest.raises(PermissionDenied):
+            services.withdraw(as_(demo.users[user]), item, "不想做")
+    assert reload(item).status == "open"
+
+    services.withdraw(as_(demo.users["organ"]), item, "该支部已另行安排")
+
+    assert reload(item).status == "withdrawn"
+    told = notices(demo.users["secretary"], "withdrawn")
+    assert [n.body for n in told] == ["撤回原因：该支部已另行安排"]
+    # The sibling's item stands; once it is accepted the plan completes without the withdrawn one.
+    sibling = child(result, "FGW-B02")
+    services.submit(as_(demo.users["organ"]), sibling)
+    services.accept(as_(demo.users["organ"]), sibling)
+    assert reload(result.item).status == "accepted"

@@ -592,6 +592,19 @@ def return_work_item(request, item_id: int, payload: ReturnIn):
     return _detail(request, item)
 
 
+@work_items_router.post(
+    "/{item_id}/withdraw",
+    response=WorkItemDetailOut,
+    url_name="withdraw_work_item",
+    summary="撤回任务（下发任务的组织；连同未完成的下级任务，须填写撤回原因）",
+)
+def withdraw_work_item(request, item_id: int, payload: ReturnIn):
+    # Reading is enough to get here: the service checks the sender's write scope (403).
+    item = get_item_for_user(request.user, item_id)
+    services.withdraw(Actor.from_request(request), item, payload.reason)
+    return _detail(request, item)
+
+
 # ---- the inbox -----------------------------------------------------------------------------
 
 

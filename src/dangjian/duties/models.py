@@ -88,6 +88,7 @@ class WorkStatus(models.TextChoices):
     SUBMITTED = "submitted", "待验收"
     RETURNED = "returned", "已退回"
     ACCEPTED = "accepted", "已完成"
+    WITHDRAWN = "withdrawn", "已撤回"
 
 
 # Statuses in which the item is the receiver's to move (reminders, overdue).
@@ -181,6 +182,7 @@ class EventKind(models.TextChoices):
     ACCEPTED = "accepted", "验收通过"
     RETURNED = "returned", "退回"
     OVERDUE = "overdue", "逾期"
+    WITHDRAWN = "withdrawn", "撤回"
 
 
 class WorkEvent(models.Model):
@@ -250,6 +252,7 @@ class NoticeKind(models.TextChoices):
     REMINDER = "reminder", "到期提醒"
     OVERDUE = "overdue", "已逾期"
     ESCALATION = "escalation", "督办"
+    WITHDRAWN = "withdrawn", "任务撤回"
     LEAVE = "leave", "请假结果"
     SERIES = "series", "固定会议计划"
 

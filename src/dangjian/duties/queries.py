@@ -178,15 +178,23 @@ def duty_list(org: Organization, year: int, today: dt.date) -> list[DutySection]
 
 
 def state_of(status: str, deadline: dt.date, today: dt.date) -> str:
-    """open / submitted / done / overdue (pending past its deadline)."""
+    """open / submitted / done / overdue (pending past its deadline) / withdrawn."""
     if status == WorkStatus.ACCEPTED:
         return "done"
+    if status == WorkStatus.WITHDRAWN:
+        return "withdrawn"
     if status == WorkStatus.SUBMITTED:
         return "submitted"
     return "overdue" if deadline < today else "open"
 
 
-STATE_LABELS = {"open": "办理中", "submitted": "待验收", "done": "已完成", "overdue": "已逾期"}
+STATE_LABELS = {
+    "open": "办理中",
+    "submitted": "待验收",
+    "done": "已完成",
+    "overdue": "已逾期",
+    "withdrawn": "已撤回",
+}
 
 
 def visible_items(user, action: Action = Action.READ) -> QuerySet[WorkItem]:
@@ -493,9 +501,10 @@ def _row_of(path: str, index: dict[str, int], steplen: int) -> int | None:
 
 
 def _received(within: Organization, year: int):
+    """Received items of the year; withdrawn ones were never the receiver's to do."""
     return WorkItem.objects.filter(
         organization__path__startswith=within.path, parent__isnull=False, plan_year=year
-    )
+    ).exclude(status=WorkStatus.WITHDRAWN)
 
 
 def completion_by_org(

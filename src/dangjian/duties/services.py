@@ -508,7 +508,9 @@ def split(
     else:
         info = _item_data(merged, latest=item.deadline)
     receivers = _resolve_targets(actor, item.organization, targets, all_branches)
-    taken = set(item.children.values_list("organization_id", flat=True))
+    taken = set(
+        item.children.exclude(status=WorkStatus.WITHDRAWN).values_list("organization_id", flat=True)
+    )
     again = [r.name for r in receivers if r.pk in taken]
     if again:
         raise ServiceValidationError({"targets": f"已分解给：{'、'.join(again[:10])}"})
@@ -715,7 +717,9 @@ def add_figure(actor: Actor, item: WorkItem, figure: Any, note: Any = "") -> Evi
 
 def missing_evidence(item: WorkItem) -> str:
     """Why the item cannot be submitted yet ('' when it can)."""
-    children = list(item.children.values_list("status", flat=True))
+    children = list(
+        item.children.exclude(status=WorkStatus.WITHDRAWN).values_list("status", flat=True)
+    )
     if children and any(s != WorkStatus.ACCEPTED for s in children):
         done = sum(1 for s in children if s == WorkStatus.ACCEPTED)
         return f"分解的任务尚未全部完成（{done}/{len(children)}）"
@@ -745,10 +749,11 @@ def _finish_parent_plan(actor: Actor, item: WorkItem) -> None:
     parent = item.parent
     if parent is None or parent.parent_id is not None or parent.status == WorkStatus.ACCEPTED:
         return
-    if parent.children.exclude(status=WorkStatus.ACCEPTED).exists():
+    live = parent.children.exclude(status=WorkStatus.WITHDRAWN)
+    if not live.exists() or live.exclude(status=WorkStatus.ACCEPTED).exists():
         return
     parent = _locked(parent)
-    last = max(parent.children.values_list("completed_on", flat=True))
+    last = max(live.values_list("completed_on", flat=True))
     _complete(actor, parent, last, "下发的任务已全部验收，计划事项完成")
     WorkEvent.objects.create(
         item=parent, kind=EventKind.ACCEPTED, note="下发的任务已全部验收", actor=actor.user
@@ -859,6 +864,80 @@ def return_item(actor: Actor, item: WorkItem, reason: Any) -> WorkItem:
         body=f"退回原因：{text}",
     )
     return item
+
+
+@transaction.atomic
+def withdraw(actor: Actor, item: WorkItem, reason: Any) -> int:
+    """The sender takes back an item sent by mistake (or no longer needed), with everything
+    split from it that is not done yet. Done work stays done. Returns the items withdrawn.
+
+    A plan item is withdrawn by its own organization; a received item by the organization that
+    sent it. The receivers are told, nothing is deleted, and the statistics stop counting it.
+    """
+    item = _locked(item)
+    sender = item.parent.organization if item.parent_id else item.organization
+    _require_write(actor, sender, "只有下发任务的组织可以撤回")
+    errors: dict[str, str] = {}
+    text = _short(reason, "reason", "撤回原因", 500, errors)
+    if not text and "reason" not in errors:
+        errors["reason"] = "请填写撤回原因"
+    if item.status in (WorkStatus.ACCEPTED, WorkStatus.WITHDRAWN):
+        errors["status"] = f"任务{item.get_status_display()}，不能撤回"
+    if errors:
+        raise ServiceValidationError(errors)
+    tree = {i.pk: i for i in WorkItem.objects.filter(root_id=item.root_id or item.pk)}
+    below: dict[int | None, list[WorkItem]] = {}
+    for i in tree.values():
+        below.setdefault(i.parent_id, []).append(i)
+    todo, stack = [], [item]
+    while stack:
+        node = stack.pop()
+        if node.status not in (WorkStatus.ACCEPTED, WorkStatus.WITHDRAWN):
+            todo.append(node)
+        stack.extend(below.get(node.pk, []))
+    ids = [i.pk for i in todo]
+    list(WorkItem.objects.select_for_update().filter(pk__in=ids).values_list("pk", flat=True))
+    pending = []
+    for node in todo:
+        before = node.audit_fields()
+        node.status = WorkStatus.WITHDRAWN
+        pending.append(
+            PendingEvent(
+                action=AuditAction.UPDATE,
+                object_type=WorkItem._meta.label_lower,
+                object_id=str(node.pk),
+                object_repr=node.title[:200],
+                changes=diff(before, node.audit_fields()),
+                message=f"撤回：{text}"[:500],
+            )
+        )
+    WorkItem.objects.filter(pk__in=ids).update(
+        status=WorkStatus.WITHDRAWN, updated_at=timezone.now()
+    )
+    record_many(actor, pending)
+    WorkEvent.objects.bulk_create(
+        [
+            WorkEvent(item=node, kind=EventKind.WITHDRAWN, note=text, actor=actor.user)
+            for node in todo
+        ]
+    )
+    orgs = Organization.objects.in_bulk({n.organization_id for n in todo if n.parent_id})
+    received = [n for n in todo if n.parent_id]
+    users = responsible_users(
+        list(orgs.values()), {n.organization_id: n.responsible_post for n in received}
+    )
+    for node in received:
+        notify(
+            users.get(node.organization_id, set()),
+            key=f"withdrawn:{node.pk}",
+            kind=NoticeKind.WITHDRAWN,
+            item=node,
+            title=f"任务已撤回：{node.title}",
+            body=f"撤回原因：{text}",
+        )
+    if item.parent_id:
+        _finish_parent_plan(actor, item)
+    return len(todo)
 
 
 # ---- duty lists ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/evidence/", views.item_evidence, name="evidence"),
     path("<int:pk>/submit/", views.item_submit, name="submit"),
     path("<int:pk>/review/", views.item_review, name="review"),
+    path("<int:pk>/withdraw/", views.item_withdraw, name="withdraw"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence_file"),
     path("overdue/", views.overdue, name="overdue"),
     path("duty-lists/", views.duty_list, name="duty_list"),

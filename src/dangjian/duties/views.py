@@ -298,6 +298,8 @@ def item_detail(request, pk: int):
                 path__startswith=item.organization.path, depth__gt=item.organization.depth
             ).exists(),
             "can_review": can_review and item.status == WorkStatus.SUBMITTED,
+            "can_withdraw": item.status not in (WorkStatus.ACCEPTED, WorkStatus.WITHDRAWN)
+            and (can_review if item.parent_id else can_work),
             "has_children": has_children,
             "today": today,
             "days_left": (item.deadline - today).days,
@@ -367,6 +369,16 @@ def item_review(request, pk: int):
             return "已退回"
         services.accept(actor, item, request.POST.get("note", ""))
         return "已验收通过"
+
+    return _item_action(request, pk, work)
+
+
+@login_required
+@require_POST
+def item_withdraw(request, pk: int):
+    def work(actor, item):
+        count = services.withdraw(actor, item, request.POST.get("reason", ""))
+        return f"已撤回{count}项任务"
 
     return _item_action(request, pk, work)
 
