@@ -64,7 +64,7 @@ def test_an_item_goes_down_to_the_branches_and_comes_back_done(
     organ.get_by_label("责任岗位").select_option(label="书记")
     organ.get_by_label("完成佐证").select_option(label="会议记录")
     organ.get_by_label("会议类型（佐证为会议记录时）").select_option(label="主题党日")
-    expect(organ.get_by_label("下属全部党支部")).to_be_checked()
+    expect(organ.get_by_label("以下范围内的全部党支部")).to_be_checked()
     organ.get_by_role("button", name="下发", exact=True).click()
 
     expect(organ.get_by_role("heading", name=TITLE)).to_be_visible()
