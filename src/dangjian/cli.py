@@ -30,16 +30,37 @@ def _start_task_worker():
     )
 
 
-def _gunicorn(bind: str, workers: int, extra: list[str], *, with_worker: bool = True) -> int:
+def _start_ticker():
+    """`dangjian tick` every five minutes: reminders, overdue marks, 督办 without a cron job."""
+    import subprocess
+
+    return subprocess.Popen(  # noqa: S603 (our own interpreter and command)
+        [sys.executable, "-m", "dangjian.cli", "tick", "--every", "300"]
+    )
+
+
+def _gunicorn(
+    bind: str,
+    workers: int,
+    extra: list[str],
+    *,
+    with_worker: bool = True,
+    with_ticker: bool = True,
+) -> int:
     from gunicorn.app.wsgiapp import run
 
-    worker = _start_task_worker() if with_worker else None
+    helpers = []
+    if with_worker:
+        helpers.append(_start_task_worker())
+    if with_ticker:
+        helpers.append(_start_ticker())
     try:
         return _run_gunicorn(run, bind, workers, extra)
     finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=30)
+        for helper in helpers:
+            helper.terminate()
+        for helper in helpers:
+            helper.wait(timeout=30)
 
 
 def _run_gunicorn(run, bind: str, workers: int, extra: list[str]) -> int:
@@ -128,11 +149,22 @@ def serve(argv: list[str]) -> int:
         action="store_true",
         help="不启动后台任务进程（另行运行 `dangjian db_worker` 时使用）",
     )
+    parser.add_argument(
+        "--no-tick",
+        action="store_true",
+        help="不自动运行定时任务（已用 cron 或 systemd 定时运行 `dangjian tick` 时使用；重复运行也无妨）",
+    )
     args, extra = parser.parse_known_args(argv)
     _setup()
     if not args.no_migrate:
         _prepare_database(verbosity=1)
-    return _gunicorn(args.bind, args.workers, extra, with_worker=not args.no_task_worker)
+    return _gunicorn(
+        args.bind,
+        args.workers,
+        extra,
+        with_worker=not args.no_task_worker,
+        with_ticker=not args.no_tick,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -482,3 +482,18 @@ def test_a_series_planned_far_ahead_is_left_alone(demo):
     # A month later the plan still reaches more than two months ahead: nothing to add.
     assert services.tick(now=at(D(2026, 12, 28))).series_meetings == 0
     assert Meeting.objects.count() == before
+
+
+def test_the_resident_ticker_runs_again_and_again(demo):
+    received(demo, D(2026, 3, 31))
+    out = io.StringIO()
+    call_command("tick", "--json", every=0, times=3, stdout=out)
+    runs = [json.loads(line) for line in out.getvalue().splitlines()]
+    # The first run did today's work (the series top-up); the others found nothing left to do.
+    assert len(runs) == 3
+    assert runs[1] == runs[2] == {key: 0 for key in runs[0]}
+
+
+def test_the_resident_ticker_refuses_a_fixed_time(demo):
+    with pytest.raises(CommandError, match="--every 与 --now 不能同时使用"):
+        call_command("tick", every=300, now="2026-04-01")

@@ -1,6 +1,7 @@
 """`dangjian tick`: the time-driven work, for cron or a systemd timer every few minutes.
 
-Sends due reminders (default 7, 3 and 1 days before a deadline, on working days), marks
+Run by cron, or resident with `--every SECONDS` (what `dangjian serve` and `dangjian demo` start
+beside the web server, so a one-machine install needs no cron). Sends due reminders (default 7, 3 and 1 days before a deadline, on working days), marks
 overdue work items and tells the level above and 纪检 (督办), emails unsent notices when SMTP is
 configured, and removes roster-import files older than 7 days. Running it twice sends nothing
 twice.
@@ -8,10 +9,13 @@ twice.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
+import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
 from django.utils import timezone
 
 from dangjian.duties.services import tick
@@ -29,7 +33,33 @@ class Command(BaseCommand):
             help="按哪个时间运行（YYYY-MM-DD 或 YYYY-MM-DDTHH:MM，北京时间；默认现在），用于补跑",
         )
 
-    def handle(self, *args, json: bool, now, **options):
+        parser.add_argument(
+            "--every",
+            type=float,
+            default=None,
+            help="常驻运行，每隔多少秒执行一次（`dangjian serve` 默认以 300 秒自动运行；用 cron 时不需要）",
+        )
+        parser.add_argument("--times", type=int, default=None, help=argparse.SUPPRESS)
+
+    def handle(self, *args, json: bool, now, every, times, **options):
+        if every is None:
+            self._once(json, now)
+            return
+        if now:
+            raise CommandError("--every 与 --now 不能同时使用")
+        runs = 0
+        while times is None or runs < times:
+            try:
+                self._once(json, None, stamp=True)
+            except Exception as exc:  # noqa: BLE001 - a bad run must not stop the next one
+                self.stderr.write(f"tick 失败：{exc!r}")
+            finally:
+                close_old_connections()
+            runs += 1
+            if times is None or runs < times:
+                time.sleep(max(every, 0))
+
+    def _once(self, json: bool, now, *, stamp: bool = False) -> None:
         when = timezone.now()
         if isinstance(now, dt.datetime):  # call_command("tick", now=<datetime>)
             when = now if now.tzinfo else now.replace(tzinfo=TZ)
@@ -45,8 +75,9 @@ class Command(BaseCommand):
         if json:
             self.stdout.write(_json(result.as_dict()))
             return
+        prefix = f"[{timezone.localtime(when):%Y-%m-%d %H:%M}] tick：" if stamp else ""
         self.stdout.write(
-            f"到期提醒 {result.reminders} 条，新标记逾期 {result.overdue_marked} 项，"
+            f"{prefix}到期提醒 {result.reminders} 条，新标记逾期 {result.overdue_marked} 项，"
             f"督办通知 {result.escalations} 条，邮件 {result.emails} 封，"
             f"续排固定会议 {result.series_meetings} 次，"
             f"清理导入文件 {result.import_files_removed} 个。"
