@@ -235,3 +235,9 @@ EMAIL_HOST_PASSWORD = os.environ.get("DANGJIAN_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = envbool("DANGJIAN_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DANGJIAN_EMAIL_FROM", "dangjian@localhost")
 EMAIL_ENABLED = bool(EMAIL_HOST)
+
+# The findings page keeps each computed report and brings it up to date from the audit log after
+# every write; a full recomputation (about 0.7 s for a province) happens on a worker's first
+# request, each new day, and at the latest after this many seconds (the bound on writes that
+# bypass the services, such as hand edits in the database). 0 turns the cache off.
+DANGJIAN_COMPLIANCE_CACHE_SECONDS = envint("DANGJIAN_COMPLIANCE_CACHE_SECONDS", 6 * 3600)

@@ -1123,7 +1123,7 @@ def _quorum_results(
 # created, moved or edited, a bulk load's summary, a type not known here) or too many of them
 # recompute the whole subtree, as does a new day (`today` is part of the key). Rule pack
 # changes read a new RuleSet and so miss the cache; writes that bypass the services are
-# picked up after DANGJIAN_COMPLIANCE_CACHE_SECONDS (default 600; 0 turns the cache off).
+# picked up after DANGJIAN_COMPLIANCE_CACHE_SECONDS (settings.py: 6 hours; 0 turns it off).
 
 _RELEVANT = (
     Q(object_type__startswith="meetings.")
@@ -1166,7 +1166,7 @@ _reports: OrderedDict[tuple, tuple[tuple[int, str], float, ComplianceReport]] = 
 
 
 def cache_seconds() -> int:
-    return int(getattr(settings, "DANGJIAN_COMPLIANCE_CACHE_SECONDS", 600))
+    return int(getattr(settings, "DANGJIAN_COMPLIANCE_CACHE_SECONDS", 6 * 3600))
 
 
 def clear_cache() -> None:
