@@ -7,6 +7,7 @@ SQLite-by-default run of the suite; the token command runs in-process on every d
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -56,7 +57,9 @@ def dangjian(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _count(data_dir: Path, sql: str) -> int:
-    with sqlite3.connect(data_dir / DB_FILE) as db:
+    # sqlite3's own context manager commits but does not close: close it here, or the garbage
+    # collector does it later and removes the -wal/-shm files under a copy in progress.
+    with contextlib.closing(sqlite3.connect(data_dir / DB_FILE)) as db:
         return db.execute(sql).fetchone()[0]
 
 
@@ -73,7 +76,8 @@ def prepared(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str]]:
 def prepared_copy(prepared, tmp_path) -> Path:
     """A private copy of the prepared data folder, for tests that change it."""
     target = tmp_path / "data"
-    shutil.copytree(prepared[0], target)
+    # Every connection to the database is closed by now; -wal/-shm files are transient.
+    shutil.copytree(prepared[0], target, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
     return target
 
 

@@ -21,22 +21,33 @@ def _prepare_database(verbosity: int = 0) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
-def _start_task_worker():
-    """The background worker (roster imports and other long work) beside the web server."""
+def _die_with_parent() -> None:
+    """In the child: ask Linux to end it when the server process ends, however that happens
+    (a SIGKILL leaves no `finally` to terminate helpers). Elsewhere a no-op."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _start_helper(*args: str):
     import subprocess
 
     return subprocess.Popen(  # noqa: S603 (our own interpreter and command)
-        [sys.executable, "-m", "dangjian.cli", "db_worker", "--queue-name", "*", "--no-reload"]
+        [sys.executable, "-m", "dangjian.cli", *args], preexec_fn=_die_with_parent
     )
+
+
+def _start_task_worker():
+    """The background worker (roster imports and other long work) beside the web server."""
+    return _start_helper("db_worker", "--queue-name", "*", "--no-reload")
 
 
 def _start_ticker():
     """`dangjian tick` every five minutes: reminders, overdue marks, 督办 without a cron job."""
-    import subprocess
-
-    return subprocess.Popen(  # noqa: S603 (our own interpreter and command)
-        [sys.executable, "-m", "dangjian.cli", "tick", "--every", "300"]
-    )
+    return _start_helper("tick", "--every", "300")
 
 
 def _gunicorn(

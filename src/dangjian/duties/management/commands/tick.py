@@ -15,7 +15,7 @@ import json
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from dangjian.duties.services import tick
@@ -54,7 +54,10 @@ class Command(BaseCommand):
             except Exception as exc:  # noqa: BLE001 - a bad run must not stop the next one
                 self.stderr.write(f"tick 失败：{exc!r}")
             finally:
-                close_old_connections()
+                # Drop a connection the database closed (a restart), as Django does between
+                # requests; never inside a transaction (a test's, say).
+                if not connection.in_atomic_block:
+                    close_old_connections()
             runs += 1
             if times is None or runs < times:
                 time.sleep(max(every, 0))
