@@ -497,3 +497,30 @@ def test_the_resident_ticker_runs_again_and_again(demo):
 def test_the_resident_ticker_refuses_a_fixed_time(demo):
     with pytest.raises(CommandError, match="--every 与 --now 不能同时使用"):
         call_command("tick", every=300, now="2026-04-01")
+
+
+def test_two_items_of_one_branch_reach_the_holders_of_their_own_posts(demo):
+    from dangjian.orgs.models import Post
+
+    organ = demo.users["organ"]
+    # The 机关党委 officer also holds the branch's 组织委员 post; the branch has its own secretary.
+    Post.objects.create(
+        organization=demo.branch,
+        member=organ.member,
+        kind="organization_officer",
+        started_on=D(2026, 1, 1),
+    )
+    officer_item = received(demo, D(2026, 3, 31), responsible_post="organization_officer")
+    secretary_item = received(demo, D(2026, 3, 31), responsible_post="secretary")
+
+    services.tick(now=at(D(2026, 3, 24)))
+
+    def reminded(user):
+        return set(
+            Notice.objects.filter(recipient=user, kind=NoticeKind.REMINDER).values_list(
+                "item_id", flat=True
+            )
+        )
+
+    assert reminded(organ) == {officer_item.pk}
+    assert reminded(demo.users["secretary"]) == {officer_item.pk, secretary_item.pk}

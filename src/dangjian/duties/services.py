@@ -141,54 +141,125 @@ def _post_holders(org_ids: Iterable[int], post_kinds: set[str]) -> dict[tuple[in
     return out
 
 
-def responsible_users(
-    orgs: Sequence[Organization], post_kinds: Mapping[int, str] | None = None
-) -> dict[int, set[int]]:
-    """For each organization: who must act on its work (constant queries for any number).
+def responsible_for(pairs: Iterable[tuple[Organization, str]]) -> dict[tuple[int, str], set[int]]:
+    """For each (organization, responsible post): who must act on work addressed there
+    (constant queries for any number of pairs).
 
-    The holder of the responsible post (when the item names one and the holder has an account)
+    The holder of the post (when one is named and the holder has an account that may act there)
     plus everyone with a writer role bound to the organization. An organization nobody acts for
     (a party group, a branch without accounts) falls back to its nearest ancestor that has one.
     """
-    post_kinds = post_kinds or {}
+    pairs = list(pairs)
+    orgs = {org.pk: org for org, _ in pairs}
     ancestors: dict[int, list[str]] = {}
     paths: set[str] = set()
-    for org in orgs:
+    for org in orgs.values():
         chain = [org.path[:i] for i in range(len(org.path), 0, -org.steplen)]
         ancestors[org.pk] = chain
         paths.update(chain)
     ids_by_path = dict(Organization.objects.filter(path__in=paths).values_list("path", "pk"))
     writers = _writers_of(ids_by_path.values())
-    holders = _post_holders([o.pk for o in orgs], {k for k in post_kinds.values() if k})
-    out: dict[int, set[int]] = {}
-    for org in orgs:
-        users = set(holders.get((org.pk, post_kinds.get(org.pk, "")), set()))
+    holders = _post_holders(list(orgs), {post for _, post in pairs if post})
+    fallback: dict[int, set[int]] = {}
+    for org in orgs.values():
+        fallback[org.pk] = set()
         for path in ancestors[org.pk]:
             found = writers.get(ids_by_path.get(path), set())
             if found:
-                users |= found
+                fallback[org.pk] = found
                 break
-        out[org.pk] = users
+    return {
+        (org.pk, post): fallback[org.pk] | holders.get((org.pk, post), set()) for org, post in pairs
+    }
+
+
+def responsible_users(
+    orgs: Sequence[Organization], post_kinds: Mapping[int, str] | None = None
+) -> dict[int, set[int]]:
+    """`responsible_for` by organization, with at most one post per organization."""
+    post_kinds = post_kinds or {}
+    found = responsible_for([(o, post_kinds.get(o.pk, "")) for o in orgs])
+    return {o.pk: found[(o.pk, post_kinds.get(o.pk, ""))] for o in orgs}
+
+
+def receivers_of(items: Sequence[WorkItem]) -> dict[int, set[int]]:
+    """Who must act on each item (by item id), each with its own responsible post."""
+    found = responsible_for([(i.organization, i.responsible_post) for i in items])
+    return {i.pk: found[(i.organization_id, i.responsible_post)] for i in items}
+
+
+def supervisors_for(items: Sequence[WorkItem]) -> dict[int, set[int]]:
+    """For each item (by id): the level above (who acts for the sending organization) and the
+    纪检 roles covering the item's organization (督办). Three queries for any number of items."""
+    senders = {i.parent.organization_id: i.parent.organization for i in items if i.parent_id}
+    above = responsible_users(list(senders.values()))
+    discipline = list(
+        RoleAssignment.objects.filter(
+            role=Role.DISCIPLINE, user__is_active=True, organization__isnull=False
+        ).values_list("organization__path", "user_id")
+    )
+    out: dict[int, set[int]] = {}
+    for item in items:
+        users = set(above.get(item.parent.organization_id, set())) if item.parent_id else set()
+        path = item.organization.path
+        users |= {uid for covering, uid in discipline if path.startswith(covering)}
+        out[item.pk] = users
     return out
 
 
 def supervisors_of(item: WorkItem) -> set[int]:
-    """The level above (writers of the sending organization) and 纪检 covering the item."""
-    users: set[int] = set()
-    if item.parent_id:
-        sender = item.parent.organization
-        users |= responsible_users([sender]).get(sender.pk, set())
-    org = item.organization
-    chain = [org.path[:i] for i in range(len(org.path), 0, -org.steplen)]
-    users |= set(
-        RoleAssignment.objects.filter(
-            role=Role.DISCIPLINE, organization__path__in=chain, user__is_active=True
-        ).values_list("user_id", flat=True)
-    )
-    return users
+    return supervisors_for([item])[item.pk]
 
 
 # ---- the inbox -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notice to deliver to several users; `key` makes it idempotent per user."""
+
+    user_ids: frozenset[int]
+    key: str
+    kind: str
+    item: WorkItem | None
+    title: str
+    body: str = ""
+    link: str = ""
+
+
+def notify_many(messages: Iterable[Message]) -> int:
+    """Deliver the messages, skipping (user, key) pairs already delivered. Two queries per 500
+    keys and one insert per 500 notices, whatever the number of messages."""
+    messages = [m for m in messages if m.user_ids]
+    if not messages:
+        return 0
+    keys = sorted({m.key[:100] for m in messages})
+    existing: set[tuple[int, str]] = set()
+    for start in range(0, len(keys), 500):
+        existing |= set(
+            Notice.objects.filter(key__in=keys[start : start + 500]).values_list(
+                "recipient_id", "key"
+            )
+        )
+    fresh = []
+    for m in messages:
+        for uid in sorted(m.user_ids):
+            if (uid, m.key[:100]) in existing:
+                continue
+            existing.add((uid, m.key[:100]))
+            fresh.append(
+                Notice(
+                    recipient_id=uid,
+                    key=m.key[:100],
+                    kind=m.kind,
+                    item=m.item,
+                    link=m.link[:200],
+                    title=m.title[:200],
+                    body=m.body[:500],
+                )
+            )
+    Notice.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=500)
+    return len(fresh)
 
 
 def notify(
@@ -202,28 +273,7 @@ def notify(
     link: str = "",
 ) -> int:
     """One notice per user for `key`; a key already delivered to a user is skipped."""
-    user_ids = set(user_ids)
-    if not user_ids:
-        return 0
-    existing = set(
-        Notice.objects.filter(recipient_id__in=user_ids, key=key).values_list(
-            "recipient_id", flat=True
-        )
-    )
-    fresh = [
-        Notice(
-            recipient_id=uid,
-            key=key[:100],
-            kind=kind,
-            item=item,
-            link=link[:200],
-            title=title[:200],
-            body=body[:500],
-        )
-        for uid in sorted(user_ids - existing)
-    ]
-    Notice.objects.bulk_create(fresh, ignore_conflicts=True)
-    return len(fresh)
+    return notify_many([Message(frozenset(user_ids), key, kind, item, title, body, link)])
 
 
 def mark_read(user, notice_ids: Iterable[int] | None = None) -> int:
@@ -399,23 +449,17 @@ def _make_children(
 
 def notify_received(items: Sequence[WorkItem], sender: Organization) -> None:
     """Tell the receivers of newly sent items (constant queries for any number of items)."""
-    users = responsible_users(
-        [i.organization for i in items], {i.organization_id: i.responsible_post for i in items}
-    )
-    Notice.objects.bulk_create(
-        [
-            Notice(
-                recipient_id=uid,
-                key=f"received:{item.pk}",
-                kind=NoticeKind.RECEIVED,
-                item=item,
-                title=f"收到任务：{item.title}"[:200],
-                body=f"{sender.name}下发，截止 {item.deadline:%Y-%m-%d}"[:500],
-            )
-            for item in items
-            for uid in sorted(users.get(item.organization_id, set()))
-        ],
-        ignore_conflicts=True,
+    receivers = receivers_of(items)
+    notify_many(
+        Message(
+            frozenset(receivers[item.pk]),
+            f"received:{item.pk}",
+            NoticeKind.RECEIVED,
+            item,
+            f"收到任务：{item.title}",
+            f"{sender.name}下发，截止 {item.deadline:%Y-%m-%d}",
+        )
+        for item in items
     )
 
 
@@ -885,7 +929,12 @@ def withdraw(actor: Actor, item: WorkItem, reason: Any) -> int:
         errors["status"] = f"任务{item.get_status_display()}，不能撤回"
     if errors:
         raise ServiceValidationError(errors)
-    tree = {i.pk: i for i in WorkItem.objects.filter(root_id=item.root_id or item.pk)}
+    tree = {
+        i.pk: i
+        for i in WorkItem.objects.filter(root_id=item.root_id or item.pk).select_related(
+            "organization"
+        )
+    }
     below: dict[int | None, list[WorkItem]] = {}
     for i in tree.values():
         below.setdefault(i.parent_id, []).append(i)
@@ -921,20 +970,19 @@ def withdraw(actor: Actor, item: WorkItem, reason: Any) -> int:
             for node in todo
         ]
     )
-    orgs = Organization.objects.in_bulk({n.organization_id for n in todo if n.parent_id})
     received = [n for n in todo if n.parent_id]
-    users = responsible_users(
-        list(orgs.values()), {n.organization_id: n.responsible_post for n in received}
-    )
-    for node in received:
-        notify(
-            users.get(node.organization_id, set()),
-            key=f"withdrawn:{node.pk}",
-            kind=NoticeKind.WITHDRAWN,
-            item=node,
-            title=f"任务已撤回：{node.title}",
-            body=f"撤回原因：{text}",
+    receivers = receivers_of(received)
+    notify_many(
+        Message(
+            frozenset(receivers[n.pk]),
+            f"withdrawn:{n.pk}",
+            NoticeKind.WITHDRAWN,
+            n,
+            f"任务已撤回：{n.title}",
+            f"撤回原因：{text}",
         )
+        for n in received
+    )
     if item.parent_id:
         _finish_parent_plan(actor, item)
     return len(todo)
@@ -1077,64 +1125,29 @@ def tick(*, now: dt.datetime | None = None, out=None) -> TickResult:
     # Items marked overdue earlier were told then (marks and notices share a transaction).
     late = [i for i in pending if i.deadline < on and i.overdue_since is None]
     if upcoming and days_list:
-        users = responsible_users(
-            [i.organization for i in upcoming],
-            {i.organization_id: i.responsible_post for i in upcoming},
-        )
+        receivers = receivers_of(upcoming)
+        reminders = []
         for item in upcoming:
             days = _due_reminder(item, on, days_list)
             if days is None:
                 continue
             left = (item.deadline - on).days
-            result.reminders += notify(
-                users.get(item.organization_id, set()),
-                key=f"reminder:{item.pk}:{days}",
-                kind=NoticeKind.REMINDER,
-                item=item,
-                title=f"到期提醒：{item.title}",
-                body=f"截止 {item.deadline:%Y-%m-%d}，"
-                + ("今天到期" if left == 0 else f"还有 {left} 天"),
+            reminders.append(
+                Message(
+                    frozenset(receivers[item.pk]),
+                    f"reminder:{item.pk}:{days}",
+                    NoticeKind.REMINDER,
+                    item,
+                    f"到期提醒：{item.title}",
+                    f"截止 {item.deadline:%Y-%m-%d}，"
+                    + ("今天到期" if left == 0 else f"还有 {left} 天"),
+                )
             )
-    for item in late:
-        with transaction.atomic():
-            locked = WorkItem.objects.select_for_update().get(pk=item.pk)
-            if locked.overdue_since is not None or locked.status not in PENDING:
-                continue  # another tick marked it (and told everyone) meanwhile
-            before = locked.audit_fields()
-            locked.overdue_since = item.deadline + dt.timedelta(days=1)
-            locked.save(update_fields=["overdue_since", "updated_at"])
-            record(
-                actor,
-                AuditAction.UPDATE,
-                locked,
-                changes=diff(before, locked.audit_fields()),
-                message="任务逾期",
-            )
-            WorkEvent.objects.create(
-                item=locked,
-                kind=EventKind.OVERDUE,
-                note=f"截止 {item.deadline:%Y-%m-%d} 未完成",
-            )
-            result.overdue_marked += 1
-            receivers = responsible_users(
-                [item.organization], {item.organization_id: item.responsible_post}
-            ).get(item.organization_id, set())
-            notify(
-                receivers,
-                key=f"overdue:{item.pk}",
-                kind=NoticeKind.OVERDUE,
-                item=item,
-                title=f"任务已逾期：{item.title}",
-                body=f"截止 {item.deadline:%Y-%m-%d}",
-            )
-            result.escalations += notify(
-                supervisors_of(item) - receivers,
-                key=f"escalation:{item.pk}",
-                kind=NoticeKind.ESCALATION,
-                item=item,
-                title=f"督办：{item.organization.name}“{item.title}”已逾期",
-                body=f"截止 {item.deadline:%Y-%m-%d}，{item.parent.organization.name}下发",
-            )
+        result.reminders = notify_many(reminders)
+    for start in range(0, len(late), TICK_BATCH):
+        marked, escalations = _mark_overdue(actor, late[start : start + TICK_BATCH])
+        result.overdue_marked += marked
+        result.escalations += escalations
     result.series_meetings = _extend_series(on)
     if settings.EMAIL_ENABLED:
         result.emails = send_emails()
@@ -1176,6 +1189,75 @@ def _extend_series(on: dt.date) -> int:
                 body=f"每月{series.day_of_month}日，排至{local_date(made[-1].starts_at):%Y年%-m月}",
             )
     return created
+
+
+# Overdue items are marked in batches: one transaction, one audit append, one notice insert.
+TICK_BATCH = 500
+
+
+@transaction.atomic
+def _mark_overdue(actor: Actor, items: list[WorkItem]) -> tuple[int, int]:
+    """Mark the items overdue (audited, in their timelines), tell their receivers, and send
+    the 督办 notices to the level above and 纪检. Returns (marked, escalation notices)."""
+    still = set(
+        WorkItem.objects.select_for_update()
+        .filter(pk__in=[i.pk for i in items], overdue_since__isnull=True, status__in=PENDING)
+        .values_list("pk", flat=True)
+    )
+    marked = [i for i in items if i.pk in still]  # others: another tick was first
+    if not marked:
+        return 0, 0
+    events = []
+    by_day: dict[dt.date, list[int]] = {}
+    for item in marked:
+        before = item.audit_fields()
+        item.overdue_since = item.deadline + dt.timedelta(days=1)
+        by_day.setdefault(item.overdue_since, []).append(item.pk)
+        events.append(
+            PendingEvent(
+                action=AuditAction.UPDATE,
+                object_type=WorkItem._meta.label_lower,
+                object_id=str(item.pk),
+                object_repr=f"{item.organization.name}：{item.title}"[:200],
+                changes=diff(before, item.audit_fields()),
+                message="任务逾期",
+            )
+        )
+    now = timezone.now()
+    for day, ids in by_day.items():
+        WorkItem.objects.filter(pk__in=ids).update(overdue_since=day, updated_at=now)
+    record_many(actor, events)
+    WorkEvent.objects.bulk_create(
+        [
+            WorkEvent(item=i, kind=EventKind.OVERDUE, note=f"截止 {i.deadline:%Y-%m-%d} 未完成")
+            for i in marked
+        ]
+    )
+    receivers = receivers_of(marked)
+    above = supervisors_for(marked)
+    notify_many(
+        Message(
+            frozenset(receivers[i.pk]),
+            f"overdue:{i.pk}",
+            NoticeKind.OVERDUE,
+            i,
+            f"任务已逾期：{i.title}",
+            f"截止 {i.deadline:%Y-%m-%d}",
+        )
+        for i in marked
+    )
+    escalations = notify_many(
+        Message(
+            frozenset(above[i.pk] - receivers[i.pk]),
+            f"escalation:{i.pk}",
+            NoticeKind.ESCALATION,
+            i,
+            f"督办：{i.organization.name}“{i.title}”已逾期",
+            f"截止 {i.deadline:%Y-%m-%d}，{i.parent.organization.name}下发",
+        )
+        for i in marked
+    )
+    return len(marked), escalations
 
 
 def send_emails(limit: int = 500) -> int:
