@@ -427,6 +427,11 @@ def test_evidence_documents_are_uploaded_and_downloaded_inside_the_scope(demo, a
     assert upload.status_code == 404
     assert Evidence.objects.filter(item=item).count() == 1
 
+    # A file gone from the disk (restored from an old backup, say) is a clear 404, not a 500.
+    Path(evidence.file.path).unlink()
+    gone = secretary.get(url("evidence_file", pk=evidence.pk))
+    assert gone.status_code == 404
+
 
 def test_a_file_that_is_not_what_its_name_says_is_refused(demo, as_user, media):
     item = received(send(demo, ["FGW-B01"], evidence_kind="document"), "FGW-B01")

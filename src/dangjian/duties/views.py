@@ -391,8 +391,12 @@ def evidence_download(request, pk: int):
     except (Evidence.DoesNotExist, ValueError):
         raise Http404("文件不存在") from None
     queries.get_item_for_user(request.user, evidence.item_id)
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("文件已不存在（可能已被清理），请联系系统管理员") from None
     return FileResponse(
-        evidence.file.open("rb"),
+        handle,
         as_attachment=True,
         filename=evidence.original_name,
         content_type=evidence.content_type,
