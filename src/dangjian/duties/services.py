@@ -22,10 +22,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dangjian.accounts.access import Action, can_write_into, scope_for
+from dangjian.accounts.access import Action, scope_for
 from dangjian.accounts.models import Role, RoleAssignment, User
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, diff, jsonable, record, record_many
+from dangjian.core import inputs
 from dangjian.core.errors import ServiceValidationError
 from dangjian.duties.models import (
     PENDING,
@@ -55,22 +56,6 @@ def today() -> dt.date:
     return local_date(timezone.now())
 
 
-def _require_write(actor: Actor, org: Organization, message: str = "") -> None:
-    if actor.user is not None and not can_write_into(actor.user, org):
-        raise PermissionDenied(message or "该组织不在您的管理范围内")
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _short(value: Any, key: str, label: str, limit: int, errors: dict[str, str]) -> str:
-    text = " ".join(_text(value).split())
-    if len(text) > limit:
-        errors[key] = f"{label}不能超过{limit}个字"
-    return text
-
-
 def _date(value: Any, key: str, label: str, errors: dict[str, str]) -> dt.date | None:
     if value in (None, ""):
         errors[key] = f"请填写{label}"
@@ -82,14 +67,14 @@ def _date(value: Any, key: str, label: str, errors: dict[str, str]) -> dt.date |
     if isinstance(value, dt.date):
         return value
     try:
-        return dt.date.fromisoformat(_text(value))
+        return dt.date.fromisoformat(inputs.text(value))
     except ValueError:
         errors[key] = f"{label}格式不正确，应为 YYYY-MM-DD"
         return None
 
 
 def _choice(value: Any, choices, key: str, label: str, errors: dict[str, str]) -> str:
-    raw = _text(value)
+    raw = inputs.text(value)
     if not raw:
         return ""
     by_label = {lab: code for code, lab in choices.choices}
@@ -316,13 +301,13 @@ class ItemData:
 def _item_data(data: Mapping[str, Any], *, latest: dt.date | None = None) -> ItemData:
     errors: dict[str, str] = {}
     out = ItemData()
-    out.title = _short(data.get("title"), "title", "事项", 200, errors)
+    out.title = inputs.short_text(data.get("title"), "title", "事项", 200, errors)
     if not out.title and "title" not in errors:
         errors["title"] = "请填写事项"
-    out.description = _text(data.get("description")).replace("\r\n", "\n")
+    out.description = inputs.text(data.get("description")).replace("\r\n", "\n")
     if len(out.description) > 5000:
         errors["description"] = "要求不能超过5000个字"
-    working_days = _text(data.get("working_days"))
+    working_days = inputs.text(data.get("working_days"))
     if working_days and not data.get("deadline"):
         try:
             n = int(working_days)
@@ -355,8 +340,10 @@ def _item_data(data: Mapping[str, Any], *, latest: dt.date | None = None) -> Ite
     )
     if out.evidence_meeting_kind and out.evidence_kind != EvidenceKind.MEETING:
         out.evidence_meeting_kind = ""
-    out.evidence_note = _short(data.get("evidence_note"), "evidence_note", "佐证说明", 200, errors)
-    year = _text(data.get("plan_year"))
+    out.evidence_note = inputs.short_text(
+        data.get("evidence_note"), "evidence_note", "佐证说明", 200, errors
+    )
+    year = inputs.text(data.get("plan_year"))
     if year:
         try:
             out.plan_year = int(year)
@@ -385,7 +372,7 @@ def _resolve_targets(
         targets = targets.replace("，", ",").replace("\n", ",").split(",")
     wanted: list[str] = []
     for t in targets or []:
-        code = t.code if isinstance(t, Organization) else _text(t).upper()
+        code = t.code if isinstance(t, Organization) else inputs.text(t).upper()
         if code and code not in wanted:
             wanted.append(code)
     if not wanted:
@@ -401,13 +388,18 @@ def _resolve_targets(
     return [by_code[c] for c in wanted]
 
 
-def _pending_for(item: WorkItem, action: str) -> PendingEvent:
+def _pending_for(
+    item: WorkItem, action: str, before: dict | None = None, message: str = ""
+) -> PendingEvent:
+    """The audit event of one item in a batch (`record_many`): created, or changed from
+    `before` (its `audit_fields()` ahead of the change)."""
     return PendingEvent(
         action=action,
         object_type=WorkItem._meta.label_lower,
         object_id=str(item.pk),
         object_repr=f"{item.organization.name}：{item.title}"[:200],
-        changes=diff(None, item.audit_fields()),
+        changes=diff(before, item.audit_fields()),
+        message=message[:500],
     )
 
 
@@ -484,7 +476,7 @@ def send_down(
 
     `within` (default: the sender) narrows "every branch" to one subtree of the sender's.
     """
-    _require_write(actor, sender, "您不能以该组织的名义下发任务")
+    inputs.require_write(actor, sender, "您不能以该组织的名义下发任务")
     if sender.kind in (OrgKind.BRANCH, OrgKind.PARTY_GROUP):
         raise ServiceValidationError(
             {"organization": "党支部、党小组不能下发任务，可以分解收到的任务"}
@@ -526,7 +518,7 @@ def split(
     all_branches: bool = False,
 ) -> SendResult:
     """The receiver sends its item further down (党总支 → 党支部, 党支部 → 党小组)."""
-    _require_write(actor, item.organization)
+    inputs.require_write(actor, item.organization)
     item = WorkItem.objects.select_for_update().select_related("organization").get(pk=item.pk)
     if item.status not in PENDING:
         raise ServiceValidationError({"status": f"任务{item.get_status_display()}，不能再分解"})
@@ -541,12 +533,12 @@ def split(
         "deadline": item.deadline,
         **{k: v for k, v in data.items() if v not in (None, "")},
     }
-    if _text(data.get("working_days")) and not data.get("deadline"):
+    if inputs.text(data.get("working_days")) and not data.get("deadline"):
         merged.pop("deadline")
     if item.deadline < today():
         # Splitting an overdue item: its children need a deadline from today on, so the
         # parent's (past) one is neither the default nor the limit. The parent stays overdue.
-        if not data.get("deadline") and not _text(data.get("working_days")):
+        if not data.get("deadline") and not inputs.text(data.get("working_days")):
             raise ServiceValidationError({"deadline": "该任务已逾期，分解时请重新确定截止日期"})
         info = _item_data(merged)
     else:
@@ -593,18 +585,18 @@ def _update(actor: Actor, item: WorkItem, before: dict, message: str) -> None:
 
 @transaction.atomic
 def report_progress(actor: Actor, item: WorkItem, progress: Any, note: Any = "") -> WorkItem:
-    _require_write(actor, item.organization)
+    inputs.require_write(actor, item.organization)
     item = _locked(item)
     _require_pending(item)
     errors: dict[str, str] = {}
     try:
-        value = int(_text(progress) or item.progress)
+        value = int(inputs.text(progress) or item.progress)
         if not 0 <= value <= 100:
             raise ValueError
     except ValueError:
         errors["progress"] = "进度应为0到100之间的整数"
         value = item.progress
-    text = _short(note, "note", "进展说明", 500, errors)
+    text = inputs.short_text(note, "note", "进展说明", 500, errors)
     if not text and value == item.progress and "progress" not in errors:
         errors["note"] = "请填写进展说明或修改进度"
     if errors:
@@ -644,7 +636,7 @@ def linkable_meetings(item: WorkItem):
 @transaction.atomic
 def link_meeting(actor: Actor, item: WorkItem, meeting_id: Any, note: Any = "") -> Evidence:
     """Link a meeting record already in the platform: nothing is uploaded again."""
-    _require_write(actor, item.organization)
+    inputs.require_write(actor, item.organization)
     item = _locked(item)
     _require_pending(item)
     errors: dict[str, str] = {}
@@ -653,7 +645,8 @@ def link_meeting(actor: Actor, item: WorkItem, meeting_id: Any, note: Any = "") 
         meeting = (
             Meeting.objects.select_related("organization")
             .filter(
-                pk=int(_text(meeting_id)), organization__path__startswith=item.organization.path
+                pk=int(inputs.text(meeting_id)),
+                organization__path__startswith=item.organization.path,
             )
             .first()
         )
@@ -667,7 +660,7 @@ def link_meeting(actor: Actor, item: WorkItem, meeting_id: Any, note: Any = "") 
         errors["meeting"] = f"只能关联{earliest_evidence(item):%Y年%-m月%-d日}以后召开的会议"
     elif item.evidence.filter(meeting=meeting).exists():
         errors["meeting"] = "该会议记录已关联"
-    text = _short(note, "note", "说明", 500, errors)
+    text = inputs.short_text(note, "note", "说明", 500, errors)
     if errors:
         raise ServiceValidationError(errors)
     evidence = Evidence.objects.create(
@@ -685,12 +678,12 @@ def link_meeting(actor: Actor, item: WorkItem, meeting_id: Any, note: Any = "") 
 
 def add_document(actor: Actor, item: WorkItem, uploads: Sequence[Any], note: Any = "") -> int:
     """Files checked by content and size (the meeting attachments' rules)."""
-    _require_write(actor, item.organization)
+    inputs.require_write(actor, item.organization)
     files = check_attachments(uploads)
     if not files:
         raise ServiceValidationError({"file": "请选择要上传的文件"})
     errors: dict[str, str] = {}
-    text = _short(note, "note", "说明", 500, errors)
+    text = inputs.short_text(note, "note", "说明", 500, errors)
     if errors:
         raise ServiceValidationError(errors)
     storage = Evidence._meta.get_field("file").storage
@@ -730,13 +723,13 @@ def add_document(actor: Actor, item: WorkItem, uploads: Sequence[Any], note: Any
 
 @transaction.atomic
 def add_figure(actor: Actor, item: WorkItem, figure: Any, note: Any = "") -> Evidence:
-    _require_write(actor, item.organization)
+    inputs.require_write(actor, item.organization)
     item = _locked(item)
     _require_pending(item)
     errors: dict[str, str] = {}
     value = None
     try:
-        value = Decimal(_text(figure).replace(",", "").replace("，", ""))
+        value = Decimal(inputs.text(figure).replace(",", "").replace("，", ""))
         if not value.is_finite() or abs(value) >= Decimal("1e12"):
             raise InvalidOperation
         value = value.quantize(Decimal("0.01"))
@@ -744,7 +737,7 @@ def add_figure(actor: Actor, item: WorkItem, figure: Any, note: Any = "") -> Evi
             raise InvalidOperation
     except InvalidOperation:
         errors["figure"] = "请填写数字"
-    text = _short(note, "note", "说明", 500, errors)
+    text = inputs.short_text(note, "note", "说明", 500, errors)
     if not text and "note" not in errors:
         errors["note"] = "请说明这个数据是什么（如：参训人数）"
     if errors:
@@ -807,11 +800,11 @@ def _finish_parent_plan(actor: Actor, item: WorkItem) -> None:
 @transaction.atomic
 def submit(actor: Actor, item: WorkItem, note: Any = "") -> WorkItem:
     """The receiver says it is done; the sender is asked to accept. A plan item completes."""
-    _require_write(actor, item.organization)
+    inputs.require_write(actor, item.organization)
     item = _locked(item)
     _require_pending(item)
     errors: dict[str, str] = {}
-    text = _short(note, "note", "说明", 500, errors)
+    text = inputs.short_text(note, "note", "说明", 500, errors)
     why = missing_evidence(item)
     if why:
         errors["evidence"] = why
@@ -844,9 +837,9 @@ def submit(actor: Actor, item: WorkItem, note: Any = "") -> WorkItem:
 
 def _require_reviewer(actor: Actor, item: WorkItem) -> None:
     if item.parent_id is None:
-        _require_write(actor, item.organization, "只有下发任务的组织可以验收")
+        inputs.require_write(actor, item.organization, "只有下发任务的组织可以验收")
         raise ServiceValidationError({"status": "计划事项由下发的任务完成情况决定，无需验收"})
-    _require_write(actor, item.parent.organization, "只有下发任务的组织可以验收")
+    inputs.require_write(actor, item.parent.organization, "只有下发任务的组织可以验收")
 
 
 @transaction.atomic
@@ -856,7 +849,7 @@ def accept(actor: Actor, item: WorkItem, note: Any = "") -> WorkItem:
     if item.status != WorkStatus.SUBMITTED:
         raise ServiceValidationError({"status": f"任务{item.get_status_display()}，不能验收"})
     errors: dict[str, str] = {}
-    text = _short(note, "note", "验收意见", 500, errors)
+    text = inputs.short_text(note, "note", "验收意见", 500, errors)
     if errors:
         raise ServiceValidationError(errors)
     # Done on the day it was submitted: the sender's reading time is not the receiver's delay.
@@ -885,7 +878,7 @@ def return_item(actor: Actor, item: WorkItem, reason: Any) -> WorkItem:
     if item.status != WorkStatus.SUBMITTED:
         raise ServiceValidationError({"status": f"任务{item.get_status_display()}，不能退回"})
     errors: dict[str, str] = {}
-    text = _short(reason, "reason", "退回原因", 500, errors)
+    text = inputs.short_text(reason, "reason", "退回原因", 500, errors)
     if not text and "reason" not in errors:
         errors["reason"] = "请填写退回原因"
     if errors:
@@ -920,9 +913,9 @@ def withdraw(actor: Actor, item: WorkItem, reason: Any) -> int:
     """
     item = _locked(item)
     sender = item.parent.organization if item.parent_id else item.organization
-    _require_write(actor, sender, "只有下发任务的组织可以撤回")
+    inputs.require_write(actor, sender, "只有下发任务的组织可以撤回")
     errors: dict[str, str] = {}
-    text = _short(reason, "reason", "撤回原因", 500, errors)
+    text = inputs.short_text(reason, "reason", "撤回原因", 500, errors)
     if not text and "reason" not in errors:
         errors["reason"] = "请填写撤回原因"
     if item.status in (WorkStatus.ACCEPTED, WorkStatus.WITHDRAWN):
@@ -950,16 +943,7 @@ def withdraw(actor: Actor, item: WorkItem, reason: Any) -> int:
     for node in todo:
         before = node.audit_fields()
         node.status = WorkStatus.WITHDRAWN
-        pending.append(
-            PendingEvent(
-                action=AuditAction.UPDATE,
-                object_type=WorkItem._meta.label_lower,
-                object_id=str(node.pk),
-                object_repr=node.title[:200],
-                changes=diff(before, node.audit_fields()),
-                message=f"撤回：{text}"[:500],
-            )
-        )
+        pending.append(_pending_for(node, AuditAction.UPDATE, before, f"撤回：{text}"))
     WorkItem.objects.filter(pk__in=ids).update(
         status=WorkStatus.WITHDRAWN, updated_at=timezone.now()
     )
@@ -1036,13 +1020,17 @@ def save_duty(
         "责任类型",
         errors,
     )
-    title = _short(data.get("title", base.title if base else ""), "title", "职责", 200, errors)
+    title = inputs.short_text(
+        data.get("title", base.title if base else ""), "title", "职责", 200, errors
+    )
     if not title and "title" not in errors:
         errors["title"] = "请填写职责"
-    text = _text(data.get("text", base.text if base else ""))
+    text = inputs.text(data.get("text", base.text if base else ""))
     if len(text) > 2000:
         errors["text"] = "内容不能超过2000个字"
-    source = _short(data.get("source", base.source if base else ""), "source", "依据", 200, errors)
+    source = inputs.short_text(
+        data.get("source", base.source if base else ""), "source", "依据", 200, errors
+    )
     raw_kinds = data.get("meeting_kinds", base.meeting_kinds if base else [])
     if isinstance(raw_kinds, str):
         raw_kinds = [k for k in raw_kinds.replace("，", ",").split(",") if k.strip()]
@@ -1213,16 +1201,7 @@ def _mark_overdue(actor: Actor, items: list[WorkItem]) -> tuple[int, int]:
         before = item.audit_fields()
         item.overdue_since = item.deadline + dt.timedelta(days=1)
         by_day.setdefault(item.overdue_since, []).append(item.pk)
-        events.append(
-            PendingEvent(
-                action=AuditAction.UPDATE,
-                object_type=WorkItem._meta.label_lower,
-                object_id=str(item.pk),
-                object_repr=f"{item.organization.name}：{item.title}"[:200],
-                changes=diff(before, item.audit_fields()),
-                message="任务逾期",
-            )
-        )
+        events.append(_pending_for(item, AuditAction.UPDATE, before, "任务逾期"))
     now = timezone.now()
     for day, ids in by_day.items():
         WorkItem.objects.filter(pk__in=ids).update(overdue_since=day, updated_at=now)

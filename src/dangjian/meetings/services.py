@@ -24,6 +24,7 @@ from django.utils import timezone
 from dangjian.accounts.access import can_write_into, visible_members
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, diff, record, record_many
+from dangjian.core import inputs
 from dangjian.core.errors import ServiceValidationError
 from dangjian.meetings import checkin
 from dangjian.meetings.models import (
@@ -62,31 +63,15 @@ def today() -> dt.date:
     return local_date(timezone.now())
 
 
-def _require_write(actor: Actor, org: Organization) -> None:
-    if actor.user is not None and not can_write_into(actor.user, org):
-        raise PermissionDenied("该组织不在您的管理范围内")
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _short(value: Any, field: str, label: str, limit: int, errors: dict[str, str]) -> str:
-    text = " ".join(_text(value).split())
-    if len(text) > limit:
-        errors[field] = f"{label}不能超过{limit}个字"
-    return text
-
-
 def _long(value: Any, field: str, label: str, errors: dict[str, str]) -> str:
-    text = _text(value).replace("\r\n", "\n")
+    text = inputs.text(value).replace("\r\n", "\n")
     if len(text) > TEXT_LIMIT:
         errors[field] = f"{label}不能超过{TEXT_LIMIT}个字"
     return text
 
 
 def _kind(value: Any, org: Organization, errors: dict[str, str]) -> str:
-    raw = _text(value)
+    raw = inputs.text(value)
     by_label = {label: code for code, label in MeetingKind.choices}
     kind = by_label.get(raw, raw)
     if not kind:
@@ -140,7 +125,7 @@ def _member(actor: Actor, value: Any, field: str, label: str, errors: dict[str, 
 def _check_org(actor: Actor, org: Organization) -> None:
     if org.kind not in MEETING_ORG_KINDS:
         raise ServiceValidationError({"organization": "会议只能由党支部、党小组或机关党委组织"})
-    _require_write(actor, org)
+    inputs.require_write(actor, org)
 
 
 MAX_ATTENDEES = 10_000
@@ -215,11 +200,11 @@ def plan_meeting(actor: Actor, organization: Organization, data: Mapping[str, An
     errors: dict[str, str] = {}
     kind = _kind(data.get("kind"), organization, errors)
     starts_at = _aware(data.get("starts_at"), "starts_at", errors)
-    topic = _short(data.get("topic"), "topic", "会议主题", 200, errors)
+    topic = inputs.short_text(data.get("topic"), "topic", "会议主题", 200, errors)
     if not topic and "topic" not in errors:
         errors["topic"] = "请填写会议主题"
-    place = _short(data.get("place"), "place", "地点", 200, errors)
-    invited = _short(data.get("invited"), "invited", "列席、邀请人员", 500, errors)
+    place = inputs.short_text(data.get("place"), "place", "地点", 200, errors)
+    invited = inputs.short_text(data.get("invited"), "invited", "列席、邀请人员", 500, errors)
     host = _member(actor, data.get("host"), "host", "主持人", errors)
     attendees = _attendees(actor, organization, kind, data.get("attendees"), errors)
     if errors:
@@ -248,7 +233,7 @@ def plan_meeting(actor: Actor, organization: Organization, data: Mapping[str, An
 
 @transaction.atomic
 def cancel_meeting(actor: Actor, meeting: Meeting, reason: str = "") -> Meeting:
-    _require_write(actor, meeting.organization)
+    inputs.require_write(actor, meeting.organization)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.status != MeetingStatus.PLANNED:
         raise ServiceValidationError({"status": "只有计划中的会议可以取消"})
@@ -297,8 +282,8 @@ def plan_series(
             errors["start_time"] = "开始时间格式不正确，应为 HH:MM"
     if not isinstance(start_time, dt.time) and "start_time" not in errors:
         errors["start_time"] = "请填写开始时间"
-    topic = _short(data.get("topic"), "topic", "主题", 200, errors)
-    place = _short(data.get("place"), "place", "地点", 200, errors)
+    topic = inputs.short_text(data.get("topic"), "topic", "主题", 200, errors)
+    place = inputs.short_text(data.get("place"), "place", "地点", 200, errors)
     if (
         not errors
         and MeetingSeries.objects.filter(organization=organization, kind=kind, active=True).exists()
@@ -339,7 +324,7 @@ def extend_series(
 ) -> list[Meeting]:
     """Plan the series' meetings for the next 12 months; months that already have one of the
     series' meetings (planned, held or cancelled) are left alone, so running it again is safe."""
-    _require_write(actor, series.organization)
+    inputs.require_write(actor, series.organization)
     series = MeetingSeries.objects.select_for_update().get(pk=series.pk)
     if not series.active:
         raise ServiceValidationError({"series": "该固定计划已停用"})
@@ -523,7 +508,7 @@ def _with_file_cleanup(work):
 
 
 def add_attachments(actor: Actor, meeting: Meeting, uploads: Sequence[Any]) -> int:
-    _require_write(actor, meeting.organization)
+    inputs.require_write(actor, meeting.organization)
     files = check_attachments(uploads)
     if not files:
         raise ServiceValidationError({"attachments": "请选择要上传的文件"})
@@ -536,7 +521,7 @@ def add_attachments(actor: Actor, meeting: Meeting, uploads: Sequence[Any]) -> i
 @transaction.atomic
 def remove_attachment(actor: Actor, attachment: Attachment) -> None:
     meeting = attachment.meeting
-    _require_write(actor, meeting.organization)
+    inputs.require_write(actor, meeting.organization)
     name = attachment.file.name
     storage = attachment.file.storage
     record(
@@ -634,7 +619,7 @@ def parse_votes(items: Iterable[Mapping[str, Any] | VoteInput]) -> list[VoteInpu
         if isinstance(item, VoteInput):
             votes.append(item)
             continue
-        subject = " ".join(_text(item.get("subject")).split())
+        subject = " ".join(inputs.text(item.get("subject")).split())
         numbers = [item.get(k) for k in ("yes", "no", "abstain")]
         if not subject and all(n in (None, "") for n in numbers):
             continue
@@ -672,7 +657,7 @@ def record_meeting(
     keep their values. `votes` replaces the meeting's votes (None keeps and rechecks them).
     Saving the same record again changes nothing and writes no event.
     """
-    _require_write(actor, meeting.organization)
+    inputs.require_write(actor, meeting.organization)
     checked_files = check_attachments(files) if files else []
 
     def work(stored: list[str]) -> RecordResult:
@@ -735,8 +720,8 @@ def _record(
         row = saved.get(pk)
         if pk in given:
             status, reason = given[pk]
-            status = _text(status)
-            reason = " ".join(_text(reason).split())
+            status = inputs.text(status)
+            reason = " ".join(inputs.text(reason).split())
             if status not in MARKABLE:
                 errors[f"attendance.{pk}"] = (
                     f"{member.name}的出勤状态不正确，可选：{'、'.join(MARKABLE.values())}"
@@ -886,7 +871,7 @@ def request_leave(actor: Actor, meeting: Meeting, member: Member, reason: str) -
         raise PermissionDenied("只能为本人请假")
     meeting = Meeting.objects.select_for_update().select_related("organization").get(pk=meeting.pk)
     errors: dict[str, str] = {}
-    reason = _short(reason, "reason", "请假事由", 200, errors)
+    reason = inputs.short_text(reason, "reason", "请假事由", 200, errors)
     if not reason and "reason" not in errors:
         errors["reason"] = "请填写请假事由"
     if meeting.status != MeetingStatus.PLANNED:
@@ -937,7 +922,7 @@ def _leave_fields(leave: LeaveRequest) -> dict:
 
 @transaction.atomic
 def decide_leave(actor: Actor, leave: LeaveRequest, *, approve: bool) -> LeaveRequest:
-    _require_write(actor, leave.meeting.organization)
+    inputs.require_write(actor, leave.meeting.organization)
     leave = LeaveRequest.objects.select_for_update().select_related("meeting").get(pk=leave.pk)
     if leave.status != LeaveStatus.PENDING:
         raise ServiceValidationError({"status": "该请假申请已处理"})
