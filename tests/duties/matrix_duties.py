@@ -154,7 +154,7 @@ def _cache(objs: Objects) -> dict:
     return objs._duty_pages
 
 
-def _deadline() -> dt.date:
+def deadline() -> dt.date:
     from dangjian.duties.services import today
     from dangjian.regulations import workdays
 
@@ -168,7 +168,7 @@ def _send(objs: Objects, sender: str, targets: list[str], title: str):
     return services.send_down(
         Actor.system("matrix"),
         objs.demo.org[sender],
-        {"title": title, "deadline": _deadline()},
+        {"title": title, "deadline": deadline()},
         targets=targets,
     )
 
@@ -234,7 +234,7 @@ def sender_query(objs: Objects, scope: str) -> tuple[dict, dict]:
 
 
 def org_page_query(objs: Objects, scope: str) -> tuple[dict, dict]:
-    year = str(_deadline().year)
+    year = str(deadline().year)
     if scope == "default":
         return {}, {"year": year}
     return {}, {"org": PAGE_ORGS[scope], "year": year}
@@ -244,7 +244,7 @@ def org_page_query(objs: Objects, scope: str) -> tuple[dict, dict]:
 
 
 def send_form(objs: Objects, scope: str) -> dict:
-    return {"title": "矩阵测试下发", "deadline": _deadline().isoformat(), "mode": "branches"}
+    return {"title": "矩阵测试下发", "deadline": deadline().isoformat(), "mode": "branches"}
 
 
 def split_form(objs: Objects, scope: str) -> dict:

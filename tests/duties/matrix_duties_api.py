@@ -9,60 +9,33 @@ party group FGW-B01-G1 (which the branch itself reviews). Notices are addressed 
 
 from __future__ import annotations
 
-import datetime as dt
+from tests.duties.matrix_duties import (
+    ADMINS_DENIED,
+    INBOX,
+    ITEM_LIST,
+    ITEM_ORGS,
+    ITEM_READ,
+    ITEM_REVIEW,
+    ITEM_SCOPES,
+    ITEM_WORK,
+    LIST_SCOPES,
+    REVIEW_SCOPES,
+    WORK_SCOPES,
+    deadline,
+    item_for,
+)
+from tests.matrix_helpers import NO_SCOPE, OK, Entry, Objects, rows
 
-from tests.matrix_helpers import DENIED, NO_SCOPE, OK, Entry, Objects, rows
+# The work items, their scopes and the policy are the pages' (tests/duties/matrix_duties.py):
+# the API must answer as the pages do. What is the API's own follows.
 
-# Items by the organization that must do them; `dept` is the sender's own plan item.
-ITEM_SCOPES = ("own_branch", "sibling", "dept", "other_dept")
-# Received items still open (progress, evidence, split, submit).
-WORK_SCOPES = ("own_branch", "sibling", "other_dept")
-# Submitted items (accept, return); `own_group`'s sender is the secretary's branch.
-REVIEW_SCOPES = ("own_group", "own_branch", "sibling", "other_dept")
 # New items, by the sending organization: FGW-JGDW, CZJ-JGDW.
 SEND_SCOPES = ("dept", "other_dept")
-# The list filtered by `?org=<code>` (FGW-B01, FGW-B02, CZJ-B01); `all` filters nothing.
-LIST_SCOPES = ("all", "own_branch", "sibling", "other_dept")
 # A notice in the inbox of the `secretary` or of the `member` persona.
 NOTICE_SCOPES = ("secretary", "member")
-
-ITEM_ORGS = {
-    "own_branch": "FGW-B01",
-    "sibling": "FGW-B02",
-    "other_dept": "CZJ-B01",
-    "own_group": "FGW-B01-G1",
-}
 SENDERS = {"dept": "FGW-JGDW", "other_dept": "CZJ-JGDW"}
 
-ADMINS_DENIED = {"sysadmin": DENIED, "secadmin": DENIED, "auditor": DENIED}
-
 # fmt: off
-# Work items are the organizations' business: a member without a role reads none.
-ITEM_READ = rows(ITEM_SCOPES,
-    member=404,
-    secretary=(OK, 404, 404, 404),
-    committee=(OK, 404, 404, 404),
-    inspector=(OK, OK,  OK,  404),
-    organ=    (OK, OK,  OK,  404),
-    **ADMINS_DENIED,
-)
-ITEM_WORK = rows(WORK_SCOPES,
-    member=404,
-    secretary=(OK,  404, 404),
-    committee=(OK,  404, 404),
-    inspector=(403, 403, 404),
-    organ=    (OK,  OK,  404),
-    **ADMINS_DENIED,
-)
-# Review belongs to the sending organization: the branch reads its own item but may not accept it.
-ITEM_REVIEW = rows(REVIEW_SCOPES,
-    member=404,
-    secretary=(OK,  403, 404, 404),
-    committee=(OK,  403, 404, 404),
-    inspector=(403, 403, 403, 404),
-    organ=    (OK,  OK,  OK,  404),
-    **ADMINS_DENIED,
-)
 ITEM_SEND = rows(SEND_SCOPES,
     member=404,
     secretary=404,
@@ -70,19 +43,6 @@ ITEM_SEND = rows(SEND_SCOPES,
     inspector=(403, 404),
     organ=    (OK,  404),
     **ADMINS_DENIED,
-)
-ITEM_LIST = rows(LIST_SCOPES,
-    member=403,
-    secretary=(OK, OK, 404, 404),
-    committee=(OK, OK, 404, 404),
-    inspector=(OK, OK, OK,  404),
-    organ=    (OK, OK, OK,  404),
-    sysadmin=403, secadmin=403, auditor=403,
-)
-# Everyone signed in has an inbox (possibly empty).
-INBOX = rows((NO_SCOPE,),
-    member=OK, secretary=OK, committee=OK, inspector=OK, organ=OK,
-    sysadmin=OK, secadmin=OK, auditor=OK,
 )
 # A notice is its recipient's alone.
 NOTICE_READ = rows(NOTICE_SCOPES,
@@ -97,52 +57,9 @@ NOTICE_READ = rows(NOTICE_SCOPES,
 
 
 def _cache(objs: Objects) -> dict:
-    if not hasattr(objs, "_work_items"):
-        objs._work_items = {}
-    return objs._work_items
-
-
-def _deadline() -> dt.date:
-    from dangjian.duties.services import today
-    from dangjian.regulations import workdays
-
-    return workdays.add_workdays(today(), 20)
-
-
-def _send(objs: Objects, sender: str, targets: list[str], title: str):
-    from dangjian.audit.services import Actor
-    from dangjian.duties import services
-
-    return services.send_down(
-        Actor.system("matrix"),
-        objs.demo.org[sender],
-        {"title": title, "deadline": _deadline()},
-        targets=targets,
-    )
-
-
-def item_for(objs: Objects, scope: str, state: str = "open"):
-    """The scope's work item: `open` (just received) or `submitted` (waiting for review)."""
-    from dangjian.audit.services import Actor
-    from dangjian.duties import services
-
-    key = (scope, state)
-    cache = _cache(objs)
-    if key not in cache:
-        actor = Actor.system("matrix")
-        if scope == "dept":
-            item = _send(objs, "FGW-JGDW", ["FGW-B01"], "矩阵测试计划").item
-        elif scope == "own_group":
-            received = _send(objs, "FGW-JGDW", ["FGW-B01"], "矩阵测试（分解）").children[0]
-            item = services.split(actor, received, {}, targets=["FGW-B01-G1"]).children[0]
-        else:
-            code = ITEM_ORGS[scope]
-            sender = "CZJ-JGDW" if code.startswith("CZJ") else "FGW-JGDW"
-            item = _send(objs, sender, [code], f"矩阵测试（{state}）").children[0]
-        if state == "submitted":
-            item = services.submit(actor, item, "矩阵测试")
-        cache[key] = item
-    return cache[key]
+    if not hasattr(objs, "_work_item_notices"):
+        objs._work_item_notices = {}
+    return objs._work_item_notices
 
 
 def notice_for(objs: Objects, scope: str):
@@ -186,7 +103,7 @@ def send_json(objs: Objects, scope: str) -> dict:
     return {
         "organization": SENDERS[scope],
         "title": "矩阵测试下发",
-        "deadline": _deadline().isoformat(),
+        "deadline": deadline().isoformat(),
         "all_branches": True,
     }
 
