@@ -19,6 +19,7 @@ import datetime as dt
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests.duties import PDF
 from tests.matrix_helpers import DENIED, NO_SCOPE, OK, Entry, Objects, rows
 
 # Items by the organization that must do them; `dept` is FGW-JGDW's own plan item.
@@ -141,8 +142,6 @@ INBOX = rows((NO_SCOPE,),
     sysadmin=OK, secadmin=OK, auditor=OK,
 )
 # fmt: on
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 # ---- objects per scope ---------------------------------------------------------------------

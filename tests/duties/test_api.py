@@ -17,6 +17,8 @@ from dangjian.duties.models import Evidence, Notice, WorkEvent, WorkItem, WorkSt
 from dangjian.meetings import services as meeting_services
 from dangjian.regulations import workdays
 from dangjian.regulations.periods import TZ
+from tests.duties import workday
+from tests.meetings import last_seq
 
 ITEMS = "/api/v1/work-items"
 INBOX = "/api/v1/inbox"
@@ -46,16 +48,6 @@ def api(demo):
 
 def messages(response) -> dict[str, str]:
     return {item["field"]: item["message"] for item in response.json()["detail"]}
-
-
-def last_seq() -> int:
-    event = AuditEvent.objects.order_by("-seq").first()
-    return event.seq if event else 0
-
-
-def workday(days: int) -> dt.date:
-    """The `days`-th working day from today (the services' clock)."""
-    return workdays.add_workdays(services.today(), days)
 
 
 def holiday(after: int = 10) -> dt.date:

@@ -22,12 +22,8 @@ from dangjian.meetings import services as meeting_services
 from dangjian.meetings.models import LeaveRequest, LeaveStatus, Meeting, MeetingStatus
 from dangjian.members.models import Member, MemberStatus
 from dangjian.orgs.models import Organization, OrgKind, Post
-from dangjian.regulations import workdays
+from tests.duties import workday
 from tests.meetings import events_since, last_seq, plan
-
-
-def workday(n: int) -> dt.date:
-    return workdays.add_workdays(services.today(), n)
 
 
 def as_(user) -> Actor:

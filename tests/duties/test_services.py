@@ -37,17 +37,10 @@ from dangjian.meetings.models import Meeting, MeetingKind, MeetingStatus
 from dangjian.orgs.models import Organization
 from dangjian.regulations import workdays
 from dangjian.regulations.periods import TZ
+from tests.duties import PDF, workday
 from tests.meetings import events_since, last_seq
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
 # ---- helpers -------------------------------------------------------------------------------
-
-
-def workday(n: int) -> dt.date:
-    """The n-th working day from today (a deadline that draws no holiday warning)."""
-    return workdays.add_workdays(services.today(), n)
 
 
 def as_(user) -> Actor:

@@ -13,7 +13,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db.models import Max
 from django.urls import reverse
 
 import dangjian.duties
@@ -36,11 +35,11 @@ from dangjian.meetings import services as meeting_services
 from dangjian.meetings.models import LeaveRequest, Meeting, MeetingKind, MeetingStatus
 from dangjian.members.models import Member, MemberStatus
 from dangjian.orgs.models import Organization, OrgKind, Post
-from dangjian.regulations import workdays
 from dangjian.regulations.periods import TZ
 from tests.conftest import PASSWORD
+from tests.duties import PDF, workday
+from tests.meetings import last_seq
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SIBLING_NAME = "综合规划处党支部"  # FGW-B02: no other organization has this name
 
 
@@ -71,20 +70,12 @@ def html(response) -> str:
     return response.content.decode()
 
 
-def last_seq() -> int:
-    return AuditEvent.objects.aggregate(m=Max("seq"))["m"] or 0
-
-
 def audits_since(seq: int) -> list[tuple[str, str, str]]:
     return list(
         AuditEvent.objects.filter(seq__gt=seq)
         .order_by("seq")
         .values_list("action", "object_type", "actor_username")
     )
-
-
-def workday(days: int) -> dt.date:
-    return workdays.add_workdays(services.today(), days)
 
 
 def send(demo, targets=None, **data) -> services.SendResult:
