@@ -16,6 +16,7 @@ from dangjian.accounts.models import Role, User
 from dangjian.accounts.services import assign_role, create_user
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, record
+from dangjian.core import clock
 from dangjian.crypto import default_keyring
 from dangjian.demodata_meetings import ORGAN_SCENARIO, generate_meetings
 from dangjian.members.models import Education, Member, MemberCategory, MemberStatus
@@ -178,7 +179,7 @@ def ensure_demo(
     """Build the demo organ once; return False (and change nothing) when it already exists."""
     if Organization.objects.filter(code=ROOT_CODE).exists():
         return False
-    today = today or dt.date.today()
+    today = today or clock.today()
     with transaction.atomic():
         _build(password=password, seed=seed, today=today, out=out)
         root = Organization.objects.get(code=ROOT_CODE)
@@ -454,7 +455,7 @@ def ensure_province(
     Builds the demo organ first when it is missing. Returns False when the province
     departments already exist.
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     ensure_demo(password=password, seed=seed, today=today, out=out)
     if Organization.objects.filter(code=f"{PROVINCE_PREFIX}001-DZ").exists():
         return False

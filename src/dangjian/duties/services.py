@@ -27,6 +27,7 @@ from dangjian.accounts.models import Role, RoleAssignment, User
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, diff, jsonable, record, record_many
 from dangjian.core import inputs
+from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.duties.models import (
     PENDING,
@@ -50,10 +51,6 @@ from dangjian.regulations.periods import local_date
 # Roles whose holders act for an organization (receive its work, accept what it sent).
 WRITER_ROLES = (Role.ORGAN_COMMITTEE, Role.BRANCH_SECRETARY, Role.BRANCH_COMMITTEE)
 MAX_TARGETS = 10_000
-
-
-def today() -> dt.date:
-    return local_date(timezone.now())
 
 
 def _date(value: Any, key: str, label: str, errors: dict[str, str]) -> dt.date | None:

@@ -39,11 +39,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, Count, IntegerField, Max, Q, Value
 from django.db.models.functions import Cast, Substr
-from django.utils import timezone
 
 from dangjian.accounts.models import Role, RoleAssignment
 from dangjian.audit.models import AuditAction, AuditEvent, AuditHead
 from dangjian.audit.services import Actor, diff, record
+from dangjian.core.clock import today as local_today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.meetings.models import (
     ATTENDED,
@@ -121,11 +121,6 @@ TERM_RULE = "committee_term"
 QUORUM_RULES = ("general_meeting_quorum", "committee_meeting_quorum")
 # Member signals look back this far: a longer streak is still reported, only shorter.
 SIGNAL_LOOKBACK_DAYS = 730
-
-
-def local_today() -> dt.date:
-    """Today's date in Asia/Shanghai (settings.TIME_ZONE)."""
-    return timezone.localdate()
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from dangjian.accounts.access import can_write_into, visible_members
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, diff, record, record_many
 from dangjian.core import inputs
+from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.meetings import checkin
 from dangjian.meetings.models import (
@@ -56,11 +57,6 @@ from dangjian.regulations.periods import TZ, local_date
 
 TEXT_LIMIT = 20_000
 SERIES_MONTHS = 12
-
-
-def today() -> dt.date:
-    """Today on the wall calendar in China."""
-    return local_date(timezone.now())
 
 
 def _long(value: Any, field: str, label: str, errors: dict[str, str]) -> str:

@@ -2,8 +2,8 @@
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
+from dangjian.core.clock import today
 from dangjian.crypto import default_keyring
 from dangjian.regulations.identity import mask_id_number, mask_phone
 
@@ -35,12 +35,6 @@ class Education(models.TextChoices):
 class DatePrecision(models.TextChoices):
     DAY = "day", "日"
     MONTH = "month", "月"
-
-
-def local_today():
-    from dangjian.regulations.periods import local_date
-
-    return local_date(timezone.now())
 
 
 class Member(models.Model):
@@ -90,7 +84,7 @@ class Member(models.Model):
     # Since when this organization keeps the member's organizational life: the day the record
     # entered the platform or the member moved in. The 党章 第九条 six-month count starts no
     # earlier, so a roster imported today does not make every long-standing member "lapsed".
-    org_since = models.DateField("本组织记录起始日", default=local_today)
+    org_since = models.DateField("本组织记录起始日", default=today)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from dangjian.accounts.access import Action, can_write_into, member_allows
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record
+from dangjian.core import clock
 from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
 from dangjian.members.models import (
@@ -21,7 +22,6 @@ from dangjian.members.models import (
     Member,
     MemberCategory,
     MemberStatus,
-    local_today,
 )
 from dangjian.members.pinyin import pinyin_keys
 from dangjian.orgs.models import Organization, OrgKind
@@ -118,7 +118,7 @@ def validate_member_data(
     warnings: list[str] = []
     clean: dict[str, Any] = {}
     keyring = default_keyring()
-    today = today or dt.date.today()
+    today = today or clock.today()
 
     name = " ".join(str(data.get("name") or "").split())
     if not name:
@@ -312,7 +312,7 @@ def move_member(
     member.organization = organization
     member.party_group = party_group
     if moved:
-        member.org_since = local_today()
+        member.org_since = clock.today()
     member.save(update_fields=["organization", "party_group", "org_since", "updated_at"])
     changes = diff(before, member.audit_fields())
     record(actor, AuditAction.MOVE, member, changes=changes, message=reason[:500])

@@ -10,6 +10,7 @@ from django.db.models.functions import Substr
 
 from dangjian.accounts.access import Action, scope_for, visible_orgs
 from dangjian.accounts.models import Role
+from dangjian.core import clock
 from dangjian.members.models import Member, MemberStatus
 from dangjian.orgs.models import COMMITTEE_POSTS, Organization, OrgKind, Post, PostKind
 from dangjian.regulations.base import RuleViolation
@@ -84,7 +85,7 @@ class CommitteeView:
 
 
 def committee_view(org: Organization, today: dt.date | None = None) -> CommitteeView:
-    today = today or dt.date.today()
+    today = today or clock.today()
     rank = {kind: i for i, kind in enumerate(PostKind.values)}
     posts = sorted(
         Post.objects.filter(organization=org, ended_on__isnull=True).select_related("member"),

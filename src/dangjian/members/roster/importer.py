@@ -18,6 +18,7 @@ from django.db import transaction
 from dangjian.accounts.access import Action, scope_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, diff, record, record_many
+from dangjian.core import clock
 from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
 from dangjian.members.models import (
@@ -26,7 +27,6 @@ from dangjian.members.models import (
     Member,
     MemberCategory,
     MemberStatus,
-    local_today,
 )
 from dangjian.members.roster.cells import CellError, clean_text, parse_choice, parse_date
 from dangjian.members.roster.layout import TEMPLATE_COLUMNS, write_roster
@@ -418,7 +418,7 @@ def run_import(
     Strict mode rolls the whole transaction back when any row is rejected; partial mode keeps the
     valid rows. Raises RosterFileError for files that cannot be used at all.
     """
-    today = today or local_today()
+    today = today or clock.today()
     report = ImportReport(filename=filename, mode=mode)
     with _open(source, filename, sheet) as roster:
         report.sheet, report.sheets = roster.sheet_name, list(roster.sheets)
