@@ -17,9 +17,16 @@ from django.test import Client
 
 PASSWORD = "Dangjian@2026"
 TODAY = dt.date(2026, 11, 25)
+# One clock for the whole run: the demo is built for TODAY, and every service's "today"
+# (core.clock.today, timezone.now) starts at 10:00 Beijing time on that day and then runs on, so
+# a run started after midnight Beijing time (16:00 UTC) sees the same dates as any other.
+CLOCK_START = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
 def pytest_configure(config) -> None:
+    import time_machine
+
+    time_machine.travel(CLOCK_START, tick=True).start()
     # WhiteNoise warns on every handler when STATIC_ROOT is missing (collectstatic never runs in
     # tests; assets are served through the finders).
     from pathlib import Path
