@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "dangjian.members",
     "dangjian.meetings",
     "dangjian.duties",
+    "dangjian.study",
 ]
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served directly: attachments go through an access-checked view
@@ -200,6 +201,8 @@ TASKS = {
 }
 IMPORT_MAX_MB = envint("DANGJIAN_IMPORT_MAX_MB", 50)
 DANGJIAN_ATTACHMENT_MAX_MB = envint("DANGJIAN_ATTACHMENT_MAX_MB", 20)
+# Study materials (学习资料库): the largest file one may publish.
+DANGJIAN_MATERIAL_MAX_MB = envint("DANGJIAN_MATERIAL_MAX_MB", 50)
 IMPORT_DIR = DATA_DIR / "imports"
 
 NINJA_PAGINATION_PER_PAGE = 50

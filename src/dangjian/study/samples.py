@@ -1,0 +1,168 @@
+"""Synthetic documents (PDF, DOCX, TXT) for the demo, the tests and the benchmark.
+
+The PDF writer is deliberately tiny: Chinese text set in the standard Adobe font STSong-Light
+(not embedded; every PDF reader has a substitute) with a ToUnicode map, so text extraction reads
+it back exactly. A page with `image_only=True` carries no text layer at all (like a scan).
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections.abc import Sequence
+
+PAGE_W, PAGE_H = 595, 842  # A4 in points
+FONT_SIZE = 12
+LINE_HEIGHT = 20
+MARGIN = 56
+CHARS_PER_LINE = (PAGE_W - 2 * MARGIN) // FONT_SIZE
+
+
+def _wrap(paragraphs: Sequence[str]) -> list[str]:
+    lines: list[str] = []
+    for paragraph in paragraphs:
+        text = "　　" + paragraph.strip()
+        while text:
+            lines.append(text[:CHARS_PER_LINE])
+            text = text[CHARS_PER_LINE:]
+    return lines
+
+
+def _hex_utf16(text: str) -> str:
+    return text.encode("utf-16-be").hex().upper()
+
+
+TO_UNICODE = b"""/CIDInit /ProcSet findresource begin
+12 dict begin
+begincmap
+/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def
+/CMapName /Adobe-Identity-UCS def
+/CMapType 2 def
+1 begincodespacerange
+<0000> <FFFF>
+endcodespacerange
+1 beginbfrange
+<0000> <FFFF> <0000>
+endbfrange
+endcmap
+CMapName currentdict /CMap defineresource pop
+end
+end
+"""
+
+
+def make_pdf(
+    paragraphs: Sequence[str],
+    *,
+    title: str = "",
+    image_only: bool = False,
+    lines_per_page: int | None = None,
+) -> bytes:
+    """A PDF of `paragraphs` (wrapped and paginated); `image_only` draws boxes instead of text."""
+    per_page = lines_per_page or (PAGE_H - 2 * MARGIN) // LINE_HEIGHT
+    lines = ([title, ""] if title else []) + _wrap(paragraphs)
+    pages = [lines[i : i + per_page] for i in range(0, len(lines), per_page)] or [[]]
+    objects: list[bytes] = []
+
+    def add(body: bytes) -> int:
+        objects.append(body)
+        return len(objects)
+
+    catalog = add(b"")  # filled in below
+    pages_id = add(b"")
+    font_id = add(b"")
+    descendant = add(
+        b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
+        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> "
+        b"/FontDescriptor << /Type /FontDescriptor /FontName /STSong-Light /Flags 6 "
+        b"/FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 "
+        b"/CapHeight 880 /StemV 93 >> /DW 1000 >>"
+    )
+    cmap_stream = zlib.compress(TO_UNICODE)
+    to_unicode = add(
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(cmap_stream)
+        + cmap_stream
+        + b"\nendstream"
+    )
+    objects[font_id - 1] = (
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light-UniGB-UCS2-H "
+        b"/Encoding /UniGB-UCS2-H /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>"
+        % (descendant, to_unicode)
+    )
+    page_ids = []
+    for page_lines in pages:
+        ops = []
+        y = PAGE_H - MARGIN
+        for line in page_lines:
+            if line:
+                if image_only:
+                    width = len(line) * FONT_SIZE
+                    ops.append(f"0.2 g {MARGIN} {y} {width} 8 re f")
+                else:
+                    ops.append(f"BT /F1 {FONT_SIZE} Tf {MARGIN} {y} Td <{_hex_utf16(line)}> Tj ET")
+            y -= LINE_HEIGHT
+        content = zlib.compress("\n".join(ops).encode("ascii"))
+        content_id = add(
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content)
+            + content
+            + b"\nendstream"
+        )
+        page_ids.append(
+            add(
+                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] "
+                b"/Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>"
+                % (pages_id, PAGE_W, PAGE_H, font_id, content_id)
+            )
+        )
+    objects[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id
+    kids = b" ".join(b"%d 0 R" % pid for pid in page_ids)
+    objects[pages_id - 1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(page_ids))
+    info = add(b"<< /Title <FEFF%s> /Producer (dangjian) >>" % _hex_utf16(title).encode())
+
+    out = io.BytesIO()
+    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(
+        b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+        % (len(objects) + 1, catalog, info, xref)
+    )
+    return out.getvalue()
+
+
+def make_docx(
+    paragraphs: Sequence[str],
+    *,
+    title: str = "",
+    headings: dict[int, str] | None = None,
+    table: Sequence[Sequence[str]] | None = None,
+) -> bytes:
+    """A Word document: the title as a title, optional headings before paragraph i, a table."""
+    from docx import Document
+
+    document = Document()
+    if title:
+        document.add_heading(title, level=0)
+    for index, paragraph in enumerate(paragraphs):
+        if headings and index in headings:
+            document.add_heading(headings[index], level=1)
+        document.add_paragraph(paragraph)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, cell in enumerate(row):
+                grid.cell(r, c).text = cell
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def make_txt(paragraphs: Sequence[str], *, title: str = "", encoding: str = "utf-8") -> bytes:
+    lines = ([title, ""] if title else []) + list(paragraphs)
+    return "\n".join(lines).encode(encoding)
