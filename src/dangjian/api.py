@@ -73,6 +73,7 @@ from dangjian.meetings.api import router as meetings_router  # noqa: E402
 from dangjian.meetings.compliance_api import router as compliance_router  # noqa: E402
 from dangjian.members.api import router as members_router  # noqa: E402
 from dangjian.orgs.api import router as orgs_router  # noqa: E402
+from dangjian.study.api import router as materials_router  # noqa: E402
 
 api.add_router("/v1/orgs", orgs_router)
 api.add_router("/v1/members", members_router)
@@ -80,3 +81,4 @@ api.add_router("/v1/meetings", meetings_router)
 api.add_router("/v1/compliance", compliance_router)
 api.add_router("/v1/work-items", work_items_router)
 api.add_router("/v1/inbox", inbox_router)
+api.add_router("/v1/materials", materials_router)

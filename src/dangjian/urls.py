@@ -64,6 +64,7 @@ urlpatterns = [
     path("meetings/", include("dangjian.meetings.urls")),
     path("compliance/", include("dangjian.meetings.compliance_urls")),
     path("duties/", include("dangjian.duties.urls")),
+    path("library/", include("dangjian.study.urls")),
     path("audit/", include(audit_patterns)),
     path("admin/", include(account_patterns)),
     path("api/", api.urls),

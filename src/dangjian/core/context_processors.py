@@ -18,6 +18,7 @@ def navigation(request):
             "meetings": bool(scope.paths.get("read")),
             "my_meetings": bool(scope.own_member_id),
             "duties": bool(scope.paths.get("read")),
+            "library": bool(scope.paths.get("read")) or bool(scope.own_member_id),
             "audit": Role.AUDITOR in scope.roles,
             "users": Role.SYSADMIN in scope.roles,
             "security": Role.SECADMIN in scope.roles,

@@ -219,9 +219,7 @@ def extract_pdf(handle: IO[bytes]) -> Extracted:
     if not has_text:
         return Extracted("", count, False, False, [])
     body, capped = _cap("\f".join(texts))
-    preview = [
-        _blocks_of(textlib.paragraphs(t), PREVIEW_CHARS // 2) for t in texts[:PREVIEW_PAGES]
-    ]
+    preview = [_blocks_of(textlib.paragraphs(t), PREVIEW_CHARS // 2) for t in texts[:PREVIEW_PAGES]]
     return Extracted(body, count, True, truncated or capped, preview)
 
 
@@ -264,10 +262,14 @@ def extract_legacy(handle: IO[bytes], extension: str) -> Extracted:
                 timeout=CONVERT_TIMEOUT,
             )
         except (OSError, subprocess.TimeoutExpired):
-            raise _refuse("LibreOffice 转换文件失败或超时，请另存为 .docx 或 PDF 后再上传") from None
+            raise _refuse(
+                "LibreOffice 转换文件失败或超时，请另存为 .docx 或 PDF 后再上传"
+            ) from None
         converted = work / "out" / "source.docx"
         if not converted.exists():
-            raise _refuse("文件已损坏或已加密，LibreOffice 无法转换；请另存为 .docx 或 PDF 后再上传")
+            raise _refuse(
+                "文件已损坏或已加密，LibreOffice 无法转换；请另存为 .docx 或 PDF 后再上传"
+            )
         with converted.open("rb") as docx_handle:
             from dangjian.study import files
 

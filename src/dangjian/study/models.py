@@ -173,9 +173,7 @@ class MeetingMaterial(models.Model):
     """A material a meeting's topic studied (kept on the study side; meetings is not touched)."""
 
     meeting = models.ForeignKey("meetings.Meeting", on_delete=models.CASCADE, related_name="+")
-    material = models.ForeignKey(
-        Material, on_delete=models.PROTECT, related_name="meeting_links"
-    )
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="meeting_links")
     linked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

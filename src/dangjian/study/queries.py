@@ -193,9 +193,7 @@ def search_materials(
         return SearchPage([Result(m) for m in rows], total, page, page_size)
     hits = search.ranked(qs, tokens, (page - 1) * page_size, page_size)
     by_id = Material.objects.select_related("organization").in_bulk(hits.ids)
-    texts = dict(
-        MaterialText.objects.filter(pk__in=hits.ids).values_list("material_id", "text")
-    )
+    texts = dict(MaterialText.objects.filter(pk__in=hits.ids).values_list("material_id", "text"))
     results = []
     for pk in hits.ids:
         material = by_id.get(pk)
@@ -293,8 +291,10 @@ def topics_for(user, org: Organization | None = None, year: int | None = None):
         qs = qs.filter(organization=org)
     if year is not None:
         qs = qs.filter(month__year=year)
-    return qs.select_related("organization").prefetch_related("materials").order_by(
-        "-month", "organization__path"
+    return (
+        qs.select_related("organization")
+        .prefetch_related("materials")
+        .order_by("-month", "organization__path")
     )
 
 

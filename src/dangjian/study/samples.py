@@ -7,7 +7,10 @@ it back exactly. A page with `image_only=True` carries no text layer at all (lik
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import re
+import zipfile
 import zlib
 from collections.abc import Sequence
 
@@ -158,11 +161,110 @@ def make_docx(
         for r, row in enumerate(table):
             for c, cell in enumerate(row):
                 grid.cell(r, c).text = cell
+    fixed = dt.datetime(2026, 1, 1)
+    document.core_properties.created = fixed
+    document.core_properties.modified = fixed
+    raw = io.BytesIO()
+    document.save(raw)
+    # Same content, same bytes: fixed zip timestamps (so importing again finds the same file),
+    # and no page count from python-docx's template (it would say 1 for any length).
     out = io.BytesIO()
-    document.save(out)
+    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "docProps/app.xml":
+                data = re.sub(rb"<Pages>\d+</Pages>", b"", data)
+            entry = zipfile.ZipInfo(info.filename, (2026, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, data)
     return out.getvalue()
 
 
 def make_txt(paragraphs: Sequence[str], *, title: str = "", encoding: str = "utf-8") -> bytes:
     lines = ([title, ""] if title else []) + list(paragraphs)
     return "\n".join(lines).encode(encoding)
+
+
+# ---- synthetic party-study text ------------------------------------------------------------
+# Original sentences assembled from parts: study-material style, no real document copied.
+
+SUBJECTS = (
+    "机关党组织",
+    "各党支部",
+    "党员干部",
+    "支部书记",
+    "机关党委",
+    "党小组",
+    "广大党员",
+    "党务工作者",
+    "领导班子成员",
+    "青年党员",
+)
+ACTIONS = (
+    "要把理论学习摆在突出位置",
+    "要坚持学用结合、知行合一",
+    "要落实“三会一课”制度",
+    "要认真开展主题党日活动",
+    "要把党建工作和业务工作同谋划、同部署、同考核",
+    "要严肃党内政治生活",
+    "要加强党风廉政建设",
+    "要增强服务意识，改进工作作风",
+    "要发挥党支部战斗堡垒作用",
+    "要发挥党员先锋模范作用",
+    "要克服怠学、厌学、逃学的现象",
+    "要防止形式主义、官僚主义",
+    "要做好发展党员和党员教育管理工作",
+    "要按时足额交纳党费",
+    "要坚持民主集中制原则",
+)
+PURPOSES = (
+    "切实提高机关党建工作质量。",
+    "推动学习教育走深走实。",
+    "确保各项任务落到实处。",
+    "以党建引领业务工作高质量发展。",
+    "不断增强党组织的凝聚力和战斗力。",
+    "让党员在学习中坚定理想信念。",
+    "把学习成果转化为推动工作的实际成效。",
+    "营造风清气正的良好政治生态。",
+    "为基层减负，让干部把精力用在抓落实上。",
+    "形成齐抓共管的工作合力。",
+)
+OPENERS = (
+    "新时代机关党建工作面临新的形势和任务。",
+    "加强党的建设是一项长期而艰巨的任务。",
+    "理论学习是党员干部的必修课。",
+    "抓好机关党建，关键在于落实责任。",
+    "组织生活是党员教育管理的重要载体。",
+    "廉洁自律是党员干部的基本要求。",
+)
+TOPICS = (
+    "关于加强机关党支部标准化规范化建设的学习材料",
+    "党员干部理论学习辅导读本",
+    "严肃党内政治生活若干问题解读",
+    "“三会一课”制度学习手册",
+    "机关党建与业务工作深度融合的思考",
+    "党风廉政建设警示教育读本",
+    "主题党日活动组织指引",
+    "党务干部培训讲义",
+    "发展党员工作实务问答",
+    "整治形式主义为基层减负学习要点",
+    "支部书记履职能力提升专题讲稿",
+    "党章学习辅导材料",
+)
+CATEGORIES = ("理论学习", "党建业务", "党章党规", "廉政教育", "讲话精神")
+
+
+def party_paragraphs(rng, count: int, sentences: int = 4) -> list[str]:
+    """`count` paragraphs of synthetic party-study prose."""
+    out = []
+    for index in range(count):
+        parts = [rng.choice(OPENERS)] if index == 0 or rng.random() < 0.2 else []
+        for _ in range(sentences):
+            parts.append(rng.choice(SUBJECTS) + rng.choice(ACTIONS) + "，" + rng.choice(PURPOSES))
+        out.append("".join(parts))
+    return out
+
+
+def party_title(rng, serial: int | None = None) -> str:
+    title = rng.choice(TOPICS)
+    return f"{title}（{serial}）" if serial is not None else title

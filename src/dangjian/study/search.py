@@ -28,8 +28,9 @@ class Ranked:
 def _sqlite(filter_sql: str, tokens: list[str]) -> tuple[str, list]:
     expression = " AND ".join(f'"{t}{SUFFIX}"' for t in tokens)
     # bm25() may not sit beside a window function: rank in a subquery, count outside it.
+    # filter_sql is the ORM's compiled query with placeholders: every value is a parameter.
     sql = (
-        "SELECT id, score, count(*) OVER () AS total FROM ("
+        "SELECT id, score, count(*) OVER () AS total FROM ("  # noqa: S608
         "SELECT rowid AS id, bm25(study_material_fts, 10.0, 1.0) AS score "
         "FROM study_material_fts "
         f"WHERE study_material_fts MATCH %s AND rowid IN ({filter_sql})"
@@ -39,8 +40,9 @@ def _sqlite(filter_sql: str, tokens: list[str]) -> tuple[str, list]:
 
 
 def _postgresql(filter_sql: str, tokens: list[str]) -> tuple[str, list]:
+    # filter_sql is the ORM's compiled query with placeholders: every value is a parameter.
     sql = (
-        "SELECT t.material_id, ts_rank(t.search, q) AS score, count(*) OVER () AS total "
+        "SELECT t.material_id, ts_rank(t.search, q) AS score, count(*) OVER () AS total "  # noqa: S608
         "FROM study_materialtext t, plainto_tsquery('simple', %s) q "
         f"WHERE t.search @@ q AND t.material_id IN ({filter_sql}) "
         "ORDER BY score DESC, t.material_id DESC LIMIT %s OFFSET %s"
@@ -50,8 +52,9 @@ def _postgresql(filter_sql: str, tokens: list[str]) -> tuple[str, list]:
 
 def _mysql(filter_sql: str, tokens: list[str]) -> tuple[str, list]:
     required = " ".join(f"+{t}{SUFFIX}" for t in tokens)
+    # filter_sql is the ORM's compiled query with placeholders: every value is a parameter.
     sql = (
-        "SELECT t.material_id, "
+        "SELECT t.material_id, "  # noqa: S608
         "MATCH(t.title_terms) AGAINST (%s IN BOOLEAN MODE) * 5"
         " + MATCH(t.title_terms, t.body_terms) AGAINST (%s IN BOOLEAN MODE) AS score, "
         "count(*) OVER () AS total "
@@ -87,7 +90,7 @@ def ranked(materials: QuerySet, tokens: list[str], offset: int, limit: int) -> R
         if offset == 0:
             return Ranked([], 0)
         # Past the last page: count the matches on their own.
-        cursor.execute(f"SELECT count(*) FROM ({sql}) counted", [*params, 10**9, 0])
+        cursor.execute(f"SELECT count(*) FROM ({sql}) counted", [*params, 10**9, 0])  # noqa: S608
         return Ranked([], int(cursor.fetchone()[0]))
 
 
@@ -99,8 +102,7 @@ def bare(tokens: list[str]) -> int:
         params = [" AND ".join(f'"{t}{SUFFIX}"' for t in tokens)]
     elif vendor == "postgresql":
         sql = (
-            "SELECT count(*) FROM study_materialtext "
-            "WHERE search @@ plainto_tsquery('simple', %s)"
+            "SELECT count(*) FROM study_materialtext WHERE search @@ plainto_tsquery('simple', %s)"
         )
         params = [" ".join(t + SUFFIX for t in tokens)]
     else:

@@ -75,24 +75,48 @@ def _format_of(checked: files.CheckedFile) -> str:
 
 def _index(material: Material, extracted: extract.Extracted | None) -> None:
     """The text row and keywords of a material (its search index follows by trigger or
-    generated column)."""
+    generated column); without `extracted`, only the title's terms are renewed."""
     title_terms = textlib.terms(textlib.search_words(material.title))
     if extracted is None:
         MaterialText.objects.filter(pk=material.pk).update(title_terms=title_terms)
         return
-    body = extracted.text
-    word_list = textlib.words(body[: textlib.INDEX_CHARS])
+    word_list = textlib.words(extracted.text[: textlib.INDEX_CHARS])
     MaterialText.objects.create(
         material=material,
-        text=body,
+        text=extracted.text,
         preview=extracted.preview,
         title_terms=title_terms,
         body_terms=textlib.terms(textlib.expand(word_list)),
     )
+    _keywords(material, word_list)
+
+
+def _keywords(material: Material, word_list: list[str]) -> None:
+    # The title counts three times: it says what the material is about.
     MaterialKeyword.objects.bulk_create(
         MaterialKeyword(material=material, word=word, weight=weight)
         for word, weight in textlib.keywords(textlib.words(material.title) * 3 + word_list)
     )
+
+
+def reindex_all() -> int:
+    """Renew every material's search terms and keywords (after a tokenizer or dictionary
+    change); one material per transaction, so a long run can be interrupted."""
+    count = 0
+    for pk in Material.objects.order_by("pk").values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            material = Material.objects.select_for_update().filter(pk=pk).first()
+            row = MaterialText.objects.filter(pk=pk).first()
+            if material is None or row is None:
+                continue
+            word_list = textlib.words(row.text[: textlib.INDEX_CHARS])
+            row.title_terms = textlib.terms(textlib.search_words(material.title))
+            row.body_terms = textlib.terms(textlib.expand(word_list))
+            row.save(update_fields=["title_terms", "body_terms"])
+            MaterialKeyword.objects.filter(material=material).delete()
+            _keywords(material, word_list)
+            count += 1
+    return count
 
 
 def _publish(
@@ -150,7 +174,9 @@ def _publish(
                 **fields,
             )
             _index(material, extracted)
-            message = "发布学习资料" + ("（无文字层，不能全文检索）" if not extracted.has_text else "")
+            message = "发布学习资料" + (
+                "（无文字层，不能全文检索）" if not extracted.has_text else ""
+            )
             record(
                 actor,
                 AuditAction.CREATE,
@@ -164,9 +190,7 @@ def _publish(
         existing = Material.objects.filter(organization=organization, sha256=checked.sha256).first()
         if existing is not None and existing_ok:
             return Published(existing, False)
-        raise ServiceValidationError(
-            {"file": f"{checked.original_name}：该文件已发布过"}
-        ) from None
+        raise ServiceValidationError({"file": f"{checked.original_name}：该文件已发布过"}) from None
     except BaseException:
         files.remove(stored)
         raise

@@ -29,9 +29,56 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _SENTENCE_END = "。！？!?；;：:”’」』）)】"
 # A few function words jieba's TF-IDF table still ranks high in party documents.
 STOP_WORDS = frozenset(
-    "我们 你们 他们 它们 自己 这个 那个 这些 那些 这样 那样 一个 一些 没有 就是 还是 以及 或者 "
-    "但是 而且 因为 所以 如果 虽然 可以 进行 通过 对于 关于 其中 之一 有关 以上 以下 方面 问题 "
-    "工作 同志 要求 坚持 加强 推进 提高 认真 进一步 不断 积极 切实".split()
+    [
+        "我们",
+        "你们",
+        "他们",
+        "它们",
+        "自己",
+        "这个",
+        "那个",
+        "这些",
+        "那些",
+        "这样",
+        "那样",
+        "一个",
+        "一些",
+        "没有",
+        "就是",
+        "还是",
+        "以及",
+        "或者",
+        "但是",
+        "而且",
+        "因为",
+        "所以",
+        "如果",
+        "虽然",
+        "可以",
+        "进行",
+        "通过",
+        "对于",
+        "关于",
+        "其中",
+        "之一",
+        "有关",
+        "以上",
+        "以下",
+        "方面",
+        "问题",
+        "工作",
+        "同志",
+        "要求",
+        "坚持",
+        "加强",
+        "推进",
+        "提高",
+        "认真",
+        "进一步",
+        "不断",
+        "积极",
+        "切实",
+    ]
 )
 
 # Single characters in nearly every Chinese text: not indexed, not searched for (a query made
@@ -106,7 +153,9 @@ def keywords(tokens: list[str], limit: int = KEYWORDS) -> list[tuple[str, float]
     """Top TF-IDF keywords of a token list (jieba's IDF table), with weights summing to 1."""
     idf, median = _idf()
     counts = Counter(
-        t for t in tokens if len(t) >= 2 and not t.isdigit() and t not in STOP_WORDS and len(t) <= 32
+        t
+        for t in tokens
+        if len(t) >= 2 and not t.isdigit() and t not in STOP_WORDS and len(t) <= 32
     )
     if not counts:
         return []
@@ -196,4 +245,6 @@ def similarity(a: dict[str, float], b: dict[str, float]) -> float:
     dot = sum(w * b[k] for k, w in a.items() if k in b)
     if not dot:
         return 0.0
-    return dot / (math.sqrt(sum(w * w for w in a.values())) * math.sqrt(sum(w * w for w in b.values())))
+    return dot / (
+        math.sqrt(sum(w * w for w in a.values())) * math.sqrt(sum(w * w for w in b.values()))
+    )

@@ -1,0 +1,89 @@
+"""The demo's study materials: a few synthetic DOCX, PDF and TXT documents published by the
+机关工委, a 机关党委 and a branch, a monthly study topic, and a held meeting's materials.
+
+`ensure_materials` is idempotent (the same generated file is the same material; topics are
+upserted), so the demo generator may call it on every start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+
+from dangjian.audit.services import Actor
+from dangjian.orgs.models import Organization
+from dangjian.study import samples, services
+from dangjian.study.models import Material
+
+# (publishing organization code, file name, kind, category, author)
+DEMO_FILES = (
+    ("GW", "机关党建工作要点学习材料.docx", "docx", "党建业务", "机关工委办公室"),
+    ("GW", "党员干部理论学习辅导读本.pdf", "pdf", "理论学习", "机关工委宣传部"),
+    ("GW", "党章学习辅导材料.txt", "txt", "党章党规", "机关工委组织部"),
+    ("FGW-JGDW", "严肃党内政治生活若干问题解读.docx", "docx", "党章党规", "机关党委"),
+    ("FGW-JGDW", "党风廉政建设警示教育读本.pdf", "pdf", "廉政教育", "机关纪委"),
+    ("FGW-JGDW", "支部书记履职能力提升专题讲稿.docx", "docx", "党建业务", "机关党委"),
+    ("FGW-JGDW", "会议纪要扫描件.pdf", "scan", "党建业务", "机关党委"),
+    ("FGW-B01", "主题党日活动组织指引.txt", "txt", "党建业务", "第一党支部"),
+)
+
+
+def _document(rng: random.Random, kind: str, title: str) -> bytes:
+    paragraphs = samples.party_paragraphs(rng, rng.randint(12, 30))
+    if kind == "docx":
+        return samples.make_docx(
+            paragraphs,
+            title=title,
+            headings={0: "一、总体要求", len(paragraphs) // 2: "二、主要措施"},
+            table=[["项目", "要求", "责任"], ["三会一课", "按规定召开", "支部书记"]],
+        )
+    if kind == "pdf":
+        return samples.make_pdf(paragraphs, title=title)
+    if kind == "scan":
+        return samples.make_pdf(paragraphs[:6], title=title, image_only=True)
+    return samples.make_txt(paragraphs, title=title)
+
+
+def ensure_materials(*, seed: int = 20261125, today: dt.date | None = None, out=print) -> int:
+    """Publish the demo materials (and a topic for this month); returns how many were new."""
+    from dangjian.core.clock import today as clock_today
+
+    actor = Actor.system("demo")
+    rng = random.Random(seed)
+    orgs = {o.code: o for o in Organization.objects.filter(code__in={f[0] for f in DEMO_FILES})}
+    created = 0
+    materials: dict[str, Material] = {}
+    for code, name, kind, category, author in DEMO_FILES:
+        org = orgs.get(code)
+        if org is None:
+            continue
+        title = name.rsplit(".", 1)[0]
+        data = _document(rng, kind, title)
+        result = services.import_file(
+            actor,
+            org,
+            io.BytesIO(data),
+            name,
+            {"title": title, "category": category, "author": author},
+            size=len(data),
+        )
+        created += result.created
+        materials[name] = result.material
+    month = (today or clock_today()).replace(day=1)
+    committee = orgs.get("FGW-JGDW")
+    chosen = [m.pk for n, m in materials.items() if n.startswith(("严肃", "党员干部"))]
+    if committee is not None and chosen:
+        services.save_topic(
+            actor,
+            committee,
+            {
+                "month": month,
+                "title": "严肃党内政治生活",
+                "note": "各支部结合主题党日组织学习，不另行报送材料。",
+                "materials": chosen,
+            },
+        )
+    if created:
+        out(f"已生成学习资料 {created} 份（合成文本）。")
+    return created

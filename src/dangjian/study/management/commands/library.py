@@ -1,0 +1,134 @@
+"""`dangjian library import DIR --org CODE [--category C]`: publish a folder of documents.
+
+Idempotent: a file whose content the organization already published is reported as unchanged,
+so running it again adds nothing. Each file is published on its own (one refused file does not
+stop the others); a summary and the refused files with their reasons are printed at the end.
+Exit codes: 0 every file published or already there, 1 some files refused, 2 nothing to do
+(no such folder or organization).
+
+`dangjian library reindex` rebuilds the search terms and keywords of every material (after a
+change of tokenizer or dictionary).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError
+
+from dangjian.accounts.models import User
+from dangjian.audit.services import Actor
+from dangjian.core.errors import ServiceValidationError
+from dangjian.orgs.models import Organization
+from dangjian.study import services
+
+SUFFIXES = {".docx", ".pdf", ".txt", ".doc", ".wps"}
+
+
+class Progress:
+    """A one-line progress bar on a terminal, a line every 10% elsewhere."""
+
+    def __init__(self, total: int, stream):
+        self.total = max(total, 1)
+        self.stream = stream
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.started = time.monotonic()
+        self.last_decile = -1
+
+    def update(self, done: int, label: str = "") -> None:
+        share = done / self.total
+        if self.tty:
+            filled = int(share * 30)
+            bar = "█" * filled + "·" * (30 - filled)
+            self.stream.write(f"\r[{bar}] {done}/{self.total} {label[:30]:<30}")
+            self.stream.flush()
+        elif int(share * 10) != self.last_decile or done == self.total:
+            self.last_decile = int(share * 10)
+            self.stream.write(f"{done}/{self.total}（{share:.0%}）\n")
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+
+
+class Command(BaseCommand):
+    help = "学习资料库：import 导入文件夹中的资料；reindex 重建检索词。"
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        imp = sub.add_parser("import", help="导入文件夹中的 .docx、.pdf、.txt（及 .doc、.wps）")
+        imp.add_argument("folder")
+        imp.add_argument("--org", required=True, help="发布组织的组织编码")
+        imp.add_argument("--category", default="", help="分类，如 理论学习")
+        imp.add_argument("--author", default="", help="作者")
+        imp.add_argument("--user", help="以此用户的身份导入（权限与审计）；默认：系统")
+        sub.add_parser("reindex", help="重建全部资料的检索词和关键词")
+
+    def handle(self, *args, **opts):
+        if opts["action"] == "reindex":
+            count = services.reindex_all()
+            self.stdout.write(f"已重建 {count} 份资料的检索词和关键词")
+            return
+        self._import(opts)
+
+    def _import(self, opts) -> None:
+        folder = Path(opts["folder"])
+        if not folder.is_dir():
+            self.stderr.write(f"文件夹不存在：{folder}")
+            sys.exit(2)
+        org = Organization.objects.filter(code=opts["org"].strip().upper()).first()
+        if org is None:
+            self.stderr.write(f"组织编码 {opts['org']} 不存在")
+            sys.exit(2)
+        user = None
+        if opts["user"]:
+            user = User.objects.filter(username=opts["user"], is_active=True).first()
+            if user is None:
+                raise CommandError(f"用户 {opts['user']} 不存在或已停用")
+        actor = Actor(user=user, ip="cli") if user else Actor.system("library import")
+        paths = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+        skipped = sorted(
+            p
+            for p in folder.rglob("*")
+            if p.is_file() and p.suffix.lower() not in SUFFIXES and not p.name.startswith(".")
+        )
+        data = {"category": opts["category"], "author": opts["author"]}
+        created = unchanged = 0
+        refused: list[tuple[Path, str]] = []
+        no_text: list[Path] = []
+        progress = Progress(len(paths), self.stderr)
+        started = time.monotonic()
+        for index, path in enumerate(paths, start=1):
+            try:
+                with path.open("rb") as handle:
+                    result = services.import_file(
+                        actor, org, handle, path.name, data, size=path.stat().st_size
+                    )
+            except ServiceValidationError as exc:
+                refused.append((path, "；".join(exc.errors.values())))
+            except PermissionDenied as exc:
+                raise CommandError(str(exc) or "没有权限") from None
+            else:
+                if result.created:
+                    created += 1
+                    if not result.material.has_text:
+                        no_text.append(path)
+                else:
+                    unchanged += 1
+            progress.update(index, path.name)
+        progress.close()
+        elapsed = time.monotonic() - started
+        self.stdout.write(
+            f"导入完成（{org.name}，用时 {elapsed:.1f} 秒）：新增 {created} 份，"
+            f"已存在 {unchanged} 份，未导入 {len(refused)} 份"
+            + (f"，跳过不支持的文件 {len(skipped)} 个" if skipped else "")
+        )
+        for path in no_text:
+            self.stdout.write(f"  无文字层（扫描件，不能全文检索）：{path.relative_to(folder)}")
+        for path, reason in refused:
+            self.stdout.write(f"  未导入：{path.relative_to(folder)}：{reason}")
+        if refused:
+            sys.exit(1)
