@@ -55,6 +55,7 @@ from tests.matrix_helpers import (
 )
 from tests.meetings.matrix_compliance import COMPLIANCE_MATRIX
 from tests.meetings.matrix_meetings import MEETING_MATRIX
+from tests.study.matrix_study import STUDY_MATRIX
 
 # ---- the policy ----------------------------------------------------------------------------
 # Rows name each persona; a tuple gives one expectation per scope, in the order of the scopes.
@@ -320,6 +321,7 @@ MATRIX.update(MEETING_MATRIX)
 MATRIX.update(COMPLIANCE_MATRIX)
 MATRIX.update(DUTIES_MATRIX)
 MATRIX.update(DUTIES_API_MATRIX)
+MATRIX.update(STUDY_MATRIX)
 
 # Routes that need no permission check, each with the reason. Static files are served by
 # WhiteNoise outside the URLconf, so nothing is exempt today.
@@ -414,6 +416,8 @@ def _cases():
 def _send(client: Client, method: str, url: str, body: dict | None, *, api: bool):
     if method == "GET":
         return client.get(url)
+    if api and body and any(hasattr(value, "read") for value in body.values()):
+        return client.post(url, body)  # an upload: multipart, like an API client sends files
     if api:
         return client.generic(method, url, json.dumps(body or {}), content_type="application/json")
     return client.post(url, body or {})

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import Http404
 from ninja import File, Form, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
 from dangjian.accounts.access import Action, get_org_for_user
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
-from dangjian.orgs.models import Organization
 from dangjian.study import files, queries, services
 from dangjian.study.models import Material, MaterialFormat, StudyTopic
 
@@ -187,11 +185,7 @@ def create_material(
 @router.get("/topics", response=list[TopicOut], summary="月度学习主题（可按组织、年份筛选）")
 def list_topics(request, filters: Query[TopicQuery]):
     queries.require_reader(request.user)
-    org = None
-    if filters.org.strip():
-        org = Organization.objects.filter(code=filters.org.strip().upper()).first()
-        if org is None or not queries.org_in_reach(request.user, org):
-            raise Http404("组织不存在")
+    org = queries.get_reachable_org(request.user, filters.org) if filters.org.strip() else None
     return list(queries.topics_for(request.user, org, filters.year))
 
 

@@ -87,6 +87,14 @@ def org_in_reach(user, org: Organization) -> bool:
     return any(p.startswith(org.path) for p in positions(user))
 
 
+def get_reachable_org(user, code: str) -> Organization:
+    """An organization the user stands in or reads, by code (404 otherwise)."""
+    org = Organization.objects.filter(code=(code or "").strip().upper()).first()
+    if org is None or not org_in_reach(user, org):
+        raise Http404("组织不存在")
+    return org
+
+
 def visible_materials(user) -> QuerySet[Material]:
     if not is_reader(user):
         return Material.objects.none()

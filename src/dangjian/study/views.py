@@ -188,9 +188,8 @@ def material_download(request, pk: int):
 @require_GET
 def topics(request):
     queries.require_reader(request.user)
-    org = _org_from_query(request) if request.GET.get("org") else None
-    if org is not None and not queries.org_in_reach(request.user, org):
-        raise Http404("组织不存在")
+    code = request.GET.get("org")
+    org = queries.get_reachable_org(request.user, code) if code else None
     year = today().year
     raw = (request.GET.get("year") or "").strip()
     if raw.isdigit() and 2000 <= int(raw) <= 2100:
