@@ -36,8 +36,10 @@ def test_search_finds_the_essay_by_daixue(essay, demo):
 
 
 def test_the_essay_fixture_is_the_shared_seed():
-    assert (FIXTURES / "essay.txt").read_text(encoding="utf-8").startswith(
-        "新形势下机关党建工作存在的问题及应对措施"
+    assert (
+        (FIXTURES / "essay.txt")
+        .read_text(encoding="utf-8")
+        .startswith("新形势下机关党建工作存在的问题及应对措施")
     )
 
 
@@ -69,7 +71,9 @@ def test_every_word_of_the_query_must_match(demo):
 def test_a_title_match_ranks_above_a_text_match(demo):
     in_text = publish(
         demo.branch,
-        make_txt(["本资料讲述支部工作。", "其中一段提到廉政教育的要求。"] + ["支部工作要点。"] * 20),
+        make_txt(
+            ["本资料讲述支部工作。", "其中一段提到廉政教育的要求。"] + ["支部工作要点。"] * 20
+        ),
         "支部工作.txt",
     )
     in_title = publish(
@@ -90,7 +94,10 @@ def test_more_occurrences_rank_higher(demo):
 
 def test_filters_by_category_format_organization_and_date(demo, essay):
     docx = publish(
-        demo.branch, make_docx(["怠学的表现和对策，支部如何应对。"]), "对策.docx", category="理论学习"
+        demo.branch,
+        make_docx(["怠学的表现和对策，支部如何应对。"]),
+        "对策.docx",
+        category="理论学习",
     )
     pdf = publish(
         demo.org["GW"], make_pdf(["工委提醒：防止怠学厌学。"] * 3), "工委.pdf", category="理论学习"
@@ -99,7 +106,10 @@ def test_filters_by_category_format_organization_and_date(demo, essay):
     user = demo.users["secretary"]
 
     def found(**kwargs) -> set[int]:
-        return {r.material.pk for r in search_materials(user, MaterialFilter(q="怠学", **kwargs)).results}
+        return {
+            r.material.pk
+            for r in search_materials(user, MaterialFilter(q="怠学", **kwargs)).results
+        }
 
     assert found() == {essay.pk, docx.pk, pdf.pk}
     assert found(category="理论学习") == {docx.pk, pdf.pk}
@@ -133,7 +143,9 @@ def test_nobody_finds_what_they_may_not_read(demo):
 def test_a_scan_is_listed_but_never_matches(demo):
     scan = publish(demo.branch, make_pdf(["怠学"] * 30, image_only=True), "扫描.pdf")
     user = demo.users["secretary"]
-    assert scan.pk not in {r.material.pk for r in search_materials(user, MaterialFilter(q="怠学")).results}
+    assert scan.pk not in {
+        r.material.pk for r in search_materials(user, MaterialFilter(q="怠学")).results
+    }
     assert scan.pk in {r.material.pk for r in search_materials(user, MaterialFilter()).results}
 
 
@@ -187,7 +199,10 @@ def test_related_materials_by_keywords_then_category(demo):
         demo.branch, make_txt(["关于春季植树活动的安排。"] * 5), "植树.txt", category="其他"
     )
     hidden = publish(
-        demo.sibling_branch, make_txt(["廉洁自律和纪律处分条例。"] * 5), "隐藏.txt", category="廉政教育"
+        demo.sibling_branch,
+        make_txt(["廉洁自律和纪律处分条例。"] * 5),
+        "隐藏.txt",
+        category="廉政教育",
     )
     related = queries.related(demo.users["secretary"], base)
     got = [(r.material.pk, r.reason) for r in related]

@@ -150,10 +150,12 @@ def _publish(
     if not fields["title"]:
         fields["title"] = stem[:200] or "未命名资料"
     if not fields["abstract"]:
+        # A short first line without a full stop is the document's own title: skipped.
         first = textlib.paragraphs(extracted.text[:1000])
-        fields["abstract"] = textlib.auto_abstract(
-            extracted.text, first[0] if first and len(first[0]) <= 80 else ""
+        heading = (
+            first[0] if first and len(first[0]) <= 80 and first[0][-1] not in "。！？.!?" else ""
         )
+        fields["abstract"] = textlib.auto_abstract(extracted.text, heading)
     stored = files.store(checked)
     try:
         with transaction.atomic():
