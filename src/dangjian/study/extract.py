@@ -106,12 +106,22 @@ def _docx_pages(handle: IO[bytes]) -> int | None:
     return int(match.group(1)) or None if match else None
 
 
-def _is_heading(paragraph) -> bool:
+def _heading_style_ids(document) -> set[str]:
+    """Ids of the document's title and heading styles (Chinese Word names them 标题 1 or
+    heading 1 with ids like "1"), read once: python-docx looks a style up by scanning them all."""
+    ids = set()
+    for style in document.styles:
+        name = (getattr(style, "name", "") or "").lower()
+        if name == "title" or name.startswith(("heading", "标题")):
+            ids.add(style.style_id)
+    return ids
+
+
+def _is_heading(paragraph, heading_ids: set[str]) -> bool:
     try:
-        name = (paragraph.style.name or "") if paragraph.style is not None else ""
-    except (KeyError, ValueError, AttributeError):
+        return paragraph._p.style in heading_ids
+    except (AttributeError, ValueError):
         return False
-    return name == "Title" or name.startswith(("Heading", "标题"))
 
 
 def _table_rows(table) -> list[list[str]]:
@@ -138,6 +148,7 @@ def extract_docx(handle: IO[bytes]) -> Extracted:
     try:
         document = Document(handle)
         blocks = list(document.iter_inner_content())
+        heading_ids = _heading_style_ids(document)
     except Exception:
         raise _refuse("Word 文档已损坏，无法读取") from None
     finally:
@@ -159,7 +170,7 @@ def extract_docx(handle: IO[bytes]) -> Extracted:
             if not chunk:
                 continue
             if used < PREVIEW_CHARS:
-                preview.append({"t": "h" if _is_heading(block) else "p", "x": chunk})
+                preview.append({"t": "h" if _is_heading(block, heading_ids) else "p", "x": chunk})
                 used += len(chunk)
         lines.append(chunk)
         size += len(chunk) + 1

@@ -27,14 +27,17 @@ class Ranked:
 
 def _sqlite(filter_sql: str, tokens: list[str]) -> tuple[str, list]:
     expression = " AND ".join(f'"{t}{SUFFIX}"' for t in tokens)
-    # bm25() may not sit beside a window function: rank in a subquery, count outside it.
+    # The matches are ranked once in a materialized CTE: a `rowid IN (…)` beside MATCH would
+    # make SQLite run the full-text query again for every visible material. (bm25() may not
+    # sit beside a window function either.)
     # filter_sql is the ORM's compiled query with placeholders: every value is a parameter.
     sql = (
-        "SELECT id, score, count(*) OVER () AS total FROM ("  # noqa: S608
+        "WITH hits AS MATERIALIZED ("  # noqa: S608
         "SELECT rowid AS id, bm25(study_material_fts, 10.0, 1.0) AS score "
-        "FROM study_material_fts "
-        f"WHERE study_material_fts MATCH %s AND rowid IN ({filter_sql})"
-        ") ORDER BY score, id DESC LIMIT %s OFFSET %s"
+        "FROM study_material_fts WHERE study_material_fts MATCH %s) "
+        "SELECT id, score, count(*) OVER () AS total FROM hits "  # noqa: S608
+        f"WHERE id IN ({filter_sql}) "
+        "ORDER BY score, id DESC LIMIT %s OFFSET %s"
     )
     return sql, [expression]
 

@@ -97,9 +97,19 @@ def _jieba():
 
 @cache
 def _idf() -> tuple[dict[str, float], float]:
-    from jieba.analyse import default_tfidf
+    """jieba's IDF table (read from its file: importing jieba.analyse also loads the
+    part-of-speech tables, seconds of start-up for nothing)."""
+    from pathlib import Path
 
-    return default_tfidf.idf_freq, default_tfidf.median_idf
+    path = Path(_jieba().__file__).parent / "analyse" / "idf.txt"
+    table: dict[str, float] = {}
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            word, _, value = line.strip().partition(" ")
+            if value:
+                table[word] = float(value)
+    values = sorted(table.values())
+    return table, values[len(values) // 2]
 
 
 def _clean(token: str) -> list[str]:
