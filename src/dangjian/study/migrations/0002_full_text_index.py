@@ -74,6 +74,10 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # MySQL/MariaDB cannot run DDL inside a transaction (Django refuses it); each statement here
+    # is one step that either happened or did not.
+    atomic = False
+
     dependencies = [("study", "0001_materials_library")]
 
     operations = [migrations.RunPython(forward, backward)]
