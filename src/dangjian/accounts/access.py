@@ -34,6 +34,11 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
 }
 # A member may read and reveal their own record, nothing else.
 OWN_RECORD_ACTIONS = frozenset({Action.READ, Action.REVEAL})
+# Roles whose holders act for the organization they are bound to: they receive its work and
+# accept what it sent (see `dangjian.notices.acting`, who is told and whose to-dos count).
+ACTING_ROLES = (Role.ORGAN_COMMITTEE, Role.BRANCH_SECRETARY, Role.BRANCH_COMMITTEE)
+# Roles told when work in their subtree is overdue (督办), beside the level above.
+SUPERVISING_ROLES = (Role.DISCIPLINE,)
 
 
 def _minimal_prefixes(paths: set[str]) -> list[str]:
@@ -100,6 +105,13 @@ def has_role(user, *roles: str) -> bool:
 def require_role(user, *roles: str) -> None:
     if not has_role(user, *roles):
         raise PermissionDenied("您没有访问此功能的权限")
+
+
+def require_scope(user, action: Action = Action.READ, message: str = "") -> None:
+    """Refuse (403) a user whose roles give `action` on no organization at all: lists and
+    forms that are about organizations' records, before any object is looked up."""
+    if not scope_for(user).paths.get(action):
+        raise PermissionDenied(message or "您没有访问此功能的权限")
 
 
 # ---- organizations -------------------------------------------------------------------------
