@@ -98,19 +98,21 @@ def send_and_tick(root) -> None:
 
     from dangjian.accounts.models import RoleAssignment
     from dangjian.audit.services import Actor
+    from dangjian.core.clock import today
+    from dangjian.core.jobs import tick
     from dangjian.duties import services
     from dangjian.regulations import workdays
 
     user = RoleAssignment.objects.filter(organization=root).first().user
-    deadline = workdays.add_workdays(services.today(), 10)
+    deadline = workdays.add_workdays(today(), 10)
     later = timezone.now() + dt.timedelta(days=30)
     with transaction.atomic():
         # What is due anyway at that moment (series top-ups, the demo's own items) first, so the
         # figures below are the sent item's alone.
-        before = services.tick(now=later)
+        before = tick(now=later)
         print(
-            f"  (a tick at that moment before sending: {before.series_meetings} series meetings "
-            f"planned, {before.overdue_marked} marked overdue)"
+            f"  (a tick at that moment before sending: {before['series_meetings']} series meetings "
+            f"planned, {before['overdue_marked']} marked overdue)"
         )
         start = time.perf_counter()
         with CaptureQueriesContext(connection) as captured:
@@ -122,17 +124,17 @@ def send_and_tick(root) -> None:
             f"{time.perf_counter() - start:.2f} s, {len(captured.captured_queries)} queries"
         )
         start = time.perf_counter()
-        ticked = services.tick(now=later)
+        ticked = tick(now=later)
         print(
             f"  first tick after the deadline: {time.perf_counter() - start:.2f} s "
-            f"({ticked.overdue_marked} marked overdue, {ticked.escalations} escalation notices, "
-            f"{ticked.series_meetings} series meetings planned)"
+            f"({ticked['overdue_marked']} marked overdue, {ticked['escalations']} escalation notices, "
+            f"{ticked['series_meetings']} series meetings planned)"
         )
         start = time.perf_counter()
-        again = services.tick(now=later)
+        again = tick(now=later)
         print(
             f"  the same tick again: {time.perf_counter() - start:.2f} s "
-            f"({again.overdue_marked} marked, {again.escalations + again.reminders} notices)"
+            f"({again['overdue_marked']} marked, {again['escalations'] + again['reminders']} notices)"
         )
         transaction.set_rollback(True)
 

@@ -68,10 +68,11 @@ def on_unauthenticated(request, exc):
     return api.create_response(request, {"detail": "未登录或令牌无效"}, status=401)
 
 
-from dangjian.duties.api import inbox_router, work_items_router  # noqa: E402
+from dangjian.duties.api import work_items_router  # noqa: E402
 from dangjian.meetings.api import router as meetings_router  # noqa: E402
 from dangjian.meetings.compliance_api import router as compliance_router  # noqa: E402
 from dangjian.members.api import router as members_router  # noqa: E402
+from dangjian.notices.api import inbox_router  # noqa: E402
 from dangjian.orgs.api import router as orgs_router  # noqa: E402
 from dangjian.study.api import router as materials_router  # noqa: E402
 

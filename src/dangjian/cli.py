@@ -126,8 +126,8 @@ def demo(argv: list[str]) -> int:
     created = ensure_demo(password=password, seed=args.seed, out=print)
     if not created:
         print("演示数据已存在，保留原有数据。")
+    from dangjian.core.clock import today
     from dangjian.demodata_duties import ensure_work_items
-    from dangjian.duties.services import today
 
     ensure_work_items(today=today(), seed=args.seed)
     users = list(DEMO_USERS)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, record
+from dangjian.core.jobs import tick
 from dangjian.duties.models import (
     EventKind,
     Evidence,
@@ -23,7 +24,7 @@ from dangjian.duties.models import (
     WorkItem,
     WorkStatus,
 )
-from dangjian.duties.services import notify_received, tick
+from dangjian.duties.services import notify_received
 from dangjian.meetings.models import Meeting, MeetingKind, MeetingStatus
 from dangjian.orgs.models import Organization, OrgKind, PostKind
 from dangjian.regulations.periods import TZ

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "dangjian.accounts",
     "dangjian.audit",
     "dangjian.orgs",
+    "dangjian.notices",
     "dangjian.members",
     "dangjian.meetings",
     "dangjian.duties",
@@ -206,7 +207,9 @@ DANGJIAN_MATERIAL_MAX_MB = envint("DANGJIAN_MATERIAL_MAX_MB", 50)
 IMPORT_DIR = DATA_DIR / "imports"
 
 NINJA_PAGINATION_PER_PAGE = 50
-MEMBER_PAGE_SIZE = envint("DANGJIAN_PAGE_SIZE", 50)
+# Rows per page of every list page (and the first rows of the inbox's to-do lists).
+PAGE_SIZE = envint("DANGJIAN_PAGE_SIZE", 50)
+MEMBER_PAGE_SIZE = PAGE_SIZE
 
 LOGGING = {
     "version": 1,

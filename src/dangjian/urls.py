@@ -63,6 +63,8 @@ urlpatterns = [
     path("members/", include(member_patterns)),
     path("meetings/", include("dangjian.meetings.urls")),
     path("compliance/", include("dangjian.meetings.compliance_urls")),
+    # The inbox kept the address it had when it lived in the duties app.
+    path("duties/inbox/", include("dangjian.notices.urls")),
     path("duties/", include("dangjian.duties.urls")),
     path("library/", include("dangjian.study.urls")),
     path("audit/", include(audit_patterns)),

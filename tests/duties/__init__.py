@@ -15,7 +15,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def workday(days: int) -> dt.date:
     """The `days`-th working day from today (the services' clock): a deadline that draws no
     holiday warning and passes the services' checks."""
-    from dangjian.duties.services import today
+    from dangjian.core.clock import today
     from dangjian.regulations import workdays
 
     return workdays.add_workdays(today(), days)

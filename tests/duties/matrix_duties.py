@@ -154,7 +154,7 @@ def _cache(objs: Objects) -> dict:
 
 
 def deadline() -> dt.date:
-    from dangjian.duties.services import today
+    from dangjian.core.clock import today
     from dangjian.regulations import workdays
 
     return workdays.add_workdays(today(), 20)
@@ -314,7 +314,8 @@ DUTIES_MATRIX: dict[str, tuple[Entry, ...]] = {
     "duties:statistics_export": (
         Entry("GET", STATISTICS, ORG_PAGE_SCOPES, url=org_page_query, audits="export"),
     ),
-    "duties:inbox": (Entry("GET", INBOX),),
-    "duties:inbox_read": (_post(INBOX, (NO_SCOPE,), lambda o, s: ({}, {}), None, None),),
-    "duties:inbox_badge": (Entry("GET", INBOX),),
+    # The inbox (the notices app's pages, at /duties/inbox/).
+    "notices:inbox": (Entry("GET", INBOX),),
+    "notices:inbox_read": (_post(INBOX, (NO_SCOPE,), lambda o, s: ({}, {}), None, None),),
+    "notices:inbox_badge": (Entry("GET", INBOX),),
 }

@@ -63,7 +63,7 @@ def _cache(objs: Objects) -> dict:
 
 
 def notice_for(objs: Objects, scope: str):
-    from dangjian.duties.models import Notice
+    from dangjian.notices.models import Notice
 
     key = ("notice", scope)
     cache = _cache(objs)

@@ -12,9 +12,11 @@ from django.test import Client
 from dangjian.accounts.services import create_token
 from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.audit.services import Actor
+from dangjian.core import clock
 from dangjian.duties import services
-from dangjian.duties.models import Evidence, Notice, WorkEvent, WorkItem, WorkStatus
+from dangjian.duties.models import Evidence, WorkEvent, WorkItem, WorkStatus
 from dangjian.meetings import services as meeting_services
+from dangjian.notices.models import Notice
 from dangjian.regulations import workdays
 from dangjian.regulations.periods import TZ
 from tests.duties import workday
@@ -51,7 +53,7 @@ def messages(response) -> dict[str, str]:
 
 
 def holiday(after: int = 10) -> dt.date:
-    day = services.today() + dt.timedelta(days=after)
+    day = clock.today() + dt.timedelta(days=after)
     while workdays.is_workday(day):
         day += dt.timedelta(days=1)
     return day
@@ -78,7 +80,7 @@ def child_of(plan_id: int, code: str) -> WorkItem:
 def held_meeting(org, kind: str = "general_meeting"):
     """A meeting of `org` held yesterday, everyone present."""
     actor = Actor.system("test")
-    day = services.today() - dt.timedelta(days=1)
+    day = clock.today() - dt.timedelta(days=1)
     meeting = meeting_services.plan_meeting(
         actor,
         org,
@@ -189,9 +191,9 @@ def test_send_down_progress_evidence_submit_and_accept(demo, api):
     assert response.status_code == 200
     body = response.json()
     assert (body["status"], body["progress"], body["state"]) == ("accepted", 100, "done")
-    assert body["completed_on"] == services.today().isoformat()
+    assert body["completed_on"] == clock.today().isoformat()
 
-    kinds = set(Notice.objects.filter(item=own).values_list("kind", flat=True))
+    kinds = set(Notice.objects.about(own).values_list("kind", flat=True))
     assert {"received", "submitted", "accepted"} <= kinds
 
     # The plan's tree as the 机关党委 sees it: all four branches.
@@ -319,7 +321,7 @@ def test_a_bad_item_is_422_in_chinese_and_sends_nothing(demo, api, change, field
         **change,
     }
     if body["deadline"] == "YESTERDAY":
-        body["deadline"] = (services.today() - dt.timedelta(days=1)).isoformat()
+        body["deadline"] = (clock.today() - dt.timedelta(days=1)).isoformat()
     organ = api("organ")  # (making its token is audited)
     before = (WorkItem.objects.count(), Notice.objects.count(), last_seq())
 

@@ -9,20 +9,20 @@ from collections import Counter
 import pytest
 
 from dangjian.audit.models import AuditEvent
+from dangjian.core import clock
 from dangjian.demodata import DEPARTMENTS
 from dangjian.demodata_duties import ensure_work_items
-from dangjian.duties import services
+from dangjian.duties.inbox import NoticeKind
 from dangjian.duties.models import (
     PENDING,
     Evidence,
     EvidenceKind,
-    Notice,
-    NoticeKind,
     WorkEvent,
     WorkItem,
     WorkStatus,
 )
 from dangjian.meetings.models import MeetingStatus
+from dangjian.notices.models import Notice
 from dangjian.orgs.models import Organization, OrgKind
 
 
@@ -49,7 +49,7 @@ def _state(item: WorkItem, today) -> str:
 
 
 def test_the_demo_has_work_items_in_every_state(demo, files):
-    today = services.today()
+    today = clock.today()
     assert not WorkItem.objects.exists()  # the test fixture's demo has none of its own
 
     made, said = _make(today)
@@ -102,7 +102,9 @@ def test_the_demo_has_work_items_in_every_state(demo, files):
     # of its own (the 机关党委 acts for it), by the overdue notice itself.
     told = {
         user: set(
-            Notice.objects.filter(recipient=user, kind__in=kinds).values_list("item_id", flat=True)
+            Notice.objects.filter(recipient=user, kind__in=kinds).values_list(
+                "subject_id", flat=True
+            )
         )
         for user, kinds in (
             (demo.users["inspector"], [NoticeKind.ESCALATION]),
@@ -123,7 +125,7 @@ def test_the_demo_has_work_items_in_every_state(demo, files):
 
 
 def test_every_accepted_item_has_its_evidence(demo, files):
-    today = services.today()
+    today = clock.today()
     _make(today)
 
     accepted = list(
@@ -159,7 +161,7 @@ def test_every_accepted_item_has_its_evidence(demo, files):
 
 
 def test_the_meeting_behind_an_accepted_item_was_held_by_its_completion(demo, files):
-    _make(services.today())
+    _make(clock.today())
     late_records = [
         (e.item.organization.code, e.meeting.held_on, e.item.completed_on)
         for e in Evidence.objects.filter(
@@ -171,7 +173,7 @@ def test_the_meeting_behind_an_accepted_item_was_held_by_its_completion(demo, fi
 
 
 def test_the_demo_work_items_are_made_once(demo, files):
-    today = services.today()
+    today = clock.today()
     assert _make(today)[0] is True
 
     def counts():

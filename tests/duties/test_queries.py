@@ -15,12 +15,15 @@ from django.test.utils import CaptureQueriesContext
 from dangjian.accounts.models import Role, RoleAssignment, User
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor
+from dangjian.core import clock
 from dangjian.core.errors import ServiceValidationError
 from dangjian.duties import queries, services
 from dangjian.duties.models import DutyItem, WorkItem
 from dangjian.meetings import services as meeting_services
 from dangjian.meetings.models import LeaveRequest, LeaveStatus, Meeting, MeetingStatus
 from dangjian.members.models import Member, MemberStatus
+from dangjian.notices import services as notice_services
+from dangjian.notices.queries import action_counts
 from dangjian.orgs.models import Organization, OrgKind, Post
 from tests.duties import workday
 from tests.meetings import events_since, last_seq, plan
@@ -48,7 +51,7 @@ def send_one(demo, code: str, **data) -> WorkItem:
 
 def overdue(item: WorkItem) -> WorkItem:
     """Move the deadline to yesterday (the services refuse to set one in the past)."""
-    WorkItem.objects.filter(pk=item.pk).update(deadline=services.today() - dt.timedelta(days=1))
+    WorkItem.objects.filter(pk=item.pk).update(deadline=clock.today() - dt.timedelta(days=1))
     item.refresh_from_db()
     return item
 
@@ -57,7 +60,6 @@ def overdue(item: WorkItem) -> WorkItem:
 
 
 def test_action_counts_follow_the_records(demo):
-    today = services.today()
     secretary, organ, member = demo.users["secretary"], demo.users["organ"], demo.users["member"]
     leave_before = LeaveRequest.objects.filter(
         meeting__organization__path__startswith=demo.branch.path,
@@ -68,44 +70,49 @@ def test_action_counts_follow_the_records(demo):
     first = send_one(demo, "FGW-B01")
     send_one(demo, "FGW-B01")
     send_one(demo, "FGW-B02")
-    counts = queries.action_counts(secretary, today)
-    assert (counts.items, counts.review, counts.leave, counts.unread) == (2, 0, leave_before, 2)
+    counts = action_counts(secretary)
+    assert (counts["items"], counts["review"], counts["leave"], counts.unread) == (
+        2,
+        0,
+        leave_before,
+        2,
+    )
 
     services.submit(as_(secretary), first)
     meeting = plan(secretary, demo.branch, days=3)
     meeting_services.request_leave(as_(member), meeting, demo.own_member, "出差")
-    counts = queries.action_counts(secretary, today)
-    assert (counts.items, counts.review, counts.leave) == (1, 0, leave_before + 1)
+    counts = action_counts(secretary)
+    assert (counts["items"], counts["review"], counts["leave"]) == (1, 0, leave_before + 1)
     assert (counts.actions, counts.badge) == (
         1 + leave_before + 1,
         1 + leave_before + 1 + 2,
     )
-    organ_counts = queries.action_counts(organ, today)
+    organ_counts = action_counts(organ)
     # FGW-B02 has no account of its own, so its item falls to the 机关党委 (who was told).
-    assert (organ_counts.items, organ_counts.review) == (1, 1)
-    assert organ_counts.leave >= leave_before + 1  # the 机关党委 may decide FGW-B01's leave too
+    assert (organ_counts["items"], organ_counts["review"]) == (1, 1)
+    assert organ_counts["leave"] >= leave_before + 1  # the 机关党委 may decide FGW-B01's leave too
 
     services.accept(as_(organ), first)
-    services.mark_read(secretary)
-    counts = queries.action_counts(secretary, today)
-    assert (counts.items, counts.review, counts.unread) == (1, 0, 0)
-    assert queries.action_counts(organ, today).review == 0
+    notice_services.mark_read(secretary)
+    counts = action_counts(secretary)
+    assert (counts["items"], counts["review"], counts.unread) == (1, 0, 0)
+    assert action_counts(organ)["review"] == 0
 
     # An ordinary member acts for no organization: only notices could wait for them.
-    member_counts = queries.action_counts(member, today)
-    assert (member_counts.items, member_counts.review, member_counts.leave) == (0, 0, 0)
+    member_counts = action_counts(member)
+    assert (member_counts["items"], member_counts["review"], member_counts["leave"]) == (0, 0, 0)
 
 
 def test_the_badge_counts_work_the_user_was_told_to_do(demo):
     organ = demo.users["organ"]
     item = send_one(demo, "FGW-B02")  # FGW-B02 has no account: the 机关党委 is told
 
-    assert organ.notices.filter(item=item, kind="received").exists()
-    assert queries.action_counts(organ, services.today()).items == 1
+    assert organ.notices.about(item).filter(kind="received").exists()
+    assert action_counts(organ)["items"] == 1
 
 
 def test_item_list_states_and_the_review_queue(demo):
-    today = services.today()
+    today = clock.today()
     secretary, organ = demo.users["secretary"], demo.users["organ"]
     open_item = send_one(demo, "FGW-B01")
     late_item = overdue(send_one(demo, "FGW-B01"))
@@ -144,7 +151,7 @@ def year_of_work(demo):
     """
     secretary, organ = demo.users["secretary"], demo.users["organ"]
     zz_user = make_writer("zz-secretary", "FGW-ZZ")
-    year = services.today().year
+    year = clock.today().year
     on_time = send_one(demo, "FGW-B01", plan_year=year, responsible_post="secretary")
     services.submit(as_(secretary), on_time)
     services.accept(as_(organ), on_time)
@@ -172,7 +179,7 @@ def test_completion_by_org_rolls_each_subtree_up(demo, year_of_work):
     rows = queries.row_orgs(demo.organ_committee, "children")
     assert [r.code for r in rows] == ["FGW-B01", "FGW-B02", "FGW-JW", "FGW-ZZ"]
 
-    got = queries.completion_by_org(demo.organ_committee, rows, year_of_work, services.today())
+    got = queries.completion_by_org(demo.organ_committee, rows, year_of_work, clock.today())
 
     by_code = {r.code: figures(got[r.pk]) for r in rows}
     assert by_code == {
@@ -187,7 +194,7 @@ def test_completion_by_branch_leaves_out_what_no_branch_received(demo, year_of_w
     rows = queries.row_orgs(demo.organ_committee, "branches")
     assert [r.code for r in rows] == ["FGW-B01", "FGW-B02", "FGW-B03", "FGW-B04"]
 
-    got = queries.completion_by_org(demo.organ_committee, rows, year_of_work, services.today())
+    got = queries.completion_by_org(demo.organ_committee, rows, year_of_work, clock.today())
 
     assert {r.code: figures(got[r.pk]) for r in rows} == {
         "FGW-B01": (1, 1, 0, 0, 0, 2, 2, 0.5),
@@ -198,7 +205,7 @@ def test_completion_by_branch_leaves_out_what_no_branch_received(demo, year_of_w
 
 
 def test_completion_by_post_names_posts_never_people(demo, year_of_work):
-    got = queries.completion_by_post(demo.organ_committee, year_of_work, services.today())
+    got = queries.completion_by_post(demo.organ_committee, year_of_work, clock.today())
 
     assert [(post, figures(c)) for post, c in got] == [
         ("", (1, 0, 0, 1, 2, 4, 1, 1.0)),  # FGW-JW, FGW-ZZ, FGW-B03 (submitted), FGW-B04 (done)
@@ -207,7 +214,7 @@ def test_completion_by_post_names_posts_never_people(demo, year_of_work):
     ]
     assert [queries.post_label(p) for p, _ in got] == ["未指定岗位", "书记", "组织委员"]
     # Within one branch only its own items count.
-    (only,) = queries.completion_by_post(demo.sibling_branch, year_of_work, services.today())
+    (only,) = queries.completion_by_post(demo.sibling_branch, year_of_work, clock.today())
     assert only[0] == "organization_officer" and only[1].total == 2
 
 
@@ -218,9 +225,7 @@ ALL_FIGURES = list(queries.FIGURES)
 
 def test_statistics_equal_direct_counts_of_members_and_held_meetings(demo, year_of_work):
     year = year_of_work
-    table = queries.statistics(
-        demo.organ_committee, "children", ALL_FIGURES, year, services.today()
-    )
+    table = queries.statistics(demo.organ_committee, "children", ALL_FIGURES, year, clock.today())
 
     assert table.figures == ALL_FIGURES
     assert [r.code for r in table.rows] == ["FGW-B01", "FGW-B02", "FGW-JW", "FGW-ZZ"]
@@ -269,7 +274,7 @@ def test_statistics_of_the_whole_city_count_every_member_and_branch(demo):
     root = Organization.objects.get(code="GW")
     year = 2025
 
-    table = queries.statistics(root, "children", ALL_FIGURES, year, services.today())
+    table = queries.statistics(root, "children", ALL_FIGURES, year, clock.today())
 
     assert table.total["members_full"] == Member.objects.filter(status=MemberStatus.FULL).count()
     assert (
@@ -286,14 +291,14 @@ def test_statistics_of_the_whole_city_count_every_member_and_branch(demo):
 
 
 def test_statistics_default_to_the_usual_figures(demo):
-    table = queries.statistics(demo.organ_committee, "children", ["bogus"], 2026, services.today())
+    table = queries.statistics(demo.organ_committee, "children", ["bogus"], 2026, clock.today())
     assert table.figures == queries.DEFAULT_FIGURES
 
 
 def test_statistics_take_the_same_queries_for_the_city_as_for_one_department(demo, year_of_work):
     def queries_for(org: Organization, level: str) -> int:
         with CaptureQueriesContext(connection) as ctx:
-            queries.statistics(org, level, ALL_FIGURES, year_of_work, services.today())
+            queries.statistics(org, level, ALL_FIGURES, year_of_work, clock.today())
         return len(ctx.captured_queries)
 
     root = Organization.objects.get(code="GW")
@@ -311,7 +316,7 @@ def test_statistics_take_the_same_queries_for_the_city_as_for_one_department(dem
 
 
 def test_duty_list_shows_holders_duties_meeting_counts_and_items(demo):
-    today, year = services.today(), 2025
+    today, year = clock.today(), 2025
     secretary_post = Post.objects.get(
         organization=demo.branch, kind="secretary", ended_on__isnull=True
     )
@@ -356,7 +361,7 @@ def test_duty_list_shows_holders_duties_meeting_counts_and_items(demo):
 
 
 def test_duty_list_counts_the_posts_work_items_by_state(demo):
-    today = services.today()
+    today = clock.today()
     year = today.year
     send_one(demo, "FGW-B01", plan_year=year, responsible_post="secretary")
     overdue(send_one(demo, "FGW-B01", plan_year=year, responsible_post="secretary"))
@@ -371,7 +376,7 @@ def test_duty_list_counts_the_posts_work_items_by_state(demo):
 
 def test_duty_list_takes_four_queries(demo, django_assert_max_num_queries):
     with django_assert_max_num_queries(4):
-        queries.duty_list(demo.branch, 2026, services.today())
+        queries.duty_list(demo.branch, 2026, clock.today())
 
 
 def test_a_duty_edited_by_a_department_applies_only_inside_its_subtree(demo):
@@ -459,7 +464,7 @@ def test_a_new_duty_is_added_for_the_subtree(demo):
 
     assert duty.key.startswith("local-")
     assert duty.meeting_kinds == ["committee_meeting"]
-    sections = {s.post_kind: s for s in queries.duty_list(demo.branch, 2026, services.today())}
+    sections = {s.post_kind: s for s in queries.duty_list(demo.branch, 2026, clock.today())}
     assert "每月通报党费收缴情况" in {d.title for d, _ in sections["organization_officer"].duties}
     assert "每月通报党费收缴情况" not in {
         d.title for d in queries.effective_duties(demo.other_branch)

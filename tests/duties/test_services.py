@@ -1,7 +1,7 @@
 """Responsibility-system services: work items sent down the tree and split further, deadlines,
 progress, evidence, review, notices; every write audited, every refused write leaves nothing.
 
-Deadlines are built from `services.today()` (the real clock in Asia/Shanghai): the services refuse
+Deadlines are built from `clock.today()` (the real clock in Asia/Shanghai): the services refuse
 a deadline in the past, so nothing here is pinned to a calendar date except where a row is
 deliberately moved afterwards (on-time judged by the submission date).
 """
@@ -21,19 +21,21 @@ from dangjian.accounts.access import Action
 from dangjian.accounts.models import Role, RoleAssignment, User
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor
+from dangjian.core import clock
 from dangjian.core.errors import ServiceValidationError
+from dangjian.core.jobs import tick
 from dangjian.duties import queries, services
+from dangjian.duties.inbox import NoticeKind
 from dangjian.duties.models import (
     EventKind,
     Evidence,
     EvidenceKind,
-    Notice,
-    NoticeKind,
     WorkEvent,
     WorkItem,
     WorkStatus,
 )
 from dangjian.meetings.models import Meeting, MeetingKind, MeetingStatus
+from dangjian.notices.models import Notice
 from dangjian.orgs.models import Organization
 from dangjian.regulations import workdays
 from dangjian.regulations.periods import TZ
@@ -146,11 +148,11 @@ def test_receivers_are_told_and_a_sibling_branch_hears_nothing(demo, people):
     sent = send(demo, ["FGW-B01", "FGW-ZZ"])
 
     (to_secretary,) = notices(people.secretary, NoticeKind.RECEIVED)
-    assert to_secretary.item_id == child(sent, "FGW-B01").pk
+    assert to_secretary.subject_id == child(sent, "FGW-B01").pk
     assert to_secretary.title == "收到任务：学习贯彻全会精神"
     assert "市发展和改革委员会机关党委下发" in to_secretary.body
     (to_zz,) = notices(people.zz, NoticeKind.RECEIVED)
-    assert to_zz.item_id == child(sent, "FGW-ZZ").pk
+    assert to_zz.subject_id == child(sent, "FGW-ZZ").pk
     for user in (people.b02, people.b03, people.b04, people.inspector, people.member):
         assert notices(user) == []
 
@@ -160,7 +162,7 @@ def test_an_organization_without_accounts_is_acted_for_by_the_nearest_level_abov
     sent = send(demo, ["FGW-B02"])
 
     (notice,) = notices(demo.users["organ"], NoticeKind.RECEIVED)
-    assert notice.item_id == child(sent, "FGW-B02").pk
+    assert notice.subject_id == child(sent, "FGW-B02").pk
     assert notices(demo.users["secretary"]) == []
 
 
@@ -170,7 +172,7 @@ def test_the_holder_of_the_responsible_post_is_told_as_well(demo):
 
     item = child(sent, "FGW-B01")
     for user in (demo.users["secretary"], demo.users["organ"]):
-        assert [n.item_id for n in notices(user, NoticeKind.RECEIVED)] == [item.pk]
+        assert [n.subject_id for n in notices(user, NoticeKind.RECEIVED)] == [item.pk]
 
 
 def test_every_branch_below_and_within_a_subtree(demo):
@@ -197,7 +199,7 @@ def test_every_branch_below_and_within_a_subtree(demo):
 
 
 def test_a_plan_item_goes_down_three_levels_and_completes_when_all_is_accepted(demo, people):
-    today = services.today()
+    today = clock.today()
     sent = send(demo, ["FGW-ZZ", "FGW-B01"], deadline=workday(30))
     root, zz, b01 = sent.item, child(sent, "FGW-ZZ"), child(sent, "FGW-B01")
 
@@ -279,10 +281,10 @@ def test_a_split_is_audited_and_told_to_the_receivers(demo, people):
     assert [(e.action, e.object_id) for e in events] == [
         (AuditAction.CREATE, str(c.pk)) for c in result.children
     ]
-    assert [n.item_id for n in notices(people.b03, NoticeKind.RECEIVED)] == [
+    assert [n.subject_id for n in notices(people.b03, NoticeKind.RECEIVED)] == [
         child(result, "FGW-B03").pk
     ]
-    assert [n.item_id for n in notices(people.b04, NoticeKind.RECEIVED)] == [
+    assert [n.subject_id for n in notices(people.b04, NoticeKind.RECEIVED)] == [
         child(result, "FGW-B04").pk
     ]
     assert notices(people.b02) == []
@@ -431,7 +433,7 @@ def test_bad_item_data_is_refused_with_a_chinese_message_and_nothing_written(
     demo, data, field, message
 ):
     if data.get("deadline") == "YESTERDAY":
-        data = {"deadline": services.today() - dt.timedelta(days=1)}
+        data = {"deadline": clock.today() - dt.timedelta(days=1)}
     before = counts()
 
     with pytest.raises(ServiceValidationError) as exc:
@@ -442,7 +444,7 @@ def test_bad_item_data_is_refused_with_a_chinese_message_and_nothing_written(
 
 
 def test_today_is_an_acceptable_deadline(demo):
-    today = services.today()
+    today = clock.today()
     sent = send(demo, ["FGW-B01"], deadline=today.isoformat())
     assert reload(child(sent, "FGW-B01")).deadline == today
 
@@ -451,13 +453,13 @@ def test_a_deadline_in_working_days_is_the_nth_working_day(demo):
     for n in (1, 5, 23):
         sent = send(demo, ["FGW-B01"], deadline="", working_days=str(n))
         deadline = reload(child(sent, "FGW-B01")).deadline
-        assert deadline == workdays.add_workdays(services.today(), n)
+        assert deadline == workdays.add_workdays(clock.today(), n)
         assert workdays.is_workday(deadline)
         assert sent.warnings == []
 
 
 def test_a_deadline_on_a_day_off_is_accepted_with_a_warning(demo):
-    day = services.today() + dt.timedelta(days=1)
+    day = clock.today() + dt.timedelta(days=1)
     while workdays.is_workday(day):
         day += dt.timedelta(days=1)
 
@@ -776,7 +778,7 @@ def test_submitting_with_evidence_asks_the_sender_to_accept(demo, meeting_item):
     assert event.changes["status"] == ["open", "submitted"]
     assert event.message == "提交验收：已召开"
     (notice,) = notices(organ, NoticeKind.SUBMITTED)
-    assert notice.item_id == item.pk
+    assert notice.subject_id == item.pk
     assert notice.title == "待验收：办公室党支部“学习贯彻全会精神”"
     assert notices(demo.users["inspector"]) == []
 
@@ -893,7 +895,7 @@ def test_acceptance_is_audited_and_told_to_the_receiver(demo):
     assert event.changes["status"] == ["submitted", "accepted"]
     assert event.changes["progress"] == [0, 100]
     (notice,) = notices(secretary, NoticeKind.ACCEPTED)
-    assert (notice.item_id, notice.body) == (item.pk, "按时完成")
+    assert (notice.subject_id, notice.body) == (item.pk, "按时完成")
 
 
 def test_on_time_is_judged_by_the_submission_date_not_the_acceptance_date(demo):
@@ -902,7 +904,7 @@ def test_on_time_is_judged_by_the_submission_date_not_the_acceptance_date(demo):
     services.submit(as_(secretary), item)
     # The receiver submitted three days ago at 00:10 Beijing time (still the day before in UTC),
     # on its deadline; the sender accepts only today.
-    submitted_on = services.today() - dt.timedelta(days=3)
+    submitted_on = clock.today() - dt.timedelta(days=3)
     submitted_at = dt.datetime.combine(submitted_on, dt.time(0, 10), tzinfo=TZ)
     WorkItem.objects.filter(pk=item.pk).update(submitted_at=submitted_at, deadline=submitted_on)
 
@@ -910,9 +912,9 @@ def test_on_time_is_judged_by_the_submission_date_not_the_acceptance_date(demo):
 
     item = reload(item)
     assert item.completed_on == submitted_on
-    assert item.completed_on < services.today()
+    assert item.completed_on < clock.today()
     completion = queries.completion_by_org(
-        demo.organ_committee, [demo.branch], item.plan_year, services.today()
+        demo.organ_committee, [demo.branch], item.plan_year, clock.today()
     )[demo.branch.pk]
     assert (completion.on_time, completion.late, completion.rate) == (1, 0, 1.0)
 
@@ -929,7 +931,7 @@ def test_a_plan_item_cannot_be_submitted_while_its_items_are_pending(demo):
 
 
 def test_item_tree_shows_ancestors_and_only_the_readable_subtree(demo, people):
-    today = services.today()
+    today = clock.today()
     sent = send(demo, ["FGW-B01", "FGW-B02", "FGW-ZZ"])
     root, b01, b02, zz = (
         sent.item,
@@ -994,33 +996,6 @@ def test_a_sibling_branchs_item_does_not_exist_for_the_secretary(demo, people):
     assert queries.can_work(people.secretary, b01) and not queries.can_work(people.secretary, b02)
 
 
-# ---- the inbox -----------------------------------------------------------------------------
-
-
-def test_notices_are_idempotent_per_key_and_marked_read(demo):
-    secretary, organ = demo.users["secretary"], demo.users["organ"]
-
-    assert (
-        services.notify([secretary.pk, organ.pk], key="k1", kind="reminder", item=None, title="t")
-        == 2
-    )
-    assert (
-        services.notify([secretary.pk, organ.pk], key="k1", kind="reminder", item=None, title="t")
-        == 0
-    )
-    assert services.notify([secretary.pk], key="k2", kind="reminder", item=None, title="t") == 1
-    assert services.notify([], key="k3", kind="reminder", item=None, title="t") == 0
-
-    assert Notice.objects.filter(recipient=secretary).count() == 2
-    first = Notice.objects.filter(recipient=secretary, key="k1").get()
-    assert services.mark_read(secretary, [first.pk]) == 1
-    assert services.mark_read(secretary, [first.pk]) == 0
-    assert services.mark_read(organ, [first.pk]) == 0  # not organ's notice
-    assert services.mark_read(secretary) == 1
-    assert Notice.objects.filter(recipient=secretary, read_at__isnull=True).count() == 0
-    assert Notice.objects.filter(recipient=organ, read_at__isnull=True).count() == 1
-
-
 def test_supervisors_are_the_senders_writers_and_discipline_covering_the_item(demo, people):
     b01 = child(send(demo, ["FGW-B01", "FGW-ZZ"]), "FGW-B01")
     zz = WorkItem.objects.get(parent=b01.parent, organization__code="FGW-ZZ")
@@ -1035,7 +1010,7 @@ def test_supervisors_are_the_senders_writers_and_discipline_covering_the_item(de
 
 def test_an_overdue_item_is_split_with_a_new_deadline(demo):
     item = child(send(demo, ["FGW-ZZ"]), "FGW-ZZ")
-    WorkItem.objects.filter(pk=item.pk).update(deadline=services.today() - dt.timedelta(days=3))
+    WorkItem.objects.filter(pk=item.pk).update(deadline=clock.today() - dt.timedelta(days=3))
     item = reload(item)
     actor = as_(demo.users["organ"])
 
@@ -1046,7 +1021,7 @@ def test_an_overdue_item_is_split_with_a_new_deadline(demo):
 
     result = services.split(actor, item, {"deadline": workday(5)}, targets=["FGW-B03"])
     assert [c.deadline for c in result.children] == [workday(5)]
-    assert reload(item).deadline < services.today()  # the parent stays overdue
+    assert reload(item).deadline < clock.today()  # the parent stays overdue
 
 
 def test_a_plan_item_refuses_a_reader_before_explaining_it_needs_no_review(demo):
@@ -1092,9 +1067,9 @@ def test_the_sender_withdraws_a_plan_with_what_is_not_done_and_keeps_what_is(dem
     assert reload(split).events.filter(kind="withdrawn", note="重复下发").exists()
     # Nothing withdrawn is left to do or counted: no reminders, no overdue, no statistics.
     assert not queries.todo_items(demo.users["secretary"]).exists()
-    assert services.tick(now=dt.datetime.now(tz=TZ) + dt.timedelta(days=60)).overdue_marked == 0
+    assert tick(now=dt.datetime.now(tz=TZ) + dt.timedelta(days=60))["overdue_marked"] == 0
     table = queries.statistics(
-        demo.organ_committee, "branches", ["items_total"], workday(20).year, services.today()
+        demo.organ_committee, "branches", ["items_total"], workday(20).year, clock.today()
     )
     assert table.total["items_total"] == 1  # FGW-B01's accepted item only
 

@@ -19,8 +19,13 @@ from django.core.management.base import CommandError
 from dangjian.accounts.models import Role, RoleAssignment, User
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor
+from dangjian.core import clock
+from dangjian.core.jobs import tick
 from dangjian.duties import services
-from dangjian.duties.models import EventKind, Notice, NoticeKind, WorkEvent, WorkItem, WorkStatus
+from dangjian.duties.inbox import NoticeKind
+from dangjian.duties.models import EventKind, WorkEvent, WorkItem, WorkStatus
+from dangjian.notices import services as notice_services
+from dangjian.notices.models import Notice
 from dangjian.orgs.models import Organization
 from dangjian.regulations.periods import TZ
 from tests.meetings import events_since, last_seq
@@ -45,7 +50,7 @@ def received(demo, deadline: dt.date, code: str = "FGW-B01", **data) -> WorkItem
     sent = services.send_down(
         Actor(user=demo.users["organ"]),
         demo.organ_committee,
-        {"title": "报送学习情况", "deadline": services.today(), **data},
+        {"title": "报送学习情况", "deadline": clock.today(), **data},
         targets=[code],
     )
     (item,) = sent.children
@@ -73,10 +78,10 @@ def tick_days(first: dt.date, last: dt.date, hour: int = 9) -> dict[dt.date, lis
     day = first
     while day <= last:
         seen = set(Notice.objects.values_list("pk", flat=True))
-        services.tick(now=at(day, hour))
+        tick(now=at(day, hour))
         seq, rows = last_seq(), Notice.objects.count()
-        again = services.tick(now=at(day, hour + 5))
-        assert (again.reminders, again.overdue_marked, again.escalations) == (0, 0, 0)
+        again = tick(now=at(day, hour + 5))
+        assert (again["reminders"], again["overdue_marked"], again["escalations"]) == (0, 0, 0)
         assert (last_seq(), Notice.objects.count()) == (seq, rows)
         fresh = sent_by_tick().exclude(pk__in=seen).select_related("recipient")
         got = sorted((n.kind, n.key.rsplit(":", 1)[-1], n.recipient.username) for n in fresh)
@@ -106,7 +111,7 @@ def test_reminders_at_a_month_end_go_out_once_each_on_working_days(demo):
         ],
     }
     bodies = dict(
-        Notice.objects.filter(kind=NoticeKind.REMINDER, item=item).values_list("key", "body")
+        Notice.objects.about(item).filter(kind=NoticeKind.REMINDER).values_list("key", "body")
     )
     assert bodies == {
         f"reminder:{pk}:7": "截止 2026-03-31，还有 7 天",
@@ -152,7 +157,7 @@ def test_when_all_reminders_fall_on_one_day_only_the_nearest_is_sent(demo):
     sent = tick_days(D(2026, 9, 25), D(2026, 10, 8))
 
     assert sent == {D(2026, 9, 30): [("reminder", "1", "secretary")]}
-    (notice,) = Notice.objects.filter(kind=NoticeKind.REMINDER, item=item)
+    (notice,) = Notice.objects.about(item).filter(kind=NoticeKind.REMINDER)
     assert notice.body == "截止 2026-10-08，还有 8 天"
 
 
@@ -167,17 +172,17 @@ def test_reminders_reach_back_over_the_spring_festival(demo):
 def test_an_item_created_late_gets_the_nearest_reminder_not_a_burst(demo):
     late = received(demo, D(2026, 3, 31))
 
-    first = services.tick(now=at(D(2026, 3, 28)))  # a Saturday: the 7- and 3-day ones are due
+    first = tick(now=at(D(2026, 3, 28)))  # a Saturday: the 7- and 3-day ones are due
 
-    assert first.reminders == 1
+    assert first["reminders"] == 1
     assert list(Notice.objects.filter(kind=NoticeKind.REMINDER).values_list("key", flat=True)) == [
         f"reminder:{late.pk}:3"
     ]
 
     later = received(demo, D(2026, 3, 31))  # created on its deadline day: one reminder
-    second = services.tick(now=at(D(2026, 3, 31)))
+    second = tick(now=at(D(2026, 3, 31)))
 
-    assert second.reminders == 2
+    assert second["reminders"] == 2
     assert sorted(
         Notice.objects.filter(kind=NoticeKind.REMINDER).values_list("key", flat=True)
     ) == sorted([f"reminder:{late.pk}:3", f"reminder:{late.pk}:1", f"reminder:{later.pk}:1"])
@@ -187,18 +192,18 @@ def test_an_item_created_late_gets_the_nearest_reminder_not_a_burst(demo):
 def test_the_day_is_the_beijing_date_of_the_moment(demo):
     received(demo, D(2026, 3, 31))
 
-    assert services.tick(now=dt.datetime(2026, 3, 23, 15, 59, tzinfo=dt.UTC)).reminders == 0
+    assert tick(now=dt.datetime(2026, 3, 23, 15, 59, tzinfo=dt.UTC))["reminders"] == 0
     # 16:30 UTC on the 23rd is 00:30 on the 24th in Beijing: the 7-day reminder is due.
-    assert services.tick(now=dt.datetime(2026, 3, 23, 16, 30, tzinfo=dt.UTC)).reminders == 1
+    assert tick(now=dt.datetime(2026, 3, 23, 16, 30, tzinfo=dt.UTC))["reminders"] == 1
 
 
 def test_reminders_go_to_the_responsible_post_holder_as_well(demo):
     # The demo's 机关党委 officer holds FGW-B01's 宣传委员 post.
     received(demo, D(2026, 3, 31), responsible_post="publicity_officer")
 
-    result = services.tick(now=at(D(2026, 3, 24)))
+    result = tick(now=at(D(2026, 3, 24)))
 
-    assert result.reminders == 2
+    assert result["reminders"] == 2
     assert sorted(sent_by_tick().values_list("recipient__username", flat=True)) == [
         "organ",
         "secretary",
@@ -218,11 +223,11 @@ def test_submitted_and_accepted_items_are_neither_reminded_nor_marked(demo):
     for item in (submitted, accepted, returned):
         moved(item, D(2026, 3, 31))
 
-    reminded = services.tick(now=at(D(2026, 3, 24)))
-    marked = services.tick(now=at(D(2026, 4, 1)))
+    reminded = tick(now=at(D(2026, 3, 24)))
+    marked = tick(now=at(D(2026, 4, 1)))
 
-    assert (reminded.reminders, marked.overdue_marked) == (1, 1)
-    assert set(sent_by_tick().values_list("item_id", flat=True)) == {returned.pk}
+    assert (reminded["reminders"], marked["overdue_marked"]) == (1, 1)
+    assert set(sent_by_tick().values_list("subject_id", flat=True)) == {returned.pk}
     assert WorkItem.objects.get(pk=submitted.pk).overdue_since is None
     assert WorkItem.objects.get(pk=accepted.pk).overdue_since is None
     assert WorkItem.objects.get(pk=returned.pk).overdue_since == D(2026, 4, 1)
@@ -244,9 +249,9 @@ def test_overdue_is_marked_once_audited_and_escalated(demo):
     item = received(demo, D(2026, 3, 31))
     seq = last_seq()
 
-    first = services.tick(now=at(D(2026, 4, 3)))
+    first = tick(now=at(D(2026, 4, 3)))
 
-    assert (first.overdue_marked, first.escalations) == (1, 2)
+    assert (first["overdue_marked"], first["escalations"]) == (1, 2)
     item.refresh_from_db()
     assert item.overdue_since == D(2026, 4, 1)  # the day after the deadline, not the tick's day
     assert item.status == WorkStatus.OPEN
@@ -263,8 +268,8 @@ def test_overdue_is_marked_once_audited_and_escalated(demo):
 
     rows, seq = Notice.objects.count(), last_seq()
     for day in (D(2026, 4, 3), D(2026, 4, 4), D(2026, 5, 1)):
-        again = services.tick(now=at(day))
-        assert (again.reminders, again.overdue_marked, again.escalations) == (0, 0, 0)
+        again = tick(now=at(day))
+        assert (again["reminders"], again["overdue_marked"], again["escalations"]) == (0, 0, 0)
     assert (Notice.objects.count(), last_seq()) == (rows, seq)
     assert WorkEvent.objects.filter(item=item, kind=EventKind.OVERDUE).count() == 1
     escalation = Notice.objects.get(kind=NoticeKind.ESCALATION, recipient=demo.users["organ"])
@@ -282,17 +287,17 @@ def test_escalation_reaches_the_level_above_and_discipline_never_a_sibling_branc
     zz = services.send_down(
         Actor(user=demo.users["organ"]),
         demo.organ_committee,
-        {"title": "专题调研", "deadline": services.today()},
+        {"title": "专题调研", "deadline": clock.today()},
         targets=["FGW-ZZ"],
     ).children[0]
     (b03,) = services.split(Actor(user=zz_secretary), zz, {}, targets=["FGW-B03"]).children
     moved(b03, D(2026, 4, 10))
 
-    result = services.tick(now=at(D(2026, 4, 13)))
+    result = tick(now=at(D(2026, 4, 13)))
 
-    assert (result.overdue_marked, result.escalations) == (2, 4)
+    assert (result["overdue_marked"], result["escalations"]) == (2, 4)
     got = {
-        (n.item_id, n.kind, n.recipient.username)
+        (n.subject_id, n.kind, n.recipient.username)
         for n in sent_by_tick().select_related("recipient")
     }
     assert got == {
@@ -311,10 +316,10 @@ def test_nobody_is_told_twice_when_the_receiver_is_also_the_level_above(demo):
     # FGW-B02 has no account: the 机关党委 acts for it, so it is told once (as the receiver).
     item = received(demo, D(2026, 3, 31), code="FGW-B02")
 
-    result = services.tick(now=at(D(2026, 4, 1)))
+    result = tick(now=at(D(2026, 4, 1)))
 
-    assert (result.overdue_marked, result.escalations) == (1, 1)
-    assert sorted(sent_by_tick().filter(item=item).values_list("kind", "recipient__username")) == [
+    assert (result["overdue_marked"], result["escalations"]) == (1, 1)
+    assert sorted(sent_by_tick().about(item).values_list("kind", "recipient__username")) == [
         ("escalation", "inspector"),
         ("overdue", "organ"),
     ]
@@ -390,9 +395,9 @@ def test_notices_are_emailed_once_to_users_with_an_address(demo, email_on, mailo
     inspector = with_email(demo.users["inspector"], "inspector@example.org")
     received(demo, D(2026, 3, 31))  # the secretary is told of it (收到任务)
 
-    first = services.tick(now=at(D(2026, 4, 1)))
+    first = tick(now=at(D(2026, 4, 1)))
 
-    assert first.emails == 3
+    assert first["emails"] == 3
     assert sorted((m.to[0], m.subject) for m in mailoutbox) == [
         ("inspector@example.org", "【机关党建】督办：办公室党支部“报送学习情况”已逾期"),
         ("secretary@example.org", "【机关党建】任务已逾期：报送学习情况"),
@@ -403,18 +408,18 @@ def test_notices_are_emailed_once_to_users_with_an_address(demo, email_on, mailo
     assert not Notice.objects.filter(recipient=demo.users["organ"], emailed_at__isnull=False)
     assert Notice.objects.filter(recipient__in=[secretary, inspector], emailed_at=None).count() == 0
 
-    second = services.tick(now=at(D(2026, 4, 1)))
-    third = services.tick(now=at(D(2026, 4, 2)))
-    assert (second.emails, third.emails) == (0, 0)
+    second = tick(now=at(D(2026, 4, 1)))
+    third = tick(now=at(D(2026, 4, 2)))
+    assert (second["emails"], third["emails"]) == (0, 0)
     assert len(mailoutbox) == 3
 
 
 def test_a_notice_read_before_the_tick_is_not_emailed(demo, email_on, mailoutbox):
     with_email(demo.users["secretary"], "secretary@example.org")
     received(demo, D(2026, 3, 31))
-    services.mark_read(demo.users["secretary"])
+    notice_services.mark_read(demo.users["secretary"])
 
-    assert services.tick(now=at(D(2026, 3, 1))).emails == 0
+    assert tick(now=at(D(2026, 3, 1)))["emails"] == 0
     assert mailoutbox == []
 
 
@@ -423,7 +428,7 @@ def test_nothing_is_emailed_when_email_is_off(demo, settings, mailoutbox):
     with_email(demo.users["secretary"], "secretary@example.org")
     received(demo, D(2026, 3, 31))
 
-    assert services.tick(now=at(D(2026, 4, 1))).emails == 0
+    assert tick(now=at(D(2026, 4, 1)))["emails"] == 0
     assert mailoutbox == []
     assert not Notice.objects.filter(emailed_at__isnull=False).exists()
 
@@ -437,51 +442,12 @@ def test_a_mail_server_that_is_down_leaves_the_notice_for_the_next_tick(demo, em
     email_on.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     email_on.EMAIL_HOST, email_on.EMAIL_PORT, email_on.EMAIL_TIMEOUT = "127.0.0.1", port, 2
 
-    assert services.tick(now=at(D(2026, 3, 1))).emails == 0
+    assert tick(now=at(D(2026, 3, 1)))["emails"] == 0
     assert Notice.objects.filter(emailed_at__isnull=False).count() == 0
 
     email_on.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert services.tick(now=at(D(2026, 3, 1))).emails == 1
+    assert tick(now=at(D(2026, 3, 1)))["emails"] == 1
     assert [m.to for m in mailoutbox] == [["secretary@example.org"]]
-
-
-# ---- fixed monthly plans (主题党日) are topped up -------------------------------------------
-
-
-def test_tick_tops_up_monthly_series_once_and_tells_the_branch(demo):
-    from dangjian.meetings.models import Meeting, MeetingSeries
-
-    # The demo's series are planned to next month only: the first tick plans them ahead.
-    now = at(D(2026, 11, 26))
-    before = Meeting.objects.count()
-    seq = last_seq()
-
-    first = services.tick(now=now)
-    second = services.tick(now=now)
-
-    assert first.series_meetings == Meeting.objects.count() - before > 0
-    assert second.series_meetings == 0
-    creates = [e for e in events_since(seq) if e.object_type == "meetings.meeting"]
-    assert len(creates) == first.series_meetings
-    series = MeetingSeries.objects.get(organization=demo.branch, active=True)
-    months = [
-        (m.starts_at.astimezone(TZ).year, m.starts_at.astimezone(TZ).month)
-        for m in Meeting.objects.filter(series=series)
-    ]
-    assert len(months) == len(set(months))  # never two of a series in one month
-    assert max(months) >= (2027, 10)
-    told = Notice.objects.filter(kind=NoticeKind.SERIES, recipient=demo.users["secretary"])
-    assert told.count() == 1
-
-
-def test_a_series_planned_far_ahead_is_left_alone(demo):
-    from dangjian.meetings.models import Meeting
-
-    assert services.tick(now=at(D(2026, 11, 26))).series_meetings > 0  # planned a year ahead
-    before = Meeting.objects.count()
-    # A month later the plan still reaches more than two months ahead: nothing to add.
-    assert services.tick(now=at(D(2026, 12, 28))).series_meetings == 0
-    assert Meeting.objects.count() == before
 
 
 def test_the_resident_ticker_runs_again_and_again(demo):
@@ -513,12 +479,12 @@ def test_two_items_of_one_branch_reach_the_holders_of_their_own_posts(demo):
     officer_item = received(demo, D(2026, 3, 31), responsible_post="organization_officer")
     secretary_item = received(demo, D(2026, 3, 31), responsible_post="secretary")
 
-    services.tick(now=at(D(2026, 3, 24)))
+    tick(now=at(D(2026, 3, 24)))
 
     def reminded(user):
         return set(
             Notice.objects.filter(recipient=user, kind=NoticeKind.REMINDER).values_list(
-                "item_id", flat=True
+                "subject_id", flat=True
             )
         )
 

@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from dangjian.duties import services
+from dangjian.core import clock
 from dangjian.duties.models import Evidence, WorkItem, WorkStatus
 from dangjian.meetings.models import Meeting, MeetingKind, MeetingStatus
 from dangjian.orgs.models import Organization, OrgKind
@@ -39,7 +39,7 @@ def test_an_item_goes_down_to_the_branches_and_comes_back_done(
             path__startswith=demo.organ_committee.path, kind=OrgKind.BRANCH
         ).order_by("path")
     )
-    deadline = workdays.add_workdays(services.today(), 10)
+    deadline = workdays.add_workdays(clock.today(), 10)
     held = (
         Meeting.objects.filter(
             organization=demo.branch, status=MeetingStatus.HELD, kind=MeetingKind.THEME_DAY
@@ -122,7 +122,7 @@ def test_an_item_goes_down_to_the_branches_and_comes_back_done(
     expect(organ.get_by_text("已验收通过")).to_be_visible()
     expect(organ.locator("#item-state")).to_have_text("✓ 已完成")
     item.refresh_from_db()
-    assert (item.status, item.completed_on) == (WorkStatus.ACCEPTED, services.today())
+    assert (item.status, item.completed_on) == (WorkStatus.ACCEPTED, clock.today())
 
     # The plan item's tree: the secretary's branch done, the others still at work.
     organ.goto(f"/duties/{root.pk}/")

@@ -857,7 +857,8 @@ def test_recording_takes_the_same_number_of_queries_for_any_number_of_attendees(
 
 
 def test_the_member_hears_the_leave_decision_in_their_inbox(demo, secretary):
-    from dangjian.duties.models import Notice, NoticeKind
+    from dangjian.meetings.inbox import NoticeKind
+    from dangjian.notices.models import Notice
 
     member_user = demo.users["member"]
     meeting = plan(secretary.user, demo.branch, days=3)

@@ -1,4 +1,4 @@
-"""Responsibility system (党建工作责任制): duty lists, work items sent down the tree, the inbox.
+"""Responsibility system (党建工作责任制): duty lists, work items sent down the tree, evidence.
 
 A work item (WorkItem, never "task": that word is for background jobs) belongs to the
 organization that must do it. An item sent down has a parent: the sender's item. A receiver may
@@ -242,46 +242,3 @@ class Evidence(models.Model):
             "figure": self.figure,
             "note": self.note,
         }
-
-
-class NoticeKind(models.TextChoices):
-    RECEIVED = "received", "收到任务"
-    SUBMITTED = "submitted", "待验收"
-    RETURNED = "returned", "被退回"
-    ACCEPTED = "accepted", "已验收"
-    REMINDER = "reminder", "到期提醒"
-    OVERDUE = "overdue", "已逾期"
-    ESCALATION = "escalation", "督办"
-    WITHDRAWN = "withdrawn", "任务撤回"
-    LEAVE = "leave", "请假结果"
-    SERIES = "series", "固定会议计划"
-
-
-class Notice(models.Model):
-    """One line in a user's inbox. `key` makes every notice idempotent: `tick` twice sends once."""
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
-    )
-    key = models.CharField(max_length=100)
-    kind = models.CharField(max_length=16, choices=NoticeKind.choices)
-    item = models.ForeignKey(
-        WorkItem, on_delete=models.CASCADE, null=True, blank=True, related_name="notices"
-    )
-    # Where a notice that is not about a work item points (a meeting page, for instance).
-    link = models.CharField(max_length=200, blank=True)
-    title = models.CharField(max_length=200)
-    body = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["recipient", "key"], name="unique_notice_key")
-        ]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
-
-    def __str__(self) -> str:
-        return self.title

@@ -944,8 +944,8 @@ def _tell_member(leave: LeaveRequest, approve: bool, seq: int) -> None:
     """The member learns the decision in their inbox (and by email when configured)."""
     from django.urls import reverse
 
-    from dangjian.duties.models import NoticeKind
-    from dangjian.duties.services import notify
+    from dangjian.meetings.inbox import NoticeKind
+    from dangjian.notices.services import notify
 
     user_id = getattr(getattr(leave.member, "user", None), "pk", None)
     if user_id is None:
@@ -955,7 +955,6 @@ def _tell_member(leave: LeaveRequest, approve: bool, seq: int) -> None:
         [user_id],
         key=f"leave:{leave.pk}:{seq}",
         kind=NoticeKind.LEAVE,
-        item=None,
         link=reverse("meetings:detail", args=[meeting.pk]),
         title=f"请假{'已批准' if approve else '未批准'}：{local_date(meeting.starts_at):%-m月%-d日}"
         f"{meeting.get_kind_display()}",

@@ -1,10 +1,11 @@
 """`dangjian tick`: the time-driven work, for cron or a systemd timer every few minutes.
 
 Run by cron, or resident with `--every SECONDS` (what `dangjian serve` and `dangjian demo` start
-beside the web server, so a one-machine install needs no cron). Sends due reminders (default 7, 3 and 1 days before a deadline, on working days), marks
-overdue work items and tells the level above and 纪检 (督办), emails unsent notices when SMTP is
-configured, and removes roster-import files older than 7 days. Running it twice sends nothing
-twice.
+beside the web server, so a one-machine install needs no cron). It runs the jobs every app
+registers in its `jobs.py` (`dangjian.core.jobs`): today the work items' reminders, overdue
+marks and 督办 (duties), the monthly meeting series' top-up (meetings), the removal of
+roster-import files older than 7 days (members) and the e-mail of unsent notices when SMTP is
+configured (notices). Running it twice sends nothing twice.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from dangjian.duties.services import tick
+from dangjian.core.jobs import tick
 from dangjian.regulations.periods import TZ
 
 
@@ -74,17 +75,12 @@ class Command(BaseCommand):
                     "--now 格式不正确，应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM"
                 ) from None
             when = parsed if parsed.tzinfo else parsed.replace(tzinfo=TZ)
-        result = tick(now=when)
+        report = tick(now=when)
         if json:
-            self.stdout.write(_json(result.as_dict()))
+            self.stdout.write(_json(report.as_dict()))
             return
         prefix = f"[{timezone.localtime(when):%Y-%m-%d %H:%M}] tick：" if stamp else ""
-        self.stdout.write(
-            f"{prefix}到期提醒 {result.reminders} 条，新标记逾期 {result.overdue_marked} 项，"
-            f"督办通知 {result.escalations} 条，邮件 {result.emails} 封，"
-            f"续排固定会议 {result.series_meetings} 次，"
-            f"清理导入文件 {result.import_files_removed} 个。"
-        )
+        self.stdout.write(f"{prefix}{report.summary()}")
 
 
 def _json(data) -> str:

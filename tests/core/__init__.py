@@ -1,0 +1,1 @@
+"""Tests of the shared core: the periodic-job registry behind `dangjian tick`."""
