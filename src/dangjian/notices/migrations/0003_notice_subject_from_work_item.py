@@ -1,8 +1,8 @@
-# A notice names the record it is about generically (`subject_type`, `subject_id`) instead of a
-# foreign key to the duties app's work items, and every notice carries its link: the notices of
-# work items get the address of the item's page (`/duties/<id>/`, what the inbox linked them to).
-# Data-safe on every engine: the new columns are filled from `item_id` before it is dropped, in
-# one UPDATE each; backwards, `item_id` is filled again from the subject (links stay).
+# Data: a notice about a work item names it as its subject (`duties.workitem`, its id) and gets the
+# address of the item's page (`/duties/<id>/`, what the inbox linked it to), in one UPDATE each on
+# every engine. Backwards, the foreign key is filled again from the subject (links stay). Schema
+# changes are the migrations before and after this one: on PostgreSQL a table cannot be altered
+# in the transaction that updated its rows under a deferred foreign key.
 
 from django.db import migrations, models
 from django.db.models import F, Value
@@ -30,21 +30,10 @@ def item_from_subject(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notices", "0001_notice_from_duties"),
+        ("notices", "0002_notice_subject"),
         ("duties", "0002_notice_moves_to_notices"),
     ]
 
     operations = [
-        migrations.AddField(
-            model_name="notice",
-            name="subject_type",
-            field=models.CharField(blank=True, default="", max_length=64),
-        ),
-        migrations.AddField(
-            model_name="notice",
-            name="subject_id",
-            field=models.PositiveBigIntegerField(blank=True, null=True),
-        ),
         migrations.RunPython(subject_from_item, item_from_subject),
-        migrations.RemoveField(model_name="notice", name="item"),
     ]
