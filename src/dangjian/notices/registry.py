@@ -21,7 +21,8 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import TextChoices
-from django.utils.module_loading import autodiscover_modules
+
+from dangjian.core.plugins import import_app_modules
 
 # The width of `Notice.kind`: a kind code must fit.
 KIND_LENGTH = 16
@@ -34,8 +35,8 @@ _todos: dict[str, TodoProvider] = {}
 
 @cache
 def discover() -> None:
-    """Import every installed app's `inbox` module (once per process)."""
-    autodiscover_modules("inbox")
+    """Import every app's `inbox` module (once per process): that registers what it brings."""
+    import_app_modules("inbox")
 
 
 # ---- notice kinds --------------------------------------------------------------------------
