@@ -224,7 +224,7 @@ def measure(args) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from dangjian.accounts.models import User
-    from dangjian.demodata import PROVINCE_USER
+    from dangjian.demo import PROVINCE_USER
     from dangjian.meetings import compliance
     from dangjian.meetings.packs import rules_in_force
     from dangjian.orgs.models import Organization, OrgKind

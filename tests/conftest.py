@@ -44,7 +44,7 @@ def pytest_configure(config) -> None:
 
 
 def _load_demo() -> None:
-    from dangjian.demodata import ensure_demo
+    from dangjian.demo import ensure_demo
 
     ensure_demo(password=PASSWORD, today=TODAY)
 

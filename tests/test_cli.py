@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from dangjian.accounts.models import ApiToken
 from dangjian.audit.models import AuditAction, AuditEvent
-from dangjian.demodata import DEFAULT_PASSWORD, DEMO_USERS
+from dangjian.demo import DEFAULT_PASSWORD, DEMO_USERS
 from dangjian.members.models import Member
 
 DANGJIAN = str(Path(sys.executable).with_name("dangjian"))

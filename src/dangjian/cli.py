@@ -109,7 +109,7 @@ def demo(argv: list[str]) -> int:
     _setup()
     from django.conf import settings
 
-    from dangjian.demodata import (
+    from dangjian.demo import (
         DEFAULT_PASSWORD,
         DEMO_USERS,
         PROVINCE_USER,
@@ -127,7 +127,7 @@ def demo(argv: list[str]) -> int:
     if not created:
         print("演示数据已存在，保留原有数据。")
     from dangjian.core.clock import today
-    from dangjian.demodata_duties import ensure_work_items
+    from dangjian.demo import ensure_work_items
 
     ensure_work_items(today=today(), seed=args.seed)
     users = list(DEMO_USERS)

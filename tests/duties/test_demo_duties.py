@@ -10,8 +10,7 @@ import pytest
 
 from dangjian.audit.models import AuditEvent
 from dangjian.core import clock
-from dangjian.demodata import DEPARTMENTS
-from dangjian.demodata_duties import ensure_work_items
+from dangjian.demo import DEPARTMENTS, ensure_work_items
 from dangjian.duties.inbox import NoticeKind
 from dangjian.duties.models import (
     PENDING,

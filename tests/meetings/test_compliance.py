@@ -16,8 +16,8 @@ from django.urls import reverse
 from dangjian.accounts.services import create_token
 from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.audit.services import Actor
-from dangjian.demodata import _Builder
-from dangjian.demodata_meetings import generate_meetings
+from dangjian.demo.meetings import generate_meetings
+from dangjian.demo.people import PeopleBuilder as _Builder
 from dangjian.meetings import compliance, services
 from dangjian.meetings.models import FindingExplanation, Meeting, MeetingStatus
 from dangjian.members import services as member_services

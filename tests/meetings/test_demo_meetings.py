@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 
 from dangjian.accounts.models import Role, RoleAssignment, User
 from dangjian.audit.models import AuditEvent
-from dangjian.demodata import PROVINCE_USER, ensure_province
+from dangjian.demo import PROVINCE_USER, ensure_province
 from dangjian.meetings import compliance
 from dangjian.meetings.models import Attendance, Meeting, MeetingSeries, MeetingStatus
 from dangjian.members.models import Member

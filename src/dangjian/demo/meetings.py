@@ -1,6 +1,6 @@
 """Synthetic organizational life for the demo: three years of meetings, with attendance.
 
-Reads the organizations, members and posts already built (by `demodata`), and writes
+Reads the organizations, members and posts already built (by `demo.organ`), and writes
 meetings from 1 January two years before `today` up to `today` (held), plus the next few
 weeks (planned). Most branches keep their calendar; some skip meetings, and members are
 sometimes on leave or absent. `ORGAN_SCENARIO` gives the demo organ its stories: the
@@ -365,11 +365,38 @@ def generate_meetings(
     rng = random.Random(seed)
     scenario = scenario or {}
     branches, organs = _units(roots)
-    writer = _Writer()
-    first_year = today.year - years + 1
-    horizon = today + dt.timedelta(days=planned_days)
-
     profiles = {unit.org_id: _profile(rng, unit, scenario.get(unit.code)) for unit in branches}
+    calendar = _Calendar(rng, today, today + dt.timedelta(days=planned_days), organ_skip)
+    writer = _Writer()
+    meetings = _Meetings(rng, today, writer, profiles, _theme_day_series(branches, profiles))
+    # Written in calendar order, the way records accumulate in a live system, so that a
+    # year's meetings sit together on disk as they would in a real database.
+    for year in range(today.year - years + 1, today.year + 1):
+        items = calendar.branch_items(year, branches, profiles)
+        items += calendar.organ_items(year, organs, first_index=len(branches))
+        items.sort(key=lambda item: (item[0], item[1]))
+        for day, index, kind, group_id in items:
+            if index >= len(branches):
+                meetings.organ_meeting(organs[index - len(branches)], kind, day)
+            else:
+                meetings.branch_meeting(branches[index], kind, day, group_id)
+    writer.finish()
+    record(
+        Actor.system("demo"),
+        AuditAction.CREATE,
+        object_type="meetings.meeting",
+        object_repr="演示数据",
+        message=(
+            f"生成演示会议记录：{writer.total_meetings} 次会议，"
+            f"{writer.total_attendance} 条出勤记录（合成数据）"
+        ),
+    )
+    out(f"已生成会议记录：{writer.total_meetings} 次会议，{writer.total_attendance} 条出勤记录。")
+    return writer.total_meetings, writer.total_attendance
+
+
+def _theme_day_series(branches: list[_Unit], profiles: dict[int, Profile]) -> dict[int, int]:
+    """Each branch's monthly 主题党日 series: organization id → series id."""
     series = MeetingSeries.objects.bulk_create(
         [
             MeetingSeries(
@@ -384,99 +411,115 @@ def generate_meetings(
         ],
         batch_size=1000,
     )
-    series_by_org = {s.organization_id: s.pk for s in series}
+    return {s.organization_id: s.pk for s in series}
 
-    # Written in calendar order, the way records accumulate in a live system, so that a
-    # year's meetings sit together on disk as they would in a real database.
-    people = {}
-    for unit in branches:
-        profile = profiles[unit.org_id]
-        host = unit.secretary or (unit.members[0] if unit.members else None)
-        people[unit.org_id] = (
-            host,
-            unit.committee[1] if len(unit.committee) > 1 else host,
-            unit.members[profile.streak_member] if profile.streak_member is not None else None,
-            unit.members[profile.lapse_member] if profile.lapse_member is not None else None,
-            unit.committee or [host],
-        )
-    for year in range(first_year, today.year + 1):
-        offset = year - today.year
-        items: list[tuple[dt.date, int, str, int | None]] = []
+
+# (day, unit index, kind, party group id or None); organ-level units come after the branches.
+_Item = tuple[dt.date, int, str, int | None]
+
+
+class _Calendar:
+    """The meetings each unit holds in a year, less the ones its profile or story skips."""
+
+    def __init__(self, rng: random.Random, today: dt.date, horizon: dt.date, organ_skip: float):
+        self.rng, self.today, self.horizon, self.organ_skip = rng, today, horizon, organ_skip
+
+    def branch_items(
+        self, year: int, branches: list[_Unit], profiles: dict[int, Profile]
+    ) -> list[_Item]:
+        offset = year - self.today.year
+        items: list[_Item] = []
         for index, unit in enumerate(branches):
             if not unit.members:
                 continue
             profile = profiles[unit.org_id]
-            for kind, day, group_id in _branch_calendar(rng, unit, profile, year, today):
-                if day > horizon:
+            for kind, day, group_id in _branch_calendar(self.rng, unit, profile, year, self.today):
+                if day > self.horizon:
                     continue
-                if (kind, offset, day.month) in profile.skip or rng.random() < profile.skip_prob:
+                skipped = (kind, offset, day.month) in profile.skip
+                if skipped or self.rng.random() < profile.skip_prob:
                     continue
                 items.append((day, index, kind, group_id))
-        # Organ level: the 党委/党组 secretary's yearly 党课, the leading group's 民主生活会.
-        for index, unit in enumerate(organs, start=len(branches)):
+        return items
+
+    def organ_items(self, year: int, organs: list[_Unit], first_index: int) -> list[_Item]:
+        """The 党委/党组 secretary's yearly 党课, the leading group's 民主生活会."""
+        rng, offset = self.rng, year - self.today.year
+        items: list[_Item] = []
+        for index, unit in enumerate(organs, start=first_index):
             lecture = _day(year, rng.choice([4, 5, 6, 9]), rng.randint(5, 25))
             skipped = (
                 (offset == 0 and unit.code in ORGAN_LECTURE_PENDING)
                 or (offset == -1 and unit.code in LEADING_LECTURE_SKIPPED)
-                or rng.random() < organ_skip
+                or rng.random() < self.organ_skip
             )
-            if lecture <= today and not skipped:
+            if lecture <= self.today and not skipped:
                 items.append((lecture, index, MeetingKind.PARTY_LECTURE, None))
             if unit.kind == OrgKind.LEADING_GROUP:
                 meeting_day = _day(year, 12, rng.randint(15, 28))
-                if meeting_day <= horizon:
+                if meeting_day <= self.horizon:
                     items.append((meeting_day, index, MeetingKind.DEMOCRATIC_LIFE_MEETING, None))
-        items.sort(key=lambda item: (item[0], item[1]))
-        for day, index, kind, group_id in items:
-            if index >= len(branches):
-                unit = organs[index - len(branches)]
-                host = unit.secretary if kind == MeetingKind.PARTY_LECTURE else None
-                fields = _meeting_fields(rng, unit.org_id, kind, day, today, host, None)
-                if kind == MeetingKind.PARTY_LECTURE:
-                    fields["topic"] = "书记讲党课：" + fields["topic"]
-                writer.meeting(**fields, expected_count=0)
-                continue
-            unit = branches[index]
-            profile = profiles[unit.org_id]
-            host, recorder, streak, lapse, committee = people[unit.org_id]
-            if kind == MeetingKind.COMMITTEE_MEETING:
-                expected = committee
-            elif group_id is not None:
-                expected = unit.groups[group_id]
-            else:
-                expected = unit.members
-            fields = _meeting_fields(rng, group_id or unit.org_id, kind, day, today, host, recorder)
-            if kind == MeetingKind.THEME_DAY:
-                fields["series_id"] = series_by_org[unit.org_id]
-            if day > today:
-                writer.meeting(**fields, expected_count=len(expected))
-                continue
-            pk = writer.next_id
-            rows, present = _attendance(
-                rng,
-                pk,
-                expected,
-                profile,
-                day,
-                today,
-                streak,
-                lapse,
-                committee=kind == MeetingKind.COMMITTEE_MEETING,
+        return items
+
+
+class _Meetings:
+    """Writes one meeting of the calendar, with its attendance when it has been held."""
+
+    def __init__(self, rng, today, writer: _Writer, profiles, series_by_org: dict[int, int]):
+        self.rng, self.today, self.writer = rng, today, writer
+        self.profiles, self.series_by_org = profiles, series_by_org
+        self.people: dict[int, tuple] = {}
+
+    def organ_meeting(self, unit: _Unit, kind: str, day: dt.date) -> None:
+        host = unit.secretary if kind == MeetingKind.PARTY_LECTURE else None
+        fields = _meeting_fields(self.rng, unit.org_id, kind, day, self.today, host, None)
+        if kind == MeetingKind.PARTY_LECTURE:
+            fields["topic"] = "书记讲党课：" + fields["topic"]
+        self.writer.meeting(**fields, expected_count=0)
+
+    def _people(self, unit: _Unit) -> tuple:
+        """(host, recorder, streak member, lapsed member, committee) of a branch."""
+        if unit.org_id not in self.people:
+            profile = self.profiles[unit.org_id]
+            host = unit.secretary or (unit.members[0] if unit.members else None)
+            self.people[unit.org_id] = (
+                host,
+                unit.committee[1] if len(unit.committee) > 1 else host,
+                unit.members[profile.streak_member] if profile.streak_member is not None else None,
+                unit.members[profile.lapse_member] if profile.lapse_member is not None else None,
+                unit.committee or [host],
             )
-            writer.meeting(**fields, expected_count=len(expected), present_count=present)
-            writer.attend(rows)
-            if len(writer.attendance) > 200000:
-                writer.flush()
-    writer.finish()
-    record(
-        Actor.system("demo"),
-        AuditAction.CREATE,
-        object_type="meetings.meeting",
-        object_repr="演示数据",
-        message=(
-            f"生成演示会议记录：{writer.total_meetings} 次会议，"
-            f"{writer.total_attendance} 条出勤记录（合成数据）"
-        ),
-    )
-    out(f"已生成会议记录：{writer.total_meetings} 次会议，{writer.total_attendance} 条出勤记录。")
-    return writer.total_meetings, writer.total_attendance
+        return self.people[unit.org_id]
+
+    def branch_meeting(self, unit: _Unit, kind: str, day: dt.date, group_id: int | None) -> None:
+        profile = self.profiles[unit.org_id]
+        host, recorder, streak, lapse, committee = self._people(unit)
+        if kind == MeetingKind.COMMITTEE_MEETING:
+            expected = committee
+        elif group_id is not None:
+            expected = unit.groups[group_id]
+        else:
+            expected = unit.members
+        org_id = group_id or unit.org_id
+        fields = _meeting_fields(self.rng, org_id, kind, day, self.today, host, recorder)
+        if kind == MeetingKind.THEME_DAY:
+            fields["series_id"] = self.series_by_org[unit.org_id]
+        writer = self.writer
+        if day > self.today:
+            writer.meeting(**fields, expected_count=len(expected))
+            return
+        rows, present = _attendance(
+            self.rng,
+            writer.next_id,
+            expected,
+            profile,
+            day,
+            self.today,
+            streak,
+            lapse,
+            committee=kind == MeetingKind.COMMITTEE_MEETING,
+        )
+        writer.meeting(**fields, expected_count=len(expected), present_count=present)
+        writer.attend(rows)
+        if len(writer.attendance) > 200000:
+            writer.flush()

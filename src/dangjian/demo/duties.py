@@ -16,6 +16,7 @@ from django.utils import timezone
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, record
 from dangjian.core.jobs import tick
+from dangjian.demo.organ import DEPARTMENTS
 from dangjian.duties.models import (
     EventKind,
     Evidence,
@@ -95,8 +96,6 @@ def _plan(today: dt.date) -> list[dict]:
 
 def _build(today: dt.date, rng: random.Random) -> int:
     count = 0
-    from dangjian.demodata import DEPARTMENTS
-
     # Only the demo organ's committees (the province-scale departments are left without items).
     committees = Organization.objects.filter(
         kind=OrgKind.ORGAN_COMMITTEE, code__in=[f"{prefix}-JGDW" for _, prefix, _ in DEPARTMENTS]
@@ -108,82 +107,74 @@ def _build(today: dt.date, rng: random.Random) -> int:
             ).order_by("path")
         )
         for spec in _plan(today):
-            outcome = spec["outcome"]
-            fields = {k: spec.get(k, "") for k in ("title", "evidence_note")}
-            root = WorkItem.objects.create(
-                organization=committee,
-                plan_year=spec["deadline"].year,
-                deadline=spec["deadline"],
-                **fields,
-            )
-            root.root = root
-            WorkItem.objects.filter(pk=root.pk).update(root=root)
-            WorkEvent.objects.create(
-                item=root, kind=EventKind.SENT, note=f"下发给{len(branches)}个组织"
-            )
-            count += 1
-            done_all = True
-            pending: list[WorkItem] = []
-            for index, branch in enumerate(branches):
-                item = WorkItem.objects.create(
-                    organization=branch,
-                    parent=root,
-                    root=root,
-                    plan_year=spec["deadline"].year,
-                    deadline=spec["deadline"],
-                    responsible_post=spec["responsible_post"],
-                    evidence_kind=spec["evidence_kind"],
-                    evidence_meeting_kind=spec.get("evidence_meeting_kind", ""),
-                    **fields,
-                )
-                count += 1
-                WorkEvent.objects.create(
-                    item=item, kind=EventKind.SENT, note=f"由{committee.name}下发"
-                )
-                state = _state_for(outcome, index, len(branches))
-                day = today
-                if state == "done":
-                    day = spec["deadline"] - dt.timedelta(days=rng.randint(1, 10))
-                elif state == "late":
-                    day = spec["deadline"] + dt.timedelta(days=rng.randint(2, 6))
-                day = min(day, today)
-                if state in ("done", "late", "submitted") and not _evidence(item, spec, day, rng):
-                    state = "open"
-                if state == "done" or state == "late":
-                    item.status = WorkStatus.ACCEPTED
-                    item.progress = 100
-                    item.submitted_at = _at(day)
-                    item.completed_on = day
-                    WorkEvent.objects.create(item=item, kind=EventKind.SUBMITTED)
-                    WorkEvent.objects.create(item=item, kind=EventKind.ACCEPTED, note="材料齐全")
-                elif state == "submitted":
-                    item.status = WorkStatus.SUBMITTED
-                    item.progress = 90
-                    item.submitted_at = _at(today)
-                    WorkEvent.objects.create(item=item, kind=EventKind.SUBMITTED)
-                    done_all = False
-                else:
-                    item.progress = rng.choice([0, 20, 50])
-                    if item.progress:
-                        WorkEvent.objects.create(
-                            item=item,
-                            kind=EventKind.PROGRESS,
-                            note="正在组织",
-                            progress=item.progress,
-                        )
-                    done_all = False
-                item.save()
-                if item.status != WorkStatus.ACCEPTED:
-                    pending.append(item)
-            notify_received(pending, committee)
-            if done_all:
-                last = max(
-                    WorkItem.objects.filter(parent=root).values_list("completed_on", flat=True)
-                )
-                WorkItem.objects.filter(pk=root.pk).update(
-                    status=WorkStatus.ACCEPTED, progress=100, completed_on=last
-                )
+            count += 1 + _send(committee, branches, spec, today, rng)
     return count
+
+
+def _send(committee: Organization, branches, spec: dict, today: dt.date, rng) -> int:
+    """One item of the plan, sent to every branch; returns the number of branch items."""
+    fields = {k: spec.get(k, "") for k in ("title", "evidence_note")}
+    root = WorkItem.objects.create(
+        organization=committee, plan_year=spec["deadline"].year, deadline=spec["deadline"], **fields
+    )
+    root.root = root
+    WorkItem.objects.filter(pk=root.pk).update(root=root)
+    WorkEvent.objects.create(item=root, kind=EventKind.SENT, note=f"下发给{len(branches)}个组织")
+    pending: list[WorkItem] = []
+    for index, branch in enumerate(branches):
+        item = WorkItem.objects.create(
+            organization=branch,
+            parent=root,
+            root=root,
+            plan_year=spec["deadline"].year,
+            deadline=spec["deadline"],
+            responsible_post=spec["responsible_post"],
+            evidence_kind=spec["evidence_kind"],
+            evidence_meeting_kind=spec.get("evidence_meeting_kind", ""),
+            **fields,
+        )
+        WorkEvent.objects.create(item=item, kind=EventKind.SENT, note=f"由{committee.name}下发")
+        _play(item, spec, _state_for(spec["outcome"], index, len(branches)), today, rng)
+        if item.status != WorkStatus.ACCEPTED:
+            pending.append(item)
+    notify_received(pending, committee)
+    if not pending:
+        last = max(WorkItem.objects.filter(parent=root).values_list("completed_on", flat=True))
+        WorkItem.objects.filter(pk=root.pk).update(
+            status=WorkStatus.ACCEPTED, progress=100, completed_on=last
+        )
+    return len(branches)
+
+
+def _play(item: WorkItem, spec: dict, state: str, today: dt.date, rng) -> None:
+    """Bring a branch's item to `state` (done, late, submitted, overdue or open), as history."""
+    day = today
+    if state == "done":
+        day = spec["deadline"] - dt.timedelta(days=rng.randint(1, 10))
+    elif state == "late":
+        day = spec["deadline"] + dt.timedelta(days=rng.randint(2, 6))
+    day = min(day, today)
+    if state in ("done", "late", "submitted") and not _evidence(item, spec, day, rng):
+        state = "open"
+    if state == "done" or state == "late":
+        item.status = WorkStatus.ACCEPTED
+        item.progress = 100
+        item.submitted_at = _at(day)
+        item.completed_on = day
+        WorkEvent.objects.create(item=item, kind=EventKind.SUBMITTED)
+        WorkEvent.objects.create(item=item, kind=EventKind.ACCEPTED, note="材料齐全")
+    elif state == "submitted":
+        item.status = WorkStatus.SUBMITTED
+        item.progress = 90
+        item.submitted_at = _at(today)
+        WorkEvent.objects.create(item=item, kind=EventKind.SUBMITTED)
+    else:
+        item.progress = rng.choice([0, 20, 50])
+        if item.progress:
+            WorkEvent.objects.create(
+                item=item, kind=EventKind.PROGRESS, note="正在组织", progress=item.progress
+            )
+    item.save()
 
 
 def _state_for(outcome: str, index: int, total: int) -> str:
