@@ -208,7 +208,7 @@ def test_api_docs_render_with_local_static_files_only(demo, api_as):
     ],
 )
 def test_member_list_mirrors_the_list_page(demo, api_as, settings, params):
-    settings.MEMBER_PAGE_SIZE = 50
+    settings.PAGE_SIZE = 50
     member_services.create_member(
         Actor(user=demo.users["organ"]), demo.branch, member_payload(name="张三")
     )
@@ -225,7 +225,7 @@ def test_member_list_mirrors_the_list_page(demo, api_as, settings, params):
 
 
 def test_member_list_page_two_holds_the_rest_of_the_subtree(demo, api_as, settings):
-    settings.MEMBER_PAGE_SIZE = 50
+    settings.PAGE_SIZE = 50
     client = api_as("organ")
     total = subtree_count(demo.organ_committee)
 

@@ -207,9 +207,9 @@ DANGJIAN_MATERIAL_MAX_MB = envint("DANGJIAN_MATERIAL_MAX_MB", 50)
 IMPORT_DIR = DATA_DIR / "imports"
 
 NINJA_PAGINATION_PER_PAGE = 50
-# Rows per page of every list page (and the first rows of the inbox's to-do lists).
+# Rows per page of every list, pages and API alike (and the first rows of the inbox's to-do
+# lists).
 PAGE_SIZE = envint("DANGJIAN_PAGE_SIZE", 50)
-MEMBER_PAGE_SIZE = PAGE_SIZE
 
 LOGGING = {
     "version": 1,

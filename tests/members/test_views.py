@@ -71,7 +71,7 @@ def secretary_client(demo, client_for):
 
 @pytest.fixture
 def page_size_50(settings):
-    settings.MEMBER_PAGE_SIZE = 50
+    settings.PAGE_SIZE = 50
 
 
 # ---- list: filters -------------------------------------------------------------------------------
@@ -241,6 +241,18 @@ def test_list_paginates_the_organs_subtree_by_fifty(demo, organ_client, page_siz
     assert set(ids) == set(in_subtree(org).values_list("pk", flat=True))
     assert "第 2 / 2 页" in second.content.decode()
     assert "page=2" in first.content.decode()
+
+
+def test_list_page_and_api_take_their_page_size_from_the_setting(demo, organ_client, settings):
+    settings.PAGE_SIZE = 7
+    org = demo.organ_committee
+
+    page = organ_client.get(reverse("members:list"), {"org": org.code})
+    api = organ_client.get("/api/v1/members", {"org": org.code}).json()
+
+    assert len(listed(page)) == 7
+    assert page.context["page"].paginator.num_pages == -(-in_subtree(org).count() // 7)
+    assert (api["page_size"], len(api["items"])) == (7, 7)
 
 
 # ---- export --------------------------------------------------------------------------------------

@@ -112,7 +112,7 @@ def list_members(request, filters: Query[MemberQuery]):
     params = filters.dict()
     flt = MemberFilter.from_params({k: v or "" for k, v in params.items()}, org)
     qs = member_list(request.user, flt)
-    return page_of(qs, filters.page, settings.MEMBER_PAGE_SIZE)
+    return page_of(qs, filters.page, settings.PAGE_SIZE)
 
 
 @router.get("/{member_id}", response=MemberOut, summary="党员详情")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -43,7 +44,7 @@ def member_list_view(request):
     require_member_reader(request.user)
     scope = scope_for(request.user)
     qs = member_list(request.user, flt)
-    page = Paginator(qs, request_page_size(request)).get_page(request.GET.get("page"))
+    page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     # A secretary without a filter still gets the "add" button for the one branch they run.
@@ -72,12 +73,6 @@ def member_list_view(request):
         else "members/list.html"
     )
     return render(request, template, context)
-
-
-def request_page_size(request) -> int:
-    from django.conf import settings
-
-    return settings.MEMBER_PAGE_SIZE
 
 
 @login_required
