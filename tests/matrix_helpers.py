@@ -422,12 +422,8 @@ def import_job_kwarg(name: str, *, with_errors_file: bool = False):
     """A previewed roster import job into the scope's branch (created on demand)."""
 
     def fill(objs, scope):
-        from pathlib import Path
-
-        from django.conf import settings
-
         from dangjian.members.models import ImportJob, ImportStatus
-        from dangjian.members.roster.jobs import errors_path
+        from dangjian.members.roster import files
 
         org = objs.org(scope)
         job = ImportJob.objects.create(
@@ -439,8 +435,7 @@ def import_job_kwarg(name: str, *, with_errors_file: bool = False):
             preview={"created": 1, "updated": 0, "unchanged": 0, "rejected": 0, "rows": 1},
         )
         if with_errors_file:
-            Path(settings.IMPORT_DIR).mkdir(parents=True, exist_ok=True)
-            errors_path(job).write_bytes(b"PK")
+            files.save(files.errors_path(job), b"PK")
         return {name: job.pk}, {}
 
     return fill

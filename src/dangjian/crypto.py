@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 __all__ = [
+    "FILE_MAGIC",
     "TOKEN_PREFIX",
     "CryptoError",
     "DecryptionError",
@@ -38,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 #: Version prefix of every ciphertext token produced by :meth:`KeyRing.encrypt`.
 TOKEN_PREFIX = "sm4gcm1:"  # noqa: S105 - a format marker, not a secret
+#: First bytes of every file produced by :meth:`KeyRing.encrypt_file`.
+FILE_MAGIC = b"DJSM4GCM1\n"
 
 # HKDF "info" labels. Each label yields an independent subkey; never reuse a label
 # for a different purpose, and bump the version suffix if the derivation changes.
@@ -182,6 +185,37 @@ class KeyRing:
             return plaintext.decode("utf-8")
         except UnicodeDecodeError as exc:  # pragma: no cover - authenticated data is ours
             raise DecryptionError("decrypted data is not valid UTF-8") from exc
+
+    # -- file encryption ---------------------------------------------------------------
+
+    def encrypt_file(self, data: bytes) -> bytes:
+        """Encrypt a file's content (e.g. an uploaded roster kept until it is imported) with
+        SM4-GCM under the field key and a fresh nonce: ``FILE_MAGIC || nonce || ct || tag``.
+
+        The magic (format and version) is authenticated, as a field token's prefix is.
+        """
+        nonce = secrets.token_bytes(_NONCE_BYTES)
+        encryptor = Cipher(algorithms.SM4(self._field_key), modes.GCM(nonce)).encryptor()
+        encryptor.authenticate_additional_data(FILE_MAGIC)
+        ciphertext = encryptor.update(bytes(data)) + encryptor.finalize()
+        return FILE_MAGIC + nonce + ciphertext + encryptor.tag
+
+    def decrypt_file(self, blob: bytes) -> bytes:
+        """Reverse :meth:`encrypt_file`; raises :class:`DecryptionError` on a wrong key,
+        tampering or anything that is not such a file."""
+        if (
+            not blob.startswith(FILE_MAGIC)
+            or len(blob) < len(FILE_MAGIC) + _NONCE_BYTES + _TAG_BYTES
+        ):
+            raise DecryptionError("not an SM4-GCM encrypted file")
+        nonce = blob[len(FILE_MAGIC) : len(FILE_MAGIC) + _NONCE_BYTES]
+        ciphertext, tag = blob[len(FILE_MAGIC) + _NONCE_BYTES : -_TAG_BYTES], blob[-_TAG_BYTES:]
+        decryptor = Cipher(algorithms.SM4(self._field_key), modes.GCM(nonce, tag)).decryptor()
+        decryptor.authenticate_additional_data(FILE_MAGIC)
+        try:
+            return decryptor.update(ciphertext) + decryptor.finalize()
+        except InvalidTag as exc:
+            raise DecryptionError("authentication failed (wrong key or tampered data)") from exc
 
     # -- keyed hashes -----------------------------------------------------------------
 

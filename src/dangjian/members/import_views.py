@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from dangjian.accounts.access import Action, get_org_for_user, scope_for, visible_orgs
-from dangjian.members.models import ImportJob, ImportMode, ImportStatus
-from dangjian.members.roster.jobs import errors_path, upload_path
+from dangjian.audit.services import Actor
+from dangjian.core.errors import ServiceValidationError
+from dangjian.members import import_services
+from dangjian.members.models import ImportJob, ImportMode
 from dangjian.members.roster.layout import template_bytes
-from dangjian.members.tasks import apply_roster, preview_roster
 from dangjian.orgs.models import OrgKind
 
-ALLOWED_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".csv", ".txt"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -73,36 +71,21 @@ def upload(request):
         org_choices=[(o.code, f"{'　' * (o.depth - 1)}{o.name}") for o in targets],
     )
     if request.method == "POST" and form.is_valid():
-        upload_file = form.cleaned_data["file"]
-        suffix = Path(upload_file.name).suffix.lower()
         org = get_org_for_user(
             request.user, form.cleaned_data["organization"], Action.WRITE, field_name="code"
         )
-        if suffix not in ALLOWED_SUFFIXES:
-            form.add_error("file", "请上传 .xlsx、.xls 或 .csv 文件")
-        elif upload_file.size == 0:
-            form.add_error("file", "文件为空")
-        elif upload_file.size > settings.IMPORT_MAX_MB * 1024 * 1024:
-            form.add_error(
-                "file",
-                f"文件过大（{upload_file.size / 1048576:.1f} MB），上限为 {settings.IMPORT_MAX_MB} MB",
-            )
-        else:
-            stored = f"{uuid.uuid4().hex}{suffix}"
-            directory = Path(settings.IMPORT_DIR)
-            directory.mkdir(parents=True, exist_ok=True)
-            with open(directory / stored, "wb") as out:
-                for part in upload_file.chunks():
-                    out.write(part)
-            job = ImportJob.objects.create(
-                created_by=request.user,
-                organization=org,
-                filename=Path(upload_file.name).name[:255],
-                stored_name=stored,
+        try:
+            job = import_services.start_import(
+                Actor.from_request(request),
+                org,
+                form.cleaned_data["file"],
                 mode=form.cleaned_data["mode"],
-                sheet=form.cleaned_data["sheet"].strip(),
+                sheet=form.cleaned_data["sheet"],
             )
-            transaction.on_commit(lambda: preview_roster.enqueue(job.pk))
+        except ServiceValidationError as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
             return redirect("members:import_job", pk=job.pk)
     jobs = ImportJob.objects.filter(created_by=request.user).order_by("-created_at")[:10]
     return render(request, "members/import_upload.html", {"form": form, "jobs": jobs})
@@ -112,32 +95,23 @@ def upload(request):
 def job_detail(request, pk: int):
     job = _get_job(request.user, pk)
     template = "members/_import_status.html" if request.htmx else "members/import_job.html"
-    return render(request, template, {"job": job, "has_errors_file": errors_path(job).exists()})
+    return render(
+        request,
+        template,
+        {"job": job, "has_errors_file": import_services.has_error_file(job)},
+    )
 
 
 @login_required
 @require_POST
 def job_confirm(request, pk: int):
     job = _get_job(request.user, pk)
-    if job.status != ImportStatus.PREVIEWED:
-        messages.error(request, "该导入任务当前不能确认")
-        return redirect("members:import_job", pk=job.pk)
-    preview = job.preview or {}
-    has_moves = bool(preview.get("moves"))
-    allow_moves = has_moves and request.POST.get("allow_moves") == "1"
-    if job.mode == ImportMode.STRICT and (
-        preview.get("rejected") or (has_moves and not allow_moves)
-    ):
-        messages.error(
-            request,
-            "严格模式下存在错误行或未确认的调动，不能导入；请修正后重新上传，或改用部分导入",
+    try:
+        import_services.confirm_import(
+            Actor.from_request(request), job, allow_moves=request.POST.get("allow_moves") == "1"
         )
-        return redirect("members:import_job", pk=job.pk)
-    updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
-        status=ImportStatus.IMPORTING, allow_moves=allow_moves, progress_done=0
-    )
-    if updated:  # a double click confirms once
-        transaction.on_commit(lambda: apply_roster.enqueue(job.pk))
+    except ServiceValidationError as exc:
+        messages.error(request, exc.errors["job"])
     return redirect("members:import_job", pk=job.pk)
 
 
@@ -145,22 +119,26 @@ def job_confirm(request, pk: int):
 @require_POST
 def job_cancel(request, pk: int):
     job = _get_job(request.user, pk)
-    if ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
-        status=ImportStatus.CANCELLED
-    ):
-        upload_path(job).unlink(missing_ok=True)
-        messages.info(request, "已取消导入，未写入任何数据")
+    try:
+        import_services.cancel_import(Actor.from_request(request), job)
+    except ServiceValidationError as exc:
+        messages.error(request, exc.errors["job"])
+        return redirect("members:import_job", pk=job.pk)
+    messages.info(request, "已取消导入，未写入任何数据")
     return redirect("members:import")
 
 
 @login_required
 def job_errors(request, pk: int):
     job = _get_job(request.user, pk)
-    path = errors_path(job)
-    if not path.exists():
+    content = import_services.error_file(Actor.from_request(request), job)
+    if content is None:
         raise Http404("没有错误行")
-    name = f"{Path(job.filename).stem}-错误行.xlsx"
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=name, content_type=XLSX)  # noqa: SIM115
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{Path(job.filename).stem}-错误行.xlsx"
+    )
+    return response
 
 
 @login_required

@@ -158,6 +158,7 @@ def test_the_errors_option_writes_the_rejected_rows_with_their_reason(demo, file
     assert rows[1][FIELDS.index("name")] == bad["name"]
     assert rows[1][FIELDS.index("id_number")] == "1.10105E+17"
     assert rows[1][-1] == f"身份证号：{CORRUPTED}"
+    assert out.stat().st_mode & 0o777 == 0o600  # unmasked rows: the operator's eyes only
 
 
 def test_no_error_file_is_written_when_every_row_is_accepted(demo, files, tmp_path):

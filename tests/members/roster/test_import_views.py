@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import stat
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -19,7 +20,9 @@ from django.urls import reverse
 from django_tasks import task_backends
 from django_tasks.backends.immediate import ImmediateBackend
 
+from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.members.models import ImportJob, ImportStatus, Member
+from dangjian.members.roster import files
 from dangjian.members.roster.jobs import errors_path, upload_path
 from dangjian.members.roster.layout import ERROR_COLUMN, TEMPLATE_COLUMNS
 from dangjian.members.tasks import apply_roster, preview_roster
@@ -259,7 +262,7 @@ def test_cancel_writes_nothing_and_deletes_the_upload(
     assert "已取消导入，未写入任何数据" in response.content.decode()
     job.refresh_from_db()
     assert job.status == ImportStatus.CANCELLED
-    assert not upload_path(job).exists()
+    assert not upload_path(job).exists() and not errors_path(job).exists()
     assert not exists(people[0]["id_number"])
     confirm(secretary, django_capture_on_commit_callbacks, job)
     job.refresh_from_db()
@@ -339,7 +342,7 @@ def test_the_error_file_download_holds_the_rejected_rows_with_their_reason(
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "attachment" in response["Content-Disposition"]
-    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
     rows = [[c.value for c in r] for r in book.worksheets[0].iter_rows()]
     assert rows[0] == [*HEADERS, ERROR_COLUMN]
     assert len(rows) == 2
@@ -479,3 +482,128 @@ def test_a_csv_upload_in_gbk_is_previewed_like_a_spreadsheet(
     assert (job.preview["created"], job.preview["rejected"]) == (2, 0)
     confirm(secretary, django_capture_on_commit_callbacks, job)
     assert by_id(people[1]["id_number"]).name == people[1]["name"]
+
+
+# --- personal data at rest, and the audit trail --------------------------------------------------
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_upload_and_the_error_file_are_kept_encrypted_0600_in_a_0700_folder(
+    demo, secretary, django_capture_on_commit_callbacks, immediate_tasks
+):
+    good, bad, data = mixed_file()
+    upload(secretary, django_capture_on_commit_callbacks, data)
+    job = latest_job()
+
+    assert mode_of(Path(immediate_tasks)) == 0o700
+    for path in (upload_path(job), errors_path(job)):
+        assert mode_of(path) == 0o600
+        stored = path.read_bytes()
+        assert not stored.startswith(b"PK")  # not the .xlsx itself
+        assert bad["id_number"].encode() not in stored
+    assert files.load(upload_path(job)) == data
+    errors = openpyxl.load_workbook(io.BytesIO(files.load(errors_path(job)))).worksheets[0]
+    assert [c.value for c in errors[2]][FIELDS.index("id_number")] == bad["id_number"]
+    # Nothing else in the folder: no plaintext copy, no temporary file left behind.
+    assert sorted(p.name for p in Path(immediate_tasks).iterdir()) == sorted(
+        [upload_path(job).name, errors_path(job).name]
+    )
+
+
+def test_a_file_encrypted_under_another_key_fails_the_job_without_reading_it(
+    demo, secretary, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    secretary.post(
+        reverse("members:import"),
+        {"file": SimpleUploadedFile("花名册.xlsx", roster([new_person(120)])), "organization":
+         "FGW-B01", "mode": "partial"},
+    )  # fmt: skip
+    job = latest_job()
+    upload_path(job).write_bytes(upload_path(job).read_bytes()[:-1] + b"!")  # tampered
+
+    from dangjian.members.roster.jobs import run_preview
+
+    run_preview(job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.error) == (
+        ImportStatus.FAILED,
+        "上传的文件已过期或无法读取，请重新上传",
+    )
+
+
+def job_events(job: ImportJob) -> list[AuditEvent]:
+    return list(
+        AuditEvent.objects.filter(object_type="members.importjob", object_id=str(job.pk)).order_by(
+            "seq"
+        )
+    )
+
+
+def test_upload_preview_confirm_import_and_error_download_are_each_audited(
+    demo, secretary, django_capture_on_commit_callbacks
+):
+    good, bad, data = mixed_file()
+    upload(secretary, django_capture_on_commit_callbacks, data)
+    job = latest_job()
+    confirm(secretary, django_capture_on_commit_callbacks, job)
+    secretary.get(reverse("members:import_errors", args=[job.pk]))
+
+    events = job_events(job)
+    assert [(e.action, e.changes.get("status")) for e in events] == [
+        (AuditAction.CREATE, [None, "previewing"]),
+        (AuditAction.UPDATE, ["previewing", "previewed"]),
+        (AuditAction.UPDATE, ["previewed", "importing"]),
+        (AuditAction.UPDATE, ["importing", "done"]),
+        (AuditAction.EXPORT, None),
+    ]
+    assert all(e.actor_username == "secretary" for e in events)
+    assert events[0].message == "上传花名册「花名册.xlsx」到「办公室党支部」（部分导入），开始检查"
+    assert events[1].message == (
+        "检查花名册「花名册.xlsx」（3 行）：可新增 2，更新 0，调动 0，未变 0，拒绝 1"
+    )
+    assert events[2].message == "确认导入花名册「花名册.xlsx」到「办公室党支部」"
+    assert (
+        events[3].message == "导入花名册「花名册.xlsx」完成：新增 2，更新 0，调动 0，未变 0，拒绝 1"
+    )
+    assert events[4].message == "下载花名册「花名册.xlsx」的错误行文件（1 行，含身份证号等明文）"
+    assert events[0].ip == "127.0.0.1" and events[4].ip == "127.0.0.1"
+    for event in AuditEvent.objects.filter(seq__gte=events[0].seq):
+        text = f"{event.message}{event.changes}{event.object_repr}"
+        assert not any(p["id_number"] in text for p in [*good, bad])
+
+
+def test_a_cancel_and_a_refused_confirmation_are_audited_or_change_nothing(
+    demo, secretary, django_capture_on_commit_callbacks
+):
+    _good, _bad, data = mixed_file()
+    upload(secretary, django_capture_on_commit_callbacks, data, mode="strict")
+    job = latest_job()
+    before = job_events(job)
+
+    confirm(secretary, django_capture_on_commit_callbacks, job)  # strict: refused
+    assert job_events(job) == before
+    secretary.post(reverse("members:import_cancel", args=[job.pk]))
+    again = secretary.post(reverse("members:import_cancel", args=[job.pk]), follow=True)
+
+    events = job_events(job)
+    assert len(events) == len(before) + 1
+    assert events[-1].changes == {"status": ["previewed", "cancelled"]}
+    assert events[-1].message == ("取消导入花名册「花名册.xlsx」，未写入任何数据，已删除上传的文件")
+    assert "该导入任务当前不能取消" in again.content.decode()
+
+
+def test_nothing_is_left_on_disk_after_an_import(
+    demo, secretary, django_capture_on_commit_callbacks, immediate_tasks
+):
+    upload(secretary, django_capture_on_commit_callbacks, roster([new_person(121)]))
+    job = latest_job()
+    confirm(secretary, django_capture_on_commit_callbacks, job)
+
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE
+    assert list(Path(immediate_tasks).iterdir()) == []

@@ -58,6 +58,15 @@ class Mode:
     PARTIAL = "partial"
 
 
+STRICT_REFUSED = "严格模式下存在错误行或未确认的调动，不能导入；请修正后重新上传，或改用部分导入"
+
+
+def strict_blocks(mode: str, rejected: int, unconfirmed_moves: int = 0) -> bool:
+    """The strict-mode rule, for the page, the CLI and the import alike: in strict mode one
+    rejected row (a move not confirmed is one) means nothing is written."""
+    return mode == Mode.STRICT and rejected + unconfirmed_moves > 0
+
+
 @dataclass
 class RowProblem:
     row: int
@@ -432,7 +441,7 @@ def run_import(
         else:
             with transaction.atomic():
                 _pass(run, roster, report, filename, write=True)
-                if mode == Mode.STRICT and report.rejected:
+                if strict_blocks(mode, report.rejected):
                     transaction.set_rollback(True)
                     report.written = False
                 elif report.written:
@@ -451,7 +460,6 @@ def run_import(
 
 
 def _pass(run: _Run, roster: Roster, report: ImportReport, filename: str, *, write: bool) -> None:
-    strict = report.mode == Mode.STRICT
     for chunk, existing in run.chunks(roster):
         creates: list[Member] = []
         updates: list[tuple[Member, dict, str]] = []
@@ -492,7 +500,7 @@ def _pass(run: _Run, roster: Roster, report: ImportReport, filename: str, *, wri
                 report.unchanged += 1
                 continue
             # In strict mode one rejected row means nothing is kept: stop building writes.
-            if not write or (strict and report.rejected):
+            if not write or strict_blocks(report.mode, report.rejected):
                 continue
             if kind == "create":
                 m = Member(

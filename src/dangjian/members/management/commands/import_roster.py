@@ -4,6 +4,7 @@ Exit codes: 0 every row accepted, 1 some rows rejected, 2 the file cannot be use
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from django.core.management.base import BaseCommand
 
 from dangjian.accounts.models import User
 from dangjian.audit.services import Actor
-from dangjian.members.roster.importer import Mode, run_import, write_errors
+from dangjian.members.roster.importer import Mode, run_import, strict_blocks, write_errors
 from dangjian.members.roster.reader import RosterFileError
 from dangjian.orgs.models import Organization
 
@@ -80,7 +81,10 @@ class Command(BaseCommand):
                 sheet=opts["sheet"],
             )
             if opts["errors"] and report.rejected:
-                write_errors(str(path), path.name, report, opts["errors"])
+                # Unmasked personal data, where the operator asked for it: readable by them alone.
+                fd = os.open(opts["errors"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "wb") as out:
+                    write_errors(str(path), path.name, report, out)
         except RosterFileError as exc:
             self._exit(2, {"error": exc.message}, opts["json"], f"无法导入：{exc.message}")
         # The documented shape; a confirmed move (--allow-moves) counts as an update.
@@ -105,6 +109,6 @@ class Command(BaseCommand):
                 f"  ……另有 {len(report.errors) - 50} 条错误"
                 + ("，见 --errors 文件" if opts["errors"] else "")
             )
-        if report.rejected and opts["mode"] == Mode.STRICT and not opts["dry_run"]:
+        if strict_blocks(opts["mode"], report.rejected) and not opts["dry_run"]:
             lines.append("  严格模式：存在被拒绝的行，未写入任何数据。")
         self._exit(1 if report.rejected else 0, payload, opts["json"], "\n".join(lines))
