@@ -276,6 +276,11 @@ def member_create_json(objs: Objects, scope: str) -> dict:
     return {**member_payload(), "organization": objs.org(scope).code}
 
 
+def id_search_body(objs: Objects, scope: str) -> dict:
+    """A search by the whole ID number of a member of FGW-B01, with its reason."""
+    return {"id_number": objs.demo.member_in_branch.id_number, "reason": "矩阵测试核对"}
+
+
 def user_create_form(objs: Objects, scope: str) -> dict:
     return {
         "username": "matrix-new-user",

@@ -32,6 +32,7 @@ from tests.matrix_helpers import (
     client_as,
     collect_routes,
     expected_status,
+    id_search_body,
     import_job_kwarg,
     is_refusal,
     member_create_form,
@@ -148,6 +149,11 @@ IMPORTERS = rows((NO_SCOPE,),
     member=403, secretary=OK, committee=OK, inspector=403, organ=OK,
     sysadmin=403, secadmin=403, auditor=403,
 )
+# A search by a whole ID number is a reveal: revealers only.
+ID_SEARCHERS = rows((NO_SCOPE,),
+    member=403, secretary=OK, committee=403, inspector=403, organ=OK,
+    sysadmin=403, secadmin=403, auditor=403,
+)
 IMPORT_JOB = rows(JOB_SCOPES,
     member=404,
     secretary=(OK, 404, 404),
@@ -230,15 +236,19 @@ MATRIX: dict[str, tuple[Entry, ...]] = {
             audits="reveal",
         ),
     ),
+    "members:find_by_id": (
+        Entry("GET", ID_SEARCHERS),
+        Entry("POST", ID_SEARCHERS, body=id_search_body, audits="reveal"),
+    ),
     # Roster import.
     "members:import": (Entry("GET", IMPORTERS),),
     "members:import_template": (Entry("GET", IMPORTERS),),
     "members:import_job": (Entry("GET", IMPORT_JOB, JOB_SCOPES, url=import_job_kwarg("pk")),),
     "members:import_confirm": (
-        Entry("POST", IMPORT_JOB, JOB_SCOPES, ok=302, url=import_job_kwarg("pk")),
+        Entry("POST", IMPORT_JOB, JOB_SCOPES, ok=302, url=import_job_kwarg("pk"), audits="update"),
     ),
     "members:import_cancel": (
-        Entry("POST", IMPORT_JOB, JOB_SCOPES, ok=302, url=import_job_kwarg("pk")),
+        Entry("POST", IMPORT_JOB, JOB_SCOPES, ok=302, url=import_job_kwarg("pk"), audits="update"),
     ),
     "members:import_errors": (
         Entry(
@@ -246,6 +256,7 @@ MATRIX: dict[str, tuple[Entry, ...]] = {
             IMPORT_JOB,
             JOB_SCOPES,
             url=import_job_kwarg("pk", with_errors_file=True),
+            audits="export",
         ),
     ),
     # The auditor's pages.
@@ -294,6 +305,7 @@ MATRIX: dict[str, tuple[Entry, ...]] = {
             audits="create",
         ),
     ),
+    "api:find_by_id": (Entry("POST", ID_SEARCHERS, body=id_search_body, audits="reveal"),),
     "api:get_member": (Entry("GET", MEMBER_READ, MEMBER_SCOPES, url=member_kwarg("member_id")),),
     "api:update_member": (
         Entry(

@@ -210,6 +210,9 @@ NINJA_PAGINATION_PER_PAGE = 50
 # Rows per page of every list, pages and API alike (and the first rows of the inbox's to-do
 # lists).
 PAGE_SIZE = envint("DANGJIAN_PAGE_SIZE", 50)
+# A search by a whole ID number is a reveal: at most this many per user in this many minutes.
+ID_SEARCH_LIMIT = envint("DANGJIAN_ID_SEARCH_LIMIT", 20)
+ID_SEARCH_MINUTES = envint("DANGJIAN_ID_SEARCH_MINUTES", 60)
 
 LOGGING = {
     "version": 1,

@@ -16,7 +16,6 @@ from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
 from dangjian.members import services
 from dangjian.members.models import Member
-from dangjian.members.queries import MemberFilter, member_list
 from dangjian.regulations.synth import make_id_number, make_phone
 from tests.conftest import member_payload
 
@@ -285,7 +284,7 @@ def test_fifteen_digit_id_number_is_converted_to_eighteen_digits_with_a_warning(
 
     stored = Member.objects.get(pk=member.pk)
     assert stored.id_number == OLD_ID_15_AS_18
-    assert warnings == ["15位旧身份证号已转换为18位：110***********1230，请核对"]
+    assert warnings == ["15位旧身份证号已转换为18位：**************1230，请核对"]
     assert stored.birth_date == dt.date(1990, 5, 3)
     assert stored.gender == "male"
 
@@ -364,7 +363,8 @@ def test_create_records_one_audit_event_with_masked_sensitive_values(demo):
     assert (event.actor_username, event.ip) == ("secretary", "10.0.0.8")
     assert event.changes["name"] == [None, "测试党员"]
     assert event.changes["organization"] == [None, demo.branch.pk]
-    assert event.changes["birth_date"] == [None, "1990-05-03"]
+    assert event.changes["birth_year"] == [None, 1990]
+    assert "birth_date" not in event.changes  # digits 7–14 of the ID number
     assert event.changes["id_number"] == [None, member.id_number_masked]
     assert event.changes["phone"] == [None, member.phone_masked]
     stored = json.dumps(event.changes, ensure_ascii=False) + event.message + event.object_repr
@@ -405,8 +405,8 @@ def test_changing_the_id_number_is_audited_without_either_full_number(demo):
 
     [event] = events_since(seq)
     assert event.changes["id_number"] == [
-        f"{old_number[:3]}{'*' * 11}{old_number[-4:]}",
-        f"{new_number[:3]}{'*' * 11}{new_number[-4:]}",
+        f"{'*' * 14}{old_number[-4:]}",
+        f"{'*' * 14}{new_number[-4:]}",
     ]
     text = json.dumps(event.changes) + event.message + event.object_repr
     assert old_number not in text
@@ -633,5 +633,5 @@ def test_the_blind_index_finds_a_member_by_id_number_and_phone(demo):
 
     assert Member.objects.get(id_number_index=keyring.blind_index(data["id_number"])) == member
     assert Member.objects.get(phone_index=keyring.blind_index(data["phone"])) == member
-    found = member_list(demo.users["secretary"], MemberFilter(q=data["id_number"]))
-    assert list(found) == [member]
+    found = services.find_by_id_number(secretary(demo), data["id_number"], "核对材料")
+    assert found == [member]

@@ -20,7 +20,7 @@ from dangjian.members.roster.layout import TEMPLATE_COLUMNS
 from dangjian.orgs.models import Post
 from tests.conftest import member_payload
 
-MASKED_ID = re.compile(r"^\d{3}\*{11}[\dX]{4}$")
+MASKED_ID = re.compile(r"^\*{14}[\dX]{4}$")
 MASKED_PHONE = re.compile(r"^\d{3}\*{4}\d{4}$")
 EXPORT_HEADERS = [column.header for column in TEMPLATE_COLUMNS]
 
@@ -199,12 +199,24 @@ def test_search_does_not_reach_outside_the_users_scope(demo, secretary_client, z
     assert namesake not in listed(response)
 
 
-def test_search_by_a_whole_id_number_uses_the_blind_index(demo, secretary_client):
+def test_a_whole_id_number_in_the_search_box_is_not_searched_and_says_why(
+    demo, secretary_client, client_for, committee_member
+):
     member = demo.member_in_branch
+    seq = last_seq()
 
     response = secretary_client.get(reverse("members:list"), {"q": member.id_number})
 
-    assert listed(response) == [member]
+    assert listed(response) == []
+    text = response.content.decode()
+    assert "请使用「按身份证号查找」并填写查询事由" in text
+    assert reverse("members:find_by_id") in text
+    assert events_since(seq) == []
+    committee = client_for(committee_member)
+    refused = committee.get(reverse("members:list"), {"q": member.id_number})
+    assert listed(refused) == []
+    assert "您没有按身份证号查找的权限，请按姓名或拼音查找" in refused.content.decode()
+    assert reverse("members:find_by_id") not in refused.content.decode()
 
 
 def test_htmx_search_returns_only_the_rows(secretary_client, zhang_san):
@@ -472,7 +484,7 @@ def test_create_form_adds_a_member_and_shows_the_id_conversion_warning(demo, sec
     assert response.redirect_chain[-1][0] == reverse("members:detail", args=[member.pk])
     assert member.id_number == "110105199005031230"
     html = response.content.decode()
-    assert "15位旧身份证号已转换为18位：110***********1230，请核对" in html
+    assert "15位旧身份证号已转换为18位：**************1230，请核对" in html
     assert "110105199005031230" not in html
     assert [e.action for e in events_since(seq)] == [AuditAction.CREATE]
 

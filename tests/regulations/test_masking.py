@@ -1,4 +1,4 @@
-"""Masking of ID numbers, phones and names (3+4 for numbers, surname only for names)."""
+"""Masking of ID numbers (last 4), phones (3+4) and names (surname only)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from dangjian.regulations.identity import mask_id_number, mask_name, mask_phone
 @pytest.mark.parametrize(
     ("value", "masked"),
     [
-        ("11010519491231002X", "110***********002X"),
-        ("360426199101010071", "360***********0071"),
-        ("110105491231002", "110********1002"),
-        ("1234567890", "12*****890"),
-        ("1234", "1**4"),
+        ("11010519491231002X", "**************002X"),
+        ("360426199101010071", "**************0071"),
+        ("110105491231002", "***********1002"),
+        ("1234567890", "******7890"),
+        ("1234", "**34"),
         ("12", "*2"),
         ("1", "*"),
         ("", ""),

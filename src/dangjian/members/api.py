@@ -3,6 +3,9 @@
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 
@@ -10,9 +13,11 @@ from dangjian.accounts.access import (
     Action,
     get_member_for_user,
     get_org_for_user,
+    member_allows,
     require_member_reader,
 )
 from dangjian.audit.services import Actor
+from dangjian.core.errors import ServiceValidationError
 from dangjian.core.pagination import page_of
 from dangjian.members import services
 from dangjian.members.queries import MemberFilter, member_list
@@ -24,7 +29,9 @@ class MemberOut(Schema):
     id: int
     name: str
     gender: str
-    birth_date: dt.date
+    birth_year: int
+    # Digits 7–14 of the ID number: null for a reader who may not reveal this member's.
+    birth_date: dt.date | None
     id_number_masked: str
     phone_masked: str
     organization_id: int
@@ -39,6 +46,11 @@ class MemberOut(Schema):
     confirmed_on: dt.date | None
     probation_ends_on: dt.date | None
     job_title: str
+
+    @staticmethod
+    def resolve_birth_date(obj, context) -> dt.date | None:
+        user = context["request"].user
+        return obj.birth_date if member_allows(user, obj, Action.REVEAL) else None
 
     @staticmethod
     def resolve_organization_code(obj) -> str:
@@ -111,8 +123,47 @@ def list_members(request, filters: Query[MemberQuery]):
     )
     params = filters.dict()
     flt = MemberFilter.from_params({k: v or "" for k, v in params.items()}, org)
+    if flt.id_number_dropped:
+        if not services.may_find_by_id_number(request.user):
+            raise PermissionDenied("您没有按身份证号查找的权限，请按姓名或拼音查找")
+        raise ServiceValidationError(
+            {
+                "q": "按身份证号查找会记入审计日志：请用 POST /api/v1/members/find-by-id 并填写查询事由"
+            }
+        )
     qs = member_list(request.user, flt)
     return page_of(qs, filters.page, settings.PAGE_SIZE)
+
+
+class FindByIdIn(Schema):
+    id_number: str
+    reason: str
+
+
+class FindByIdOut(Schema):
+    items: list[MemberOut]
+
+
+class RetryLater(Schema):
+    detail: list[dict[str, str]]
+
+
+@router.post(
+    "/find-by-id",
+    response={200: FindByIdOut, 429: RetryLater},
+    summary="按身份证号查找（须填写事由，记入审计日志，有次数限制）",
+)
+def find_by_id(request, payload: FindByIdIn):
+    try:
+        found = services.find_by_id_number(
+            Actor.from_request(request), payload.id_number, payload.reason
+        )
+    except services.RateLimited as exc:
+        seconds = max(1, int((exc.retry_at - timezone.now()).total_seconds()) + 1)
+        return JsonResponse(
+            {"detail": exc.as_list()}, status=429, headers={"Retry-After": str(seconds)}
+        )
+    return {"items": found}
 
 
 @router.get("/{member_id}", response=MemberOut, summary="党员详情")

@@ -130,12 +130,22 @@ class Member(models.Model):
     def phone_masked(self) -> str:
         return mask_phone(self.phone) if self.phone_encrypted else ""
 
+    @property
+    def birth_year(self) -> int:
+        """What a reader without the reveal permission is shown of the birth date: the full
+        date is digits 7–14 of the ID number (docs/privacy.md)."""
+        return self.birth_date.year
+
     def audit_fields(self) -> dict:
-        """The fields an audit event records; sensitive values are masked here, once."""
+        """The fields an audit event records; sensitive values are masked here, once.
+
+        The auditor may not reveal, so the log shows what such a reader sees: the ID number's
+        last 4 digits and the birth year (the full birth date would give digits 7–14 away).
+        """
         return {
             "name": self.name,
             "gender": self.gender,
-            "birth_date": self.birth_date,
+            "birth_year": self.birth_year,
             "ethnicity": self.ethnicity,
             "education": self.education,
             "id_number": self.id_number_masked,

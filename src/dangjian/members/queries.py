@@ -8,13 +8,17 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from dangjian.accounts.access import Action, visible_members
-from dangjian.crypto import default_keyring
 from dangjian.members.models import Member, MemberCategory, MemberStatus
 from dangjian.members.pinyin import pinyin_keys
 from dangjian.orgs.models import Organization, Post, PostKind
-from dangjian.regulations.identity import IdentityError, parse_id_number
 
 _ASCII = re.compile(r"^[A-Za-z]+$")
+# A whole ID number (18 digits, or the old 15), possibly with spaces: never searched through `q`.
+_ID_LIKE = re.compile(r"^(?:\d{17}[\dXx]|\d{15})$")
+
+
+def looks_like_id_number(text: str) -> bool:
+    return bool(_ID_LIKE.match("".join((text or "").split())))
 
 
 @dataclass
@@ -24,6 +28,9 @@ class MemberFilter:
     category: str = ""
     post: str = ""  # a PostKind, or "any" for anyone holding a current post
     q: str = ""
+    # `q` held a whole ID number: it is dropped, not searched (a search by ID number is a
+    # reveal, through services.find_by_id_number, and a number must not travel in a URL).
+    id_number_dropped: bool = False
 
     @classmethod
     def from_params(cls, params, org: Organization | None) -> MemberFilter:
@@ -31,12 +38,15 @@ class MemberFilter:
             value = (params.get(name) or "").strip()
             return value if value in allowed else ""
 
+        q = (params.get("q") or "").strip()[:50]
+        dropped = looks_like_id_number(q)
         return cls(
             org=org,
             status=pick("status", MemberStatus.values),
             category=pick("category", MemberCategory.values),
             post=pick("post", [*PostKind.values, "any"]),
-            q=(params.get("q") or "").strip()[:50],
+            q="" if dropped else q,
+            id_number_dropped=dropped,
         )
 
     def describe(self) -> str:
@@ -50,16 +60,10 @@ class MemberFilter:
 
 
 def search_q(text: str) -> Q:
-    """Name, pinyin, pinyin initials, or a whole ID number (through its blind index)."""
+    """Name, pinyin or pinyin initials, for every reader (never an ID number: see MemberFilter)."""
     text = text.strip()
-    if not text:
-        return Q()
-    try:
-        id_value = parse_id_number(text).value
-    except IdentityError:
-        id_value = None
-    if id_value:
-        return Q(id_number_index=default_keyring().blind_index(id_value))
+    if not text or looks_like_id_number(text):
+        return Q() if not text else Q(pk__in=[])
     if _ASCII.match(text):
         low = text.lower()
         return (
@@ -73,6 +77,8 @@ def search_q(text: str) -> Q:
 
 def member_list(user, flt: MemberFilter, action: Action = Action.READ) -> QuerySet[Member]:
     qs = visible_members(user, action).select_related("organization", "party_group")
+    if flt.id_number_dropped:
+        return qs.none()
     if flt.org is not None:
         qs = qs.filter(organization__path__startswith=flt.org.path)
     if flt.status:

@@ -6,11 +6,19 @@ import calendar
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 
-from dangjian.accounts.access import Action, can_write_into, member_allows
-from dangjian.audit.models import AuditAction
+from dangjian.accounts.access import (
+    Action,
+    can_write_into,
+    member_allows,
+    scope_for,
+    visible_members,
+)
+from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.audit.services import Actor, diff, record
 from dangjian.core import clock
 from dangjian.core.errors import ServiceValidationError
@@ -25,7 +33,12 @@ from dangjian.members.models import (
 )
 from dangjian.members.pinyin import pinyin_keys
 from dangjian.orgs.models import Organization, OrgKind
-from dangjian.regulations.identity import IdentityError, normalize_phone, parse_id_number
+from dangjian.regulations.identity import (
+    IdentityError,
+    mask_id_number,
+    normalize_phone,
+    parse_id_number,
+)
 from dangjian.regulations.membership import (
     MembershipError,
     check_admission,
@@ -332,3 +345,106 @@ def reveal(actor: Actor, member: Member, field: str) -> str:
     value = member.id_number if field == "id_number" else member.phone
     record(actor, AuditAction.REVEAL, member, message=f"查看{REVEALABLE[field]}明文")
     return value
+
+
+# ---- finding a member by ID number: a reveal ------------------------------------------------
+
+ID_SEARCH = "members.id_search"  # the audit object type of every search by ID number
+
+
+class RateLimited(ServiceValidationError):
+    """Too many searches by ID number; `retry_at` says when the next one is allowed."""
+
+    def __init__(self, message: str, retry_at: dt.datetime):
+        super().__init__({"id_number": message})
+        self.retry_at = retry_at
+
+
+def may_find_by_id_number(user) -> bool:
+    """Searching by a whole ID number tells whether it is registered: for revealers only."""
+    return bool(scope_for(user).paths.get(Action.REVEAL))
+
+
+def _check_id_search_rate(user, now: dt.datetime) -> None:
+    limit, window = settings.ID_SEARCH_LIMIT, dt.timedelta(minutes=settings.ID_SEARCH_MINUTES)
+    recent = list(
+        AuditEvent.objects.filter(actor=user, object_type=ID_SEARCH, at__gt=now - window)
+        .order_by("-at")
+        .values_list("at", flat=True)[:limit]
+    )
+    if len(recent) >= limit:
+        retry_at = recent[-1] + window
+        raise RateLimited(
+            f"按身份证号查找过于频繁（每 {settings.ID_SEARCH_MINUTES} 分钟最多 {limit} 次），"
+            f"请于 {timezone.localtime(retry_at):%H:%M} 后再试",
+            retry_at,
+        )
+
+
+def find_by_id_number(actor: Actor, id_number: str, reason: str) -> list[Member]:
+    """The members with this ID number that the actor may reveal (at most one).
+
+    It answers whether a number is registered, so it counts as a reveal: only for roles that
+    may reveal, with a reason, limited per user, and audited whether or not anyone is found;
+    the audit message holds the number's masked form, never the number.
+    """
+    user = actor.user
+    if user is None or not may_find_by_id_number(user):
+        raise PermissionDenied("您没有按身份证号查找的权限（可按姓名或拼音查找）")
+    errors: dict[str, str] = {}
+    reason = " ".join((reason or "").split())
+    if not reason:
+        errors["reason"] = "请填写查询事由（将记入审计日志）"
+    elif len(reason) > 200:
+        errors["reason"] = "查询事由不能超过200个字"
+    try:
+        value = parse_id_number(str(id_number or "")).value
+    except IdentityError as exc:
+        errors["id_number"] = exc.message
+    if errors:
+        raise ServiceValidationError(errors)
+    with transaction.atomic():
+        _check_id_search_rate(user, timezone.now())
+        found = list(
+            visible_members(user, Action.REVEAL)
+            .filter(id_number_index=default_keyring().blind_index(value))
+            .select_related("organization", "party_group")
+        )
+        record(
+            actor,
+            AuditAction.REVEAL,
+            object_type=ID_SEARCH,
+            object_id=str(found[0].pk) if found else "",
+            object_repr=found[0].name if found else "按身份证号查找",
+            message=f"按身份证号查找（{mask_id_number(value)}），事由：{reason}；"
+            + (f"找到 {found[0].name}" if found else "未找到"),
+        )
+    return found
+
+
+# ---- exports ---------------------------------------------------------------------------------
+
+
+def export_members(actor: Actor, flt, *, unmasked: bool = False) -> tuple[bytes, int]:
+    """The filtered member list as an .xlsx roster, and its audit event (an export; unmasked,
+    a bulk reveal). Masked by default; unmasked needs the reveal permission."""
+    from dangjian.members.exports import members_xlsx
+    from dangjian.members.queries import member_list
+
+    user = actor.user
+    scope = scope_for(user)
+    if not scope.paths.get(Action.EXPORT):
+        raise PermissionDenied("您没有导出权限")
+    if unmasked and not scope.paths.get(Action.REVEAL):
+        raise PermissionDenied("您没有导出明文的权限")
+    qs = member_list(user, flt, Action.REVEAL if unmasked else Action.EXPORT)
+    with transaction.atomic():
+        content, count = members_xlsx(qs, unmasked=unmasked, title="花名册")
+        record(
+            actor,
+            AuditAction.EXPORT,
+            object_type="members.member",
+            object_repr="党员名单",
+            message=f"导出党员名单 {count} 人（{'明文' if unmasked else '脱敏'}；条件：{flt.describe()}）",
+        )
+    return content, count

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,11 +22,9 @@ from dangjian.accounts.access import (
     scope_for,
     visible_orgs,
 )
-from dangjian.audit.models import AuditAction
-from dangjian.audit.services import Actor, record
+from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
 from dangjian.members import services
-from dangjian.members.exports import members_xlsx
 from dangjian.members.forms import MemberForm, MoveForm
 from dangjian.members.models import MemberCategory, MemberStatus
 from dangjian.members.queries import MemberFilter, member_list
@@ -67,6 +66,12 @@ def member_list_view(request):
         "can_reveal": bool(scope.paths.get(Action.REVEAL)),
         "can_import": bool(scope.paths.get(Action.WRITE)),
     }
+    if flt.id_number_dropped:
+        context["id_search_refused"] = (
+            "按身份证号查找会记入审计日志：请使用「按身份证号查找」并填写查询事由"
+            if context["can_reveal"]
+            else "您没有按身份证号查找的权限，请按姓名或拼音查找"
+        )
     template = (
         "members/_rows.html"
         if request.htmx and request.htmx.target == "member-rows"
@@ -75,25 +80,38 @@ def member_list_view(request):
     return render(request, template, context)
 
 
+class FindByIdForm(forms.Form):
+    id_number = forms.CharField(label="身份证号", max_length=30)
+    reason = forms.CharField(
+        label="查询事由", max_length=200, help_text="如：核对组织关系转入材料；记入审计日志"
+    )
+
+
+@login_required
+def member_find_by_id(request):
+    """Find a member by a whole ID number: a reveal, so POST only, with a reason, audited."""
+    if not services.may_find_by_id_number(request.user):
+        raise PermissionDenied("您没有按身份证号查找的权限（可按姓名或拼音查找）")
+    form = FindByIdForm(request.POST or None)
+    found = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            found = services.find_by_id_number(
+                Actor.from_request(request),
+                form.cleaned_data["id_number"],
+                form.cleaned_data["reason"],
+            )
+        except ServiceValidationError as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+    return render(request, "members/find_by_id.html", {"form": form, "found": found})
+
+
 @login_required
 def member_export(request):
     flt = _filter_from_request(request)
-    scope = scope_for(request.user)
-    if not scope.paths.get(Action.EXPORT):
-        raise PermissionDenied("您没有导出权限")
     unmasked = request.GET.get("unmasked") == "1"
-    action = Action.REVEAL if unmasked else Action.EXPORT
-    if unmasked and not scope.paths.get(Action.REVEAL):
-        raise PermissionDenied("您没有导出明文的权限")
-    qs = member_list(request.user, flt, action)
-    content, count = members_xlsx(qs, unmasked=unmasked, title="花名册")
-    record(
-        Actor.from_request(request),
-        AuditAction.EXPORT,
-        object_type="members.member",
-        object_repr="党员名单",
-        message=f"导出党员名单 {count} 人（{'明文' if unmasked else '脱敏'}；条件：{flt.describe()}）",
-    )
+    content, _count = services.export_members(Actor.from_request(request), flt, unmasked=unmasked)
     stamp = timezone.localtime().strftime("%Y%m%d%H%M")
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -113,6 +131,7 @@ def member_detail(request, pk: int):
             "member": member,
             "posts": posts,
             "can_write": member_allows(request.user, member, Action.WRITE),
+            # Without it, the birth year only: the date is digits 7–14 of the ID number.
             "can_reveal": member_allows(request.user, member, Action.REVEAL),
         },
     )

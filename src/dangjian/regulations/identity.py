@@ -62,7 +62,9 @@ _MOBILE: Final = re.compile(r"1[3-9][0-9]{9}")
 _PHONE_SEPARATORS: Final = frozenset("-‐‑‒–—―()（）")
 
 _MIN_BIRTH_YEAR: Final = 1900
-_ID_HEAD, _ID_TAIL = 3, 4
+# The last 4 digits only: with the region code (digits 1–6) hidden as well, an ID number cannot
+# be narrowed from what else a page shows (birth year, gender); see docs/privacy.md.
+_ID_HEAD, _ID_TAIL = 0, 4
 _PHONE_HEAD, _PHONE_TAIL = 3, 4
 
 MSG_ID_EMPTY: Final = "请填写身份证号"
@@ -260,7 +262,7 @@ def _mask_middle(value: str, head: int, tail: int, min_hidden: int) -> str:
 
 
 def mask_id_number(v: str) -> str:
-    """Mask an ID number as 3 + 11 stars + 4 ("110***********123X")."""
+    """Mask an ID number as 14 stars + its last 4 ("**************123X")."""
     if not v:
         return ""
     n = len(v)
