@@ -119,27 +119,9 @@ def _choice(value: Any, choices, field: str, errors: dict[str, str], *, required
     return value
 
 
-def validate_member_data(
-    data: dict[str, Any],
-    *,
-    instance: Member | None = None,
-    check_duplicates: bool = True,
-    today: dt.date | None = None,
-) -> tuple[dict[str, Any], list[str]]:
-    """Check every field and return (clean values, warnings); raise with all field errors."""
-    errors: dict[str, str] = {}
-    warnings: list[str] = []
-    clean: dict[str, Any] = {}
+def _clean_identity(data, instance, check_duplicates, today, clean, errors, warnings):
+    """The ID number (unique unless it is the instance's own) and the phone."""
     keyring = default_keyring()
-    today = today or clock.today()
-
-    name = " ".join(str(data.get("name") or "").split())
-    if not name:
-        errors["name"] = "请填写姓名"
-    elif len(name) > 50:
-        errors["name"] = "姓名不能超过50个字"
-    clean["name"] = name
-
     id_info = None
     try:
         raw_id = data.get("id_number")
@@ -167,17 +149,12 @@ def validate_member_data(
         except IdentityError as exc:
             errors["phone"] = exc.message
 
-    clean["status"] = _choice(data.get("status"), MemberStatus, "status", errors, required=True)
-    clean["category"] = (
-        _choice(data.get("category"), MemberCategory, "category", errors, required=False)
-        or MemberCategory.EMPLOYED
-    )
-    clean["education"] = _choice(
-        data.get("education"), Education, "education", errors, required=False
-    )
-    clean["ethnicity"] = str(data.get("ethnicity") or "汉族").strip()[:20]
-    clean["job_title"] = str(data.get("job_title") or "").strip()[:100]
+    return id_info
 
+
+def _clean_dates(data, id_info, today, clean, errors) -> dt.date | None:
+    """Admission and confirmation: real dates, not in the future, in the order and at the ages
+    the regulations say, and agreeing with the status."""
     admitted_on, admitted_precision = _as_date(data.get("admitted_on"), "admitted_on", errors)
     confirmed_on, confirmed_precision = _as_date(data.get("confirmed_on"), "confirmed_on", errors)
     if admitted_on is None and "admitted_on" not in errors:
@@ -208,6 +185,44 @@ def validate_member_data(
     clean["admitted_on_precision"] = admitted_precision
     clean["confirmed_on"] = confirmed_on
     clean["confirmed_on_precision"] = confirmed_precision if confirmed_on else DatePrecision.DAY
+
+    return admitted_on
+
+
+def validate_member_data(
+    data: dict[str, Any],
+    *,
+    instance: Member | None = None,
+    check_duplicates: bool = True,
+    today: dt.date | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """Check every field and return (clean values, warnings); raise with all field errors."""
+    errors: dict[str, str] = {}
+    warnings: list[str] = []
+    clean: dict[str, Any] = {}
+    today = today or clock.today()
+
+    name = " ".join(str(data.get("name") or "").split())
+    if not name:
+        errors["name"] = "请填写姓名"
+    elif len(name) > 50:
+        errors["name"] = "姓名不能超过50个字"
+    clean["name"] = name
+
+    id_info = _clean_identity(data, instance, check_duplicates, today, clean, errors, warnings)
+
+    clean["status"] = _choice(data.get("status"), MemberStatus, "status", errors, required=True)
+    clean["category"] = (
+        _choice(data.get("category"), MemberCategory, "category", errors, required=False)
+        or MemberCategory.EMPLOYED
+    )
+    clean["education"] = _choice(
+        data.get("education"), Education, "education", errors, required=False
+    )
+    clean["ethnicity"] = str(data.get("ethnicity") or "汉族").strip()[:20]
+    clean["job_title"] = str(data.get("job_title") or "").strip()[:100]
+
+    admitted_on = _clean_dates(data, id_info, today, clean, errors)
 
     if errors:
         raise ServiceValidationError(errors, warnings=warnings)

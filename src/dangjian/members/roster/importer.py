@@ -10,33 +10,39 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
 from typing import Any, BinaryIO
 
 from django.db import transaction
 
-from dangjian.accounts.access import Action, scope_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, diff, record, record_many
 from dangjian.core import clock
-from dangjian.core.errors import ServiceValidationError
-from dangjian.crypto import default_keyring
-from dangjian.members.models import (
-    Education,
-    Gender,
-    Member,
-    MemberCategory,
-    MemberStatus,
-)
-from dangjian.members.roster.cells import CellError, clean_text, parse_choice, parse_date
-from dangjian.members.roster.layout import TEMPLATE_COLUMNS, write_roster
+from dangjian.members.models import Member
+from dangjian.members.roster.layout import write_roster
 from dangjian.members.roster.reader import Roster, open_roster
-from dangjian.members.services import CLEAN_FIELDS, apply_clean, validate_member_data
-from dangjian.orgs.models import Organization, OrgKind
+from dangjian.members.roster.report import (
+    STRICT_REFUSED,
+    ImportReport,
+    Mode,
+    MovePlan,
+    RowProblem,
+    strict_blocks,
+)
+from dangjian.members.roster.rows import LABELS, Prepared, Targets, prepare_row
+from dangjian.members.services import CLEAN_FIELDS, apply_clean
+from dangjian.orgs.models import Organization
+
+__all__ = [
+    "STRICT_REFUSED",
+    "ImportReport",
+    "Mode",
+    "RowProblem",
+    "run_import",
+    "strict_blocks",
+    "write_errors",
+]
 
 CHUNK = 1000
-LABELS = {column[0]: column[1].rstrip("*") for column in TEMPLATE_COLUMNS}
-LABELS.update({"birth_date": "出生日期"})
 # Fields compared to decide whether an existing member changed.
 COMPARED = [
     "name",
@@ -50,236 +56,6 @@ COMPARED = [
     "confirmed_on_precision",
     "job_title",
 ]
-MAX_REPORTED_ERRORS = 5000
-
-
-class Mode:
-    STRICT = "strict"
-    PARTIAL = "partial"
-
-
-STRICT_REFUSED = "严格模式下存在错误行或未确认的调动，不能导入；请修正后重新上传，或改用部分导入"
-
-
-def strict_blocks(mode: str, rejected: int, unconfirmed_moves: int = 0) -> bool:
-    """The strict-mode rule, for the page, the CLI and the import alike: in strict mode one
-    rejected row (a move not confirmed is one) means nothing is written."""
-    return mode == Mode.STRICT and rejected + unconfirmed_moves > 0
-
-
-@dataclass
-class RowProblem:
-    row: int
-    column: str
-    message: str
-
-
-@dataclass
-class MovePlan:
-    row: int
-    name: str
-    member_id: int
-    from_org: str
-    to_org: str
-
-
-@dataclass
-class ImportReport:
-    filename: str
-    sheet: str = ""
-    sheets: list[str] = field(default_factory=list)
-    header_row: int = 0
-    unknown_columns: list[str] = field(default_factory=list)
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    moved: int = 0
-    rejected: int = 0
-    moves: list[MovePlan] = field(default_factory=list)
-    errors: list[RowProblem] = field(default_factory=list)
-    warnings: list[RowProblem] = field(default_factory=list)
-    written: bool = False
-    mode: str = Mode.STRICT
-
-    @property
-    def rejected_rows(self) -> set[int]:
-        return {e.row for e in self.errors}
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "moved": self.moved,
-            "rejected": self.rejected,
-            "rows": self.rows,
-            "written": self.written,
-            "mode": self.mode,
-            "sheet": self.sheet,
-            "sheets": self.sheets,
-            "header_row": self.header_row,
-            "unknown_columns": self.unknown_columns,
-            "errors": [asdict(e) for e in self.errors[:MAX_REPORTED_ERRORS]],
-            "warnings": [asdict(w) for w in self.warnings[:MAX_REPORTED_ERRORS]],
-            "moves": [asdict(m) for m in self.moves[:MAX_REPORTED_ERRORS]],
-        }
-
-
-@dataclass
-class _Prepared:
-    row: int
-    clean: dict[str, Any]
-    index: str
-    phone_index: str
-    organization: Organization
-    party_group: Organization | None
-
-
-class _Targets:
-    """Branches and party groups the actor may write into, below the chosen organization."""
-
-    def __init__(self, user, root: Organization):
-        scope = scope_for(user) if user is not None else None
-        qs = Organization.objects.filter(
-            path__startswith=root.path, kind__in=[OrgKind.BRANCH, OrgKind.PARTY_GROUP]
-        )
-        if scope is not None:
-            qs = qs.filter(scope.org_q(Action.WRITE))
-        self.root = root
-        self.branches: dict[str, list[Organization]] = {}
-        self.groups: dict[tuple[str, str], Organization] = {}
-        self.by_id: dict[int, Organization] = {}
-        self.writable_paths = [root.path] if scope is None else scope.paths.get(Action.WRITE, [])
-        orgs = list(qs.order_by("path"))
-        branch_by_path = {o.path: o for o in orgs if o.kind == OrgKind.BRANCH}
-        for org in orgs:
-            self.by_id[org.pk] = org
-            if org.kind == OrgKind.BRANCH:
-                for key in {org.name, org.code, org.code.upper()}:
-                    self.branches.setdefault(key, []).append(org)
-            else:
-                parent = branch_by_path.get(org.path[: -org.steplen])
-                if parent is not None:
-                    self.groups[(parent.path, org.name)] = org
-
-    def writable(self, org: Organization) -> bool:
-        return any(org.path.startswith(p) for p in self.writable_paths)
-
-    def branch_for(self, text: str) -> Organization:
-        if not text:
-            if self.root.kind == OrgKind.BRANCH:
-                return self.root
-            raise CellError("请填写所在支部（导入到上级组织时，每行都要写明支部名称或组织编码）")
-        found = self.branches.get(text) or self.branches.get(text.upper())
-        if not found:
-            raise CellError(f"党支部「{text}」不存在，或不在「{self.root.name}」及您的管理范围内")
-        unique = {o.pk: o for o in found}
-        if len(unique) > 1:
-            raise CellError(f"「{text}」在所选范围内有 {len(unique)} 个同名支部，请改填组织编码")
-        return next(iter(unique.values()))
-
-    def group_for(self, branch: Organization, text: str) -> Organization | None:
-        if not text:
-            return None
-        group = self.groups.get((branch.path, text))
-        if group is None:
-            raise CellError(f"党小组「{text}」不在「{branch.name}」中")
-        return group
-
-
-def _prepare(raw, targets: _Targets, today: dt.date) -> _Prepared | list[RowProblem]:
-    values = raw.values
-    problems: list[RowProblem] = []
-    data: dict[str, Any] = {}
-
-    def fail(field_name: str, message: str) -> None:
-        problems.append(RowProblem(raw.row_number, LABELS.get(field_name, field_name), message))
-
-    for name in ("name", "ethnicity", "job_title"):
-        data[name] = clean_text(values.get(name))
-    # ID numbers and phones keep their cell type: a float means the spreadsheet damaged it.
-    for name in ("id_number", "phone"):
-        value = values.get(name)
-        data[name] = value if isinstance(value, (int, float)) else clean_text(value)
-    for name in ("admitted_on", "confirmed_on"):
-        try:
-            data[name] = parse_date(values.get(name), field_label=LABELS[name])
-        except CellError as exc:
-            fail(name, exc.message)
-    for name, choices in (
-        ("status", MemberStatus),
-        ("category", MemberCategory),
-        ("education", Education),
-    ):
-        try:
-            data[name] = parse_choice(
-                values.get(name), _choice_map(choices), field_label=LABELS[name]
-            )
-        except CellError as exc:
-            fail(name, exc.message)
-
-    organization = party_group = None
-    try:
-        organization = targets.branch_for(clean_text(values.get("organization")))
-        party_group = targets.group_for(organization, clean_text(values.get("party_group")))
-    except CellError as exc:
-        column = "party_group" if organization is not None else "organization"
-        fail(column, exc.message)
-
-    clean = None
-    try:
-        clean, warnings = validate_member_data(data, check_duplicates=False, today=today)
-    except ServiceValidationError as exc:
-        reported = {p.column for p in problems}
-        for field_name, message in exc.errors.items():
-            if LABELS.get(field_name, field_name) not in reported:
-                fail(field_name, message)
-    if clean is not None:
-        # The gender and birth date columns, when present, must agree with the ID number.
-        gender_text = clean_text(values.get("gender"))
-        if gender_text:
-            try:
-                gender = parse_choice(gender_text, _choice_map(Gender), field_label="性别")
-                if gender != clean["gender"]:
-                    fail("gender", "性别与身份证号不符（身份证号第17位奇数为男、偶数为女）")
-            except CellError as exc:
-                fail("gender", exc.message)
-        if values.get("birth_date") not in (None, ""):
-            try:
-                birth = parse_date(values.get("birth_date"), field_label="出生日期")
-                if birth is not None and (
-                    birth.value.year != clean["birth_date"].year
-                    or birth.value.month != clean["birth_date"].month
-                    or (birth.precision == "day" and birth.value != clean["birth_date"])
-                ):
-                    fail("birth_date", "出生日期与身份证号不符")
-            except CellError as exc:
-                fail("birth_date", exc.message)
-    if problems or clean is None or organization is None:
-        return problems
-    keyring = default_keyring()
-    prepared = _Prepared(
-        row=raw.row_number,
-        clean=clean,
-        index=keyring.blind_index(clean["id_number"]),
-        phone_index=keyring.blind_index(clean["phone"]),
-        organization=organization,
-        party_group=party_group,
-    )
-    prepared.clean["_warnings"] = warnings
-    return prepared
-
-
-_CHOICE_MAPS: dict[type, dict[str, str]] = {}
-
-
-def _choice_map(choices) -> dict[str, str]:
-    if choices not in _CHOICE_MAPS:
-        mapping = {code: code for code in choices.values}
-        mapping.update({label: code for code, label in choices.choices})
-        _CHOICE_MAPS[choices] = mapping
-    return _CHOICE_MAPS[choices]
 
 
 # The column each compared field comes from: a column missing from the file leaves the stored
@@ -300,7 +76,7 @@ SOURCE_COLUMN = {
 }
 
 
-def _changes(member: Member, p: _Prepared, present: frozenset[str]) -> dict[str, Any]:
+def _changes(member: Member, p: Prepared, present: frozenset[str]) -> dict[str, Any]:
     changed = {}
     for name in COMPARED:
         if SOURCE_COLUMN[name] not in present:
@@ -335,20 +111,20 @@ class _Run:
         self.allow_moves = allow_moves
         self.today = today
         self.progress = progress or (lambda done, total: None)
-        self.targets = _Targets(actor.user, org)
+        self.targets = Targets(actor.user, org)
         # Rows seen so far by ID number: 128 bits of the blind index as an int keeps this small
         # for 200,000-row files (a collision would need 2^64 rows).
         self.seen: dict[int, int] = {}
         self.present: frozenset[str] = frozenset()
 
-    def chunks(self, roster: Roster) -> Iterator[tuple[list[_Prepared], dict[str, Member]]]:
+    def chunks(self, roster: Roster) -> Iterator[tuple[list[Prepared], dict[str, Member]]]:
         total = getattr(roster, "row_count", 0) or 0
-        buffer: list[_Prepared] = []
+        buffer: list[Prepared] = []
         done = 0
         for raw in roster.iter_rows():
             done += 1
             self.report.rows += 1
-            result = _prepare(raw, self.targets, self.today)
+            result = prepare_row(raw, self.targets, self.today)
             if isinstance(result, list):
                 self.reject(*result)
             else:
@@ -373,7 +149,7 @@ class _Run:
             yield buffer, self._existing(buffer)
         self.progress(done, done)
 
-    def _existing(self, chunk: list[_Prepared]) -> dict[str, Member]:
+    def _existing(self, chunk: list[Prepared]) -> dict[str, Member]:
         return {
             m.id_number_index: m
             for m in Member.objects.filter(id_number_index__in=[p.index for p in chunk])
@@ -385,7 +161,7 @@ class _Run:
         self.report.rejected += 1
         self.report.errors.extend(problems)
 
-    def classify(self, p: _Prepared, existing: Member | None) -> str:
+    def classify(self, p: Prepared, existing: Member | None) -> str:
         """create / update / unchanged / move / reject (recording the reason)."""
         if existing is None:
             return "create"

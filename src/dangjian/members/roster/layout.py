@@ -252,7 +252,13 @@ def _write(book, rows: Iterable[Mapping[str, object]], *, with_errors: bool, tit
             if reasons:
                 sheet.write_string(row, error_col, reasons, error_format)
 
-    last_row = max(VALIDATION_ROWS, count)
+    _drop_down_lists(sheet, lists, max(VALIDATION_ROWS, count))
+    _notes(book, notes)
+    return count
+
+
+def _drop_down_lists(sheet, lists, last_row: int) -> None:
+    """The choice columns validated against lists on a hidden sheet."""
     # constant_memory flushes a row once a later one is written: fill the lists row by row.
     for i in range(max(len(options) for options in _LISTS.values())):
         for list_col, options in enumerate(_LISTS.values()):
@@ -275,6 +281,9 @@ def _write(book, rows: Iterable[Mapping[str, object]], *, with_errors: bool, tit
         )
     lists.hide()
 
+
+def _notes(book, notes) -> None:
+    """The 填写说明 sheet: each column's requirement and example, then the general notes."""
     bold = book.add_format({"bold": True, "bg_color": "#F2DCDB", "border": 1})
     wrap = book.add_format({"text_wrap": True, "valign": "top", "border": 1})
     notes.set_column(0, 0, 14)
@@ -290,7 +299,6 @@ def _write(book, rows: Iterable[Mapping[str, object]], *, with_errors: bool, tit
     notes.write_string(row, 0, "说明", bold)
     for offset, text in enumerate(_GENERAL_NOTES, start=1):
         notes.write_string(row + offset, 0, f"{offset}. {text}")
-    return count
 
 
 def template_bytes() -> bytes:

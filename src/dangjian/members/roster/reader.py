@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import IO, Any, Final, Literal
 
 import python_calamine
@@ -38,7 +39,7 @@ from .headers import COLUMN_ALIASES, HEADER_SCAN_ROWS, detect_header, header_fie
 from .sheet import RawRow, Roster
 from .sniff import Source, check_zip, size_text, sniff
 from .streamed import StreamBook, streamed_head, streamed_rows
-from .xlsx_scan import scan_sheet, sheet_parts, worksheet_parts
+from .xlsx_scan import SheetScan, scan_sheet, sheet_parts, worksheet_parts
 
 __all__ = [
     "COLUMN_ALIASES",
@@ -104,99 +105,144 @@ def _calamine_book(source: Source, fh: IO[bytes], fmt: Literal["xlsx", "xls"]) -
         raise
 
 
+@dataclass
+class _Sheet:
+    """A sheet ready to read: its rows on demand, the first rows (for the header), where it
+    ends, and what the Roster needs to place its cells."""
+
+    rows: Callable[..., Iterator[tuple[int, list[object]]]]
+    head: list[list[object]]
+    last_row: int  # 0-based
+    offset: int  # the sheet column of the first cell in a row list
+    merges: Any
+    closer: Callable[[], None] | None
+    streamed: bool
+
+
+class _Workbook:
+    """An .xlsx or .xls, its sheets read by calamine, or streamed when they are large."""
+
+    def __init__(self, source: Source, fh: IO[bytes], fmt: Literal["xlsx", "xls"]):
+        self.source, self.fh, self.fmt = source, fh, fmt
+        self.zf = zipfile.ZipFile(fh) if fmt == "xlsx" else None
+        self.parts = sheet_parts(self.zf) if self.zf is not None else {}
+        self.book: Any = _calamine_book(source, fh, fmt)
+        self.stream_book: StreamBook | None = None
+        worksheets = [
+            meta
+            for meta in self.book.sheets_metadata
+            if meta.typ == SheetTypeEnum.WorkSheet and meta.name in self.book.sheet_names
+        ]
+        self.visible = [m.name for m in worksheets if m.visible == SheetVisibleEnum.Visible]
+        self.hidden = [m.name for m in worksheets if m.visible != SheetVisibleEnum.Visible]
+
+    def close(self) -> None:
+        if self.zf is not None:
+            self.zf.close()
+
+    def candidates(self, sheet: str | None) -> list[str]:
+        """The sheet asked for, or every worksheet (the visible ones first)."""
+        if sheet is None:
+            return self.visible + self.hidden
+        wanted = _match_sheet(sheet, self.visible + self.hidden)
+        if wanted is None:
+            raise RosterFileError(
+                f"工作表「{sheet}」不存在，可选：{'、'.join(self.visible) or '（无）'}",
+                code="no_sheet",
+            )
+        return [wanted]
+
+    def sheet(self, name: str) -> _Sheet | None:
+        """The sheet, or None when it holds nothing."""
+        part = self.parts.get(name)
+        scan = None
+        if self.zf is not None:
+            for checked in [part] if part else worksheet_parts(self.zf):
+                scan = scan_sheet(self.zf, checked)
+        if self.zf is not None and part and scan is not None and scan.rows > STREAM_ROWS:
+            return self._streamed(part, scan) if scan.last_row else None
+        return self._loaded(name)
+
+    def _streamed(self, part: str, scan: SheetScan) -> _Sheet:
+        assert self.zf is not None
+        if self.stream_book is None:
+            if self.book is not None:  # its copy of the shared strings goes before ours comes
+                self.book.close()
+                self.book = None
+            self.stream_book = StreamBook.load(self.zf)
+        rows = streamed_rows(self.source, part, self.stream_book)
+        last_row = scan.last_row - 1
+        head = streamed_head(rows, min(HEADER_SCAN_ROWS, last_row + 1))
+        return _Sheet(rows, head, last_row, 0, scan.merges, None, streamed=True)
+
+    def _loaded(self, name: str) -> _Sheet | None:
+        if self.book is None:
+            self.book = _calamine_book(self.source, self.fh, self.fmt)
+        try:
+            loaded = self.book.get_sheet_by_name(name)
+        except BaseException as exc:
+            if _is_calamine_failure(exc):
+                raise _calamine_error(exc) from exc
+            raise
+        if loaded.start is None or loaded.end is None:  # an empty sheet
+            return None  # (iter_rows would fail on it)
+        rows = _sheet_rows(loaded)
+        head = []
+        for _index, row in rows():
+            head.append(list(row))
+            if len(head) >= HEADER_SCAN_ROWS:
+                break
+        return _Sheet(
+            rows,
+            head,
+            loaded.end[0],
+            loaded.start[1],
+            loaded.merged_cell_ranges,
+            self.book.close,
+            streamed=False,
+        )
+
+
 def _open_workbook(
     source: Source,
     filename: str,
     fmt: Literal["xlsx", "xls"],
     sheet: str | None,
 ) -> Roster:
-    zf: zipfile.ZipFile | None = None
-    parts: dict[str, str] = {}
+    """The first candidate sheet with a recognised header."""
     fh = source.open()
+    workbook: _Workbook | None = None
     try:
-        if fmt == "xlsx":
-            zf = zipfile.ZipFile(fh)
-            parts = sheet_parts(zf)
-        book = _calamine_book(source, fh, fmt)
-        worksheets = [
-            meta
-            for meta in book.sheets_metadata
-            if meta.typ == SheetTypeEnum.WorkSheet and meta.name in book.sheet_names
-        ]
-        visible = [m.name for m in worksheets if m.visible == SheetVisibleEnum.Visible]
-        hidden = [m.name for m in worksheets if m.visible != SheetVisibleEnum.Visible]
-        if sheet is not None:
-            wanted = _match_sheet(sheet, visible + hidden)
-            if wanted is None:
-                raise RosterFileError(
-                    f"工作表「{sheet}」不存在，可选：{'、'.join(visible) or '（无）'}",
-                    code="no_sheet",
-                )
-            candidates = [wanted]
-        else:
-            candidates = visible + hidden
+        workbook = _Workbook(source, fh, fmt)
+        candidates = workbook.candidates(sheet)
         found_content = False
-        stream_book: StreamBook | None = None
         for name in candidates:
-            part = parts.get(name)
-            scan = None
-            if zf is not None:
-                for checked in [part] if part else worksheet_parts(zf):
-                    scan = scan_sheet(zf, checked)
-            streamed = bool(zf and part and scan and scan.rows > STREAM_ROWS)
-            if zf is not None and part and scan is not None and streamed:
-                if not scan.last_row:  # an empty sheet
-                    continue
-                if stream_book is None:
-                    if book is not None:  # its copy of the shared strings goes before ours comes
-                        book.close()
-                        book = None
-                    stream_book = StreamBook.load(zf)
-                rows = streamed_rows(source, part, stream_book)
-                last_row = scan.last_row - 1
-                head = streamed_head(rows, min(HEADER_SCAN_ROWS, last_row + 1))
-                offset, merges, closer = 0, scan.merges, None
-            else:
-                if book is None:
-                    book = _calamine_book(source, fh, fmt)
-                try:
-                    loaded = book.get_sheet_by_name(name)
-                except BaseException as exc:
-                    if _is_calamine_failure(exc):
-                        raise _calamine_error(exc) from exc
-                    raise
-                if loaded.start is None or loaded.end is None:  # an empty sheet
-                    continue  # (iter_rows would fail on it)
-                rows = _sheet_rows(loaded)
-                head = []
-                for _index, row in rows():
-                    head.append(list(row))
-                    if len(head) >= HEADER_SCAN_ROWS:
-                        break
-                last_row = loaded.end[0]
-                offset, merges, closer = loaded.start[1], loaded.merged_cell_ranges, book.close
+            read = workbook.sheet(name)
+            if read is None:
+                continue
+            head = read.head
             found_content = (
                 found_content
-                or last_row >= len(head)
+                or read.last_row >= len(head)
                 or any(not is_blank(c) for r in head for c in r)
             )
             header = detect_header(head)
             if header is None:
                 continue
-            if streamed and book is not None:
-                book.close()  # calamine has nothing more to give
+            if read.streamed and workbook.book is not None:
+                workbook.book.close()  # calamine has nothing more to give
             return Roster(
                 filename=filename,
                 format=fmt,
-                sheets=visible,
+                sheets=workbook.visible,
                 sheet_name=name,
                 header=header,
-                column_offset=offset,
-                rows=rows,
-                row_count=last_row + 1 - (header.index + header.height),
-                merges=merges or (),
-                closer=closer,
-                streamed=streamed,
+                column_offset=read.offset,
+                rows=read.rows,
+                row_count=read.last_row + 1 - (header.index + header.height),
+                merges=read.merges or (),
+                closer=read.closer,
+                streamed=read.streamed,
             )
         if not found_content:
             if sheet is not None:
@@ -206,8 +252,8 @@ def _open_workbook(
     except zipfile.BadZipFile as exc:
         raise RosterFileError(MSG_DAMAGED, code="damaged") from exc
     finally:
-        if zf is not None:
-            zf.close()
+        if workbook is not None:
+            workbook.close()
         fh.close()
 
 

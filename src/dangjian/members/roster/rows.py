@@ -1,0 +1,182 @@
+"""One roster row, checked: its cells parsed, its member data validated as the form's would be,
+its branch and party group found among those the actor may write into."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from dangjian.accounts.access import Action, scope_for
+from dangjian.core.errors import ServiceValidationError
+from dangjian.crypto import default_keyring
+from dangjian.members.models import Education, Gender, MemberCategory, MemberStatus
+from dangjian.members.services import validate_member_data
+from dangjian.orgs.models import Organization, OrgKind
+
+from .cells import CellError, clean_text, parse_choice, parse_date
+from .layout import TEMPLATE_COLUMNS
+from .report import RowProblem
+
+LABELS = {column[0]: column[1].rstrip("*") for column in TEMPLATE_COLUMNS}
+LABELS.update({"birth_date": "出生日期"})
+
+
+@dataclass
+class Prepared:
+    row: int
+    clean: dict[str, Any]
+    index: str
+    phone_index: str
+    organization: Organization
+    party_group: Organization | None
+
+
+class Targets:
+    """Branches and party groups the actor may write into, below the chosen organization."""
+
+    def __init__(self, user, root: Organization):
+        scope = scope_for(user) if user is not None else None
+        qs = Organization.objects.filter(
+            path__startswith=root.path, kind__in=[OrgKind.BRANCH, OrgKind.PARTY_GROUP]
+        )
+        if scope is not None:
+            qs = qs.filter(scope.org_q(Action.WRITE))
+        self.root = root
+        self.branches: dict[str, list[Organization]] = {}
+        self.groups: dict[tuple[str, str], Organization] = {}
+        self.by_id: dict[int, Organization] = {}
+        self.writable_paths = [root.path] if scope is None else scope.paths.get(Action.WRITE, [])
+        orgs = list(qs.order_by("path"))
+        branch_by_path = {o.path: o for o in orgs if o.kind == OrgKind.BRANCH}
+        for org in orgs:
+            self.by_id[org.pk] = org
+            if org.kind == OrgKind.BRANCH:
+                for key in {org.name, org.code, org.code.upper()}:
+                    self.branches.setdefault(key, []).append(org)
+            else:
+                parent = branch_by_path.get(org.path[: -org.steplen])
+                if parent is not None:
+                    self.groups[(parent.path, org.name)] = org
+
+    def writable(self, org: Organization) -> bool:
+        return any(org.path.startswith(p) for p in self.writable_paths)
+
+    def branch_for(self, text: str) -> Organization:
+        if not text:
+            if self.root.kind == OrgKind.BRANCH:
+                return self.root
+            raise CellError("请填写所在支部（导入到上级组织时，每行都要写明支部名称或组织编码）")
+        found = self.branches.get(text) or self.branches.get(text.upper())
+        if not found:
+            raise CellError(f"党支部「{text}」不存在，或不在「{self.root.name}」及您的管理范围内")
+        unique = {o.pk: o for o in found}
+        if len(unique) > 1:
+            raise CellError(f"「{text}」在所选范围内有 {len(unique)} 个同名支部，请改填组织编码")
+        return next(iter(unique.values()))
+
+    def group_for(self, branch: Organization, text: str) -> Organization | None:
+        if not text:
+            return None
+        group = self.groups.get((branch.path, text))
+        if group is None:
+            raise CellError(f"党小组「{text}」不在「{branch.name}」中")
+        return group
+
+
+def prepare_row(raw, targets: Targets, today: dt.date) -> Prepared | list[RowProblem]:
+    values = raw.values
+    problems: list[RowProblem] = []
+    data: dict[str, Any] = {}
+
+    def fail(field_name: str, message: str) -> None:
+        problems.append(RowProblem(raw.row_number, LABELS.get(field_name, field_name), message))
+
+    for name in ("name", "ethnicity", "job_title"):
+        data[name] = clean_text(values.get(name))
+    # ID numbers and phones keep their cell type: a float means the spreadsheet damaged it.
+    for name in ("id_number", "phone"):
+        value = values.get(name)
+        data[name] = value if isinstance(value, (int, float)) else clean_text(value)
+    for name in ("admitted_on", "confirmed_on"):
+        try:
+            data[name] = parse_date(values.get(name), field_label=LABELS[name])
+        except CellError as exc:
+            fail(name, exc.message)
+    for name, choices in (
+        ("status", MemberStatus),
+        ("category", MemberCategory),
+        ("education", Education),
+    ):
+        try:
+            data[name] = parse_choice(
+                values.get(name), _choice_map(choices), field_label=LABELS[name]
+            )
+        except CellError as exc:
+            fail(name, exc.message)
+
+    organization = party_group = None
+    try:
+        organization = targets.branch_for(clean_text(values.get("organization")))
+        party_group = targets.group_for(organization, clean_text(values.get("party_group")))
+    except CellError as exc:
+        column = "party_group" if organization is not None else "organization"
+        fail(column, exc.message)
+
+    clean = None
+    try:
+        clean, warnings = validate_member_data(data, check_duplicates=False, today=today)
+    except ServiceValidationError as exc:
+        reported = {p.column for p in problems}
+        for field_name, message in exc.errors.items():
+            if LABELS.get(field_name, field_name) not in reported:
+                fail(field_name, message)
+    if clean is not None:
+        _check_against_id(values, clean, fail)
+    if problems or clean is None or organization is None:
+        return problems
+    keyring = default_keyring()
+    prepared = Prepared(
+        row=raw.row_number,
+        clean=clean,
+        index=keyring.blind_index(clean["id_number"]),
+        phone_index=keyring.blind_index(clean["phone"]),
+        organization=organization,
+        party_group=party_group,
+    )
+    prepared.clean["_warnings"] = warnings
+    return prepared
+
+
+def _check_against_id(values: dict, clean: dict[str, Any], fail) -> None:
+    """The gender and birth date columns, when present, must agree with the ID number."""
+    gender_text = clean_text(values.get("gender"))
+    if gender_text:
+        try:
+            gender = parse_choice(gender_text, _choice_map(Gender), field_label="性别")
+            if gender != clean["gender"]:
+                fail("gender", "性别与身份证号不符（身份证号第17位奇数为男、偶数为女）")
+        except CellError as exc:
+            fail("gender", exc.message)
+    if values.get("birth_date") not in (None, ""):
+        try:
+            birth = parse_date(values.get("birth_date"), field_label="出生日期")
+            if birth is not None and (
+                birth.value.year != clean["birth_date"].year
+                or birth.value.month != clean["birth_date"].month
+                or (birth.precision == "day" and birth.value != clean["birth_date"])
+            ):
+                fail("birth_date", "出生日期与身份证号不符")
+        except CellError as exc:
+            fail("birth_date", exc.message)
+
+
+_CHOICE_MAPS: dict[type, dict[str, str]] = {}
+
+
+def _choice_map(choices) -> dict[str, str]:
+    if choices not in _CHOICE_MAPS:
+        mapping = {code: code for code in choices.values}
+        mapping.update({label: code for code, label in choices.choices})
+        _CHOICE_MAPS[choices] = mapping
+    return _CHOICE_MAPS[choices]
