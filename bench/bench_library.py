@@ -38,7 +38,7 @@ def _setup() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
-    from dangjian.demodata import ensure_demo
+    from dangjian.demo import ensure_demo
 
     ensure_demo(password="Bench@2026x")
 
