@@ -160,8 +160,8 @@ def test_a_session_authenticates_too(demo, api_as):
 # ---- OpenAPI and docs ----------------------------------------------------------------------------
 
 
-def test_openapi_document_is_valid_json_with_members_and_orgs_paths(demo):
-    response = Client().get("/api/openapi.json")
+def test_openapi_document_is_valid_json_with_members_and_orgs_paths(demo, token_for):
+    response = token_for("member").get("/api/openapi.json")
 
     assert response.status_code == 200
     schema = json.loads(response.content)

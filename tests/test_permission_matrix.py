@@ -273,9 +273,12 @@ MATRIX: dict[str, tuple[Entry, ...]] = {
     "accounts:unlock": (
         Entry("POST", only("secadmin"), ok=302, body=unlock_form, audits="unlock"),
     ),
-    # The API: OpenAPI schema and docs describe the interface, not data, so they are public.
-    "api:openapi-json": (Entry("GET", EVERYONE_200),),
-    "api:openapi-view": (Entry("GET", EVERYONE_200),),
+    # The API: OpenAPI schema and docs for every logged-in user (DANGJIAN_API_DOCS_PUBLIC opens
+    # them); the schema answers 401 to strangers, the docs page sends them to the login page.
+    "api:openapi-json": (Entry("GET", rows((NO_SCOPE,), **dict.fromkeys(PERSONAS[1:], 200))),),
+    "api:openapi-view": (
+        Entry("GET", rows((NO_SCOPE,), anonymous=302, **dict.fromkeys(PERSONAS[1:], 200))),
+    ),
     # django-ninja's root view only exists to compute paths; it answers 404 to everyone.
     "api:api-root": (Entry("GET", EVERYONE_404),),
     "api:org_tree": (

@@ -51,3 +51,9 @@ urlpatterns = [
     path("admin/", include(account_patterns)),
     path("api/", api.urls),
 ]
+
+# Errors in Chinese, inside the layout (pages) or as {"detail": …} (under /api/).
+handler400 = "dangjian.core.views.bad_request"
+handler403 = "dangjian.core.views.permission_denied"
+handler404 = "dangjian.core.views.page_not_found"
+handler500 = "dangjian.core.views.server_error"

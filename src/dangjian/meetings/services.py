@@ -60,10 +60,7 @@ SERIES_MONTHS = 12
 
 
 def _long(value: Any, field: str, label: str, errors: dict[str, str]) -> str:
-    text = inputs.text(value).replace("\r\n", "\n")
-    if len(text) > TEXT_LIMIT:
-        errors[field] = f"{label}不能超过{TEXT_LIMIT}个字"
-    return text
+    return inputs.long_text(value, field, label, TEXT_LIMIT, errors)
 
 
 def _kind(value: Any, org: Organization, errors: dict[str, str]) -> str:
@@ -92,6 +89,11 @@ def _aware(value: Any, field: str, errors: dict[str, str]) -> dt.datetime | None
             return None
     if not isinstance(value, dt.datetime):
         errors[field] = "会议时间格式不正确，应为 YYYY-MM-DD HH:MM"
+        return None
+    latest = inputs.years_after(today(), inputs.PLAN_YEARS_AHEAD)
+    if not inputs.date_within(
+        value, field, "会议时间", errors, earliest=inputs.EARLIEST_RECORD, latest=latest
+    ):
         return None
     if value.tzinfo is None or value.utcoffset() is None:
         value = value.replace(tzinfo=TZ)

@@ -273,7 +273,9 @@ def apply_clean(member: Member, clean: dict[str, Any], only: dict | None = None)
         member.remember_plaintext(clean["id_number"], clean["phone"])
 
 
-def _check_target(actor: Actor, org: Organization, party_group: Organization | None) -> None:
+def _check_target(actor: Actor, org: Organization | None, party_group: Organization | None) -> None:
+    if org is None:
+        raise ServiceValidationError({"organization": "请填写党员所在的党支部（组织编码）"})
     if org.kind != OrgKind.BRANCH:
         raise ServiceValidationError({"organization": "党员的组织关系只能落在党支部"})
     if actor.user is not None and not can_write_into(actor.user, org):

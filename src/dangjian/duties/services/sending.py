@@ -57,9 +57,7 @@ def item_data(data: Mapping[str, Any], *, latest: dt.date | None = None) -> Item
     out.title = inputs.short_text(data.get("title"), "title", "事项", 200, errors)
     if not out.title and "title" not in errors:
         errors["title"] = "请填写事项"
-    out.description = inputs.text(data.get("description")).replace("\r\n", "\n")
-    if len(out.description) > 5000:
-        errors["description"] = "要求不能超过5000个字"
+    out.description = inputs.long_text(data.get("description"), "description", "要求", 5000, errors)
     working_days = inputs.text(data.get("working_days"))
     if working_days and not data.get("deadline"):
         try:
@@ -74,6 +72,15 @@ def item_data(data: Mapping[str, Any], *, latest: dt.date | None = None) -> Item
     if out.deadline is not None and "deadline" not in errors:
         if out.deadline < today():
             errors["deadline"] = "截止日期不能早于今天"
+        elif out.deadline > inputs.years_after(today(), inputs.PLAN_YEARS_AHEAD):
+            inputs.date_within(
+                out.deadline,
+                "deadline",
+                "截止日期",
+                errors,
+                earliest=today(),
+                latest=inputs.years_after(today(), inputs.PLAN_YEARS_AHEAD),
+            )
         elif latest is not None and out.deadline > latest:
             errors["deadline"] = f"截止日期不能晚于上级任务的截止日期（{latest:%Y-%m-%d}）"
         elif not workdays.is_workday(out.deadline):
