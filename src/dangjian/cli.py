@@ -74,7 +74,43 @@ def _gunicorn(
             helper.wait(timeout=30)
 
 
+def _quiet_server_header() -> None:
+    """gunicorn names itself and its version in a `Server` header on every answer: drop it
+    (the workers are forked from this process and inherit the change)."""
+    from gunicorn.http import wsgi
+
+    if getattr(wsgi.Response, "_dangjian_quiet", False):
+        return
+    default_headers = wsgi.Response.default_headers
+
+    def without_server(self):
+        return [h for h in default_headers(self) if not h.lower().startswith("server:")]
+
+    wsgi.Response.default_headers = without_server
+    wsgi.Response._dangjian_quiet = True
+
+
+# A Unix socket path must fit in sockaddr_un (108 bytes on Linux, with the final NUL).
+_MAX_SOCKET_PATH = 100
+
+
+def _control_socket_args() -> list[str]:
+    """gunicorn's control socket inside the data folder, so two instances on one host (each
+    with its own data folder) never share the per-user default."""
+    from django.conf import settings
+
+    path = settings.DATA_DIR / "gunicorn.ctl"
+    if len(os.fsencode(str(path))) > _MAX_SOCKET_PATH:
+        print(
+            f"数据目录路径过长，无法在其中创建控制套接字（{path}），本次不启用 gunicorn 控制套接字。",
+            file=sys.stderr,
+        )
+        return ["--no-control-socket"]
+    return ["--control-socket", str(path)]
+
+
 def _run_gunicorn(run, bind: str, workers: int, extra: list[str]) -> int:
+    _quiet_server_header()
     sys.argv = [
         "gunicorn",
         "dangjian.wsgi:application",
@@ -84,6 +120,7 @@ def _run_gunicorn(run, bind: str, workers: int, extra: list[str]) -> int:
         str(workers),
         "--access-logfile",
         "-",
+        *_control_socket_args(),
         *extra,
     ]
     return run() or 0

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 from dangjian.crypto import KeyRing, load_master_secret
 
@@ -209,11 +210,16 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Hashed names, gzip + brotli, cached for a year (after collectstatic; see core/storage.py).
+    "staticfiles": {"BACKEND": "dangjian.core.storage.StaticFilesStorage"},
 }
 # Serve straight from the package when collectstatic has not run (tests, a fresh checkout).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# Only the hashed names are kept (and compressed) in STATIC_ROOT; source maps are for developer
+# tools and are not worth compressing.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 
 # Long work (roster imports) runs in the background: a database queue that `dangjian serve` and
 # `dangjian demo` drain with a worker process of their own, so no broker is needed.
