@@ -13,6 +13,7 @@ import itertools
 
 import pytest
 import schemathesis
+from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
@@ -20,7 +21,6 @@ from hypothesis import HealthCheck, Phase, settings
 from dangjian.accounts.services import create_token
 from dangjian.api import api
 from dangjian.audit.services import Actor
-from dangjian.wsgi import application
 
 OTHER_ROLES = ("anonymous", "member", "secretary", "inspector", "sysadmin", "secadmin", "auditor")
 CHECKS = [
@@ -31,7 +31,7 @@ CHECKS = [
 ]
 
 schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
-schema.app = application
+schema.app = WSGIHandler()
 
 
 @pytest.fixture

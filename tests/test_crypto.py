@@ -431,7 +431,13 @@ def test_default_keyring_follows_setting_changes(fake_settings: SimpleNamespace)
 
 
 @pytest.mark.parametrize("value", [None, "", b""])
-def test_default_keyring_requires_setting(fake_settings: SimpleNamespace, value: object) -> None:
+def test_default_keyring_requires_setting(
+    fake_settings: SimpleNamespace, value: object, monkeypatch
+) -> None:
+    import dangjian.crypto
+
+    # Without the provider that generates a key for an empty database (tests/core/test_keys.py).
+    monkeypatch.setattr(dangjian.crypto, "_secret_provider", None)
     fake_settings.DANGJIAN_MASTER_SECRET = value
     with pytest.raises(ImproperKey, match="DANGJIAN_MASTER_SECRET"):
         default_keyring()

@@ -14,6 +14,23 @@ def _setup() -> None:
     django.setup()
 
 
+# Commands that run whatever the key: they report on it (check, key), copy data as it is
+# (backup) or bring a key with the data (restore).
+KEY_EXEMPT = {"check", "key", "backup", "restore", "help", "version", "--help", "-h", "--version"}
+
+
+def _require_key() -> None:
+    """Stop here, with the reason in Chinese, when the master key is missing or not the
+    database's; generate one only for an empty database (and say so)."""
+    from dangjian.core.keys import KeyProblem, ensure_key
+
+    try:
+        ensure_key(out=lambda message: print(message, file=sys.stderr))
+    except KeyProblem as exc:
+        print(f"dangjian：{exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def _prepare_database(verbosity: int = 0) -> None:
     from django.core.management import call_command
 
@@ -156,9 +173,11 @@ def demo(argv: list[str]) -> int:
     from dangjian.meetings.packs import remember_demo_packs
 
     print(f"数据目录：{settings.DATA_DIR}")
+    _require_key()
     # The demo applies the bundled sample local pack; the data folder remembers the choice.
     remember_demo_packs()
     _prepare_database()
+    _require_key()  # a new database records the key's check value
     password = args.password or DEFAULT_PASSWORD
     created = ensure_demo(password=password, seed=args.seed, out=print)
     if not created:
@@ -204,8 +223,10 @@ def serve(argv: list[str]) -> int:
     )
     args, extra = parser.parse_known_args(argv)
     _setup()
+    _require_key()
     if not args.no_migrate:
         _prepare_database(verbosity=1)
+        _require_key()  # a new database records the key's check value
     return _gunicorn(
         args.bind,
         args.workers,
@@ -226,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in aliases:
         argv[0] = aliases[argv[0]]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
+    if argv and argv[0] not in KEY_EXEMPT and not argv[0].startswith("-"):
+        _setup()
+        _require_key()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["dangjian", *argv])

@@ -32,6 +32,9 @@ __all__ = [
     "default_keyring",
     "load_master_secret",
     "reset_default_keyring",
+    "locate_master_secret",
+    "open_with_passphrase",
+    "seal_with_passphrase",
     "self_test",
 ]
 
@@ -49,6 +52,7 @@ _INFO_BLIND_INDEX = b"dangjian/blind-index/v1"
 _INFO_AUDIT_CHAIN = b"dangjian/audit-chain/v1"
 _INFO_API_TOKEN = b"dangjian/api-token/v1"
 _INFO_DJANGO_SECRET_KEY = b"dangjian/django-secret-key/v1"
+_INFO_KEY_CHECK = b"dangjian/key-check/v1"
 
 _NONCE_BYTES = 12  # 96-bit GCM nonce, the recommended size (NIST SP 800-38D, RFC 8998).
 _TAG_BYTES = 16  # Full-length GCM tag; never truncated.
@@ -102,8 +106,10 @@ class KeyRing:
         "_api_token_key",
         "_audit_chain_key",
         "_blind_index_key",
+        "_check_value",
         "_django_secret_key",
         "_field_key",
+        "_retired_audit_keys",
     )
 
     def __init__(self, secret: str | bytes) -> None:
@@ -115,6 +121,9 @@ class KeyRing:
         self._audit_chain_key = _derive(master, _INFO_AUDIT_CHAIN, 32)
         self._api_token_key = _derive(master, _INFO_API_TOKEN, 32)
         self._django_secret_key = _derive(master, _INFO_DJANGO_SECRET_KEY, 48).hex()
+        self._check_value = _derive(master, _INFO_KEY_CHECK, 32).hex()
+        # (last seq, key) of audit-chain keys retired by key rotations, oldest first.
+        self._retired_audit_keys: tuple[tuple[int, bytes], ...] = ()
 
     @classmethod
     def from_secret(cls, secret: str | bytes) -> KeyRing:
@@ -230,13 +239,54 @@ class KeyRing:
             return ""
         return hmac.new(self._blind_index_key, value.encode("utf-8"), _HMAC_DIGEST).hexdigest()
 
-    def chain_hash(self, prev_hash: str, payload: bytes) -> str:
+    def chain_hash(self, prev_hash: str, payload: bytes, *, seq: int | None = None) -> str:
         """Return hex HMAC-SM3 over ``prev_hash`` (ASCII) + ``b"\\n"`` + ``payload``.
 
-        Used for the audit-log hash chain ``h_n = HMAC-SM3(k, h_{n-1} || row)``.
+        Used for the audit-log hash chain ``h_n = HMAC-SM3(k, h_{n-1} || row)``. With ``seq``,
+        an event from before a key rotation is hashed with the key of its time (see
+        :meth:`with_retired_audit_keys`); new events always use the current key.
         """
+        key = self._audit_chain_key
+        if seq is not None:
+            for last_seq, retired in self._retired_audit_keys:
+                if seq <= last_seq:
+                    key = retired
+                    break
         message = prev_hash.encode("ascii") + b"\n" + bytes(payload)
-        return hmac.new(self._audit_chain_key, message, _HMAC_DIGEST).hexdigest()
+        return hmac.new(key, message, _HMAC_DIGEST).hexdigest()
+
+    # -- key management ------------------------------------------------------------------
+
+    def check_value(self) -> str:
+        """A value the database keeps to recognise this master secret (hex, 64 chars).
+
+        It is one more independent HKDF output: it tells nothing about the secret or the other
+        subkeys, and a wrong or missing key is caught before any data is touched.
+        """
+        return self._check_value
+
+    def fingerprint(self) -> str:
+        """The first 8 hex digits of the check value, to name a key in messages."""
+        return self._check_value[:8]
+
+    def audit_chain_key(self) -> bytes:
+        """The audit-chain subkey, for a key rotation to keep (wrapped) for older events."""
+        return self._audit_chain_key
+
+    def with_retired_audit_keys(self, retired: list[tuple[int, bytes]]) -> KeyRing:
+        """A copy that verifies events up to each ``last_seq`` with that retired chain key."""
+        ring = object.__new__(KeyRing)
+        for name in KeyRing.__slots__:
+            setattr(ring, name, getattr(self, name))
+        ring._retired_audit_keys = tuple(sorted(retired))
+        return ring
+
+    def wrap(self, key: bytes) -> str:
+        """``key`` encrypted under this ring's field key (to store a retired subkey)."""
+        return self.encrypt(key.hex())
+
+    def unwrap(self, token: str) -> bytes:
+        return bytes.fromhex(self.decrypt(token))
 
     def token_digest(self, token: str) -> str:
         """Return the hex HMAC-SM3 of an API token; store only this digest.
@@ -357,9 +407,89 @@ def load_master_secret(*, env: Mapping[str, str], data_dir: Path) -> bytes:
     return stored
 
 
+def locate_master_secret(*, env: Mapping[str, str], data_dir: Path) -> tuple[bytes | None, str]:
+    """The configured master secret and where it came from, without ever generating one.
+
+    Same sources and order as :func:`load_master_secret`; ``(None, where it was looked for)``
+    when none is configured. Whether a new key may be generated depends on the database (never
+    when it already holds encrypted data), which ``dangjian.core.keys`` decides.
+    """
+    key_file = (env.get(ENV_KEY_FILE) or "").strip()
+    if key_file:
+        path = Path(key_file).expanduser()
+        return _read_key_file(path, source=ENV_KEY_FILE), f"{ENV_KEY_FILE}={path}"
+    secret_key = (env.get(ENV_SECRET_KEY) or "").strip()
+    if secret_key:
+        return secret_key.encode("utf-8"), f"环境变量 {ENV_SECRET_KEY}"
+    path = Path(data_dir) / KEY_FILE_NAME
+    if path.exists():
+        return _read_key_file(path, source=f"{path}"), f"密钥文件 {path}"
+    return None, f"密钥文件 {path}"
+
+
+def create_key_file(path: Path) -> bytes:
+    """Write a new random master secret to ``path`` (mode 0600); refuse to overwrite a file."""
+    path = Path(path)
+    if path.exists():
+        raise ImproperKey(f"{path} already exists; refusing to overwrite a key file.")
+    generated = secrets.token_bytes(_GENERATED_SECRET_BYTES).hex().encode("ascii")
+    return _create_key_file(path, generated)
+
+
+# -- passphrase sealing (a key copy inside a backup) -------------------------------------------
+
+_SEAL_MAGIC = b"dangjian-sealed-v1\n"
+_SEAL_ITERATIONS = 600_000
+
+
+def seal_with_passphrase(
+    data: bytes, passphrase: str, *, iterations: int = _SEAL_ITERATIONS
+) -> bytes:
+    """``data`` encrypted with a passphrase: PBKDF2-HMAC-SM3 (salted) then SM4-GCM."""
+    if not passphrase:
+        raise ImproperKey("an empty passphrase cannot protect a key")
+    salt = secrets.token_bytes(16)
+    key = hashlib.pbkdf2_hmac("sm3", passphrase.encode("utf-8"), salt, iterations, 16)
+    nonce = secrets.token_bytes(_NONCE_BYTES)
+    encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
+    encryptor.authenticate_additional_data(_SEAL_MAGIC)
+    body = encryptor.update(data) + encryptor.finalize() + encryptor.tag
+    header = _SEAL_MAGIC + f"{iterations}\n".encode("ascii")
+    return header + base64.b64encode(salt + nonce + body) + b"\n"
+
+
+def open_with_passphrase(sealed: bytes, passphrase: str) -> bytes:
+    """Reverse :func:`seal_with_passphrase`; :class:`DecryptionError` on a wrong passphrase."""
+    if not sealed.startswith(_SEAL_MAGIC):
+        raise DecryptionError("not a sealed key file")
+    try:
+        iterations_line, blob_line = sealed[len(_SEAL_MAGIC) :].split(b"\n", 1)
+        iterations = int(iterations_line)
+        blob = base64.b64decode(blob_line.strip(), validate=True)
+    except (ValueError, binascii.Error) as exc:
+        raise DecryptionError("sealed key file is damaged") from exc
+    salt, nonce, body = blob[:16], blob[16 : 16 + _NONCE_BYTES], blob[16 + _NONCE_BYTES :]
+    key = hashlib.pbkdf2_hmac("sm3", passphrase.encode("utf-8"), salt, iterations, 16)
+    decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, body[-_TAG_BYTES:])).decryptor()
+    decryptor.authenticate_additional_data(_SEAL_MAGIC)
+    try:
+        return decryptor.update(body[:-_TAG_BYTES]) + decryptor.finalize()
+    except InvalidTag as exc:
+        raise DecryptionError("wrong passphrase or damaged file") from exc
+
+
 # -- process-wide key ring ---------------------------------------------------------------
 
 _default_lock = threading.Lock()
+_secret_provider = None
+
+
+def set_secret_provider(provider) -> None:
+    """Install the callable that supplies a master secret when none is configured."""
+    global _secret_provider
+    _secret_provider = provider
+
+
 _default_keyring: KeyRing | None = None
 _default_secret: bytes | None = None
 
@@ -374,6 +504,10 @@ def default_keyring() -> KeyRing:
     from django.conf import settings
 
     raw = getattr(settings, "DANGJIAN_MASTER_SECRET", None)
+    if (raw is None or raw == "" or raw == b"") and _secret_provider is not None:
+        # No key configured: the provider (dangjian.core.keys) generates one for an empty
+        # database or refuses, naming where the key was expected.
+        raw = _secret_provider()
     if raw is None or raw == "" or raw == b"":
         raise ImproperKey(
             "settings.DANGJIAN_MASTER_SECRET is not set; load it with "

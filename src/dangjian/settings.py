@@ -8,7 +8,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from whitenoise.compress import Compressor
 
-from dangjian.crypto import KeyRing, load_master_secret
+from dangjian.crypto import KeyRing, locate_master_secret
 
 BASE_DIR = Path(__file__).resolve().parent
 _TRUE = {"1", "true", "yes", "on"}
@@ -50,8 +50,16 @@ HTTPS = envbool("DANGJIAN_HTTPS", False)
 # One master secret feeds Django's SECRET_KEY and every keyed algorithm (SM4 field encryption,
 # HMAC-SM3 blind indexes, the audit chain); it comes from the environment or a key file, never
 # from the repository.
-DANGJIAN_MASTER_SECRET = load_master_secret(env=os.environ, data_dir=DATA_DIR)
-SECRET_KEY = KeyRing.from_secret(DANGJIAN_MASTER_SECRET).django_secret_key()
+# Nothing is generated here: a new key only for an empty database, and the configured key is
+# checked against the database's key check value at every start (dangjian.core.keys).
+DANGJIAN_MASTER_SECRET, DANGJIAN_MASTER_SECRET_SOURCE = locate_master_secret(
+    env=os.environ, data_dir=DATA_DIR
+)
+SECRET_KEY = (
+    KeyRing.from_secret(DANGJIAN_MASTER_SECRET).django_secret_key()
+    if DANGJIAN_MASTER_SECRET
+    else "no-master-key-yet-" + os.urandom(24).hex()  # replaced when a key is generated
+)
 
 ALLOWED_HOSTS = envlist("DANGJIAN_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = envlist("DANGJIAN_CSRF_TRUSTED_ORIGINS", [])

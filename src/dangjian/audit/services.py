@@ -200,7 +200,9 @@ class ChainReport:
 
 def verify_chain() -> ChainReport:
     """Recompute every hash in order; name the first event that does not fit."""
-    keyring = default_keyring()
+    from dangjian.core.keys import audit_keyring
+
+    keyring = audit_keyring()  # knows the chain keys of events before a key rotation
     prev_hash = GENESIS
     expected_seq = 1
     checked = 0
@@ -209,7 +211,7 @@ def verify_chain() -> ChainReport:
             return ChainReport(False, checked, expected_seq, f"事件 #{expected_seq} 缺失（被删除）")
         if event.prev_hash != prev_hash:
             return ChainReport(False, checked, event.seq, f"事件 #{event.seq} 的前序哈希不连续")
-        if keyring.chain_hash(prev_hash, _payload(event)) != event.hash:
+        if keyring.chain_hash(prev_hash, _payload(event), seq=event.seq) != event.hash:
             return ChainReport(False, checked, event.seq, f"事件 #{event.seq} 的内容已被篡改")
         prev_hash = event.hash
         expected_seq += 1
