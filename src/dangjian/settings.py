@@ -182,6 +182,10 @@ SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS and envbool("DANGJIAN_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+# Off unless the whole domain is HTTPS-only: HSTS for subdomains (and the preload list) would
+# lock out any HTTP service on a sibling name of the same organ.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and envbool("DANGJIAN_HSTS_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = HTTPS and envbool("DANGJIAN_HSTS_PRELOAD", False)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if envbool("DANGJIAN_BEHIND_PROXY", False) else None
 )
