@@ -107,6 +107,11 @@ def encrypted_columns() -> list[EncryptedColumns]:
 
 
 def _tables() -> set[str]:
+    if connection.vendor == "sqlite":
+        name = str(connection.settings_dict["NAME"])
+        if name and ":memory:" not in name and "mode=memory" not in name:
+            # A first start in a new data folder: SQLite creates the file, not its folder.
+            Path(name).parent.mkdir(parents=True, exist_ok=True)
     return set(connection.introspection.table_names())
 
 
