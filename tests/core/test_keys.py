@@ -190,3 +190,24 @@ def test_passphrase_sealing_round_trips_and_refuses_a_wrong_passphrase():
     assert crypto.open_with_passphrase(sealed, "口令 passphrase") == b"secret-key"
     with pytest.raises(crypto.DecryptionError):
         crypto.open_with_passphrase(sealed, "wrong")
+
+
+def test_key_rotate_from_the_shell_replaces_the_data_folder_key_file(
+    demo, with_secret, tmp_path, settings, capsys
+):
+    keys.ensure_key()
+    current = bytes(settings.DANGJIAN_MASTER_SECRET)
+    settings.DATA_DIR = tmp_path
+    (tmp_path / "secret.key").write_bytes(current + b"\n")
+    with_secret(current, f"密钥文件 {tmp_path / 'secret.key'}")
+    new_file = tmp_path / "new.key"
+
+    call_command("key", "rotate", "--new-key-file", str(new_file), "--batch-size", "100")
+
+    out = capsys.readouterr().out
+    assert "已生成新密钥" in out and "完成：主密钥" in out
+    assert (tmp_path / "secret.key").read_bytes() == new_file.read_bytes()
+    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
+    retired = list(tmp_path.glob("secret.key.retired-*"))
+    assert len(retired) == 1 and retired[0].read_bytes().strip() == current
+    assert keys.key_status().problems == []

@@ -234,9 +234,10 @@ def ensure_key(*, allow_generate: bool = True, allow_rotation: bool = False, out
         status.generated = True
         status.source = _source()
         message = f"数据库为空，已生成新的主密钥：{path}（权限 0600）。请立即把它备份到数据库备份以外的安全位置。"
-        logger.warning(message)
         if out is not None:
             out(message)
+        else:
+            logger.warning(message)
     ring = KeyRing(secret)
     status.fingerprint = ring.fingerprint()
     if has_check:
