@@ -302,3 +302,13 @@ def test_the_api_docs_need_a_login(demo, client_for):
 def test_a_setting_opens_the_api_docs(db):
     assert Client().get("/api/openapi.json").status_code == 200
     assert Client().get("/api/docs").status_code == 200
+
+
+def test_a_member_name_from_a_form_or_an_import_refuses_a_bidi_override(demo):
+    from dangjian.core.errors import ServiceValidationError
+    from dangjian.members.services import validate_member_data
+
+    with pytest.raises(ServiceValidationError) as refused:
+        validate_member_data(member_payload(name="张\u202e三"))
+
+    assert "文字方向控制字符" in refused.value.errors["name"]

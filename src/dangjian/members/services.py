@@ -20,7 +20,7 @@ from dangjian.accounts.access import (
 )
 from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.audit.services import Actor, diff, record
-from dangjian.core import clock
+from dangjian.core import clock, inputs
 from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
 from dangjian.members.models import (
@@ -202,11 +202,9 @@ def validate_member_data(
     clean: dict[str, Any] = {}
     today = today or clock.today()
 
-    name = " ".join(str(data.get("name") or "").split())
-    if not name:
+    name = inputs.short_text(data.get("name"), "name", "姓名", 50, errors)
+    if not name and "name" not in errors:
         errors["name"] = "请填写姓名"
-    elif len(name) > 50:
-        errors["name"] = "姓名不能超过50个字"
     clean["name"] = name
 
     id_info = _clean_identity(data, instance, check_duplicates, today, clean, errors, warnings)
