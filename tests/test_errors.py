@@ -171,10 +171,10 @@ def test_a_server_error_in_the_api_is_a_chinese_500_without_a_stack_trace(
 def test_pydantic_messages_are_translated(demo, bearer):
     response = Client().get("/api/v1/members", {"page": "abc"}, **bearer("organ"))
 
-    assert response.json()["detail"] == [{"field": "page", "message": "应为整数"}]
+    assert response.json()["detail"] == [{"field": "page", "message": "格式不正确，应为整数"}]
     response = post_json(Client(), "/api/v1/members", {"name": 5}, **bearer("organ"))
     detail = {d["field"]: d["message"] for d in response.json()["detail"]}
-    assert detail == {"organization": "必填", "name": "应为文字"}
+    assert detail == {"organization": "必填", "name": "格式不正确，应为文字"}
 
 
 def test_a_session_post_without_csrf_is_a_chinese_403(demo):

@@ -158,7 +158,10 @@ def _pydantic_message(error: dict) -> str:
     if kind == "value_error":
         own = str(ctx.get("error", ""))
         return chinese_or(own, 422) if own and chinese_or(own, 422) == own else "格式不正确"
-    return _PYDANTIC.get(kind, "格式不正确")
+    message = _PYDANTIC.get(kind, "格式不正确")
+    if message.startswith("应为") or message.startswith("不是有效"):
+        return f"格式不正确，{message}"
+    return message
 
 
 def translate_errors(errors: list[dict]) -> list[dict[str, str]]:
