@@ -159,7 +159,7 @@ def key_status() -> KeyStatus:
         tables = _tables()
         state = _state(tables)
         sample = None if state and state.check_value else _sample_ciphertext(tables)
-    except DatabaseError as exc:
+    except (DatabaseError, RuntimeError) as exc:  # RuntimeError: no database access here
         status.problems.append(f"无法读取数据库，未能核对主密钥：{exc.__class__.__name__}")
         return status
     if state is not None:
