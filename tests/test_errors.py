@@ -312,3 +312,9 @@ def test_a_member_name_from_a_form_or_an_import_refuses_a_bidi_override(demo):
         validate_member_data(member_payload(name="张\u202e三"))
 
     assert "文字方向控制字符" in refused.value.errors["name"]
+
+
+def test_a_topic_year_the_database_cannot_compare_is_a_422(demo, bearer):
+    response = Client().get("/api/v1/materials/topics", {"year": "0"}, **bearer("organ"))
+
+    assert "应不小于1949" in assert_chinese_json(response, 422)

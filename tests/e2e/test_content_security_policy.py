@@ -42,6 +42,7 @@ def test_the_secretarys_pages_break_no_rule_of_the_policy(page, demo, login):
         f"/meetings/{meeting.pk}/checkin/",
         "/compliance/",
         "/duties/",
+        "/library/",
         "/api/docs",
         "/members/999999999/",
     ):

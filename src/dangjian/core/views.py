@@ -58,6 +58,7 @@ _SECTIONS = {
     "meetings": ("组织生活", "meetings:calendar"),
     "compliance": ("组织生活检查", "compliance:findings"),
     "duties": ("工作任务", "duties:items"),
+    "library": ("学习资料", "study:library"),
     "audit": ("审计日志", "audit:list"),
     "admin": ("用户与角色", "accounts:users"),
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import File, Form, Query, Router, Schema, UploadedFile
+from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
 from dangjian.accounts.access import Action, get_org_for_user
@@ -110,7 +110,7 @@ class TopicOut(Schema):
 
 class TopicQuery(Schema):
     org: str = ""
-    year: int | None = None
+    year: int | None = Field(None, ge=1949, le=2100)  # a year the database can compare
 
 
 class TopicIn(Schema):

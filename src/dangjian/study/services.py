@@ -60,10 +60,9 @@ def _fields(data: Mapping[str, Any], errors: dict[str, str], *, partial: bool = 
             continue
         out[key] = inputs.short_text(data.get(key), key, label, limit, errors)
     if not partial or "abstract" in data:
-        abstract = inputs.text(data.get("abstract")).replace("\r\n", "\n")
-        if len(abstract) > ABSTRACT_LIMIT:
-            errors["abstract"] = f"摘要不能超过{ABSTRACT_LIMIT}个字"
-        out["abstract"] = abstract
+        out["abstract"] = inputs.long_text(
+            data.get("abstract"), "abstract", "摘要", ABSTRACT_LIMIT, errors
+        )
     return out
 
 
@@ -346,9 +345,7 @@ def save_topic(
     title = inputs.short_text(data.get("title"), "title", "学习主题", 200, errors)
     if not title and "title" not in errors:
         errors["title"] = "请填写学习主题"
-    note = inputs.text(data.get("note")).replace("\r\n", "\n")
-    if len(note) > NOTE_LIMIT:
-        errors["note"] = f"说明不能超过{NOTE_LIMIT}个字"
+    note = inputs.long_text(data.get("note"), "note", "说明", NOTE_LIMIT, errors)
     ids = _material_ids(data.get("materials"), errors, "materials", MAX_TOPIC_MATERIALS)
     materials = _readable_by(organization, ids, errors, "materials") if ids else []
     if errors:
