@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.test import Client
 
 from dangjian import crypto
 from dangjian.accounts.models import ApiToken
@@ -142,12 +141,24 @@ def test_rotation_re_encrypts_everything_keeps_the_chain_and_revokes_tokens(demo
     assert RetiredAuditKey.objects.count() == 1
     assert user_for_token(token) is None
     assert not ApiToken.objects.filter(revoked_at__isnull=True).exists()
-    # Search by ID number (the blind index) still finds the member.
-    fresh = create_token(Actor.system("test"), demo.users["organ"], name="after")
-    response = Client().get(
-        "/api/v1/members", {"q": some.id_number}, HTTP_AUTHORIZATION=f"Bearer {fresh}"
-    )
-    assert [m["id"] for m in response.json()["items"]] == [some.pk]
+    # Finding a member by ID number (the blind index) still works.
+    assert list(
+        Member.objects.filter(id_number_index=crypto.default_keyring().blind_index(some.id_number))
+    ) == [some]
+
+
+def test_rotation_rewrites_the_encrypted_import_files(demo, with_secret, tmp_path, settings):
+    settings.IMPORT_DIR = tmp_path
+    keys.ensure_key()
+    waiting = tmp_path / "abc.upload.sm4"
+    waiting.write_bytes(crypto.default_keyring().encrypt_file(b"roster rows"))
+    waiting.chmod(0o600)
+
+    report = keys.rotate(OTHER, out=lambda _: None)
+
+    assert report.reencrypted["files"] == 1
+    assert crypto.KeyRing(OTHER).decrypt_file(waiting.read_bytes()) == b"roster rows"
+    assert waiting.stat().st_mode & 0o777 == 0o600
 
 
 def test_an_interrupted_rotation_resumes_and_nothing_serves_meanwhile(demo, with_secret):

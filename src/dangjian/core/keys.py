@@ -11,7 +11,8 @@ What depends on the key, and what a rotation does with it (`rotate`):
 - encrypted columns (any model field named `*_encrypted`) are re-encrypted, and their blind
   indexes (the sibling `*_index` field) recomputed, in batches; each batch commits with its
   progress, so an interrupted rotation resumes where it stopped. Every value is read with the
-  old key or, if already done, the new one.
+  old key or, if already done, the new one. Encrypted files waiting in the import folder are
+  rewritten too.
 - the audit chain is not rewritten (its rows are append-only): events up to the rotation keep
   their hashes, and the old chain key is kept, encrypted under the new master key, to verify
   them; events after it are hashed with the new key, the first of them over the last old hash,
@@ -40,6 +41,7 @@ from django.utils import timezone
 from dangjian.crypto import (
     ENV_KEY_FILE,
     ENV_SECRET_KEY,
+    FILE_MAGIC,
     KEY_FILE_NAME,
     DecryptionError,
     KeyRing,
@@ -321,6 +323,32 @@ def _rekey_rows(columns: EncryptedColumns, rows, old: KeyRing, new: KeyRing) -> 
     return changed
 
 
+def _rekey_files(old: KeyRing, new: KeyRing) -> int:
+    """Files kept encrypted under the field key (roster uploads and error files waiting in the
+    import folder), rewritten under the new key in place (0600, replaced atomically)."""
+    folder = Path(settings.IMPORT_DIR)
+    changed = 0
+    if not folder.is_dir():
+        return 0
+    for path in sorted(folder.iterdir()):
+        if not path.is_file():
+            continue
+        blob = path.read_bytes()
+        if not blob.startswith(FILE_MAGIC):
+            continue
+        try:
+            data = old.decrypt_file(blob)
+        except DecryptionError:
+            continue  # already under the new key (a resumed rotation)
+        temporary = path.with_name(f".{path.name}.rekey.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(new.encrypt_file(data))
+        os.replace(temporary, path)
+        changed += 1
+    return changed
+
+
 def _select(columns: EncryptedColumns):
     fields = [enc for enc, _ in columns.pairs]
     return columns.model._default_manager.order_by("pk").values_list("pk", *fields)
@@ -396,6 +424,7 @@ def rotate(
             # Rows written with the old key while the batches ran (nothing else should run).
             extra = _rekey_rows(columns, _select(columns).iterator(chunk_size=2000), old, new)
             report.reencrypted[columns.label] = report.reencrypted.get(columns.label, 0) + extra
+        report.reencrypted["files"] = _rekey_files(old, new)
         for retired in RetiredAuditKey.objects.select_for_update():
             retired.wrapped_key = new.wrap(old.unwrap(retired.wrapped_key))
             retired.save(update_fields=["wrapped_key"])
