@@ -9,7 +9,7 @@ for the branch roles.
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
+from functools import cached_property
 
 import pytest
 from django.conf import settings
@@ -55,34 +55,68 @@ def django_db_setup(django_db_setup, django_db_blocker):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with django_db_blocker.unblock():
         _load_demo()
+        from django.db import connections
+
+        from tests import fk_check
+
+        fk_check.install(connections["default"])
+
+
+class Demo:
+    """The demo organ's users and organizations by name, and a few members found on first use.
+
+    Users and organizations are read in two queries; the members, which most tests never touch,
+    only when asked for.
+    """
+
+    def __init__(self, users: dict, org: dict) -> None:
+        self.users = users
+        self.org = org
+        self.branch = org["FGW-B01"]
+        self.sibling_branch = org["FGW-B02"]
+        self.other_branch = org["CZJ-B01"]
+        self.organ_committee = org["FGW-JGDW"]
+
+    @cached_property
+    def member_in_branch(self):
+        from dangjian.members.models import Member
+
+        return Member.objects.filter(organization=self.branch).exclude(user__isnull=False).first()
+
+    @cached_property
+    def member_in_sibling(self):
+        from dangjian.members.models import Member
+
+        return Member.objects.filter(organization=self.sibling_branch).first()
+
+    @cached_property
+    def member_in_other_dept(self):
+        from dangjian.members.models import Member
+
+        return Member.objects.filter(organization=self.other_branch).first()
+
+    @cached_property
+    def own_member(self):
+        return self.users["member"].member
+
+
+def load_demo() -> Demo:
+    """The demo organ as it is in the database now (loaded again if a transactional test
+    flushed it)."""
+    from dangjian.accounts.models import User
+    from dangjian.orgs.models import Organization
+
+    org = {o.code: o for o in Organization.objects.all()}
+    if "GW" not in org:
+        _load_demo()
+        org = {o.code: o for o in Organization.objects.all()}
+    return Demo({u.username: u for u in User.objects.all()}, org)
 
 
 @pytest.fixture
-def demo(db):
+def demo(db) -> Demo:
     """The demo organ (reloaded if a transactional test flushed the database)."""
-    from dangjian.accounts.models import User
-    from dangjian.members.models import Member
-    from dangjian.orgs.models import Organization
-
-    if not Organization.objects.filter(code="GW").exists():
-        _load_demo()
-    users = {u.username: u for u in User.objects.all()}
-    org = {o.code: o for o in Organization.objects.all()}
-    branch, sibling, other = org["FGW-B01"], org["FGW-B02"], org["CZJ-B01"]
-    return SimpleNamespace(
-        users=users,
-        org=org,
-        branch=branch,
-        sibling_branch=sibling,
-        other_branch=other,
-        organ_committee=org["FGW-JGDW"],
-        member_in_branch=Member.objects.filter(organization=branch)
-        .exclude(user__isnull=False)
-        .first(),
-        member_in_sibling=Member.objects.filter(organization=sibling).first(),
-        member_in_other_dept=Member.objects.filter(organization=other).first(),
-        own_member=users["member"].member,
-    )
+    return load_demo()
 
 
 @pytest.fixture

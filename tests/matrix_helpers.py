@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -13,6 +15,7 @@ from django.test.client import ClientHandler
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.conftest import PASSWORD, member_payload
+from tests.helpers import actions_since
 
 # Everyone the matrix tries, in the order the ids read best.
 PERSONAS = (
@@ -338,7 +341,13 @@ def client_as(user, *, api: bool) -> Client:
 
 
 def _log_in(client: Client, user) -> None:
-    """An authenticated session cookie, like `force_login` without the login signals.
+    from django.conf import settings
+
+    client.cookies[settings.SESSION_COOKIE_NAME] = session_for(user)
+
+
+def session_for(user) -> str:
+    """The key of a new authenticated session, like `force_login` without the login signals.
 
     Logging in (with its audit event and lockout bookkeeping) is tested elsewhere; here it would
     be most of the cost of each of the several hundred cases.
@@ -353,17 +362,109 @@ def _log_in(client: Client, user) -> None:
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
-    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    return session.session_key
 
 
 def api_headers(user) -> dict:
     """A bearer token for `user` (the way API clients authenticate)."""
+    if user is None:
+        return {}
+    return {"authorization": f"Bearer {token_for(user)}"}
+
+
+def token_for(user) -> str:
     from dangjian.accounts.services import create_token
     from dangjian.audit.services import Actor
 
-    if user is None:
-        return {}
-    return {"authorization": f"Bearer {create_token(Actor.system('test'), user, 'matrix')}"}
+    return create_token(Actor.system("test"), user, "matrix")
+
+
+# ---- the matrix's world: built once, rolled back after every case ----------------------------
+
+
+@dataclass
+class World:
+    """What every case of the matrix starts from: the demo organ with the 支委 persona, and one
+    session and one API token per persona.
+
+    It is made once per test module, inside a transaction that is rolled back when the module
+    ends; each case runs in a savepoint of it (pytest-django's `db`), so whatever a case writes
+    is undone before the next, and nothing the world made outlives the module.
+    """
+
+    demo: Any
+    members: dict[str, Any]
+    sessions: dict[str, str]
+    tokens: dict[str, str]
+
+    def fresh_demo(self):
+        """The demo objects as copies, so that a case changing one in memory (a service may)
+        leaves the next case's copy alone; relations are fetched again when used."""
+        from tests.conftest import Demo
+
+        def fresh(instance):
+            if instance is None:
+                return None
+            clone = copy.copy(instance)
+            clone._state.fields_cache = {}
+            return clone
+
+        demo = Demo(
+            {name: fresh(u) for name, u in self.demo.users.items()},
+            {code: fresh(o) for code, o in self.demo.org.items()},
+        )
+        for name, member in self.members.items():
+            setattr(demo, name, fresh(member))
+        return demo
+
+    def client(self, persona: str, *, api: bool) -> Client:
+        """A new client (no cookies from another case) carrying the persona's credentials."""
+        from django.conf import settings
+
+        headers = None
+        if api and persona in self.tokens:
+            headers = {"authorization": f"Bearer {self.tokens[persona]}"}
+        client = Client(headers=headers)
+        client.handler = _shared_handler()
+        if not api and persona in self.sessions:
+            client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[persona]
+        return client
+
+
+DEMO_MEMBERS = ("member_in_branch", "member_in_sibling", "member_in_other_dept", "own_member")
+
+
+@contextmanager
+def world_in_transaction(django_db_blocker) -> Iterator[World]:
+    """Build the World in a transaction of its own, and roll it back at the end."""
+    from django.db import transaction
+
+    from tests.conftest import load_demo
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            demo = load_demo()
+            committee_user(demo)
+            demo = load_demo()  # with the 支委 among the users
+            users = {persona: persona_user(demo, persona) for persona in PERSONAS}
+            world = World(
+                demo=demo,
+                members={name: getattr(demo, name) for name in DEMO_MEMBERS},
+                sessions={p: session_for(u) for p, u in users.items() if u is not None},
+                tokens={p: token_for(u) for p, u in users.items() if u is not None},
+            )
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield world
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 # ---- traces --------------------------------------------------------------------------------
@@ -391,16 +492,25 @@ class Snapshot:
 
 
 def snapshot(member_ids) -> Snapshot:
-    from django.db.models import Max
+    from django.db import connection
 
     from dangjian.accounts.models import User
     from dangjian.audit.models import AuditEvent
     from dangjian.members.models import Member
 
+    # The counts and the head of the log in one query (the matrix takes two per refusal).
+    quote = connection.ops.quote_name
+    counts = ", ".join(
+        f"(SELECT {what} FROM {quote(model._meta.db_table)})"  # noqa: S608 (model tables)
+        for what, model in (("COUNT(*)", Member), ("COUNT(*)", User), ("MAX(seq)", AuditEvent))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {counts}")
+        members, users, seq = cursor.fetchone()
     return Snapshot(
-        members=Member.objects.count(),
-        users=User.objects.count(),
-        last_seq=AuditEvent.objects.aggregate(m=Max("seq"))["m"] or 0,
+        members=members,
+        users=users,
+        last_seq=seq or 0,
         rows={
             row["id"]: row
             for row in Member.objects.filter(pk__in=member_ids).values("id", *MEMBER_FIELDS)
@@ -409,13 +519,7 @@ def snapshot(member_ids) -> Snapshot:
 
 
 def new_audit_actions(since: Snapshot) -> list[str]:
-    from dangjian.audit.models import AuditEvent
-
-    return list(
-        AuditEvent.objects.filter(seq__gt=since.last_seq)
-        .order_by("seq")
-        .values_list("action", flat=True)
-    )
+    return actions_since(since.last_seq)
 
 
 # ---- roster import jobs --------------------------------------------------------------------
