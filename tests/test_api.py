@@ -13,26 +13,18 @@ from django.utils import timezone
 
 from dangjian.accounts.models import ApiToken
 from dangjian.accounts.services import create_token
-from dangjian.audit.models import AuditAction, AuditEvent
+from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor
 from dangjian.members import services as member_services
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization, Post
 from tests.conftest import member_payload
+from tests.helpers import events_since, last_seq
 
 MEMBERS = "/api/v1/members"
 ORGS = "/api/v1/orgs"
 MASKED_ID = re.compile(r"^\*{14}[\dX]{4}$")
 MASKED_PHONE = re.compile(r"^\d{3}\*{4}\d{4}$")
-
-
-def last_seq() -> int:
-    event = AuditEvent.objects.order_by("-seq").first()
-    return event.seq if event else 0
-
-
-def events_since(seq: int) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(seq__gt=seq).order_by("seq"))
 
 
 def subtree_count(org: Organization, **filters) -> int:

@@ -24,6 +24,7 @@ from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.audit.services import Actor, verify_chain
 from dangjian.core.errors import ServiceValidationError
 from tests.conftest import PASSWORD
+from tests.helpers import last_seq
 
 WRONG = "Wrong@2026"
 LOCKED_TEXT = "账号已锁定"
@@ -43,11 +44,6 @@ def _fail(client: Client, username: str, times: int):
     for _ in range(times):
         response = _login(client, username, WRONG)
     return response
-
-
-def _last_seq() -> int:
-    last = AuditEvent.objects.order_by("-seq").first()
-    return last.seq if last else 0
 
 
 # ---- lockout ---------------------------------------------------------------------------------
@@ -109,7 +105,7 @@ def test_the_lock_holds_before_the_cooloff_and_lifts_after_thirty_minutes(demo, 
 
 
 def test_lockout_and_each_failure_are_audited(demo, client):
-    start = _last_seq()
+    start = last_seq()
 
     _fail(client, "secretary", 5)
 
@@ -133,7 +129,7 @@ def test_the_security_administrator_sees_and_unlocks_a_locked_account(demo, clie
     assert page.status_code == 200
     assert [a.username for a in page.context["attempts"]] == ["secretary"]
 
-    start = _last_seq()
+    start = last_seq()
     response = secadmin.post(reverse("accounts:unlock"), {"username": "secretary"})
 
     assert response.status_code == 302
@@ -250,7 +246,7 @@ def _age_session(client: Client, minutes: int) -> None:
 def test_a_session_idle_for_more_than_thirty_minutes_is_logged_out(demo, client):
     _login(client, "secretary", PASSWORD)
     assert client.get(reverse("orgs:tree")).status_code == 200
-    start = _last_seq()
+    start = last_seq()
 
     _age_session(client, 31)
     response = client.get(reverse("orgs:tree"))

@@ -16,6 +16,7 @@ from dangjian.accounts.models import ADMIN_ROLES, SCOPED_ROLES, Role, RoleAssign
 from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.audit.services import Actor, verify_chain
 from dangjian.core.errors import ServiceValidationError
+from tests.helpers import last_seq
 
 SEPARATION = "系统管理员、安全管理员、审计员三类角色须由不同用户担任，且不兼任业务角色"
 ADMIN_NOT_BUSINESS = "管理员账号不能兼任业务角色"
@@ -32,19 +33,14 @@ def newcomer(demo) -> User:
     return services.create_user(ACTOR, "zhaoliu", "Hongqi#2026x", display_name="赵六")
 
 
-def _last_seq() -> int:
-    last = AuditEvent.objects.order_by("-seq").first()
-    return last.seq if last else 0
-
-
 def _refused(user: User, role: str, organization=None) -> dict[str, str]:
     """Assert the assignment is refused without a trace; return the field errors."""
     held = set(RoleAssignment.objects.filter(user=user).values_list("pk", flat=True))
-    start = _last_seq()
+    start = last_seq()
     with pytest.raises(ServiceValidationError) as excinfo:
         services.assign_role(ACTOR, user, role, organization)
     assert set(RoleAssignment.objects.filter(user=user).values_list("pk", flat=True)) == held
-    assert _last_seq() == start
+    assert last_seq() == start
     return excinfo.value.errors
 
 
@@ -147,7 +143,7 @@ def test_an_unknown_role_is_refused(newcomer):
 
 def test_each_assignment_is_audited_with_its_fields(demo, newcomer):
     actor = Actor(demo.users["sysadmin"], "10.0.0.8")
-    start = _last_seq()
+    start = last_seq()
 
     assignment = services.assign_role(actor, newcomer, Role.BRANCH_COMMITTEE, demo.branch)
 
@@ -167,19 +163,19 @@ def test_each_assignment_is_audited_with_its_fields(demo, newcomer):
 
 def test_assigning_a_role_already_held_changes_nothing(demo, newcomer):
     first = services.assign_role(ACTOR, newcomer, Role.BRANCH_COMMITTEE, demo.branch)
-    start = _last_seq()
+    start = last_seq()
 
     again = services.assign_role(ACTOR, newcomer, Role.BRANCH_COMMITTEE, demo.branch)
 
     assert again.pk == first.pk
     assert RoleAssignment.objects.filter(user=newcomer).count() == 1
-    assert _last_seq() == start
+    assert last_seq() == start
 
 
 def test_removing_a_role_is_audited_with_its_former_fields(demo, newcomer):
     assignment = services.assign_role(ACTOR, newcomer, Role.DISCIPLINE, demo.organ_committee)
     pk = assignment.pk
-    start = _last_seq()
+    start = last_seq()
 
     services.remove_role(Actor(demo.users["sysadmin"], "10.0.0.8"), assignment)
 
@@ -199,7 +195,7 @@ def test_removing_a_role_is_audited_with_its_former_fields(demo, newcomer):
 
 def test_creating_a_user_with_a_misbound_role_creates_nothing(demo, client_for):
     sysadmin = client_for(demo.users["sysadmin"])
-    start = _last_seq()
+    start = last_seq()
 
     response = sysadmin.post(
         reverse("accounts:user_create"),
@@ -215,12 +211,12 @@ def test_creating_a_user_with_a_misbound_role_creates_nothing(demo, client_for):
     assert response.status_code == 200
     assert response.context["form"].errors["organization"] == [BRANCH_ONLY]
     assert not User.objects.filter(username="zhaoliu").exists()
-    assert _last_seq() == start
+    assert last_seq() == start
 
 
 def test_creating_a_user_with_a_role_through_the_page_audits_both(demo, client_for):
     sysadmin = client_for(demo.users["sysadmin"])
-    start = _last_seq()
+    start = last_seq()
 
     response = sysadmin.post(
         reverse("accounts:user_create"),
@@ -255,12 +251,12 @@ def test_a_user_may_be_given_an_email_for_notices(demo, client_for):
         "role": Role.BRANCH_COMMITTEE,
         "organization": "FGW-B02",
     }
-    start = _last_seq()
+    start = last_seq()
     response = sysadmin.post(reverse("accounts:user_create"), {**form, "email": "zhaoliu@@x"})
     assert response.status_code == 200
     assert response.context["form"].errors["email"] == ["邮箱格式不正确"]
     assert not User.objects.filter(username="zhaoliu").exists()
-    assert _last_seq() == start
+    assert last_seq() == start
 
     response = sysadmin.post(
         reverse("accounts:user_create"), {**form, "email": " zhaoliu@example.gov.cn "}

@@ -26,6 +26,7 @@ from dangjian.audit import views as audit_views
 from dangjian.audit.models import AuditAction, AuditEvent, AuditHead
 from dangjian.audit.services import Actor, record, verify_chain
 from tests.conftest import PASSWORD
+from tests.helpers import events_since, last_seq
 from tests.test_cli import dangjian, on_sqlite_runs_only
 
 TRIGGER_MIGRATION = importlib.import_module("dangjian.audit.migrations.0002_append_only_trigger")
@@ -77,26 +78,17 @@ def _three_events() -> list[AuditEvent]:
     ]
 
 
-def _last_seq() -> int:
-    last = AuditEvent.objects.order_by("-seq").first()
-    return last.seq if last else 0
-
-
-def _events_after(seq: int) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(seq__gt=seq).order_by("seq"))
-
-
 # ---- what becomes an event ------------------------------------------------------------------
 
 
 def test_login_logout_and_failed_login_through_the_login_page_are_audit_events(demo, client):
-    start = _last_seq()
+    start = last_seq()
 
     client.post(reverse("login"), {"username": "secretary", "password": PASSWORD})
     client.post(reverse("logout"))
     client.post(reverse("login"), {"username": "secretary", "password": "Wrong@2026"})
 
-    events = _events_after(start)
+    events = events_since(start)
     assert [e.action for e in events] == [
         AuditAction.LOGIN,
         AuditAction.LOGOUT,
@@ -130,7 +122,7 @@ def test_verify_chain_is_ok_on_a_clean_chain(demo):
 
     assert report.ok
     assert report.first_broken_seq is None
-    assert report.checked == AuditEvent.objects.count() == _last_seq()
+    assert report.checked == AuditEvent.objects.count() == last_seq()
 
 
 # ---- tampering -------------------------------------------------------------------------------
@@ -339,7 +331,7 @@ def test_auditor_export_contains_the_filtered_events_and_is_itself_audited(demo,
         .order_by("-seq")
         .values_list("seq", "hash")
     )
-    before = _last_seq()
+    before = last_seq()
 
     response = auditor.get(reverse("audit:export"), {"action": "login", "actor": "secretary"})
 
@@ -354,7 +346,7 @@ def test_auditor_export_contains_the_filtered_events_and_is_itself_audited(demo,
     assert [(int(r[0]), r[10]) for r in rows[1:]] == expected
     assert all(r[2] == "secretary" and r[4] == "登录" for r in rows[1:])
 
-    export = _events_after(before)
+    export = events_since(before)
     assert len(export) == 1
     assert export[0].action == AuditAction.EXPORT
     assert export[0].actor_username == "auditor"
@@ -410,7 +402,7 @@ def test_no_url_offers_to_edit_or_delete_an_audit_event():
 def test_posting_to_any_audit_route_leaves_every_event_untouched(demo, client_for):
     _three_events()
     before = dict(AuditEvent.objects.values_list("seq", "hash"))
-    payload = {"seq": _last_seq(), "message": "改写", "action": "delete", "_method": "DELETE"}
+    payload = {"seq": last_seq(), "message": "改写", "action": "delete", "_method": "DELETE"}
 
     for username in ("auditor", "sysadmin", "secadmin"):
         client = client_for(demo.users[username])
@@ -444,7 +436,7 @@ PER_THREAD = 15
 @pytest.mark.django_db(transaction=True)
 def test_two_threads_appending_at_once_keep_a_valid_chain_with_consecutive_seq():
     record(Actor.system("test"), AuditAction.CREATE, message="before the race")
-    start = _last_seq()
+    start = last_seq()
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 
@@ -467,7 +459,7 @@ def test_two_threads_appending_at_once_keep_a_valid_chain_with_consecutive_seq()
     assert not any(thread.is_alive() for thread in threads)
     assert errors == []
 
-    events = _events_after(start)
+    events = events_since(start)
     assert [e.seq for e in events] == list(range(start + 1, start + 1 + 2 * PER_THREAD))
     assert {e.ip for e in events} == {"left", "right"}
     # Each thread's own events stay in its order.

@@ -1,7 +1,7 @@
 """Tests of the responsibility system (duty lists, work items, the inbox); shared helpers.
 
-The audit helpers (`last_seq`, `events_since`) and meeting planning (`plan`) are the
-organizational-life tests' (`tests.meetings`).
+The audit helpers (`last_seq`, `events_since`, `assert_audited`) are `tests.helpers`'; meeting
+planning (`plan`) is the organizational-life tests' (`tests.meetings`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from dangjian.notices.models import Notice
 from dangjian.regulations import workdays
 from dangjian.regulations.periods import TZ
 from tests.duties import workday
-from tests.meetings import last_seq
+from tests.helpers import last_seq
 
 ITEMS = "/api/v1/work-items"
 INBOX = "/api/v1/inbox"

@@ -26,7 +26,8 @@ from dangjian.notices import services as notice_services
 from dangjian.notices.queries import action_counts
 from dangjian.orgs.models import Organization, OrgKind, Post
 from tests.duties import workday
-from tests.meetings import events_since, last_seq, plan
+from tests.helpers import assert_audited, events_since, last_seq
+from tests.meetings import plan
 
 
 def as_(user) -> Actor:
@@ -409,13 +410,13 @@ def test_a_duty_edited_by_a_department_applies_only_inside_its_subtree(demo):
         demo.organ_committee.pk,
         "市发展和改革委员会机关党委",
     )
-    (event,) = events_since(seq)
-    assert (event.action, event.object_type, event.actor_username) == (
+    assert_audited(
+        seq,
         AuditAction.CREATE,
-        "duties.dutyitem",
-        "organ",
+        object_type="duties.dutyitem",
+        actor="organ",
+        changes={"title": [None, "每季度与每名支部委员谈心谈话"]},
     )
-    assert event.changes["title"] == [None, "每季度与每名支部委员谈心谈话"]
 
     # A second edit updates the same row; retiring removes the duty from the subtree only.
     seq = last_seq()

@@ -40,7 +40,7 @@ from dangjian.orgs.models import Organization
 from dangjian.regulations import workdays
 from dangjian.regulations.periods import TZ
 from tests.duties import PDF, workday
-from tests.meetings import events_since, last_seq
+from tests.helpers import assert_audited, events_since, last_seq
 
 # ---- helpers -------------------------------------------------------------------------------
 
@@ -539,13 +539,7 @@ def test_linking_a_held_meeting_of_the_required_kind(demo, meeting_item):
         "一季度党员大会",
     )
     assert list(meeting_item.evidence.all()) == [evidence]
-    (event,) = events_since(seq)
-    assert (event.action, event.object_type, event.object_id) == (
-        AuditAction.CREATE,
-        "duties.evidence",
-        str(evidence.pk),
-    )
-    assert event.changes["meeting"] == [None, meeting.pk]
+    assert_audited(seq, AuditAction.CREATE, evidence, changes={"meeting": [None, meeting.pk]})
     timeline = WorkEvent.objects.get(item=meeting_item, kind=EventKind.EVIDENCE)
     assert timeline.note.startswith(f"关联会议记录：{meeting.held_on:%Y-%m-%d} 支部党员大会")
     assert meeting in services.linkable_meetings(meeting_item)

@@ -28,7 +28,7 @@ from dangjian.notices import services as notice_services
 from dangjian.notices.models import Notice
 from dangjian.orgs.models import Organization
 from dangjian.regulations.periods import TZ
-from tests.meetings import events_since, last_seq
+from tests.helpers import assert_audited, events_since, last_seq
 
 D = dt.date
 
@@ -255,13 +255,8 @@ def test_overdue_is_marked_once_audited_and_escalated(demo):
     item.refresh_from_db()
     assert item.overdue_since == D(2026, 4, 1)  # the day after the deadline, not the tick's day
     assert item.status == WorkStatus.OPEN
-    (event,) = events_since(seq)
-    assert (event.action, event.object_id, event.message) == (
-        AuditAction.UPDATE,
-        str(item.pk),
-        "任务逾期",
-    )
-    assert (event.actor_username, event.ip) == ("", "tick")
+    event = assert_audited(seq, AuditAction.UPDATE, item, actor="", message="任务逾期")
+    assert event.ip == "tick"
     assert event.changes == {"overdue_since": [None, "2026-04-01"]}
     timeline = WorkEvent.objects.filter(item=item, kind=EventKind.OVERDUE)
     assert [e.note for e in timeline] == ["截止 2026-03-31 未完成"]

@@ -39,7 +39,7 @@ from dangjian.orgs.models import Organization, OrgKind, Post
 from dangjian.regulations.periods import TZ
 from tests.conftest import PASSWORD
 from tests.duties import PDF, workday
-from tests.meetings import last_seq
+from tests.helpers import last_seq
 
 SIBLING_NAME = "综合规划处党支部"  # FGW-B02: no other organization has this name
 

@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dangjian.audit.models import AuditEvent
 from dangjian.audit.services import Actor
 from dangjian.meetings import services
 from dangjian.regulations.periods import TZ
-
-
-def last_seq() -> int:
-    event = AuditEvent.objects.order_by("-seq").first()
-    return event.seq if event else 0
-
-
-def events_since(seq: int) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(seq__gt=seq).order_by("seq"))
 
 
 def local(day: dt.date, hour: int = 14, minute: int = 30) -> dt.datetime:

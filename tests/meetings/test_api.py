@@ -15,7 +15,8 @@ from dangjian.meetings import services
 from dangjian.meetings.models import Attendance, Meeting, MeetingStatus, Vote
 from dangjian.members.models import Member, MemberStatus
 from dangjian.regulations.periods import TZ
-from tests.meetings import days_from_today, events_since, last_seq, local, plan
+from tests.helpers import assert_audited, events_since, last_seq
+from tests.meetings import days_from_today, local, plan
 
 MEETINGS = "/api/v1/meetings"
 
@@ -172,8 +173,7 @@ def test_planning_through_the_api(demo, api):
         demo.users["secretary"].member_id,
         [],
     )
-    (event,) = events_since(seq)
-    assert event.action == AuditAction.CREATE and event.object_id == str(meeting.pk)
+    assert_audited(seq, AuditAction.CREATE, meeting)
 
 
 def test_planning_out_of_scope_or_read_only_is_refused(demo, api):

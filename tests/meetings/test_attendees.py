@@ -35,7 +35,8 @@ from dangjian.meetings.queries import (
 from dangjian.members.models import Member
 from dangjian.orgs.models import COMMITTEE_POSTS, Post
 from dangjian.regulations.periods import TZ
-from tests.meetings import days_from_today, events_since, last_seq, local, plan
+from tests.helpers import assert_audited, events_since, last_seq
+from tests.meetings import days_from_today, local, plan
 
 
 @pytest.fixture
@@ -354,14 +355,13 @@ def test_the_create_event_carries_the_list(demo, secretary, me):
     seq = last_seq()
     meeting = plan(secretary.user, demo.branch, days=3, attendees=listed)
 
-    (event,) = events_since(seq)
-    assert (event.action, event.object_type, event.object_id) == (
+    assert_audited(
+        seq,
         AuditAction.CREATE,
-        "meetings.meeting",
-        str(meeting.pk),
+        meeting,
+        changes={"attendees": [None, listed]},
+        message=f"应到人员按所选名单：{len(listed)}人",
     )
-    assert event.changes["attendees"] == [None, listed]
-    assert event.message == f"应到人员按所选名单：{len(listed)}人"
 
 
 # ---- the plan form -------------------------------------------------------------------------

@@ -20,7 +20,8 @@ from dangjian.meetings.checkin import CheckinError, issue_token, read_token
 from dangjian.meetings.models import Attendance, AttendanceStatus
 from dangjian.meetings.queries import attendance_sheet
 from tests.conftest import PASSWORD
-from tests.meetings import events_since, last_seq, plan
+from tests.helpers import events_since, last_seq
+from tests.meetings import plan
 
 T0 = 1_800_000_000  # a multiple of 30: the start of a rotation window
 

@@ -27,6 +27,7 @@ from dangjian.orgs.models import Organization, OrgKind, PostKind
 from dangjian.orgs.services import create_organization
 from dangjian.regulations.periods import TZ
 from tests.conftest import TODAY
+from tests.helpers import last_seq
 
 OK, AT_RISK, VIOLATED, PENDING = "ok", "at_risk", "violated", "pending"
 GENERAL = "general_meeting_freq"
@@ -426,7 +427,7 @@ def test_the_inspector_reads_findings_but_cannot_explain_them(demo, client_for):
     client = client_for(demo.users["inspector"])
     url = reverse("compliance:org", kwargs={"pk": demo.branch.pk})
     assert client.get(url, {"year": 2026}).status_code == 200
-    last = AuditEvent.objects.order_by("-seq").first().seq
+    last = last_seq()
 
     response = client.post(
         reverse("compliance:explain", kwargs={"pk": demo.branch.pk}),
@@ -495,7 +496,7 @@ def test_member_signals_follow_the_demo_story(demo):
 
 def test_a_secretary_explains_a_warning_and_it_is_audited(demo, client_for):
     client = client_for(demo.users["secretary"])
-    last = AuditEvent.objects.order_by("-seq").first().seq
+    last = last_seq()
 
     response = client.post(
         reverse("compliance:explain", kwargs={"pk": demo.branch.pk}),
@@ -529,7 +530,7 @@ def test_changing_an_explanation_records_before_and_after(demo):
     compliance.explain_finding(
         actor, demo.branch, rule_id=GENERAL, period_key="2026-Q3", reason="初稿"
     )
-    last = AuditEvent.objects.order_by("-seq").first().seq
+    last = last_seq()
 
     compliance.explain_finding(
         actor, demo.branch, rule_id=GENERAL, period_key="2026-Q3", reason="定稿"

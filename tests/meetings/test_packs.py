@@ -11,6 +11,7 @@ from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.meetings import packs
 from dangjian.meetings.models import LoadedRulePack
 from dangjian.regulations.engine import PackError
+from tests.helpers import last_seq
 
 LOCAL = """[pack]
 id = "test_local"
@@ -34,11 +35,6 @@ def fresh(monkeypatch):
 def write_pack(path, minimum: int) -> str:
     path.write_text(LOCAL.format(minimum=minimum), encoding="utf-8")
     return str(path)
-
-
-def last_seq() -> int:
-    event = AuditEvent.objects.order_by("-seq").first()
-    return event.seq if event else 0
 
 
 # ---- where the packs come from -------------------------------------------------------------

@@ -29,7 +29,8 @@ from dangjian.meetings.queries import attendance_sheet, default_attendees, expec
 from dangjian.members.models import Member, MemberStatus
 from dangjian.orgs.models import COMMITTEE_POSTS, Post
 from dangjian.regulations.periods import TZ
-from tests.meetings import days_from_today, events_since, last_seq, local, plan
+from tests.helpers import assert_audited, events_since, last_seq
+from tests.meetings import days_from_today, local, plan
 
 
 @pytest.fixture
@@ -87,13 +88,17 @@ def test_planning_is_audited_with_the_fields_of_the_plan(demo):
     seq = last_seq()
     meeting = plan(demo.users["secretary"], demo.branch, topic="学习党章", place="党员活动室")
 
-    (event,) = events_since(seq)
-    assert event.action == AuditAction.CREATE
-    assert (event.object_type, event.object_id) == ("meetings.meeting", str(meeting.pk))
-    assert event.actor_username == "secretary"
-    assert event.changes["topic"] == [None, "学习党章"]
-    assert event.changes["place"] == [None, "党员活动室"]
-    assert event.changes["status"] == [None, "planned"]
+    assert_audited(
+        seq,
+        AuditAction.CREATE,
+        meeting,
+        actor="secretary",
+        changes={
+            "topic": [None, "学习党章"],
+            "place": [None, "党员活动室"],
+            "status": [None, "planned"],
+        },
+    )
 
 
 def test_a_naive_time_is_read_as_asia_shanghai_wall_clock_time(demo):

@@ -25,7 +25,8 @@ from dangjian.meetings.models import (
 )
 from dangjian.members.models import Member, MemberStatus
 from dangjian.regulations.periods import TZ
-from tests.meetings import days_from_today, events_since, last_seq, plan
+from tests.helpers import events_since, last_seq
+from tests.meetings import days_from_today, plan
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 
-from dangjian.audit.models import AuditAction, AuditEvent
+from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
@@ -18,6 +18,7 @@ from dangjian.members import services
 from dangjian.members.models import Member
 from dangjian.regulations.synth import make_id_number, make_phone
 from tests.conftest import member_payload
+from tests.helpers import events_since, last_seq
 
 # A 15-digit first-generation number (region 110105, born 1990-05-03, sequence 123, odd = male)
 # and the 18-digit number GB 11643 turns it into (century 19 inserted, check character 0).
@@ -33,15 +34,6 @@ def secretary(demo) -> Actor:
 
 def organ(demo) -> Actor:
     return Actor(user=demo.users["organ"], ip="10.0.0.9")
-
-
-def last_seq() -> int:
-    event = AuditEvent.objects.order_by("-seq").first()
-    return event.seq if event else 0
-
-
-def events_since(seq: int) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(seq__gt=seq).order_by("seq"))
 
 
 def id_ending_in_x(birth: dt.date, gender: str) -> str:

@@ -16,6 +16,7 @@ from dangjian.audit.models import AuditEvent
 from dangjian.cli import main as dangjian_main
 from dangjian.members.models import Member
 from dangjian.members.roster.layout import ERROR_COLUMN
+from tests.helpers import last_seq
 
 from .fixtures import encrypted_xlsx_bytes, xlsx_bytes
 from .test_importer import (
@@ -223,7 +224,7 @@ def test_acting_as_a_user_applies_their_scope_and_names_them_in_the_audit(demo, 
     inside = new_person(210)
     outside = new_person(211, organization="FGW-B02")
     path = files("花名册.xlsx", roster([inside, outside]))
-    seq = AuditEvent.objects.order_by("-seq").first().seq
+    seq = last_seq()
 
     code, result = as_json(path, "--org", "FGW-B01", "--mode", "partial", "--user", "secretary")
 

@@ -26,6 +26,7 @@ from dangjian.members.roster.reader import RosterFileError
 from dangjian.regulations.identity import mask_id_number, mask_phone
 from dangjian.regulations.synth import make_id_number, make_name, make_phone
 from tests.conftest import TODAY
+from tests.helpers import events_since, last_seq
 
 from .fixtures import (
     csv_bytes,
@@ -140,15 +141,6 @@ def organ(demo) -> Actor:
     return Actor(demo.users["organ"], "127.0.0.1")
 
 
-def new_events(since: int):
-    return AuditEvent.objects.filter(seq__gt=since).order_by("seq")
-
-
-def last_seq() -> int:
-    last = AuditEvent.objects.order_by("-seq").first()
-    return last.seq if last else 0
-
-
 # --- writing, previewing, strict and partial ------------------------------------------------------
 
 
@@ -163,7 +155,7 @@ def test_a_valid_file_creates_members_with_one_audit_event_each_and_a_summary(de
     assert report.written and report.errors == []
     assert counts() == (members_before + 3, events_before + 4)
     keyring = default_keyring()
-    events = list(new_events(seq))
+    events = events_since(seq)
     member_events = [e for e in events if e.object_type == "members.member"]
     summary = [e for e in events if e.object_type == ROSTER_EVENT]
     assert len(member_events) == 3 and len(summary) == 1
@@ -367,7 +359,7 @@ def test_a_corrected_file_updates_only_the_changed_members_with_masked_before_an
 
     assert (report.created, report.updated, report.unchanged, report.rejected) == (0, 2, 1, 0)
     assert counts() == (members_before, events_before + 3)
-    events = list(new_events(seq))
+    events = events_since(seq)
     updates = {e.object_id: e for e in events if e.object_type == "members.member"}
     first, second = by_id(people[0]["id_number"]), by_id(people[1]["id_number"])
     assert set(updates) == {str(first.pk), str(second.pk)}
@@ -754,7 +746,7 @@ def test_a_move_is_applied_with_a_move_audit_event_when_allowed(demo, organ):
     moved = Member.objects.get(pk=moving.pk)
     assert moved.organization == demo.branch
     assert moved.party_group is None
-    (event,) = new_events(seq).filter(object_type="members.member")
+    (event,) = [e for e in events_since(seq) if e.object_type == "members.member"]
     assert (event.action, event.object_id) == (AuditAction.MOVE, str(moving.pk))
     assert event.changes["organization"] == [demo.sibling_branch.pk, demo.branch.pk]
     assert event.actor_username == "organ"
@@ -850,7 +842,7 @@ def test_moving_a_member_between_party_groups_of_the_branch_is_an_update(demo, s
 
     assert (report.updated, report.moved, report.rejected) == (1, 0, 0), problems(report)
     assert Member.objects.get(pk=member.pk).party_group == demo.org["FGW-B01-G2"]
-    (event,) = new_events(seq).filter(object_type="members.member")
+    (event,) = [e for e in events_since(seq) if e.object_type == "members.member"]
     assert event.action == AuditAction.UPDATE
     assert event.changes == {"party_group": [demo.org["FGW-B01-G1"].pk, demo.org["FGW-B01-G2"].pk]}
 
@@ -896,7 +888,7 @@ def test_an_update_from_a_file_without_the_party_group_column_keeps_the_party_gr
     updated = Member.objects.get(pk=member.pk)
     assert updated.job_title == "二级调研员"
     assert updated.party_group == group
-    (event,) = new_events(seq).filter(object_type="members.member")
+    (event,) = [e for e in events_since(seq) if e.object_type == "members.member"]
     assert event.changes == {"job_title": [member.job_title, "二级调研员"]}
 
 
@@ -1123,7 +1115,7 @@ def test_editing_one_cell_of_an_export_updates_exactly_that_member(demo, organ):
     assert (report.created, report.updated, report.rejected) == (0, 1, 0), problems(report)
     assert report.unchanged == count - 1
     assert by_id(target.id_number).job_title == "二级巡视员"
-    events = list(new_events(seq))
+    events = events_since(seq)
     assert [(e.object_type, e.object_id) for e in events] == [
         ("members.member", str(target.pk)),
         (ROSTER_EVENT, str(demo.organ_committee.pk)),
