@@ -17,11 +17,14 @@ import argparse
 import datetime as dt
 import os
 import time
+from zoneinfo import ZoneInfo
+
+TZ = ZoneInfo("Asia/Shanghai")  # dates on the calendar in China, as the services count them
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--year", type=int, default=dt.date.today().year)
+    parser.add_argument("--year", type=int, default=dt.datetime.now(TZ).year)
     parser.add_argument("--as-of", default=None)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--send", action="store_true", help="also time send_down and tick")
@@ -41,7 +44,7 @@ def main() -> None:
     from dangjian.orgs.models import Organization
 
     root = Organization.objects.get(depth=1)
-    today = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date.today()
+    today = dt.date.fromisoformat(args.as_of) if args.as_of else dt.datetime.now(TZ).date()
     print(f"{connection.vendor}: {Organization.objects.count()} organizations")
     for level in ("children", "branches"):
         best = float("inf")

@@ -12,26 +12,19 @@ from django.urls import reverse
 
 from dangjian.accounts.models import Role
 from dangjian.accounts.services import assign_role, create_user
-from dangjian.audit.models import AuditAction, AuditEvent
+from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor
+from dangjian.core.clock import today
 from dangjian.members import services
 from dangjian.members.models import Member
 from dangjian.members.roster.layout import TEMPLATE_COLUMNS
 from dangjian.orgs.models import Post
 from tests.conftest import member_payload
+from tests.helpers import events_since, last_seq
 
 MASKED_ID = re.compile(r"^\*{14}[\dX]{4}$")
 MASKED_PHONE = re.compile(r"^\d{3}\*{4}\d{4}$")
 EXPORT_HEADERS = [column.header for column in TEMPLATE_COLUMNS]
-
-
-def last_seq() -> int:
-    event = AuditEvent.objects.order_by("-seq").first()
-    return event.seq if event else 0
-
-
-def events_since(seq: int) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(seq__gt=seq).order_by("seq"))
 
 
 def in_subtree(org):
@@ -521,7 +514,7 @@ def test_edit_form_shows_field_errors_in_chinese_and_keeps_nothing(demo, secreta
         form_post(
             member,
             job_title="党务专员",
-            admitted_on=(dt.date.today() + dt.timedelta(days=30)).isoformat(),
+            admitted_on=(today() + dt.timedelta(days=30)).isoformat(),
             status="probationary",
             confirmed_on="",
         ),

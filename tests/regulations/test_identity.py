@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 
 from dangjian.regulations.identity import (
     PROVINCE_CODES,
@@ -179,6 +180,14 @@ def test_today_defaults_to_the_real_date() -> None:
     far_future = with_check("11010530001231002")
     with pytest.raises(IdentityError):
         parse_id_number(far_future)
+
+
+def test_today_defaults_to_the_date_in_china_not_the_servers() -> None:
+    # 20:00 UTC on 25 November is 04:00 on the 26th in Beijing: a server on UTC is a day behind.
+    with time_machine.travel(datetime(2026, 11, 25, 20, 0, tzinfo=UTC), tick=False):
+        assert parse_id_number(with_check("11010520261126002")).birth_date == date(2026, 11, 26)
+        with pytest.raises(IdentityError):
+            parse_id_number(with_check("11010520261127002"))
 
 
 REAL_PROVINCES = {

@@ -49,7 +49,7 @@ def test_local_date_is_the_beijing_calendar_day(moment: datetime, expected: date
 
 def test_local_date_refuses_a_naive_datetime() -> None:
     with pytest.raises(ValueError, match="naive"):
-        local_date(datetime(2026, 3, 31, 23, 59))
+        local_date(datetime(2026, 3, 31, 23, 59))  # noqa: DTZ001 (the point of the test)
 
 
 def test_local_date_refuses_a_plain_date() -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Final
 
 import phonenumbers
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumValidationError
+
+from .periods import TZ
 
 __all__ = [
     "COMPOUND_SURNAMES",
@@ -157,7 +159,7 @@ def parse_id_number(raw: str | int | float | None, *, today: date | None = None)
     A 15-digit first-generation number is converted to 18 digits (century 19, computed
     check character) and the result carries a warning saying so.
     """
-    today = today or date.today()
+    today = today or datetime.now(TZ).date()  # the calendar in China, not the server's
     text = _clean(
         _coerce_text(raw, empty=MSG_ID_EMPTY, corrupted=MSG_ID_CORRUPTED, exact_digits=15)
     )

@@ -6,6 +6,7 @@ import calendar
 import datetime as dt
 
 import pytest
+import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -213,10 +214,12 @@ def test_parse_date_checks_the_future_against_today():
         parse_date("2027-01-01", field_label="转正时间", today=dt.date(2026, 12, 31))
 
 
-def test_parse_date_defaults_today_to_the_real_date():
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
-    with pytest.raises(CellError, match="晚于今天"):
-        parse_date(tomorrow.isoformat(), field_label="入党时间")
+def test_parse_date_defaults_today_to_the_date_in_china_not_the_servers():
+    # 20:00 UTC on 25 November is 04:00 on the 26th in Beijing: a server on UTC is a day behind.
+    with time_machine.travel(dt.datetime(2026, 11, 25, 20, 0, tzinfo=dt.UTC), tick=False):
+        assert parse_date("2026-11-26", field_label="入党时间") == day(2026, 11, 26)
+        with pytest.raises(CellError, match="晚于今天"):
+            parse_date("2026-11-27", field_label="入党时间")
 
 
 def test_partial_date_prints_as_the_template_writes_it():

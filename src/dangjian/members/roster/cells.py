@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final, Literal
 
+from dangjian.regulations.periods import TZ
+
 __all__ = [
     "ETHNIC_GROUPS",
     "CellError",
@@ -247,7 +249,7 @@ def parse_date(value: object, *, field_label: str, today: date | None = None) ->
     into a General cell), not as a serial day in 1902–1927; 1990.1 as a number is rejected,
     since Excel stores 1990.10 (October) as the same number.
     """
-    today = today or date.today()
+    today = today or datetime.now(TZ).date()  # the calendar in China, not the server's
     label = field_label
     if value is None:
         return None
