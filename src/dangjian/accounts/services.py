@@ -88,7 +88,7 @@ def assign_role(
         raise ServiceValidationError({"organization": "管理员角色不绑定组织"})
     if role in SCOPED_ROLES and organization is None:
         raise ServiceValidationError({"organization": "请选择该角色所辖的组织"})
-    if role in BRANCH_ROLES and organization.kind != OrgKind.BRANCH:
+    if role in BRANCH_ROLES and organization is not None and organization.kind != OrgKind.BRANCH:
         raise ServiceValidationError({"organization": "支部书记、支委角色只能绑定党支部"})
     assignment, created = RoleAssignment.objects.get_or_create(
         user=user, role=role, organization=organization

@@ -196,7 +196,7 @@ class FrequencyRule:
         else:
             default_quarter = self.default_quarter if period == "year" else None
         minimum = int(changes.get("minimum", self.minimum))  # type: ignore[call-overload]
-        severity = Severity(changes.get("severity", self.severity))
+        severity = Severity(str(changes.get("severity", self.severity)))
         new_rule = replace(
             self.rule,
             severity=severity,
