@@ -20,6 +20,15 @@ TODAY = dt.date(2026, 11, 25)
 # One clock for the whole run: the demo is built for TODAY, and every service's "today"
 # (core.clock.today, timezone.now) starts at 10:00 Beijing time on that day and then runs on, so
 # a run started after midnight Beijing time (16:00 UTC) sees the same dates as any other.
+# Where the pinned clock holds:
+# - every thread of this process, so also the live server the browser tests drive (it serves
+#   from a thread): what a page records and what the test then expects share one date;
+# - not Chromium's JavaScript clock, which is the machine's: no page script reads the date
+#   (date defaults come from the server), and session cookies carry no expiry date;
+# - not subprocesses (tests/test_cli.py's `dangjian demo`, `dangjian audit verify`, the chain
+#   race in tests/audit/test_chain.py): they run on the machine's clock in a data folder of
+#   their own, and check counts and the hash chain, never a date against this process's. A
+#   subprocess test that must agree on a date with this process has to pass the date along.
 CLOCK_START = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
