@@ -396,6 +396,16 @@ class World:
     members: dict[str, Any]
     sessions: dict[str, str]
     tokens: dict[str, str]
+    # What the entries' URL and body fillers made once (meetings, work items, ...), by the
+    # cache each filler keeps on its Objects.
+    made: dict[str, dict] = field(default_factory=dict)
+
+    def objects(self) -> Objects:
+        """The objects of a case: fresh copies of the demo's, and what the fillers made."""
+        objs = Objects(self.fresh_demo())
+        for name, made in self.made.items():
+            setattr(objs, name, dict(made))
+        return objs
 
     def fresh_demo(self):
         """The demo objects as copies, so that a case changing one in memory (a service may)
@@ -434,9 +444,26 @@ class World:
 DEMO_MEMBERS = ("member_in_branch", "member_in_sibling", "member_in_other_dept", "own_member")
 
 
+def _make_objects(demo, matrix: dict) -> dict[str, dict]:
+    objs = Objects(demo)
+    own = set(vars(objs))
+    for entries in matrix.values():
+        for entry in entries:
+            for scope in entry.scopes:
+                entry.url(objs, scope)
+                if entry.body:
+                    entry.body(objs, scope)
+    return {name: value for name, value in vars(objs).items() if name not in own}
+
+
 @contextmanager
-def world_in_transaction(django_db_blocker) -> Iterator[World]:
-    """Build the World in a transaction of its own, and roll it back at the end."""
+def world_in_transaction(django_db_blocker, matrix: dict | None = None) -> Iterator[World]:
+    """Build the World in a transaction of its own, and roll it back at the end.
+
+    With `matrix`, every entry's URL and body filler runs once for each of its scopes, so the
+    objects they make through the services (meetings, leave requests, work items, ...) are part
+    of the world instead of being made again by each case.
+    """
     from django.db import transaction
 
     from tests.conftest import load_demo
@@ -455,6 +482,8 @@ def world_in_transaction(django_db_blocker) -> Iterator[World]:
                 sessions={p: session_for(u) for p, u in users.items() if u is not None},
                 tokens={p: token_for(u) for p, u in users.items() if u is not None},
             )
+            if matrix:
+                world.made = _make_objects(demo, matrix)
         except BaseException:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)

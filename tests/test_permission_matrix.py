@@ -443,14 +443,14 @@ def _send(client: Client, method: str, url: str, body: dict | None, *, api: bool
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """The personas with their sessions and tokens, made once for all the cases (see World)."""
-    with world_in_transaction(django_db_blocker) as world:
+    with world_in_transaction(django_db_blocker, MATRIX) as world:
         yield world
 
 
 @pytest.mark.parametrize(("name", "entry", "persona", "scope"), list(_cases()))
 def test_permission_matrix(name, entry, persona, scope, world, db):
     route = routes()[name]
-    objs = Objects(world.fresh_demo())
+    objs = world.objects()
     client = world.client(persona, api=route.is_api)
     kwargs, query = entry.url(objs, scope)
     url = reverse(name, kwargs=kwargs) + (f"?{urlencode(query)}" if query else "")
