@@ -384,8 +384,8 @@ def token_for(user) -> str:
 
 @dataclass
 class World:
-    """What every case of the matrix starts from: the demo organ with the 支委 persona, and one
-    session and one API token per persona.
+    """What every case of the matrix starts from: the demo organ with the 支委 persona, one
+    session and one API token per persona, and the objects the entries' fillers make.
 
     It is made once per test module, inside a transaction that is rolled back when the module
     ends; each case runs in a savepoint of it (pytest-django's `db`), so whatever a case writes

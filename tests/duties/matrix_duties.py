@@ -1,8 +1,8 @@
 """Permission-matrix entries for the responsibility-system pages (merged into MATRIX).
 
 `DUTIES_MATRIX` has the shape of `tests/test_permission_matrix.py`'s MATRIX (route name →
-entries). The objects each scope points at are work items made through the services when a case
-builds its URL (before the matrix takes its snapshot): an item the 机关党委 of FGW (FGW-JGDW)
+entries). The objects each scope points at are work items made through the services by the URL
+fillers below, once for all the cases (the matrix's world): an item the 机关党委 of FGW (FGW-JGDW)
 sent to the secretary's branch FGW-B01, one it sent to the sibling branch FGW-B02, FGW-JGDW's
 own plan item (`dept`), an item CZJ-JGDW (another department) sent to CZJ-B01, and an item
 FGW-B01 split down to its party group FGW-B01-G1 (which the branch itself reviews).

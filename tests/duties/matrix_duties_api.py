@@ -1,7 +1,7 @@
 """Permission-matrix entries for /api/v1/work-items and /api/v1/inbox (merged into MATRIX).
 
-The objects each scope points at are work items made through the services when a case builds
-its URL (before the matrix takes its snapshot): an item the 机关党委 of FGW (FGW-JGDW) sent to
+The objects each scope points at are work items made through the services by the URL fillers,
+once for all the cases (the matrix's world): an item the 机关党委 of FGW (FGW-JGDW) sent to
 the secretary's branch FGW-B01, to the sibling branch FGW-B02, FGW-JGDW's own plan item, an
 item of CZJ-B01 sent by CZJ-JGDW (another department), and an item FGW-B01 split down to its
 party group FGW-B01-G1 (which the branch itself reviews). Notices are addressed to a persona.

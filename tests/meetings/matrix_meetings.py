@@ -3,8 +3,8 @@
 `MEETING_MATRIX` has the shape of `tests/test_permission_matrix.py`'s MATRIX (route name →
 entries) and is merged into it there. The objects each scope points at (a meeting of the
 secretary's branch, of the sibling branch, of another department; a leave request, an
-attachment, a series, a check-in token for each) are made through the services when a case
-builds its URL, before the matrix takes its snapshot.
+attachment, a series, a check-in token for each) are made through the services by the URL
+fillers below, once for all the cases (the matrix's world, in tests/matrix_helpers.py).
 
 Every persona with a member record (member, secretary, inspector, organ) belongs to FGW-B01,
 so each is expected at a general meeting of the secretary's branch.
