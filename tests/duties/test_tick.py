@@ -28,7 +28,7 @@ from dangjian.notices import services as notice_services
 from dangjian.notices.models import Notice
 from dangjian.orgs.models import Organization
 from dangjian.regulations.periods import TZ
-from tests.helpers import assert_audited, events_since, last_seq
+from tests.helpers import assert_audited, last_seq
 
 D = dt.date
 

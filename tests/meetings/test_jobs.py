@@ -10,7 +10,7 @@ from dangjian.meetings.inbox import NoticeKind
 from dangjian.meetings.models import Meeting, MeetingSeries
 from dangjian.notices.models import Notice
 from dangjian.regulations.periods import TZ
-from tests.meetings import events_since, last_seq
+from tests.helpers import events_since, last_seq
 
 D = dt.date
 

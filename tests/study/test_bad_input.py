@@ -9,15 +9,14 @@ import stat
 import zipfile
 
 import pytest
-from django.db.models import Max
 from pypdf import PdfWriter
 
-from dangjian.audit.models import AuditEvent
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
 from dangjian.study import services
 from dangjian.study.models import Material, MaterialText
 from dangjian.study.samples import make_docx, make_pdf, make_txt
+from tests.helpers import last_seq
 from tests.study.helpers import publish, stored_files
 
 PARAGRAPHS = ["机关党支部要把理论学习摆在突出位置，切实提高机关党建工作质量。"] * 10
@@ -27,13 +26,13 @@ def _refused(org, data: bytes, name: str) -> str:
     """The message a refused upload gets; asserts it left no trace."""
     count = Material.objects.count()
     files_before = stored_files()
-    last = AuditEvent.objects.aggregate(m=Max("seq"))["m"]
+    last = last_seq()
     with pytest.raises(ServiceValidationError) as caught:
         publish(org, data, name)
     assert Material.objects.count() == count
     assert MaterialText.objects.count() == count
     assert stored_files() == files_before
-    assert AuditEvent.objects.aggregate(m=Max("seq"))["m"] == last
+    assert last_seq() == last
     assert set(caught.value.errors) == {"file"}
     return caught.value.errors["file"]
 

@@ -7,7 +7,6 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max
 
 from dangjian.audit.models import AuditEvent
 from dangjian.audit.services import Actor
@@ -16,21 +15,14 @@ from dangjian.meetings.models import Meeting
 from dangjian.study import services
 from dangjian.study.models import Material, MaterialKeyword, MeetingMaterial, StudyTopic
 from dangjian.study.samples import make_docx, make_pdf, make_txt
+from tests.helpers import events_since, last_seq
 from tests.study.helpers import publish, stored_files
 
 TEXT = ["支部要落实三会一课制度，把理论学习摆在突出位置。", "党员要按时交纳党费。"]
 
 
-def _events_since(seq: int | None):
-    return list(AuditEvent.objects.filter(seq__gt=seq or 0).order_by("seq"))
-
-
-def _last_seq():
-    return AuditEvent.objects.aggregate(m=Max("seq"))["m"]
-
-
 def test_publishing_stores_text_preview_metadata_and_one_audit_event(demo):
-    before = _last_seq()
+    before = last_seq()
     actor = Actor(user=demo.users["secretary"], ip="10.0.0.1")
     data = make_docx(
         TEXT * 3,
@@ -50,7 +42,7 @@ def test_publishing_stores_text_preview_metadata_and_one_audit_event(demo):
     assert {"t": "h", "x": "二、要求"} in blocks
     assert {"t": "table", "rows": [["项目", "要求"], ["党费", "按月"]]} in blocks
     assert MaterialKeyword.objects.filter(material=material, word="党费").exists()
-    events = _events_since(before)
+    events = events_since(before)
     assert [(e.action, e.object_type) for e in events] == [("create", "study.material")]
     assert events[0].actor_username == "secretary"
     assert events[0].changes["title"] == [None, "支部学习材料"]
@@ -77,15 +69,15 @@ def test_a_branch_cannot_publish_for_its_sibling(demo):
 def test_editing_is_audited_and_checks_the_fields(demo):
     material = publish(demo.branch, make_txt(TEXT), "原名.txt")
     actor = Actor(user=demo.users["secretary"])
-    before = _last_seq()
+    before = last_seq()
     with pytest.raises(ServiceValidationError) as caught:
         services.update_material(actor, material, {"title": "", "category": "类" * 51})
     assert caught.value.errors == {"title": "请填写标题", "category": "分类不能超过50个字"}
-    assert _events_since(before) == []
+    assert events_since(before) == []
     services.update_material(actor, material, {"title": "新标题", "category": "理论学习"})
     material.refresh_from_db()
     assert (material.title, material.category) == ("新标题", "理论学习")
-    [event] = _events_since(before)
+    [event] = events_since(before)
     assert event.action == "update"
     assert event.changes == {"category": ["", "理论学习"], "title": ["原名", "新标题"]}
     with pytest.raises(PermissionDenied):
@@ -119,13 +111,13 @@ def test_a_studied_material_cannot_be_withdrawn(demo):
 def test_opening_counts_a_total_and_records_nobody(demo, client_for):
     material = publish(demo.branch, make_txt(TEXT), "打开.txt")
     clients = [client_for(demo.users[name]) for name in ("member", "secretary", "member")]
-    before = _last_seq()
+    before = last_seq()
     for client in clients:
         assert client.get(f"/library/{material.pk}/").status_code == 200
     material.refresh_from_db()
     assert material.open_count == 3
     # No audit event, and no table with a user beside a material other than who published it.
-    assert _events_since(before) == []
+    assert events_since(before) == []
     for model in (Material, MaterialKeyword):
         user_fields = [f.name for f in model._meta.get_fields() if f.related_model is not None]
         assert "opened_by" not in user_fields and "reader" not in user_fields
@@ -135,7 +127,7 @@ def test_opening_counts_a_total_and_records_nobody(demo, client_for):
     assert client.get(f"/api/v1/materials/{material.pk}").status_code == 200
     material.refresh_from_db()
     assert material.open_count == 3
-    assert _events_since(before) == []
+    assert events_since(before) == []
 
 
 def test_no_page_or_api_offers_reading_time_or_a_ranking_of_people(demo, client_for):

@@ -161,7 +161,7 @@ def make_docx(
         for r, row in enumerate(table):
             for c, cell in enumerate(row):
                 grid.cell(r, c).text = cell
-    fixed = dt.datetime(2026, 1, 1)
+    fixed = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # written as 2026-01-01T00:00:00Z either way
     document.core_properties.created = fixed
     document.core_properties.modified = fixed
     raw = io.BytesIO()
