@@ -68,6 +68,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
         from tests import fk_check
 
+        # SQLite: after each test, check the foreign keys of the tables it wrote (fk_check).
         fk_check.install(connections["default"])
 
 
