@@ -36,6 +36,31 @@ def _browser_unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_request_at_a_time_on_sqlite():
+    """On the in-memory SQLite test database every request thread of the live server shares the
+    test's one connection, so two requests at once (the inbox badge and a tree node loading
+    together) interleave their savepoints ("no such savepoint"). There the server answers one
+    request at a time (Django then closes each browser connection after its response)."""
+    from django.core.servers.basehttp import WSGIServer
+    from django.db import connection
+    from django.test.testcases import LiveServerThread
+
+    if not (connection.vendor == "sqlite" and connection.is_in_memory_db()):
+        yield
+        return
+
+    class OneAtATime(WSGIServer):
+        def __init__(self, *args, connections_override=None, **kwargs):
+            # The server's own thread serves every request on the shared connection.
+            super().__init__(*args, **kwargs)
+
+    threaded = LiveServerThread.server_class
+    LiveServerThread.server_class = OneAtATime
+    yield
+    LiveServerThread.server_class = threaded
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
