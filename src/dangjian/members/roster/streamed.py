@@ -80,7 +80,7 @@ _ISO_TIME: Final = re.compile(rf"{_ISO_HOUR}(?:{_ISO_SECOND})?\s*")
 _XML_SPACE: Final = "{http://www.w3.org/XML/1998/namespace}space"
 _XML_WHITESPACE: Final = " \t\r\n"
 _MS_PER_DAY: Final = 86_400_000
-_EXCEL_EPOCH: Final = dt.datetime(1899, 12, 30)
+_EXCEL_EPOCH: Final = dt.datetime(1899, 12, 30)  # noqa: DTZ001 (cells hold wall-clock values)
 _I64_MAX: Final = 2**63 - 1
 
 
@@ -188,7 +188,7 @@ def _iso_value(text: str) -> object:
         if match := _ISO_DATETIME.fullmatch(text):
             *day_and_hour, second, fraction = match.groups()
             year, month, day, hour, minute = map(int, day_and_hour)
-            return dt.datetime(year, month, day, hour, minute, *_seconds(second, fraction))
+            return dt.datetime(year, month, day, hour, minute, *_seconds(second, fraction))  # noqa: DTZ001
         if match := _ISO_DATE.fullmatch(text):
             return dt.date(*map(int, match.groups()))
         if match := _ISO_TIME.fullmatch(text):
