@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import uuid
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
@@ -24,9 +20,10 @@ from django.utils import timezone
 from dangjian.accounts.access import can_write_into, visible_members
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, diff, record, record_many
-from dangjian.core import inputs
+from dangjian.core import inputs, uploads
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
+from dangjian.core.uploads import CheckedFile
 from dangjian.meetings import checkin
 from dangjian.meetings.models import (
     ATTENDED,
@@ -372,94 +369,14 @@ def extend_series(
 
 # ---- attachments ---------------------------------------------------------------------------
 
-WORD_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-# Detected type → (content type, extensions a file of that type may carry).
-ATTACHMENT_TYPES: dict[str, tuple[str, frozenset[str]]] = {
-    "pdf": ("application/pdf", frozenset({".pdf"})),
-    "png": ("image/png", frozenset({".png"})),
-    "jpeg": ("image/jpeg", frozenset({".jpg", ".jpeg"})),
-    "gif": ("image/gif", frozenset({".gif"})),
-    "webp": ("image/webp", frozenset({".webp"})),
-    "docx": (WORD_DOCX, frozenset({".docx"})),
-    "doc": ("application/msword", frozenset({".doc"})),
-}
-ALLOWED_TYPES_TEXT = "PDF、图片（JPG、PNG、GIF、WebP）和 Word 文档（.docx、.doc）"
-OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
 
 def max_attachment_bytes() -> int:
-    return int(getattr(settings, "DANGJIAN_ATTACHMENT_MAX_MB", 20)) * 1024 * 1024
+    return uploads.ATTACHMENTS.max_bytes()
 
 
-def sniff(upload) -> str | None:
-    """The attachment type by the file's content (magic bytes), not by its name."""
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head.startswith(OLE2):
-        return "doc"
-    if head.startswith(b"PK\x03\x04"):
-        # A .docx is a zip with a Word main part; other zips (xlsx, archives) are refused.
-        try:
-            with zipfile.ZipFile(upload) as archive:
-                names = set(archive.namelist())
-        except (zipfile.BadZipFile, OSError, ValueError):
-            return None
-        finally:
-            upload.seek(0)
-        if "[Content_Types].xml" in names and "word/document.xml" in names:
-            return "docx"
-    return None
-
-
-@dataclass(frozen=True)
-class CheckedFile:
-    upload: Any
-    original_name: str
-    content_type: str
-    extension: str
-    size: int
-
-
-def check_attachments(uploads: Iterable[Any]) -> list[CheckedFile]:
+def check_attachments(files: Iterable[Any]) -> list[CheckedFile]:
     """Type (by content) and size of each upload; ServiceValidationError names the file."""
-    checked: list[CheckedFile] = []
-    problems: list[str] = []
-    limit = max_attachment_bytes()
-    for upload in uploads:
-        name = PurePath(str(upload.name or "").replace("\\", "/")).name[:255] or "附件"
-        size = int(upload.size or 0)
-        extension = PurePath(name).suffix.lower()
-        if size == 0:
-            problems.append(f"{name}：文件为空")
-            continue
-        if size > limit:
-            problems.append(
-                f"{name}：文件过大（{size / 1024 / 1024:.1f} MB），不能超过 {limit // 1024 // 1024} MB"
-            )
-            continue
-        detected = sniff(upload)
-        if detected is None:
-            problems.append(f"{name}：不支持的文件类型，仅限{ALLOWED_TYPES_TEXT}")
-            continue
-        content_type, extensions = ATTACHMENT_TYPES[detected]
-        if extension not in extensions:
-            problems.append(f"{name}：文件内容与扩展名不符（内容为 {detected.upper()} 文件）")
-            continue
-        checked.append(CheckedFile(upload, name, content_type, extension, size))
-    if problems:
-        raise ServiceValidationError({"attachments": "；".join(problems)})
-    return checked
+    return uploads.check_many(files, uploads.ATTACHMENTS, "attachments")
 
 
 def _store(actor: Actor, meeting: Meeting, files: list[CheckedFile], stored: list[str]) -> None:
@@ -471,9 +388,7 @@ def _store(actor: Actor, meeting: Meeting, files: list[CheckedFile], stored: lis
             size=item.size,
             uploaded_by=actor.user,
         )
-        # A random stored name: the uploader's file name never reaches the file system.
-        attachment.file.save(f"{uuid.uuid4().hex}{item.extension}", item.upload, save=False)
-        stored.append(attachment.file.name)
+        stored.append(uploads.save_to(attachment.file, item))
         attachment.save()
         record(
             actor,
@@ -494,15 +409,9 @@ def _store(actor: Actor, meeting: Meeting, files: list[CheckedFile], stored: lis
 
 def _with_file_cleanup(work):
     """Run `work(stored)` in a transaction; files it stored are removed if it fails."""
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            return work(stored)
-    except BaseException:
-        storage = Attachment._meta.get_field("file").storage
-        for name in stored:
-            storage.delete(name)
-        raise
+    storage = Attachment._meta.get_field("file").storage
+    with uploads.removing_on_failure(storage) as stored, transaction.atomic():
+        return work(stored)
 
 
 def add_attachments(actor: Actor, meeting: Meeting, uploads: Sequence[Any]) -> int:

@@ -9,7 +9,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dangjian.accounts.access import Action, get_org_for_user, scope_for, visible_orgs
 from dangjian.audit.services import Actor
+from dangjian.core import uploads
 from dangjian.core.errors import ServiceValidationError
 from dangjian.meetings import checkin, services
 from dangjian.meetings.forms import (
@@ -566,27 +567,18 @@ def _attachment_for(request, pk: int, action: Action) -> Attachment:
     return attachment
 
 
-INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
-
-
 @login_required
 @require_GET
 def attachment_download(request, pk: int):
     """Attachments are served only here, after the access check; never from a public URL."""
     attachment = _attachment_for(request, pk, Action.READ)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("附件文件不存在") from None
-    response = FileResponse(
-        handle,
+    return uploads.file_response(
+        lambda: attachment.file.open("rb"),
         content_type=attachment.content_type,
-        as_attachment=attachment.content_type not in INLINE_TYPES,
         filename=attachment.original_name,
+        missing="附件文件不存在",
+        inline=attachment.content_type in uploads.INLINE_TYPES,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
 
 
 @login_required

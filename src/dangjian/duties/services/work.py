@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import uuid
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -15,7 +14,7 @@ from django.utils import timezone
 
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record
-from dangjian.core import inputs
+from dangjian.core import inputs, uploads
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.duties.inbox import NoticeKind
@@ -30,7 +29,6 @@ from dangjian.duties.models import (
 from dangjian.duties.services.common import complete, locked, require_pending, save_item
 from dangjian.duties.services.telling import sender_writers, tell
 from dangjian.meetings.models import Meeting, MeetingKind, MeetingStatus
-from dangjian.meetings.services import check_attachments
 from dangjian.regulations.periods import local_date
 
 
@@ -127,10 +125,10 @@ def link_meeting(actor: Actor, item: WorkItem, meeting_id: Any, note: Any = "") 
     return evidence
 
 
-def add_document(actor: Actor, item: WorkItem, uploads: Sequence[Any], note: Any = "") -> int:
+def add_document(actor: Actor, item: WorkItem, files_in: Sequence[Any], note: Any = "") -> int:
     """Files checked by content and size (the meeting attachments' rules)."""
     inputs.require_write(actor, item.organization)
-    files = check_attachments(uploads)
+    files = uploads.check_many(files_in, uploads.ATTACHMENTS, "attachments")
     if not files:
         raise ServiceValidationError({"file": "请选择要上传的文件"})
     errors: dict[str, str] = {}
@@ -138,37 +136,28 @@ def add_document(actor: Actor, item: WorkItem, uploads: Sequence[Any], note: Any
     if errors:
         raise ServiceValidationError(errors)
     storage = Evidence._meta.get_field("file").storage
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            current = locked(item)
-            require_pending(current)
-            for f in files:
-                evidence = Evidence(
-                    item=current,
-                    kind=EvidenceKind.DOCUMENT,
-                    original_name=f.original_name,
-                    content_type=f.content_type,
-                    size=f.size,
-                    note=text,
-                    added_by=actor.user,
-                )
-                evidence.file.save(f"{uuid.uuid4().hex}{f.extension}", f.upload, save=False)
-                stored.append(evidence.file.name)
-                evidence.save()
-                record(
-                    actor, AuditAction.CREATE, evidence, changes=diff(None, evidence.audit_fields())
-                )
-                WorkEvent.objects.create(
-                    item=current,
-                    kind=EventKind.EVIDENCE,
-                    note=f"上传材料：{f.original_name}",
-                    actor=actor.user,
-                )
-    except BaseException:
-        for name in stored:
-            storage.delete(name)
-        raise
+    with uploads.removing_on_failure(storage) as stored, transaction.atomic():
+        current = locked(item)
+        require_pending(current)
+        for f in files:
+            evidence = Evidence(
+                item=current,
+                kind=EvidenceKind.DOCUMENT,
+                original_name=f.original_name,
+                content_type=f.content_type,
+                size=f.size,
+                note=text,
+                added_by=actor.user,
+            )
+            stored.append(uploads.save_to(evidence.file, f))
+            evidence.save()
+            record(actor, AuditAction.CREATE, evidence, changes=diff(None, evidence.audit_fields()))
+            WorkEvent.objects.create(
+                item=current,
+                kind=EventKind.EVIDENCE,
+                note=f"上传材料：{f.original_name}",
+                actor=actor.user,
+            )
     return len(files)
 
 

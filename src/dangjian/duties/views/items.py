@@ -12,13 +12,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from dangjian.accounts.access import Action, require_scope, visible_orgs
 from dangjian.audit.services import Actor
-from dangjian.core import clock
+from dangjian.core import clock, uploads
 from dangjian.core.errors import ServiceValidationError
 from dangjian.duties import queries, services
 from dangjian.duties.models import Evidence, EvidenceKind, WorkStatus
@@ -357,15 +357,11 @@ def evidence_download(request, pk: int):
     except (Evidence.DoesNotExist, ValueError):
         raise Http404("文件不存在") from None
     queries.get_item_for_user(request.user, evidence.item_id)
-    try:
-        handle = evidence.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("文件已不存在（可能已被清理），请联系系统管理员") from None
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=evidence.original_name,
+    return uploads.file_response(
+        lambda: evidence.file.open("rb"),
         content_type=evidence.content_type,
+        filename=evidence.original_name,
+        missing="文件已不存在（可能已被清理），请联系系统管理员",
     )
 
 
