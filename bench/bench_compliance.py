@@ -197,7 +197,7 @@ def run_sql(sql: str, params: list) -> Counter:
 
 def our_figures(report, rules) -> Counter:
     """The same figures from the report: findings per top-level organization, rule, status."""
-    from dangjian.meetings.compliance import STATUSES
+    from dangjian.meetings.findings import STATUSES
 
     child_len = len(report.root.path) + 4
     frequency = {r.id for r in rules.rules}
@@ -225,7 +225,7 @@ def measure(args) -> dict:
 
     from dangjian.accounts.models import User
     from dangjian.demo import PROVINCE_USER
-    from dangjian.meetings import compliance
+    from dangjian.meetings import findings as compliance
     from dangjian.meetings.packs import rules_in_force
     from dangjian.orgs.models import Organization, OrgKind
 

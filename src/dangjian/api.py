@@ -328,7 +328,7 @@ def on_server_error(request, exc):
 
 from dangjian.duties.api import work_items_router  # noqa: E402
 from dangjian.meetings.api import router as meetings_router  # noqa: E402
-from dangjian.meetings.compliance_api import router as compliance_router  # noqa: E402
+from dangjian.meetings.findings.api import router as compliance_router  # noqa: E402
 from dangjian.members.api import router as members_router  # noqa: E402
 from dangjian.notices.api import inbox_router  # noqa: E402
 from dangjian.orgs.api import router as orgs_router  # noqa: E402

@@ -42,7 +42,7 @@ urlpatterns = [
     path("orgs/", include(org_patterns)),
     path("members/", include("dangjian.members.urls")),
     path("meetings/", include("dangjian.meetings.urls")),
-    path("compliance/", include("dangjian.meetings.compliance_urls")),
+    path("compliance/", include("dangjian.meetings.findings.urls")),
     # The inbox kept the address it had when it lived in the duties app.
     path("duties/inbox/", include("dangjian.notices.urls")),
     path("duties/", include("dangjian.duties.urls")),

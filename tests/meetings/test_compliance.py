@@ -18,7 +18,8 @@ from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.audit.services import Actor
 from dangjian.demo.meetings import generate_meetings
 from dangjian.demo.people import PeopleBuilder as _Builder
-from dangjian.meetings import compliance, services
+from dangjian.meetings import findings as compliance
+from dangjian.meetings import services
 from dangjian.meetings.models import FindingExplanation, Meeting, MeetingStatus
 from dangjian.members import services as member_services
 from dangjian.members.models import Member
@@ -734,11 +735,11 @@ def test_a_write_by_another_process_is_seen(demo, two_branches):
     a, _ = two_branches
     root = demo.organ_committee
     before = compliance.cached_report(root, 2026, today=TODAY)
-    ours = dict(compliance._reports)
+    ours = dict(compliance.cache._reports)
 
     # Another worker records a meeting: nothing in this process is told.
     _record_theme_day(a)
-    assert dict(compliance._reports) == ours
+    assert dict(compliance.cache._reports) == ours
 
     seen = compliance.cached_report(root, 2026, today=TODAY)
     assert seen.cell(a.pk, THEME).counts != before.cell(a.pk, THEME).counts
@@ -755,8 +756,8 @@ def test_a_cache_whose_audit_head_is_not_in_the_database_is_not_trusted(demo, tw
     a, _ = two_branches
     root = demo.organ_committee
     before = compliance.cached_report(root, 2026, today=TODAY)
-    key, (head, started, report) = next(iter(compliance._reports.items()))
-    compliance._reports[key] = ((head[0], "0" * 64), started, report)
+    key, (head, started, report) = next(iter(compliance.cache._reports.items()))
+    compliance.cache._reports[key] = ((head[0], "0" * 64), started, report)
 
     again = compliance.cached_report(root, 2026, today=TODAY)
 

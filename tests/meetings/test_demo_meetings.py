@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from dangjian.accounts.models import Role, RoleAssignment, User
 from dangjian.audit.models import AuditEvent
 from dangjian.demo import PROVINCE_USER, ensure_province
-from dangjian.meetings import compliance
+from dangjian.meetings import findings as compliance
 from dangjian.meetings.models import Attendance, Meeting, MeetingSeries, MeetingStatus
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization, OrgKind, Post

@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from dangjian.accounts.models import ADMIN_ROLES, Role, RoleAssignment
-from dangjian.orgs.models import Organization
+from dangjian.orgs.models import Organization, OrgKind
 
 
 class Action(StrEnum):
@@ -194,3 +194,33 @@ def get_member_for_user(user, pk, action: Action = Action.READ):
 
 def can_write_into(user, org: Organization) -> bool:
     return scope_for(user).covers(org.path, Action.WRITE)
+
+
+# ---- member signals: who sees names ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignalVisibility:
+    streaks: bool
+    lapses: bool
+
+
+def signal_visibility(user, branch: Organization) -> SignalVisibility:
+    """Who sees names: streaks the branch's secretary and committee; lapses also the 机关党委.
+
+    Decided from the user's role assignments (one query), not from the merged scope, so a
+    纪检 reader or an officer with write access elsewhere never sees them.
+    """
+    if branch.kind != OrgKind.BRANCH:
+        return SignalVisibility(False, False)
+    branch_role = organ_role = False
+    for role, path in RoleAssignment.objects.filter(user=user).values_list(
+        "role", "organization__path"
+    ):
+        if path is None or not branch.path.startswith(path):
+            continue
+        if role in (Role.BRANCH_SECRETARY, Role.BRANCH_COMMITTEE):
+            branch_role = True
+        elif role == Role.ORGAN_COMMITTEE:
+            organ_role = True
+    return SignalVisibility(streaks=branch_role, lapses=branch_role or organ_role)

@@ -7,7 +7,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dangjian.meetings.compliance import (
+from dangjian.meetings.findings import (
     AT_RISK,
     STATUS_ICONS,
     STATUS_LABELS,

@@ -3,7 +3,7 @@ secretary's explanation of a warning."""
 
 from django.urls import path
 
-from dangjian.meetings import compliance_views as views
+from dangjian.meetings.findings import views
 
 app_name = "compliance"
 urlpatterns = [

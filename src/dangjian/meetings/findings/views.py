@@ -12,11 +12,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from dangjian.accounts.access import Action, get_org_for_user, scope_for
+from dangjian.accounts.access import Action, get_org_for_user, scope_for, signal_visibility
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
-from dangjian.meetings import compliance
-from dangjian.meetings.compliance import SEVERITY_ORDER, STATUS_ICONS, STATUS_LABELS
+from dangjian.meetings import findings as compliance
+from dangjian.meetings.findings import SEVERITY_ORDER, STATUS_ICONS, STATUS_LABELS
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.engine import PackError
 
@@ -197,7 +197,7 @@ def org_findings(request, pk: int):
                 }
             )
         sections.append({"org": info, "groups": groups})
-    visibility = compliance.signal_visibility(request.user, org)
+    visibility = signal_visibility(request.user, org)
     signals = None
     if visibility.streaks or visibility.lapses:
         signals = compliance.member_signals(

@@ -8,7 +8,7 @@ from ninja.responses import Status
 
 from dangjian.accounts.access import Action, get_org_for_user, scope_for
 from dangjian.core.errors import ServiceValidationError
-from dangjian.meetings import compliance
+from dangjian.meetings import findings as compliance
 from dangjian.orgs.models import Organization
 from dangjian.regulations.engine import PackError
 

@@ -1,0 +1,235 @@
+"""The findings page's cache: a report reused while the audit log shows no relevant change,
+brought up to date organization by organization after writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import OrderedDict, defaultdict
+
+from django.conf import settings
+from django.db.models import CharField, Q, Value
+
+from dangjian.audit.models import AuditAction, AuditEvent, AuditHead
+from dangjian.core.clock import today as local_today
+from dangjian.meetings.findings.evaluation import _columns, _evaluate, compute
+from dangjian.meetings.findings.reading import _only, _read
+from dangjian.meetings.findings.report import ComplianceReport, _gc_paused
+from dangjian.meetings.models import (
+    Attachment,
+    Attendance,
+    FindingExplanation,
+    LeaveRequest,
+    Meeting,
+    MeetingSeries,
+    Vote,
+)
+from dangjian.meetings.packs import rules_in_force
+from dangjian.members.models import Member
+from dangjian.orgs.models import Organization, Post
+
+# A province's whole tree takes about a second to compute; the 机关工委's page must answer in a
+# fraction of that, also right after a write. Every write goes through a service that leaves an
+# audit event naming the object it changed, and the audit log is in the database, so every
+# process sees every other's writes there. A cached report remembers the head of the log it was
+# computed at; on the next request one indexed query reads the events added since, and each is
+# traced to the organizations whose records it changed (`_changed_organizations`). Only those
+# are read again and re-evaluated, and their cells replace the old ones (`_refresh`): per
+# organization the findings depend on nothing but its own records, so the report is the one a
+# full computation gives. An event that cannot be traced to an organization (an organization
+# created, moved or edited, a bulk load's summary, a type not known here) or too many of them
+# recompute the whole subtree, as does a new day (`today` is part of the key). Rule pack
+# changes read a new RuleSet and so miss the cache; writes that bypass the services are
+# picked up after DANGJIAN_COMPLIANCE_CACHE_SECONDS (settings.py: 6 hours; 0 turns it off).
+
+_RELEVANT = (
+    Q(object_type__startswith="meetings.")
+    | Q(object_type__startswith="members.")
+    | Q(object_type__startswith="orgs.")
+)
+# The rows that name the organization an audited object belongs to.
+_OWNER = {
+    "meetings.meeting": (Meeting, "organization_id"),
+    "meetings.meetingseries": (MeetingSeries, "organization_id"),
+    "meetings.findingexplanation": (FindingExplanation, "organization_id"),
+    "meetings.attendance": (Attendance, "meeting__organization_id"),
+    "meetings.vote": (Vote, "meeting__organization_id"),
+    "meetings.leaverequest": (LeaveRequest, "meeting__organization_id"),
+    "meetings.attachment": (Attachment, "meeting__organization_id"),
+    "members.member": (Member, "organization_id"),
+    "orgs.post": (Post, "organization_id"),
+}
+# Events that change no record the findings are computed from: rule packs (a new RuleSet, so
+# a new cache key) and an import's summary (each imported member has an event of its own).
+_NOT_RECORDS = frozenset({"meetings.loadedrulepack", "members.roster_import"})
+_NOT_WRITES = frozenset(
+    {
+        AuditAction.REVEAL,
+        AuditAction.EXPORT,
+        AuditAction.LOGIN,
+        AuditAction.LOGOUT,
+        AuditAction.LOGIN_FAILED,
+        AuditAction.LOCKOUT,
+        AuditAction.UNLOCK,
+        AuditAction.TOKEN,
+    }
+)
+# Beyond these, recomputing the subtree is as quick and the queries stay small.
+_MAX_EVENTS = 500
+_MAX_CHANGED = 500
+_CACHE_ENTRIES = 4
+_cache_lock = threading.Lock()
+_reports: OrderedDict[tuple, tuple[tuple[int, str], float, ComplianceReport]] = OrderedDict()
+
+
+def cache_seconds() -> int:
+    return int(getattr(settings, "DANGJIAN_COMPLIANCE_CACHE_SECONDS", 6 * 3600))
+
+
+def clear_cache() -> None:
+    """Forget this process's reports (the next page recomputes its whole subtree)."""
+    with _cache_lock:
+        _reports.clear()
+
+
+def _organization_ids(value: object) -> list[int]:
+    """The organization ids in an event's `organization` change: [before, after] or one id."""
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+
+
+def _changed_organizations(head: tuple[int, str], now: tuple[int, str]) -> set[int] | None:
+    """The organizations whose records changed between two heads of the audit log, or None
+    when that cannot be told (recompute everything).
+
+    Two queries at most, whatever the number of events: the events (with the organization
+    named in their changes, for creations, moves and deletions), then the organizations the
+    changed objects belong to now, all object types in one UNION.
+    """
+    if head == now:
+        return set()
+    if now[0] < head[0] or head[0] == 0:
+        return None
+    rows = list(
+        AuditEvent.objects.filter(
+            Q(seq=head[0]) | (Q(seq__gt=head[0], seq__lte=now[0]) & _RELEVANT)
+        )
+        .order_by("seq")
+        .values_list("seq", "hash", "action", "object_type", "object_id", "changes__organization")[
+            : _MAX_EVENTS + 2
+        ]
+    )
+    # The event at `head` must still be the one seen then (not a new database's).
+    if not rows or rows[0][:2] != head or len(rows) > _MAX_EVENTS + 1:
+        return None
+    changed: set[int] = set()
+    wanted: dict[str, set[int]] = defaultdict(set)
+    named: dict[tuple[str, int], bool] = {}
+    for _, _, action, object_type, object_id, moved in rows[1:]:
+        if action in _NOT_WRITES or object_type in _NOT_RECORDS:
+            continue
+        if object_type not in _OWNER:
+            return None  # an organization itself, or a kind of record not known here
+        found = _organization_ids(moved)
+        changed.update(found)
+        if not object_id.isdigit():
+            if not found:
+                return None  # a bulk load's summary
+            continue
+        pk = int(object_id)
+        wanted[object_type].add(pk)
+        named[(object_type, pk)] = named.get((object_type, pk), False) or bool(found)
+    if wanted:
+        parts = [
+            _OWNER[object_type][0]
+            .objects.filter(pk__in=sorted(pks))
+            .order_by()
+            .annotate(object_type=Value(object_type, output_field=CharField()))
+            .values_list("object_type", "pk", _OWNER[object_type][1])
+            for object_type, pks in sorted(wanted.items())
+        ]
+        query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        for object_type, pk, org_id in query:
+            named[(object_type, pk)] = True
+            changed.add(org_id)
+        # A deleted object whose event did not name its organization: nothing to trace.
+        if not all(named.values()):
+            return None
+    return changed if len(changed) <= _MAX_CHANGED else None
+
+
+def _refresh(report: ComplianceReport, changed: set[int]) -> ComplianceReport | None:
+    """`report` with the organizations in `changed` read and evaluated again (a new report;
+    the old one may be in use by another thread). None when the subtree itself changed."""
+    ids = changed & report.by_id.keys()
+    if not ids:
+        return report
+    memo = report._memo
+    assert memo is not None
+    with _gc_paused():
+        records = _read(_only(ids), report.year, report.as_of)
+        if {o.id for o in records.orgs} != ids:
+            return None
+        done = _evaluate(records, report.rules, memo)
+        fresh = {o.id: o for o in records.orgs}
+        orgs = [fresh.get(o.id, o) for o in report.orgs]
+        cells = {k: v for k, v in report._cells_by_org.items() if k not in ids}
+        cells.update(done.cells_by_org)
+        meetings = {k: v for k, v in report._meetings.items() if k not in ids}
+        meetings.update(records.meetings)
+        used = set().union(*cells.values())
+    return ComplianceReport(
+        root=fresh.get(report.root.id, report.root),
+        year=report.year,
+        today=report.today,
+        as_of=report.as_of,
+        rules=report.rules,
+        orgs=orgs,
+        columns=[c for c in _columns(report.rules) if c.key in used],
+        meetings_counted=sum(meetings.values()),
+        _frequency={},
+        _other={},
+        _explanations={},
+        _cells_by_org=cells,
+        _meetings=meetings,
+        _memo=memo,
+        summary=True,
+    )
+
+
+def cached_report(
+    root: Organization, year: int, *, today: dt.date | None = None
+) -> ComplianceReport:
+    """`compute` for the findings page: cells and roll-ups only, reused while still valid and
+    brought up to date organization by organization after writes.
+
+    The report returned has no per-period findings (`findings_for` raises); pages that show
+    findings call `compute` on their (small) subtree.
+    """
+    seconds = cache_seconds()
+    today = today or local_today()
+    rules = rules_in_force()
+    if seconds <= 0:
+        return compute(root, year, today=today, rules=rules).summary_only()
+    head = AuditHead.objects.filter(pk=1).values_list("seq", "last_hash").first() or (0, "")
+    key = (root.pk, root.path, year, today, id(rules))
+    with _cache_lock:
+        entry = _reports.get(key)
+    report = None
+    if entry is not None and time.monotonic() - entry[1] < seconds:
+        changed = _changed_organizations(entry[0], head)
+        if changed is not None:
+            report = _refresh(entry[2], changed)
+    if report is not None:
+        started = entry[1]
+    else:
+        report, started = compute(root, year, today=today, rules=rules), time.monotonic()
+        report.summary_only()
+    report.top_rollups  # noqa: B018 (computed before other threads see the report)
+    with _cache_lock:
+        _reports[key] = (head, started, report)
+        _reports.move_to_end(key)
+        while len(_reports) > _CACHE_ENTRIES:
+            _reports.popitem(last=False)
+    return report

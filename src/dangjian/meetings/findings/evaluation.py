@@ -1,0 +1,430 @@
+"""Evaluation: every applicable rule per organization, with the engine's own functions
+(`evaluate_frequency`, `check_committee`, `quorum_violation`), so each rule still lives once, in
+`regulations/`, with its citation; and `compute`, which reads and evaluates a subtree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+
+from dangjian.core.clock import today as local_today
+from dangjian.meetings.findings.reading import _read, _Records, _subtree
+from dangjian.meetings.findings.report import (
+    _DAY,
+    _EXPECTED,
+    _HOST,
+    _ID,
+    _INDEX,
+    _MONTH,
+    _PRESENT,
+    AT_RISK,
+    OK,
+    PENDING,
+    VIOLATED,
+    Cell,
+    Column,
+    ComplianceReport,
+    _explainable,
+    _gc_paused,
+    _Judged,
+    _Result,
+    _year_period,
+)
+from dangjian.meetings.packs import rules_in_force
+from dangjian.orgs.models import Organization, OrgKind
+from dangjian.regulations.base import RuleViolation, Severity, rule
+from dangjian.regulations.committee import COMMITTEE_THRESHOLD, check_committee, term_years
+from dangjian.regulations.engine import RuleSet
+from dangjian.regulations.meetings import (
+    FindingStatus,
+    FrequencyRule,
+    evaluate_frequency,
+    quorum_violation,
+)
+from dangjian.regulations.periods import periods_in_year
+
+LEADER_LECTURE_RULE = "party_lecture_leader"
+COMMITTEE_RULES = (
+    "branch_min_members",
+    "branch_max_members",
+    "committee_threshold",
+    "no_committee",
+    "committee_size",
+)
+TERM_RULE = "committee_term"
+QUORUM_RULES = ("general_meeting_quorum", "committee_meeting_quorum")
+
+
+def _columns(rules: RuleSet) -> list[Column]:
+    columns = [
+        Column(key=r.id, label=r.noun, rule_ids=(r.id,), citation=r.citation) for r in rules.rules
+    ]
+    columns.append(
+        Column("committee", "班子设置", COMMITTEE_RULES, rule("committee_threshold").citation)
+    )
+    columns.append(Column("term", "按期换届", (TERM_RULE,), rule(TERM_RULE).citation))
+    columns.append(
+        Column("quorum", "到会人数", QUORUM_RULES, rule("committee_meeting_quorum").citation)
+    )
+    return columns
+
+
+def _committee_column(rule_id: str) -> str:
+    if rule_id == TERM_RULE:
+        return "term"
+    if rule_id in QUORUM_RULES:
+        return "quorum"
+    return "committee"
+
+
+def _violation_result(
+    violation: RuleViolation, status: FindingStatus, facts: dict | None = None
+) -> _Result:
+    return _Result(
+        violation.rule.id,
+        _committee_column(violation.rule.id),
+        status,
+        violation.severity,
+        violation.message,
+        violation.citation,
+        {**(facts or {}), **dict(violation.facts)},
+    )
+
+
+def _ok_result(rule_id: str, message: str, facts: dict) -> _Result:
+    return _Result(
+        rule_id, _committee_column(rule_id), OK, None, message, rule(rule_id).citation, facts
+    )
+
+
+def compute(
+    root: Organization,
+    year: int,
+    *,
+    today: dt.date | None = None,
+    rules: RuleSet | None = None,
+    max_depth: int | None = None,
+) -> ComplianceReport:
+    """Every finding for `root`'s subtree in `year`, in a fixed number of queries.
+
+    `max_depth` stops at that tree depth (an organization's own page: itself and, for a
+    branch, its party groups).
+    """
+    with _gc_paused():
+        return _compute(root, year, today=today, rules=rules, max_depth=max_depth)
+
+
+class _Memo:
+    """Verdicts shared by organizations with the same figures, for one year, day and rule set:
+    kept with a cached report, so recomputing a few organizations rarely evaluates a rule."""
+
+    def __init__(self, year: int, today: dt.date, as_of: dt.date) -> None:
+        self.year, self.today, self.as_of = year, today, as_of
+        self.period_lists = {
+            kind: periods_in_year(year, kind) for kind in ("month", "quarter", "year")
+        }
+        self.zeros = {kind: (0,) * len(ps) for kind, ps in self.period_lists.items()}
+        self.judged: dict[tuple[int, tuple[int, ...]], _Judged] = {}
+        self.committee: dict[tuple, tuple[tuple[_Result, ...], dict[str, Cell]]] = {}
+        self.plans: dict[tuple[int, str, bool], list[tuple]] = {}
+
+    def judge(self, freq: FrequencyRule, counts: tuple[int, ...]) -> _Judged:
+        key = (id(freq), counts)
+        found = self.judged.get(key)
+        if found is None:
+            # Each meeting moved to its period's first day: the same counts, the same
+            # verdicts; the real dates go into each organization's facts.
+            canonical = [
+                p.start
+                for p, n in zip(self.period_lists[freq.period], counts, strict=True)
+                for _ in range(n)
+            ]
+            verdicts = tuple(evaluate_frequency(freq, canonical, year=self.year, today=self.today))
+            tally = [0, 0, 0, 0]
+            for verdict in verdicts:
+                tally[_INDEX[verdict.status]] += 1
+            worst = min(i for i, n in enumerate(tally) if n)
+            cell = Cell()
+            cell.tally, cell.worst = list(tally), worst
+            found = self.judged[key] = _Judged(
+                verdicts, tally, worst, {v.period.key: i for i, v in enumerate(verdicts)}, cell
+            )
+        return found
+
+
+@dataclass
+class _Evaluated:
+    frequency: dict[int, list[tuple[FrequencyRule, _Judged, list[tuple], dict | None]]]
+    other: dict[int, list[_Result]]
+    cells_by_org: dict[int, dict[str, Cell]]
+    used: set[str]
+
+
+def _compute(
+    root: Organization,
+    year: int,
+    *,
+    today: dt.date | None,
+    rules: RuleSet | None,
+    max_depth: int | None,
+) -> ComplianceReport:
+    today = today or local_today()
+    rules = rules or rules_in_force()
+    # Facts about a year that has ended are taken on its last day, so they stay put.
+    as_of = min(today, dt.date(year, 12, 31))
+    records = _read(_subtree(root.path, max_depth), year, as_of)
+    memo = _Memo(year, today, as_of)
+    done = _evaluate(records, rules, memo)
+    return ComplianceReport(
+        root=next(o for o in records.orgs if o.id == root.pk),
+        year=year,
+        today=today,
+        as_of=as_of,
+        rules=rules,
+        orgs=records.orgs,
+        columns=[c for c in _columns(rules) if c.key in done.used],
+        meetings_counted=sum(records.meetings.values()),
+        _frequency=done.frequency,
+        _other=done.other,
+        _explanations=records.explanations,
+        _cells_by_org=done.cells_by_org,
+        _meetings=records.meetings,
+        _memo=memo,
+    )
+
+
+def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
+    """The findings of each organization read, evaluated with the engine's own functions."""
+    secretaries, by_key, votes = records.secretaries, records.by_key, records.votes
+    explanations = records.explanations
+    explained_keys: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for org_id, rule_id, key in explanations:
+        explained_keys[(org_id, rule_id)].append(key)
+
+    year_period = _year_period(memo.year)
+    as_of = memo.as_of
+    zeros = memo.zeros
+    judged_memo, judge = memo.judged, memo.judge
+    frequency: dict[int, list[tuple[FrequencyRule, _Judged, list[tuple], dict | None]]] = {}
+    other: dict[int, list[_Result]] = {}
+    cells_by_org: dict[int, dict[str, Cell]] = {}
+
+    # What stays the same from one organization to the next, worked out once.
+    explained_orgs = {org_id for org_id, _, _ in explanations}
+    committee_memo = memo.committee
+    unverified = {"lecturer_unverified": True}
+    empty: tuple = ()
+    used: set[str] = set()
+
+    for org in records.orgs:
+        org_id = org.id
+        has_committee = org.full_members >= COMMITTEE_THRESHOLD
+        plan_key = (id(rules), org.kind, has_committee)
+        plan = memo.plans.get(plan_key)
+        if plan is None:
+            plan = memo.plans[plan_key] = [
+                (
+                    freq,
+                    tuple(sorted(freq.meeting_kinds)),
+                    freq.period,
+                    freq.id == LEADER_LECTURE_RULE,
+                )
+                for freq in rules.frequency_rules_for(org.kind, has_committee=has_committee)
+            ]
+        org_cells: dict[str, Cell] = {}
+        org_frequency = []
+        for freq, kinds, period_kind, leader in plan:
+            if len(kinds) == 1:
+                rows = by_key.get((org_id, kinds[0]), empty)
+            else:
+                rows = [r for kind in kinds for r in by_key.get((org_id, kind), empty)]
+            extra = None
+            if leader:
+                posts = secretaries.get(org_id)
+                if posts:
+                    rows = [r for r in rows if _gave_lecture(r, posts)]
+                else:
+                    extra = unverified  # no secretary on record: every 党课 is counted
+            if not rows:
+                counts = zeros[period_kind]
+            elif period_kind == "month":
+                tally = [0] * 12
+                for row in rows:
+                    tally[row[_MONTH] - 1] += 1
+                counts = tuple(tally)
+            elif period_kind == "quarter":
+                tally = [0] * 4
+                for row in rows:
+                    tally[(row[_MONTH] - 1) // 3] += 1
+                counts = tuple(tally)
+            else:
+                counts = (len(rows),)
+            judged = judged_memo.get((id(freq), counts)) or judge(freq, counts)
+            org_frequency.append((freq, judged, rows, extra))
+            cell = judged.cell
+            if org_id in explained_orgs:
+                cell = Cell()
+                cell.tally, cell.worst = list(judged.tally), judged.worst
+                for key in explained_keys.get((org_id, freq.id), ()):
+                    index = judged.index.get(key)
+                    verdict = judged.findings[index] if index is not None else None
+                    if verdict is not None and _explainable(verdict.status, verdict.severity):
+                        cell.explained += 1
+            org_cells[freq.id] = cell
+        if org_frequency:
+            frequency[org_id] = org_frequency
+
+        key = (org.kind, org.full_members, org.members, org.committee_size, org.term_ends_on)
+        entry = committee_memo.get(key)
+        if entry is None:
+            results = _committee_results(*key, as_of)
+            shared: dict[str, Cell] = {}
+            for result in results:
+                shared.setdefault(result.column, Cell()).add(result.status)
+            entry = committee_memo[key] = (results, shared)
+        results, shared = entry
+        quorum = (
+            _quorum_results(org_id, by_key, votes)
+            if (org_id, "committee_meeting") in by_key or org_id in votes
+            else []
+        )
+        if quorum or org_id in explained_orgs:
+            own = [*results, *quorum]
+            fresh: dict[str, Cell] = {}
+            for result in own:
+                cell = fresh.setdefault(result.column, Cell())
+                cell.add(result.status)
+                if (org_id, result.rule_id, year_period.key) in explanations and _explainable(
+                    result.status, result.severity
+                ):
+                    cell.explained += 1
+            org_cells.update(fresh)
+        else:
+            own = list(results)
+            org_cells.update(shared)
+        if own:
+            other[org_id] = own
+        if org_cells:
+            cells_by_org[org_id] = org_cells
+            used.update(org_cells)
+
+    return _Evaluated(frequency, other, cells_by_org, used)
+
+
+def _gave_lecture(row: tuple, posts: list[tuple[int, str, str | None]]) -> bool:
+    day, host = row[_DAY], row[_HOST]
+    return any(m == host and s <= day and (e is None or e >= day) for m, s, e in posts)
+
+
+def _committee_results(
+    kind: str,
+    full_members: int,
+    members: int,
+    committee_size: int,
+    term_ends_on: dt.date | None,
+    as_of: dt.date,
+) -> tuple[_Result, ...]:
+    facts_base = {
+        "as_of": as_of.isoformat(),
+        "full_members": full_members,
+        "members": members,
+        "committee_size": committee_size,
+    }
+    found = check_committee(
+        kind,
+        full_members,
+        committee_size,
+        term_ends_on,
+        as_of,
+        total_members=max(members, full_members),
+    )
+    out = []
+    for violation in found:
+        if violation.rule.id == TERM_RULE and violation.severity is Severity.WARNING:
+            status = AT_RISK  # the term ends within the warning window: not yet late
+        else:
+            status = VIOLATED
+        out.append(_violation_result(violation, status, facts_base))
+    ruled = {r.rule_id for r in out}
+    if kind == OrgKind.BRANCH and not ruled & set(COMMITTEE_RULES):
+        rule_id = "committee_threshold" if full_members >= COMMITTEE_THRESHOLD else "no_committee"
+        out.append(
+            _ok_result(
+                rule_id,
+                f"正式党员{full_members}人，支部委员{committee_size}人，班子设置符合规定",
+                facts_base,
+            )
+        )
+    if term_years(kind) is not None and TERM_RULE not in ruled:
+        if term_ends_on is None:
+            out.append(
+                _Result(
+                    TERM_RULE,
+                    "term",
+                    PENDING,
+                    None,
+                    "未登记本届任期，无法检查换届情况",
+                    rule(TERM_RULE).citation,
+                    facts_base,
+                )
+            )
+        else:
+            out.append(
+                _ok_result(
+                    TERM_RULE,
+                    f"本届任期至{term_ends_on:%Y年%m月%d日}",
+                    {**facts_base, "term_end": term_ends_on.isoformat()},
+                )
+            )
+    return tuple(out)
+
+
+@cache
+def _quorum(kind: str, should: int, present: int) -> RuleViolation | None:
+    return quorum_violation(kind, should, present)
+
+
+def _quorum_results(
+    org_id: int,
+    by_key: dict[tuple[int, str], list[tuple]],
+    votes: dict[int, list[tuple[int, int, int]]],
+) -> list[_Result]:
+    out = []
+    committee_meetings = [
+        (r[_ID], r[_EXPECTED], r[_PRESENT])
+        for r in by_key.get((org_id, "committee_meeting"), ())
+        if r[_EXPECTED]
+    ]
+    cases = [
+        ("committee_meeting_quorum", "committee_meeting", committee_meetings),
+        ("general_meeting_quorum", "general_meeting", votes.get(org_id, [])),
+    ]
+    for rule_id, kind, items in cases:
+        if not items:
+            continue
+        failed = []
+        first: RuleViolation | None = None
+        for meeting_id, should, present in items:
+            violation = _quorum(kind, should, min(present, should))
+            if violation is not None:
+                failed.append(meeting_id)
+                first = first or violation
+        facts: dict[str, object] = {
+            "checked": len(items),
+            "meeting_ids": sorted(failed or [m for m, *_ in items]),
+        }
+        if first is None:
+            what = "支委会" if kind == "committee_meeting" else "党员大会表决"
+            out.append(_ok_result(rule_id, f"{what}{len(items)}次，到会人数均超过半数", facts))
+        else:
+            result = _violation_result(first, VIOLATED)
+            out.append(
+                result._replace(
+                    message=f"{len(failed)}次未达到法定到会人数：{first.message}",
+                    facts={**result.facts, **facts},
+                )
+            )
+    return out

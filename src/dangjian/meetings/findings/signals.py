@@ -1,0 +1,123 @@
+"""Member-level signals (absence streaks, the 党章 第九条 six-month lapse) for one branch.
+
+They name people, so they are computed for one branch at a time and shown only to those
+`accounts.access.signal_visibility` allows: streaks to the branch's secretary and committee,
+lapses also to the organ committee.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Max
+
+from dangjian.core.clock import today as local_today
+from dangjian.meetings.models import ATTENDED, Attendance, MeetingStatus
+from dangjian.meetings.packs import rules_in_force
+from dangjian.members.models import Member
+from dangjian.orgs.models import Organization
+from dangjian.regulations.base import Severity
+from dangjian.regulations.engine import RuleSet
+from dangjian.regulations.meetings import (
+    AbsenceStreak,
+    absence_streaks,
+    absence_violation,
+    lapse_status,
+)
+
+# Member signals look back this far: a longer streak is still reported, only shorter.
+SIGNAL_LOOKBACK_DAYS = 730
+
+
+@dataclass(frozen=True)
+class MemberSignal:
+    member_id: int
+    name: str
+    message: str
+    citation: str
+    severity: Severity
+    facts: dict[str, object]
+
+
+@dataclass
+class MemberSignals:
+    streaks: list[MemberSignal]
+    lapses: list[MemberSignal]
+
+
+def member_signals(
+    branch: Organization,
+    *,
+    today: dt.date | None = None,
+    rules: RuleSet | None = None,
+    streaks: bool = True,
+    lapses: bool = True,
+) -> MemberSignals:
+    """Absence streaks and lapse warnings for the members of one branch (named)."""
+    today = today or local_today()
+    rules = rules or rules_in_force()
+    threshold = int(rules.params.get("absence_streak_threshold", 3))
+    warn_after = int(rules.params.get("lapse_warn_after_months", 4))
+    people = Member.objects.filter(organization=branch).values_list(
+        "id", "name", "admitted_on", "org_since"
+    )
+    members = {pk: name for pk, name, _, _ in people}
+    # The count starts when this organization began keeping the member's record (moved in, or
+    # entered the platform), never before admission.
+    since = {pk: max(admitted, org_since) for pk, _, admitted, org_since in people}
+    out = MemberSignals([], [])
+    if not members:
+        return out
+    if streaks:
+        records = Attendance.objects.filter(
+            member__organization=branch,
+            meeting__status=MeetingStatus.HELD,
+            meeting__held_on__gte=today - dt.timedelta(days=SIGNAL_LOOKBACK_DAYS),
+            meeting__held_on__lte=today,
+        ).values_list("member_id", "meeting__held_on", "status")
+        found: dict[int, AbsenceStreak] = absence_streaks(list(records), threshold)
+        for member_id, streak in sorted(found.items(), key=lambda item: item[1].since):
+            violation = absence_violation(streak, members[member_id])
+            out.streaks.append(
+                MemberSignal(
+                    member_id,
+                    members[member_id],
+                    violation.message,
+                    violation.citation,
+                    violation.severity,  # type: ignore[arg-type]
+                    dict(violation.facts),
+                )
+            )
+    if lapses:
+        last = dict(
+            Attendance.objects.filter(
+                member__organization=branch,
+                status__in=ATTENDED,
+                meeting__status=MeetingStatus.HELD,
+                meeting__held_on__lte=today,
+            )
+            .values("member_id")
+            .annotate(last=Max("meeting__held_on"))
+            .values_list("member_id", "last")
+        )
+        for member_id, name in sorted(members.items(), key=lambda item: item[1]):
+            finding = lapse_status(
+                last.get(member_id),
+                since[member_id],
+                today,
+                warn_after_months=warn_after,
+                member_name=name,
+            )
+            if finding is not None:
+                out.lapses.append(
+                    MemberSignal(
+                        member_id,
+                        name,
+                        finding.message,
+                        finding.citation,
+                        finding.severity,  # type: ignore[arg-type]
+                        dict(finding.facts),
+                    )
+                )
+    return out
