@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dangjian.audit.models import AuditEvent
-from dangjian.meetings import services
+from dangjian.core import clock
 from dangjian.meetings.models import Attendance, Meeting, MeetingStatus
 from dangjian.members.models import Member
 from dangjian.regulations.periods import period_of
@@ -50,7 +50,7 @@ def test_secretary_plans_and_records_a_general_meeting_on_a_phone(
     page = phone_page
     members = list(Member.objects.filter(organization=demo.branch).order_by("name_pinyin", "pk"))
     away, missing = members[1], members[2]
-    today = services.today()
+    today = clock.today()
     quarter = period_of(today, "quarter").key
     login(page, "secretary", PASSWORD)
 

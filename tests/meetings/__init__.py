@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from dangjian.audit.services import Actor
+from dangjian.core import clock
 from dangjian.meetings import services
 from dangjian.regulations.periods import TZ
 
@@ -15,7 +16,7 @@ def local(day: dt.date, hour: int = 14, minute: int = 30) -> dt.datetime:
 
 def days_from_today(days: int) -> dt.date:
     """A date relative to today on the wall calendar in China (the services' clock)."""
-    return services.today() + dt.timedelta(days=days)
+    return clock.today() + dt.timedelta(days=days)
 
 
 def plan(user, org, kind: str = "general_meeting", *, days: int = -1, **extra):

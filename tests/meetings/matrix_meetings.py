@@ -129,7 +129,9 @@ def meeting_for(objs: Objects, scope: str, state: str = "past"):
     cache = _cache(objs)
     if key not in cache:
         actor = Actor.system("matrix")
-        day = services.today() + dt.timedelta(days=3 if state == "upcoming" else -1)
+        from dangjian.core import clock
+
+        day = clock.today() + dt.timedelta(days=3 if state == "upcoming" else -1)
         meeting = services.plan_meeting(
             actor,
             objs.org(scope),
@@ -216,9 +218,9 @@ def org_query(objs: Objects, scope: str) -> tuple[dict, dict]:
 
 
 def _day(days: int) -> dt.date:
-    from dangjian.meetings import services
+    from dangjian.core import clock
 
-    return services.today() + dt.timedelta(days=days)
+    return clock.today() + dt.timedelta(days=days)
 
 
 def plan_form(objs: Objects, scope: str) -> dict:

@@ -14,6 +14,7 @@ from django.urls import reverse
 from dangjian.accounts.services import create_token
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor
+from dangjian.core import clock
 from dangjian.core.errors import ServiceValidationError
 from dangjian.meetings import services
 from dangjian.meetings.checkin import issue_token
@@ -123,8 +124,8 @@ def test_a_narrowed_list_is_what_is_expected(demo, secretary, me, without_me):
 
 def test_a_removed_member_no_longer_sees_the_meeting_as_upcoming(demo, me, without_me, client_for):
     kept = demo.users["secretary"].member
-    assert without_me.pk not in ids(upcoming_for_member(me, services.today()))
-    assert without_me.pk in ids(upcoming_for_member(kept, services.today()))
+    assert without_me.pk not in ids(upcoming_for_member(me, clock.today()))
+    assert without_me.pk in ids(upcoming_for_member(kept, clock.today()))
 
     page = client_for(demo.users["member"]).get(reverse("meetings:mine")).content.decode()
     assert "不含病假人员的支部大会" not in page
@@ -217,7 +218,7 @@ def test_a_member_added_from_another_group_is_expected_everywhere(demo, secretar
     )
 
     assert ids(expected_attendees(meeting)) == members | {me.pk}
-    assert meeting.pk in ids(upcoming_for_member(me, services.today()))
+    assert meeting.pk in ids(upcoming_for_member(me, clock.today()))
     member_client = client_for(demo.users["member"])
     assert "两个党小组联合学习" in member_client.get(reverse("meetings:mine")).content.decode()
     detail = member_client.get(reverse("meetings:detail", kwargs={"pk": meeting.pk}))

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dangjian.accounts.access import Action, get_org_for_user, scope_for, visible_orgs
 from dangjian.audit.services import Actor
-from dangjian.core import uploads
+from dangjian.core import clock, uploads
 from dangjian.core.errors import ServiceValidationError
 from dangjian.meetings import checkin, services
 from dangjian.meetings.forms import (
@@ -62,6 +62,7 @@ from dangjian.meetings.queries import (
 )
 from dangjian.members.models import MemberStatus
 from dangjian.orgs.models import Organization, OrgKind, Post, PostKind
+from dangjian.regulations.meetings import quorum_minimum
 from dangjian.regulations.periods import TZ, local_date
 
 WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"]
@@ -109,7 +110,7 @@ def calendar_view(request):
             if scope_for(request.user).own_member_id:
                 return redirect("meetings:mine")
             raise PermissionDenied("您没有查看组织生活的权限")
-    today = services.today()
+    today = clock.today()
     year, month = _month(request, today)
     meetings = list(meeting_list(request.user, MeetingFilter(org=org, year=year, month=month)))
     by_day: dict[dt.date, list] = {}
@@ -163,7 +164,7 @@ def mine(request):
     member = own_member(request.user)
     if member is None:
         raise PermissionDenied("您的账号未关联党员信息")
-    today = services.today()
+    today = clock.today()
     upcoming = list(upcoming_for_member(member, today))
     leaves = list(leave_requests_of(member))
     leave_by_meeting = {lr.meeting_id: lr for lr in leaves}
@@ -231,7 +232,7 @@ def meeting_create(request):
     if len(candidates) > MAX_ATTENDEE_CHOICES:
         candidates = []
     defaults = default_attendee_ids(org) if candidates else {}
-    today = services.today()
+    today = clock.today()
     form = PlanForm(
         request.POST or None,
         kind_choices=kinds,
@@ -374,7 +375,7 @@ def meeting_detail(request, pk: int):
         context["own_leave"] = LeaveRequest.objects.filter(meeting=meeting, member=member).first()
         context["may_ask_leave"] = (
             meeting.status == MeetingStatus.PLANNED
-            and local_date(meeting.starts_at) >= services.today()
+            and local_date(meeting.starts_at) >= clock.today()
             and is_expected(meeting, member)
             and not (context["own_leave"] and context["own_leave"].status == LeaveStatus.APPROVED)
         )
@@ -469,7 +470,7 @@ def meeting_record(request, pk: int):
             "deciding": meeting.kind in DECIDING_KINDS,
             "vote_rows": _vote_rows(meeting, request.POST if request.method == "POST" else None),
             "voting_members": len(voting),
-            "quorum_needed": len(voting) // 2 + 1,
+            "quorum_needed": quorum_minimum(len(voting)),
             "template": minutes_template(meeting.kind),
             "statuses": [
                 (AttendanceStatus.PRESENT, "出席"),

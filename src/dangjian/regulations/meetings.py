@@ -31,6 +31,7 @@ __all__ = [
     "absence_streaks",
     "absence_violation",
     "check_quorum",
+    "quorum_minimum",
     "evaluate_frequency",
     "frequency_rule",
     "lapse_status",
@@ -566,10 +567,15 @@ def _check_counts(total: int, part: int, total_name: str, part_name: str) -> Non
         raise ValueError(f"{part_name} ({part}) exceeds {total_name} ({total})")
 
 
+def quorum_minimum(voting_members: int) -> int:
+    """The fewest voting members present that make a quorum: more than half (10 → 6, 9 → 5)."""
+    return voting_members // 2 + 1
+
+
 def check_quorum(voting_members: int, present_voting: int) -> bool:
     """Whether more than half of the voting members are present (10 → 6 needed, 9 → 5)."""
     _check_counts(voting_members, present_voting, "voting_members", "present_voting")
-    return present_voting * 2 > voting_members
+    return present_voting >= quorum_minimum(voting_members)
 
 
 def vote_passes(should_attend_voting: int, yes: int) -> bool:
