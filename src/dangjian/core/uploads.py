@@ -73,8 +73,7 @@ class Policy:
 
     kinds: Mapping[str, tuple[str, frozenset[str]]]
     allowed_text: str
-    max_mb_setting: str
-    max_mb_default: int
+    max_mb_setting: str  # the size limit's setting, in MB (its default is in settings.py)
     default_name: str = "附件"
     aliases: Mapping[str, str] = field(default_factory=dict)
     refusals: Mapping[str, str] = field(default_factory=dict)
@@ -84,7 +83,7 @@ class Policy:
     digest: bool = False
 
     def max_bytes(self) -> int:
-        return int(getattr(settings, self.max_mb_setting, self.max_mb_default)) * 1024 * 1024
+        return int(getattr(settings, self.max_mb_setting)) * 1024 * 1024
 
 
 # Meeting attachments and work-item evidence: PDF, images and Word documents.
@@ -100,7 +99,6 @@ ATTACHMENTS = Policy(
     },
     allowed_text="PDF、图片（JPG、PNG、GIF、WebP）和 Word 文档（.docx、.doc）",
     max_mb_setting="DANGJIAN_ATTACHMENT_MAX_MB",
-    max_mb_default=20,
     # Attachments are only stored and served, never read: any compound Office file is a .doc.
     aliases={"ole": "doc", "encrypted": "doc"},
 )

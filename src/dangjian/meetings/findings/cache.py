@@ -7,12 +7,14 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict, defaultdict
+from typing import Any
 
 from django.conf import settings
 from django.db.models import CharField, Q, Value
 
 from dangjian.audit.models import AuditAction, AuditEvent, AuditHead
 from dangjian.core.clock import today as local_today
+from dangjian.meetings.findings.contributors import contributors
 from dangjian.meetings.findings.evaluation import _columns, _evaluate, compute
 from dangjian.meetings.findings.reading import _only, _read
 from dangjian.meetings.findings.report import ComplianceReport, _gc_paused
@@ -48,6 +50,8 @@ _RELEVANT = (
     | Q(object_type__startswith="members.")
     | Q(object_type__startswith="orgs.")
 )
+
+
 # The rows that name the organization an audited object belongs to.
 _OWNER = {
     "meetings.meeting": (Meeting, "organization_id"),
@@ -83,8 +87,21 @@ _cache_lock = threading.Lock()
 _reports: OrderedDict[tuple, tuple[tuple[int, str], float, ComplianceReport]] = OrderedDict()
 
 
+def _owners() -> dict[str, tuple[Any, str]]:
+    """`_OWNER` and the object types the other contributors name."""
+    owners = dict(_OWNER)
+    for contributor in contributors():
+        owners.update(contributor.owners)
+    return owners
+
+
+def _relevant(owners: dict[str, tuple[Any, str]]) -> Q:
+    extra = sorted(set(owners) - set(_OWNER))
+    return _RELEVANT | Q(object_type__in=extra) if extra else _RELEVANT
+
+
 def cache_seconds() -> int:
-    return int(getattr(settings, "DANGJIAN_COMPLIANCE_CACHE_SECONDS", 6 * 3600))
+    return int(settings.DANGJIAN_COMPLIANCE_CACHE_SECONDS)
 
 
 def clear_cache() -> None:
@@ -111,9 +128,10 @@ def _changed_organizations(head: tuple[int, str], now: tuple[int, str]) -> set[i
         return set()
     if now[0] < head[0] or head[0] == 0:
         return None
+    owners = _owners()
     rows = list(
         AuditEvent.objects.filter(
-            Q(seq=head[0]) | (Q(seq__gt=head[0], seq__lte=now[0]) & _RELEVANT)
+            Q(seq=head[0]) | (Q(seq__gt=head[0], seq__lte=now[0]) & _relevant(owners))
         )
         .order_by("seq")
         .values_list("seq", "hash", "action", "object_type", "object_id", "changes__organization")[
@@ -129,7 +147,7 @@ def _changed_organizations(head: tuple[int, str], now: tuple[int, str]) -> set[i
     for _, _, action, object_type, object_id, moved in rows[1:]:
         if action in _NOT_WRITES or object_type in _NOT_RECORDS:
             continue
-        if object_type not in _OWNER:
+        if object_type not in owners:
             return None  # an organization itself, or a kind of record not known here
         found = _organization_ids(moved)
         changed.update(found)
@@ -142,11 +160,11 @@ def _changed_organizations(head: tuple[int, str], now: tuple[int, str]) -> set[i
         named[(object_type, pk)] = named.get((object_type, pk), False) or bool(found)
     if wanted:
         parts = [
-            _OWNER[object_type][0]
+            owners[object_type][0]
             .objects.filter(pk__in=sorted(pks))
             .order_by()
             .annotate(object_type=Value(object_type, output_field=CharField()))
-            .values_list("object_type", "pk", _OWNER[object_type][1])
+            .values_list("object_type", "pk", owners[object_type][1])
             for object_type, pks in sorted(wanted.items())
         ]
         query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from dangjian.core.clock import today as local_today
+from dangjian.meetings.findings.contributors import Scope, contributors
 from dangjian.meetings.findings.reading import _read, _Records, _subtree
 from dangjian.meetings.findings.report import (
     _DAY,
@@ -27,10 +28,10 @@ from dangjian.meetings.findings.report import (
     Cell,
     Column,
     ComplianceReport,
+    Result,
     _explainable,
     _gc_paused,
     _Judged,
-    _Result,
     _year_period,
 )
 from dangjian.meetings.packs import rules_in_force
@@ -69,6 +70,8 @@ def _columns(rules: RuleSet) -> list[Column]:
     columns.append(
         Column("quorum", "到会人数", QUORUM_RULES, rule("committee_meeting_quorum").citation)
     )
+    for contributor in contributors():
+        columns.extend(contributor.columns(rules))
     return columns
 
 
@@ -82,8 +85,8 @@ def _committee_column(rule_id: str) -> str:
 
 def _violation_result(
     violation: RuleViolation, status: FindingStatus, facts: dict | None = None
-) -> _Result:
-    return _Result(
+) -> Result:
+    return Result(
         violation.rule.id,
         _committee_column(violation.rule.id),
         status,
@@ -94,8 +97,8 @@ def _violation_result(
     )
 
 
-def _ok_result(rule_id: str, message: str, facts: dict) -> _Result:
-    return _Result(
+def _ok_result(rule_id: str, message: str, facts: dict) -> Result:
+    return Result(
         rule_id, _committee_column(rule_id), OK, None, message, rule(rule_id).citation, facts
     )
 
@@ -128,7 +131,7 @@ class _Memo:
         }
         self.zeros = {kind: (0,) * len(ps) for kind, ps in self.period_lists.items()}
         self.judged: dict[tuple[int, tuple[int, ...]], _Judged] = {}
-        self.committee: dict[tuple, tuple[tuple[_Result, ...], dict[str, Cell]]] = {}
+        self.committee: dict[tuple, tuple[tuple[Result, ...], dict[str, Cell]]] = {}
         self.plans: dict[tuple[int, str, bool], list[tuple]] = {}
 
     def judge(self, freq: FrequencyRule, counts: tuple[int, ...]) -> _Judged:
@@ -158,7 +161,7 @@ class _Memo:
 @dataclass
 class _Evaluated:
     frequency: dict[int, list[tuple[FrequencyRule, _Judged, list[tuple], dict | None]]]
-    other: dict[int, list[_Result]]
+    other: dict[int, list[Result]]
     cells_by_org: dict[int, dict[str, Cell]]
     used: set[str]
 
@@ -209,7 +212,7 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
     zeros = memo.zeros
     judged_memo, judge = memo.judged, memo.judge
     frequency: dict[int, list[tuple[FrequencyRule, _Judged, list[tuple], dict | None]]] = {}
-    other: dict[int, list[_Result]] = {}
+    other: dict[int, list[Result]] = {}
     cells_by_org: dict[int, dict[str, Cell]] = {}
 
     # What stays the same from one organization to the next, worked out once.
@@ -311,7 +314,43 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
             cells_by_org[org_id] = org_cells
             used.update(org_cells)
 
-    return _Evaluated(frequency, other, cells_by_org, used)
+    done = _Evaluated(frequency, other, cells_by_org, used)
+    _contribute(done, records, rules, memo)
+    return done
+
+
+def _contribute(done: _Evaluated, records: _Records, rules: RuleSet, memo: _Memo) -> None:
+    """The other apps' findings of the organizations read, added as the meetings' own year
+    findings (cells with their explained count, the per-period findings, the columns used)."""
+    extra = contributors()
+    if not extra:
+        return
+    scope = Scope(records.where, records.orgs, memo.year, memo.as_of, memo.today, rules)
+    year_key = _year_period(memo.year).key
+    explanations = records.explanations
+    for contributor in extra:
+        for org_id, results in contributor.evaluate(scope).items():
+            if not results:
+                continue
+            done.other[org_id] = [*done.other.get(org_id, ()), *results]
+            cells = done.cells_by_org[org_id] = dict(done.cells_by_org.get(org_id, {}))
+            fresh: set[str] = set()
+            for result in results:
+                cell = cells.get(result.column)
+                if cell is None or result.column not in fresh:
+                    # A cell of its own (another organization's may be the same object).
+                    cell, old = Cell(), cell
+                    if old is not None:
+                        cell.merge(old.tally, old.worst)
+                        cell.explained = old.explained
+                    cells[result.column] = cell
+                    fresh.add(result.column)
+                cell.add(result.status)
+                if (org_id, result.rule_id, year_key) in explanations and _explainable(
+                    result.status, result.severity
+                ):
+                    cell.explained += 1
+                done.used.add(result.column)
 
 
 def _gave_lecture(row: tuple, posts: list[tuple[int, str, str | None]]) -> bool:
@@ -326,7 +365,7 @@ def _committee_results(
     committee_size: int,
     term_ends_on: dt.date | None,
     as_of: dt.date,
-) -> tuple[_Result, ...]:
+) -> tuple[Result, ...]:
     facts_base = {
         "as_of": as_of.isoformat(),
         "full_members": full_members,
@@ -361,7 +400,7 @@ def _committee_results(
     if term_years(kind) is not None and TERM_RULE not in ruled:
         if term_ends_on is None:
             out.append(
-                _Result(
+                Result(
                     TERM_RULE,
                     "term",
                     PENDING,
@@ -391,7 +430,7 @@ def _quorum_results(
     org_id: int,
     by_key: dict[tuple[int, str], list[tuple]],
     votes: dict[int, list[tuple[int, int, int]]],
-) -> list[_Result]:
+) -> list[Result]:
     out = []
     committee_meetings = [
         (r[_ID], r[_EXPECTED], r[_PRESENT])

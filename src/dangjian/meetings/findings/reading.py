@@ -55,10 +55,10 @@ def _subtree_meetings_sql(where: Q, start: dt.date, end: dt.date) -> tuple[str, 
 
 # `where(prefix)` picks the organizations to read, through the relation `prefix` leads to
 # ("" for Organization itself, "organization__" for its meetings, members and posts).
-_Where = Callable[[str], Q]
+Where = Callable[[str], Q]
 
 
-def _subtree(prefix: str, max_depth: int | None) -> _Where:
+def _subtree(prefix: str, max_depth: int | None) -> Where:
     def where(field: str) -> Q:
         q = Q(**{f"{field}path__startswith": prefix})
         return q & Q(**{f"{field}depth__lte": max_depth}) if max_depth is not None else q
@@ -66,7 +66,7 @@ def _subtree(prefix: str, max_depth: int | None) -> _Where:
     return where
 
 
-def _only(ids: Iterable[int]) -> _Where:
+def _only(ids: Iterable[int]) -> Where:
     ids = sorted(ids)
     return lambda field: Q(**{f"{field}id__in": ids})
 
@@ -81,9 +81,10 @@ class _Records:
     votes: dict[int, list[tuple[int, int, int]]]
     explanations: dict[tuple[int, str, str], Explanation]
     meetings: dict[int, int]  # meetings counted per organization
+    where: Where  # the organizations read, for the other contributors
 
 
-def _read(where: _Where, year: int, as_of: dt.date) -> _Records:
+def _read(where: Where, year: int, as_of: dt.date) -> _Records:
     start = dt.date(year, 1, 1)
     org = "organization__"
     orgs = [
@@ -156,4 +157,4 @@ def _read(where: _Where, year: int, as_of: dt.date) -> _Records:
             "explained_at",
         )
     }
-    return _Records(orgs, secretaries, by_key, votes, explanations, dict(meetings))
+    return _Records(orgs, secretaries, by_key, votes, explanations, dict(meetings), where)

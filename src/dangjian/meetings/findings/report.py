@@ -326,7 +326,7 @@ class ComplianceReport:
     columns: list[Column]
     meetings_counted: int
     _frequency: dict[int, list[tuple[FrequencyRule, _Judged, list[tuple], dict | None]]]
-    _other: dict[int, list[_Result]]
+    _other: dict[int, list[Result]]
     _explanations: dict[tuple[int, str, str], Explanation]
     _cells_by_org: dict[int, dict[str, Cell]]
     _meetings: dict[int, int] = field(default_factory=dict)  # meetings counted per organization
@@ -488,8 +488,9 @@ def _year_period(year: int) -> Period:
     return periods_in_year(year, "year")[0]
 
 
-class _Result(NamedTuple):
-    """A committee or quorum finding before it is tied to an organization and a year."""
+class Result(NamedTuple):
+    """A finding for one organization's year (committee, quorum, or another app's), before it
+    is tied to the organization and the year."""
 
     rule_id: str
     column: str
