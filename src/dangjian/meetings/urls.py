@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dangjian.meetings import views
+from dangjian.meetings import checkin_views, views
 
 app_name = "meetings"
 urlpatterns = [
@@ -19,7 +19,7 @@ urlpatterns = [
     path("<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment_delete"),
-    path("<int:pk>/checkin/", views.checkin_screen, name="checkin_screen"),
-    path("<int:pk>/checkin/qr/", views.checkin_qr, name="checkin_qr"),
-    path("checkin/<str:token>/", views.checkin_view, name="checkin"),
+    path("<int:pk>/checkin/", checkin_views.checkin_screen, name="checkin_screen"),
+    path("<int:pk>/checkin/qr/", checkin_views.checkin_qr, name="checkin_qr"),
+    path("checkin/<str:token>/", checkin_views.checkin_view, name="checkin"),
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,14 +12,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from dangjian.accounts.access import Action, get_org_for_user, scope_for, visible_orgs
 from dangjian.audit.services import Actor
 from dangjian.core import clock, uploads
 from dangjian.core.errors import ServiceValidationError
-from dangjian.meetings import checkin, services
+from dangjian.meetings import services
 from dangjian.meetings.forms import (
     VOTE_ROWS,
     MinutesForm,
@@ -382,14 +380,9 @@ def meeting_detail(request, pk: int):
     return render(request, "meetings/detail.html", context)
 
 
-@login_required
-def meeting_record(request, pk: int):
-    meeting = get_meeting_for_user(request.user, pk, Action.WRITE)
-    if meeting.status == MeetingStatus.CANCELLED:
-        messages.error(request, "会议已取消，不能记录")
-        return redirect("meetings:detail", pk=meeting.pk)
-    rows = attendance_sheet(meeting)
-    members = [row.member for row in rows]
+def _minutes_form(request, meeting, members) -> MinutesForm:
+    """The minutes form: members of the sheet (and the host and recorder) to choose from, the
+    secretary as host and the user as recorder by default."""
     choices = _member_choices(members)
     extra = [
         m for m in (meeting.host, meeting.recorder) if m and m.pk not in {c[0] for c in choices}
@@ -407,9 +400,62 @@ def meeting_record(request, pk: int):
         "content": meeting.content,
         "decisions": meeting.decisions,
     }
-    form = MinutesForm(
+    return MinutesForm(
         request.POST or None, kind=meeting.kind, member_choices=choices, initial=initial
     )
+
+
+def _record_context(request, meeting, form, rows, errors: dict[str, str]) -> dict:
+    """The record page: the sheet with its counts, the votes, the quorum, the errors."""
+    voting = [row for row in rows if row.member.status == MemberStatus.FULL]
+    attended = [row for row in rows if row.choice == AttendanceStatus.PRESENT]
+    notes = [
+        f"{row.member.name}（{'请假' if row.status == AttendanceStatus.ON_LEAVE else '缺席'}"
+        f"{'：' + row.reason if row.reason else ''}）"
+        for row in rows
+        if row.status in (AttendanceStatus.ON_LEAVE, AttendanceStatus.ABSENT)
+    ]
+    counts = {
+        "present": len(attended),
+        "on_leave": sum(1 for row in rows if row.status == AttendanceStatus.ON_LEAVE),
+        "absent": sum(1 for row in rows if row.status == AttendanceStatus.ABSENT),
+        "voting_present": sum(1 for row in attended if row.voting),
+        "summary": "；".join(notes),
+    }
+    return {
+        "meeting": meeting,
+        "form": form,
+        "rows": rows,
+        "errors": [v for k, v in errors.items() if k not in form.fields],
+        "row_errors": {
+            int(k.split(".", 1)[1]): v
+            for k, v in errors.items()
+            if k.startswith("attendance.") and k.split(".", 1)[1].isdigit()
+        },
+        "deciding": meeting.kind in DECIDING_KINDS,
+        "vote_rows": _vote_rows(meeting, request.POST if request.method == "POST" else None),
+        "voting_members": len(voting),
+        "quorum_needed": quorum_minimum(len(voting)),
+        "template": minutes_template(meeting.kind),
+        "statuses": [
+            (AttendanceStatus.PRESENT, "出席"),
+            (AttendanceStatus.ON_LEAVE, "请假"),
+            (AttendanceStatus.ABSENT, "缺席"),
+        ],
+        "max_mb": services.max_attachment_bytes() // 1024 // 1024,
+        "counts": counts,
+    }
+
+
+@login_required
+def meeting_record(request, pk: int):
+    meeting = get_meeting_for_user(request.user, pk, Action.WRITE)
+    if meeting.status == MeetingStatus.CANCELLED:
+        messages.error(request, "会议已取消，不能记录")
+        return redirect("meetings:detail", pk=meeting.pk)
+    rows = attendance_sheet(meeting)
+    members = [row.member for row in rows]
+    form = _minutes_form(request, meeting, members)
     errors: dict[str, str] = {}
     if request.method == "POST":
         marks = parse_attendance(request.POST, [m.pk for m in members])
@@ -439,47 +485,8 @@ def meeting_record(request, pk: int):
                 row.status, row.reason = marks[row.member.pk]
                 if row.checked_in and row.status == AttendanceStatus.PRESENT:
                     row.status = AttendanceStatus.CHECKED_IN
-    voting = [row for row in rows if row.member.status == MemberStatus.FULL]
-    attended = [row for row in rows if row.choice == AttendanceStatus.PRESENT]
-    notes = [
-        f"{row.member.name}（{'请假' if row.status == AttendanceStatus.ON_LEAVE else '缺席'}"
-        f"{'：' + row.reason if row.reason else ''}）"
-        for row in rows
-        if row.status in (AttendanceStatus.ON_LEAVE, AttendanceStatus.ABSENT)
-    ]
-    counts = {
-        "present": len(attended),
-        "on_leave": sum(1 for row in rows if row.status == AttendanceStatus.ON_LEAVE),
-        "absent": sum(1 for row in rows if row.status == AttendanceStatus.ABSENT),
-        "voting_present": sum(1 for row in attended if row.voting),
-        "summary": "；".join(notes),
-    }
     return render(
-        request,
-        "meetings/record.html",
-        {
-            "meeting": meeting,
-            "form": form,
-            "rows": rows,
-            "errors": [v for k, v in errors.items() if k not in form.fields],
-            "row_errors": {
-                int(k.split(".", 1)[1]): v
-                for k, v in errors.items()
-                if k.startswith("attendance.") and k.split(".", 1)[1].isdigit()
-            },
-            "deciding": meeting.kind in DECIDING_KINDS,
-            "vote_rows": _vote_rows(meeting, request.POST if request.method == "POST" else None),
-            "voting_members": len(voting),
-            "quorum_needed": quorum_minimum(len(voting)),
-            "template": minutes_template(meeting.kind),
-            "statuses": [
-                (AttendanceStatus.PRESENT, "出席"),
-                (AttendanceStatus.ON_LEAVE, "请假"),
-                (AttendanceStatus.ABSENT, "缺席"),
-            ],
-            "max_mb": services.max_attachment_bytes() // 1024 // 1024,
-            "counts": counts,
-        },
+        request, "meetings/record.html", _record_context(request, meeting, form, rows, errors)
     )
 
 
@@ -589,78 +596,3 @@ def attachment_delete(request, pk: int):
     services.remove_attachment(Actor.from_request(request), attachment)
     messages.success(request, f"已删除附件 {attachment.original_name}")
     return redirect("meetings:detail", pk=attachment.meeting_id)
-
-
-# ---- QR self check-in ----------------------------------------------------------------------
-
-
-def _qr_context(request, meeting) -> dict:
-    token = checkin.issue_token(meeting.pk)
-    url = request.build_absolute_uri(reverse("meetings:checkin", kwargs={"token": token}))
-    svg = segno.make(url, error="m").svg_inline(scale=6, dark="#000", light="#fff")
-    return {
-        "meeting": meeting,
-        "qr_svg": mark_safe(svg),  # noqa: S308 (segno's own SVG markup, no user input in it)
-        "checkin_url": url,
-        "checked_in": Attendance.objects.filter(
-            meeting=meeting, status=AttendanceStatus.CHECKED_IN
-        ).count(),
-        "rotate_seconds": checkin.ROTATE_SECONDS,
-    }
-
-
-def _checkin_meeting(request, pk: int):
-    meeting = get_meeting_for_user(request.user, pk, Action.WRITE)
-    if meeting.status == MeetingStatus.CANCELLED:
-        raise Http404("会议已取消")
-    return meeting
-
-
-@login_required
-@require_GET
-def checkin_screen(request, pk: int):
-    meeting = _checkin_meeting(request, pk)
-    context = _qr_context(request, meeting)
-    context["local_start"] = timezone.localtime(meeting.starts_at, TZ)
-    return render(request, "meetings/checkin_screen.html", context)
-
-
-@login_required
-@require_GET
-def checkin_qr(request, pk: int):
-    meeting = _checkin_meeting(request, pk)
-    return render(request, "meetings/_checkin_qr.html", _qr_context(request, meeting))
-
-
-@login_required
-def checkin_view(request, token: str):
-    """Opened from the QR code on the member's phone: checks the logged-in member in.
-
-    A GET does it, so scanning is the whole job; the token is short-lived, bound to one meeting
-    and only ever checks the logged-in member in to a meeting they are expected at.
-    """
-    meeting_id = request.POST.get("meeting") if request.method == "POST" else None
-    try:
-        row = services.check_in(
-            Actor.from_request(request),
-            token,
-            meeting_id=int(meeting_id) if meeting_id and meeting_id.isdigit() else None,
-        )
-    except ServiceValidationError as exc:
-        # A refused token is a bad request; a member who is not expected is forbidden.
-        status = 403 if "member" in exc.errors else 400
-        return render(
-            request,
-            "meetings/checkin_result.html",
-            {"error": "；".join(exc.errors.values())},
-            status=status,
-        )
-    return render(
-        request,
-        "meetings/checkin_result.html",
-        {
-            "meeting": row.meeting,
-            "member": row.member,
-            "local_start": timezone.localtime(row.meeting.starts_at, TZ),
-        },
-    )
