@@ -356,7 +356,7 @@ class _MeetingWrite:
 
     def __init__(self, year: int) -> None:
         from dangjian.audit.services import Actor
-        from dangjian.meetings import services
+        from dangjian.core.clock import today
         from dangjian.meetings.models import Meeting, MeetingStatus
         from dangjian.orgs.models import OrgKind
 
@@ -365,7 +365,7 @@ class _MeetingWrite:
                 status=MeetingStatus.HELD,
                 kind="committee_meeting",
                 held_on__year=year,
-                held_on__lte=services.today(),
+                held_on__lte=today(),
                 organization__kind=OrgKind.BRANCH,
             )
             .select_related("organization")
