@@ -17,7 +17,6 @@ from dangjian.regulations.engine import (
     national_pack,
 )
 from dangjian.regulations.meetings import (
-    NATIONAL_FREQUENCY_RULES,
     FindingStatus,
     evaluate_frequency,
 )
@@ -30,10 +29,21 @@ def local(body: str, *, pack_id: str = "local") -> RulePack:
     return load_pack(header + body, name=f"{pack_id}.toml")
 
 
-def test_national_pack_is_the_code_rules_as_data() -> None:
+def test_national_pack_defines_the_national_rules_once() -> None:
     pack = national_pack()
     assert pack.id == "national"
-    assert pack.definitions == NATIONAL_FREQUENCY_RULES
+    assert [r.id for r in pack.definitions] == [
+        "general_meeting_freq",
+        "committee_meeting_freq",
+        "group_meeting_freq",
+        "theme_party_day",
+        "org_life_meeting",
+        "democratic_review",
+        "party_lecture_leader",
+        "dlm_freq",
+    ]
+    # Their Rules are the registry's (citations), from the pack alone.
+    assert all(rule(r.id) is r.rule for r in pack.definitions)
     assert all(r.source == "national" for r in pack.definitions)
     assert pack.overrides == ()
     assert dict(pack.params) == {"absence_streak_threshold": 3, "lapse_warn_after_months": 4}
@@ -42,7 +52,7 @@ def test_national_pack_is_the_code_rules_as_data() -> None:
 
 def test_national_rules_alone() -> None:
     rules = effective_rules(national_pack())
-    assert [r.id for r in rules.rules] == [r.id for r in NATIONAL_FREQUENCY_RULES]
+    assert [r.id for r in rules.rules] == [r.id for r in national_pack().definitions]
     assert rules.pack_ids == ("national",)
     assert "publicity_working_days" not in rules.params
     assert rules.applied == ()
@@ -198,7 +208,7 @@ def test_local_pack_disables_a_rule() -> None:
     assert "theme_party_day" in again
     # It keeps its place among the branch rules.
     assert [r.id for r in again.frequency_rules_for("branch")] == [
-        r.id for r in NATIONAL_FREQUENCY_RULES if r.applies_to("branch")
+        r.id for r in national_pack().definitions if r.applies_to("branch")
     ]
 
 

@@ -8,20 +8,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dangjian.regulations.base import Severity, rule
-from dangjian.regulations.engine import bundled_pack
-from dangjian.regulations.meetings import (
-    NATIONAL_FREQUENCY_RULES,
+from dangjian.regulations.attendance import (
     AbsenceStreak,
+    absence_streaks,
+    absence_violation,
+    lapse_status,
+)
+from dangjian.regulations.base import Severity, rule
+from dangjian.regulations.engine import bundled_pack, national_pack
+from dangjian.regulations.meetings import (
     FindingStatus,
     FrequencyRule,
     PeriodFinding,
-    absence_streaks,
-    absence_violation,
     check_quorum,
     evaluate_frequency,
     frequency_rule,
-    lapse_status,
     quorum_violation,
     vote_passes,
 )
@@ -32,7 +33,7 @@ AT_RISK = FindingStatus.AT_RISK
 VIOLATED = FindingStatus.VIOLATED
 PENDING = FindingStatus.PENDING
 
-NATIONAL = {r.id: r for r in NATIONAL_FREQUENCY_RULES}
+NATIONAL = {r.id: r for r in national_pack().definitions}
 SAMPLE_LOCAL = {r.id: r for r in bundled_pack("sample_local").definitions}
 ALL_RULES = {**NATIONAL, **SAMPLE_LOCAL}
 
@@ -427,11 +428,7 @@ def test_national_numbers(
 def test_which_rules_bind_which_organizations(
     org_kind: str, has_committee: bool, rule_ids: list[str]
 ) -> None:
-    bound = [
-        r.id
-        for r in NATIONAL_FREQUENCY_RULES
-        if r.applies_to(org_kind, has_committee=has_committee)
-    ]
+    bound = [r.id for r in NATIONAL.values() if r.applies_to(org_kind, has_committee=has_committee)]
     assert bound == rule_ids
 
 

@@ -25,6 +25,8 @@ _RULE_MODULES: Final = (
     "dangjian.regulations.membership",
     "dangjian.regulations.committee",
     "dangjian.regulations.meetings",
+    "dangjian.regulations.attendance",
+    "dangjian.regulations.engine",  # the national frequency rules, from packs/national.toml
 )
 
 CONFIDENCE_LEVELS: Final = frozenset({"H", "M", "L"})

@@ -12,13 +12,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-from .base import CONFIDENCE_LEVELS, Severity, rule
+from .attendance import LAPSE_MONTHS
+from .base import CONFIDENCE_LEVELS, Severity, register, rule
 from .meetings import (
-    ABSENCE_STREAK_THRESHOLD,
-    LAPSE_MONTHS,
-    LAPSE_WARN_AFTER_MONTHS,
     MEETING_KINDS,
-    NATIONAL_FREQUENCY_RULES,
     ORG_KINDS,
     FrequencyRule,
     frequency_rule,
@@ -425,20 +422,23 @@ def bundled_pack(name: str) -> RulePack:
     return load_pack(resource.read_text(encoding="utf-8"), name=f"packs/{name}.toml")
 
 
+# Parameters every rule set has, so readers need no default of their own: the national pack
+# gives them (a local pack may change them).
+NATIONAL_PARAMS: Final = frozenset({"absence_streak_threshold", "lapse_warn_after_months"})
+
+
 @cache
 def national_pack() -> RulePack:
-    """The national pack, checked against the rules registered in code (meetings.py)."""
+    """The national pack: the one definition of the national meeting-frequency rules. Their
+    Rules join the registry (citations, and no local pack may reuse their ids)."""
     pack = bundled_pack(NATIONAL_PACK_ID)
     if pack.id != NATIONAL_PACK_ID or pack.overrides:
         raise PackError(pack.name, "国家规则包的编号应为 national，且不能覆盖规则")
-    if pack.definitions != NATIONAL_FREQUENCY_RULES:
-        raise PackError(pack.name, "国家规则包与代码中登记的规则（meetings.py）不一致")
-    defaults = {
-        "absence_streak_threshold": ABSENCE_STREAK_THRESHOLD,
-        "lapse_warn_after_months": LAPSE_WARN_AFTER_MONTHS,
-    }
-    if dict(pack.params) != defaults:
-        raise PackError(pack.name, f"国家规则包的参数应为 {defaults}")
+    missing = sorted(NATIONAL_PARAMS - set(pack.params))
+    if missing:
+        raise PackError(pack.name, f"国家规则包应给出参数：{'、'.join(missing)}")
+    for definition in pack.definitions:
+        register(definition.rule)
     return pack
 
 
@@ -517,3 +517,7 @@ def effective_rules(national: RulePack, *local_packs: RulePack) -> RuleSet:
         applied=tuple(applied),
         pack_ids=tuple(pack_ids),
     )
+
+
+# The national rules are registered as soon as the rules are: `base.rule` imports this module.
+national_pack()

@@ -1,45 +1,37 @@
-"""Organizational life (组织生活) rules: meeting frequencies, quorums, absence streaks, lapses."""
+"""Organizational life (组织生活) rules: meeting frequencies and quorums (members' absence
+streaks and lapses: `attendance`)."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Final, TypeVar
+from typing import Final
 
 from .base import Rule, RuleViolation, Severity, register
 from .committee import BRANCH_REGULATIONS
 from .committee import KINDS as ORG_KINDS
-from .dates import add_months
-from .membership import CONSTITUTION
 from .periods import PERIOD_KINDS, Period, PeriodKind, period_of, periods_in_year, require_date
 
 __all__ = [
-    "ABSENCE_STREAK_THRESHOLD",
     "ATTENDANCE_STATUSES",
     "DEFAULT_AT_RISK_DAYS",
     "MEETING_KINDS",
     "MEETING_KIND_LABELS",
-    "NATIONAL_FREQUENCY_RULES",
     "ORG_KINDS",
-    "AbsenceStreak",
     "FindingStatus",
     "FrequencyRule",
     "PeriodFinding",
-    "absence_streaks",
-    "absence_violation",
     "check_quorum",
     "quorum_minimum",
     "evaluate_frequency",
     "frequency_rule",
-    "lapse_status",
     "quorum_violation",
     "vote_passes",
 ]
 
-EDUCATION_REGULATIONS: Final = "《中国共产党党员教育管理工作条例》"
 DLM_REGULATIONS: Final = "《县以上党和国家机关党员领导干部民主生活会若干规定》"
 
 MEETING_KIND_LABELS: Final[Mapping[str, str]] = MappingProxyType(
@@ -61,16 +53,12 @@ MEETING_KINDS: Final = frozenset(MEETING_KIND_LABELS)
 # 签到 (checked_in) and present both count as attendance; present is the default the
 # secretary leaves untouched, checked_in comes from the optional QR self check-in.
 ATTENDANCE_STATUSES: Final = frozenset({"present", "checked_in", "on_leave", "absent"})
-_ATTENDED: Final = frozenset({"present", "checked_in"})
+ATTENDED: Final = frozenset({"present", "checked_in"})
 
 # "At risk" starts when the period ends within this many days and the rule is not yet met.
 DEFAULT_AT_RISK_DAYS: Final[Mapping[str, int]] = MappingProxyType(
     {"month": 14, "quarter": 30, "year": 60}
 )
-
-ABSENCE_STREAK_THRESHOLD: Final = 3
-LAPSE_MONTHS: Final = 6
-LAPSE_WARN_AFTER_MONTHS: Final = 4
 
 
 def _fmt(d: date) -> str:
@@ -261,132 +249,10 @@ def frequency_rule(
 # Frequencies from 《中国共产党支部工作条例（试行）》 and the 民主生活会 rules. Severity follows
 # the digest: "一般…" is a warning a secretary may explain; a plain "每…" or "至少" is an
 # error. Where the wording is H but the article only M/L (≈), `confidence` is the wording's
-# and the article is left out, so the citation is the title alone. The national pack
-# (packs/national.toml) repeats these as data; engine.national_pack() checks they agree.
-GENERAL_MEETING_FREQ: Final = frequency_rule(
-    id="general_meeting_freq",
-    title=BRANCH_REGULATIONS,
-    article="第十一条",
-    summary="党支部党员大会一般每季度召开1次",
-    meeting_kinds={"general_meeting"},
-    org_kinds={"branch"},
-    period="quarter",
-    minimum=1,
-    severity=Severity.WARNING,
-    confidence="H",
-)
-
-COMMITTEE_MEETING_FREQ: Final = frequency_rule(
-    id="committee_meeting_freq",
-    title=BRANCH_REGULATIONS,
-    article="第十二条",
-    summary="党支部委员会会议一般每月召开1次",
-    meeting_kinds={"committee_meeting"},
-    org_kinds={"branch"},
-    period="month",
-    minimum=1,
-    severity=Severity.WARNING,
-    confidence="H",
-    requires_committee=True,
-)
-
-GROUP_MEETING_FREQ: Final = frequency_rule(
-    id="group_meeting_freq",
-    title=BRANCH_REGULATIONS,
-    article="第十三条",
-    summary="党小组会一般每月召开1次",
-    meeting_kinds={"group_meeting"},
-    org_kinds={"party_group"},
-    period="month",
-    minimum=1,
-    severity=Severity.WARNING,
-    confidence="H",
-)
-
-THEME_PARTY_DAY: Final = frequency_rule(
-    id="theme_party_day",
-    title=BRANCH_REGULATIONS,
-    article=None,
-    summary="党支部每月相对固定1天开展主题党日",
-    meeting_kinds={"theme_day"},
-    org_kinds={"branch"},
-    period="month",
-    minimum=1,
-    severity=Severity.ERROR,
-    confidence="H",
-)
-
-# "至少1次" is the hard rule (error); "一般安排在第四季度" only sets when it becomes at risk.
-ORG_LIFE_MEETING: Final = frequency_rule(
-    id="org_life_meeting",
-    title=BRANCH_REGULATIONS,
-    article=None,
-    summary="每年至少召开1次组织生活会，一般安排在第四季度",
-    meeting_kinds={"org_life_meeting"},
-    org_kinds={"branch"},
-    period="year",
-    minimum=1,
-    severity=Severity.ERROR,
-    confidence="H",
-    default_quarter=4,
-)
-
-# Usually held together with the 组织生活会, hence the same default quarter.
-DEMOCRATIC_REVIEW: Final = frequency_rule(
-    id="democratic_review",
-    title=BRANCH_REGULATIONS,
-    article=None,
-    summary="一般每年开展1次民主评议党员，可以结合组织生活会一并进行",
-    meeting_kinds={"member_appraisal"},
-    org_kinds={"branch"},
-    period="year",
-    minimum=1,
-    severity=Severity.WARNING,
-    confidence="H",
-    default_quarter=4,
-)
-
-# Counts only the 党课 the secretary of the 党委/党组 gave: the caller filters by lecturer.
-PARTY_LECTURE_LEADER: Final = frequency_rule(
-    id="party_lecture_leader",
-    title=BRANCH_REGULATIONS,
-    article=None,
-    summary="党员领导干部应当定期为基层党员讲党课，党委（党组）书记每年至少讲1次党课",
-    meeting_kinds={"party_lecture"},
-    org_kinds={"organ_committee", "leading_group"},
-    period="year",
-    minimum=1,
-    severity=Severity.ERROR,
-    confidence="H",
-    noun="党委（党组）书记讲党课",
-)
-
-DLM_FREQ: Final = frequency_rule(
-    id="dlm_freq",
-    title=DLM_REGULATIONS,
-    article=None,
-    summary="民主生活会一般每年召开1次，一般安排在第四季度",
-    meeting_kinds={"democratic_life_meeting"},
-    org_kinds={"leading_group"},
-    period="year",
-    minimum=1,
-    severity=Severity.WARNING,
-    confidence="H",
-    default_quarter=4,
-)
-
-NATIONAL_FREQUENCY_RULES: Final[tuple[FrequencyRule, ...]] = (
-    GENERAL_MEETING_FREQ,
-    COMMITTEE_MEETING_FREQ,
-    GROUP_MEETING_FREQ,
-    THEME_PARTY_DAY,
-    ORG_LIFE_MEETING,
-    DEMOCRATIC_REVIEW,
-    PARTY_LECTURE_LEADER,
-    DLM_FREQ,
-)
-for _frequency in NATIONAL_FREQUENCY_RULES:
-    register(_frequency.rule)
+# and the article is left out, so the citation is the title alone. The national rules
+# (支部党员大会, 支委会, 党小组会, 主题党日, 组织生活会, 民主评议, 书记讲党课, 民主生活会) are
+# defined once, in packs/national.toml; `frequency_rule` builds them from it
+# (engine.national_pack, which also registers their Rules).
 
 # The text says "半数以上", but for quorums the digest (and 细则 第二十条: "超过…半数")
 # reads it as strictly more than half; so 5 of 10 is not a quorum.
@@ -410,33 +276,6 @@ COMMITTEE_MEETING_QUORUM_RULE: Final = register(
         article="第十二条",
         summary="党支部委员会会议须有半数以上委员到会方可进行",
         params={"quorum": "present * 2 > committee_members"},
-        severity=Severity.ERROR,
-        confidence="H",
-    )
-)
-
-# Local practice, not a number from any regulation: the 怠学/逃学 signal for the secretary.
-# Cited by the title of the regulation on member education and management only.
-ABSENCE_STREAK_RULE: Final = register(
-    Rule(
-        id="absence_streak",
-        title=EDUCATION_REGULATIONS,
-        article=None,
-        summary="党员无故连续多次缺席组织生活的，党组织应及时了解情况、谈心谈话（地方做法）",
-        params={"threshold": ABSENCE_STREAK_THRESHOLD},
-        severity=Severity.WARNING,
-        confidence="L",
-    )
-)
-
-# The rule itself is an error at six months; the early warning is the platform's own.
-SELF_LAPSE_RULE: Final = register(
-    Rule(
-        id="self_lapse_warning",
-        title=CONSTITUTION,
-        article="第九条",
-        summary="没有正当理由，连续六个月不参加党的组织生活，就被认为是自行脱党",
-        params={"lapse_months": LAPSE_MONTHS, "warn_after_months": LAPSE_WARN_AFTER_MONTHS},
         severity=Severity.ERROR,
         confidence="H",
     )
@@ -612,143 +451,4 @@ def quorum_violation(
             + ("表决" if meeting_kind == "general_meeting" else "")
         ),
         facts={"voting_members": voting_members, "present_voting": present_voting},
-    )
-
-
-@dataclass(frozen=True)
-class AbsenceStreak:
-    """A member's current run of absences without leave: how many, first and last date."""
-
-    count: int
-    since: date
-    last: date
-
-
-M = TypeVar("M", bound=Hashable)
-
-
-def absence_streaks(
-    records: Iterable[tuple[M, date, str]], threshold: int = ABSENCE_STREAK_THRESHOLD
-) -> dict[M, AbsenceStreak]:
-    """Members whose trailing run of "absent" (缺席, without leave) reaches `threshold`.
-
-    Records are (member, meeting date, attendance status), in any order; they are taken in
-    date order, and records on the same date keep their input order. Present or checked in
-    ends a run. Leave (on_leave) is neither absence nor attendance: it neither adds to a
-    run nor ends it, so absent, leave, absent is a run of two.
-    """
-    if threshold < 1:
-        raise ValueError("threshold must be at least 1")
-    by_member: dict[M, list[tuple[date, str]]] = {}
-    for member, day, status in records:
-        if status not in ATTENDANCE_STATUSES:
-            raise ValueError(f"unknown attendance status: {status!r}")
-        by_member.setdefault(member, []).append((require_date(day, "date"), status))
-    found: dict[M, AbsenceStreak] = {}
-    for member, entries in by_member.items():
-        count, since, last = 0, None, None
-        for day, status in sorted(entries, key=lambda entry: entry[0]):
-            if status == "absent":
-                count += 1
-                since = day if count == 1 else since
-                last = day
-            elif status in _ATTENDED:
-                count, since, last = 0, None, None
-        if count >= threshold and since is not None and last is not None:
-            found[member] = AbsenceStreak(count=count, since=since, last=last)
-    return found
-
-
-def absence_violation(streak: AbsenceStreak, member_name: str) -> RuleViolation:
-    """The warning for the secretary about one member's streak (never shown to others)."""
-    return RuleViolation(
-        rule=ABSENCE_STREAK_RULE,
-        message=(
-            f"{member_name}自{_fmt(streak.since)}起连续{streak.count}次无故缺席组织生活"
-            f"（最近一次：{_fmt(streak.last)}），请及时了解情况、谈心谈话"
-        ),
-        facts={
-            "count": streak.count,
-            "since": streak.since.isoformat(),
-            "last": streak.last.isoformat(),
-        },
-    )
-
-
-def _months_without(anchor: date, today: date) -> int:
-    # Whole months completed after `anchor`: month m is complete once today is past
-    # add_months(anchor, m) (《民法典》第二百零一条: the period ends on the corresponding day).
-    months = (today.year - anchor.year) * 12 + today.month - anchor.month
-    while months > 0 and add_months(anchor, months) >= today:
-        months -= 1
-    return max(months, 0)
-
-
-def lapse_status(
-    last_attended: date | None,
-    member_since: date,
-    today: date,
-    *,
-    warn_after_months: int = LAPSE_WARN_AFTER_MONTHS,
-    lapse_months: int = LAPSE_MONTHS,
-    member_name: str = "该党员",
-) -> PeriodFinding | None:
-    """党章 第九条: a warning after `warn_after_months` whole months without organizational
-    life, an error after `lapse_months`; None while the member is fine.
-
-    Months count from the later of the last attendance and the day the member joined this
-    organization (`member_since`): a member who has just transferred in is not blamed for
-    the time before. With the last attendance on 15 January the warning starts on
-    16 May and the error on 16 July. The finding's period is the month of `today`.
-    """
-    require_date(member_since, "member_since")
-    require_date(today, "today")
-    if last_attended is not None:
-        require_date(last_attended, "last_attended")
-    if not 1 <= warn_after_months < lapse_months:
-        raise ValueError("need 1 <= warn_after_months < lapse_months")
-    from_attendance = last_attended is not None and last_attended >= member_since
-    anchor = last_attended if from_attendance and last_attended else member_since
-    months = _months_without(anchor, today)
-    if months < warn_after_months:
-        return None
-    deadline = add_months(anchor, lapse_months)
-    facts: dict[str, object] = {
-        "last_attended": last_attended.isoformat() if last_attended else None,
-        "member_since": member_since.isoformat(),
-        "counted_from": anchor.isoformat(),
-        "months_without": months,
-        "warn_after_months": warn_after_months,
-        "lapse_months": lapse_months,
-        "warn_from": (add_months(anchor, warn_after_months) + timedelta(days=1)).isoformat(),
-        "lapse_from": (deadline + timedelta(days=1)).isoformat(),
-    }
-    basis = (
-        f"最近一次参加组织生活是{_fmt(anchor)}"
-        if from_attendance
-        else f"自{_fmt(anchor)}编入本组织以来未参加组织生活"
-    )
-    head = f"{member_name}已连续{months}个月未参加党的组织生活（{basis}）"
-    if months >= lapse_months:
-        status, severity = FindingStatus.VIOLATED, Severity.ERROR
-        message = (
-            f"{head}；没有正当理由的，按照党章第九条被认为是自行脱党，"
-            "应由支部大会决定除名并报上级党组织批准"
-        )
-    else:
-        status, severity = FindingStatus.AT_RISK, Severity.WARNING
-        message = (
-            f"{head}；如到{_fmt(deadline)}仍未参加，按照党章第九条将被认为是自行脱党，"
-            "请及时了解情况、谈心谈话"
-        )
-    return PeriodFinding(
-        rule_id=SELF_LAPSE_RULE.id,
-        period=period_of(today, "month"),
-        status=status,
-        held=0,
-        required=1,
-        facts=facts,
-        message=message,
-        severity=severity,
-        citation=SELF_LAPSE_RULE.citation,
     )

@@ -17,14 +17,14 @@ from dangjian.meetings.models import ATTENDED, Attendance, MeetingStatus
 from dangjian.meetings.packs import rules_in_force
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization
-from dangjian.regulations.base import Severity
-from dangjian.regulations.engine import RuleSet
-from dangjian.regulations.meetings import (
+from dangjian.regulations.attendance import (
     AbsenceStreak,
     absence_streaks,
     absence_violation,
     lapse_status,
 )
+from dangjian.regulations.base import Severity
+from dangjian.regulations.engine import RuleSet
 
 # Member signals look back this far: a longer streak is still reported, only shorter.
 SIGNAL_LOOKBACK_DAYS = 730
@@ -57,8 +57,8 @@ def member_signals(
     """Absence streaks and lapse warnings for the members of one branch (named)."""
     today = today or local_today()
     rules = rules or rules_in_force()
-    threshold = int(rules.params.get("absence_streak_threshold", 3))
-    warn_after = int(rules.params.get("lapse_warn_after_months", 4))
+    threshold = int(rules.params["absence_streak_threshold"])
+    warn_after = int(rules.params["lapse_warn_after_months"])
     people = Member.objects.filter(organization=branch).values_list(
         "id", "name", "admitted_on", "org_since"
     )
