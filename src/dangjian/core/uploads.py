@@ -73,7 +73,8 @@ class Policy:
 
     kinds: Mapping[str, tuple[str, frozenset[str]]]
     allowed_text: str
-    max_mb_setting: str  # the size limit's setting, in MB (its default is in settings.py)
+    max_mb_setting: str  # the size limit's setting, in MB
+    max_mb_default: int  # when the settings module does not define it
     default_name: str = "附件"
     aliases: Mapping[str, str] = field(default_factory=dict)
     refusals: Mapping[str, str] = field(default_factory=dict)
@@ -83,7 +84,7 @@ class Policy:
     digest: bool = False
 
     def max_bytes(self) -> int:
-        return int(getattr(settings, self.max_mb_setting)) * 1024 * 1024
+        return int(getattr(settings, self.max_mb_setting, self.max_mb_default)) * 1024 * 1024
 
 
 # Meeting attachments and work-item evidence: PDF, images and Word documents.
@@ -99,6 +100,7 @@ ATTACHMENTS = Policy(
     },
     allowed_text="PDF、图片（JPG、PNG、GIF、WebP）和 Word 文档（.docx、.doc）",
     max_mb_setting="DANGJIAN_ATTACHMENT_MAX_MB",
+    max_mb_default=20,
     # Attachments are only stored and served, never read: any compound Office file is a .doc.
     aliases={"ole": "doc", "encrypted": "doc"},
 )

@@ -231,7 +231,7 @@ def list_meetings(request, filters: Query[MeetingQuery]):
         year=filters.year,
     )
     qs = meeting_list(request.user, flt)
-    return page_of(qs, filters.page, settings.NINJA_PAGINATION_PER_PAGE)
+    return page_of(qs, filters.page, settings.PAGE_SIZE)
 
 
 @router.get("/{meeting_id}", response=MeetingDetailOut, summary="会议详情（含出勤和表决）")

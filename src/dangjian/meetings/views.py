@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -129,7 +130,7 @@ def calendar_view(request):
     plan_orgs = list(
         writable.filter(path__startswith=org.path, kind__in=list(MEETING_ORG_KINDS)).order_by(
             "path"
-        )[:50]
+        )[: settings.PAGE_SIZE]
     )
     series = list(
         MeetingSeries.objects.filter(organization__in=plan_orgs, active=True).select_related(

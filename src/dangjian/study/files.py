@@ -28,6 +28,7 @@ MATERIALS = uploads.Policy(
     },
     allowed_text="Word 文档（.docx，以及装有 LibreOffice 时的 .doc、.wps）、PDF 和文本文件（.txt）",
     max_mb_setting="DANGJIAN_MATERIAL_MAX_MB",
+    max_mb_default=50,
     default_name="资料",
     refusals={
         "encrypted": "文件已加密（设置了打开密码），请取消密码后再上传",
