@@ -17,7 +17,7 @@ from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, record
 from dangjian.core import clock
 from dangjian.demo.meetings import ORGAN_SCENARIO, generate_meetings
-from dangjian.demo.people import COMMITTEE_ORDER, PeopleBuilder, add_years
+from dangjian.demo.people import COMMITTEE_ORDER, PeopleBuilder, add_years, save_people
 from dangjian.demo.users import DEFAULT_PASSWORD, create_demo_users
 from dangjian.members.models import Member, MemberCategory, MemberStatus
 from dangjian.orgs.models import Organization, OrgKind, PostKind
@@ -161,7 +161,7 @@ class _Organ:
             if groups:
                 m.party_group = groups[i % len(groups)]
             members.append(m)
-        Member.objects.bulk_create(members)
+        save_people(members)
         self.total += len(members)
         for seat, member in zip(COMMITTEE_ORDER[:seats], members, strict=False):
             add_post(self.actor, branch, member, seat, term_start)

@@ -6,8 +6,15 @@ import datetime as dt
 import random
 
 from dangjian.crypto import default_keyring
-from dangjian.members.models import Education, Member, MemberCategory, MemberStatus
+from dangjian.members.models import (
+    Education,
+    Member,
+    MemberCategory,
+    MembershipSpell,
+    MemberStatus,
+)
 from dangjian.members.pinyin import pinyin_keys
+from dangjian.members.spells import first_spells
 from dangjian.orgs.models import Organization, PostKind
 from dangjian.regulations.membership import probation_end
 from dangjian.regulations.synth import make_birth_date, make_id_number, make_name, make_phone
@@ -105,3 +112,19 @@ class PeopleBuilder:
             org_since=admitted,
             job_title="" if retired else rng.choice(JOB_TITLES),
         )
+
+
+def save_people(members: list[Member], batch_size: int = 1000) -> None:
+    """Insert the members and their membership history (from admission in their branch)."""
+    Member.objects.bulk_create(members, batch_size=batch_size)
+    if members and members[0].pk is None:  # engines without RETURNING (MySQL): look the ids up
+        ids = dict(
+            Member.objects.filter(
+                id_number_index__in=[m.id_number_index for m in members]
+            ).values_list("id_number_index", "pk")
+        )
+        for m in members:
+            m.pk = ids[m.id_number_index]
+    MembershipSpell.objects.bulk_create(
+        [s for m in members for s in first_spells(m)], batch_size=batch_size
+    )

@@ -19,7 +19,7 @@ from dangjian.audit.services import Actor, record
 from dangjian.core import clock
 from dangjian.demo.meetings import generate_meetings
 from dangjian.demo.organ import ROOT_CODE, ensure_demo
-from dangjian.demo.people import COMMITTEE_ORDER, PeopleBuilder, add_years
+from dangjian.demo.people import COMMITTEE_ORDER, PeopleBuilder, add_years, save_people
 from dangjian.demo.users import DEFAULT_PASSWORD, ensure_province_user
 from dangjian.members.models import Member, MemberCategory, MemberStatus
 from dangjian.orgs.models import Organization, OrgKind, Post, PostKind
@@ -402,10 +402,10 @@ class _Province:
             self.by_branch[branch.code] = made
             people.extend(made)
             if len(people) >= 10000:
-                Member.objects.bulk_create(people, batch_size=1000)
+                save_people(people)
                 total += len(people)
                 people = []
-        Member.objects.bulk_create(people, batch_size=1000)
+        save_people(people)
         total += len(people)
         record(
             self.actor,

@@ -1,5 +1,7 @@
 """Party members: identity (encrypted at rest), membership dates, and where they belong."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 
@@ -35,6 +37,23 @@ class Education(models.TextChoices):
 class DatePrecision(models.TextChoices):
     DAY = "day", "日"
     MONTH = "month", "月"
+
+
+class LeaveReason(models.TextChoices):
+    """Why a member no longer counts anywhere on the platform (党籍 ended or held in abeyance)."""
+
+    DIED = "died", "去世"
+    EXPELLED = "expelled", "开除党籍"
+    REMOVED = "removed", "除名"
+    WITHDREW = "withdrew", "退党"
+    SUSPENDED = "suspended", "停止党籍"
+    TRANSFERRED_OUT = "transferred_out", "组织关系转出"
+
+
+class MemberQuerySet(models.QuerySet):
+    def current(self) -> MemberQuerySet:
+        """Members who belong today: not left (see `Member.left_on`)."""
+        return self.filter(left_on__isnull=True)
 
 
 class Member(models.Model):
@@ -85,8 +104,16 @@ class Member(models.Model):
     # entered the platform or the member moved in. The 党章 第九条 six-month count starts no
     # earlier, so a roster imported today does not make every long-standing member "lapsed".
     org_since = models.DateField("本组织记录起始日", default=today)
+    # The day the member stopped counting (death, 除名, 退党, 停止党籍, transfer out): from this
+    # day on they are in no roster; the history (MembershipSpell) keeps where they were before.
+    left_on = models.DateField("离开日期", null=True, blank=True)
+    left_reason = models.CharField(
+        "离开原因", max_length=16, choices=LeaveReason.choices, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MemberQuerySet.as_manager()
 
     class Meta:
         verbose_name = "党员"
@@ -157,6 +184,8 @@ class Member(models.Model):
             "admitted_on": self.admitted_on_display,
             "confirmed_on": self.confirmed_on_display,
             "job_title": self.job_title,
+            "left_on": self.left_on,
+            "left_reason": self.left_reason,
         }
 
 
@@ -166,6 +195,59 @@ def _partial(value, precision: str) -> str:
     if precision == DatePrecision.MONTH:
         return value.strftime("%Y-%m")
     return value.isoformat()
+
+
+class SpellEvent(models.TextChoices):
+    """What opened or closed a spell of membership."""
+
+    ADMITTED = "admitted", "接收为预备党员"
+    CONFIRMED = "confirmed", "转为正式党员"
+    EXTENDED = "extended", "延长预备期"
+    MOVED = "moved", "调动"
+    TRANSFERRED_IN = "transferred_in", "组织关系转入"
+    RESTORED = "restored", "恢复党籍"
+    CORRECTED = "corrected", "更正"
+    # Why a spell closed when the member left: the LeaveReason codes.
+    DIED = "died", "去世"
+    EXPELLED = "expelled", "开除党籍"
+    REMOVED = "removed", "除名"
+    WITHDREW = "withdrew", "退党"
+    SUSPENDED = "suspended", "停止党籍"
+    TRANSFERRED_OUT = "transferred_out", "组织关系转出"
+
+
+class MembershipSpell(models.Model):
+    """One stretch of time during which a member belonged to one organization with one status.
+
+    Both ends are days inside the spell (`ended_on` is the last day, null while it lasts), as for
+    posts. A member's spells never overlap; a confirmation, an extension of probation or a move
+    closes one spell on the day before and opens the next on the day itself. Written only by
+    members.services and the roster import (docs/membership-history.md).
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="spells")
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=MemberStatus.choices)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    start_reason = models.CharField(max_length=16, choices=SpellEvent.choices)
+    end_reason = models.CharField(max_length=16, choices=SpellEvent.choices, blank=True)
+
+    class Meta:
+        verbose_name = "党籍与组织关系记录"
+        verbose_name_plural = "党籍与组织关系记录"
+        indexes = [
+            models.Index(fields=["member", "started_on"]),
+            models.Index(fields=["started_on", "ended_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.organization_id} {self.status} {self.started_on}–{self.ended_on or ''}"
+
+    def covers(self, day) -> bool:
+        return self.started_on <= day and (self.ended_on is None or day <= self.ended_on)
 
 
 class ImportMode(models.TextChoices):

@@ -23,13 +23,16 @@ from dangjian.audit.services import Actor, diff, record
 from dangjian.core import clock, inputs
 from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
+from dangjian.members import spells
 from dangjian.members.models import (
     DatePrecision,
     Education,
     Gender,
     Member,
     MemberCategory,
+    MembershipSpell,
     MemberStatus,
+    SpellEvent,
 )
 from dangjian.members.pinyin import pinyin_keys
 from dangjian.orgs.models import Organization, OrgKind
@@ -290,12 +293,24 @@ def create_member(
     organization: Organization,
     data: dict[str, Any],
     party_group: Organization | None = None,
+    *,
+    transferred_in_on: dt.date | None = None,
 ) -> tuple[Member, list[str]]:
+    """A new member; their history starts at admission in `organization`, or, for a member whose
+    organization relationship is transferred in from outside the platform, on that day."""
     _check_target(actor, organization, party_group)
     clean, warnings = validate_member_data(data)
+    today = clock.today()
+    if transferred_in_on is not None and not (clean["admitted_on"] <= transferred_in_on <= today):
+        raise ServiceValidationError({"transferred_in_on": "转入日期应在入党时间之后、今天之前"})
     member = Member(organization=organization, party_group=party_group)
     apply_clean(member, clean)
+    if transferred_in_on is not None:
+        member.org_since = transferred_in_on
     member.save()
+    MembershipSpell.objects.bulk_create(
+        spells.first_spells(member, transferred_in_on, SpellEvent.TRANSFERRED_IN)
+    )
     record(actor, AuditAction.CREATE, member, changes=diff(None, member.audit_fields()))
     return member, warnings
 
@@ -318,8 +333,21 @@ def update_member(actor: Actor, member: Member, data: dict[str, Any]) -> tuple[M
     # Re-encrypting gives a new ciphertext even for the same value; only real changes are saved.
     if changes:
         member.save()
+        if HISTORY_FIELDS & set(changes):
+            # A corrected date or status: the statuses of the whole history follow it.
+            spells.replace(
+                {
+                    member.pk: spells.resplit(
+                        spells.current_spells(member), member.admitted_on, member.confirmed_on
+                    )
+                }
+            )
         record(actor, AuditAction.UPDATE, member, changes=changes)
     return member, warnings
+
+
+# Fields whose change rewrites the statuses in the member's history.
+HISTORY_FIELDS = {"status", "admitted_on", "confirmed_on"}
 
 
 @transaction.atomic
@@ -336,11 +364,23 @@ def move_member(
     _check_target(actor, organization, party_group)
     member = Member.objects.select_for_update().get(pk=member.pk)
     before = member.audit_fields()
+    if member.left_on is not None:
+        raise ServiceValidationError({"organization": "该党员已离开，不能调动；请先恢复党籍"})
     moved = member.organization_id != organization.pk
     member.organization = organization
     member.party_group = party_group
     if moved:
         member.org_since = clock.today()
+        spells.replace(
+            {
+                member.pk: spells.cut(
+                    spells.current_spells(member),
+                    member.org_since,
+                    SpellEvent.MOVED,
+                    organization_id=organization.pk,
+                )
+            }
+        )
     member.save(update_fields=["organization", "party_group", "org_since", "updated_at"])
     changes = diff(before, member.audit_fields())
     record(actor, AuditAction.MOVE, member, changes=changes, message=reason[:500])
