@@ -358,7 +358,10 @@ def move_member(
     party_group: Organization | None = None,
     *,
     reason: str = "",
+    on: dt.date | None = None,
 ) -> Member:
+    """Move a member to another branch (or party group) from `on` (today unless a move decided
+    earlier is recorded late; never before the member's last change)."""
     if actor.user is not None and not member_allows(actor.user, member, Action.WRITE):
         raise PermissionDenied("您对该党员没有调动权限")
     _check_target(actor, organization, party_group)
@@ -369,13 +372,19 @@ def move_member(
     moved = member.organization_id != organization.pk
     member.organization = organization
     member.party_group = party_group
+    day = on or clock.today()
     if moved:
-        member.org_since = clock.today()
+        history = spells.current_spells(member)
+        if day > clock.today() or (history and day < history[-1].started_on):
+            raise ServiceValidationError(
+                {"on": "调动日期不能晚于今天，也不能早于该党员上一次变动的日期"}
+            )
+        member.org_since = day
         spells.replace(
             {
                 member.pk: spells.cut(
-                    spells.current_spells(member),
-                    member.org_since,
+                    history,
+                    day,
                     SpellEvent.MOVED,
                     organization_id=organization.pk,
                 )

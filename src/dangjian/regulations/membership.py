@@ -15,6 +15,7 @@ __all__ = [
     "MemberStatus",
     "check_admission",
     "check_confirmation",
+    "inferred_status",
     "member_status_for",
     "party_age_on",
     "probation_end",
@@ -145,6 +146,22 @@ def member_status_for(
     if on is not None and confirmed_on > on:
         return "probationary"
     return "full"
+
+
+def inferred_status(
+    admitted_on: date, confirmed_on: date | None, today: date
+) -> MemberStatus | None:
+    """The status a record without one must have, or None when the dates cannot tell.
+
+    Confirmed → full. Not confirmed and still within probation, counting the longest extension
+    the rules allow → probationary. Not confirmed and past even that → unknown (the record is
+    missing its confirmation date, or the member is no longer probationary): ask.
+    """
+    if confirmed_on is not None:
+        return "full"
+    if today <= probation_end(admitted_on, EXTENSION_MAX_MONTHS):
+        return "probationary"
+    return None
 
 
 def party_age_on(confirmed_on: date | None, on: date) -> int:

@@ -17,7 +17,8 @@ from django.db import transaction
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, diff, record, record_many
 from dangjian.core import clock
-from dangjian.members.models import Member
+from dangjian.members import spells
+from dangjian.members.models import Member, MembershipSpell, SpellEvent
 from dangjian.members.roster.layout import write_roster
 from dangjian.members.roster.reader import Roster, open_roster
 from dangjian.members.roster.report import (
@@ -165,6 +166,16 @@ class _Run:
         """create / update / unchanged / move / reject (recording the reason)."""
         if existing is None:
             return "create"
+        if existing.left_on is not None:
+            self.reject(
+                RowProblem(
+                    p.row,
+                    LABELS["id_number"],
+                    f"该党员已于 {existing.left_on:%Y-%m-%d} 离开（{existing.get_left_reason_display()}），"
+                    "不能通过导入恢复；如需恢复党籍或转回，请在党员信息页办理",
+                )
+            )
+            return "reject"
         if not self.targets.writable(existing.organization):
             self.reject(
                 RowProblem(
@@ -212,6 +223,9 @@ def run_import(
             actor, organization, report, allow_moves=allow_moves, today=today, progress=progress
         )
         run.present = frozenset(roster.columns)
+        if "status" not in run.present and "confirmed_on" in run.present:
+            # The status is derived from the dates (rows.prepare_row): it follows them.
+            run.present |= {"status"}
         if dry_run:
             _pass(run, roster, report, filename, write=False)
         else:
@@ -295,12 +309,16 @@ def _pass(run: _Run, roster: Roster, report: ImportReport, filename: str, *, wri
                     member.party_group = p.party_group
                 updates.append((member, before, kind))
         if creates or updates:
-            _flush(run.actor, creates, updates, filename)
+            _flush(run.actor, creates, updates, filename, run.today)
             report.written = True
 
 
 def _flush(
-    actor: Actor, creates: list[Member], updates: list[tuple[Member, dict, str]], filename: str
+    actor: Actor,
+    creates: list[Member],
+    updates: list[tuple[Member, dict, str]],
+    filename: str,
+    today: dt.date,
 ) -> None:
     Member.objects.bulk_create(creates)
     if creates and creates[0].pk is None:  # engines without RETURNING (MySQL): look the ids up
@@ -313,6 +331,7 @@ def _flush(
             m.pk = ids[m.id_number_index]
     if updates:
         Member.objects.bulk_update([m for m, _, _ in updates], fields=UPDATE_FIELDS, batch_size=500)
+    _write_history(creates, updates, today)
     note = f"花名册导入：{filename}"
     events = [
         PendingEvent(
@@ -339,11 +358,48 @@ def _flush(
     record_many(actor, events)
 
 
+def _write_history(
+    creates: list[Member], updates: list[tuple[Member, dict, str]], today: dt.date
+) -> None:
+    """The chunk's membership history in three queries: new members' spells from admission in
+    the branch the file names; moves cut on the import day; changed dates re-split."""
+    MembershipSpell.objects.bulk_create(
+        [s for m in creates for s in spells.first_spells(m)], batch_size=1000
+    )
+    touched = [
+        (m, kind) for m, before, kind in updates if kind == "move" or _dates_changed(m, before)
+    ]
+    if not touched:
+        return
+    stored = spells.load(m for m, _ in touched)
+    new = {}
+    for m, kind in touched:
+        history = stored[m.pk]
+        if kind == "move" and history:
+            history = spells.cut(
+                history, today, SpellEvent.MOVED, organization_id=m.organization_id
+            )
+        elif not history:  # a record the history never saw: start it as a new one's
+            history = spells.first_spells(m)
+        new[m.pk] = spells.resplit(history, m.admitted_on, m.confirmed_on, member_id=m.pk)
+    spells.replace(new)
+
+
+def _dates_changed(m: Member, before: dict) -> bool:
+    return (
+        before["status"] != m.status
+        or before["admitted_on"] != m.admitted_on_display
+        or before["confirmed_on"] != m.confirmed_on_display
+    )
+
+
 # What classification, comparison and the audit diff read of an existing member.
 EXISTING_FIELDS = [
     *CLEAN_FIELDS,
     "id_number_index",
     "id_number_encrypted",
+    "left_on",
+    "left_reason",
     "phone_encrypted",
     "phone_index",
     "party_group",

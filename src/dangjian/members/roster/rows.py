@@ -13,6 +13,8 @@ from dangjian.crypto import default_keyring
 from dangjian.members.models import Education, Gender, MemberCategory, MemberStatus
 from dangjian.members.services import validate_member_data
 from dangjian.orgs.models import Organization, OrgKind
+from dangjian.regulations.dates import add_months
+from dangjian.regulations.membership import inferred_status
 
 from .cells import CellError, clean_text, parse_choice, parse_date
 from .layout import TEMPLATE_COLUMNS
@@ -115,6 +117,9 @@ def prepare_row(raw, targets: Targets, today: dt.date) -> Prepared | list[RowPro
         except CellError as exc:
             fail(name, exc.message)
 
+    if not data.get("status") and "status" not in {p.column for p in problems}:
+        _infer_status(data, today, fail)
+
     organization = party_group = None
     try:
         organization = targets.branch_for(clean_text(values.get("organization")))
@@ -146,6 +151,25 @@ def prepare_row(raw, targets: Targets, today: dt.date) -> Prepared | list[RowPro
     )
     prepared.clean["_warnings"] = warnings
     return prepared
+
+
+def _infer_status(data: dict[str, Any], today: dt.date, fail) -> None:
+    """Most rosters have no 党员状态 column: the dates decide it, or the row asks for it."""
+    admitted, confirmed = data.get("admitted_on"), data.get("confirmed_on")
+    if admitted is None:
+        return  # validation reports the missing admission date
+    latest = admitted.value
+    if admitted.precision == "month":  # the benefit of the doubt: the month's last day
+        latest = add_months(latest.replace(day=1), 1) - dt.timedelta(days=1)
+    status = inferred_status(latest, confirmed.value if confirmed else None, today)
+    if status is None:
+        fail(
+            "status",
+            "未填写党员状态，且无法从日期推定：入党已超过预备期（含最长延长期）仍无转正时间。"
+            "请填写党员状态（正式党员请同时填写转正时间）",
+        )
+    else:
+        data["status"] = status
 
 
 def _check_against_id(values: dict, clean: dict[str, Any], fail) -> None:
