@@ -348,3 +348,17 @@ def test_the_migration_rebuilds_what_the_services_wrote(demo):
     assert m.pk in set(history.members_on(demo.sibling_branch, TODAY).values_list("pk", flat=True))
     assert Post.objects.exists()  # posts keep their own dates: nothing to migrate
     assert SpellEvent.MOVED in {s[4] for s in spells_of(m)}
+
+
+def test_a_member_who_left_leaves_the_roster_and_the_counts_but_not_the_history(demo):
+    from dangjian.members.queries import MemberFilter, member_list
+    from dangjian.orgs.queries import committee_view
+
+    m = new_member(demo, seed=10)
+    before = committee_view(demo.branch).total_members
+    services_lifecycle.end_membership(organ(demo), m, D(2026, 11, 2), LeaveReason.DIED)
+    user = demo.users["organ"]
+    assert m not in member_list(user, MemberFilter(org=demo.branch))
+    assert committee_view(demo.branch).total_members == before - 1
+    assert m in history.members_on(demo.branch, D(2026, 11, 1))
+    assert m not in history.members_on(demo.branch, D(2026, 11, 2))

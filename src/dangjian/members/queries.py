@@ -76,7 +76,8 @@ def search_q(text: str) -> Q:
 
 
 def member_list(user, flt: MemberFilter, action: Action = Action.READ) -> QuerySet[Member]:
-    qs = visible_members(user, action).select_related("organization", "party_group")
+    # Members who left (Member.left_on) are in the history, not in the roster.
+    qs = visible_members(user, action).current().select_related("organization", "party_group")
     if flt.id_number_dropped:
         return qs.none()
     if flt.org is not None:

@@ -28,7 +28,8 @@ class TreeNode:
 def _counts_by_prefix(parent_path: str, prefix_len: int) -> dict[str, tuple[int, int]]:
     """Member totals per subtree one level below `parent_path`, in a single grouped query."""
     rows = (
-        Member.objects.filter(organization__path__startswith=parent_path)
+        Member.objects.current()
+        .filter(organization__path__startswith=parent_path)
         .annotate(prefix=Substr("organization__path", 1, prefix_len))
         .values("prefix")
         .annotate(n=Count("id"), n_full=Count("id", filter=Q(status=MemberStatus.FULL)))
@@ -38,7 +39,8 @@ def _counts_by_prefix(parent_path: str, prefix_len: int) -> dict[str, tuple[int,
 
 def _counts_by_group(branch: Organization) -> dict[str, tuple[int, int]]:
     rows = (
-        Member.objects.filter(organization=branch, party_group__isnull=False)
+        Member.objects.current()
+        .filter(organization=branch, party_group__isnull=False)
         .values("party_group__path")
         .annotate(n=Count("id"), n_full=Count("id", filter=Q(status=MemberStatus.FULL)))
     )
@@ -92,7 +94,7 @@ def committee_view(org: Organization, today: dt.date | None = None) -> Committee
         key=lambda p: (rank.get(p.kind, 99), p.started_on),
     )
     seats = {p.member_id for p in posts if p.kind in COMMITTEE_POSTS}
-    subtree = Member.objects.filter(organization__path__startswith=org.path)
+    subtree = Member.objects.current().filter(organization__path__startswith=org.path)
     counts = subtree.aggregate(
         n=Count("id"), n_full=Count("id", filter=Q(status=MemberStatus.FULL))
     )
@@ -105,7 +107,7 @@ def committee_view(org: Organization, today: dt.date | None = None) -> Committee
 def party_groups(org: Organization) -> list[tuple[Organization, int]]:
     groups = (
         Organization.objects.filter(path__startswith=org.path, kind=OrgKind.PARTY_GROUP)
-        .annotate(n=Count("group_members"))
+        .annotate(n=Count("group_members", filter=Q(group_members__left_on__isnull=True)))
         .order_by("path")
     )
     return [(g, g.n) for g in groups]
