@@ -17,7 +17,13 @@ from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, record
 from dangjian.core import clock
 from dangjian.demo.meetings import ORGAN_SCENARIO, generate_meetings
-from dangjian.demo.people import COMMITTEE_ORDER, PeopleBuilder, add_years, save_people
+from dangjian.demo.people import (
+    COMMITTEE_ORDER,
+    PeopleBuilder,
+    add_years,
+    past_moves,
+    save_people,
+)
 from dangjian.demo.users import DEFAULT_PASSWORD, create_demo_users
 from dangjian.members.models import Member, MemberCategory, MemberStatus
 from dangjian.orgs.models import Organization, OrgKind, PostKind
@@ -138,6 +144,7 @@ class _Organ:
         add_post(self.actor, committee, employed[5], PostKind.DEPUTY_SECRETARY, start)
         add_post(self.actor, committee, employed[8], PostKind.COMMITTEE_MEMBER, start)
         add_post(self.actor, discipline, employed[11], PostKind.SECRETARY, start)
+        past_moves(dept_members, self.people.today)
         if index == 0:
             self.first.update(
                 committee=committee, organ_officer=employed[2], inspector=employed[11]

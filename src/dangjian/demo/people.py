@@ -12,10 +12,11 @@ from dangjian.members.models import (
     MemberCategory,
     MembershipSpell,
     MemberStatus,
+    SpellEvent,
 )
 from dangjian.members.pinyin import pinyin_keys
-from dangjian.members.spells import first_spells
-from dangjian.orgs.models import Organization, PostKind
+from dangjian.members.spells import cut, first_spells, load, replace
+from dangjian.orgs.models import Organization, Post, PostKind
 from dangjian.regulations.membership import probation_end
 from dangjian.regulations.synth import make_birth_date, make_id_number, make_name, make_phone
 
@@ -128,3 +129,40 @@ def save_people(members: list[Member], batch_size: int = 1000) -> None:
     MembershipSpell.objects.bulk_create(
         [s for m in members for s in first_spells(m)], batch_size=batch_size
     )
+
+
+def past_moves(members: list[Member], today: dt.date, seed: int = 12) -> int:
+    """Give a department's history some moves that today's roster does not show: two members
+    came to their branch from a sibling branch one to three years ago (their spells only; the
+    roster, posts and meetings are unchanged). Uses a random stream of its own, so the rest of
+    the demo is the same with or without it."""
+    rng = random.Random(seed + len(members))
+    branches = sorted({m.organization_id for m in members})
+    if len(branches) < 2:
+        return 0
+    holders = set(Post.objects.filter(member__in=members).values_list("member_id", flat=True))
+    candidates = [
+        m
+        for m in members
+        if m.status == MemberStatus.FULL
+        and m.confirmed_on
+        and m.confirmed_on < add_years(today, -4)
+        and m.pk not in holders
+    ]
+    moved = rng.sample(candidates, min(2, len(candidates)))
+    stored = load(moved)
+    new = {}
+    for m in moved:
+        source = rng.choice([b for b in branches if b != m.organization_id])
+        day = today - dt.timedelta(days=rng.randint(365, 1095))
+        history = stored[m.pk]
+        # The member was in `source` until the day before `day`, then in today's branch.
+        first = [_in(s, source) for s in history]
+        new[m.pk] = cut(first, day, SpellEvent.MOVED, organization_id=m.organization_id)
+    replace(new)
+    return len(moved)
+
+
+def _in(spell: MembershipSpell, organization_id: int) -> MembershipSpell:
+    spell.organization_id = organization_id
+    return spell
