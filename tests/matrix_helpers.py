@@ -289,8 +289,6 @@ def user_create_form(objs: Objects, scope: str) -> dict:
         "username": "matrix-new-user",
         "display_name": "矩阵测试",
         "password": "Matrix#2026x",
-        "role": "branch_committee",
-        "organization": "FGW-B01",
     }
 
 

@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 from django.urls import resolve, reverse
 
+from tests.accounts.matrix_accounts import ACCOUNTS_MATRIX
 from tests.duties.matrix_duties import DUTIES_MATRIX
 from tests.duties.matrix_duties_api import DUTIES_API_MATRIX
 from tests.helpers import actions_since, last_seq
@@ -339,6 +340,7 @@ MATRIX.update(COMPLIANCE_MATRIX)
 MATRIX.update(DUTIES_MATRIX)
 MATRIX.update(DUTIES_API_MATRIX)
 MATRIX.update(STUDY_MATRIX)
+MATRIX.update(ACCOUNTS_MATRIX)
 
 # Routes that need no permission check, each with the reason. Static files are served by
 # WhiteNoise outside the URLconf, so nothing is exempt today.

@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dangjian.accounts.middleware.IdleTimeoutMiddleware",
+    "dangjian.accounts.middleware.PasswordChangeRequiredMiddleware",
     "dangjian.core.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -175,6 +176,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# Passwords (等保 身份鉴别): no reuse of the last N; administrators change theirs every N days
+# (0 = never); members' passwords do not expire unless DANGJIAN_MEMBER_PASSWORD_DAYS says so.
+PASSWORD_HISTORY = envint("DANGJIAN_PASSWORD_HISTORY", 5)
+ADMIN_PASSWORD_DAYS = envint("DANGJIAN_ADMIN_PASSWORD_DAYS", 90)
+MEMBER_PASSWORD_DAYS = envint("DANGJIAN_MEMBER_PASSWORD_DAYS", 0)
 IDLE_TIMEOUT = timedelta(minutes=envint("DANGJIAN_IDLE_TIMEOUT_MINUTES", 30))
 SESSION_COOKIE_AGE = envint("DANGJIAN_SESSION_MAX_HOURS", 12) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

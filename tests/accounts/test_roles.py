@@ -193,28 +193,24 @@ def test_removing_a_role_is_audited_with_its_former_fields(demo, newcomer):
 # ---- through the system administrator's page -------------------------------------------------
 
 
-def test_creating_a_user_with_a_misbound_role_creates_nothing(demo, client_for):
+def test_a_misbound_role_request_is_refused_without_a_trace(demo, client_for):
     sysadmin = client_for(demo.users["sysadmin"])
+    user = services.create_user(ACTOR, "zhaoliu", "Hongqi#2026x", display_name="赵六")
     start = last_seq()
 
     response = sysadmin.post(
-        reverse("accounts:user_create"),
-        {
-            "username": "zhaoliu",
-            "display_name": "赵六",
-            "password": "Hongqi#2026x",
-            "role": Role.BRANCH_SECRETARY,
-            "organization": "fgw-jgdw",
-        },
+        reverse("accounts:grant_request", args=[user.pk]),
+        {"role": Role.BRANCH_SECRETARY, "organization": "fgw-jgdw"},
+        follow=True,
     )
 
-    assert response.status_code == 200
-    assert response.context["form"].errors["organization"] == [BRANCH_ONLY]
-    assert not User.objects.filter(username="zhaoliu").exists()
+    assert BRANCH_ONLY in response.content.decode()
+    assert not user.grants.exists() and not user.roles.exists()
     assert last_seq() == start
 
 
-def test_creating_a_user_with_a_role_through_the_page_audits_both(demo, client_for):
+def test_the_page_creates_an_account_without_any_role(demo, client_for):
+    """No default role: a role posted with the form is ignored; it must be requested."""
     sysadmin = client_for(demo.users["sysadmin"])
     start = last_seq()
 
@@ -229,17 +225,16 @@ def test_creating_a_user_with_a_role_through_the_page_audits_both(demo, client_f
         },
     )
 
-    assert response.status_code == 302
     user = User.objects.get(username="zhaoliu")
-    assert list(user.roles.values_list("role", "organization__code")) == [
-        (Role.BRANCH_COMMITTEE, "FGW-B02")
-    ]
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:user_detail", args=[user.pk])
+    assert not user.roles.exists()
+    assert user.must_change_password and user.created_by == demo.users["sysadmin"]
     events = list(AuditEvent.objects.filter(seq__gt=start).order_by("seq"))
-    assert [(e.action, e.object_type) for e in events] == [
-        (AuditAction.CREATE, "accounts.user"),
-        (AuditAction.CREATE, "accounts.roleassignment"),
+    assert [(e.action, e.object_type, e.actor_username) for e in events] == [
+        (AuditAction.CREATE, "accounts.user", "sysadmin")
     ]
-    assert {e.actor_username for e in events} == {"sysadmin"}
+    assert "role" not in sysadmin.get(reverse("accounts:user_create")).context["form"].fields
 
 
 def test_a_user_may_be_given_an_email_for_notices(demo, client_for):

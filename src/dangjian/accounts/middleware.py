@@ -1,11 +1,16 @@
-"""Log a session out after a period without requests (等保: 登录超时自动退出)."""
+"""Log a session out after a period without requests (等保: 登录超时自动退出), and hold a user
+whose password is an initial, reset or expired one on the password page until it is changed."""
 
 import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.http import JsonResponse
 from django.shortcuts import redirect, resolve_url
+from django.urls import reverse
 from django.utils.http import urlencode
+
+from dangjian.accounts.services import password_expired
 
 SESSION_KEY = "_dangjian_last_seen"
 
@@ -26,3 +31,26 @@ class IdleTimeoutMiddleware:
                 return redirect(f"{resolve_url(settings.LOGIN_URL)}?{query}")
             request.session[SESSION_KEY] = now
         return self.get_response(request)
+
+
+class PasswordChangeRequiredMiddleware:
+    """An initial or reset password (must_change_password) or an expired one opens nothing but
+    the password page and logout; the API answers 403 with the reason."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and self._must_change(user):
+            page = reverse("password_change")
+            allowed = {page, reverse("logout"), reverse("login")}
+            if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": "请先在网页上修改密码"}, status=403)
+                return redirect(f"{page}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+    @staticmethod
+    def _must_change(user) -> bool:
+        return bool(user.must_change_password) or password_expired(user)

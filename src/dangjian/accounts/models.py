@@ -31,6 +31,13 @@ class User(AbstractUser):
         related_name="user",
         verbose_name="对应党员",
     )
+    # Who made the account: that person alone can never give it a role (三权分立).
+    created_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # An initial or reset password: the user sets one of their own before anything else.
+    must_change_password = models.BooleanField("须修改密码", default=False)
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "用户"
@@ -89,3 +96,95 @@ class ApiToken(models.Model):
 
     def audit_fields(self) -> dict:
         return {"user": self.user_id, "name": self.name, "prefix": self.prefix}
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's earlier passwords: the last N may not be used again."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d}"
+
+
+class UserSession(models.Model):
+    """A login session of a user, so the system administrator can see and end it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    ip_address = models.CharField(max_length=45, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class GrantStatus(models.TextChoices):
+    PENDING = "pending", "待审批"
+    APPROVED = "approved", "已批准"
+    REJECTED = "rejected", "已驳回"
+    CANCELLED = "cancelled", "已撤回"
+
+
+class GrantKind(models.TextChoices):
+    ROLE = "role", "授予角色"
+    RESET = "reset", "重置密码"
+
+
+class Grant(models.Model):
+    """A request of the system administrator that takes effect only when a security
+    administrator approves it (三权分立): a role or a password reset, either of which could
+    otherwise open personal data to the one who asked (see `grants`)."""
+
+    kind = models.CharField("类型", max_length=16, choices=GrantKind.choices, default="role")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="grants")
+    role = models.CharField("角色", max_length=32, choices=Role.choices, blank=True)
+    organization = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="所辖组织",
+    )
+    status = models.CharField(
+        "状态", max_length=16, choices=GrantStatus.choices, default=GrantStatus.PENDING
+    )
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "授权申请"
+        verbose_name_plural = "授权申请"
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.user}"
+
+    @property
+    def summary(self) -> str:
+        if self.kind == GrantKind.ROLE:
+            org = f"（{self.organization.name}）" if self.organization_id else ""
+            return f"授予 {self.user.username} {self.get_role_display()}{org}"
+        return f"重置 {self.user.username} 的密码"
+
+    def audit_fields(self) -> dict:
+        return {
+            "kind": self.kind,
+            "user": self.user_id,
+            "role": self.role,
+            "organization": self.organization_id,
+            "status": self.status,
+        }

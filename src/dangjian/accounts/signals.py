@@ -4,6 +4,7 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from dangjian.accounts.services import record_session
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, record
 
@@ -15,6 +16,11 @@ def _ip(request) -> str:
 @receiver(user_logged_in)
 def on_login(sender, request, user, **kwargs):
     record(Actor(user, _ip(request)), AuditAction.LOGIN, user)
+    session = getattr(request, "session", None) if request is not None else None
+    if session is not None:
+        if session.session_key is None:
+            session.save()
+        record_session(user, session.session_key, _ip(request))
 
 
 @receiver(user_logged_out)

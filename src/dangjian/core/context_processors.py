@@ -22,6 +22,7 @@ def navigation(request):
             "audit": Role.AUDITOR in scope.roles,
             "users": Role.SYSADMIN in scope.roles,
             "security": Role.SECADMIN in scope.roles,
+            "grants": scope.is_admin,
             "roles": [Role(r).label for r in sorted(scope.roles)],
         }
     }
