@@ -41,6 +41,9 @@ def pytest_configure(config) -> None:
     from pathlib import Path
 
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    # The administrators' second factor is tested in tests/accounts/test_two_factor.py; the
+    # other tests log them in with a password (or a session) alone.
+    settings.TOTP_REQUIRED = False
     # Uploaded files (attachments, evidence) go to a folder of this run, removed at its end,
     # not into the data folder a developer's demo uses.
     import atexit

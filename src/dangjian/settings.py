@@ -75,6 +75,9 @@ INSTALLED_APPS = [
     "treebeard",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "ninja",
     "django_tasks",
     "django_tasks_db",
@@ -100,7 +103,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "dangjian.accounts.middleware.IdleTimeoutMiddleware",
+    "dangjian.accounts.middleware.TwoFactorRequiredMiddleware",
     "dangjian.accounts.middleware.PasswordChangeRequiredMiddleware",
     "dangjian.core.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -168,10 +173,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login security (等保 level 3): lock the account after 5 failures for 30 minutes, by username.
+# Login security (等保 level 3): lock the account after 5 failures for 30 minutes.
 AXES_FAILURE_LIMIT = envint("DANGJIAN_LOCKOUT_FAILURES", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("DANGJIAN_LOCKOUT_MINUTES", 30))
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# By username; an administrator's by (username, client address): see accounts/lockout.py.
+AXES_LOCKOUT_PARAMETERS = "dangjian.accounts.lockout.lockout_parameters"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_VERBOSE = False
@@ -181,6 +187,14 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 PASSWORD_HISTORY = envint("DANGJIAN_PASSWORD_HISTORY", 5)
 ADMIN_PASSWORD_DAYS = envint("DANGJIAN_ADMIN_PASSWORD_DAYS", 90)
 MEMBER_PASSWORD_DAYS = envint("DANGJIAN_MEMBER_PASSWORD_DAYS", 0)
+# Two-factor login (TOTP): always for the three administrators (DANGJIAN_TOTP_REQUIRED=0 turns
+# it off, for a closed test rig only), and for 机关党委 and 纪检 with DANGJIAN_TOTP_BUSINESS_ROLES.
+TOTP_REQUIRED = envbool("DANGJIAN_TOTP_REQUIRED", True)
+TOTP_BUSINESS_ROLES = envbool("DANGJIAN_TOTP_BUSINESS_ROLES", False)
+OTP_TOTP_ISSUER = "机关党建"
+# Usernames of accounts made from the roster: "pinyin" (zhangsan, zhangsan2) or "org"
+# (fgw-b01-001); see accounts/member_accounts.py.
+MEMBER_USERNAME_SCHEME = os.environ.get("DANGJIAN_MEMBER_USERNAME", "pinyin")
 IDLE_TIMEOUT = timedelta(minutes=envint("DANGJIAN_IDLE_TIMEOUT_MINUTES", 30))
 SESSION_COOKIE_AGE = envint("DANGJIAN_SESSION_MAX_HOURS", 12) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

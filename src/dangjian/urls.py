@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from dangjian.accounts import twofactor_views
 from dangjian.accounts import views as account_views
 from dangjian.api import api
 from dangjian.audit import views as audit_views
@@ -43,6 +44,17 @@ account_patterns = (
             account_views.token_revoke,
             name="token_revoke",
         ),
+        path("member-accounts/", account_views.member_account_list, name="member_accounts"),
+        path(
+            "member-accounts/create/",
+            account_views.member_account_create,
+            name="member_account_create",
+        ),
+        path(
+            "member-accounts/link/", account_views.member_account_link, name="member_account_link"
+        ),
+        path("2fa/", twofactor_views.admin_list, name="two_factor_admin"),
+        path("2fa/<int:pk>/reset/", twofactor_views.admin_reset, name="two_factor_reset"),
         path("grants/", account_views.grant_list, name="grants"),
         path(
             "grants/<int:pk>/approve/",
@@ -73,6 +85,8 @@ urlpatterns = [
     path("login/", core_views.LoginView.as_view(), name="login"),
     path("logout/", core_views.LogoutView.as_view(), name="logout"),
     path("password/", account_views.password_change, name="password_change"),
+    path("2fa/setup/", twofactor_views.setup, name="two_factor_setup"),
+    path("2fa/verify/", twofactor_views.verify, name="two_factor_verify"),
     path("healthz", core_views.health, name="health"),
     path("orgs/", include(org_patterns)),
     path("members/", include("dangjian.members.urls")),

@@ -8,7 +8,7 @@ the grants, and everyone signed in changes their own password.
 
 from __future__ import annotations
 
-from tests.matrix_helpers import NO_SCOPE, OK, Entry, Objects, only, rows
+from tests.matrix_helpers import NO_SCOPE, OK, PERSONAS, Entry, Objects, only, rows
 
 TARGET = "matrix-target"
 
@@ -94,7 +94,61 @@ def wrong_password_form(objs: Objects, scope: str) -> dict:
     }
 
 
+# Member accounts, by the branch in `?org=`: those who may reveal its members.
+BRANCH_SCOPES = ("own_branch", "sibling", "other_dept")
+REVEALERS = rows(
+    BRANCH_SCOPES,
+    member=403, secretary=(OK, 404, 404), committee=403, inspector=403, organ=(OK, OK, 404),
+    sysadmin=403, secadmin=403, auditor=403,
+)  # fmt: skip
+
+
+def branch_query(objs: Objects, scope: str) -> tuple[dict, dict]:
+    return {}, {"org": objs.org(scope).code}
+
+
+def link_form(objs: Objects, scope: str) -> dict:
+    """A member of the branch without an account, and an account without a member."""
+    from dangjian.accounts import member_accounts, services
+    from dangjian.accounts.models import User
+    from dangjian.audit.services import Actor
+
+    cache = _cache(objs)
+    if ("link", scope) not in cache:
+        username = f"matrix-link-{scope}"
+        if not User.objects.filter(username=username).exists():
+            services.create_user(Actor.system("matrix"), username, "Matrix#2026x")
+        member = member_accounts.without_account(objs.org(scope)).first()
+        cache[("link", scope)] = {"member": member.pk, "username": username}
+    return cache[("link", scope)]
+
+
+EVERYONE_302 = rows((NO_SCOPE,), **dict.fromkeys(PERSONAS[1:], 302))
+
+
 ACCOUNTS_MATRIX: dict[str, tuple[Entry, ...]] = {
+    # Two-factor pages: anyone signed in may enrol; verifying without a device sends to enrolment.
+    "two_factor_setup": (Entry("GET", EVERYONE),),
+    "two_factor_verify": (Entry("GET", EVERYONE_302),),
+    "accounts:two_factor_admin": (Entry("GET", only("secadmin")),),
+    "accounts:two_factor_reset": (
+        Entry("POST", only("secadmin"), ok=302, url=user_kwarg, audits="update"),
+    ),
+    "accounts:member_accounts": (Entry("GET", REVEALERS, BRANCH_SCOPES, url=branch_query),),
+    "accounts:member_account_create": (
+        Entry("POST", REVEALERS, BRANCH_SCOPES, url=branch_query, audits="create"),
+    ),
+    "accounts:member_account_link": (
+        Entry(
+            "POST",
+            REVEALERS,
+            BRANCH_SCOPES,
+            ok=302,
+            url=branch_query,
+            body=link_form,
+            audits="update",
+        ),
+    ),
     "accounts:user_detail": (
         Entry("GET", only("sysadmin"), url=user_kwarg),
         Entry("POST", only("sysadmin"), ok=302, url=user_kwarg, body=edit_form, audits="update"),

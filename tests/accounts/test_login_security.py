@@ -316,3 +316,45 @@ def test_api_answers_to_a_bearer_token_are_never_cached(demo):
 
     assert response.status_code == 200
     assert "no-store" in response.get("Cache-Control", "")
+
+
+# ---- administrators: lockout by (username, client address); unlock from the shell ------------
+
+
+def test_a_stranger_cannot_lock_an_administrator_out_from_elsewhere(demo):
+    stranger = Client(REMOTE_ADDR="10.9.9.9")
+    start = last_seq()
+    response = _fail(stranger, "secadmin", 6)
+
+    assert LOCKED_TEXT in response.content.decode()  # the stranger's address is locked
+    assert _login(stranger, "secadmin", PASSWORD).status_code != 302
+    events = AuditEvent.objects.filter(seq__gt=start)
+    assert events.filter(action=AuditAction.LOGIN_FAILED).count() >= 5  # still audited
+    assert events.filter(action=AuditAction.LOCKOUT).exists()
+    at_desk = Client(REMOTE_ADDR="10.0.0.1")
+    assert _login(at_desk, "secadmin", PASSWORD).status_code == 302
+    assert _logged_in_as(at_desk) == "secadmin"
+
+
+def test_an_ordinary_account_is_still_locked_from_every_address(demo):
+    _fail(Client(REMOTE_ADDR="10.9.9.9"), "secretary", 5)
+    response = _login(Client(REMOTE_ADDR="10.0.0.1"), "secretary", PASSWORD)
+    assert response.status_code != 302 and LOCKED_TEXT in response.content.decode()
+
+
+def test_dangjian_unlock_lifts_a_lockout_from_the_shell_and_is_audited(demo, capsys):
+    from django.core.management import call_command
+
+    _fail(Client(), "secretary", 5)
+    start = last_seq()
+
+    call_command("unlock", "secretary")
+
+    assert "已解除 secretary 的登录锁定" in capsys.readouterr().out
+    event = AuditEvent.objects.get(seq__gt=start)
+    assert (event.action, event.object_repr, event.actor_username) == (
+        AuditAction.UNLOCK,
+        "secretary",
+        "",
+    )
+    assert _login(Client(), "secretary", PASSWORD).status_code == 302

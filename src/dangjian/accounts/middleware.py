@@ -10,7 +10,13 @@ from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from dangjian.accounts import twofactor
 from dangjian.accounts.services import password_expired
+
+
+def _two_factor_pages() -> set[str]:
+    return {reverse("two_factor_setup"), reverse("two_factor_verify")}
+
 
 SESSION_KEY = "_dangjian_last_seen"
 
@@ -44,7 +50,7 @@ class PasswordChangeRequiredMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and self._must_change(user):
             page = reverse("password_change")
-            allowed = {page, reverse("logout"), reverse("login")}
+            allowed = {page, reverse("logout"), reverse("login"), *_two_factor_pages()}
             if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
                 if request.path.startswith("/api/"):
                     return JsonResponse({"detail": "请先在网页上修改密码"}, status=403)
@@ -54,3 +60,28 @@ class PasswordChangeRequiredMiddleware:
     @staticmethod
     def _must_change(user) -> bool:
         return bool(user.must_change_password) or password_expired(user)
+
+
+class TwoFactorRequiredMiddleware:
+    """A user who needs a second factor (twofactor.required_for) and has not given one in this
+    session sees only the enrolment or the code page, and logout; the API answers 403."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not user.is_verified()
+            and twofactor.required_for(user)
+        ):
+            allowed = {reverse("logout"), reverse("login"), *_two_factor_pages()}
+            if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": "请先在网页上完成双因素认证"}, status=403)
+                name = "two_factor_verify" if twofactor.enrolled(user) else "two_factor_setup"
+                query = urlencode({"next": request.get_full_path()})
+                return redirect(f"{reverse(name)}?{query}")
+        return self.get_response(request)

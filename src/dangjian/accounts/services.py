@@ -62,7 +62,8 @@ def _used_before(user: User, password: str) -> bool:
     if user.password and hash_matches(password, user.password):
         return True
     earlier = PasswordHistory.objects.filter(user=user).values_list("password", flat=True)
-    return any(hash_matches(password, h) for h in earlier[: max(keep - 1, 0)])
+    # The history holds the current password too (it is stored as it is set).
+    return any(hash_matches(password, h) for h in earlier[:keep])
 
 
 def _store_password(user: User, password: str, *, must_change: bool) -> None:

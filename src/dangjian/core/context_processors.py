@@ -23,6 +23,7 @@ def navigation(request):
             "users": Role.SYSADMIN in scope.roles,
             "security": Role.SECADMIN in scope.roles,
             "grants": scope.is_admin,
+            "member_accounts": bool(scope.paths.get("reveal")),
             "roles": [Role(r).label for r in sorted(scope.roles)],
         }
     }
