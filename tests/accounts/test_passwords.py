@@ -122,3 +122,11 @@ def test_member_passwords_expire_only_when_the_setting_says_so(demo, settings):
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=31), tick=False):
         member = _login("member")
         assert member.get(reverse("home"))["Location"].startswith(reverse("password_change"))
+
+
+def test_a_fragment_asked_for_while_held_on_the_password_page_is_empty(demo):
+    """The inbox badge (htmx) would otherwise swap the whole password page into the top bar."""
+    services.create_user(ACTOR, "zhaoliu", FIRST, must_change_password=True)
+    client = _login("zhaoliu", FIRST)
+    response = client.get(reverse("notices:inbox_badge"), headers={"HX-Request": "true"})
+    assert response.status_code == 204 and response.content == b""

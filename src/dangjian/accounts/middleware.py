@@ -5,7 +5,7 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -54,6 +54,8 @@ class PasswordChangeRequiredMiddleware:
             if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
                 if request.path.startswith("/api/"):
                     return JsonResponse({"detail": "请先在网页上修改密码"}, status=403)
+                if request.headers.get("HX-Request"):
+                    return HttpResponse(status=204)  # a fragment (the inbox badge): nothing
                 return redirect(f"{page}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
 
@@ -81,6 +83,8 @@ class TwoFactorRequiredMiddleware:
             if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
                 if request.path.startswith("/api/"):
                     return JsonResponse({"detail": "请先在网页上完成双因素认证"}, status=403)
+                if request.headers.get("HX-Request"):
+                    return HttpResponse(status=204)  # a fragment (the inbox badge): nothing
                 name = "two_factor_verify" if twofactor.enrolled(user) else "two_factor_setup"
                 query = urlencode({"next": request.get_full_path()})
                 return redirect(f"{reverse(name)}?{query}")
