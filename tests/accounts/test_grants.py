@@ -302,6 +302,13 @@ def test_the_system_administrator_alone_reaches_no_member_data(
                 sysadmin.post(reverse(f"accounts:{decision}", args=[grant.pk])).status_code == 403
             )
     sysadmin.post(reverse("accounts:user_active", args=[shadow.pk]), {"active": "1"})
+    for name in ("secretary", "organ"):  # their notices, to the system administrator's mailbox
+        sysadmin.post(
+            reverse("accounts:user_detail", args=[demo.users[name].pk]),
+            {"display_name": name, "email": "sysadmin@elsewhere.example"},
+        )
+    assert not User.objects.filter(email="sysadmin@elsewhere.example").exists()
+    assert sysadmin.get(reverse("accounts:member_accounts") + "?org=FGW-B01").status_code == 403
     # Nothing was granted or reset, and the reads stay closed.
     assert Grant.objects.filter(status=GrantStatus.APPROVED).count() == 0
     assert not RoleAssignment.objects.filter(user=shadow).exists()

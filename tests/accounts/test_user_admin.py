@@ -63,20 +63,36 @@ def test_the_list_filters_by_name_role_and_state(demo, sysadmin):
 
 
 def test_editing_a_user_is_audited_with_before_and_after(demo, sysadmin):
-    member = demo.users["member"]
+    account = services.create_user(ACTOR, "wang.wu", "Hongqi#2026x", display_name="王五")
     start = last_seq()
     response = sysadmin.post(
-        reverse("accounts:user_detail", args=[member.pk]),
-        {"display_name": "新名字", "email": "m@example.gov.cn"},
+        reverse("accounts:user_detail", args=[account.pk]),
+        {"display_name": "新名字", "email": "w@example.gov.cn"},
     )
     assert response.status_code == 302
     assert_audited(
         start,
         AuditAction.UPDATE,
-        member,
+        account,
         actor="sysadmin",
-        changes={"display_name": [member.first_name, "新名字"], "email": ["", "m@example.gov.cn"]},
+        changes={"display_name": ["王五", "新名字"], "email": ["", "w@example.gov.cn"]},
     )
+
+
+def test_the_email_of_an_account_that_reads_members_is_not_changed_by_another(demo, sysadmin):
+    """Its notices speak of members: the system administrator cannot redirect them."""
+    for name in ("secretary", "member"):
+        user = demo.users[name]
+        start = last_seq()
+        response = sysadmin.post(
+            reverse("accounts:user_detail", args=[user.pk]),
+            {"display_name": user.first_name, "email": "me@elsewhere.example"},
+        )
+        assert response.status_code == 200
+        assert response.context["form"].errors["email"] == [
+            "可查看党员信息的账号，邮箱不能由他人修改"
+        ]
+        assert User.objects.get(pk=user.pk).email == user.email and last_seq() == start
 
 
 def test_a_disabled_account_stops_at_once_on_its_sessions_and_tokens(demo, sysadmin):

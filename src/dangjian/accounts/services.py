@@ -21,7 +21,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from dangjian.accounts.access import scope_for
+from dangjian.accounts.access import Action, scope_for
 from dangjian.accounts.models import (
     ADMIN_ROLES,
     SCOPED_ROLES,
@@ -174,6 +174,11 @@ def reset_password(actor: Actor, user: User) -> str:
     return password
 
 
+def _reads_members(user: User) -> bool:
+    scope = scope_for(user)
+    return bool(scope.paths.get(Action.READ)) or bool(scope.own_member_id)
+
+
 @transaction.atomic
 def update_user(actor: Actor, user: User, *, display_name: str, email: str) -> User:
     email = (email or "").strip()
@@ -182,6 +187,10 @@ def update_user(actor: Actor, user: User, *, display_name: str, email: str) -> U
             validate_email(email)
         except ValidationError:
             raise ServiceValidationError({"email": "邮箱格式不正确"}) from None
+    if email != user.email and _reads_members(user) and getattr(actor.user, "pk", None) != user.pk:
+        # Notices (and their e-mails) speak of members: a new address set by someone else
+        # would send them away from the account's holder.
+        raise ServiceValidationError({"email": "可查看党员信息的账号，邮箱不能由他人修改"})
     before = {"display_name": user.first_name, "email": user.email}
     user.first_name = (display_name or "").strip()[:150]
     user.email = email
