@@ -8,14 +8,17 @@ system administrator alone reaches no member data by any sequence of the request
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
 from dangjian.accounts import grants, services
 from dangjian.accounts.access import Action, scope_for
 from dangjian.accounts.models import Grant, GrantStatus, Role, RoleAssignment, User
-from dangjian.audit.models import AuditAction
+from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
 from dangjian.notices.models import Notice
@@ -330,3 +333,53 @@ def test_the_system_administrator_alone_reaches_no_member_data(
     api = Client(headers={"authorization": f"Bearer {token}"})
     assert api.get(f"/api/v1/members/{member.pk}").status_code in {403, 404}
     assert api.get("/api/v1/members").status_code in {403, 404}
+
+
+# ---- two approvers at once -------------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="the in-memory, shared-cache SQLite test database answers 'table is locked' instead "
+    "of waiting; the row lock is what is raced here (PostgreSQL, MariaDB)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_security_administrators_approving_at_once_grant_once():
+    def user(name: str, role: str | None = None) -> User:
+        made = services.create_user(SYSTEM, name, NEW_PASSWORD)
+        if role:
+            services.assign_role(SYSTEM, made, role)
+        return made
+
+    sysadmin, left, right = (
+        user("sys", Role.SYSADMIN),
+        user("sec1", Role.SECADMIN),
+        user("sec2", Role.SECADMIN),
+    )
+    target = user("target")
+    grant = grants.request_role(Actor(sysadmin, ""), target, Role.AUDITOR)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def approve(approver: User) -> None:
+        try:
+            barrier.wait()
+            grants.approve(Actor(approver, approver.username), Grant.objects.get(pk=grant.pk))
+            outcomes.append("approved")
+        except ServiceValidationError as exc:
+            outcomes.append(exc.errors["grant"])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=approve, args=(a,)) for a in (left, right)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+
+    assert sorted(outcomes) == ["approved", "该申请已处理"]
+    assert RoleAssignment.objects.filter(user=target).count() == 1
+    assert (
+        AuditEvent.objects.filter(object_type="accounts.grant", action=AuditAction.UPDATE).count()
+        == 1
+    )
