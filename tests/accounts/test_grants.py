@@ -383,3 +383,20 @@ def test_two_security_administrators_approving_at_once_grant_once():
         AuditEvent.objects.filter(object_type="accounts.grant", action=AuditAction.UPDATE).count()
         == 1
     )
+
+
+def test_the_security_administrator_finds_the_pending_requests_among_their_to_dos(
+    demo, admins, newcomer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        grant = grants.request_role(
+            admins["sysadmin"], newcomer, Role.BRANCH_SECRETARY, demo.branch
+        )
+    todo = reverse("accounts:grants") + "?status=pending"
+    page = _login("secadmin").get(reverse("notices:inbox")).content.decode()
+    assert grant.summary in page and todo in page
+    auditor = _login("auditor").get(reverse("notices:inbox")).content.decode()
+    assert f"新的授权申请：{grant.summary}" in auditor  # told, as a notice
+    assert todo not in auditor  # but nothing to do
+    grants.approve(admins["secadmin"], grant)
+    assert todo not in _login("secadmin").get(reverse("notices:inbox")).content.decode()
