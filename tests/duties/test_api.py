@@ -498,6 +498,7 @@ def test_the_counts_follow_the_records(demo, api):
         "items": 0,
         "review": 0,
         "leave": 0,
+        "grants": 0,
         "unread": mine["count"],
         "actions": 0,
         "badge": mine["count"],
