@@ -274,6 +274,12 @@ PAGE_SIZE = envint("DANGJIAN_PAGE_SIZE", 50)
 ID_SEARCH_LIMIT = envint("DANGJIAN_ID_SEARCH_LIMIT", 20)
 ID_SEARCH_MINUTES = envint("DANGJIAN_ID_SEARCH_MINUTES", 60)
 
+# The audit chain's anchor (docs/audit.md): `dangjian audit anchor` and the daily tick append
+# the chain's head to this file, which should live where the database's users cannot write
+# (another disk, a WORM share); and to syslog (authpriv) when DANGJIAN_AUDIT_ANCHOR_SYSLOG is on.
+AUDIT_ANCHOR_FILE = os.environ.get("DANGJIAN_AUDIT_ANCHOR_FILE", "")
+AUDIT_ANCHOR_SYSLOG = envbool("DANGJIAN_AUDIT_ANCHOR_SYSLOG", False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

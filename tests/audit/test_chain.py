@@ -29,7 +29,10 @@ from tests.conftest import PASSWORD
 from tests.helpers import events_since, last_seq
 from tests.test_cli import dangjian, on_sqlite_runs_only
 
-TRIGGER_MIGRATION = importlib.import_module("dangjian.audit.migrations.0002_append_only_trigger")
+TRIGGER_MIGRATIONS = [
+    importlib.import_module("dangjian.audit.migrations.0002_append_only_trigger"),
+    importlib.import_module("dangjian.audit.migrations.0003_append_only_delete"),
+]
 IS_MYSQL = connection.vendor == "mysql"
 # Dropping a trigger is DDL: rolled back with the test transaction on SQLite and PostgreSQL, but
 # committed at once on MariaDB, where the test therefore needs a real transaction and a flush.
@@ -40,8 +43,9 @@ TABLE = connection.ops.quote_name(AuditEvent._meta.db_table)
 
 def _run_trigger_sql(index: int) -> None:
     with connection.cursor() as cursor:
-        for statement in TRIGGER_MIGRATION.SQL[connection.vendor][index]:
-            cursor.execute(statement)
+        for migration in TRIGGER_MIGRATIONS:
+            for statement in migration.SQL[connection.vendor][index]:
+                cursor.execute(statement)
 
 
 @contextmanager
@@ -251,16 +255,43 @@ def test_the_database_trigger_refuses_a_raw_update(demo):
     assert verify_chain().ok
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="only the PostgreSQL trigger covers DELETE"
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM {table} WHERE seq = %s",
+        "DELETE FROM {table} WHERE seq >= %s",
+        "DELETE FROM {table} WHERE seq > %s OR seq > 0",
+    ],
+    ids=["one", "the-newest", "all"],
 )
-def test_on_postgresql_the_database_trigger_also_refuses_a_raw_delete(demo):
+def test_the_database_trigger_refuses_a_raw_delete_on_every_engine(demo, statement):
     _, victim, _ = _three_events()
+    count = AuditEvent.objects.count()
 
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        _raw("DELETE FROM {table} WHERE seq = %s", [victim.seq])
+        _raw(statement, [victim.seq])
 
-    assert AuditEvent.objects.filter(pk=victim.pk).exists()
+    assert AuditEvent.objects.count() == count
+    assert verify_chain().ok
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite file and its shell")
+def test_another_sqlite_client_cannot_delete_events_either(tmp_path):
+    # The platform's connections answer the trigger's gate function; a plain client has none.
+    import sqlite3
+
+    path = tmp_path / "db.sqlite3"
+    plain = sqlite3.connect(path)
+    plain.execute("CREATE TABLE audit_auditevent (seq INTEGER)")
+    for statement in TRIGGER_MIGRATIONS[1].SQL["sqlite"][0]:
+        plain.execute(statement)
+    plain.execute("INSERT INTO audit_auditevent VALUES (1)")
+
+    with pytest.raises(sqlite3.OperationalError):
+        plain.execute("DELETE FROM audit_auditevent")
+
+    assert plain.execute("SELECT count(*) FROM audit_auditevent").fetchone() == (1,)
+    plain.close()
 
 
 # ---- `dangjian audit verify` ----------------------------------------------------------------

@@ -25,6 +25,7 @@ def run(*args, **options) -> str:
 def test_the_apps_jobs_are_found_and_run_in_order():
     # Delivery (e-mail) comes after every job that creates notices.
     assert [j.name for j in jobs.registered()] == [
+        "audit.anchor",
         "duties.deadlines",
         "meetings.series",
         "members.import_files",
