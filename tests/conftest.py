@@ -32,6 +32,10 @@ TODAY = dt.date(2026, 11, 25)
 CLOCK_START = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
+# Fails the run if any audit event of the suite carries a full ID or phone number.
+pytest_plugins = ["tests.pii_scan"]
+
+
 def pytest_configure(config) -> None:
     import time_machine
 

@@ -3,6 +3,9 @@
 seq = last_seq()
 services.do_something(...)
 event = assert_audited(seq, AuditAction.UPDATE, item, changes={"status": ["open", "done"]})
+
+A refused request also appends an event ("denied", `audit.denials`); these helpers leave such
+events out unless asked (`denials=True`), so "a refusal changes nothing" reads as before.
 """
 
 from __future__ import annotations
@@ -18,16 +21,17 @@ def last_seq() -> int:
     return event.seq if event else 0
 
 
-def events_since(seq: int) -> list[AuditEvent]:
-    """The audit events appended after `seq`, oldest first."""
-    return list(AuditEvent.objects.filter(seq__gt=seq).order_by("seq"))
+def events_since(seq: int, *, denials: bool = False) -> list[AuditEvent]:
+    """The audit events appended after `seq`, oldest first (refused requests only if asked)."""
+    events = AuditEvent.objects.filter(seq__gt=seq).order_by("seq")
+    if not denials:
+        events = events.exclude(action="denied")
+    return list(events)
 
 
-def actions_since(seq: int) -> list[str]:
+def actions_since(seq: int, *, denials: bool = False) -> list[str]:
     """The actions of the audit events appended after `seq`, oldest first."""
-    return list(
-        AuditEvent.objects.filter(seq__gt=seq).order_by("seq").values_list("action", flat=True)
-    )
+    return [e.action for e in events_since(seq, denials=denials)]
 
 
 def assert_audited(

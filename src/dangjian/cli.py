@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 
 def _setup() -> None:
@@ -36,6 +37,24 @@ def _prepare_database(verbosity: int = 0) -> None:
 
     call_command("migrate", interactive=False, verbosity=verbosity)
     call_command("collectstatic", interactive=False, verbosity=0)
+    _private_data_files()
+
+
+def _private_data_files() -> None:
+    """The data folder 0700 and the embedded SQLite database with its -wal/-shm files 0600:
+    they hold the encrypted columns, the audit log and the key check. (New files are private
+    anyway: `main` sets the umask 077; this repairs what an older version created.)"""
+    from django.conf import settings
+    from django.db import connection
+
+    data_dir = Path(settings.DATA_DIR)
+    if data_dir.is_dir():
+        data_dir.chmod(0o700)
+    if connection.vendor == "sqlite":
+        name = Path(str(connection.settings_dict["NAME"]))
+        for path in (name, Path(f"{name}-wal"), Path(f"{name}-shm")):
+            if path.exists():
+                path.chmod(0o600)
 
 
 def _die_with_parent() -> None:
@@ -137,6 +156,9 @@ def _run_gunicorn(run, bind: str, workers: int, extra: list[str]) -> int:
         str(workers),
         "--access-logfile",
         "-",
+        # Paths without query strings or referrers, ID and phone numbers masked.
+        "--logger-class",
+        "dangjian.core.accesslog.AccessLogger",
         *_control_socket_args(),
         *extra,
     ]
@@ -237,6 +259,9 @@ def serve(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Every file and folder the platform creates (database, WAL, uploads, keys, backups) is
+    # readable by its own user only.
+    os.umask(0o077)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "demo":
         return demo(argv[1:])
@@ -253,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["dangjian", *argv])
+    if argv and argv[0] == "migrate":
+        _private_data_files()
     return 0
 
 

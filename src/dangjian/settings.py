@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "dangjian.accounts.middleware.IdleTimeoutMiddleware",
+    "dangjian.audit.denials.DeniedRequestAuditMiddleware",
     "dangjian.accounts.middleware.TwoFactorRequiredMiddleware",
     "dangjian.accounts.middleware.PasswordChangeRequiredMiddleware",
     "dangjian.core.middleware.NoStoreMiddleware",
@@ -283,7 +284,9 @@ AUDIT_ANCHOR_SYSLOG = envbool("DANGJIAN_AUDIT_ANCHOR_SYSLOG", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No ID or phone number reaches a log line (docs/privacy.md).
+    "filters": {"redact": {"()": "dangjian.core.logredact.RedactFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("DANGJIAN_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }

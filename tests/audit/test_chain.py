@@ -374,7 +374,7 @@ def test_auditor_export_contains_the_filtered_events_and_is_itself_audited(demo,
     rows = list(book.active.iter_rows(values_only=True))
     assert rows[0][0] == "序号"
     assert rows[0][2] == "操作人"
-    assert [(int(r[0]), r[10]) for r in rows[1:]] == expected
+    assert [(int(r[0]), r[9]) for r in rows[1:]] == expected
     assert all(r[2] == "secretary" and r[4] == "登录" for r in rows[1:])
 
     export = events_since(before)

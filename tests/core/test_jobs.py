@@ -26,6 +26,7 @@ def test_the_apps_jobs_are_found_and_run_in_order():
     # Delivery (e-mail) comes after every job that creates notices.
     assert [j.name for j in jobs.registered()] == [
         "audit.anchor",
+        "audit.denials",
         "duties.deadlines",
         "meetings.series",
         "members.import_files",

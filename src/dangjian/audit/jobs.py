@@ -1,10 +1,12 @@
-"""The audit app's periodic job: once a day, anchor the chain's head outside the database."""
+"""The audit app's periodic jobs: summarise the refused requests of minutes gone by, and once a
+day anchor the chain's head outside the database."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from dangjian.audit.anchor import anchored_today, configured_path, write_anchor
+from dangjian.audit.denials import close_windows
 from dangjian.core.jobs import job
 
 
@@ -17,3 +19,8 @@ def anchor_daily(now: dt.datetime) -> dict[str, int]:
         return {"audit_anchors": 0}
     write_anchor(path)
     return {"audit_anchors": 1}
+
+
+@job("audit.denials", report_order=54, counters={"denial_summaries": "拒绝访问汇总 {} 条"})
+def summarise_denials(now: dt.datetime) -> dict[str, int]:
+    return {"denial_summaries": close_windows(now)}

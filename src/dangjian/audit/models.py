@@ -17,6 +17,7 @@ class AuditAction(models.TextChoices):
     LOCKOUT = "lockout", "账号锁定"
     UNLOCK = "unlock", "解除锁定"
     TOKEN = "token", "API 令牌"
+    DENIED = "denied", "拒绝访问"
 
 
 class ImmutableQuerySet(models.QuerySet):
@@ -79,3 +80,28 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"head #{self.seq}"
+
+
+class DenialWindow(models.Model):
+    """Refused requests of one user on one route within one minute (`audit.denials`): the first
+    is an audit event at once, the rest only raise `count`, and a summary event with the count is
+    appended when the minute is over. Not part of the chain; rows are removed once summarised."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
+    actor_username = models.CharField(max_length=150)
+    ip = models.CharField(max_length=45, blank=True)
+    route = models.CharField(max_length=200)
+    minute = models.DateTimeField(db_index=True)
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["actor", "route", "minute"], name="audit_denialwindow_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_username} {self.route} {self.minute:%H:%M} ×{self.count}"

@@ -1,12 +1,63 @@
-"""Reads of the audit log, for the auditor only."""
+"""Reads of the audit log, for the auditor only: filters by kind of event, kind of object,
+person, organization and time.
+
+The audit app sits below the domain apps: it reaches users, organizations and members through
+the app registry (names, not imports) for the person and organization filters.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Cast
 
 from dangjian.audit.models import AuditAction, AuditEvent
+
+
+def _people(term: str) -> Q:
+    """Events by, or about, the person: the actor's username or real name, or the object's name."""
+    users = get_user_model().objects.filter(
+        Q(username=term) | Q(first_name=term) | Q(last_name=term) | Q(member__name=term)
+    )
+    return (
+        Q(actor_username=term) | Q(actor_id__in=users.values("pk")) | Q(object_repr__contains=term)
+    )
+
+
+def _organization(term: str) -> Q | None:
+    """Events by someone of the organization (or below it) or about it or one of its members."""
+    organization = apps.get_model("orgs", "Organization")
+    member = apps.get_model("members", "Member")
+    paths = list(
+        organization.objects.filter(Q(name=term) | Q(code=term)).values_list("path", flat=True)
+    )
+    if not paths:
+        return None
+    under = Q()
+    for path in paths:
+        under |= Q(organization__path__startswith=path)
+    subtree = organization.objects.filter(
+        Q(*[Q(path__startswith=p) for p in paths], _connector=Q.OR)
+    )
+    members = member.objects.filter(under)
+    users = get_user_model().objects.filter(
+        Q(member__in=members.values("pk")) | Q(roles__organization__in=subtree.values("pk"))
+    )
+    as_text = CharField(max_length=40)
+    return (
+        Q(actor_id__in=users.values("pk"))
+        | Q(
+            object_type=organization._meta.label_lower,
+            object_id__in=subtree.annotate(key=Cast("pk", as_text)).values("key"),
+        )
+        | Q(
+            object_type=member._meta.label_lower,
+            object_id__in=members.annotate(key=Cast("pk", as_text)).values("key"),
+        )
+    )
 
 
 def filtered_events(params) -> tuple[QuerySet[AuditEvent], dict]:
@@ -16,6 +67,15 @@ def filtered_events(params) -> tuple[QuerySet[AuditEvent], dict]:
     if actor:
         qs = qs.filter(actor_username=actor)
         applied["actor"] = actor
+    person = (params.get("person") or "").strip()[:100]
+    if person:
+        qs = qs.filter(_people(person))
+        applied["person"] = person
+    organization = (params.get("org") or "").strip()[:100]
+    if organization:
+        where = _organization(organization)
+        qs = qs.filter(where) if where is not None else qs.none()
+        applied["org"] = organization
     action = params.get("action") or ""
     if action in AuditAction.values:
         qs = qs.filter(action=action)

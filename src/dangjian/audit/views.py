@@ -15,6 +15,7 @@ from dangjian.accounts.access import require_role
 from dangjian.accounts.models import Role
 from dangjian.audit.models import AuditAction
 from dangjian.audit.queries import filtered_events
+from dangjian.audit.readable import kinds_in_log, readable, readable_page
 from dangjian.audit.services import Actor, record, verify_chain
 
 
@@ -31,8 +32,10 @@ def event_list(request):
         "audit/list.html",
         {
             "page": page,
+            "rows": readable_page(page.object_list),
             "applied": applied,
             "actions": AuditAction.choices,
+            "kinds": kinds_in_log(),
             "query": query.urlencode(),
         },
     )
@@ -53,7 +56,6 @@ def event_export(request):
         "IP",
         "操作",
         "对象类型",
-        "对象ID",
         "对象",
         "变更",
         "说明",
@@ -62,17 +64,18 @@ def event_export(request):
     for col, title in enumerate(head):
         sheet.write_string(0, col, title)
     row = 0
+    names: dict = {}  # referenced objects looked up once per export
     for row, e in enumerate(qs.iterator(chunk_size=2000), start=1):
+        words = readable(e, names)
         values = [
             str(e.seq),
             timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"),
             e.actor_username,
             e.ip,
             e.get_action_display(),
-            e.object_type,
-            e.object_id,
+            words.kind,
             e.object_repr,
-            str(e.changes),
+            words.changes_text(),
             e.message,
             e.hash,
         ]
