@@ -122,3 +122,28 @@ def test_tick_without_an_anchor_file_anchors_nothing(demo, settings):
     settings.AUDIT_ANCHOR_FILE = ""
 
     assert tick()["audit_anchors"] == 0
+
+
+@dba_db
+def test_the_auditors_verify_button_checks_the_configured_anchor(settings, tmp_path):
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.conftest import load_demo
+
+    demo = load_demo()
+    path = tmp_path / "anchors.jsonl"
+    settings.AUDIT_ANCHOR_FILE = str(path)
+    first, _, _ = _three_events()
+    anchor(path)
+    client = Client()
+    client.force_login(demo.users["auditor"])
+
+    ok = client.post(reverse("audit:verify"), follow=True).content.decode()
+    with trigger_dropped():
+        _raw("DELETE FROM {table} WHERE seq > %s", [first.seq])
+    AuditHead.objects.filter(pk=1).update(seq=first.seq, last_hash=first.hash)
+    broken = client.post(reverse("audit:verify"), follow=True).content.decode()
+
+    assert "与锚定记录一致" in ok
+    assert "哈希链与锚定记录不符" in broken

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dangjian.accounts.access import require_role
 from dangjian.accounts.models import Role
+from dangjian.audit.anchor import AnchorError, check_anchors, configured_path, read_anchors
 from dangjian.audit.models import AuditAction
 from dangjian.audit.queries import filtered_events
 from dangjian.audit.readable import kinds_in_log, readable, readable_page
@@ -102,8 +103,20 @@ def event_export(request):
 def event_verify(request):
     require_role(request.user, Role.AUDITOR)
     report = verify_chain()
-    if report.ok:
-        messages.success(request, f"哈希链完整：共校验 {report.checked} 条事件")
-    else:
+    if not report.ok:
         messages.error(request, f"哈希链校验失败：{report.reason}")
+        return redirect("audit:list")
+    # The configured anchor file, if the server can read it, is checked too.
+    path = configured_path()
+    if path is not None and path.exists():
+        try:
+            problem = check_anchors(read_anchors(path))
+        except AnchorError as exc:
+            problem = str(exc)
+        if problem:
+            messages.error(request, f"哈希链与锚定记录不符：{problem}")
+            return redirect("audit:list")
+        messages.success(request, f"哈希链完整：共校验 {report.checked} 条事件，与锚定记录一致")
+        return redirect("audit:list")
+    messages.success(request, f"哈希链完整：共校验 {report.checked} 条事件")
     return redirect("audit:list")
