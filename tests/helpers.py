@@ -16,8 +16,9 @@ from dangjian.audit.models import AuditEvent
 
 
 def last_seq() -> int:
-    """The chain position of the newest audit event (0 before the first)."""
-    event = AuditEvent.objects.order_by("-seq").only("seq").first()
+    """The chain position of the newest audit event other than a refused request (0 before the
+    first): `last_seq() == before` still says "nothing was written" after a refusal."""
+    event = AuditEvent.objects.exclude(action="denied").order_by("-seq").only("seq").first()
     return event.seq if event else 0
 
 

@@ -79,6 +79,7 @@ def html(response) -> str:
 def audits_since(seq: int) -> list[tuple[str, str, str]]:
     return list(
         AuditEvent.objects.filter(seq__gt=seq)
+        .exclude(action="denied")  # a refused request is recorded, but writes nothing
         .order_by("seq")
         .values_list("action", "object_type", "actor_username")
     )
