@@ -437,7 +437,9 @@ def test_the_inspector_reads_findings_but_cannot_explain_them(demo, client_for):
 
     assert response.status_code == 403
     assert not FindingExplanation.objects.exists()
-    assert not AuditEvent.objects.filter(seq__gt=last).exclude(action__in=["login", "denied"]).exists()
+    assert (
+        not AuditEvent.objects.filter(seq__gt=last).exclude(action__in=["login", "denied"]).exists()
+    )
 
 
 def _streak_and_lapse_members(demo) -> tuple[Member, Member]:
