@@ -8,11 +8,13 @@ the app registry (names, not imports) for the person and organization filters.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import CharField, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Collate
 
 from dangjian.audit.models import AuditAction, AuditEvent
 
@@ -46,18 +48,37 @@ def _organization(term: str) -> Q | None:
     users = get_user_model().objects.filter(
         Q(member__in=members.values("pk")) | Q(roles__organization__in=subtree.values("pk"))
     )
-    as_text = CharField(max_length=40)
     return (
         Q(actor_id__in=users.values("pk"))
         | Q(
             object_type=organization._meta.label_lower,
-            object_id__in=subtree.annotate(key=Cast("pk", as_text)).values("key"),
+            object_id__in=subtree.annotate(key=_as_object_id("pk")).values("key"),
         )
         | Q(
             object_type=member._meta.label_lower,
-            object_id__in=members.annotate(key=Cast("pk", as_text)).values("key"),
+            object_id__in=members.annotate(key=_as_object_id("pk")).values("key"),
         )
     )
+
+
+def _as_object_id(field: str):
+    """A primary key as the text `AuditEvent.object_id` holds, comparable on every engine (MariaDB
+    needs the column's collation: a cast takes the connection's, and '=' refuses the mix)."""
+    as_text = Cast(field, CharField(max_length=40))
+    if connection.vendor == "mysql":
+        return Collate(as_text, _object_id_collation())
+    return as_text
+
+
+@cache
+def _object_id_collation() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()"
+            " AND TABLE_NAME = %s AND COLUMN_NAME = 'object_id'",
+            [AuditEvent._meta.db_table],
+        )
+        return cursor.fetchone()[0]
 
 
 def filtered_events(params) -> tuple[QuerySet[AuditEvent], dict]:
