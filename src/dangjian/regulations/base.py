@@ -27,6 +27,7 @@ _RULE_MODULES: Final = (
     "dangjian.regulations.meetings",
     "dangjian.regulations.attendance",
     "dangjian.regulations.engine",  # the national frequency rules, from packs/national.toml
+    "dangjian.regulations.study",
 )
 
 CONFIDENCE_LEVELS: Final = frozenset({"H", "M", "L"})

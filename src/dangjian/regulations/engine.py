@@ -21,6 +21,7 @@ from .meetings import (
     frequency_rule,
 )
 from .periods import PERIOD_KINDS
+from .study import StudyPackError, StudyParams, parse_study_table, study_params
 
 __all__ = [
     "PARAM_SPECS",
@@ -38,7 +39,7 @@ __all__ = [
 NATIONAL_PACK_ID: Final = "national"
 _ID_PATTERN: Final = re.compile(r"^[a-z][a-z0-9_]*$")
 
-_TOP_KEYS: Final = frozenset({"pack", "rules", "params"})
+_TOP_KEYS: Final = frozenset({"pack", "rules", "params", "study"})
 _PACK_KEYS: Final = frozenset({"id", "title", "description"})
 _DEFINITION_REQUIRED: Final = (
     "id",
@@ -119,6 +120,8 @@ class RulePack:
     definitions: tuple[FrequencyRule, ...] = ()
     overrides: tuple[RuleOverride, ...] = ()
     params: Mapping[str, int] = field(default_factory=dict)
+    # The `[study]` table (study hours, regulations/study.py), checked there.
+    study: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ class RuleSet:
     param_sources: Mapping[str, str]
     applied: tuple[AppliedOverride, ...]
     pack_ids: tuple[str, ...]
+    study: StudyParams = StudyParams()
 
     def frequency_rules_for(
         self, org_kind: str, *, has_committee: bool = True
@@ -383,6 +387,13 @@ def _parse(data: Mapping[str, object], name: str) -> RulePack:
         else:
             overrides.append(_override(check, entry, rule_id))
     params = _params(check, data.get("params", {}))
+    study = data.get("study", {})
+    if not isinstance(study, dict):
+        raise check.fail("[study] 应为表")
+    try:
+        parse_study_table(study, name)
+    except StudyPackError as exc:
+        raise PackError(name, str(exc)) from exc
     return RulePack(
         id=pack_id,
         title=title or "",
@@ -391,6 +402,7 @@ def _parse(data: Mapping[str, object], name: str) -> RulePack:
         definitions=tuple(definitions),
         overrides=tuple(overrides),
         params=MappingProxyType(params),
+        study=MappingProxyType(study),
     )
 
 
@@ -516,6 +528,7 @@ def effective_rules(national: RulePack, *local_packs: RulePack) -> RuleSet:
         param_sources=MappingProxyType(param_sources),
         applied=tuple(applied),
         pack_ids=tuple(pack_ids),
+        study=study_params([(p.name, p.study) for p in (national, *local_packs)]),
     )
 
 

@@ -190,3 +190,35 @@ class MeetingMaterial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting_id}:{self.material_id}"
+
+
+from dangjian.study.training_models import (  # noqa: E402  (the hours and training models)
+    CONCENTRATED_KINDS,
+    CadreTrainingPlan,
+    ExpectedPost,
+    ExternalStatus,
+    ExternalTraining,
+    MeetingStudyHours,
+    Participant,
+    Training,
+    TrainingKind,
+)
+
+__all__ = [
+    "CONCENTRATED_KINDS",
+    "DEFAULT_CATEGORIES",
+    "CadreTrainingPlan",
+    "ExpectedPost",
+    "ExternalStatus",
+    "ExternalTraining",
+    "Material",
+    "MaterialFormat",
+    "MaterialKeyword",
+    "MaterialText",
+    "MeetingMaterial",
+    "MeetingStudyHours",
+    "Participant",
+    "StudyTopic",
+    "Training",
+    "TrainingKind",
+]
