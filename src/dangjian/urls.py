@@ -96,6 +96,7 @@ urlpatterns = [
     path("duties/inbox/", include("dangjian.notices.urls")),
     path("duties/", include("dangjian.duties.urls")),
     path("library/", include("dangjian.study.urls")),
+    path("study/", include("dangjian.study.hours_urls")),
     path("audit/", include(audit_patterns)),
     path("admin/", include(account_patterns)),
     path("api/", api.urls),

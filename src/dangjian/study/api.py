@@ -9,14 +9,18 @@ the API does not count as opening it (only the page does) and is never recorded 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
 from dangjian.accounts.access import Action, get_org_for_user
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
-from dangjian.study import files, queries, services
+from dangjian.regulations.study import BEIJING
+from dangjian.study import files, hours, queries, services
 from dangjian.study.models import Material, MaterialFormat, StudyTopic
 
 router = Router(tags=["学习资料"])
@@ -249,3 +253,238 @@ def related_materials(request, material_id: int):
         {"material": r.material, "reason": r.reason}
         for r in queries.related(request.user, material)
     ]
+
+
+# ---- study hours and training: /api/v1/study -------------------------------------------------
+# The same rules as the pages (study/hours.py): own hours, a branch's roster in roster order
+# with 达标/未达标 for its secretary and committee, counts and cadres for the levels above.
+# No endpoint takes an ordering, and none reports anyone's reading.
+
+hours_router = Router(tags=["学时与培训"])
+
+
+class SessionOut(Schema):
+    day: dt.date
+    kind: str
+    title: str
+    hours: Decimal
+    source: str
+
+
+class StatusOut(Schema):
+    member_id: int
+    name: str
+    year: int
+    hours: Decimal
+    required: int
+    trainings: int
+    trainings_required: int
+    cadre: bool
+    status: str
+    label: str
+
+
+def _status_out(row: hours.MemberStatus, year: int) -> dict:
+    s = row.status
+    return {
+        "member_id": row.member.pk,
+        "name": row.member.name,
+        "year": year,
+        "hours": s.hours,
+        "required": s.required,
+        "trainings": s.trainings,
+        "trainings_required": s.trainings_required,
+        "cadre": row.cadre,
+        "status": s.status.value,
+        "label": s.label,
+    }
+
+
+class MemberHoursOut(Schema):
+    status: StatusOut
+    sessions: list[SessionOut]
+
+
+class RosterRowOut(Schema):
+    member_id: int
+    name: str
+    cadre: bool
+    status: str
+    label: str
+
+
+class CadreOut(Schema):
+    member_id: int
+    name: str
+    posts: str
+    met: bool
+    trained: bool
+    inducted: bool | None
+
+
+class OrgHoursOut(Schema):
+    organization_id: int
+    year: int
+    members: list[RosterRowOut] | None = None
+    coverage: dict[str, int] | None = None
+    cadres: list[CadreOut] | None = None
+
+
+def _year(year: int | None) -> int:
+    from dangjian.core.clock import today
+
+    current = today().year
+    if year is None:
+        return current
+    if not 2000 <= year <= current + 1:
+        raise ServiceValidationError({"year": "年度无效"})
+    return year
+
+
+def _member_hours(member, year: int) -> dict:
+    return {
+        "status": _status_out(hours.member_status(member, year), year),
+        "sessions": hours.sessions(member, year),
+    }
+
+
+@hours_router.get("/hours", response=MemberHoursOut, summary="本人学时及其来源")
+def my_hours(request, year: int | None = None):
+    from dangjian.accounts.access import scope_for
+    from dangjian.members.models import Member
+
+    member_id = scope_for(request.user).own_member_id
+    if not member_id:
+        raise PermissionDenied("您没有党员记录")
+    return _member_hours(Member.objects.get(pk=member_id), _year(year))
+
+
+@hours_router.get("/members/{member_id}/hours", response=MemberHoursOut, summary="党员学时明细")
+def member_hours(request, member_id: int, year: int | None = None):
+    from dangjian.accounts.access import get_member_for_user
+
+    member = get_member_for_user(request.user, member_id)
+    hours.require_member_hours(request.user, member)
+    return _member_hours(member, _year(year))
+
+
+@hours_router.get(
+    "/orgs/{org_id}/hours",
+    response=OrgHoursOut,
+    summary="支部：按花名册顺序的达标情况；上级：达标人数、覆盖情况和书记支委名单",
+)
+def org_hours(request, org_id: int, year: int | None = None):
+    org = get_org_for_user(request.user, org_id)
+    year = _year(year)
+    if hours.can_see_roster(request.user, org):
+        rows = hours.branch_roster(request.user, org, year)
+        return {
+            "organization_id": org.pk,
+            "year": year,
+            "members": [
+                {
+                    "member_id": r.member.pk,
+                    "name": r.member.name,
+                    "cadre": r.cadre,
+                    "status": r.status.status.value,
+                    "label": r.status.label,
+                }
+                for r in rows
+            ],
+        }
+    cov, cadres = hours.coverage(request.user, org, year)
+    return {
+        "organization_id": org.pk,
+        "year": year,
+        "coverage": vars(cov),
+        "cadres": [
+            {
+                "member_id": c.member.pk,
+                "name": c.member.name,
+                "posts": c.posts,
+                "met": c.met,
+                "trained": c.trained,
+                "inducted": c.inducted,
+            }
+            for c in cadres
+        ],
+    }
+
+
+class MeetingHoursIn(Schema):
+    ends_at: dt.datetime | None = None
+
+
+@hours_router.put("/meetings/{meeting_id}/hours", summary="按会议起止时间计算学时（空则恢复默认）")
+def set_meeting_hours(request, meeting_id: int, payload: MeetingHoursIn):
+    from dangjian.study import services_training
+
+    meeting = queries.get_meeting_for_user(request.user, meeting_id, Action.WRITE)
+    ends_at = payload.ends_at
+    if ends_at is not None and ends_at.tzinfo is None:
+        ends_at = ends_at.replace(tzinfo=BEIJING)
+    got = services_training.set_meeting_hours(Actor.from_request(request), meeting, ends_at)
+    return {"meeting_id": meeting.pk, "hours": got}
+
+
+class TrainingIn(Schema):
+    organization_id: int
+    title: str
+    organizer: str
+    kind: str
+    starts_on: str
+    ends_on: str
+    hours: str
+    place: str = ""
+    capacity: str = ""
+    expected_post: str = ""
+    members: list[int] = Field(default_factory=list)
+
+
+class TrainingOut(Schema):
+    id: int
+    title: str
+    kind: str
+    starts_on: dt.date
+    ends_on: dt.date
+    hours: Decimal
+    participants: int
+    completed: bool
+
+    @staticmethod
+    def resolve_participants(obj) -> int:
+        return obj.participants.count()
+
+    @staticmethod
+    def resolve_completed(obj) -> bool:
+        return obj.completed_at is not None
+
+
+@hours_router.post("/trainings", response={201: TrainingOut}, summary="安排培训班")
+def plan_training(request, payload: TrainingIn):
+    from dangjian.study import services_training
+
+    org = get_org_for_user(request.user, payload.organization_id, Action.WRITE)
+    data = payload.dict()
+    training = services_training.plan_training(Actor.from_request(request), org, data)
+    return Status(201, training)
+
+
+class CompletionIn(Schema):
+    not_completed: dict[int, str] = Field(default_factory=dict)
+
+
+@hours_router.post(
+    "/trainings/{training_id}/completion", response=TrainingOut, summary="登记结业（例外登记）"
+)
+def record_completion(request, training_id: int, payload: CompletionIn):
+    from dangjian.study import services_training
+    from dangjian.study.models import Training
+
+    training = Training.objects.select_related("organization").filter(pk=training_id).first()
+    if training is None or not get_org_for_user(request.user, training.organization_id):
+        raise Http404("培训班不存在")
+    services_training.record_completion(
+        Actor.from_request(request), training, payload.not_completed
+    )
+    return training

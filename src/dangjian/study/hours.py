@@ -1,0 +1,329 @@
+"""Study hours (学时) reads: from attendance and completed trainings only, always scoped.
+
+Who sees what (issue 13, docs/study.md):
+- a member: their own hours and the sessions behind them;
+- a branch's secretary and committee (roles bound to the branch): the branch's members in
+  roster order with 达标/未达标, and each member's sessions; never sorted by hours;
+- the levels above: counts and coverage, and the names only of cadres (secretaries and
+  committee members), for training planning.
+
+Every figure is a fixed number of queries whatever the number of members or sessions: the
+hours are summed by the database per member (one query for meetings, one for trainings, one
+for external trainings) and the requirement is worked out in Python by regulations/study.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from dangjian.accounts.access import Action, scope_for
+from dangjian.accounts.models import Role, RoleAssignment
+from dangjian.meetings.models import ATTENDED, Attendance, MeetingStatus
+from dangjian.meetings.packs import rules_in_force
+from dangjian.members.models import Member
+from dangjian.orgs.models import COMMITTEE_POSTS, Organization, OrgKind, Post, PostKind
+from dangjian.regulations import study as rules
+from dangjian.study.models import (
+    CONCENTRATED_KINDS,
+    ExternalStatus,
+    ExternalTraining,
+    MeetingMaterial,
+    Participant,
+)
+
+ROSTER_ORDER = ("organization__path", "name_pinyin", "pk")
+BRANCH_ROLES = (Role.BRANCH_SECRETARY, Role.BRANCH_COMMITTEE)
+HOURS = DecimalField(max_digits=7, decimal_places=1)
+
+
+def params() -> rules.StudyParams:
+    return rules_in_force().study
+
+
+# ---- sums -----------------------------------------------------------------------------------
+
+
+def _attendance(members, year: int, p: rules.StudyParams) -> QuerySet:
+    """Present attendance at held meetings of the year that count as study, with `hours`."""
+    start, end = rules.year_bounds(year)
+    default = Case(
+        *(When(meeting__kind=k, then=Value(h)) for k, h in p.kind_hours.items()),
+        default=Value(Decimal(0)),
+        output_field=HOURS,
+    )
+    qs = Attendance.objects.filter(
+        member__in=members,
+        status__in=list(ATTENDED),
+        meeting__status=MeetingStatus.HELD,
+        meeting__kind__in=list(p.kind_hours),
+        meeting__starts_at__gte=start,
+        meeting__starts_at__lt=end,
+    )
+    if p.kinds_needing_topic:
+        studied = MeetingMaterial.objects.filter(meeting=OuterRef("meeting"))
+        qs = qs.annotate(studied=Exists(studied)).filter(
+            ~Q(meeting__kind__in=list(p.kinds_needing_topic))
+            | Q(studied=True)
+            | Q(meeting__study_hours__isnull=False)
+        )
+    return qs.annotate(hours=Coalesce("meeting__study_hours__hours", default, output_field=HOURS))
+
+
+def _participations(members, year: int) -> QuerySet:
+    return Participant.objects.filter(
+        member__in=members,
+        completed=True,
+        training__completed_at__isnull=False,
+        training__ends_on__year=year,
+    )
+
+
+def _externals(members, year: int) -> QuerySet:
+    return ExternalTraining.objects.filter(
+        member__in=members, status=ExternalStatus.APPROVED, ends_on__year=year
+    )
+
+
+@dataclass
+class Totals:
+    hours: Decimal = Decimal(0)
+    trainings: int = 0  # concentrated trainings completed
+
+
+def totals(members, year: int) -> dict[int, Totals]:
+    """Hours and concentrated trainings per member id: three queries for any number."""
+    p = params()
+    out: dict[int, Totals] = defaultdict(Totals)
+    for row in _attendance(members, year, p).values("member_id").annotate(total=Sum("hours")):
+        out[row["member_id"]].hours += row["total"] or 0
+    concentrated = Count("pk", filter=Q(training__kind__in=list(CONCENTRATED_KINDS)))
+    for row in (
+        _participations(members, year)
+        .values("member_id")
+        .annotate(total=Sum("training__hours"), concentrated=concentrated)
+    ):
+        out[row["member_id"]].hours += row["total"] or 0
+        out[row["member_id"]].trainings += row["concentrated"]
+    for row in (
+        _externals(members, year)
+        .values("member_id")
+        .annotate(total=Sum("hours"), concentrated=Count("pk", filter=Q(concentrated=True)))
+    ):
+        out[row["member_id"]].hours += row["total"] or 0
+        out[row["member_id"]].trainings += row["concentrated"]
+    return out
+
+
+def cadre_months(members, year: int) -> dict[int, int]:
+    """Months of the year each member held a committee post (one query)."""
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    posts = Post.objects.filter(
+        member__in=members, kind__in=list(COMMITTEE_POSTS), started_on__lte=end
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start))
+    out: dict[int, int] = {}
+    for member_id, started, ended in posts.values_list("member_id", "started_on", "ended_on"):
+        months = rules.months_in_year(year, started, ended)
+        out[member_id] = max(out.get(member_id, 0), months)
+    return out
+
+
+@dataclass
+class MemberStatus:
+    member: Member
+    requirement: rules.StudyRequirement
+    status: rules.StudyStatus
+
+    @property
+    def cadre(self) -> bool:
+        return self.requirement.cadre
+
+
+def statuses(members: QuerySet[Member], year: int) -> list[MemberStatus]:
+    """Each member's status for the year, in the order of `members` (five queries)."""
+    people = list(members)
+    ids = [m.pk for m in people]
+    sums = totals(ids, year)
+    months = cadre_months(ids, year)
+    out = []
+    for member in people:
+        req = rules.requirement_for(
+            year, admitted_on=member.admitted_on, cadre_months=months.get(member.pk, 0)
+        )
+        got = sums.get(member.pk, Totals())
+        out.append(MemberStatus(member, req, rules.status_for(got.hours, req, got.trainings)))
+    return out
+
+
+# ---- access ---------------------------------------------------------------------------------
+
+
+def _branch_role_orgs(user) -> set[int]:
+    if user is None or not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_study_branch_orgs", None)
+    if cached is None:
+        cached = set(
+            RoleAssignment.objects.filter(user=user, role__in=BRANCH_ROLES).values_list(
+                "organization_id", flat=True
+            )
+        )
+        user._study_branch_orgs = cached
+    return cached
+
+
+def can_see_member_hours(user, member: Member) -> bool:
+    """A member's own hours, or a member of a branch the user serves on (secretary, 支委)."""
+    if member.pk == scope_for(user).own_member_id:
+        return True
+    return member.organization_id in _branch_role_orgs(user)
+
+
+def require_member_hours(user, member: Member) -> None:
+    if not can_see_member_hours(user, member):
+        raise PermissionDenied("只有本人和所在支部的书记、支委可以查看个人学时")
+
+
+@dataclass
+class Session:
+    day: dt.date
+    kind: str
+    title: str
+    hours: Decimal
+    source: str  # meeting | training | external
+
+
+def sessions(member: Member, year: int) -> list[Session]:
+    """The sessions behind a member's hours, by date (three queries)."""
+    p = params()
+    out = [
+        Session(
+            row.meeting.starts_at.astimezone(rules.BEIJING).date(),
+            row.meeting.get_kind_display(),
+            row.meeting.topic,
+            row.hours,
+            "meeting",
+        )
+        for row in _attendance([member.pk], year, p).select_related("meeting")
+    ]
+    for part in _participations([member.pk], year).select_related("training"):
+        t = part.training
+        out.append(Session(t.ends_on, t.get_kind_display(), t.title, t.hours, "training"))
+    for ext in _externals([member.pk], year):
+        label = "外部培训（集中）" if ext.concentrated else "外部培训"
+        out.append(Session(ext.ends_on, label, ext.title, ext.hours, "external"))
+    out.sort(key=lambda s: s.day)
+    return out
+
+
+def member_status(member: Member, year: int) -> MemberStatus:
+    return statuses(Member.objects.filter(pk=member.pk), year)[0]
+
+
+# ---- a branch and the levels above ------------------------------------------------------------
+
+
+def can_see_roster(user, org: Organization) -> bool:
+    return org.kind == OrgKind.BRANCH and org.pk in _branch_role_orgs(user)
+
+
+def branch_roster(user, org: Organization, year: int) -> list[MemberStatus]:
+    """The branch's members in roster order with 达标/未达标: never sorted by hours."""
+    if not can_see_roster(user, org):
+        raise PermissionDenied("只有本支部的书记、支委可以查看党员学时名单")
+    members = Member.objects.filter(organization=org).order_by(*ROSTER_ORDER)
+    return statuses(members, year)
+
+
+@dataclass
+class Coverage:
+    members: int = 0
+    members_met: int = 0
+    cadres: int = 0
+    cadres_met: int = 0
+    cadres_trained: int = 0  # with a concentrated training this year
+    secretaries: int = 0
+    secretaries_inducted: int = 0  # who have had induction training (ever)
+
+
+@dataclass
+class CadreRow:
+    """A cadre named for the levels above (training planning): no hours, no order by hours."""
+
+    member: Member
+    org: Organization | None
+    posts: str
+    met: bool
+    trained: bool
+    inducted: bool | None  # None: not a secretary
+
+
+def require_coverage_reader(user, org: Organization) -> None:
+    if not scope_for(user).covers(org.path, Action.READ):
+        raise PermissionDenied("您不能查看该组织的学时统计")
+
+
+def coverage(user, org: Organization, year: int) -> tuple[Coverage, list[CadreRow]]:
+    """Counts for the subtree of `org` and the cadres by name, in roster order."""
+    require_coverage_reader(user, org)
+    members = Member.objects.filter(organization__path__startswith=org.path).order_by(*ROSTER_ORDER)
+    rows = statuses(members.select_related("organization"), year)
+    cov = Coverage(members=len(rows), members_met=sum(r.status.met for r in rows))
+    cadre_ids = [r.member.pk for r in rows if r.cadre]
+    posts: dict[int, list[str]] = defaultdict(list)
+    secretaries: set[int] = set()
+    for member_id, kind, label_org in (
+        Post.objects.filter(member__in=cadre_ids, kind__in=list(COMMITTEE_POSTS))
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=dt.date(year, 1, 1)))
+        .values_list("member_id", "kind", "organization__name")
+    ):
+        posts[member_id].append(f"{label_org}{PostKind(kind).label}")
+        if kind == PostKind.SECRETARY:
+            secretaries.add(member_id)
+    inducted = set(
+        Participant.objects.filter(
+            member__in=secretaries,
+            completed=True,
+            training__completed_at__isnull=False,
+            training__kind="induction",
+        ).values_list("member_id", flat=True)
+    )
+    cadres = []
+    for r in rows:
+        if not r.cadre:
+            continue
+        trained = r.status.trainings >= 1
+        is_sec = r.member.pk in secretaries
+        cov.cadres += 1
+        cov.cadres_met += r.status.met
+        cov.cadres_trained += trained
+        cov.secretaries += is_sec
+        cov.secretaries_inducted += is_sec and r.member.pk in inducted
+        cadres.append(
+            CadreRow(
+                member=r.member,
+                org=r.member.organization,
+                posts="、".join(posts.get(r.member.pk, [])),
+                met=r.status.met,
+                trained=trained,
+                inducted=(r.member.pk in inducted) if is_sec else None,
+            )
+        )
+    return cov, cadres
