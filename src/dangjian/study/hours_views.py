@@ -162,6 +162,9 @@ def _trainings_for(user):
 @login_required
 @require_GET
 def trainings(request):
+    scope = scope_for(request.user)
+    if not scope.own_member_id and not scope.paths.get(Action.READ):
+        raise PermissionDenied("您没有可查看的培训班")
     year = _year(request)
     rows = _trainings_for(request.user).filter(starts_on__year=year).order_by("-starts_on")
     return render(
