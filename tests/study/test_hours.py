@@ -206,3 +206,19 @@ def test_no_page_or_api_orders_people_by_hours(demo, client_for):
     api = client_for(secretary).get(f"/api/v1/study/orgs/{demo.branch.pk}/hours?ordering=-hours")
     assert api.status_code == 200
     assert [r["member_id"] for r in api.json()["members"]] == [m.pk for m in members]
+
+
+def test_nothing_stores_who_read_what():
+    """No study model ties a material to a member (reading is never recorded per person),
+    and no hours row has a reading-time or log-in field."""
+    from django.apps import apps
+
+    for model in apps.get_app_config("study").get_models():
+        related = {
+            f.related_model._meta.label
+            for f in model._meta.get_fields()
+            if f.is_relation and f.concrete and f.related_model is not None
+        }
+        assert not ({"study.Material", "members.Member"} <= related), model
+        names = {f.name for f in model._meta.get_fields()}
+        assert not names & {"read_seconds", "reading_time", "opened_by", "last_login"}, model
