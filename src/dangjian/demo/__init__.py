@@ -1,5 +1,5 @@
 """The synthetic demo: the demo organ (`organ`), its people (`people`) and accounts (`users`),
-its meetings (`meetings`) and work items (`duties`), and the province-scale generator
+its meetings (`meetings`), work items (`duties`) and study materials and trainings (`study`), and the province-scale generator
 (`province`). No real person's data: everything comes from `regulations.synth` with a seed.
 
 Callers import the entry points from here.
@@ -8,6 +8,7 @@ Callers import the entry points from here.
 from dangjian.demo.duties import ensure_work_items
 from dangjian.demo.organ import DEPARTMENTS, ROOT_CODE, ensure_demo
 from dangjian.demo.province import ensure_province
+from dangjian.demo.study import ensure_study
 from dangjian.demo.users import DEFAULT_PASSWORD, DEMO_USERS, PROVINCE_USER
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "ROOT_CODE",
     "ensure_demo",
     "ensure_province",
+    "ensure_study",
     "ensure_work_items",
 ]

@@ -7,9 +7,12 @@ upserted), so the demo generator may call it on every start.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import random
+
+from django.db import transaction
 
 from dangjian.audit.services import Actor
 from dangjian.orgs.models import Organization
@@ -87,3 +90,95 @@ def ensure_materials(*, seed: int = 20261125, today: dt.date | None = None, out=
     if created:
         out(f"已生成学习资料 {created} 份（合成文本）。")
     return created
+
+
+@transaction.atomic
+def ensure_trainings(*, today: dt.date | None = None, out=print) -> int:
+    """The demo's trainings for the first department's 机关党委: a completed concentrated
+    training of its secretaries this year (one marked absent), an induction training planned
+    for new secretaries next month, an external training waiting for the branch's approval,
+    and this year's cadre training plan. Idempotent: nothing is added when the plan exists."""
+    from dangjian.core.clock import today as clock_today
+    from dangjian.core.errors import ServiceValidationError
+    from dangjian.members.models import Member
+    from dangjian.study import services_training as training
+    from dangjian.study.models import CadreTrainingPlan
+
+    day = today or clock_today()
+    committee = Organization.objects.filter(code="FGW-JGDW").first()
+    if (
+        committee is None
+        or CadreTrainingPlan.objects.filter(organization=committee, year=day.year).exists()
+    ):
+        return 0
+    actor = Actor.system("demo")
+    spring = dt.date(day.year, 4, 14)
+    done = training.plan_training(
+        actor,
+        committee,
+        {
+            "title": f"{day.year}年党支部书记集中轮训班",
+            "organizer": committee.name,
+            "kind": "concentrated",
+            "starts_on": spring,
+            "ends_on": spring + dt.timedelta(days=2),
+            "hours": "24",
+            "place": "机关党校",
+            "expected_post": "secretary",
+        },
+    )
+    if spring + dt.timedelta(days=2) <= day:
+        first = done.participants.order_by("member_id").first()
+        absent = {first.member_id: "因公出差，参加下期补训"} if first else {}
+        training.record_completion(actor, done, absent)
+    start = dt.date(day.year + (day.month == 12), day.month % 12 + 1, 10)
+    with contextlib.suppress(ServiceValidationError):  # no new secretary: no induction class
+        training.plan_training(
+            actor,
+            committee,
+            {
+                "title": "新任党支部书记任职培训班",
+                "organizer": committee.name,
+                "kind": "induction",
+                "starts_on": start,
+                "ends_on": start + dt.timedelta(days=1),
+                "hours": "16",
+                "place": "机关党校",
+                "expected_post": "new_secretary",
+            },
+        )
+    member = Member.objects.filter(user__username="member").first()
+    if member is not None:
+        evidence = samples.make_pdf(
+            ["结业证明", "兹证明该同志参加党校专题培训。"], title="结业证明"
+        )
+        training.record_external(
+            actor,
+            member,
+            {
+                "title": "党的创新理论专题网络培训",
+                "provider": "市委党校",
+                "starts_on": day - dt.timedelta(days=20),
+                "ends_on": day - dt.timedelta(days=18),
+                "hours": "12",
+            },
+            io_file(evidence, "结业证明.pdf"),
+        )
+    training.save_plan(
+        actor,
+        committee,
+        day.year,
+        {
+            "secretaries": "新任书记任职后3个月内参加任职培训；全体书记每年参加1次集中轮训（不少于3天）。",
+            "committee_members": "组织委员、宣传委员、纪检委员每年参加1次专题培训。",
+            "staff": "专职党务干部参加机关工委统一组织的业务培训。",
+        },
+    )
+    out("已生成培训班、外部培训和党务干部培训规划（演示）。")
+    return 1
+
+
+def io_file(data: bytes, name: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
