@@ -222,3 +222,17 @@ def test_nothing_stores_who_read_what():
         assert not ({"study.Material", "members.Member"} <= related), model
         names = {f.name for f in model._meta.get_fields()}
         assert not names & {"read_seconds", "reading_time", "opened_by", "last_login"}, model
+
+
+def test_meeting_page_sets_the_end_time(demo, client_for):
+    m = meeting(demo.branch, "party_lecture", at(9, 1, 14))
+    client = client_for(demo.users["secretary"])
+    page = client.get(reverse("study:meeting_materials", args=[m.pk]))
+    assert 'name="ends_at"' in page.content.decode()
+    response = client.post(
+        reverse("study_hours:meeting_hours", args=[m.pk]), {"ends_at": "2026-09-01T17:00"}
+    )
+    assert response.status_code == 302
+    assert m.study_hours.hours == 3
+    page = client.get(reverse("study:meeting_materials", args=[m.pk]))
+    assert "计 3.0 学时" in page.content.decode()

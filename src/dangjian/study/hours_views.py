@@ -132,7 +132,7 @@ def meeting_hours(request, meeting_id: int):
         parsed = parse_datetime(raw)
         if parsed is None:
             messages.error(request, "结束时间格式无效")
-            return redirect("study_hours:hours_mine")
+            return redirect("study:meeting_materials", meeting_id=meeting.pk)
         ends_at = parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING)
     try:
         got = svc.set_meeting_hours(Actor.from_request(request), meeting, ends_at)
@@ -140,7 +140,7 @@ def meeting_hours(request, meeting_id: int):
         messages.error(request, "；".join(exc.errors.values()))
     else:
         messages.success(request, f"本次学习计{got}学时" if got is not None else "已恢复默认学时")
-    return redirect("study_hours:hours_mine")
+    return redirect("study:meeting_materials", meeting_id=meeting.pk)
 
 
 # ---- trainings ------------------------------------------------------------------------------
