@@ -159,7 +159,9 @@ class MemberStatus:
 def statuses(members: QuerySet[Member], year: int) -> list[MemberStatus]:
     """Each member's status for the year, in the order of `members` (five queries)."""
     people = list(members)
-    ids = [m.pk for m in people]
+    # The members as a subquery, not a list of ids: a province has more members than SQLite
+    # allows parameters in one statement.
+    ids = members.order_by().values("pk")
     sums = totals(ids, year)
     months = cadre_months(ids, year)
     out = []
@@ -286,11 +288,11 @@ def coverage(user, org: Organization, year: int) -> tuple[Coverage, list[CadreRo
     members = Member.objects.filter(organization__path__startswith=org.path).order_by(*ROSTER_ORDER)
     rows = statuses(members.select_related("organization"), year)
     cov = Coverage(members=len(rows), members_met=sum(r.status.met for r in rows))
-    cadre_ids = [r.member.pk for r in rows if r.cadre]
+    in_tree = members.order_by().values("pk")
     posts: dict[int, list[str]] = defaultdict(list)
     secretaries: set[int] = set()
     for member_id, kind, label_org in (
-        Post.objects.filter(member__in=cadre_ids, kind__in=list(COMMITTEE_POSTS))
+        Post.objects.filter(member__in=in_tree, kind__in=list(COMMITTEE_POSTS))
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=dt.date(year, 1, 1)))
         .values_list("member_id", "kind", "organization__name")
     ):
@@ -299,7 +301,7 @@ def coverage(user, org: Organization, year: int) -> tuple[Coverage, list[CadreRo
             secretaries.add(member_id)
     inducted = set(
         Participant.objects.filter(
-            member__in=secretaries,
+            member__in=in_tree,
             completed=True,
             training__completed_at__isnull=False,
             training__kind="induction",
@@ -311,11 +313,12 @@ def coverage(user, org: Organization, year: int) -> tuple[Coverage, list[CadreRo
             continue
         trained = r.status.trainings >= 1
         is_sec = r.member.pk in secretaries
+        inducted_now = is_sec and r.member.pk in inducted
         cov.cadres += 1
         cov.cadres_met += r.status.met
         cov.cadres_trained += trained
         cov.secretaries += is_sec
-        cov.secretaries_inducted += is_sec and r.member.pk in inducted
+        cov.secretaries_inducted += inducted_now
         cadres.append(
             CadreRow(
                 member=r.member,
@@ -323,7 +326,7 @@ def coverage(user, org: Organization, year: int) -> tuple[Coverage, list[CadreRo
                 posts="、".join(posts.get(r.member.pk, [])),
                 met=r.status.met,
                 trained=trained,
-                inducted=(r.member.pk in inducted) if is_sec else None,
+                inducted=inducted_now if is_sec else None,
             )
         )
     return cov, cadres
