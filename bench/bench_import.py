@@ -66,24 +66,12 @@ def step(name: str, path: str, data_dir: str) -> dict:
 
         with transaction.atomic():
             for r in rows:
-                batch.append(
-                    Member(
-                        name=r[0],
-                        name_pinyin="",
-                        name_initials="",
-                        gender="male",
-                        birth_date=dt.date(1980, 1, 1),
-                        id_number_encrypted=r[1],
-                        id_number_index=r[1],
-                        phone_encrypted=r[5],
-                        phone_index=r[5],
-                        organization=branches[r[6]],
-                        status="full",
-                        category="employed",
-                        admitted_on=dt.date.fromisoformat(r[9]),
-                        confirmed_on=dt.date.fromisoformat(r[10]),
-                    )
-                )
+                batch.append(Member(
+                    name=r[0], name_pinyin="", name_initials="", gender="male", birth_date=dt.date(1980, 1, 1),
+                    id_number_encrypted=r[1], id_number_index=r[1], phone_encrypted=r[5], phone_index=r[5],
+                    organization=branches[r[6]], status="full", category="employed",
+                    admitted_on=dt.date.fromisoformat(r[9]), confirmed_on=dt.date.fromisoformat(r[10]),
+                ))
                 if len(batch) == 1000:
                     Member.objects.bulk_create(batch)
                     count += len(batch)
@@ -92,13 +80,7 @@ def step(name: str, path: str, data_dir: str) -> dict:
             count += len(batch)
             elapsed = time.perf_counter() - started
             transaction.set_rollback(True)
-        return {
-            "step": name,
-            "seconds": elapsed,
-            "rows": count,
-            "peak_mb": _peak_mb(),
-            "db": connection.vendor,
-        }
+        return {"step": name, "seconds": elapsed, "rows": count, "peak_mb": _peak_mb(), "db": connection.vendor}
     else:
         from dangjian.members.roster.importer import run_import
 
@@ -106,21 +88,14 @@ def step(name: str, path: str, data_dir: str) -> dict:
         result = {"created": report.created, "rejected": report.rejected, "updated": report.updated}
         if report.errors:
             result["first_errors"] = [e.__dict__ for e in report.errors[:3]]
-    return {
-        "step": name,
-        "seconds": time.perf_counter() - started,
-        "peak_mb": _peak_mb(),
-        "db": connection.vendor,
-        **result,
-    }
+    return {"step": name, "seconds": time.perf_counter() - started, "peak_mb": _peak_mb(),
+            "db": connection.vendor, **result}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=60000)
-    parser.add_argument(
-        "--memory-only", action="store_true", help="only the full import (for peak memory)"
-    )
+    parser.add_argument("--memory-only", action="store_true", help="only the full import (for peak memory)")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
@@ -129,17 +104,9 @@ def main() -> None:
         print(json.dumps(step(args.step, args.file, args.data_dir)))
         return
     data_dir = tempfile.mkdtemp(prefix="dangjian-bench-")
-    env = {
-        **os.environ,
-        "DANGJIAN_DATA_DIR": data_dir,
-        "DANGJIAN_SECRET_KEY": "bench-only-not-a-secret",
-    }
-    subprocess.run(
-        [sys.executable, "-m", "dangjian.cli", "demo", "--prepare-only"],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    env = {**os.environ, "DANGJIAN_DATA_DIR": data_dir, "DANGJIAN_SECRET_KEY": "bench-only-not-a-secret"}
+    subprocess.run([sys.executable, "-m", "dangjian.cli", "demo", "--prepare-only"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
     _django(data_dir)
     from dangjian.orgs.models import Organization
     from roster_data import write_xlsx
@@ -148,32 +115,14 @@ def main() -> None:
     path = Path(data_dir) / f"roster-{args.rows}.xlsx"
     t = time.perf_counter()
     write_xlsx(path, args.rows, codes)
-    print(
-        f"generated {args.rows} rows in {time.perf_counter() - t:.1f}s: {path} ({path.stat().st_size / 1e6:.1f} MB)"
-    )
+    print(f"generated {args.rows} rows in {time.perf_counter() - t:.1f}s: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     steps = ["import"] if args.memory_only else ["parse", "insert", "import"]
     results = {}
     for name in steps:
-        out = (
-            subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--step",
-                    name,
-                    "--file",
-                    str(path),
-                    "--data-dir",
-                    data_dir,
-                ],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        out = subprocess.run(
+            [sys.executable, __file__, "--step", name, "--file", str(path), "--data-dir", data_dir],
+            env=env, check=True, capture_output=True, text=True,
+        ).stdout.strip().splitlines()[-1]
         results[name] = json.loads(out)
         print(json.dumps(results[name], ensure_ascii=False))
     if "parse" in results:

@@ -11,20 +11,7 @@ import xlsxwriter
 from dangjian.regulations.membership import probation_end
 from dangjian.regulations.synth import make_birth_date, make_id_number, make_name, make_phone
 
-HEADER = [
-    "姓名",
-    "身份证号",
-    "性别",
-    "民族",
-    "学历",
-    "手机号",
-    "所在支部",
-    "党员状态",
-    "人员类别",
-    "入党时间",
-    "转正时间",
-    "工作岗位",
-]
+HEADER = ["姓名", "身份证号", "性别", "民族", "学历", "手机号", "所在支部", "党员状态", "人员类别", "入党时间", "转正时间", "工作岗位"]
 
 
 def rows(n: int, branch_codes: list[str], seed: int = 1):
@@ -39,25 +26,14 @@ def rows(n: int, branch_codes: list[str], seed: int = 1):
             if id_number not in seen:
                 seen.add(id_number)
                 break
-        admitted = birth.replace(year=birth.year + 22, day=1) + dt.timedelta(
-            days=rng.randint(0, 3000)
-        )
+        admitted = birth.replace(year=birth.year + 22, day=1) + dt.timedelta(days=rng.randint(0, 3000))
         if admitted > today - dt.timedelta(days=400):
             admitted = today - dt.timedelta(days=400)
         confirmed = probation_end(admitted)
         yield [
-            make_name(rng, gender),
-            id_number,
-            "男" if gender == "male" else "女",
-            "汉族",
-            "大学本科",
-            make_phone(rng),
-            branch_codes[i % len(branch_codes)],
-            "正式党员",
-            "在职",
-            admitted.isoformat(),
-            confirmed.isoformat(),
-            "科员",
+            make_name(rng, gender), id_number, "男" if gender == "male" else "女", "汉族", "大学本科",
+            make_phone(rng), branch_codes[i % len(branch_codes)], "正式党员", "在职",
+            admitted.isoformat(), confirmed.isoformat(), "科员",
         ]
 
 
