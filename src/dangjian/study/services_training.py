@@ -25,7 +25,8 @@ from dangjian.core.errors import ServiceValidationError
 from dangjian.members.models import Member
 from dangjian.orgs.models import COMMITTEE_POSTS, Organization, OrgKind, Post, PostKind
 from dangjian.regulations import study as rules
-from dangjian.study import files
+from dangjian.regulations.dates import add_months
+from dangjian.study import files, hours
 from dangjian.study.models import (
     CadreTrainingPlan,
     ExpectedPost,
@@ -207,15 +208,12 @@ def _members_by_post(org: Organization, post: str, on: dt.date) -> set[int]:
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:
-    from dangjian.regulations.dates import add_months
-
     return add_months(day, -months)
 
 
 def rules_in_force_months() -> int:
-    from dangjian.study.hours import params
-
-    return params().induction_within_months or NEW_SECRETARY_MONTHS
+    """How long a secretary counts as new: the local induction time limit, or 12 months."""
+    return hours.params().induction_within_months or NEW_SECRETARY_MONTHS
 
 
 def _named(org: Organization, value: Any, errors: dict[str, str]) -> set[int]:
