@@ -1,5 +1,7 @@
 """URL configuration: pages and the REST API under /api/v1/."""
 
+from django.http import HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from dangjian.accounts import twofactor_views
@@ -80,7 +82,14 @@ account_patterns = (
     "accounts",
 )
 
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on every page; answer with the shipped icon, not a 404."""
+    return HttpResponseRedirect(static("dangjian/favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("", core_views.home, name="home"),
     path("login/", core_views.LoginView.as_view(), name="login"),
     path("logout/", core_views.LogoutView.as_view(), name="logout"),
