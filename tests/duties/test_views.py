@@ -168,6 +168,10 @@ def test_the_organ_sends_an_item_to_every_branch_from_the_form(demo, as_user):
     assert f"已下发给{len(branches)}个组织" in page
     for branch in branches:
         assert branch.name in page
+    # The sent item says what it asked of the branches, not "未指定 / 无需佐证" (issue 18).
+    assert '<dd class="col-8 col-md-4" id="asked-post">书记（各承办组织）</dd>' in page
+    assert "会议记录：主题党日（各承办组织）" in page
+    assert "未指定" not in page
 
 
 @pytest.mark.parametrize(
