@@ -527,6 +527,10 @@ def test_the_duty_list_shows_the_post_holders_and_the_default_duties(demo, as_us
 
     organ_page = html(as_user(demo.users["organ"]).get(f"{url('duty_list')}?org=FGW-B01"))
     assert f"{url('duty_edit')}?org=FGW-JGDW" in organ_page
+    # 上级 links only where the user may go: the organ sees its 机关党委, the secretary not.
+    parent = demo.branch.get_parent()
+    assert f'href="?org={parent.code}"' in organ_page
+    assert f'href="?org={parent.code}"' not in page and "上级：" not in page
 
 
 def test_a_duty_edit_by_the_organ_applies_in_its_own_subtree_only(demo, as_user):
