@@ -430,6 +430,7 @@ def test_nothing_is_emailed_when_email_is_off(demo, settings, mailoutbox):
     assert not Notice.objects.filter(emailed_at__isnull=False).exists()
 
 
+@pytest.mark.xdist_group("ports")  # the free port must stay free: no other worker binds it
 def test_a_mail_server_that_is_down_leaves_the_notice_for_the_next_tick(demo, email_on, mailoutbox):
     with_email(demo.users["secretary"], "secretary@example.org")
     received(demo, D(2026, 3, 31))
