@@ -190,6 +190,8 @@ MATRIX: dict[str, tuple[Entry, ...]] = {
     "favicon": (Entry("GET", EVERYONE_302),),
     # The organization tree and an organization's page.
     "orgs:tree": (Entry("GET", TREE_ROOT),),
+    # The organization picker offers what the tree shows: the same people may ask it.
+    "orgs:pick": (Entry("GET", TREE_ROOT),),
     "orgs:children": (Entry("GET", ORG_CHILDREN, ORG_SCOPES, url=org_kwarg("pk")),),
     "orgs:detail": (Entry("GET", ORG_DETAIL, ORG_SCOPES, url=org_kwarg("pk")),),
     # Member pages.

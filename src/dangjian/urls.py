@@ -14,6 +14,7 @@ from dangjian.orgs import views as org_views
 org_patterns = (
     [
         path("", org_views.tree, name="tree"),
+        path("pick/", org_views.org_pick, name="pick"),
         path("<int:pk>/", org_views.org_detail, name="detail"),
         path("<int:pk>/children/", org_views.tree_children_view, name="children"),
     ],
