@@ -62,6 +62,7 @@ class OrgInfo:
     path: str
     depth: int
     term_ends_on: dt.date | None = None
+    term_started_on: dt.date | None = None
     members: int = 0
     full_members: int = 0
     committee_size: int = 0
@@ -308,8 +309,10 @@ class _Judged:
 
 
 # Positions in a meeting row: (id, organization id, kind, ISO day, host id, expected,
-# present, month).
-_ID, _ORG, _KIND, _DAY, _HOST, _EXPECTED, _PRESENT, _MONTH = range(8)
+# present, month, seated, seated present). The last two are the 支委会 quorum's figures: the
+# 委员 seated on the meeting's day and those of them present (None on a record made before
+# they were kept).
+_ID, _ORG, _KIND, _DAY, _HOST, _EXPECTED, _PRESENT, _MONTH, _SEATED, _SEATED_PRESENT = range(10)
 
 
 @dataclass
