@@ -276,3 +276,40 @@ def test_the_migration_fills_the_figures_and_corrects_old_votes(demo, secretary)
     assert (meeting.quorum_base, meeting.quorum_present) == (len(voters), 4)
     assert (vote.voting_members, vote.present_voting) == (len(voters), 4)
     assert not vote.quorate and not vote.passed
+
+
+# ---- the findings cache follows the history ----------------------------------------------------
+
+
+def test_a_history_change_refreshes_every_branch_the_member_belonged_to(demo, settings):
+    settings.DANGJIAN_COMPLIANCE_CACHE_SECONDS = 600
+    actor = Actor.system("test")
+    parent = Organization.objects.get(code="FGW-JGDW")
+    old, new = (
+        create_organization(actor, parent, name=f"测试{c}党支部", kind=OrgKind.BRANCH, code=c)
+        for c in ("T-OLD", "T-NEW")
+    )
+
+    def data(confirmed_on: str) -> dict:
+        return member_payload(
+            name="测试调动", seed=301, admitted_on="2024-09-01", confirmed_on=confirmed_on
+        )
+
+    member, _ = member_services.create_member(actor, old, data("2025-12-15"))
+    member = member_services.move_member(actor, member, new, reason="调动", on=dt.date(2026, 3, 1))
+    root = demo.organ_committee
+    before = compliance.cached_report(root, 2025, today=TODAY)
+    assert (before.by_id[old.pk].members, before.by_id[old.pk].full_members) == (1, 1)
+
+    # The confirmation date corrected to 2026: at the end of 2025 the old branch (not the
+    # member's branch now) had one full member fewer.
+    member_services.update_member(actor, member, data("2026-01-10"))
+    after = compliance.cached_report(root, 2025, today=TODAY)
+
+    assert after is not before
+    assert (after.by_id[old.pk].members, after.by_id[old.pk].full_members) == (1, 0)
+    assert _figures(after) == _figures(compliance.compute(root, 2025, today=TODAY))
+
+
+def _figures(report) -> list:
+    return [(o.id, o.members, o.full_members, o.committee_size) for o in report.orgs]
