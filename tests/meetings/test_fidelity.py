@@ -313,3 +313,30 @@ def test_a_history_change_refreshes_every_branch_the_member_belonged_to(demo, se
 
 def _figures(report) -> list:
     return [(o.id, o.members, o.full_members, o.committee_size) for o in report.orgs]
+
+
+def test_the_quorum_column_cites_both_articles(demo):
+    report = compliance.compute(demo.branch, 2026, today=TODAY)
+    column = next(c for c in report.columns if c.key == "quorum")
+    assert column.citation == "《中国共产党支部工作条例（试行）》第十一条、第十二条"
+    found = report.finding(demo.branch.pk, "general_meeting_quorum", "2026")
+    if found is not None:
+        assert found.citation == "《中国共产党支部工作条例（试行）》第十一条"
+
+
+def test_meetings_written_in_bulk_get_the_same_figures_as_the_service(demo):
+    from dangjian.meetings.models import ATTENDED, Attendance
+    from dangjian.members import history
+
+    held = Meeting.objects.filter(
+        organization=demo.branch, kind="committee_meeting", status="held"
+    ).order_by("held_on")
+    assert held.exists()
+    for meeting in held:
+        seats = set(
+            history.committee_on(demo.branch, meeting.held_on).values_list("member_id", flat=True)
+        )
+        present = Attendance.objects.filter(
+            meeting=meeting, member_id__in=seats, status__in=ATTENDED
+        ).count()
+        assert (meeting.quorum_base, meeting.quorum_present) == (len(seats), present)

@@ -72,9 +72,14 @@ def _columns(rules: RuleSet) -> list[Column]:
         Column("committee", "班子设置", COMMITTEE_RULES, rule("committee_threshold").citation)
     )
     columns.append(Column("term", "按期换届", (TERM_RULE,), rule(TERM_RULE).citation))
-    columns.append(
-        Column("quorum", "到会人数", QUORUM_RULES, rule("committee_meeting_quorum").citation)
+    # The column holds both quorums: the 党员大会's (第十一条) and the 支委会's (第十二条).
+    general, committee = rule("general_meeting_quorum"), rule("committee_meeting_quorum")
+    citation = (
+        f"{general.citation}、{committee.article}"
+        if general.title == committee.title and general.article and committee.article
+        else f"{general.citation}；{committee.citation}"
     )
+    columns.append(Column("quorum", "到会人数", QUORUM_RULES, citation))
     for contributor in contributors():
         columns.extend(contributor.columns(rules))
     return columns
