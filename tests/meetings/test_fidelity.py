@@ -340,3 +340,14 @@ def test_meetings_written_in_bulk_get_the_same_figures_as_the_service(demo):
             meeting=meeting, member_id__in=seats, status__in=ATTENDED
         ).count()
         assert (meeting.quorum_base, meeting.quorum_present) == (len(seats), present)
+
+
+def test_the_record_page_shows_the_branchs_voters_for_a_narrowed_list(demo, client_for):
+    from django.urls import reverse
+
+    voters = full_members(demo.branch)
+    meeting = plan(demo.users["secretary"], demo.branch, attendees=[m.pk for m in voters[:4]])
+    page = client_for(demo.users["secretary"]).get(reverse("meetings:record", args=[meeting.pk]))
+    text = page.content.decode()
+    assert f"有表决权的党员（正式党员）应到 <strong>{len(voters)}</strong> 人" in text
+    assert '现到会 <strong id="count-voting-present">4</strong> 人' in text

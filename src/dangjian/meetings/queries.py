@@ -340,6 +340,17 @@ class SheetRow:
         return self.member.status == MemberStatus.FULL
 
 
+def mark_voters(meeting: Meeting, rows: list[SheetRow]) -> int:
+    """Mark the sheet's rows that count for the quorum and return how many people do: those the
+    regulations name on the meeting's day (`entitled_voters`), not the rows of the sheet."""
+    entitled: set[int] = set()
+    if meeting.kind in QUORUM_KINDS:
+        entitled = set(entitled_voters(meeting).values_list("pk", flat=True))
+    for row in rows:
+        row.entitled = row.member.pk in entitled
+    return len(entitled)
+
+
 def attendance_sheet(meeting: Meeting) -> list[SheetRow]:
     """One row per expected attendee with what the sheet starts from: the saved record; before
     it, a QR check-in, else an approved leave request (请假 with its reason), else 出席."""
