@@ -351,3 +351,24 @@ def test_the_record_page_shows_the_branchs_voters_for_a_narrowed_list(demo, clie
     text = page.content.decode()
     assert f"有表决权的党员（正式党员）应到 <strong>{len(voters)}</strong> 人" in text
     assert '现到会 <strong id="count-voting-present">4</strong> 人' in text
+
+
+def test_a_members_page_shows_their_membership_history(demo, client_for):
+    from django.urls import reverse
+
+    actor = Actor.system("test")
+    member, _ = member_services.create_member(
+        actor,
+        demo.branch,
+        member_payload(
+            name="测试履历", seed=401, admitted_on="2024-09-01", confirmed_on="2025-10-01"
+        ),
+    )
+    member_services.move_member(
+        actor, member, demo.sibling_branch, reason="调动", on=dt.date(2026, 3, 1)
+    )
+    page = client_for(demo.users["organ"]).get(reverse("members:detail", args=[member.pk]))
+    text = page.content.decode()
+    assert "党籍变动" in text
+    assert text.index("2024年9月1日") < text.index("2025年10月1日") < text.index("2026年3月1日")
+    assert demo.sibling_branch.name in text and "转为正式党员" in text and "至今" in text
