@@ -31,17 +31,18 @@ LAPSE_MONTHS: Final = 6
 LAPSE_WARN_AFTER_MONTHS: Final = 4
 
 
-# Local practice, not a number from any regulation: the 怠学/逃学 signal for the secretary.
-# Cited by the title of the regulation on member education and management only.
+# Platform practice, not a number from any regulation: the 怠学/逃学 signal for the secretary.
+# Shown as 平台做法 (issue 12), referring to the regulation on member education and management.
 ABSENCE_STREAK_RULE: Final = register(
     Rule(
         id="absence_streak",
         title=EDUCATION_REGULATIONS,
         article=None,
-        summary="党员无故连续多次缺席组织生活的，党组织应及时了解情况、谈心谈话（地方做法）",
+        summary="党员无故连续多次缺席组织生活的，党组织应及时了解情况、谈心谈话（平台做法）",
         params={"threshold": ABSENCE_STREAK_THRESHOLD},
         severity=Severity.WARNING,
         confidence="L",
+        practice=True,
     )
 )
 
