@@ -297,3 +297,25 @@ def test_a_2023_term_typed_as_ending_in_2030_is_expired_in_2026() -> None:
     (expired,) = [v for v in found if v.facts.get("expired")]
     assert expired.facts["term_end"] == "2026-01-01"
     assert expired.severity is Severity.WARNING
+
+
+@pytest.mark.parametrize(
+    ("full", "size", "deputies", "officers", "expected"),
+    [
+        (6, 2, 1, 0, []),  # 书记 + 副书记
+        (6, 1, 0, 0, []),
+        (6, 2, 0, 1, ["no_committee"]),  # 书记 + 组织委员: not in the text
+        (6, 2, 2, 0, ["no_committee"]),  # two 副书记
+        (7, 3, 1, 1, []),  # from 7 a committee is expected
+    ],
+)
+def test_below_seven_only_a_secretary_and_one_deputy(
+    full: int, size: int, deputies: int, officers: int, expected: list[str]
+) -> None:
+    found = check_committee("branch", full, size, None, TODAY, deputies=deputies, officers=officers)
+    assert ids(found) == expected
+    for violation in found:
+        assert violation.severity is Severity.ERROR
+        assert violation.message.startswith(
+            "正式党员不足7人的党支部，设1名书记，必要时可以设1名副书记；"
+        )

@@ -181,8 +181,42 @@ def check_term_extension(scheduled_end: date, actual_end: date) -> list[RuleViol
     ]
 
 
+def _no_committee(
+    full_members: int, committee_size: int, deputies: int, officers: int
+) -> RuleViolation:
+    """正式党员不足7人: a secretary and, if needed, one deputy, nothing else. Two deputies, or a
+    组织委员 beside the secretary, break the text as much as a third seat does."""
+    extra = {"deputies": deputies} if deputies > 1 else {}
+    if officers:
+        extra["officers"] = officers
+    seats = "".join(
+        f"、{label}{n}人"
+        for label, n in (("副书记", deputies if deputies > 1 else 0), ("其他委员", officers))
+        if n
+    )
+    return RuleViolation(
+        rule=NO_COMMITTEE_RULE,
+        message=(
+            f"正式党员不足{COMMITTEE_THRESHOLD}人的党支部，设1名书记，"
+            "必要时可以设1名副书记；"
+            f"现有正式党员{full_members}人、支部委员{committee_size}人{seats}"
+        ),
+        facts={
+            "full_members": full_members,
+            "committee_size": committee_size,
+            "threshold": COMMITTEE_THRESHOLD,
+            "max_posts": NO_COMMITTEE_MAX_POSTS,
+            **extra,
+        },
+    )
+
+
 def _check_branch(
-    full_members: int, total_members: int, committee_size: int
+    full_members: int,
+    total_members: int,
+    committee_size: int,
+    deputies: int = 0,
+    officers: int = 0,
 ) -> list[RuleViolation]:
     found: list[RuleViolation] = []
     if full_members < BRANCH_MIN_FULL_MEMBERS:
@@ -228,23 +262,8 @@ def _check_branch(
                     },
                 )
             )
-    elif committee_size > NO_COMMITTEE_MAX_POSTS:
-        found.append(
-            RuleViolation(
-                rule=NO_COMMITTEE_RULE,
-                message=(
-                    f"正式党员不足{COMMITTEE_THRESHOLD}人的党支部，设1名书记，"
-                    "必要时可以设1名副书记；"
-                    f"现有正式党员{full_members}人、支部委员{committee_size}人"
-                ),
-                facts={
-                    "full_members": full_members,
-                    "committee_size": committee_size,
-                    "threshold": COMMITTEE_THRESHOLD,
-                    "max_posts": NO_COMMITTEE_MAX_POSTS,
-                },
-            )
-        )
+    elif committee_size > NO_COMMITTEE_MAX_POSTS or deputies > 1 or officers > 0:
+        found.append(_no_committee(full_members, committee_size, deputies, officers))
     if committee_size > COMMITTEE_MAX_SIZE:
         found.append(
             RuleViolation(
@@ -341,13 +360,17 @@ def check_committee(
     *,
     total_members: int | None = None,
     term_started_on: date | None = None,
+    deputies: int = 0,
+    officers: int = 0,
 ) -> list[RuleViolation]:
     """Findings for one organization's size, committee and term; [] when all is in order.
 
     `committee_size` counts post holders (secretary, deputy, officers). The 50-member
     default counts all members, probationary ones included: pass `total_members` for it
     (it falls back to `full_members`). `term_started_on` (the election day) lets the term
-    be checked against the kind's term length rather than the typed end alone.
+    be checked against the kind's term length rather than the typed end alone. `deputies`
+    and `officers` (seats other than 书记 and 副书记) let a branch below 7 full members be
+    held to "1名书记，必要时可以设1名副书记" by post, not only by head count.
     """
     _check_kind(kind)
     total = full_members if total_members is None else total_members
@@ -358,7 +381,7 @@ def check_committee(
 
     found: list[RuleViolation] = []
     if kind == "branch":
-        found.extend(_check_branch(full_members, total, committee_size))
+        found.extend(_check_branch(full_members, total, committee_size, deputies, officers))
     if term_years(kind) is not None:
         found.extend(_check_term(kind, term_started_on, term_end, today))
     return found

@@ -302,6 +302,8 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
             org.committee_size,
             org.term_ends_on,
             org.term_started_on,
+            org.deputies,
+            org.officers,
         )
         entry = committee_memo.get(key)
         if entry is None:
@@ -387,6 +389,8 @@ def _committee_results(
     committee_size: int,
     term_ends_on: dt.date | None,
     term_started_on: dt.date | None,
+    deputies: int,
+    officers: int,
     as_of: dt.date,
 ) -> tuple[Result, ...]:
     facts_base = {
@@ -406,6 +410,8 @@ def _committee_results(
         as_of,
         total_members=max(members, full_members),
         term_started_on=None if later_term else term_started_on,
+        deputies=deputies,
+        officers=officers,
     )
     out = []
     for violation in found:

@@ -101,6 +101,33 @@ def _count_members(where: Where, as_of: dt.date, by_id: dict[int, OrgInfo]) -> N
         by_id[org_id].members, by_id[org_id].full_members = n, n_full
 
 
+def _read_posts(
+    where: Where, start: dt.date, as_of: dt.date, by_id: dict[int, OrgInfo]
+) -> dict[int, list[tuple[int, str, str | None]]]:
+    """Posts held at some time in the year: the seats on the year's last day (or today), by
+    kind, into `by_id`; the secretaries on each day (for the leader's 党课) returned."""
+    seats: dict[int, set[int]] = defaultdict(set)
+    secretaries: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
+    for org_id, member_id, kind, started, ended in (
+        Post.objects.filter(where("organization__"), started_on__lte=as_of)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start))
+        .values_list("organization_id", "member_id", "kind", "started_on", "ended_on")
+    ):
+        if kind in COMMITTEE_POSTS and (ended is None or ended >= as_of):
+            seats[org_id].add(member_id)
+            if kind == PostKind.DEPUTY_SECRETARY:
+                by_id[org_id].deputies += 1
+            elif kind != PostKind.SECRETARY:
+                by_id[org_id].officers += 1
+        if kind == PostKind.SECRETARY:
+            secretaries[org_id].append(
+                (member_id, started.isoformat(), ended.isoformat() if ended else None)
+            )
+    for org_id, held in seats.items():
+        by_id[org_id].committee_size = len(held)
+    return secretaries
+
+
 def _read(where: Where, year: int, as_of: dt.date) -> _Records:
     start = dt.date(year, 1, 1)
     org = "organization__"
@@ -125,23 +152,7 @@ def _read(where: Where, year: int, as_of: dt.date) -> _Records:
 
     _count_members(where, as_of, by_id)
 
-    # Posts held at some time in the year: seats on the year's last day (or today), and the
-    # secretaries on each day, for the leader's 党课.
-    seats: dict[int, set[int]] = defaultdict(set)
-    secretaries: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
-    for org_id, member_id, kind, started, ended in (
-        Post.objects.filter(where(org), started_on__lte=as_of)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start))
-        .values_list("organization_id", "member_id", "kind", "started_on", "ended_on")
-    ):
-        if kind in COMMITTEE_POSTS and (ended is None or ended >= as_of):
-            seats[org_id].add(member_id)
-        if kind == PostKind.SECRETARY:
-            secretaries[org_id].append(
-                (member_id, started.isoformat(), ended.isoformat() if ended else None)
-            )
-    for org_id, held in seats.items():
-        by_id[org_id].committee_size = len(held)
+    secretaries = _read_posts(where, start, as_of, by_id)
 
     # The meetings held in the year: one pass over the indexed held_on column.
     by_key: dict[tuple[int, str], list[tuple]] = defaultdict(list)

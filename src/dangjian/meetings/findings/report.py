@@ -66,6 +66,8 @@ class OrgInfo:
     members: int = 0
     full_members: int = 0
     committee_size: int = 0
+    deputies: int = 0  # 副书记 seated on the period's last day
+    officers: int = 0  # other seats than 书记 and 副书记 (组织委员…) that day
 
     @property
     def kind_label(self) -> str:
