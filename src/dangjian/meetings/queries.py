@@ -28,6 +28,7 @@ from dangjian.meetings.models import (
     MeetingKind,
     MeetingStatus,
 )
+from dangjian.members import history
 from dangjian.members.models import Member, MemberStatus
 from dangjian.orgs.models import COMMITTEE_POSTS, Organization, OrgKind, Post
 from dangjian.regulations.periods import TZ
@@ -126,6 +127,32 @@ def expected_attendees(meeting: Meeting) -> QuerySet[Member]:
         | (~Q(Exists(chosen)) & Q(pk__in=default.values("pk")))
         | Q(pk__in=recorded.values("pk"))
     )
+
+
+# Meetings whose quorum the regulations fix: 第十一条 (党员大会) and 第十二条 (支委会).
+QUORUM_KINDS = frozenset({MeetingKind.GENERAL_MEETING, MeetingKind.COMMITTEE_MEETING})
+
+
+def meeting_day(meeting: Meeting) -> dt.date:
+    """The day a meeting is (or was) held, in China."""
+    return meeting.held_on or meeting.starts_at.astimezone(TZ).date()
+
+
+def entitled_voters(meeting: Meeting, day: dt.date | None = None) -> QuerySet[Member]:
+    """Who the quorum and the votes of a meeting count against, on its day (or `day`), from
+    the membership history, whatever the planner's expected list says.
+
+    A 党员大会: the full members of the organization (有表决权的党员, 第十一条), probationary
+    members and guests excluded, members on leave included. A 支委会: the 委员 seated that day
+    (第十二条: 半数以上委员到会), and only they. Other kinds: nobody (no quorum).
+    """
+    day = day or meeting_day(meeting)
+    org = meeting.organization
+    if meeting.kind == MeetingKind.COMMITTEE_MEETING:
+        return Member.objects.filter(pk__in=history.committee_on(org, day).values("member_id"))
+    if meeting.kind == MeetingKind.GENERAL_MEETING:
+        return history.members_on(org, day, MemberStatus.FULL)
+    return Member.objects.none()
 
 
 def _expected_meeting_q(member: Member) -> Q:
@@ -311,6 +338,17 @@ class SheetRow:
     @property
     def voting(self) -> bool:
         return self.member.status == MemberStatus.FULL
+
+
+def mark_voters(meeting: Meeting, rows: list[SheetRow]) -> int:
+    """Mark the sheet's rows that count for the quorum and return how many people do: those the
+    regulations name on the meeting's day (`entitled_voters`), not the rows of the sheet."""
+    entitled: set[int] = set()
+    if meeting.kind in QUORUM_KINDS:
+        entitled = set(entitled_voters(meeting).values_list("pk", flat=True))
+    for row in rows:
+        row.entitled = row.member.pk in entitled
+    return len(entitled)
 
 
 def attendance_sheet(meeting: Meeting) -> list[SheetRow]:
