@@ -1,0 +1,103 @@
+"""The work desk at `/`: every role lands on its own desk, to-dos first, counted as the inbox
+counts them, each linking to the page that resolves it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from dangjian.accounts.services import create_user
+from dangjian.audit.services import Actor
+from dangjian.core import clock
+from dangjian.desk.queries import desk_for
+from dangjian.meetings import services as meeting_services
+from dangjian.meetings.queries import upcoming_for_member
+from dangjian.notices.queries import action_counts
+from tests.conftest import PASSWORD
+
+PERSONAS = ("member", "secretary", "inspector", "organ")
+ADMINS = ("sysadmin", "secadmin", "auditor")
+
+
+def _count(html: str) -> int:
+    match = re.search(r'id="desk-todo-count">(\d+)<', html)
+    assert match, "the desk shows its to-do count"
+    return int(match.group(1))
+
+
+@pytest.mark.parametrize("username", PERSONAS + ADMINS)
+def test_every_role_lands_on_its_work_desk(demo, client_for, username):
+    user = demo.users[username]
+    response = client_for(user).get(reverse("home"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<h1 class="h4 mb-0">工作台</h1>' in html
+    assert _count(html) == action_counts(user).actions
+
+
+def test_a_user_without_a_role_is_told_so(demo, client_for):
+    user = create_user(Actor.system("test"), "norole", PASSWORD, display_name="无角色")
+    response = client_for(user).get(reverse("home"))
+    assert response.status_code == 200
+    assert "工作台" not in response.content.decode()
+
+
+def leave_requested(demo):
+    """The member asks for leave from their next meeting: a to-do for their secretary."""
+    member = demo.own_member
+    meeting = upcoming_for_member(member, clock.today()).first()
+    actor = Actor(user=demo.users["member"])
+    return meeting_services.request_leave(actor, meeting, member, "出差")
+
+
+def test_the_secretary_sees_the_inbox_to_dos_with_their_links(demo, client_for):
+    user = demo.users["secretary"]
+    before = _count(client_for(user).get(reverse("home")).content.decode())
+    leave = leave_requested(demo)
+    desk = desk_for(user)
+    html = client_for(user).get(reverse("home")).content.decode()
+    assert _count(html) == before + 1
+    assert [g.key for g in desk.todo] == ["leave"]
+    assert leave.meeting.topic in html
+    for group in desk.todo:
+        assert group.count == action_counts(user).todo[group.key]
+        for row in group.rows:
+            assert f'href="{row.link}"' in html
+
+
+def test_a_member_sees_their_next_meetings_with_leave_and_their_study_hours(demo, client_for):
+    user = demo.users["member"]
+    desk = desk_for(user)
+    html = client_for(user).get(reverse("home")).content.decode()
+    assert 'id="desk-study"' in html
+    assert desk.study is not None
+    for meeting in desk.upcoming:
+        assert reverse("meetings:leave_request", args=[meeting.pk]) in html
+    assert 'id="desk-findings"' not in html  # a member reads no organization's findings
+    assert reverse("desk:dashboard") not in html.split("<main", 1)[1]
+
+
+def test_the_organ_committee_sees_the_findings_of_its_subtree(demo, client_for):
+    user = demo.users["organ"]
+    desk = desk_for(user)
+    html = client_for(user).get(reverse("home")).content.decode()
+    assert 'id="desk-findings"' in html
+    assert [f.org.code for f in desk.findings] == ["FGW-JGDW"]
+    assert reverse("desk:dashboard") in html
+
+
+def test_administrators_see_their_own_work(demo, client_for):
+    html = client_for(demo.users["secadmin"]).get(reverse("home")).content.decode()
+    assert reverse("accounts:lockouts") in html
+    html = client_for(demo.users["auditor"]).get(reverse("home")).content.decode()
+    assert reverse("audit:verify") in html
+    assert 'id="desk-findings"' not in html
+
+
+def test_the_inbox_link_and_its_badge_sit_outside_the_collapsed_menu(demo, client_for):
+    html = client_for(demo.users["secretary"]).get(reverse("home")).content.decode()
+    nav = html.split('<div class="collapse navbar-collapse" id="nav">', 1)
+    assert 'id="inbox-link"' in nav[0]
+    assert 'id="inbox-link"' not in nav[1]
