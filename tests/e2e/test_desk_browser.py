@@ -1,0 +1,44 @@
+"""The work desk on a phone: the to-do count is visible without opening the menu, and a to-do
+leads to the page that resolves it; the dashboard draws its charts from the vendored ECharts."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from dangjian.audit.services import Actor
+from dangjian.core import clock
+from dangjian.meetings import services as meeting_services
+from dangjian.meetings.queries import upcoming_for_member
+from tests.conftest import PASSWORD
+
+
+def test_the_secretary_resolves_a_leave_request_from_the_desk_on_a_phone(phone_page, login, demo):
+    member = demo.own_member
+    meeting = upcoming_for_member(member, clock.today()).first()
+    meeting_services.request_leave(Actor(user=demo.users["member"]), meeting, member, "出差")
+
+    page = phone_page
+    login(page, "secretary", PASSWORD)
+    page.goto("/")
+    expect(page.locator("h1")).to_have_text("工作台")
+    # The badge is in the bar itself, not in the collapsed menu.
+    expect(page.locator("#nav")).not_to_be_visible()
+    expect(page.locator("#inbox-badge")).to_be_visible()
+    expect(page.locator("#desk-todo-count")).to_have_text("1")
+
+    page.locator(".desk-todo-row").first.click()
+    page.wait_for_url(re.compile(rf"/meetings/{meeting.pk}/"))
+    page.get_by_role("button", name="批准").first.click()
+
+    page.goto("/")
+    expect(page.locator("#desk-todo-count")).to_have_text("0")
+
+
+def test_the_dashboard_draws_its_charts_and_drills_down(page, login, demo):
+    login(page, "organ", PASSWORD)
+    page.goto("/desk/dashboard/")
+    expect(page.locator("#chart-orgs canvas")).to_have_count(1)
+    page.locator("#dashboard-table tbody a", has_text=demo.branch.name).first.click()
+    expect(page.locator("h1")).to_contain_text(demo.branch.name)
