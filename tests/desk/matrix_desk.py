@@ -7,7 +7,7 @@ members and the three administrators have none. The export needs the export righ
 
 from __future__ import annotations
 
-from tests.matrix_helpers import DENIED, OK, Entry, Objects, rows
+from tests.matrix_helpers import DENIED, NO_SCOPE, OK, Entry, Objects, rows
 
 ADMINS_DENIED = {"sysadmin": DENIED, "secadmin": DENIED, "auditor": DENIED}
 # `default` asks without `?org=` (the top of the caller's scope).
@@ -46,3 +46,79 @@ DESK_MATRIX: dict[str, tuple[Entry, ...]] = {
         Entry("GET", DESK_EXPORT, DESK_SCOPES, url=desk_query, audits="export"),
     ),
 }
+
+
+# ---- dossiers: one built per scope (own_branch, sibling, other_dept) --------------------------
+DOSSIER_SCOPES = ("own_branch", "sibling", "other_dept")
+REQUEST_SCOPES = ("own_branch", "sibling", "other_dept")
+
+# fmt: off
+DOSSIER_LIST = rows((NO_SCOPE,),
+    member=403, secretary=OK, committee=OK, inspector=OK, organ=OK, **ADMINS_DENIED,
+)
+DOSSIER_READ = rows(DOSSIER_SCOPES,
+    member=   DENIED,
+    secretary=(OK,  404, 404),
+    committee=(OK,  404, 404),
+    inspector=(OK,  OK,  404),
+    organ=    (OK,  OK,  404),
+    **ADMINS_DENIED,
+)
+DOSSIER_REQUEST = rows(REQUEST_SCOPES,
+    member=   403,
+    secretary=(OK,  404, 404),
+    committee=(OK,  404, 404),
+    inspector=(OK,  OK,  404),
+    organ=    (OK,  OK,  404),
+    **ADMINS_DENIED,
+)
+# fmt: on
+
+
+def dossier_for(objs: Objects, scope: str):
+    """A dossier of the scope's branch for this year, built (outside any task queue)."""
+    import datetime as dt
+
+    from dangjian.audit.services import Actor
+    from dangjian.core import clock
+    from dangjian.desk import dossiers
+
+    cache = objs.__dict__.setdefault("_dossiers", {})
+    if scope not in cache:
+        today = clock.today()
+        org = objs.org(scope)
+        made = dossiers.request_dossier(
+            Actor.system("matrix"), org, dt.date(today.year, 1, 1), today
+        )
+        cache[scope] = dossiers.build(made.pk)
+    return cache[scope]
+
+
+def dossier_kwarg(objs: Objects, scope: str) -> tuple[dict, dict]:
+    return {"pk": dossier_for(objs, scope).pk}, {}
+
+
+def dossier_form(objs: Objects, scope: str) -> dict:
+    return {"org": objs.org(scope).code}
+
+
+DESK_MATRIX.update(
+    {
+        "desk:dossiers": (
+            Entry("GET", DOSSIER_LIST),
+            Entry(
+                "POST",
+                DOSSIER_REQUEST,
+                REQUEST_SCOPES,
+                ok=302,
+                body=dossier_form,
+                audits="create",
+            ),
+        ),
+        "desk:dossier_status": (Entry("GET", DOSSIER_READ, DOSSIER_SCOPES, url=dossier_kwarg),),
+        "desk:dossier_verify": (Entry("GET", DOSSIER_READ, DOSSIER_SCOPES, url=dossier_kwarg),),
+        "desk:dossier_download": (
+            Entry("GET", DOSSIER_READ, DOSSIER_SCOPES, url=dossier_kwarg, audits="export"),
+        ),
+    }
+)
