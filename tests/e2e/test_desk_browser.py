@@ -42,3 +42,23 @@ def test_the_dashboard_draws_its_charts_and_drills_down(page, login, demo):
     expect(page.locator("#chart-orgs canvas")).to_have_count(1)
     page.locator("#dashboard-table tbody a", has_text=demo.branch.name).first.click()
     expect(page.locator("h1")).to_contain_text(demo.branch.name)
+
+
+REPORT_VIOLATIONS = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation',
+  e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+"""
+
+
+def test_the_desk_pages_break_no_rule_of_the_content_security_policy(page, login, demo):
+    page.add_init_script(REPORT_VIOLATIONS)
+    login(page, "organ", PASSWORD)
+    violations = {}
+    for path in ("/", "/desk/dashboard/", "/desk/statistics/", "/desk/dossiers/"):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        found = page.evaluate("window.__csp")
+        if found:
+            violations[path] = found
+    assert violations == {}
