@@ -101,3 +101,31 @@ def test_the_inbox_link_and_its_badge_sit_outside_the_collapsed_menu(demo, clien
     nav = html.split('<div class="collapse navbar-collapse" id="nav">', 1)
     assert 'id="inbox-link"' in nav[0]
     assert 'id="inbox-link"' not in nav[1]
+
+
+def test_the_secretary_is_asked_to_record_a_meeting_whose_time_has_passed(demo, client_for):
+    import datetime as dt
+
+    from dangjian.regulations.periods import TZ
+
+    user = demo.users["secretary"]
+    before = desk_for(user).to_record_count
+    day = clock.today() - dt.timedelta(days=2)
+    meeting = meeting_services.plan_meeting(
+        Actor(user=user),
+        demo.branch,
+        {
+            "kind": "committee_meeting",
+            "starts_at": dt.datetime.combine(day, dt.time(9, 0), tzinfo=TZ),
+            "topic": "待记录的支委会",
+        },
+    )
+    assert desk_for(user).to_record_count == before + 1
+    html = client_for(user).get(reverse("home")).content.decode()
+    assert 'id="desk-to-record"' in html
+
+    meeting_services.record_meeting(Actor(user=user), meeting, attendance={})
+
+    assert desk_for(user).to_record_count == before
+    # The 机关党委 is not asked to record its branches' meetings.
+    assert meeting.pk not in [m.pk for m in desk_for(demo.users["organ"]).to_record]

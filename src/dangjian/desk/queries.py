@@ -11,10 +11,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+
 from dangjian.accounts.access import Action, scope_for
 from dangjian.accounts.models import Role
 from dangjian.core import clock
 from dangjian.meetings import findings as compliance
+from dangjian.meetings.models import Meeting, MeetingStatus
 from dangjian.meetings.queries import leave_requests_of, own_member, upcoming_for_member
 from dangjian.notices.queries import ActionCounts, action_counts, notices_for
 from dangjian.notices.registry import TodoRow, todo_providers
@@ -52,6 +55,8 @@ class Desk:
     todo: list[TodoGroup]
     notices: list[Any]
     upcoming: list[Any] = field(default_factory=list)
+    to_record: list[Any] = field(default_factory=list)  # meetings past their time, not recorded
+    to_record_count: int = 0
     study: Any = None
     findings: list[OrgFindings] = field(default_factory=list)
     findings_error: str = ""
@@ -85,6 +90,20 @@ def _upcoming(user, today: dt.date) -> tuple[list[Any], Any]:
     for meeting in upcoming:
         meeting.my_leave = leaves.get(meeting.pk)
     return upcoming, member_status(member, today.year)
+
+
+def _to_record(user) -> tuple[list[Any], int]:
+    """Meetings of the organizations the user is bound to with write access (not the whole
+    subtree: a branch's unrecorded meeting is its secretary's work) whose time has passed."""
+    paths = scope_for(user).paths.get(Action.WRITE, [])
+    if not paths:
+        return [], 0
+    qs = Meeting.objects.filter(
+        organization__path__in=paths,
+        status=MeetingStatus.PLANNED,
+        starts_at__lt=timezone.now(),
+    ).select_related("organization")
+    return list(qs.order_by("starts_at", "pk")[:UPCOMING]), qs.count()
 
 
 def _findings(user, year: int) -> tuple[list[OrgFindings], str]:
@@ -136,6 +155,7 @@ def desk_for(user) -> Desk:
         year=today.year,
     )
     desk.upcoming, desk.study = _upcoming(user, today)
+    desk.to_record, desk.to_record_count = _to_record(user)
     if scope.paths.get(Action.READ):
         desk.leads = True
         desk.findings, desk.findings_error = _findings(user, today.year)
