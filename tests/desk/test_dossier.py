@@ -20,7 +20,7 @@ from dangjian.core import clock
 from dangjian.core.dossier import sections
 from dangjian.desk import dossiers
 from dangjian.desk.models import Dossier, DossierStatus
-from dangjian.meetings.models import Meeting, MeetingStatus
+from dangjian.meetings.models import Meeting, MeetingStatus, Vote
 from dangjian.members.models import Member
 from tests.desk.test_figures import held_meeting
 from tests.helpers import assert_audited, last_seq
@@ -57,7 +57,14 @@ def _docx_text(archive, name) -> str:
 
 
 def test_every_app_contributes_a_section():
-    assert [s.key for s in sections()] == ["orgs", "members", "meetings", "duties", "study"]
+    assert [s.key for s in sections()] == [
+        "orgs",
+        "members",
+        "meetings",
+        "findings",
+        "duties",
+        "study",
+    ]
 
 
 def test_a_branch_dossier_holds_every_held_meeting_of_its_branch_and_no_other(
@@ -69,7 +76,7 @@ def test_a_branch_dossier_holds_every_held_meeting_of_its_branch_and_no_other(
     assert dossier.status == DossierStatus.READY and dossier.progress == 100
     archive = _zip(dossier)
     manifest = json.loads(archive.read("manifest.json"))
-    assert set(manifest["sections"]) == {"orgs", "members", "meetings", "duties", "study"}
+    assert set(manifest["sections"]) == {s.key for s in sections()}
     for name, digest in manifest["files"].items():
         assert hashlib.sha256(archive.read(name)).hexdigest() == digest
     text = _docx_text(archive, "030-meetings.docx")
@@ -83,7 +90,9 @@ def test_a_branch_dossier_holds_every_held_meeting_of_its_branch_and_no_other(
     for meeting in mine:
         assert meeting.topic in text
     assert demo.sibling_branch.name not in text
-    assert manifest["sections"]["meetings"]["rows"] == mine.count()
+    # one row per meeting in the meetings list and in the minutes, one per vote
+    votes = Vote.objects.filter(meeting__in=mine).count()
+    assert manifest["sections"]["meetings"]["rows"] == 2 * mine.count() + votes
     assert (
         "审计链"
         in docx.Document(io.BytesIO(archive.read("030-meetings.docx")))
@@ -166,3 +175,20 @@ def test_the_tick_removes_dossiers_after_thirty_days(demo, django_capture_on_com
     assert dossier.status == DossierStatus.REMOVED
     assert_audited(seq, "delete", dossier)
     assert dossiers.remove_old(timezone.now() + dt.timedelta(days=31)) == 0
+
+
+def test_the_findings_section_cites_the_rules(demo, django_capture_on_commit_callbacks):
+    from dangjian.meetings import findings as compliance
+
+    archive = _zip(make(demo, demo.branch, django_capture_on_commit_callbacks))
+    text = _docx_text(archive, "035-findings.docx")
+    start, end = _year()
+    report = compliance.compute(demo.branch, start.year, today=end)
+    shown = [
+        f for f in report.all_findings() if f.status in (compliance.VIOLATED, compliance.AT_RISK)
+    ]
+    assert shown, "the demo branch has findings this year"
+    for f in shown:
+        assert f.citation in text and f.period_label in text
+    minutes = _docx_text(archive, "030-meetings.docx")
+    assert "会议记录" in minutes and "表决" in minutes
