@@ -122,3 +122,31 @@ def test_the_statistics_export_reopens_with_the_page_figures_and_is_audited(demo
         [name, *counts] for name, counts in stats.members
     ]
     assert_audited(seq, "export", demo.organ_committee)
+
+
+def test_the_desk_and_the_dashboard_take_the_same_queries_whatever_the_records(demo):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dangjian.accounts.models import User
+    from dangjian.desk.queries import desk_for
+
+    def counted(work) -> int:
+        work()  # warm: rule packs, the findings cache
+        with CaptureQueriesContext(connection) as queries:
+            work()
+        return len(queries)
+
+    year = clock.today().year
+    user_pk = demo.users["organ"].pk
+
+    def desk():
+        return desk_for(User.objects.get(pk=user_pk))
+
+    def board():
+        return figures.dashboard(demo.organ_committee, year)
+
+    before = (counted(desk), counted(board))
+    for org in (demo.branch, demo.sibling_branch, demo.branch):
+        held_meeting(org)
+    assert (counted(desk), counted(board)) == before
