@@ -150,3 +150,11 @@ def test_the_desk_and_the_dashboard_take_the_same_queries_whatever_the_records(d
     for org in (demo.branch, demo.sibling_branch, demo.branch):
         held_meeting(org)
     assert (counted(desk), counted(board)) == before
+
+
+def test_the_member_structure_adds_up_to_the_roster_in_every_dimension(demo):
+    total = Member.objects.filter(organization__path__startswith=demo.organ_committee.path).count()
+    parts = figures.structure(demo.organ_committee, clock.today())
+    assert [title for title, _ in parts] == ["性别", "民族", "学历", "年龄", "党龄", "人员类别"]
+    for title, counts in parts:
+        assert sum(n for _, n in counts) == total, title

@@ -18,7 +18,7 @@ from dangjian.core import clock
 from dangjian.duties.models import PENDING, WorkItem, WorkStatus
 from dangjian.meetings import findings as compliance
 from dangjian.meetings.models import Meeting, MeetingKind, MeetingStatus
-from dangjian.members.models import Gender, Member, MemberCategory, MemberStatus
+from dangjian.members.models import Education, Gender, Member, MemberCategory, MemberStatus
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.engine import PackError
 
@@ -144,6 +144,62 @@ def dashboard(root: Organization, year: int, *, today: dt.date | None = None) ->
                 row.at_risk += cell.tally[1]
     out.rows = [r for r in rows if r is not rows[0] or r.members or r.meetings or r.items]
     return out
+
+
+# ---- member structure ------------------------------------------------------------------------
+
+AGE_BANDS = (
+    (0, 35, "35岁以下"),
+    (35, 46, "35至45岁"),
+    (46, 56, "46至55岁"),
+    (56, 200, "56岁及以上"),
+)
+PARTY_AGE_BANDS = (
+    (0, 5, "5年以下"),
+    (5, 11, "5至10年"),
+    (11, 21, "11至20年"),
+    (21, 200, "20年以上"),
+)
+
+
+def _banded(counts: dict[int, int], year: int, bands) -> list[tuple[str, int]]:
+    out = dict.fromkeys((label for _, _, label in bands), 0)
+    for born, n in counts.items():
+        age = year - born
+        for low, high, label in bands:
+            if low <= age < high:
+                out[label] += n
+                break
+    return list(out.items())
+
+
+def structure(root: Organization, today: dt.date) -> list[tuple[str, list[tuple[str, int]]]]:
+    """The members of the subtree by gender, ethnicity, education, age band, party age and
+    category (today's roster; ages by calendar year): one grouped query per dimension."""
+    members = Member.objects.filter(organization__path__startswith=root.path)
+
+    def grouped(field: str) -> dict:
+        return dict(members.values_list(field).annotate(n=Count("pk")).order_by())
+
+    gender = grouped("gender")
+    ethnicity = grouped("ethnicity")
+    education = grouped("education")
+    born = grouped("birth_date__year")
+    admitted = grouped("admitted_on__year")
+    category = grouped("category")
+    han = ethnicity.get("汉族", 0)
+    return [
+        ("性别", [(label, gender.get(key, 0)) for key, label in Gender.choices]),
+        ("民族", [("汉族", han), ("少数民族", sum(ethnicity.values()) - han)]),
+        (
+            "学历",
+            [(label, education.get(key, 0)) for key, label in Education.choices]
+            + [("未填", education.get("", 0))],
+        ),
+        ("年龄", _banded(born, today.year, AGE_BANDS)),
+        ("党龄", _banded(admitted, today.year, PARTY_AGE_BANDS)),
+        ("人员类别", [(label, category.get(key, 0)) for key, label in MemberCategory.choices]),
+    ]
 
 
 # ---- statistics -----------------------------------------------------------------------------

@@ -63,6 +63,7 @@ def dashboard(request):
     root = _root(request)
     year = _year(request)
     board = figures.dashboard(root, year)
+    structure = figures.structure(root, clock.today())
     chart = {
         "orgs": [r.name for r in board.rows],
         "meetings": [r.meetings for r in board.rows],
@@ -71,6 +72,14 @@ def dashboard(request):
         "overdue": [r.items_overdue for r in board.rows],
         "months": [f"{m}月" for m in range(1, 13)],
         "by_month": board.by_month,
+        "structure": [
+            {
+                "title": title,
+                "labels": [label for label, _ in parts],
+                "values": [n for _, n in parts],
+            }
+            for title, parts in structure
+        ],
     }
     today = clock.today()
     return render(
@@ -79,6 +88,7 @@ def dashboard(request):
         {
             "board": board,
             "chart": chart,
+            "structure": structure,
             "year": year,
             "years": list(range(today.year, today.year - 4, -1)),
         },

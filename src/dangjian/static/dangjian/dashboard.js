@@ -35,5 +35,22 @@
     yAxis: { type: "value", minInterval: 1 },
     series: [{ name: "已召开组织生活", type: "line", data: d.by_month, itemStyle: { color: "#b5121b" } }]
   });
-  window.addEventListener("resize", function () { orgs.resize(); months.resize(); });
+  var charts = [orgs, months];
+  var small = document.querySelectorAll("[data-structure]");
+  for (var i = 0; i < small.length; i++) {
+    var part = d.structure[Number(small[i].getAttribute("data-structure"))];
+    var pie = echarts.init(small[i]);
+    pie.setOption({
+      animation: false,
+      tooltip: { trigger: "item" },
+      series: [{
+        name: part.title, type: "pie", radius: ["35%", "65%"],
+        data: part.labels.map(function (label, j) { return { name: label, value: part.values[j] }; })
+      }]
+    });
+    charts.push(pie);
+  }
+  window.addEventListener("resize", function () {
+    charts.forEach(function (c) { c.resize(); });
+  });
 })();
