@@ -62,3 +62,20 @@ def test_the_desk_pages_break_no_rule_of_the_content_security_policy(page, login
         if found:
             violations[path] = found
     assert violations == {}
+
+
+def test_the_dossier_is_one_click_and_downloads_as_a_zip(page, login, demo, settings, tmp_path):
+    import zipfile
+
+    # The build runs in the request (no task worker beside the live server).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.MEDIA_ROOT = tmp_path
+    login(page, "secretary", PASSWORD)
+    page.goto("/")
+    page.get_by_role("link", name="台账").click()
+    page.get_by_role("button", name="一键生成台账").click()
+    expect(page.locator("#dossiers")).to_contain_text(demo.branch.name)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载").first.click()
+    path = download.value.path()
+    assert "manifest.json" in zipfile.ZipFile(path).namelist()
