@@ -3,6 +3,7 @@ counts them, each linking to the page that resolves it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -104,8 +105,6 @@ def test_the_inbox_link_and_its_badge_sit_outside_the_collapsed_menu(demo, clien
 
 
 def test_the_secretary_is_asked_to_record_a_meeting_whose_time_has_passed(demo, client_for):
-    import datetime as dt
-
     from dangjian.regulations.periods import TZ
 
     user = demo.users["secretary"]
@@ -129,3 +128,31 @@ def test_the_secretary_is_asked_to_record_a_meeting_whose_time_has_passed(demo, 
     assert desk_for(user).to_record_count == before
     # The 机关党委 is not asked to record its branches' meetings.
     assert meeting.pk not in [m.pk for m in desk_for(demo.users["organ"]).to_record]
+
+
+def test_the_level_above_sees_branches_without_a_secretary(demo, client_for):
+    from dangjian.orgs import services as org_services
+    from dangjian.orgs.models import Post, PostKind
+
+    organ = demo.users["organ"]
+    desk = desk_for(organ)
+    before, shown = desk.branch_gaps_count, {org[0] for org, _ in desk.branch_gaps}
+    post = (
+        Post.objects.filter(
+            organization__path__startswith=demo.organ_committee.path,
+            organization__kind="branch",
+            kind=PostKind.SECRETARY,
+            ended_on__isnull=True,
+        )
+        .exclude(organization_id__in=shown)
+        .exclude(organization__term_ends_on__lt=clock.today())
+        .select_related("organization")
+        .first()
+    )
+    assert post is not None, "the demo has a branch with a secretary in office"
+    org_services.end_post(Actor(user=organ), post, clock.today() - dt.timedelta(days=1))
+    assert desk_for(organ).branch_gaps_count == before + 1
+    html = client_for(organ).get(reverse("home")).content.decode()
+    assert 'id="desk-branch-gaps"' in html
+    # A branch secretary is not shown their own branch's gaps.
+    assert all(org[0] != demo.branch.pk for org, _ in desk_for(demo.users["secretary"]).branch_gaps)

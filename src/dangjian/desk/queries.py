@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from dangjian.accounts.access import Action, scope_for
@@ -21,7 +22,7 @@ from dangjian.meetings.models import Meeting, MeetingStatus
 from dangjian.meetings.queries import leave_requests_of, own_member, upcoming_for_member
 from dangjian.notices.queries import ActionCounts, action_counts, notices_for
 from dangjian.notices.registry import TodoRow, todo_providers
-from dangjian.orgs.models import Organization
+from dangjian.orgs.models import Organization, OrgKind, Post, PostKind
 from dangjian.regulations.engine import PackError
 from dangjian.study.hours import member_status
 
@@ -60,6 +61,9 @@ class Desk:
     study: Any = None
     findings: list[OrgFindings] = field(default_factory=list)
     findings_error: str = ""
+    # (branch, reason) for branches without a secretary or past their term, in the read scope
+    branch_gaps: list[tuple[Any, str]] = field(default_factory=list)
+    branch_gaps_count: int = 0
     leads: bool = False  # reads organizations: the dashboard and statistics are offered
     admin_links: list[tuple[str, str]] = field(default_factory=list)
     year: int = 0
@@ -129,6 +133,41 @@ def _findings(user, year: int) -> tuple[list[OrgFindings], str]:
     return out, ""
 
 
+BRANCH_KINDS = (OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)
+
+
+def _branch_gaps(user, today: dt.date) -> tuple[list[tuple[Any, str]], int]:
+    """Branches below the user's own organizations with no secretary in office today or whose
+    term has ended (two queries). A branch's own secretary is not told about their own branch:
+    the level above acts on it."""
+    scope = scope_for(user)
+    paths = scope.paths.get(Action.READ, [])
+    below = Q(pk__in=[])
+    for path in paths:
+        below |= Q(path__startswith=path, depth__gt=len(path) // Organization.steplen)
+    branches = Organization.objects.filter(below, kind__in=BRANCH_KINDS)
+    with_secretary = Post.objects.filter(kind=PostKind.SECRETARY, started_on__lte=today).exclude(
+        ended_on__lt=today
+    )
+    gaps = list(
+        branches.filter(
+            ~Q(pk__in=with_secretary.values("organization_id")) | Q(term_ends_on__lt=today)
+        )
+        .order_by("path")
+        .values_list("pk", "name", "term_ends_on")[: FINDING_ORGS + 1]
+    )
+    count = len(gaps)
+    if count > FINDING_ORGS:
+        count = branches.filter(
+            ~Q(pk__in=with_secretary.values("organization_id")) | Q(term_ends_on__lt=today)
+        ).count()
+    out = []
+    for pk, name, ends in gaps[:FINDING_ORGS]:
+        reason = f"任期已于{ends:%Y年%m月%d日}届满" if ends and ends < today else "无在任书记"
+        out.append(((pk, name), reason))
+    return out, count
+
+
 def _admin_links(roles: set[str]) -> list[tuple[str, str]]:
     links = []
     if Role.SYSADMIN in roles:
@@ -159,5 +198,6 @@ def desk_for(user) -> Desk:
     if scope.paths.get(Action.READ):
         desk.leads = True
         desk.findings, desk.findings_error = _findings(user, today.year)
+        desk.branch_gaps, desk.branch_gaps_count = _branch_gaps(user, today)
     desk.admin_links = _admin_links(scope.roles)
     return desk
