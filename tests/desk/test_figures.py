@@ -112,7 +112,7 @@ def test_the_statistics_export_reopens_with_the_page_figures_and_is_audited(demo
     response = client.get(reverse("desk:statistics_export"), {"org": demo.organ_committee.code})
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["党员", "组织生活", "组织"]
+    assert book.sheetnames == ["党员", "组织生活", "本年变动", "组织"]
     sheet = book["党员"]
     assert [c.value for c in sheet[1]][:2] == ["组织", "党员总数"]
     stats = figures.statistics(
@@ -158,3 +158,21 @@ def test_the_member_structure_adds_up_to_the_roster_in_every_dimension(demo):
     assert [title for title, _ in parts] == ["性别", "民族", "学历", "年龄", "党龄", "人员类别"]
     for title, counts in parts:
         assert sum(n for _, n in counts) == total, title
+
+
+def test_the_years_changes_come_from_the_membership_history(demo):
+    from dangjian.members.models import MembershipSpell
+
+    year = clock.today().year
+    stats = figures.statistics(demo.organ_committee, [year])
+    shown = sum(sum(counts) for _, counts in stats.changes)
+    keys = [k for k, _ in figures.CHANGE_COLUMNS]
+    spells = MembershipSpell.objects.filter(
+        organization__path__startswith=demo.organ_committee.path
+    )
+    expected = (
+        spells.filter(started_on__year=year, start_reason__in=figures.CHANGE_STARTS).count()
+        + spells.filter(ended_on__year=year, end_reason__in=figures.CHANGE_ENDS).count()
+    )
+    assert shown == expected > 0
+    assert len(keys) == 10

@@ -7,7 +7,7 @@ from typing import IO
 
 from openpyxl import Workbook
 
-from dangjian.desk.figures import MEMBER_COLUMNS, Statistics
+from dangjian.desk.figures import CHANGE_COLUMNS, MEMBER_COLUMNS, Statistics
 
 
 def statistics_xlsx(stats: Statistics, out: IO[bytes]) -> None:
@@ -21,6 +21,10 @@ def statistics_xlsx(stats: Statistics, out: IO[bytes]) -> None:
     ws.append(["组织", "年度", "合计", *[label for _, label in stats.kinds]])
     for name, year, counts in stats.meetings:
         ws.append([name, year, *counts])
+    ws = wb.create_sheet("本年变动")
+    ws.append(["组织", *[label for _, label in CHANGE_COLUMNS]])
+    for name, counts in stats.changes:
+        ws.append([name, *counts])
     ws = wb.create_sheet("组织")
     ws.append(["组织类别", "数量"])
     for label, n in stats.org_kinds:

@@ -18,7 +18,15 @@ from dangjian.core import clock
 from dangjian.duties.models import PENDING, WorkItem, WorkStatus
 from dangjian.meetings import findings as compliance
 from dangjian.meetings.models import Meeting, MeetingKind, MeetingStatus
-from dangjian.members.models import Education, Gender, Member, MemberCategory, MemberStatus
+from dangjian.members.models import (
+    Education,
+    Gender,
+    Member,
+    MemberCategory,
+    MembershipSpell,
+    MemberStatus,
+    SpellEvent,
+)
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.engine import PackError
 
@@ -214,6 +222,12 @@ MEMBER_COLUMNS = [
 ]
 
 
+# The year's changes from the membership history: what opened a spell, what closed one.
+CHANGE_STARTS = ("admitted", "confirmed", "transferred_in", "restored")
+CHANGE_ENDS = ("transferred_out", "died", "expelled", "removed", "withdrew", "suspended")
+CHANGE_COLUMNS = [(key, SpellEvent(key).label) for key in CHANGE_STARTS + CHANGE_ENDS]
+
+
 @dataclass
 class Statistics:
     root: Organization
@@ -225,6 +239,8 @@ class Statistics:
     kinds: list[tuple[str, str]]
     # organizations by kind in the subtree
     org_kinds: list[tuple[str, int]]
+    # (row name, one count per CHANGE_COLUMNS) in the last of `years`
+    changes: list[tuple[str, list[int]]] = field(default_factory=list)
 
 
 def statistics(root: Organization, years: list[int]) -> Statistics:
@@ -251,6 +267,22 @@ def statistics(root: Organization, years: list[int]) -> Statistics:
             counts = meetings[(row.path, r["held_on__year"])]
             counts[r["kind"]] += r["n"]
             counts["total"] += r["n"]
+    year = years[-1]
+    changes: dict[str, dict[str, int]] = {r.path: defaultdict(int) for r in rows}
+    spells = MembershipSpell.objects.filter(organization__path__startswith=root.path)
+    for field_name, reason, keys in (
+        ("started_on", "start_reason", CHANGE_STARTS),
+        ("ended_on", "end_reason", CHANGE_ENDS),
+    ):
+        grouped = (
+            spells.filter(**{f"{field_name}__year": year, f"{reason}__in": keys})
+            .values_list("organization__path", reason)
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for path, key, n in grouped:
+            if (row := fold(path)) is not None:
+                changes[row.path][key] += n
     org_kinds = (
         Organization.objects.filter(path__startswith=root.path)
         .values("kind")
@@ -273,6 +305,11 @@ def statistics(root: Organization, years: list[int]) -> Statistics:
         ],
         kinds=list(MeetingKind.choices),
         org_kinds=[(OrgKind(r["kind"]).label, r["n"]) for r in org_kinds],
+        changes=[
+            (r.name, [changes[r.path][k] for k, _ in CHANGE_COLUMNS])
+            for r in rows
+            if changes[r.path]
+        ],
     )
 
 

@@ -111,6 +111,7 @@ def statistics(request):
         {
             "stats": stats,
             "member_columns": figures.MEMBER_COLUMNS,
+            "change_columns": figures.CHANGE_COLUMNS,
             "year": _year(request),
         },
     )
