@@ -48,16 +48,31 @@ def pytest_configure(config) -> None:
     # The administrators' second factor is tested in tests/accounts/test_two_factor.py; the
     # other tests log them in with a password (or a session) alone.
     settings.TOTP_REQUIRED = False
-    # Uploaded files (attachments, evidence) go to a folder of this run, removed at its end,
-    # not into the data folder a developer's demo uses.
+    _folders_of_this_process()
+    _let_flush_empty_the_audit_log()
+
+
+def _folders_of_this_process() -> None:
+    """The data, media and import folders of this test process, removed at its end.
+
+    Uploaded files (attachments, evidence), import files and anything written to the data
+    folder (local rule packs, a generated key) stay out of the folder a developer's demo uses,
+    and out of the other xdist workers' way: each worker (and a serial run) has its own.
+    """
     import atexit
+    import os
     import shutil
     import tempfile
+    from pathlib import Path
 
-    media = tempfile.mkdtemp(prefix="dangjian-test-media-")
-    settings.MEDIA_ROOT = media
-    atexit.register(shutil.rmtree, media, ignore_errors=True)
-    _let_flush_empty_the_audit_log()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    root = Path(tempfile.mkdtemp(prefix=f"dangjian-test-{worker}-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    settings.DATA_DIR = root / "data"
+    settings.MEDIA_ROOT = str(root / "media")
+    settings.IMPORT_DIR = root / "imports"
+    for folder in (settings.DATA_DIR, settings.MEDIA_ROOT, settings.IMPORT_DIR):
+        Path(folder).mkdir(mode=0o700)
 
 
 def _let_flush_empty_the_audit_log() -> None:

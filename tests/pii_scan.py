@@ -2,8 +2,9 @@
 mobile number in its message, object name or changes, unless it is the audited reveal itself.
 
 Every event goes through `audit.services._payload` (single and bulk appends alike), so the plugin
-wraps it for the session, collects offenders, and fails the run at its end naming them. Log
-lines are covered by `core.logredact` and tests/audit/test_log_redaction.py.
+wraps it for the session, collects offenders, and fails the run at its end naming them. Under
+pytest-xdist each worker collects its own and hands them to the controller, which fails the run.
+Log lines are covered by `core.logredact` and tests/audit/test_log_redaction.py.
 """
 
 from __future__ import annotations
@@ -43,8 +44,19 @@ def pytest_configure(config) -> None:
     services._payload = scanned
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """Under pytest-xdist, on the controller: gather what each worker found (a worker's own exit
+    status does not reach the controller, so the workers hand their offenders over)."""
+    OFFENDERS.extend(getattr(node, "workeroutput", {}).get("pii_offenders", []))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller reports
+        workeroutput["pii_offenders"] = list(OFFENDERS)
+        return
     if OFFENDERS:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         lines = "\n".join(OFFENDERS[:20])

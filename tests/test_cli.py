@@ -29,6 +29,10 @@ from dangjian.members.models import Member
 DANGJIAN = str(Path(sys.executable).with_name("dangjian"))
 DB_FILE = "dangjian.sqlite3"
 
+# Under pytest-xdist the whole module runs on one worker, so `dangjian demo --prepare-only` (a
+# module fixture, minutes of CPU) runs once, not once per worker.
+pytestmark = pytest.mark.xdist_group("cli_demo")
+
 on_sqlite_runs_only = pytest.mark.skipif(
     bool(os.environ.get("DANGJIAN_DATABASE_URL")),
     reason="the demo subprocess uses its own SQLite file; it runs once, in the SQLite run",

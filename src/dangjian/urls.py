@@ -1,5 +1,7 @@
 """URL configuration: pages and the REST API under /api/v1/."""
 
+from django.http import HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from dangjian.accounts import twofactor_views
@@ -13,6 +15,7 @@ from dangjian.orgs import views as org_views
 org_patterns = (
     [
         path("", org_views.tree, name="tree"),
+        path("pick/", org_views.org_pick, name="pick"),
         path("<int:pk>/", org_views.org_detail, name="detail"),
         path("<int:pk>/children/", org_views.tree_children_view, name="children"),
     ],
@@ -81,7 +84,14 @@ account_patterns = (
     "accounts",
 )
 
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on every page; answer with the shipped icon, not a 404."""
+    return HttpResponseRedirect(static("dangjian/favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("", desk_views.home, name="home"),
     path("login/", core_views.LoginView.as_view(), name="login"),
     path("logout/", core_views.LogoutView.as_view(), name="logout"),

@@ -17,9 +17,13 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-pytestmark = pytest.mark.skipif(
-    "connection.vendor != 'sqlite'", reason="serves its own SQLite data folder; once is enough"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        "connection.vendor != 'sqlite'", reason="serves its own SQLite data folder; once is enough"
+    ),
+    # A free port is picked, then bound by another process: one worker runs all that do this.
+    pytest.mark.xdist_group("ports"),
+]
 
 
 def _free_port() -> int:

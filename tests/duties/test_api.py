@@ -459,7 +459,9 @@ def test_reading_notices_brings_the_unread_count_down(demo, api):
     assert inbox["counts"]["unread"] == unread == inbox["count"]
     assert inbox["counts"]["items"] >= 3
     assert inbox["counts"]["badge"] == inbox["counts"]["actions"] + unread
-    assert [n["title"] for n in inbox["items"][:3]] == [f"收到任务：任务{n}" for n in (2, 1, 0)]
+    assert [n["title"] for n in inbox["items"][:3]] == [
+        f"收到任务：任务{n}（{demo.branch.name}）" for n in (2, 1, 0)
+    ]
     first = inbox["items"][0]
     assert (first["kind"], first["kind_label"], first["read"]) == ("received", "收到任务", False)
 

@@ -149,7 +149,7 @@ def test_receivers_are_told_and_a_sibling_branch_hears_nothing(demo, people):
 
     (to_secretary,) = notices(people.secretary, NoticeKind.RECEIVED)
     assert to_secretary.subject_id == child(sent, "FGW-B01").pk
-    assert to_secretary.title == "收到任务：学习贯彻全会精神"
+    assert to_secretary.title == f"收到任务：学习贯彻全会精神（{demo.branch.name}）"
     assert "市发展和改革委员会机关党委下发" in to_secretary.body
     (to_zz,) = notices(people.zz, NoticeKind.RECEIVED)
     assert to_zz.subject_id == child(sent, "FGW-ZZ").pk
@@ -163,6 +163,8 @@ def test_an_organization_without_accounts_is_acted_for_by_the_nearest_level_abov
 
     (notice,) = notices(demo.users["organ"], NoticeKind.RECEIVED)
     assert notice.subject_id == child(sent, "FGW-B02").pk
+    # The 机关党委 acts for several branches: the notice names the one it is about.
+    assert notice.title.endswith(f"（{demo.sibling_branch.name}）")
     assert notices(demo.users["secretary"]) == []
 
 

@@ -168,6 +168,10 @@ def test_the_organ_sends_an_item_to_every_branch_from_the_form(demo, as_user):
     assert f"已下发给{len(branches)}个组织" in page
     for branch in branches:
         assert branch.name in page
+    # The sent item says what it asked of the branches, not "未指定 / 无需佐证" (issue 18).
+    assert '<dd class="col-8 col-md-4" id="asked-post">书记（各承办组织）</dd>' in page
+    assert "会议记录：主题党日（各承办组织）" in page
+    assert "未指定" not in page
 
 
 @pytest.mark.parametrize(
@@ -523,6 +527,10 @@ def test_the_duty_list_shows_the_post_holders_and_the_default_duties(demo, as_us
 
     organ_page = html(as_user(demo.users["organ"]).get(f"{url('duty_list')}?org=FGW-B01"))
     assert f"{url('duty_edit')}?org=FGW-JGDW" in organ_page
+    # 上级 links only where the user may go: the organ sees its 机关党委, the secretary not.
+    parent = demo.branch.get_parent()
+    assert f'href="?org={parent.code}"' in organ_page
+    assert f'href="?org={parent.code}"' not in page and "上级：" not in page
 
 
 def test_a_duty_edit_by_the_organ_applies_in_its_own_subtree_only(demo, as_user):
@@ -659,13 +667,13 @@ def _expected_statistics(within: Organization, figures: list[str], year: int, to
             "items_on_time": on_time,
             "items_late": len(accepted) - on_time,
             "items_overdue": overdue,
-            "items_rate": f"{on_time / due * 100:.1f}%" if due else "—",
+            "items_rate": on_time / due if due else None,
         }
         for kind in MeetingKind.values:
             figure[f"meetings_{kind}"] = held.filter(kind=kind).count()
         values[row.name] = [figure[f] for f in figures]
     total = [
-        (f"{on_time_all / due_all * 100:.1f}%" if due_all else "—")
+        (on_time_all / due_all if due_all else None)
         if f == "items_rate"
         else sum(v[i] for v in values.values())
         for i, f in enumerate(figures)
@@ -674,7 +682,7 @@ def _expected_statistics(within: Organization, figures: list[str], year: int, to
 
 
 def test_statistics_and_their_export_equal_the_records(demo, as_user):
-    from dangjian.duties.queries import FIGURES
+    from dangjian.duties.queries import FIGURES, percent
 
     secretary = Actor(user=demo.users["secretary"])
     result = send(demo)
@@ -700,8 +708,13 @@ def test_statistics_and_their_export_equal_the_records(demo, as_user):
     assert response.status_code == 200
     table = response.context["table"]
     assert table.headings == [FIGURES[f] for f in figures]
+    rate = figures.index("items_rate")
+
+    def as_shown(cells):
+        return [percent(v) if i == rate else v for i, v in enumerate(cells)]
+
     shown = [(org.name, cells) for org, cells in response.context["rows"]]
-    assert shown == list(expected.items())
+    assert shown == [(name, as_shown(cells)) for name, cells in expected.items()]
     assert list(table.total.values()) == total
     page = html(response)
     assert "<td>合计</td>" in page
@@ -720,8 +733,15 @@ def test_statistics_and_their_export_equal_the_records(demo, as_user):
     sheet = openpyxl.load_workbook(io.BytesIO(export.content)).active
     cells = [list(row) for row in sheet.iter_rows(min_row=3, values_only=True)]
     assert cells[0] == ["组织", *table.headings]
-    assert [(row[0], list(row[1:])) for row in cells[1:-1]] == list(expected.items())
-    assert cells[-1] == ["合计", *total]
+    # Rates are numbers with a percent format (issue 18), a dash where nothing was due.
+    in_sheet = [(row[0], list(row[1:])) for row in cells[1:-1]]
+    dashed = [[("—" if v is None else v) for v in row] for row in expected.values()]
+    assert [name for name, _ in in_sheet] == list(expected)
+    for (_, got), want in zip(in_sheet, dashed, strict=True):
+        assert got == pytest.approx(want) if all(v != "—" for v in want) else got == want
+    assert cells[-1][1 + rate] == pytest.approx(total[rate])
+    assert isinstance(cells[-1][1 + rate], float)
+    assert sheet.cell(row=4 + len(expected), column=2 + rate).number_format == "0.0%"
     assert f"{year}年" in sheet["A1"].value
     assert audits_since(seq) == [("export", "orgs.organization", "organ")]
 

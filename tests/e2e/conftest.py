@@ -36,6 +36,15 @@ def _browser_unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items) -> None:
+    """Under pytest-xdist the browser tests run on one worker: one chromium and one live server
+    for all of them (the browser is a session fixture), not one per worker."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def one_request_at_a_time_on_sqlite():
     """On the in-memory SQLite test database every request thread of the live server shares the

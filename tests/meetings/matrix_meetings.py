@@ -321,6 +321,8 @@ MEETING_MATRIX: dict[str, tuple[Entry, ...]] = {
     "meetings:leave_decide": (
         _post(MEETING_WRITE, MEETING_SCOPES, leave_kwarg, decide_form, "update"),
     ),
+    # Another member's pending request: only those who may note leave for them withdraw it.
+    "meetings:leave_withdraw": (_post(MEETING_WRITE, MEETING_SCOPES, leave_kwarg, None, "delete"),),
     "meetings:attachment_upload": (
         _post(MEETING_WRITE, MEETING_SCOPES, meeting_kwarg("pk", "held"), upload_form, "create"),
     ),

@@ -406,6 +406,8 @@ def test_the_findings_page_shows_the_subtree_counts_and_the_citations(demo, clie
     # Not by colour alone: the icon and the word are in the cell.
     assert "✖" in html and "未达标" in html and "符合要求" in html
     assert "《中国共产党支部工作条例（试行）》第十一条" in html
+    # The packs by their titles, not their internal ids (issue 18).
+    assert "适用规则包：全国通用规则" in html and "national" not in html
 
 
 # ---- scope -------------------------------------------------------------------------------------
@@ -820,7 +822,7 @@ def test_the_cli_text_lists_the_problems_with_their_citations(demo):
     assert out.startswith(
         "组织生活检查：市发展和改革委员会机关党委（FGW-JGDW），2026年，截至2026年11月25日"
     )
-    assert "规则包：national、sample_local" in out
+    assert "规则包：全国通用规则、示范市直属机关地方规则（示例）" in out
     assert (
         "✖ FGW-B01 办公室党支部 2026年第3季度：2026年第3季度支部党员大会应不少于1次，实际0次；"
         "如有正当理由，请注明理由〔《中国共产党支部工作条例（试行）》第十一条〕"

@@ -878,3 +878,16 @@ def test_the_member_hears_the_leave_decision_in_their_inbox(demo, secretary):
     )
     assert [n.title.split("：")[0] for n in notices] == ["请假未批准", "请假已批准"]
     assert all(n.link == f"/meetings/{meeting.pk}/" for n in notices)
+
+
+def test_a_series_named_only_by_its_kind_titles_each_month(branch_without_series, secretary):
+    # Issue 18: a series whose topic is just "主题党日" gave "主题党日：主题党日" every month.
+    _, created = services.plan_series(
+        secretary,
+        branch_without_series,
+        {"kind": "theme_day", "topic": "主题党日", "day_of_month": 10, "start_time": dt.time(9)},
+        on=dt.date(2027, 1, 5),
+    )
+    assert [m.topic for m in created[:2]] == ["2027年1月主题党日", "2027年2月主题党日"]
+    assert created[0].title == "2027年1月主题党日"
+    assert str(created[0]) == "2027年1月主题党日"

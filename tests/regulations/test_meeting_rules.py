@@ -37,6 +37,10 @@ NATIONAL = {r.id: r for r in national_pack().definitions}
 SAMPLE_LOCAL = {r.id: r for r in bundled_pack("sample_local").definitions}
 ALL_RULES = {**NATIONAL, **SAMPLE_LOCAL}
 
+# The platform's warning numbers, read from the national pack (their only home).
+STREAK = int(national_pack().params["absence_streak_threshold"])
+WARN_AFTER = int(national_pack().params["lapse_warn_after_months"])
+
 MONTH_RULES = ["committee_meeting_freq", "group_meeting_freq", "theme_party_day"]
 QUARTER_RULES = ["general_meeting_freq", "party_lecture_branch_quarterly"]
 YEAR_RULES = ["party_lecture_leader"]
@@ -621,7 +625,7 @@ def test_absence_streaks_sort_by_date_and_separate_members() -> None:
         1: AbsenceStreak(3, D[0], D[2]),
         2: AbsenceStreak(2, D[2], D[3]),
     }
-    assert absence_streaks(records) == {1: AbsenceStreak(3, D[0], D[2])}
+    assert absence_streaks(records, STREAK) == {1: AbsenceStreak(3, D[0], D[2])}
 
 
 @pytest.mark.parametrize(
@@ -675,7 +679,7 @@ JOINED = date(2020, 1, 1)
 def test_lapse_boundaries(
     last: date, today: date, status: FindingStatus | None, months: int | None
 ) -> None:
-    found = lapse_status(last, JOINED, today)
+    found = lapse_status(last, JOINED, today, warn_after_months=WARN_AFTER)
     if status is None:
         assert found is None
         return
@@ -689,7 +693,13 @@ def test_lapse_boundaries(
 
 
 def test_lapse_messages_name_the_member() -> None:
-    warning = lapse_status(date(2026, 1, 15), JOINED, date(2026, 5, 16), member_name="张三")
+    warning = lapse_status(
+        date(2026, 1, 15),
+        JOINED,
+        date(2026, 5, 16),
+        warn_after_months=WARN_AFTER,
+        member_name="张三",
+    )
     assert warning is not None
     assert warning.message == (
         "张三已连续4个月未参加党的组织生活（最近一次参加组织生活是2026年1月15日）；"
@@ -697,7 +707,13 @@ def test_lapse_messages_name_the_member() -> None:
     )
     assert warning.facts["warn_from"] == "2026-05-16"
     assert warning.facts["lapse_from"] == "2026-07-16"
-    error = lapse_status(date(2026, 1, 15), JOINED, date(2026, 7, 16), member_name="张三")
+    error = lapse_status(
+        date(2026, 1, 15),
+        JOINED,
+        date(2026, 7, 16),
+        warn_after_months=WARN_AFTER,
+        member_name="张三",
+    )
     assert error is not None
     assert error.message == (
         "张三已连续6个月未参加党的组织生活（最近一次参加组织生活是2026年1月15日）；"
@@ -724,7 +740,7 @@ def test_lapse_counts_from_the_later_of_attendance_and_joining(
     status: FindingStatus | None,
     counted_from: str | None,
 ) -> None:
-    found = lapse_status(last, since, today)
+    found = lapse_status(last, since, today, warn_after_months=WARN_AFTER)
     if status is None:
         assert found is None
         return
@@ -734,7 +750,9 @@ def test_lapse_counts_from_the_later_of_attendance_and_joining(
 
 
 def test_lapse_message_for_a_member_who_never_attended_here() -> None:
-    found = lapse_status(None, date(2026, 3, 1), date(2026, 7, 2), member_name="李四")
+    found = lapse_status(
+        None, date(2026, 3, 1), date(2026, 7, 2), warn_after_months=WARN_AFTER, member_name="李四"
+    )
     assert found is not None
     assert found.message.startswith(
         "李四已连续4个月未参加党的组织生活（自2026年3月1日编入本组织以来未参加组织生活）"

@@ -12,7 +12,8 @@ def navigation(request):
     return {
         "nav": {
             "tree": scope.sees_structure,
-            "members": bool(scope.paths.get("read")) or bool(scope.own_member_id),
+            # A member who reads nobody else has 我的信息; a list of one person is no use.
+            "members": bool(scope.paths.get("read")),
             "own": bool(scope.own_member_id),
             "compliance": bool(scope.paths.get("read")),
             "meetings": bool(scope.paths.get("read")),
@@ -24,6 +25,11 @@ def navigation(request):
             "security": Role.SECADMIN in scope.roles,
             "grants": scope.is_admin,
             "member_accounts": bool(scope.paths.get("reveal")),
-            "roles": [Role(r).label for r in sorted(scope.roles)],
+            # The administrators' accounts are named after their role: say it once.
+            "roles": [
+                label
+                for label in (Role(r).label for r in sorted(scope.roles))
+                if label != user.display_name
+            ],
         }
     }

@@ -361,11 +361,11 @@ def rotate(
     out: Callable[[str], None] = print,
     before_batch: Callable[[str, int], None] | None = None,
 ) -> RotationReport:
-    """Re-encrypt everything under `new_secret`; the configured (old) key must be the database's."""
-    from dangjian.accounts.models import ApiToken
-    from dangjian.audit.models import AuditAction, AuditHead
-    from dangjian.audit.services import Actor, record
-    from dangjian.core.models import KeyState, RetiredAuditKey
+    """Re-encrypt everything under `new_secret`; the configured (old) key must be the database's.
+
+    Three steps: mark the rotation begun (or resumed), re-encrypt the columns in batches that
+    each commit their progress, then switch keys in one transaction."""
+    from dangjian.audit.services import Actor
 
     old = default_keyring()
     new = KeyRing(new_secret)
@@ -373,6 +373,21 @@ def rotate(
         raise KeyProblem("新密钥与当前主密钥相同，无需轮换。")
     actor = Actor.system("key rotate")
     report = RotationReport(old.fingerprint(), new.fingerprint())
+    _begin_rotation(old, new, actor, report)
+    out(
+        f"{'继续' if report.resumed else '开始'}轮换主密钥：{old.fingerprint()} → {new.fingerprint()}"
+    )
+    _rekey_in_batches(old, new, report, batch_size=batch_size, out=out, before_batch=before_batch)
+    _finish_rotation(new_secret, old, new, actor, report)
+    return report
+
+
+def _begin_rotation(old: KeyRing, new: KeyRing, actor, report: RotationReport) -> None:
+    """Record the rotation's target key (or find the unfinished one it resumes)."""
+    from dangjian.audit.models import AuditAction
+    from dangjian.audit.services import record
+    from dangjian.core.models import KeyState
+
     with transaction.atomic():
         state, _ = KeyState.objects.select_for_update().get_or_create(
             pk=1, defaults={"check_value": old.check_value(), "set_at": timezone.now()}
@@ -394,9 +409,20 @@ def rotate(
                 object_repr="主密钥",
                 message=f"开始轮换主密钥：{old.fingerprint()} → {new.fingerprint()}",
             )
-    out(
-        f"{'继续' if report.resumed else '开始'}轮换主密钥：{old.fingerprint()} → {new.fingerprint()}"
-    )
+
+
+def _rekey_in_batches(
+    old: KeyRing,
+    new: KeyRing,
+    report: RotationReport,
+    *,
+    batch_size: int,
+    out: Callable[[str], None],
+    before_batch: Callable[[str, int], None] | None,
+) -> None:
+    """Re-encrypt each column set in batches; each batch commits with its progress, so an
+    interrupted rotation resumes where it stopped."""
+    from dangjian.core.models import KeyState
 
     for columns in encrypted_columns():
         label = columns.label
@@ -415,6 +441,17 @@ def rotate(
                 state.save(update_fields=["rotation_progress"])
             out(f"  {label}：已处理到 #{rows[-1][0]}")
         report.reencrypted[label] = done
+
+
+def _finish_rotation(
+    new_secret: bytes, old: KeyRing, new: KeyRing, actor, report: RotationReport
+) -> None:
+    """In one transaction: the rows written meanwhile, the files, the retired audit keys, the
+    tokens revoked, the check value switched and the new key installed."""
+    from dangjian.accounts.models import ApiToken
+    from dangjian.audit.models import AuditAction, AuditHead
+    from dangjian.audit.services import record
+    from dangjian.core.models import KeyState, RetiredAuditKey
 
     with transaction.atomic():
         # The audit head's row lock holds every audited write until the switch is done.
@@ -453,4 +490,3 @@ def rotate(
                 f"吊销 API 令牌 {report.revoked_tokens} 个"
             ),
         )
-    return report

@@ -402,7 +402,7 @@ def _theme_day_series(branches: list[_Unit], profiles: dict[int, Profile]) -> di
             MeetingSeries(
                 organization_id=unit.org_id,
                 kind=MeetingKind.THEME_DAY,
-                topic="主题党日",
+                topic="",  # each month's meeting is titled "某年某月主题党日"
                 day_of_month=min(profiles[unit.org_id].theme_day, 28),
                 start_time=START,
                 place=PLACES[0],

@@ -117,7 +117,14 @@ class Meeting(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}：{self.topic}"
+        return self.title
+
+    @property
+    def title(self) -> str:
+        """The heading: "支部党员大会：学习党章", or the topic alone when it already names the kind
+        ("2026年12月主题党日")."""
+        label = self.get_kind_display()
+        return self.topic if label in self.topic else f"{label}：{self.topic}"
 
     def audit_fields(self) -> dict:
         return {

@@ -44,7 +44,6 @@ from dangjian.meetings.models import (
 from dangjian.meetings.queries import (
     MEETING_ORG_KINDS,
     MeetingFilter,
-    attendance_history,
     attendance_sheet,
     attendee_candidates,
     can_manage,
@@ -54,10 +53,8 @@ from dangjian.meetings.queries import (
     default_org,
     get_meeting_for_user,
     is_expected,
-    leave_requests_of,
     meeting_list,
     own_member,
-    upcoming_for_member,
 )
 from dangjian.members.models import MemberStatus
 from dangjian.orgs.models import Organization, OrgKind, Post, PostKind
@@ -153,30 +150,6 @@ def calendar_view(request):
             "next_month": _shift(year, month, 1),
             "plan_orgs": plan_orgs,
             "series": series,
-        },
-    )
-
-
-@login_required
-@require_GET
-def mine(request):
-    member = own_member(request.user)
-    if member is None:
-        raise PermissionDenied("您的账号未关联党员信息")
-    today = clock.today()
-    upcoming = list(upcoming_for_member(member, today))
-    leaves = list(leave_requests_of(member))
-    leave_by_meeting = {lr.meeting_id: lr for lr in leaves}
-    for meeting in upcoming:
-        meeting.my_leave = leave_by_meeting.get(meeting.pk)
-    return render(
-        request,
-        "meetings/mine.html",
-        {
-            "member": member,
-            "upcoming": upcoming,
-            "leaves": leaves,
-            "history": list(attendance_history(member)[:200]),
         },
     )
 
@@ -376,7 +349,9 @@ def meeting_detail(request, pk: int):
             meeting.status == MeetingStatus.PLANNED
             and local_date(meeting.starts_at) >= clock.today()
             and is_expected(meeting, member)
-            and not (context["own_leave"] and context["own_leave"].status == LeaveStatus.APPROVED)
+            # One request at a time: a pending one is withdrawn, not silently replaced; a
+            # rejected one may be asked again.
+            and not (context["own_leave"] and context["own_leave"].status != LeaveStatus.REJECTED)
         )
     return render(request, "meetings/detail.html", context)
 
@@ -503,50 +478,6 @@ def meeting_cancel(request, pk: int):
         messages.error(request, "；".join(exc.errors.values()))
     else:
         messages.success(request, "会议已取消")
-    return redirect("meetings:detail", pk=meeting.pk)
-
-
-def _safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next") or ""
-    return target if target.startswith("/meetings/") and "//" not in target else fallback
-
-
-@login_required
-@require_POST
-def leave_request(request, pk: int):
-    meeting = get_meeting_for_user(request.user, pk)
-    member = own_member(request.user)
-    if member is None:
-        raise PermissionDenied("您的账号未关联党员信息")
-    if not is_expected(meeting, member):
-        raise PermissionDenied("您不在本次会议的应到人员中，无需请假")
-    try:
-        services.request_leave(
-            Actor.from_request(request), meeting, member, request.POST.get("reason", "")
-        )
-    except ServiceValidationError as exc:
-        messages.error(request, "；".join(exc.errors.values()))
-    else:
-        messages.success(request, "已提交请假申请，等待支部书记审批")
-    return redirect(_safe_next(request, reverse("meetings:detail", kwargs={"pk": meeting.pk})))
-
-
-@login_required
-@require_POST
-def leave_decide(request, pk: int):
-    leave = LeaveRequest.objects.filter(pk=pk).first()
-    if leave is None:
-        raise Http404("请假申请不存在")
-    meeting = get_meeting_for_user(request.user, leave.meeting_id, Action.WRITE)
-    approve = request.POST.get("decision") == "approve"
-    try:
-        services.decide_leave(Actor.from_request(request), leave, approve=approve)
-    except ServiceValidationError as exc:
-        messages.error(request, "；".join(exc.errors.values()))
-    else:
-        messages.success(
-            request, f"已{'批准' if approve else '不批准'} {leave.member.name} 的请假申请"
-        )
     return redirect("meetings:detail", pk=meeting.pk)
 
 

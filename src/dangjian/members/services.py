@@ -489,26 +489,46 @@ def find_by_id_number(actor: Actor, id_number: str, reason: str) -> list[Member]
 # ---- exports ---------------------------------------------------------------------------------
 
 
-def export_members(actor: Actor, flt, *, unmasked: bool = False) -> tuple[bytes, int]:
-    """The filtered member list as an .xlsx roster, and its audit event (an export; unmasked,
-    a bulk reveal). Masked by default; unmasked needs the reveal permission."""
-    from dangjian.members.exports import members_xlsx
+EXPORT_REASON_MAX = 200
+
+
+def export_queryset(user, flt, *, unmasked: bool = False):
+    """The members an export would hold; refuses a user without the export (or, unmasked, the
+    reveal) permission."""
     from dangjian.members.queries import member_list
 
-    user = actor.user
     scope = scope_for(user)
     if not scope.paths.get(Action.EXPORT):
         raise PermissionDenied("您没有导出权限")
     if unmasked and not scope.paths.get(Action.REVEAL):
         raise PermissionDenied("您没有导出明文的权限")
-    qs = member_list(user, flt, Action.REVEAL if unmasked else Action.EXPORT)
+    return member_list(user, flt, Action.REVEAL if unmasked else Action.EXPORT)
+
+
+def export_members(
+    actor: Actor, flt, *, unmasked: bool = False, reason: str = ""
+) -> tuple[bytes, int]:
+    """The filtered member list as an .xlsx roster, and its audit event (an export; unmasked,
+    a bulk reveal). Masked by default; unmasked needs the reveal permission and a reason, which
+    the audit event keeps (with any ID or mobile number in it masked)."""
+    from dangjian.core.logredact import redact
+    from dangjian.members.exports import members_xlsx
+
+    qs = export_queryset(actor.user, flt, unmasked=unmasked)
+    reason = " ".join((reason or "").split())
+    if unmasked and not reason:
+        raise ServiceValidationError({"reason": "请填写导出明文的事由（记入审计日志）"})
+    if len(reason) > EXPORT_REASON_MAX:
+        raise ServiceValidationError({"reason": f"事由不能超过{EXPORT_REASON_MAX}个字"})
     with transaction.atomic():
         content, count = members_xlsx(qs, unmasked=unmasked, title="花名册")
+        because = f"；事由：{redact(reason)}" if unmasked else ""
         record(
             actor,
             AuditAction.EXPORT,
             object_type="members.member",
             object_repr="党员名单",
-            message=f"导出党员名单 {count} 人（{'明文' if unmasked else '脱敏'}；条件：{flt.describe()}）",
+            message=f"导出党员名单 {count} 人（{'明文' if unmasked else '脱敏'}；"
+            f"条件：{flt.describe()}{because}）",
         )
     return content, count

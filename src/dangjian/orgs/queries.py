@@ -23,6 +23,9 @@ class TreeNode:
     members: int = 0
     full_members: int = 0
     has_children: bool = False
+    # Whether the user may open the organization's page (the system administrator sees the
+    # structure but reads no organization): the name links only then.
+    readable: bool = True
 
 
 def _counts_by_prefix(parent_path: str, prefix_len: int) -> dict[str, tuple[int, int]]:
@@ -57,7 +60,15 @@ def tree_roots(user) -> list[TreeNode]:
     nodes = []
     for org in roots:  # one per role assignment, never per organization
         counts = _counts_by_prefix(org.path, len(org.path)).get(org.path, (0, 0))
-        nodes.append(TreeNode(org, counts[0], counts[1], org.numchild > 0))
+        nodes.append(
+            TreeNode(
+                org,
+                counts[0],
+                counts[1],
+                org.numchild > 0,
+                readable=scope.covers(org.path, Action.READ),
+            )
+        )
     return nodes
 
 
@@ -73,7 +84,16 @@ def tree_children(user, parent: Organization) -> list[TreeNode]:
         counts = _counts_by_group(parent)
     else:
         counts = _counts_by_prefix(parent.path, len(parent.path) + parent.steplen)
-    return [TreeNode(c, *counts.get(c.path, (0, 0)), has_children=c.numchild > 0) for c in children]
+    scope = scope_for(user)
+    return [
+        TreeNode(
+            c,
+            *counts.get(c.path, (0, 0)),
+            has_children=c.numchild > 0,
+            readable=scope.covers(c.path, Action.READ),
+        )
+        for c in children
+    ]
 
 
 @dataclass

@@ -2,9 +2,18 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
-from dangjian.accounts.access import Action, get_org_for_user, get_structure_org, scope_for
+from dangjian.accounts.access import (
+    Action,
+    get_org_for_user,
+    get_structure_org,
+    scope_for,
+    visible_orgs,
+)
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.orgs.queries import committee_view, party_groups, tree_children, tree_roots
 
@@ -51,4 +60,25 @@ def org_detail(request, pk: int):
             ],
             "can_write": scope.covers(org.path, Action.WRITE),
         },
+    )
+
+
+# How many organizations the picker offers at once: enough to choose from, small on a phone.
+PICK_LIMIT = 20
+
+
+@login_required
+@require_GET
+def org_pick(request):
+    """The organization picker's suggestions: organizations the user may see, by name or code
+    (issue 18: nobody should have to know that the 机关党委 is "FGW-JGDW")."""
+    _require_structure(request.user)
+    text = " ".join(request.GET.get("q", "").split())[:50]
+    found = visible_orgs(request.user)
+    if text:
+        found = found.filter(Q(name__icontains=text) | Q(code__icontains=text))
+    rows = found.order_by("path").values_list("code", "name", "kind")[:PICK_LIMIT]
+    labels = dict(OrgKind.choices)
+    return JsonResponse(
+        {"results": [{"code": c, "name": n, "kind": labels.get(k, k)} for c, n, k in rows]}
     )

@@ -1,5 +1,10 @@
 """Members' attendance over time: absence streaks (a local practice) and the 党章 第九条 lapse
-(six months without organizational life), with its early warning."""
+(six months without organizational life), with its early warning.
+
+The streak threshold and the warning month are the platform's own numbers, not a regulation's:
+they live once, in the rule pack's `[params]` (`absence_streak_threshold`,
+`lapse_warn_after_months`, given by packs/national.toml, changeable by a local pack), and every
+caller passes the rule set's value in."""
 
 from __future__ import annotations
 
@@ -15,9 +20,7 @@ from .membership import CONSTITUTION
 from .periods import period_of, require_date
 
 __all__ = [
-    "ABSENCE_STREAK_THRESHOLD",
     "LAPSE_MONTHS",
-    "LAPSE_WARN_AFTER_MONTHS",
     "AbsenceStreak",
     "absence_streaks",
     "absence_violation",
@@ -26,33 +29,33 @@ __all__ = [
 
 EDUCATION_REGULATIONS: Final = "《中国共产党党员教育管理工作条例》"
 
-ABSENCE_STREAK_THRESHOLD: Final = 3
 LAPSE_MONTHS: Final = 6
-LAPSE_WARN_AFTER_MONTHS: Final = 4
 
 
 # Local practice, not a number from any regulation: the 怠学/逃学 signal for the secretary.
-# Cited by the title of the regulation on member education and management only.
+# Cited by the title of the regulation on member education and management only. Its threshold
+# is the pack's `absence_streak_threshold`.
 ABSENCE_STREAK_RULE: Final = register(
     Rule(
         id="absence_streak",
         title=EDUCATION_REGULATIONS,
         article=None,
         summary="党员无故连续多次缺席组织生活的，党组织应及时了解情况、谈心谈话（地方做法）",
-        params={"threshold": ABSENCE_STREAK_THRESHOLD},
+        params={},
         severity=Severity.WARNING,
         confidence="L",
     )
 )
 
-# The rule itself is an error at six months; the early warning is the platform's own.
+# The rule itself is an error at six months; the early warning is the platform's own (the
+# pack's `lapse_warn_after_months`).
 SELF_LAPSE_RULE: Final = register(
     Rule(
         id="self_lapse_warning",
         title=CONSTITUTION,
         article="第九条",
         summary="没有正当理由，连续六个月不参加党的组织生活，就被认为是自行脱党",
-        params={"lapse_months": LAPSE_MONTHS, "warn_after_months": LAPSE_WARN_AFTER_MONTHS},
+        params={"lapse_months": LAPSE_MONTHS},
         severity=Severity.ERROR,
         confidence="H",
     )
@@ -72,7 +75,7 @@ M = TypeVar("M", bound=Hashable)
 
 
 def absence_streaks(
-    records: Iterable[tuple[M, date, str]], threshold: int = ABSENCE_STREAK_THRESHOLD
+    records: Iterable[tuple[M, date, str]], threshold: int
 ) -> dict[M, AbsenceStreak]:
     """Members whose trailing run of "absent" (缺席, without leave) reaches `threshold`.
 
@@ -133,7 +136,7 @@ def lapse_status(
     member_since: date,
     today: date,
     *,
-    warn_after_months: int = LAPSE_WARN_AFTER_MONTHS,
+    warn_after_months: int,
     lapse_months: int = LAPSE_MONTHS,
     member_name: str = "该党员",
 ) -> PeriodFinding | None:

@@ -145,6 +145,8 @@ class RuleSet:
     param_sources: Mapping[str, str]
     applied: tuple[AppliedOverride, ...]
     pack_ids: tuple[str, ...]
+    # The packs' own Chinese titles, in the same order, for pages (ids are for machines).
+    pack_titles: tuple[str, ...] = ()
     study: StudyParams = StudyParams()
 
     def frequency_rules_for(
@@ -528,6 +530,7 @@ def effective_rules(national: RulePack, *local_packs: RulePack) -> RuleSet:
         param_sources=MappingProxyType(param_sources),
         applied=tuple(applied),
         pack_ids=tuple(pack_ids),
+        pack_titles=tuple(p.title or p.id for p in (national, *local_packs)),
         study=study_params([(p.name, p.study) for p in (national, *local_packs)]),
     )
 

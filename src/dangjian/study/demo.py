@@ -99,8 +99,6 @@ def ensure_trainings(*, today: dt.date | None = None, out=print) -> int:
     for new secretaries next month, an external training waiting for the branch's approval,
     and this year's cadre training plan. Idempotent: nothing is added when the plan exists."""
     from dangjian.core.clock import today as clock_today
-    from dangjian.core.errors import ServiceValidationError
-    from dangjian.members.models import Member
     from dangjian.study import services_training as training
     from dangjian.study.models import CadreTrainingPlan
 
@@ -112,6 +110,27 @@ def ensure_trainings(*, today: dt.date | None = None, out=print) -> int:
     ):
         return 0
     actor = Actor.system("demo")
+    _concentrated_training(actor, committee, day)
+    _induction_training(actor, committee, day)
+    _external_training(actor, day)
+    training.save_plan(
+        actor,
+        committee,
+        day.year,
+        {
+            "secretaries": "新任书记任职后3个月内参加任职培训；全体书记每年参加1次集中轮训（不少于3天）。",
+            "committee_members": "组织委员、宣传委员、纪检委员每年参加1次专题培训。",
+            "staff": "专职党务干部参加机关工委统一组织的业务培训。",
+        },
+    )
+    out("已生成培训班、外部培训和党务干部培训规划（演示）。")
+    return 1
+
+
+def _concentrated_training(actor, committee, day: dt.date) -> None:
+    """This year's spring training of the secretaries, completed if it is over (one absent)."""
+    from dangjian.study import services_training as training
+
     spring = dt.date(day.year, 4, 14)
     done = training.plan_training(
         actor,
@@ -131,6 +150,13 @@ def ensure_trainings(*, today: dt.date | None = None, out=print) -> int:
         first = done.participants.order_by("member_id").first()
         absent = {first.member_id: "因公出差，参加下期补训"} if first else {}
         training.record_completion(actor, done, absent)
+
+
+def _induction_training(actor, committee, day: dt.date) -> None:
+    """Next month's induction class for new secretaries (none when there is no new one)."""
+    from dangjian.core.errors import ServiceValidationError
+    from dangjian.study import services_training as training
+
     start = dt.date(day.year + (day.month == 12), day.month % 12 + 1, 10)
     with contextlib.suppress(ServiceValidationError):  # no new secretary: no induction class
         training.plan_training(
@@ -147,35 +173,29 @@ def ensure_trainings(*, today: dt.date | None = None, out=print) -> int:
                 "expected_post": "new_secretary",
             },
         )
+
+
+def _external_training(actor, day: dt.date) -> None:
+    """The demo member's external training, with a certificate, waiting for approval."""
+    from dangjian.members.models import Member
+    from dangjian.study import services_training as training
+
     member = Member.objects.filter(user__username="member").first()
-    if member is not None:
-        evidence = samples.make_pdf(
-            ["结业证明", "兹证明该同志参加党校专题培训。"], title="结业证明"
-        )
-        training.record_external(
-            actor,
-            member,
-            {
-                "title": "党的创新理论专题网络培训",
-                "provider": "市委党校",
-                "starts_on": day - dt.timedelta(days=20),
-                "ends_on": day - dt.timedelta(days=18),
-                "hours": "12",
-            },
-            io_file(evidence, "结业证明.pdf"),
-        )
-    training.save_plan(
+    if member is None:
+        return
+    evidence = samples.make_pdf(["结业证明", "兹证明该同志参加党校专题培训。"], title="结业证明")
+    training.record_external(
         actor,
-        committee,
-        day.year,
+        member,
         {
-            "secretaries": "新任书记任职后3个月内参加任职培训；全体书记每年参加1次集中轮训（不少于3天）。",
-            "committee_members": "组织委员、宣传委员、纪检委员每年参加1次专题培训。",
-            "staff": "专职党务干部参加机关工委统一组织的业务培训。",
+            "title": "党的创新理论专题网络培训",
+            "provider": "市委党校",
+            "starts_on": day - dt.timedelta(days=20),
+            "ends_on": day - dt.timedelta(days=18),
+            "hours": "12",
         },
+        io_file(evidence, "结业证明.pdf"),
     )
-    out("已生成培训班、外部培训和党务干部培训规划（演示）。")
-    return 1
 
 
 def io_file(data: bytes, name: str):

@@ -73,6 +73,31 @@ def make_pdf(
 
     catalog = add(b"")  # filled in below
     pages_id = add(b"")
+    font_id = _add_font(add, objects)
+    page_ids = []
+    for page_lines in pages:
+        content = _page_content(page_lines, image_only)
+        content_id = add(
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content)
+            + content
+            + b"\nendstream"
+        )
+        page_ids.append(
+            add(
+                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] "
+                b"/Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>"
+                % (pages_id, PAGE_W, PAGE_H, font_id, content_id)
+            )
+        )
+    objects[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id
+    kids = b" ".join(b"%d 0 R" % pid for pid in page_ids)
+    objects[pages_id - 1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(page_ids))
+    info = add(b"<< /Title <FEFF%s> /Producer (dangjian) >>" % _hex_utf16(title).encode())
+    return _pdf_file(objects, catalog, info)
+
+
+def _add_font(add, objects: list[bytes]) -> int:
+    """The Type0 font STSong-Light with its CID font and ToUnicode map; returns its number."""
     font_id = add(b"")
     descendant = add(
         b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
@@ -92,36 +117,26 @@ def make_pdf(
         b"/Encoding /UniGB-UCS2-H /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>"
         % (descendant, to_unicode)
     )
-    page_ids = []
-    for page_lines in pages:
-        ops = []
-        y = PAGE_H - MARGIN
-        for line in page_lines:
-            if line:
-                if image_only:
-                    width = len(line) * FONT_SIZE
-                    ops.append(f"0.2 g {MARGIN} {y} {width} 8 re f")
-                else:
-                    ops.append(f"BT /F1 {FONT_SIZE} Tf {MARGIN} {y} Td <{_hex_utf16(line)}> Tj ET")
-            y -= LINE_HEIGHT
-        content = zlib.compress("\n".join(ops).encode("ascii"))
-        content_id = add(
-            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content)
-            + content
-            + b"\nendstream"
-        )
-        page_ids.append(
-            add(
-                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] "
-                b"/Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>"
-                % (pages_id, PAGE_W, PAGE_H, font_id, content_id)
-            )
-        )
-    objects[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id
-    kids = b" ".join(b"%d 0 R" % pid for pid in page_ids)
-    objects[pages_id - 1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(page_ids))
-    info = add(b"<< /Title <FEFF%s> /Producer (dangjian) >>" % _hex_utf16(title).encode())
+    return font_id
 
+
+def _page_content(page_lines: Sequence[str], image_only: bool) -> bytes:
+    """One page's compressed content stream: a text line each, or a grey box each."""
+    ops = []
+    y = PAGE_H - MARGIN
+    for line in page_lines:
+        if line:
+            if image_only:
+                width = len(line) * FONT_SIZE
+                ops.append(f"0.2 g {MARGIN} {y} {width} 8 re f")
+            else:
+                ops.append(f"BT /F1 {FONT_SIZE} Tf {MARGIN} {y} Td <{_hex_utf16(line)}> Tj ET")
+        y -= LINE_HEIGHT
+    return zlib.compress("\n".join(ops).encode("ascii"))
+
+
+def _pdf_file(objects: list[bytes], catalog: int, info: int) -> bytes:
+    """The objects written out with their cross-reference table and trailer."""
     out = io.BytesIO()
     out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []

@@ -1077,7 +1077,9 @@ def test_a_sheet_that_does_not_exist_is_reported_with_the_sheets_there_are(demo,
 
 
 def _export_as(client, org_code: str) -> bytes:
-    response = client.get("/members/export.xlsx", {"org": org_code, "unmasked": "1"})
+    response = client.post(
+        f"/members/export.xlsx?org={org_code}&unmasked=1", {"reason": "核对后重新导入"}
+    )
     assert response.status_code == 200
     return response.content
 

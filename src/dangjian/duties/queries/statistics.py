@@ -52,6 +52,10 @@ class Completion:
         """On-time completion among the items due; None when nothing is due yet."""
         return self.on_time / self.due if self.due else None
 
+    @property
+    def rate_text(self) -> str:
+        return percent(self.rate)
+
 
 def _rows_index(rows: Sequence[Organization]) -> dict[str, int]:
     return {r.path: r.pk for r in rows}
@@ -163,12 +167,29 @@ class StatTable:
         return [FIGURES[f] for f in self.figures]
 
     def cells(self, org_id: int | None) -> list[object]:
+        """The values: counts, and the rate as a fraction (None when nothing is due)."""
         source = self.total if org_id is None else self.values[org_id]
         return [source.get(f, 0) for f in self.figures]
 
+    def shown(self, org_id: int | None) -> list[object]:
+        """The values as the page shows them: the rate as "75.0%", or "—"."""
+        return [
+            percent(v) if f in RATE_FIGURES else v
+            for f, v in zip(self.figures, self.cells(org_id), strict=True)
+        ]
 
-def _rate(c: Completion) -> str:
-    return "—" if c.rate is None else f"{c.rate * 100:.1f}%"
+
+# Figures that are fractions: shown as percentages, exported as numbers in a percent format.
+RATE_FIGURES = frozenset({"items_rate"})
+
+
+def percent(value: float | None) -> str:
+    """One way to write a rate everywhere: 75.0%, or — when there is nothing to divide."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _rate(c: Completion) -> float | None:
+    return c.rate
 
 
 Values = dict[int, dict[str, object]]

@@ -72,7 +72,9 @@ def notify_received(items: Sequence[WorkItem], sender: Organization) -> None:
             receivers[item.pk],
             NoticeKind.RECEIVED,
             f"received:{item.pk}",
-            f"收到任务：{item.title}",
+            # Named by the receiving organization: whoever acts for several branches gets one
+            # notice per branch and must tell them apart (issue 18).
+            f"收到任务：{item.title}（{item.organization.name}）",
             f"{sender.name}下发，截止 {item.deadline:%Y-%m-%d}",
         )
         for item in items

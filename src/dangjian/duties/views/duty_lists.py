@@ -53,8 +53,9 @@ def duty_list(request):
             "children": Organization.objects.filter(
                 path__startswith=org.path, depth=org.depth + 1
             ).order_by("path"),
+            # The 上级 link only when the user may open it (issue 18).
             "parent": Organization.objects.filter(path=org.path[: -org.steplen]).first()
-            if org.depth > 1
+            if org.depth > 1 and scope.covers(org.path[: -org.steplen], Action.READ)
             else None,
         },
     )

@@ -245,6 +245,8 @@ def item_detail(request, pk: int):
     item.state_label = queries.STATE_LABELS[item.state]
     evidence = list(item.evidence.select_related("meeting", "meeting__organization"))
     has_children = item.children.exists()
+    # A sent item asks its receivers for a post and evidence; it keeps none itself (issue 18).
+    asked = _asked_of_children(item) if has_children else []
     meetings = []
     if actions.work and not has_children:
         linked = {e.meeting_id for e in evidence if e.meeting_id}
@@ -267,6 +269,7 @@ def item_detail(request, pk: int):
             if item.status in (WorkStatus.OPEN, WorkStatus.RETURNED)
             else "",
             "has_children": has_children,
+            "asked": asked,
             "today": today,
             "days_left": (item.deadline - today).days,
         },
@@ -380,3 +383,23 @@ def overdue(request):
         "duties/overdue.html",
         {"items": items, "org": org, "today": today},
     )
+
+
+def _asked_of_children(item) -> list[dict[str, str]]:
+    """The distinct post and evidence the direct children were sent with, as display labels."""
+    shown = []
+    for child in item.children.only(
+        "responsible_post", "evidence_kind", "evidence_meeting_kind", "evidence_note"
+    ).order_by("pk"):
+        entry = {
+            "post": child.get_responsible_post_display() or "未指定",
+            "evidence": child.get_evidence_kind_display()
+            + (
+                f"：{child.get_evidence_meeting_kind_display()}"
+                if child.evidence_meeting_kind
+                else ""
+            ),
+        }
+        if entry not in shown:
+            shown.append(entry)
+    return shown

@@ -53,7 +53,8 @@ def statistics(request):
             "figures": queries.FIGURES,
             "chosen": set(figures),
             "table": table,
-            "rows": [(r, table.cells(r.pk)) for r in table.rows] if table else [],
+            "rows": [(r, table.shown(r.pk)) for r in table.rows] if table else [],
+            "total": table.shown(None) if table else [],
             "by_post": [
                 (queries.post_label(k), c) for k, c in queries.completion_by_post(org, year, today)
             ]
@@ -76,12 +77,25 @@ def statistics_export(request):
     title = f"{org.name} {year}年 党建工作统计（由平台记录自动生成，{today:%Y-%m-%d}）"
     sheet.write(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
     sheet.write_row(2, 0, ["组织", *table.headings], bold)
+    # Rates are numbers in a percent format, so the sheet can sum, sort and chart them.
+    rate = book.add_format({"num_format": "0.0%"})
+    rate_bold = book.add_format(
+        {"num_format": "0.0%", "bold": True, "bg_color": "#F2F2F2", "border": 1}
+    )
+
+    def write_cells(i: int, values: list[object], plain, as_rate) -> None:
+        for col, (figure, value) in enumerate(zip(table.figures, values, strict=True), start=1):
+            if figure in queries.RATE_FIGURES:
+                sheet.write(i, col, "—" if value is None else value, as_rate)
+            else:
+                sheet.write(i, col, value, plain)
+
     for i, row in enumerate(table.rows, start=3):
         sheet.write(i, 0, row.name)
-        sheet.write_row(i, 1, table.cells(row.pk))
+        write_cells(i, table.cells(row.pk), None, rate)
     last = 3 + len(table.rows)
     sheet.write(last, 0, "合计", bold)
-    sheet.write_row(last, 1, table.cells(None), bold)
+    write_cells(last, table.cells(None), bold, rate_bold)
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, len(table.figures), 12)
     sheet.freeze_panes(3, 1)

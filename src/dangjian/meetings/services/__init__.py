@@ -14,7 +14,7 @@ from dangjian.meetings.services.attachments import (
     max_attachment_bytes,
     remove_attachment,
 )
-from dangjian.meetings.services.leave import decide_leave, request_leave
+from dangjian.meetings.services.leave import decide_leave, request_leave, withdraw_leave
 from dangjian.meetings.services.planning import (
     MAX_ATTENDEES,
     cancel_meeting,
@@ -49,4 +49,5 @@ __all__ = [
     "record_meeting",
     "remove_attachment",
     "request_leave",
+    "withdraw_leave",
 ]

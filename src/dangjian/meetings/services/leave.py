@@ -73,6 +73,34 @@ def request_leave(actor: Actor, meeting: Meeting, member: Member, reason: str) -
     return existing
 
 
+@transaction.atomic
+def withdraw_leave(actor: Actor, leave: LeaveRequest) -> None:
+    """The member takes back a request not yet decided (or the secretary, who may note leave for
+    them); a decided one stays, as the record of the decision."""
+    leave = (
+        LeaveRequest.objects.select_for_update()
+        .select_related("meeting__organization", "member")
+        .get(pk=leave.pk)
+    )
+    own = actor.user is not None and actor.user.member_id == leave.member_id
+    if actor.user is not None and not own:
+        inputs.require_write(actor, leave.meeting.organization)
+    if leave.status != LeaveStatus.PENDING:
+        raise ServiceValidationError({"status": "请假申请已审批，不能撤回；请联系支部书记"})
+    if leave.meeting.status != MeetingStatus.PLANNED:
+        raise ServiceValidationError({"status": "会议已召开或已取消，不能撤回请假"})
+    before = _leave_fields(leave)
+    meeting = leave.meeting
+    record(
+        actor,
+        AuditAction.DELETE,
+        leave,
+        changes=diff(before, None),
+        message=f"撤回请假：{meeting}"[:500],
+    )
+    leave.delete()
+
+
 def _leave_fields(leave: LeaveRequest) -> dict:
     return {
         "meeting": leave.meeting_id,

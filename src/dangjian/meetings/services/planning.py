@@ -258,7 +258,9 @@ def extend_series(
             Meeting.objects.create(
                 organization=series.organization,
                 kind=series.kind,
-                topic=series.topic or f"{month.year}年{month.month}月{label}",
+                # A topic that only repeats the kind ("主题党日") would read "主题党日：主题党日".
+                topic=(series.topic if series.topic not in ("", label) else "")
+                or f"{month.year}年{month.month}月{label}",
                 starts_at=dt.datetime.combine(day, series.start_time, tzinfo=TZ),
                 place=series.place,
                 series=series,

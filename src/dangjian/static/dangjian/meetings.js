@@ -42,6 +42,14 @@
   }
 
   form.addEventListener("change", update);
+  // 请假 or 缺席 asks for a reason: put the cursor there so the secretary types at once.
+  form.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.type !== "radio" || input.value === "present") { return; }
+    var row = input.closest(".att-row");
+    var reason = row && row.querySelector("input.reason");
+    if (reason && !reason.value) { reason.focus(); }
+  });
   form.addEventListener("input", function (event) {
     if (event.target.classList.contains("reason")) { update(); }
   });

@@ -67,7 +67,7 @@ class Command(BaseCommand):
             f"组织生活检查：{root.name}（{root.code}），{report.year}年，"
             f"截至{report.as_of.year}年{report.as_of.month}月{report.as_of.day}日"
         )
-        write("规则包：" + "、".join(report.rules.pack_ids))
+        write("规则包：" + "、".join(report.rules.pack_titles))
         counts = "，".join(
             f"{STATUS_LABELS[s]} {n} 项" for s, n in zip(STATUSES, summary.tally, strict=True)
         )
