@@ -156,3 +156,15 @@ def test_the_level_above_sees_branches_without_a_secretary(demo, client_for):
     assert 'id="desk-branch-gaps"' in html
     # A branch secretary is not shown their own branch's gaps.
     assert all(org[0] != demo.branch.pk for org, _ in desk_for(demo.users["secretary"]).branch_gaps)
+
+
+def test_a_member_asks_for_leave_from_the_desk_and_comes_back_to_it(demo, client_for):
+    user = demo.users["member"]
+    client = client_for(user)
+    meeting = desk_for(user).upcoming[0]
+    response = client.post(
+        reverse("meetings:leave_request", args=[meeting.pk]), {"reason": "出差", "next": "/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/"
+    html = client.get(reverse("home")).content.decode()
+    assert "请假：出差" in html
