@@ -52,6 +52,33 @@ def pytest_configure(config) -> None:
     _let_flush_empty_the_audit_log()
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-xdist's own tagging, which may have worked
+def pytest_collection_modifyitems(config, items) -> None:
+    _tag_xdist_groups(config, items)
+
+
+def _tag_xdist_groups(config, items) -> None:
+    """Under `--dist loadgroup`, a worker tells the controller a test's group by the suffix
+    "@group" on its node id. pytest 9.2 builds node ids from a structured `_id`, and
+    pytest-xdist 3.8 still writes the old `_nodeid`, so the groups are silently lost
+    (pytest-dev/pytest-xdist#1386): tag the ids here. A no-op wherever xdist tagged them."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        names = sorted(
+            {
+                str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                for m in item.iter_markers("xdist_group")
+            }
+        )
+        suffix = "@" + "_".join(names)
+        if not names or item.nodeid.endswith(suffix) or not hasattr(item, "_id"):
+            continue
+        from _pytest.nodeid import NodeId
+
+        item._id = NodeId.parse(item.nodeid + suffix)
+
+
 def _folders_of_this_process() -> None:
     """The data, media and import folders of this test process, removed at its end.
 

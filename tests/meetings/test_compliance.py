@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -908,3 +909,51 @@ def test_a_member_moved_in_is_counted_from_the_move(demo):
     assert moved.org_since == compliance.local_today()
     signals = compliance.member_signals(demo.sibling_branch)
     assert lapse.pk not in [s.member_id for s in signals.lapses]
+
+
+def test_the_evidence_names_its_meetings_not_their_numbers(demo, client_for):
+    # Issue 18: evidence read "#1546"; it now says the day, the kind and the topic.
+    response = client_for(demo.users["organ"]).get(
+        reverse("compliance:org", args=[demo.branch.pk]), {"year": 2026}
+    )
+    html = response.content.decode()
+    links = re.findall(r'<a href="/meetings/(\d+)/"[^>]*>([^<]+)</a>', html)
+    assert links
+    assert not [text for _, text in links if text.startswith("#")]
+    held = Meeting.objects.get(pk=int(links[0][0]))
+    assert f"{held.held_on.month}月{held.held_on.day}日" in links[0][1]
+
+
+def test_cells_open_their_findings_and_the_summary_filters_the_matrix(demo, client_for):
+    # Issue 18: cells were not clickable and "临期提醒 1 项" could not be found in the matrix.
+    client = client_for(demo.users["organ"])
+    page = client.get(reverse("compliance:findings"), {"org": "FGW-JGDW", "year": 2026})
+    html = page.content.decode()
+    keys = [c.key for c in page.context["report"].columns]
+    org_url = reverse("compliance:org", args=[demo.branch.pk])
+    general = f"{org_url}?year=2026#{demo.branch.code}-{GENERAL}"
+    assert general in html
+    target = client.get(org_url, {"year": 2026}).content.decode()
+    assert f'id="{demo.branch.code}-{GENERAL}"' in target
+
+    found = {s for row in page.context["rows"] for c in row["cells"] for s in _statuses(c)}
+    assert VIOLATED in found
+    assert f"status={VIOLATED}" in html
+    only = client.get(
+        reverse("compliance:findings"), {"org": "FGW-JGDW", "year": 2026, "status": VIOLATED}
+    )
+    rows = only.context["rows"]
+    assert rows and all(any(VIOLATED in _statuses(c) for c in r["cells"]) for r in rows)
+    for row in rows:
+        for cell in row["cells"]:
+            assert cell.get("dim", False) == (VIOLATED not in _statuses(cell))
+    assert 'id="show-all"' in only.content.decode()
+    assert len(keys) == len(rows[0]["cells"])
+
+
+def _statuses(cell: dict) -> set[str]:
+    if cell.get("empty"):
+        return set()
+    if cell.get("single"):
+        return {cell["status"]}
+    return {c["status"] for c in cell["counts"]}

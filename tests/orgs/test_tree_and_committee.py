@@ -257,7 +257,10 @@ def test_expired_term_and_too_small_committee_are_both_warned_with_citations(dem
         f"现有正式党员{full}人、支部委员2人" in html
     )
     assert "依据：《中国共产党支部工作条例（试行）》" in html
-    assert html.count('class="alert alert-danger') == 2
+    # The expired term is a warning (issue 12: "一般为3年", it may be extended); the missing
+    # committee stays an error.
+    assert html.count('class="alert alert-danger') == 1
+    assert html.count('class="alert alert-warning') >= 1
     for post in Post.objects.filter(organization=branch, ended_on__isnull=True):
         assert post.member.name in html
 

@@ -29,7 +29,7 @@ def ids(found: list[RuleViolation]) -> list[str]:
         (2, 1, ["branch_min_members"]),
         (3, 1, []),
         (3, 2, []),
-        # Below 7: secretary and optionally one deputy; a committee is only a warning.
+        # Below 7: secretary and optionally one deputy; more posts are an error (no 一般).
         (6, 1, []),
         (6, 2, []),
         (6, 3, ["no_committee"]),
@@ -93,9 +93,9 @@ def test_branch_max_counts_all_members(full: int, total: int | None, expected: l
             {"committee_size": 8, "max_size": 7}, "支部委员会由3至5人组成，一般不超过7人，现有8人",
         ),
         (
-            "no_committee", 6, 3, Severity.WARNING,
+            "no_committee", 6, 3, Severity.ERROR,
             {"full_members": 6, "committee_size": 3, "threshold": 7, "max_posts": 2},
-            "正式党员不足7人的党支部设1名书记",
+            "正式党员不足7人的党支部，设1名书记，必要时可以设1名副书记；现有正式党员6人",
         ),
     ],
 )  # fmt: skip
@@ -117,8 +117,9 @@ def test_branch_violation_details(
 @pytest.mark.parametrize(
     ("offset", "severity", "message"),
     [
-        (-400, Severity.ERROR, "任期已于2023年04月28日届满，应及时换届"),
-        (-1, Severity.ERROR, "任期已于2024年05月31日届满，应及时换届"),
+        # An expired term is a warning: "一般为3年", and an approved extension may explain it.
+        (-400, Severity.WARNING, "任期已于2023年04月28日届满，应及时换届"),
+        (-1, Severity.WARNING, "任期已于2024年05月31日届满，应及时换届"),
         (0, Severity.WARNING, "任期将于2024年06月01日届满"),
         (1, Severity.WARNING, "任期将于2024年06月02日届满"),
         (90, Severity.WARNING, "任期将于2024年08月30日届满"),
@@ -242,3 +243,79 @@ def test_term_rule_parameters() -> None:
     }
     assert params["shift_max_months"] == 12
     assert params["warning_days"] == 90
+
+
+# ---- terms checked by kind (issue 12) ----------------------------------------------------------
+
+
+def _term(kind: str, started: date, typed: date | None, today: date) -> list[RuleViolation]:
+    return check_committee(kind, 10, 5, typed, today, term_started_on=started)
+
+
+@pytest.mark.parametrize(
+    ("kind", "started", "scheduled"),
+    [("branch", date(2021, 6, 2), date(2024, 6, 2)), ("organ_committee", date(2019, 6, 2), date(2024, 6, 2))],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    ("today", "expired"),
+    [(date(2024, 6, 1), False), (date(2024, 6, 2), False), (date(2024, 6, 3), True)],
+)
+def test_the_term_ends_after_the_kinds_length_whatever_is_typed(
+    kind: str, started: date, scheduled: date, today: date, expired: bool
+) -> None:
+    for typed in (None, scheduled):
+        found = _term(kind, started, typed, today)
+        (violation,) = found
+        assert violation.severity is Severity.WARNING
+        assert violation.facts["term_end"] == scheduled.isoformat()
+        assert bool(violation.facts.get("expired")) is expired
+
+
+@pytest.mark.parametrize(
+    ("typed", "term_end", "messages"),
+    [
+        # Extended within one year: trusted, and the approval must be noted.
+        (date(2025, 6, 2), date(2025, 6, 2), ["须报上级党组织批准"]),
+        # Beyond one year: not trusted; judged against the scheduled end (expired).
+        (date(2025, 6, 3), date(2024, 6, 2), ["换届延期一般不超过1年", "任期已于2024年06月02日届满"]),
+        # The issue's example: elected 2023-01-01 (a branch), typed as ending 2030-01-01.
+    ],
+)  # fmt: skip
+def test_extensions(typed: date, term_end: date, messages: list[str]) -> None:
+    found = _term("branch", date(2021, 6, 2), typed, date(2024, 12, 1))
+    assert [v.rule.id for v in found] == ["committee_term"] * len(messages)
+    for violation, text in zip(found, messages, strict=True):
+        assert text in violation.message
+        assert violation.severity is Severity.WARNING
+    if "term_end" in found[-1].facts:
+        assert found[-1].facts["term_end"] == term_end.isoformat()
+
+
+def test_a_2023_term_typed_as_ending_in_2030_is_expired_in_2026() -> None:
+    found = _term("branch", date(2023, 1, 1), date(2030, 1, 1), date(2026, 12, 4))
+    assert any("换届延期一般不超过1年" in v.message for v in found)
+    (expired,) = [v for v in found if v.facts.get("expired")]
+    assert expired.facts["term_end"] == "2026-01-01"
+    assert expired.severity is Severity.WARNING
+
+
+@pytest.mark.parametrize(
+    ("full", "size", "deputies", "officers", "expected"),
+    [
+        (6, 2, 1, 0, []),  # 书记 + 副书记
+        (6, 1, 0, 0, []),
+        (6, 2, 0, 1, ["no_committee"]),  # 书记 + 组织委员: not in the text
+        (6, 2, 2, 0, ["no_committee"]),  # two 副书记
+        (7, 3, 1, 1, []),  # from 7 a committee is expected
+    ],
+)
+def test_below_seven_only_a_secretary_and_one_deputy(
+    full: int, size: int, deputies: int, officers: int, expected: list[str]
+) -> None:
+    found = check_committee("branch", full, size, None, TODAY, deputies=deputies, officers=officers)
+    assert ids(found) == expected
+    for violation in found:
+        assert violation.severity is Severity.ERROR
+        assert violation.message.startswith(
+            "正式党员不足7人的党支部，设1名书记，必要时可以设1名副书记；"
+        )

@@ -27,6 +27,7 @@ from django.db.models import Max, Q
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, record
 from dangjian.meetings.models import Meeting, MeetingKind, MeetingSeries, MeetingStatus
+from dangjian.meetings.quorum import fill_committee_quorums
 from dangjian.members.models import Member, MemberCategory, MemberStatus
 from dangjian.orgs.models import COMMITTEE_POSTS, Organization, OrgKind, Post, PostKind
 from dangjian.regulations.periods import TZ
@@ -381,6 +382,11 @@ def generate_meetings(
             else:
                 meetings.branch_meeting(branches[index], kind, day, group_id)
     writer.finish()
+    # The 支委会's quorum figures (the 委员 seated on each day), as the service would keep them.
+    in_roots = Q()
+    for root in roots:
+        in_roots |= Q(organization__path__startswith=root.path)
+    fill_committee_quorums(Meeting.objects.filter(in_roots))
     record(
         Actor.system("demo"),
         AuditAction.CREATE,

@@ -101,6 +101,12 @@ class Meeting(models.Model):
     # 应到 / 实到, kept with the record so a member who later leaves does not rewrite history.
     expected_count = models.PositiveIntegerField("应到", default=0)
     present_count = models.PositiveIntegerField("实到", default=0)
+    # The quorum's figures, from the membership history on the meeting's day, kept with the
+    # record (第十一条/第十二条): for a 党员大会 the full members of the branch (有表决权) and those
+    # of them present; for a 支委会 the 委员 seated and those of them present. Guests and a
+    # planner's narrowed list do not move them. None for other kinds.
+    quorum_base = models.PositiveIntegerField("应到会有表决权人数", null=True, blank=True)
+    quorum_present = models.PositiveIntegerField("实到有表决权人数", null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -138,6 +144,8 @@ class Meeting(models.Model):
             "recorder": self.recorder_id,
             "expected_count": self.expected_count,
             "present_count": self.present_count,
+            "quorum_base": self.quorum_base,
+            "quorum_present": self.quorum_present,
             "agenda": self.agenda,
             "decisions": self.decisions,
         }

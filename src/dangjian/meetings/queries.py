@@ -28,6 +28,7 @@ from dangjian.meetings.models import (
     MeetingKind,
     MeetingStatus,
 )
+from dangjian.members import history
 from dangjian.members.models import Member, MemberStatus
 from dangjian.orgs.models import COMMITTEE_POSTS, Organization, OrgKind, Post
 from dangjian.regulations.periods import TZ
@@ -128,9 +129,38 @@ def expected_attendees(meeting: Meeting) -> QuerySet[Member]:
     )
 
 
-def _expected_meeting_q(member: Member) -> Q:
-    """Meetings `member` is expected at (mirrors `expected_attendees` from the member's side)."""
-    attended = Q(Exists(Attendance.objects.filter(meeting=OuterRef("pk"), member=member)))
+# Meetings whose quorum the regulations fix: 第十一条 (党员大会) and 第十二条 (支委会).
+QUORUM_KINDS = frozenset({MeetingKind.GENERAL_MEETING, MeetingKind.COMMITTEE_MEETING})
+
+
+def meeting_day(meeting: Meeting) -> dt.date:
+    """The day a meeting is (or was) held, in China."""
+    return meeting.held_on or meeting.starts_at.astimezone(TZ).date()
+
+
+def entitled_voters(meeting: Meeting, day: dt.date | None = None) -> QuerySet[Member]:
+    """Who the quorum and the votes of a meeting count against, on its day (or `day`), from
+    the membership history, whatever the planner's expected list says.
+
+    A 党员大会: the full members of the organization (有表决权的党员, 第十一条), probationary
+    members and guests excluded, members on leave included. A 支委会: the 委员 seated that day
+    (第十二条: 半数以上委员到会), and only they. Other kinds: nobody (no quorum).
+    """
+    day = day or meeting_day(meeting)
+    org = meeting.organization
+    if meeting.kind == MeetingKind.COMMITTEE_MEETING:
+        return Member.objects.filter(pk__in=history.committee_on(org, day).values("member_id"))
+    if meeting.kind == MeetingKind.GENERAL_MEETING:
+        return history.members_on(org, day, MemberStatus.FULL)
+    return Member.objects.none()
+
+
+def _expected_meeting_parts(member: Member) -> list[Q]:
+    """Meetings `member` is expected at (mirrors `expected_attendees` from the member's side),
+    as disjoint-enough parts whose OR is the whole: each part is selective on its own index
+    (the member's attendance rows, the member's list rows, a few organizations), so a list
+    can ask the parts one by one and take their UNION instead of testing every meeting."""
+    attended = Q(pk__in=Attendance.objects.filter(member=member).values("meeting_id"))
     # The lists the member is on: one uncorrelated subquery (the member's rows, by index); each
     # meeting is then only asked whether it has a list when the default would expect them.
     listed = Q(pk__in=ExpectedAttendee.objects.filter(member=member).values("meeting_id"))
@@ -154,13 +184,26 @@ def _expected_meeting_q(member: Member) -> Q:
         by_default |= Q(organization_id__in=seats, organization__kind=OrgKind.ORGAN_COMMITTEE) & ~Q(
             kind=MeetingKind.PARTY_LECTURE
         )
-    by_default |= Q(
+    lectures = Q(
         organization__kind=OrgKind.ORGAN_COMMITTEE,
         organization__path__in=ancestors,
         kind=MeetingKind.PARTY_LECTURE,
     )
-    planned = (by_default & ~chosen) | listed
-    return attended | (~Q(status=MeetingStatus.HELD) & planned)
+    not_held = ~Q(status=MeetingStatus.HELD)
+    return [
+        attended,
+        not_held & listed,
+        not_held & by_default & ~chosen,
+        not_held & lectures & ~chosen,
+    ]
+
+
+def _expected_meeting_q(member: Member) -> Q:
+    """Meetings `member` is expected at: the OR of `_expected_meeting_parts`."""
+    q = Q(pk__in=[])
+    for part in _expected_meeting_parts(member):
+        q |= part
+    return q
 
 
 def attendee_candidates(user, org: Organization) -> QuerySet[Member]:
@@ -261,21 +304,41 @@ class MeetingFilter:
 
 
 def meeting_list(user, flt: MeetingFilter) -> QuerySet[Meeting]:
-    qs = visible_meetings(user).select_related("organization", "host")
+    """The meetings `user` may read, filtered, in calendar order.
+
+    Visibility is an OR of a scope (organization subtrees) and, for a member, the meetings they
+    are expected at. An OR across those makes the database test every meeting of the year; so
+    each part is asked on its own, with the filters pushed into it (each then runs on its own
+    index), and the list is the UNION of their ids: one query, whatever the tree's size.
+    """
+    filters = Q()
     if flt.org is not None:
-        qs = qs.filter(organization__path__startswith=flt.org.path)
+        filters &= Q(organization__path__startswith=flt.org.path)
     if flt.kind:
-        qs = qs.filter(kind=flt.kind)
+        filters &= Q(kind=flt.kind)
     if flt.status:
-        qs = qs.filter(status=flt.status)
+        filters &= Q(status=flt.status)
     if flt.year and flt.month:
         start, end = month_bounds(flt.year, flt.month)
-        qs = qs.filter(starts_at__gte=start, starts_at__lt=end)
+        filters &= Q(starts_at__gte=start, starts_at__lt=end)
     elif flt.year:
-        qs = qs.filter(
+        filters &= Q(
             starts_at__gte=local_start(dt.date(flt.year, 1, 1)),
             starts_at__lt=local_start(dt.date(flt.year + 1, 1, 1)),
         )
+    scope = scope_for(user)
+    parts = (
+        [scope.org_q(Action.READ, prefix="organization__")] if scope.paths.get(Action.READ) else []
+    )
+    member = own_member(user)
+    if member is not None:
+        parts += _expected_meeting_parts(member)
+    if not parts:
+        ids = Meeting.objects.none().values("pk")
+    else:
+        queries = [Meeting.objects.filter(part & filters).values("pk") for part in parts]
+        ids = queries[0].union(*queries[1:]) if len(queries) > 1 else queries[0]
+    qs = Meeting.objects.filter(pk__in=ids).select_related("organization", "host")
     return qs.order_by("starts_at", "pk")
 
 
@@ -311,6 +374,17 @@ class SheetRow:
     @property
     def voting(self) -> bool:
         return self.member.status == MemberStatus.FULL
+
+
+def mark_voters(meeting: Meeting, rows: list[SheetRow]) -> int:
+    """Mark the sheet's rows that count for the quorum and return how many people do: those the
+    regulations name on the meeting's day (`entitled_voters`), not the rows of the sheet."""
+    entitled: set[int] = set()
+    if meeting.kind in QUORUM_KINDS:
+        entitled = set(entitled_voters(meeting).values_list("pk", flat=True))
+    for row in rows:
+        row.entitled = row.member.pk in entitled
+    return len(entitled)
 
 
 def attendance_sheet(meeting: Meeting) -> list[SheetRow]:

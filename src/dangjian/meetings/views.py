@@ -53,10 +53,10 @@ from dangjian.meetings.queries import (
     default_org,
     get_meeting_for_user,
     is_expected,
+    mark_voters,
     meeting_list,
     own_member,
 )
-from dangjian.members.models import MemberStatus
 from dangjian.orgs.models import Organization, OrgKind, Post, PostKind
 from dangjian.regulations.meetings import quorum_minimum
 from dangjian.regulations.periods import TZ, local_date
@@ -383,7 +383,7 @@ def _minutes_form(request, meeting, members) -> MinutesForm:
 
 def _record_context(request, meeting, form, rows, errors: dict[str, str]) -> dict:
     """The record page: the sheet with its counts, the votes, the quorum, the errors."""
-    voting = [row for row in rows if row.member.status == MemberStatus.FULL]
+    voting_members = mark_voters(meeting, rows)
     attended = [row for row in rows if row.choice == AttendanceStatus.PRESENT]
     notes = [
         f"{row.member.name}（{'请假' if row.status == AttendanceStatus.ON_LEAVE else '缺席'}"
@@ -410,8 +410,8 @@ def _record_context(request, meeting, form, rows, errors: dict[str, str]) -> dic
         },
         "deciding": meeting.kind in DECIDING_KINDS,
         "vote_rows": _vote_rows(meeting, request.POST if request.method == "POST" else None),
-        "voting_members": len(voting),
-        "quorum_needed": quorum_minimum(len(voting)),
+        "voting_members": voting_members,
+        "quorum_needed": quorum_minimum(voting_members),
         "template": minutes_template(meeting.kind),
         "statuses": [
             (AttendanceStatus.PRESENT, "出席"),

@@ -163,6 +163,8 @@ def member_detail(request, pk: int):
         {
             "member": member,
             "posts": posts,
+            # The membership history (党籍变动): where and as what the member counted, and when.
+            "spells": member.spells.select_related("organization").order_by("started_on", "pk"),
             "can_write": member_allows(request.user, member, Action.WRITE),
             # Without it, the birth year only: the date is digits 7–14 of the ID number.
             "can_reveal": member_allows(request.user, member, Action.REVEAL),

@@ -119,7 +119,20 @@ def committee_view(org: Organization, today: dt.date | None = None) -> Committee
         n=Count("id"), n_full=Count("id", filter=Q(status=MemberStatus.FULL))
     )
     findings = check_committee(
-        org.kind, counts["n_full"], len(seats), org.term_ends_on, today, total_members=counts["n"]
+        org.kind,
+        counts["n_full"],
+        len(seats),
+        org.term_ends_on,
+        today,
+        total_members=counts["n"],
+        term_started_on=org.term_started_on,
+        deputies=sum(1 for p in posts if p.kind == PostKind.DEPUTY_SECRETARY),
+        officers=sum(
+            1
+            for p in posts
+            if p.kind in COMMITTEE_POSTS
+            and p.kind not in (PostKind.SECRETARY, PostKind.DEPUTY_SECRETARY)
+        ),
     )
     return CommitteeView(org, posts, len(seats), counts["n_full"], counts["n"], findings)
 

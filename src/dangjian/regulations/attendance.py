@@ -32,18 +32,19 @@ EDUCATION_REGULATIONS: Final = "《中国共产党党员教育管理工作条例
 LAPSE_MONTHS: Final = 6
 
 
-# Local practice, not a number from any regulation: the 怠学/逃学 signal for the secretary.
-# Cited by the title of the regulation on member education and management only. Its threshold
-# is the pack's `absence_streak_threshold`.
+# Platform practice, not a number from any regulation: the 怠学/逃学 signal for the secretary.
+# Shown as 平台做法 (issue 12), referring to the regulation on member education and management.
+# Its threshold is the pack's `absence_streak_threshold`.
 ABSENCE_STREAK_RULE: Final = register(
     Rule(
         id="absence_streak",
         title=EDUCATION_REGULATIONS,
         article=None,
-        summary="党员无故连续多次缺席组织生活的，党组织应及时了解情况、谈心谈话（地方做法）",
+        summary="党员无故连续多次缺席组织生活的，党组织应及时了解情况、谈心谈话（平台做法）",
         params={},
         severity=Severity.WARNING,
         confidence="L",
+        practice=True,
     )
 )
 

@@ -51,6 +51,8 @@ class Rule:
     params: Mapping[str, object]
     severity: Severity
     confidence: str
+    # The platform's own practice, not a rule of the regulation it refers to: shown as such.
+    practice: bool = False
 
     def __post_init__(self) -> None:
         if self.confidence not in CONFIDENCE_LEVELS:
@@ -62,8 +64,10 @@ class Rule:
 
     @property
     def citation(self) -> str:
-        """The text shown to users, e.g. 《中国共产党支部工作条例（试行）》第四条."""
-        return f"{self.title}{self.article}" if self.article else self.title
+        """The text shown to users, e.g. 《中国共产党支部工作条例（试行）》第四条; a platform
+        practice reads 平台做法（参照《…》）."""
+        cited = f"{self.title}{self.article}" if self.article else self.title
+        return f"平台做法（参照{cited}）" if self.practice else cited
 
 
 RULES: dict[str, Rule] = {}

@@ -14,6 +14,7 @@ __all__ = [
     "TERM_WARNING_DAYS",
     "check_committee",
     "check_term_extension",
+    "effective_term_end",
     "term_end_for",
     "term_years",
 ]
@@ -106,7 +107,8 @@ NO_COMMITTEE_RULE: Final = register(
         article=None,
         summary="正式党员不足7人的党支部，设1名书记，必要时可以设1名副书记",
         params={"below_full_members": COMMITTEE_THRESHOLD, "max_posts": NO_COMMITTEE_MAX_POSTS},
-        severity=Severity.WARNING,
+        # The text has no "一般": more than a secretary and one deputy is an error.
+        severity=Severity.ERROR,
         confidence="H",
     )
 )
@@ -123,7 +125,9 @@ COMMITTEE_TERM_RULE: Final = register(
             "shift_max_months": TERM_SHIFT_MAX_MONTHS,
             "warning_days": TERM_WARNING_DAYS,
         },
-        severity=Severity.ERROR,
+        # "一般为3年" and the term may be extended: an expired term is a warning a secretary
+        # can explain (the upper level's approval of the extension), never a hard error.
+        severity=Severity.WARNING,
         confidence="H",
     )
 )
@@ -177,8 +181,42 @@ def check_term_extension(scheduled_end: date, actual_end: date) -> list[RuleViol
     ]
 
 
+def _no_committee(
+    full_members: int, committee_size: int, deputies: int, officers: int
+) -> RuleViolation:
+    """正式党员不足7人: a secretary and, if needed, one deputy, nothing else. Two deputies, or a
+    组织委员 beside the secretary, break the text as much as a third seat does."""
+    extra = {"deputies": deputies} if deputies > 1 else {}
+    if officers:
+        extra["officers"] = officers
+    seats = "".join(
+        f"、{label}{n}人"
+        for label, n in (("副书记", deputies if deputies > 1 else 0), ("其他委员", officers))
+        if n
+    )
+    return RuleViolation(
+        rule=NO_COMMITTEE_RULE,
+        message=(
+            f"正式党员不足{COMMITTEE_THRESHOLD}人的党支部，设1名书记，"
+            "必要时可以设1名副书记；"
+            f"现有正式党员{full_members}人、支部委员{committee_size}人{seats}"
+        ),
+        facts={
+            "full_members": full_members,
+            "committee_size": committee_size,
+            "threshold": COMMITTEE_THRESHOLD,
+            "max_posts": NO_COMMITTEE_MAX_POSTS,
+            **extra,
+        },
+    )
+
+
 def _check_branch(
-    full_members: int, total_members: int, committee_size: int
+    full_members: int,
+    total_members: int,
+    committee_size: int,
+    deputies: int = 0,
+    officers: int = 0,
 ) -> list[RuleViolation]:
     found: list[RuleViolation] = []
     if full_members < BRANCH_MIN_FULL_MEMBERS:
@@ -224,23 +262,8 @@ def _check_branch(
                     },
                 )
             )
-    elif committee_size > NO_COMMITTEE_MAX_POSTS:
-        found.append(
-            RuleViolation(
-                rule=NO_COMMITTEE_RULE,
-                message=(
-                    f"正式党员不足{COMMITTEE_THRESHOLD}人的党支部设1名书记，"
-                    "必要时可设1名副书记，一般不设支部委员会；"
-                    f"现有正式党员{full_members}人、支部委员{committee_size}人"
-                ),
-                facts={
-                    "full_members": full_members,
-                    "committee_size": committee_size,
-                    "threshold": COMMITTEE_THRESHOLD,
-                    "max_posts": NO_COMMITTEE_MAX_POSTS,
-                },
-            )
-        )
+    elif committee_size > NO_COMMITTEE_MAX_POSTS or deputies > 1 or officers > 0:
+        found.append(_no_committee(full_members, committee_size, deputies, officers))
     if committee_size > COMMITTEE_MAX_SIZE:
         found.append(
             RuleViolation(
@@ -256,31 +279,76 @@ def _check_branch(
     return found
 
 
-def _check_term(term_end: date, today: date) -> list[RuleViolation]:
+def effective_term_end(
+    kind: str, started_on: date | None, typed_end: date | None
+) -> tuple[date | None, date | None]:
+    """(the scheduled end, the end the term is judged against) for an elected body.
+
+    The scheduled end is the start plus the kind's term (3 years for 支部/总支, 5 for a 机关党委).
+    A typed end within one year of it either way is trusted (an early election, or an
+    extension the upper level approved); a typed end further out is not: the term is judged
+    against the scheduled end. With no start on record the typed end is all there is.
+    """
+    if term_years(kind) is None:
+        return None, None
+    scheduled = term_end_for(kind, started_on) if started_on is not None else None
+    if scheduled is None or typed_end is None:
+        return scheduled, typed_end or scheduled
+    if typed_end > add_months(scheduled, TERM_SHIFT_MAX_MONTHS):
+        return scheduled, scheduled
+    return scheduled, typed_end
+
+
+def _check_term(
+    kind: str, started_on: date | None, typed_end: date | None, today: date
+) -> list[RuleViolation]:
+    scheduled, term_end = effective_term_end(kind, started_on, typed_end)
+    found: list[RuleViolation] = []
+    if scheduled is not None and typed_end is not None and typed_end != scheduled:
+        found.extend(check_term_extension(scheduled, typed_end))
+        if not found and typed_end > scheduled:
+            found.append(
+                RuleViolation(
+                    rule=COMMITTEE_TERM_RULE,
+                    message=(
+                        f"本届任期{term_years(kind)}年，应于{_fmt(scheduled)}届满，"
+                        f"登记为延期至{_fmt(typed_end)}：延期换届须报上级党组织批准，"
+                        "请注明批准情况"
+                    ),
+                    facts={
+                        "scheduled_end": scheduled.isoformat(),
+                        "actual_end": typed_end.isoformat(),
+                        "extended": True,
+                    },
+                )
+            )
+    if term_end is None:
+        return found
     facts: dict[str, object] = {
         "term_end": term_end.isoformat(),
         "days_left": (term_end - today).days,
         "warning_days": TERM_WARNING_DAYS,
     }
+    if scheduled is not None:
+        facts["scheduled_end"] = scheduled.isoformat()
     if term_end < today:
-        return [
+        found.append(
             RuleViolation(
                 rule=COMMITTEE_TERM_RULE,
-                message=f"任期已于{_fmt(term_end)}届满，应及时换届",
-                facts=facts,
-                severity=Severity.ERROR,
+                message=f"任期已于{_fmt(term_end)}届满，应及时换届；如经批准延期，请注明理由",
+                facts={**facts, "expired": True},
             )
-        ]
-    if term_end <= today + timedelta(days=TERM_WARNING_DAYS):
-        return [
+        )
+    elif term_end <= today + timedelta(days=TERM_WARNING_DAYS):
+        # The 90-day notice is the platform's own practice, not a number in the 意见.
+        found.append(
             RuleViolation(
                 rule=COMMITTEE_TERM_RULE,
-                message=f"任期将于{_fmt(term_end)}届满，请做好换届准备",
+                message=f"任期将于{_fmt(term_end)}届满，请做好换届准备（平台提醒）",
                 facts=facts,
-                severity=Severity.WARNING,
             )
-        ]
-    return []
+        )
+    return found
 
 
 def check_committee(
@@ -291,12 +359,18 @@ def check_committee(
     today: date,
     *,
     total_members: int | None = None,
+    term_started_on: date | None = None,
+    deputies: int = 0,
+    officers: int = 0,
 ) -> list[RuleViolation]:
     """Findings for one organization's size, committee and term; [] when all is in order.
 
     `committee_size` counts post holders (secretary, deputy, officers). The 50-member
     default counts all members, probationary ones included: pass `total_members` for it
-    (it falls back to `full_members`).
+    (it falls back to `full_members`). `term_started_on` (the election day) lets the term
+    be checked against the kind's term length rather than the typed end alone. `deputies`
+    and `officers` (seats other than 书记 and 副书记) let a branch below 7 full members be
+    held to "1名书记，必要时可以设1名副书记" by post, not only by head count.
     """
     _check_kind(kind)
     total = full_members if total_members is None else total_members
@@ -307,7 +381,7 @@ def check_committee(
 
     found: list[RuleViolation] = []
     if kind == "branch":
-        found.extend(_check_branch(full_members, total, committee_size))
-    if term_end is not None and term_years(kind) is not None:
-        found.extend(_check_term(term_end, today))
+        found.extend(_check_branch(full_members, total, committee_size, deputies, officers))
+    if term_years(kind) is not None:
+        found.extend(_check_term(kind, term_started_on, term_end, today))
     return found

@@ -161,6 +161,18 @@ def test_an_upload_is_previewed_in_the_background_and_the_page_shows_counts_and_
     assert reverse("members:import_errors", args=[job.pk]) in text
 
 
+def test_the_empty_template_offers_nothing_to_confirm(
+    demo, secretary, django_capture_on_commit_callbacks
+):
+    # Issue 18: the downloaded template, uploaded with no rows, still offered 确认导入.
+    upload(secretary, django_capture_on_commit_callbacks, roster([]))
+    job = latest_job()
+    assert job.status == ImportStatus.PREVIEWED
+    page = secretary.get(reverse("members:import_job", args=[job.pk])).content.decode()
+    assert 'id="confirm-import"' not in page
+    assert "文件中没有党员数据行" in page
+
+
 def test_a_job_still_being_checked_polls_for_its_progress(demo, secretary):
     good, _bad, data = mixed_file()
     # Without running the enqueued task the job stays in its first state.

@@ -752,3 +752,13 @@ def test_an_html_table_saved_as_xls_gets_its_own_message():
 def test_a_text_file_without_a_roster_header_says_what_is_missing():
     error = _error("会议纪要\n今天讨论了三件事\n".encode(), "a.csv")
     assert error.message == "未找到表头：表格中应有「姓名」和「身份证号」列"
+
+
+def test_text_that_is_no_table_is_said_to_be_no_spreadsheet():
+    # Issue 18: a letter saved as .txt was told "未找到表头", as if it were a roster.
+    letter = "关于报送党员信息的通知\n各支部：请于月底前报送。\n".encode()
+    error = _error(letter, "通知.txt")
+    assert error.code == "unrecognized"
+    assert error.message.startswith("该文件不是电子表格")
+    # A .csv without the columns is a roster missing its header: that message stays.
+    assert _error("甲,乙\n1,2\n".encode(), "名单.csv").code == "no_header"

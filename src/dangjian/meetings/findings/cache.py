@@ -28,7 +28,7 @@ from dangjian.meetings.models import (
     Vote,
 )
 from dangjian.meetings.packs import rules_in_force
-from dangjian.members.models import Member
+from dangjian.members.models import Member, MembershipSpell
 from dangjian.orgs.models import Organization, Post
 
 # A province's whole tree takes about a second to compute; the 机关工委's page must answer in a
@@ -167,6 +167,17 @@ def _changed_organizations(head: tuple[int, str], now: tuple[int, str]) -> set[i
             .values_list("object_type", "pk", owners[object_type][1])
             for object_type, pks in sorted(wanted.items())
         ]
+        # A member's event may rewrite their history (a backdated confirmation, a move or a
+        # leave recorded late, corrected dates): every branch they ever belonged to may count
+        # differently for some day, so each is refreshed, not only the one they are in now.
+        members = wanted.get("members.member")
+        if members:
+            parts.append(
+                MembershipSpell.objects.filter(member_id__in=sorted(members))
+                .order_by()
+                .annotate(object_type=Value("members.member", output_field=CharField()))
+                .values_list("object_type", "member_id", "organization_id")
+            )
         query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
         for object_type, pk, org_id in query:
             named[(object_type, pk)] = True

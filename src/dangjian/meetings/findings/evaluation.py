@@ -15,12 +15,12 @@ from dangjian.meetings.findings.contributors import Scope, contributors
 from dangjian.meetings.findings.reading import _read, _Records, _subtree
 from dangjian.meetings.findings.report import (
     _DAY,
-    _EXPECTED,
     _HOST,
     _ID,
     _INDEX,
     _MONTH,
-    _PRESENT,
+    _SEATED,
+    _SEATED_PRESENT,
     AT_RISK,
     OK,
     PENDING,
@@ -36,8 +36,13 @@ from dangjian.meetings.findings.report import (
 )
 from dangjian.meetings.packs import rules_in_force
 from dangjian.orgs.models import Organization, OrgKind
-from dangjian.regulations.base import RuleViolation, Severity, rule
-from dangjian.regulations.committee import COMMITTEE_THRESHOLD, check_committee, term_years
+from dangjian.regulations.base import RuleViolation, rule
+from dangjian.regulations.committee import (
+    COMMITTEE_THRESHOLD,
+    check_committee,
+    effective_term_end,
+    term_years,
+)
 from dangjian.regulations.engine import RuleSet
 from dangjian.regulations.meetings import (
     FindingStatus,
@@ -67,9 +72,14 @@ def _columns(rules: RuleSet) -> list[Column]:
         Column("committee", "班子设置", COMMITTEE_RULES, rule("committee_threshold").citation)
     )
     columns.append(Column("term", "按期换届", (TERM_RULE,), rule(TERM_RULE).citation))
-    columns.append(
-        Column("quorum", "到会人数", QUORUM_RULES, rule("committee_meeting_quorum").citation)
+    # The column holds both quorums: the 党员大会's (第十一条) and the 支委会's (第十二条).
+    general, committee = rule("general_meeting_quorum"), rule("committee_meeting_quorum")
+    citation = (
+        f"{general.citation}、{committee.article}"
+        if general.title == committee.title and general.article and committee.article
+        else f"{general.citation}；{committee.citation}"
     )
+    columns.append(Column("quorum", "到会人数", QUORUM_RULES, citation))
     for contributor in contributors():
         columns.extend(contributor.columns(rules))
     return columns
@@ -285,7 +295,16 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
         if org_frequency:
             frequency[org_id] = org_frequency
 
-        key = (org.kind, org.full_members, org.members, org.committee_size, org.term_ends_on)
+        key = (
+            org.kind,
+            org.full_members,
+            org.members,
+            org.committee_size,
+            org.term_ends_on,
+            org.term_started_on,
+            org.deputies,
+            org.officers,
+        )
         entry = committee_memo.get(key)
         if entry is None:
             results = _committee_results(*key, as_of)
@@ -369,6 +388,9 @@ def _committee_results(
     members: int,
     committee_size: int,
     term_ends_on: dt.date | None,
+    term_started_on: dt.date | None,
+    deputies: int,
+    officers: int,
     as_of: dt.date,
 ) -> tuple[Result, ...]:
     facts_base = {
@@ -377,17 +399,27 @@ def _committee_results(
         "members": members,
         "committee_size": committee_size,
     }
+    # A term that began after the period's end is not the one in force then, and the platform
+    # keeps no earlier term: that year's term cannot be judged.
+    later_term = term_started_on is not None and term_started_on > as_of
     found = check_committee(
         kind,
         full_members,
         committee_size,
-        term_ends_on,
+        None if later_term else term_ends_on,
         as_of,
         total_members=max(members, full_members),
+        term_started_on=None if later_term else term_started_on,
+        deputies=deputies,
+        officers=officers,
     )
     out = []
     for violation in found:
-        if violation.rule.id == TERM_RULE and violation.severity is Severity.WARNING:
+        if (
+            violation.rule.id == TERM_RULE
+            and "days_left" in violation.facts
+            and not violation.facts.get("expired")
+        ):
             status = AT_RISK  # the term ends within the warning window: not yet late
         else:
             status = VIOLATED
@@ -403,27 +435,32 @@ def _committee_results(
             )
         )
     if term_years(kind) is not None and TERM_RULE not in ruled:
-        if term_ends_on is None:
-            out.append(
-                Result(
-                    TERM_RULE,
-                    "term",
-                    PENDING,
-                    None,
-                    "未登记本届任期，无法检查换届情况",
-                    rule(TERM_RULE).citation,
-                    facts_base,
-                )
-            )
-        else:
-            out.append(
-                _ok_result(
-                    TERM_RULE,
-                    f"本届任期至{term_ends_on:%Y年%m月%d日}",
-                    {**facts_base, "term_end": term_ends_on.isoformat()},
-                )
-            )
+        out.append(_term_result(kind, term_started_on, term_ends_on, later_term, facts_base))
     return tuple(out)
+
+
+def _term_result(
+    kind: str,
+    term_started_on: dt.date | None,
+    term_ends_on: dt.date | None,
+    later_term: bool,
+    facts: dict,
+) -> Result:
+    """The term's cell when nothing is wrong with it: unknown, or in order until its end."""
+    citation = rule(TERM_RULE).citation
+    if later_term:
+        assert term_started_on is not None
+        message = f"本届任期自{term_started_on:%Y年%m月%d日}开始，平台未保存此前一届的任期"
+        return Result(TERM_RULE, "term", PENDING, None, message, citation, facts)
+    _, term_end = effective_term_end(kind, term_started_on, term_ends_on)
+    if term_end is None:
+        message = "未登记本届任期，无法检查换届情况"
+        return Result(TERM_RULE, "term", PENDING, None, message, citation, facts)
+    return _ok_result(
+        TERM_RULE,
+        f"本届任期至{term_end:%Y年%m月%d日}",
+        {**facts, "term_end": term_end.isoformat()},
+    )
 
 
 @cache
@@ -437,10 +474,13 @@ def _quorum_results(
     votes: dict[int, list[tuple[int, int, int]]],
 ) -> list[Result]:
     out = []
+    # The 委员 seated on the day and those of them present (第十二条), never the expected list:
+    # guests and non-委员 do not make a 支委会's quorum. A committee with no seat on record
+    # that day has nothing to count.
     committee_meetings = [
-        (r[_ID], r[_EXPECTED], r[_PRESENT])
+        (r[_ID], r[_SEATED], r[_SEATED_PRESENT])
         for r in by_key.get((org_id, "committee_meeting"), ())
-        if r[_EXPECTED]
+        if r[_SEATED]
     ]
     cases = [
         ("committee_meeting_quorum", "committee_meeting", committee_meetings),

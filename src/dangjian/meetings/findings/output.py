@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dangjian.meetings.findings.report import ComplianceReport, OrgInfo
 from dangjian.orgs.models import Organization, OrgKind
 
 
-def report_json(report: ComplianceReport, *, findings: bool = True) -> dict[str, object]:
-    """The report as JSON-ready data (the CLI's --json and the API answer)."""
+def report_json(
+    report: ComplianceReport, *, findings: bool = True, orgs: Sequence[OrgInfo] | None = None
+) -> dict[str, object]:
+    """The report as JSON-ready data (the CLI's --json and the API answer): every organization
+    of the subtree, or only `orgs` (one page of them; the summary is the whole subtree's)."""
     rollups = report.rollups
     root_rollup = rollups[report.root.id]
+    codes = {o.path: o.code for o in report.orgs}
     return {
         "organization": {
             "id": report.root.id,
@@ -33,7 +39,7 @@ def report_json(report: ComplianceReport, *, findings: bool = True) -> dict[str,
                 "name": org.name,
                 "kind": org.kind,
                 "depth": org.depth,
-                "parent_code": _parent_code(report, org),
+                "parent_code": None if org.id == report.root.id else codes.get(org.parent_path),
                 "members": org.members,
                 "full_members": org.full_members,
                 "committee_size": org.committee_size,
@@ -44,16 +50,9 @@ def report_json(report: ComplianceReport, *, findings: bool = True) -> dict[str,
                     else {}
                 ),
             }
-            for org in report.orgs
+            for org in (report.orgs if orgs is None else orgs)
         ],
     }
-
-
-def _parent_code(report: ComplianceReport, org: OrgInfo) -> str | None:
-    if org.id == report.root.id:
-        return None
-    parents = report.__dict__.setdefault("_codes_by_path", {o.path: o.code for o in report.orgs})
-    return parents.get(org.parent_path)
 
 
 def own_depth(org: Organization) -> int:

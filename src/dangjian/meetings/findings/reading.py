@@ -19,7 +19,7 @@ from django.db.models.functions import Cast, Substr
 
 from dangjian.meetings.findings.report import _KIND, _ORG, Explanation, OrgInfo
 from dangjian.meetings.models import FindingExplanation, Meeting, MeetingStatus, Vote
-from dangjian.members.models import Member, MemberStatus
+from dangjian.members.models import MembershipSpell, MemberStatus
 from dangjian.orgs.models import COMMITTEE_POSTS, Organization, Post, PostKind
 
 
@@ -48,6 +48,8 @@ def _subtree_meetings_sql(where: Q, start: dt.date, end: dt.date) -> tuple[str, 
             "expected_count",
             "present_count",
             "month",
+            "quorum_base",
+            "quorum_present",
         )
     )
     return qs.query.sql_with_params()
@@ -84,42 +86,73 @@ class _Records:
     where: Where  # the organizations read, for the other contributors
 
 
-def _read(where: Where, year: int, as_of: dt.date) -> _Records:
-    start = dt.date(year, 1, 1)
-    org = "organization__"
-    orgs = [
-        OrgInfo(id=pk, code=code, name=name, kind=kind, path=path, depth=level, term_ends_on=t)
-        for pk, code, name, kind, path, level, t in Organization.objects.filter(where(""))
-        .order_by("path")
-        .values_list("id", "code", "name", "kind", "path", "depth", "term_ends_on")
-    ]
-    by_id = {o.id: o for o in orgs}
-
+def _count_members(where: Where, as_of: dt.date, by_id: dict[int, OrgInfo]) -> None:
+    """Members and full members as they were on the period's last day (or today), from the
+    membership history: a past year is judged with its own roster. One spell per member
+    covers a day, so counting spells counts people."""
     for org_id, n, n_full in (
-        Member.objects.filter(where(org))
+        MembershipSpell.objects.filter(where("organization__"), started_on__lte=as_of)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=as_of))
+        .order_by()
         .values("organization_id")
         .annotate(n=Count("id"), n_full=Count("id", filter=Q(status=MemberStatus.FULL)))
         .values_list("organization_id", "n", "n_full")
     ):
         by_id[org_id].members, by_id[org_id].full_members = n, n_full
 
-    # Posts held at some time in the year: seats on the year's last day (or today), and the
-    # secretaries on each day, for the leader's 党课.
+
+def _read_posts(
+    where: Where, start: dt.date, as_of: dt.date, by_id: dict[int, OrgInfo]
+) -> dict[int, list[tuple[int, str, str | None]]]:
+    """Posts held at some time in the year: the seats on the year's last day (or today), by
+    kind, into `by_id`; the secretaries on each day (for the leader's 党课) returned."""
     seats: dict[int, set[int]] = defaultdict(set)
     secretaries: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
     for org_id, member_id, kind, started, ended in (
-        Post.objects.filter(where(org), started_on__lte=as_of)
+        Post.objects.filter(where("organization__"), started_on__lte=as_of)
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start))
         .values_list("organization_id", "member_id", "kind", "started_on", "ended_on")
     ):
         if kind in COMMITTEE_POSTS and (ended is None or ended >= as_of):
             seats[org_id].add(member_id)
+            if kind == PostKind.DEPUTY_SECRETARY:
+                by_id[org_id].deputies += 1
+            elif kind != PostKind.SECRETARY:
+                by_id[org_id].officers += 1
         if kind == PostKind.SECRETARY:
             secretaries[org_id].append(
                 (member_id, started.isoformat(), ended.isoformat() if ended else None)
             )
     for org_id, held in seats.items():
         by_id[org_id].committee_size = len(held)
+    return secretaries
+
+
+def _read(where: Where, year: int, as_of: dt.date) -> _Records:
+    start = dt.date(year, 1, 1)
+    org = "organization__"
+    orgs = [
+        OrgInfo(
+            id=pk,
+            code=code,
+            name=name,
+            kind=kind,
+            path=path,
+            depth=level,
+            term_ends_on=t,
+            term_started_on=s,
+        )
+        for pk, code, name, kind, path, level, t, s in Organization.objects.filter(where(""))
+        .order_by("path")
+        .values_list(
+            "id", "code", "name", "kind", "path", "depth", "term_ends_on", "term_started_on"
+        )
+    ]
+    by_id = {o.id: o for o in orgs}
+
+    _count_members(where, as_of, by_id)
+
+    secretaries = _read_posts(where, start, as_of, by_id)
 
     # The meetings held in the year: one pass over the indexed held_on column.
     by_key: dict[tuple[int, str], list[tuple]] = defaultdict(list)

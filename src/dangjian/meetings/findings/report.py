@@ -62,9 +62,12 @@ class OrgInfo:
     path: str
     depth: int
     term_ends_on: dt.date | None = None
+    term_started_on: dt.date | None = None
     members: int = 0
     full_members: int = 0
     committee_size: int = 0
+    deputies: int = 0  # 副书记 seated on the period's last day
+    officers: int = 0  # other seats than 书记 and 副书记 (组织委员…) that day
 
     @property
     def kind_label(self) -> str:
@@ -308,8 +311,10 @@ class _Judged:
 
 
 # Positions in a meeting row: (id, organization id, kind, ISO day, host id, expected,
-# present, month).
-_ID, _ORG, _KIND, _DAY, _HOST, _EXPECTED, _PRESENT, _MONTH = range(8)
+# present, month, seated, seated present). The last two are the 支委会 quorum's figures: the
+# 委员 seated on the meeting's day and those of them present (None on a record made before
+# they were kept).
+_ID, _ORG, _KIND, _DAY, _HOST, _EXPECTED, _PRESENT, _MONTH, _SEATED, _SEATED_PRESENT = range(10)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from dangjian.meetings import findings as compliance
 from dangjian.meetings.findings import SEVERITY_ORDER, STATUS_ICONS, STATUS_LABELS
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.engine import PackError
+from dangjian.regulations.periods import local_date
 
 # The meeting record page belongs to the meetings pages; until it exists, meetings are linked
 # by this path (documented in bench/README.md's neighbour, the meetings work).
@@ -121,20 +122,58 @@ def findings(request):
                 and (info.kind != OrgKind.BRANCH or root.kind == OrgKind.BRANCH),
                 "rollup": rollup,
                 "cells": [
-                    _cell_view(rollup, c.key, report.cell(info.id, c.key))
-                    if not own_only
-                    else _own_cell(report.cell(info.id, c.key))
+                    {
+                        "key": c.key,
+                        **(
+                            _cell_view(rollup, c.key, report.cell(info.id, c.key))
+                            if not own_only
+                            else _own_cell(report.cell(info.id, c.key))
+                        ),
+                    }
                     for c in report.columns
                 ],
             }
         )
+    # 违反 3 项 on the summary filters the matrix to the rows where that status is (issue 18).
+    status = request.GET.get("status", "")
+    if status in SEVERITY_ORDER:
+        rows = [r for r in rows if any(_has_status(c, status) for c in r["cells"])]
+        for r in rows:
+            for c in r["cells"]:
+                c["dim"] = not _has_status(c, status)
+    else:
+        status = ""
     context.update(
         report=report,
         rows=rows,
+        status=status,
         summary=rollups[root.id],
         statuses=[(s, STATUS_ICONS[s], STATUS_LABELS[s]) for s in SEVERITY_ORDER],
     )
     return render(request, "meetings/compliance.html", context)
+
+
+def _meeting_labels(ids: set[int]) -> dict[int, tuple[str, str]]:
+    """("6月12日 支部党员大会：学习党章", "6月12日") for each evidence meeting, in one query
+    (issue 18: a bare "#1546" told the reader nothing)."""
+    from dangjian.meetings.models import Meeting
+
+    labels = {}
+    for meeting in Meeting.objects.filter(pk__in=ids).only("kind", "topic", "held_on", "starts_at"):
+        day = meeting.held_on or local_date(meeting.starts_at)
+        labels[meeting.pk] = (
+            f"{day.month}月{day.day}日 {meeting.title}",
+            f"{day.month}月{day.day}日",
+        )
+    return labels
+
+
+def _has_status(cell: dict, status: str) -> bool:
+    if cell.get("empty"):
+        return False
+    if cell.get("single"):
+        return cell["status"] == status
+    return any(c["status"] == status for c in cell["counts"])
 
 
 def _own_cell(cell) -> dict:
@@ -164,6 +203,9 @@ def org_findings(request, pk: int):
         context["error"] = str(exc)
         return render(request, "meetings/compliance_org.html", context, status=503)
     meeting_url = _meeting_url_pattern()
+    labels = _meeting_labels(
+        {m for info in report.orgs for f in report.findings_for(info.id) for m in f.meeting_ids}
+    )
     sections = []
     for info in report.orgs:
         found = report.findings_for(info.id)
@@ -179,7 +221,13 @@ def org_findings(request, pk: int):
                 {
                     "f": f,
                     "meetings": [
-                        {"id": m, "url": meeting_url.replace("{id}", str(m))} for m in f.meeting_ids
+                        {
+                            "id": m,
+                            "url": meeting_url.replace("{id}", str(m)),
+                            "label": labels.get(m, (f"#{m}", ""))[0],
+                            "day": labels.get(m, ("", f"#{m}"))[1],
+                        }
+                        for m in f.meeting_ids
                     ],
                     "can_explain": can_explain and f.explainable,
                     "facts": f.facts,

@@ -24,6 +24,8 @@ from dangjian.meetings.models import (
     Vote,
 )
 from dangjian.meetings.queries import (
+    QUORUM_KINDS,
+    entitled_voters,
     expected_attendees,
 )
 from dangjian.meetings.services.attachments import check_attachments, store_files, with_file_cleanup
@@ -32,7 +34,6 @@ from dangjian.meetings.services.common import (
     _long,
     _member,
 )
-from dangjian.members.models import MemberStatus
 from dangjian.regulations.meetings import check_quorum, quorum_minimum, quorum_violation
 from dangjian.regulations.periods import local_date
 
@@ -201,7 +202,7 @@ def _record(
     before = _state(meeting)
     errors: dict[str, str] = {}
     read = _read_minutes(actor, meeting, minutes or {}, errors)
-    people = _work_out_attendance(meeting, attendance, errors)
+    people = _work_out_attendance(meeting, attendance, errors, local_date(read.starts_at))
     vote_inputs = _check_votes(meeting, votes, people, errors)
     if errors:
         raise ServiceValidationError(errors)
@@ -230,10 +231,17 @@ def _read_minutes(
 
 
 def _work_out_attendance(
-    meeting: Meeting, attendance: Mapping[int, tuple[str, str]] | None, errors: dict[str, str]
+    meeting: Meeting,
+    attendance: Mapping[int, tuple[str, str]] | None,
+    errors: dict[str, str],
+    day: dt.date,
 ) -> _Attendance:
     """The expected list, and for each member the status the record will hold: as given,
-    else as recorded (or checked in by QR code), else 请假 with an approved leave, else 出席."""
+    else as recorded (or checked in by QR code), else 请假 with an approved leave, else 出席.
+
+    Who votes is not the expected list's business: the quorum counts the people the
+    regulations name on the meeting's day (`entitled_voters`), present only if they are on
+    the sheet and attended; guests never count."""
     members = {m.pk: m for m in expected_attendees(meeting)}
     saved = {a.member_id: a for a in Attendance.objects.filter(meeting=meeting)}
     approved = dict(
@@ -261,7 +269,11 @@ def _work_out_attendance(
         else:
             desired[pk] = (AttendanceStatus.PRESENT, "")
     attended = {pk for pk, (status, _) in desired.items() if status in ATTENDED}
-    voting = [pk for pk, m in members.items() if m.status == MemberStatus.FULL]
+    voting = (
+        sorted(entitled_voters(meeting, day).values_list("pk", flat=True))
+        if meeting.kind in QUORUM_KINDS
+        else []
+    )
     present_voting = sum(1 for pk in voting if pk in attended)
     return _Attendance(members, saved, desired, attended, voting, present_voting)
 
@@ -312,8 +324,9 @@ def _check_votes(
     elif vote_inputs and not check_quorum(voting, present_voting):
         violation = quorum_violation(meeting.kind, voting, present_voting)
         assert violation is not None
+        who = "委员" if meeting.kind == "committee_meeting" else "有表决权党员"
         errors["votes"] = (
-            f"{violation.message}（须过半数有表决权党员到会，至少{quorum_minimum(voting)}人）"
+            f"{violation.message}（须过半数{who}到会，至少{quorum_minimum(voting)}人）"
         )
     else:
         for index, vote in enumerate(vote_inputs, start=1):
@@ -345,6 +358,8 @@ def _write(
         setattr(meeting, key, value)
     meeting.expected_count = len(people.members)
     meeting.present_count = len(people.attended)
+    if meeting.kind in QUORUM_KINDS:
+        meeting.quorum_base, meeting.quorum_present = len(people.voting), people.present_voting
     _write_attendance(meeting, people)
     new_votes = _write_votes(meeting, before["votes"], people, vote_inputs)
     after = {**_state_without_rows(meeting, desired), "votes": new_votes}

@@ -11,7 +11,15 @@ from collections.abc import Callable, Iterator
 from typing import Final
 
 from .cells import clean_text
-from .errors import MB, MSG_EMPTY, MSG_HTML, MSG_NO_HEADER, MSG_UNRECOGNIZED, RosterFileError
+from .errors import (
+    MB,
+    MSG_EMPTY,
+    MSG_HTML,
+    MSG_NO_HEADER,
+    MSG_NOT_SPREADSHEET,
+    MSG_UNRECOGNIZED,
+    RosterFileError,
+)
 from .headers import HEADER_SCAN_ROWS, Header, detect_header
 from .sheet import Roster
 from .sniff import Source
@@ -107,6 +115,10 @@ def open_csv(source: Source, filename: str, sheet: str | None) -> Roster:
         if header is not None and (best is None or header.score > best[0].score):
             best = (header, delimiter)
     if best is None:
+        if not filename.casefold().endswith(".csv"):
+            # Text that is no table, sent under another name (a .txt, a .doc saved as text):
+            # say it is not a spreadsheet rather than that a header is missing (issue 18).
+            raise RosterFileError(MSG_NOT_SPREADSHEET, code="unrecognized")
         raise RosterFileError(MSG_NO_HEADER, code="no_header")
     header, delimiter = best
     return Roster(
