@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import resolve, reverse
 
 from tests.accounts.matrix_accounts import ACCOUNTS_MATRIX
+from tests.desk.matrix_desk import DESK_MATRIX
 from tests.duties.matrix_duties import DUTIES_MATRIX
 from tests.duties.matrix_duties_api import DUTIES_API_MATRIX
 from tests.helpers import actions_since, last_seq
@@ -173,7 +174,7 @@ IMPORT_JOB = rows(JOB_SCOPES,
 EVERYONE_200 = rows((NO_SCOPE,), **dict.fromkeys(PERSONAS, 200))
 EVERYONE_302 = rows((NO_SCOPE,), **dict.fromkeys(PERSONAS, 302))
 EVERYONE_404 = rows((NO_SCOPE,), **dict.fromkeys(PERSONAS, 404))
-HOME = rows((NO_SCOPE,), **dict.fromkeys(PERSONAS[1:], 302))  # each role to its start page
+HOME = rows((NO_SCOPE,), **dict.fromkeys(PERSONAS[1:], 200))  # each role its own work desk
 LOGIN_PAGE = rows((NO_SCOPE,), anonymous=200, **dict.fromkeys(PERSONAS[1:], 302))
 
 
@@ -358,6 +359,7 @@ MATRIX.update(DUTIES_API_MATRIX)
 MATRIX.update(STUDY_MATRIX)
 MATRIX.update(ACCOUNTS_MATRIX)
 MATRIX.update(HOURS_MATRIX)
+MATRIX.update(DESK_MATRIX)
 
 # Routes that need no permission check, each with the reason. Static files are served by
 # WhiteNoise outside the URLconf, so nothing is exempt today.

@@ -9,6 +9,7 @@ from dangjian.accounts import views as account_views
 from dangjian.api import api
 from dangjian.audit import views as audit_views
 from dangjian.core import views as core_views
+from dangjian.desk import views as desk_views
 from dangjian.orgs import views as org_views
 
 org_patterns = (
@@ -91,7 +92,7 @@ def favicon(request):
 
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
-    path("", core_views.home, name="home"),
+    path("", desk_views.home, name="home"),
     path("login/", core_views.LoginView.as_view(), name="login"),
     path("logout/", core_views.LogoutView.as_view(), name="logout"),
     path("password/", account_views.password_change, name="password_change"),
@@ -107,6 +108,7 @@ urlpatterns = [
     path("duties/", include("dangjian.duties.urls")),
     path("library/", include("dangjian.study.urls")),
     path("study/", include("dangjian.study.hours_urls")),
+    path("desk/", include("dangjian.desk.urls")),
     path("audit/", include(audit_patterns)),
     path("admin/", include(account_patterns)),
     path("api/", api.urls),

@@ -64,8 +64,10 @@ def test_secretary_finds_member_by_initials_sees_tree_and_reveals_masked_id(
     member, term, rival, expected = _initials_search_case(demo)
     login(page, "secretary", PASSWORD)
 
-    # The secretary lands on the organization tree: their branch and its party groups, with
-    # member counts, and nothing of the sibling branch.
+    # The secretary lands on the work desk; the organization tree shows their branch and its
+    # party groups, with member counts, and nothing of the sibling branch.
+    expect(page.get_by_role("heading", name="工作台")).to_be_visible()
+    page.goto("/orgs/")
     expect(page.get_by_role("heading", name="组织架构")).to_be_visible()
     tree = page.locator("#org-tree")
     expect(tree.get_by_role("link", name=demo.branch.name)).to_be_visible()

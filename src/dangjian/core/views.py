@@ -1,32 +1,15 @@
-"""Home, login and logout."""
+"""Login and logout, health, and the error pages (the home page is the desk's work desk)."""
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from dangjian.accounts.access import scope_for
-from dangjian.accounts.models import Role
 from dangjian.core.errors import chinese_or, status_message, status_title
-
-
-@login_required
-def home(request):
-    scope = scope_for(request.user)
-    if Role.AUDITOR in scope.roles:
-        return redirect("audit:list")
-    if Role.SECADMIN in scope.roles:
-        return redirect("accounts:lockouts")
-    if scope.sees_structure:
-        return redirect("orgs:tree")
-    if scope.own_member_id:
-        return redirect("members:detail", pk=scope.own_member_id)
-    return render(request, "core/no_role.html")
 
 
 class LoginView(auth_views.LoginView):
@@ -61,6 +44,7 @@ _SECTIONS = {
     "library": ("学习资料", "study:library"),
     "audit": ("审计日志", "audit:list"),
     "admin": ("用户与角色", "accounts:users"),
+    "desk": ("工作台", "home"),
 }
 
 

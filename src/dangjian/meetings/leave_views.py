@@ -62,7 +62,10 @@ def mine(request):
 
 def _safe_next(request, fallback: str) -> str:
     target = request.POST.get("next") or ""
-    return target if target.startswith("/meetings/") and "//" not in target else fallback
+    # The meetings pages, or the work desk (`/`), which offers leave in one tap too.
+    if target == "/" or (target.startswith("/meetings/") and "//" not in target):
+        return target
+    return fallback
 
 
 @login_required

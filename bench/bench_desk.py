@@ -1,0 +1,117 @@
+"""The work desk, the dashboard, the statistics and the dossier on the demo data, with their
+query counts.
+
+1. `dangjian demo --prepare-only --scale <organ|province>` (only when the data is not there yet);
+2. in process: best and median of `--runs` runs of the desk and the dashboard (warm, for the
+   highest user of the scale: `organ`, or `gongwei` on the province), the statistics tables of
+   the whole tree, and one build of the dossier of a branch and of a department.
+
+    .venv/bin/python bench/bench_desk.py --data-dir /tmp/desk-bench --scale organ
+
+The figures are recorded in bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_compliance import _setup, _timed  # noqa: E402
+
+
+def generate(data_dir: str, scale: str) -> float:
+    env = {**os.environ, "DANGJIAN_DATA_DIR": data_dir}
+    env.setdefault("DANGJIAN_SECRET_KEY", "bench-only-not-a-secret")
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "dangjian.cli", "demo", "--prepare-only", "--scale", scale],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return time.perf_counter() - started
+
+
+def _measure(label: str, work, runs: int) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    work()  # warm: rule packs, the findings cache
+    with CaptureQueriesContext(connection) as queries:
+        work()
+    times, _ = _timed(work, runs)
+    print(
+        f"{label:<44} best {min(times) * 1000:9.1f} ms  median "
+        f"{statistics.median(times) * 1000:9.1f} ms  queries {len(queries):3}"
+    )
+
+
+def _dossier(label: str, org, user) -> None:
+    import datetime as dt
+
+    from dangjian.audit.services import Actor
+    from dangjian.core import clock
+    from dangjian.desk import dossiers
+
+    today = clock.today()
+    started = time.perf_counter()
+    made = dossiers.request_dossier(Actor(user=user), org, dt.date(today.year, 1, 1), today)
+    done = dossiers.build(made.pk)
+    seconds = time.perf_counter() - started
+    size = dossiers.stored_path(done).stat().st_size
+    rows = sum(s["rows"] for s in done.manifest["sections"].values())
+    print(f"{label:<44} {seconds:7.2f} s  {rows} rows  {size / 1024:.0f} KiB encrypted")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--scale", choices=["organ", "province"], default="organ")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    data_dir = args.data_dir or tempfile.mkdtemp(prefix="dangjian-bench-desk-")
+    print(f"demo ({args.scale}) ready in {generate(data_dir, args.scale):.1f} s")
+    _setup(data_dir)
+    # The task queue is not run here: the bench builds in process.
+    os.environ.setdefault("DANGJIAN_TASK_BACKEND", "django_tasks.backends.dummy.DummyBackend")
+
+    from dangjian.accounts.models import User
+    from dangjian.core import clock
+    from dangjian.desk import figures
+    from dangjian.desk.queries import desk_for
+    from dangjian.orgs.models import Organization
+
+    username = "gongwei" if args.scale == "province" else "organ"
+    user = User.objects.get(username=username)
+    top = Organization.objects.filter(depth=1).order_by("path").first()
+    dept = Organization.objects.get(code="FGW-JGDW")
+    branch = Organization.objects.get(code="FGW-B01")
+    year = clock.today().year
+
+    def fresh_desk():
+        # A user object per request, as the server has (scope_for caches on the object).
+        return desk_for(User.objects.get(pk=user.pk))
+
+    _measure(f"desk of {username}", fresh_desk, args.runs)
+    root = dept if username == "organ" else top
+    _measure(f"dashboard of {root.code}", lambda: figures.dashboard(root, year), args.runs)
+    _measure(
+        f"statistics of {top.code} (whole tree)",
+        lambda: figures.statistics(top, [year - 2, year - 1, year]),
+        max(1, args.runs // 2),
+    )
+    _dossier(f"dossier of {branch.code} ({year})", branch, user)
+    _dossier(f"dossier of {dept.code} ({year})", dept, user)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,321 @@
+"""Derived figures for the dashboard and the statistics: counted from the records of a subtree
+at the moment of asking, folded onto the root's children. Nothing here is typed in by anyone.
+
+Each figure is one grouped query over the subtree (by organization path), folded in Python onto
+the child whose path prefixes it, so a province costs the same number of queries as a branch.
+No figure names a person: organizations are the unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+
+from dangjian.core import clock
+from dangjian.duties.models import PENDING, WorkItem, WorkStatus
+from dangjian.meetings import findings as compliance
+from dangjian.meetings.models import Meeting, MeetingKind, MeetingStatus
+from dangjian.members.models import (
+    Education,
+    Gender,
+    Member,
+    MemberCategory,
+    MembershipSpell,
+    MemberStatus,
+    SpellEvent,
+)
+from dangjian.orgs.models import Organization, OrgKind
+from dangjian.regulations.engine import PackError
+
+
+@dataclass
+class OrgRow:
+    """One child of the root (or the root itself, for its own records)."""
+
+    org_id: int
+    code: str
+    name: str
+    path: str
+    members: int = 0
+    meetings: int = 0
+    items: int = 0
+    items_done: int = 0
+    items_on_time: int = 0
+    items_overdue: int = 0
+    violated: int = 0
+    at_risk: int = 0
+
+    @property
+    def on_time_rate(self) -> str:
+        return f"{self.items_on_time * 100 // self.items_done}%" if self.items_done else "—"
+
+
+@dataclass
+class Dashboard:
+    root: Organization
+    year: int
+    rows: list[OrgRow]
+    by_month: list[int] = field(default_factory=list)  # meetings held per month, whole subtree
+    findings_error: str = ""
+
+    @property
+    def total(self) -> OrgRow:
+        t = OrgRow(self.root.pk, self.root.code, "合计", self.root.path)
+        for r in self.rows:
+            for name in (
+                "members",
+                "meetings",
+                "items",
+                "items_done",
+                "items_on_time",
+                "items_overdue",
+                "violated",
+                "at_risk",
+            ):
+                setattr(t, name, getattr(t, name) + getattr(r, name))
+        return t
+
+
+def _children(root: Organization) -> list[Organization]:
+    return list(
+        Organization.objects.filter(path__startswith=root.path, depth=root.depth + 1).order_by(
+            "path"
+        )
+    )
+
+
+def _folder(root: Organization, rows: list[OrgRow]):
+    """A function from an organization path to the row it counts towards (the root's own row
+    for the root's own records)."""
+    width = len(root.path) + Organization.steplen
+    by_prefix = {r.path: r for r in rows}
+
+    def fold(path: str) -> OrgRow | None:
+        return by_prefix.get(path[:width]) if len(path) >= width else by_prefix.get(path)
+
+    return fold
+
+
+def _rows(root: Organization) -> list[OrgRow]:
+    own = OrgRow(root.pk, root.code, f"{root.name}（本级）", root.path)
+    rows = [OrgRow(c.pk, c.code, c.name, c.path) for c in _children(root)]
+    return [own, *rows]
+
+
+def dashboard(root: Organization, year: int, *, today: dt.date | None = None) -> Dashboard:
+    """The leaders' figures for the subtree of `root` in `year`, by child organization."""
+    today = today or clock.today()
+    rows = _rows(root)
+    fold = _folder(root, rows)
+    sub = {"organization__path__startswith": root.path}
+    for r in Member.objects.filter(**sub).values("organization__path").annotate(n=Count("pk")):
+        if (row := fold(r["organization__path"])) is not None:
+            row.members += r["n"]
+    by_month = [0] * 12
+    held = Meeting.objects.filter(status=MeetingStatus.HELD, held_on__year=year, **sub)
+    for r in held.values("organization__path", "held_on__month").annotate(n=Count("pk")):
+        by_month[r["held_on__month"] - 1] += r["n"]
+        if (row := fold(r["organization__path"])) is not None:
+            row.meetings += r["n"]
+    items = WorkItem.objects.filter(deadline__year=year, **sub).exclude(status=WorkStatus.WITHDRAWN)
+    for r in items.values("organization__path", "status", "deadline", "completed_on").annotate(
+        n=Count("pk")
+    ):
+        row = fold(r["organization__path"])
+        if row is None:
+            continue
+        row.items += r["n"]
+        if r["status"] == WorkStatus.ACCEPTED:
+            row.items_done += r["n"]
+            if r["completed_on"] and r["completed_on"] <= r["deadline"]:
+                row.items_on_time += r["n"]
+        elif r["status"] in PENDING and r["deadline"] < today:
+            row.items_overdue += r["n"]
+    out = Dashboard(root, year, rows, by_month)
+    try:
+        report = compliance.cached_report(root, year)
+    except PackError as exc:
+        out.findings_error = str(exc)
+    else:
+        for info in report.orgs:
+            row = fold(info.path)
+            if row is None:
+                continue
+            for column in report.columns:
+                cell = report.cell(info.id, column.key)
+                if cell is None:
+                    continue
+                row.violated += cell.tally[0]
+                row.at_risk += cell.tally[1]
+    out.rows = [r for r in rows if r is not rows[0] or r.members or r.meetings or r.items]
+    return out
+
+
+# ---- member structure ------------------------------------------------------------------------
+
+AGE_BANDS = (
+    (0, 35, "35岁以下"),
+    (35, 46, "35至45岁"),
+    (46, 56, "46至55岁"),
+    (56, 200, "56岁及以上"),
+)
+PARTY_AGE_BANDS = (
+    (0, 5, "5年以下"),
+    (5, 11, "5至10年"),
+    (11, 21, "11至20年"),
+    (21, 200, "20年以上"),
+)
+
+
+def _banded(counts: dict[int, int], year: int, bands) -> list[tuple[str, int]]:
+    out = dict.fromkeys((label for _, _, label in bands), 0)
+    for born, n in counts.items():
+        age = year - born
+        for low, high, label in bands:
+            if low <= age < high:
+                out[label] += n
+                break
+    return list(out.items())
+
+
+def structure(root: Organization, today: dt.date) -> list[tuple[str, list[tuple[str, int]]]]:
+    """The members of the subtree by gender, ethnicity, education, age band, party age and
+    category (today's roster; ages by calendar year): one grouped query per dimension."""
+    members = Member.objects.filter(organization__path__startswith=root.path)
+
+    def grouped(field: str) -> dict:
+        return dict(members.values_list(field).annotate(n=Count("pk")).order_by())
+
+    gender = grouped("gender")
+    ethnicity = grouped("ethnicity")
+    education = grouped("education")
+    born = grouped("birth_date__year")
+    admitted = grouped("admitted_on__year")
+    category = grouped("category")
+    han = ethnicity.get("汉族", 0)
+    return [
+        ("性别", [(label, gender.get(key, 0)) for key, label in Gender.choices]),
+        ("民族", [("汉族", han), ("少数民族", sum(ethnicity.values()) - han)]),
+        (
+            "学历",
+            [(label, education.get(key, 0)) for key, label in Education.choices]
+            + [("未填", education.get("", 0))],
+        ),
+        ("年龄", _banded(born, today.year, AGE_BANDS)),
+        ("党龄", _banded(admitted, today.year, PARTY_AGE_BANDS)),
+        ("人员类别", [(label, category.get(key, 0)) for key, label in MemberCategory.choices]),
+    ]
+
+
+# ---- statistics -----------------------------------------------------------------------------
+
+MEMBER_COLUMNS = [
+    ("full", "正式党员"),
+    ("probationary", "预备党员"),
+    ("male", "男"),
+    ("female", "女"),
+    ("employed", "在职"),
+    ("retired", "离退休"),
+]
+
+
+# The year's changes from the membership history: what opened a spell, what closed one.
+CHANGE_STARTS = ("admitted", "confirmed", "transferred_in", "restored")
+CHANGE_ENDS = ("transferred_out", "died", "expelled", "removed", "withdrew", "suspended")
+CHANGE_COLUMNS = [(key, SpellEvent(key).label) for key in CHANGE_STARTS + CHANGE_ENDS]
+
+
+@dataclass
+class Statistics:
+    root: Organization
+    years: list[int]
+    # (row name, [total, *one count per MEMBER_COLUMNS])
+    members: list[tuple[str, list[int]]]
+    # (row name, year, [total, *one count per meeting kind])
+    meetings: list[tuple[str, int, list[int]]]
+    kinds: list[tuple[str, str]]
+    # organizations by kind in the subtree
+    org_kinds: list[tuple[str, int]]
+    # (row name, one count per CHANGE_COLUMNS) in the last of `years`
+    changes: list[tuple[str, list[int]]] = field(default_factory=list)
+
+
+def statistics(root: Organization, years: list[int]) -> Statistics:
+    """Members by status, gender and category; meetings held by kind and year; organizations
+    by kind: counted for the subtree of `root`, by its child organizations (five queries)."""
+    rows = _rows(root)
+    fold = _folder(root, rows)
+    sub = {"organization__path__startswith": root.path}
+    members: dict[str, dict[str, int]] = {r.path: defaultdict(int) for r in rows}
+    qs = Member.objects.filter(**sub).values("organization__path", "status", "gender", "category")
+    for r in qs.annotate(n=Count("pk")):
+        row = fold(r["organization__path"])
+        if row is None:
+            continue
+        counts = members[row.path]
+        counts["total"] += r["n"]
+        for key in (r["status"], r["gender"], r["category"]):
+            counts[key] += r["n"]
+    meetings: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    held = Meeting.objects.filter(status=MeetingStatus.HELD, held_on__year__in=years, **sub)
+    for r in held.values("organization__path", "held_on__year", "kind").annotate(n=Count("pk")):
+        row = fold(r["organization__path"])
+        if row is not None:
+            counts = meetings[(row.path, r["held_on__year"])]
+            counts[r["kind"]] += r["n"]
+            counts["total"] += r["n"]
+    year = years[-1]
+    changes: dict[str, dict[str, int]] = {r.path: defaultdict(int) for r in rows}
+    spells = MembershipSpell.objects.filter(organization__path__startswith=root.path)
+    for field_name, reason, keys in (
+        ("started_on", "start_reason", CHANGE_STARTS),
+        ("ended_on", "end_reason", CHANGE_ENDS),
+    ):
+        grouped = (
+            spells.filter(**{f"{field_name}__year": year, f"{reason}__in": keys})
+            .values_list("organization__path", reason)
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for path, key, n in grouped:
+            if (row := fold(path)) is not None:
+                changes[row.path][key] += n
+    org_kinds = (
+        Organization.objects.filter(path__startswith=root.path)
+        .values("kind")
+        .annotate(n=Count("pk"))
+        .order_by("kind")
+    )
+    return Statistics(
+        root=root,
+        years=years,
+        members=[
+            (r.name, [members[r.path][k] for k in ("total", *(c for c, _ in MEMBER_COLUMNS))])
+            for r in rows
+            if members[r.path]
+        ],
+        meetings=[
+            (r.name, y, [meetings[(r.path, y)][k] for k in ("total", *MeetingKind.values)])
+            for r in rows
+            for y in years
+            if (r.path, y) in meetings
+        ],
+        kinds=list(MeetingKind.choices),
+        org_kinds=[(OrgKind(r["kind"]).label, r["n"]) for r in org_kinds],
+        changes=[
+            (r.name, [changes[r.path][k] for k, _ in CHANGE_COLUMNS])
+            for r in rows
+            if changes[r.path]
+        ],
+    )
+
+
+# Keep the labels importable for the export and the page alike.
+LABELS = {
+    **dict(MemberStatus.choices),
+    **dict(Gender.choices),
+    **dict(MemberCategory.choices),
+}
