@@ -128,6 +128,15 @@ RECRUITMENT_MATRIX: dict[str, tuple[Entry, ...]] = {
         ),
     ),  # fmt: skip
     "recruitment:file": (Entry("GET", FILE_READ, FILE_SCOPES, url=_file_kw("pk")),),
+    "recruitment:document": (
+        Entry(
+            "GET",
+            FILE_READ,
+            FILE_SCOPES,
+            audits="export",
+            url=lambda objs, scope: ({"pk": file_for(objs, scope).pk, "form": "data_sheet"}, {}),
+        ),
+    ),  # fmt: skip
     "recruitment:step": (
         Entry(
             "POST",

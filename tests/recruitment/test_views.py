@@ -77,3 +77,33 @@ def test_the_api_refuses_a_step_out_of_order_and_writes_nothing(demo, client_for
     assert response.status_code == 422
     assert "步骤须按顺序办理" in response.json()["detail"][0]["message"]
     assert Applicant.objects.get(pk=applicant.pk).steps.count() == 1
+
+
+def test_the_forms_are_generated_from_the_records(demo, client_for) -> None:
+    import io
+
+    from docx import Document
+
+    from tests.helpers import actions_since, last_seq
+
+    applicant = march(demo, open_file(demo), 25)
+    client = client_for(demo.users["secretary"])
+    seq = last_seq()
+    sheet = client.get(reverse("recruitment:document", args=[applicant.pk, "data_sheet"]))
+    assert sheet.status_code == 200
+    text = "\n".join(
+        cell.text
+        for row in Document(io.BytesIO(sheet.content)).tables[0].rows
+        for cell in row.cells
+    )
+    assert "申请人甲" in text and "2024年7月1日" in text
+    assert applicant.id_number not in text  # masked
+    assert actions_since(seq) == ["export"]
+    decision = client.get(reverse("recruitment:document", args=[applicant.pk, "confirmation"]))
+    words = "\n".join(p.text for p in Document(io.BytesIO(decision.content)).paragraphs)
+    assert "党龄自2025年7月1日起计算" in words
+    notice = client.get(reverse("recruitment:document", args=[applicant.pk, "publicity"]))
+    assert "公示自2025年6月20日起" in "\n".join(
+        p.text for p in Document(io.BytesIO(notice.content)).paragraphs
+    )
+    assert client.get(reverse("recruitment:document", args=[applicant.pk, "x"])).status_code == 404

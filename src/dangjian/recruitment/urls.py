@@ -11,4 +11,5 @@ urlpatterns = [
     path("new/", views.new_file, name="new"),
     path("files/<int:pk>/", views.file_detail, name="file"),
     path("files/<int:pk>/step/", views.record_step, name="step"),
+    path("files/<int:pk>/forms/<str:form>/", views.document, name="document"),
 ]

@@ -188,3 +188,29 @@ def new_file(request):
         except ServiceValidationError as exc:
             errors = exc.errors
     return render(request, "recruitment/new.html", {"org": branch, "errors": errors})
+
+
+@login_required
+@require_GET
+def document(request, pk: int, form: str):
+    """A kept form as .docx; reading one with the person's data is audited as an export."""
+    from django.http import Http404, HttpResponse
+
+    from dangjian.audit.models import AuditAction
+    from dangjian.audit.services import record
+    from dangjian.recruitment import documents
+
+    applicant = queries.get_file_for_user(request.user, pk, Action.EXPORT)
+    if form not in documents.FORMS:
+        raise Http404("表单不存在")
+    body = documents.render(applicant, form)
+    record(Actor.from_request(request), AuditAction.EXPORT, applicant,
+           message=f"生成{documents.FORMS[form]}")  # fmt: skip
+    response = HttpResponse(
+        body,
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="recruitment-{applicant.pk}-{form}.docx"'
+    )
+    return response
