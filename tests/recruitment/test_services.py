@@ -190,3 +190,27 @@ def test_applicants_count_in_no_member_figure(demo) -> None:
     before = counts_on(demo.branch, day)[demo.branch.pk]
     march(demo, open_file(demo), 16)
     assert counts_on(demo.branch, day)[demo.branch.pk] == before
+
+
+def test_the_committee_review_waits_for_the_publicity_of_the_local_pack(demo, settings) -> None:
+    # sample_local: 公示 of 5 working days. From Friday 7 June 2024 (10 June is 端午) the five
+    # are 7, 11, 12, 13, 14 June: the review may be held from Saturday 15 June on.
+    settings.DANGJIAN_RULE_PACKS = ["bundled:sample_local"]
+    applicant = march(demo, open_file(demo), 11)
+    with pytest.raises(ServiceValidationError, match="公示期5个工作日，至2024年06月14日结束"):
+        step(
+            demo,
+            applicant,
+            12,
+            D(2024, 6, 14),
+            meeting=meeting(demo.branch, MeetingKind.COMMITTEE_MEETING, D(2024, 6, 14)),
+            publicity_from=D(2024, 6, 7),
+        )
+    step(
+        demo,
+        applicant,
+        12,
+        D(2024, 6, 15),
+        meeting=meeting(demo.branch, MeetingKind.COMMITTEE_MEETING, D(2024, 6, 15)),
+        publicity_from=D(2024, 6, 7),
+    )
