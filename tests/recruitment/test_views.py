@@ -107,3 +107,26 @@ def test_the_forms_are_generated_from_the_records(demo, client_for) -> None:
         p.text for p in Document(io.BytesIO(notice.content)).paragraphs
     )
     assert client.get(reverse("recruitment:document", args=[applicant.pk, "x"])).status_code == 404
+
+
+def test_the_pipeline_and_pending_pages_read_in_a_constant_number_of_queries(
+    demo, client_for
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(demo.users["organ"])
+
+    def count(url: str, query: dict) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url, query).status_code == 200
+        return len(captured)
+
+    march(demo, open_file(demo), 3)
+    few = (count(reverse("recruitment:pipeline"), {"org": demo.branch.pk}),
+           count(reverse("recruitment:pending"), {}))  # fmt: skip
+    for seed in (21, 22, 23):
+        march(demo, open_file(demo, seed=seed), 3)
+    many = (count(reverse("recruitment:pipeline"), {"org": demo.branch.pk}),
+            count(reverse("recruitment:pending"), {}))  # fmt: skip
+    assert many == few

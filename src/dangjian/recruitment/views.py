@@ -62,7 +62,8 @@ def pipeline(request):
         organization__path__startswith=org.path, closed_on__isnull=True
     )
     rows = []
-    for applicant in files.select_related("organization", "member").order_by("pk")[:200]:
+    listed = files.select_related("organization", "member").prefetch_related("steps")
+    for applicant in listed.order_by("pk")[:200]:
         line = queries.timeline(applicant, now)
         nxt = line[applicant.next_step - 1] if applicant.next_step <= len(line) else None
         rows.append((applicant, nxt))
@@ -86,7 +87,9 @@ def pending(request):
     now = today()
     rows = [
         (a, queries.timeline(a, now)[a.next_step - 1])
-        for a in queries.pending_approvals(request.user)[:200]
+        for a in queries.pending_approvals(request.user)
+        .select_related("member")
+        .prefetch_related("steps")[:200]
     ]
     return render(request, "recruitment/pending.html", {"rows": rows})
 
