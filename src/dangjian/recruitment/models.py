@@ -103,11 +103,9 @@ class StepRecord(models.Model):
         ordering = ["applicant", "step"]
         constraints = [
             models.UniqueConstraint(fields=["applicant", "step"], name="one_record_per_step"),
-            models.UniqueConstraint(
-                fields=["vote"],
-                condition=models.Q(vote__isnull=False),
-                name="one_candidate_per_vote",
-            ),
+            # NULLs do not collide in a unique index on SQLite, PostgreSQL and MariaDB alike;
+            # a partial index would be ignored by MariaDB.
+            models.UniqueConstraint(fields=["vote"], name="one_candidate_per_vote"),
         ]
 
     def __str__(self) -> str:
