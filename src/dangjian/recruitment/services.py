@@ -320,3 +320,28 @@ def record_step(actor: Actor, applicant: Applicant, data: StepInput) -> StepReco
         message=f"发展党员第{step.number}步：{step.label}",
     )
     return row
+
+
+@transaction.atomic
+def extend_probation(
+    actor: Actor, applicant: Applicant, months: int, decided_on: dt.date, vote: Vote
+) -> Applicant:
+    """延长预备期 (once, 6–12 months) by a branch-meeting vote, through members' service; the
+    timeline then waits for the later end, and 党龄 counts from it."""
+    applicant = (
+        Applicant.objects.select_for_update().select_related("organization").get(pk=applicant.pk)
+    )
+    _require_branch(actor, applicant.organization)
+    if applicant.member is None or applicant.next_step > 23:
+        raise ServiceValidationError({"months": "只能在讨论转正前为预备党员延长预备期"})
+    data = StepInput(23, decided_on, "支部党员大会", vote=vote)
+    _check_meeting(applicant, data)
+    _check_vote(data)
+    services_lifecycle.extend_probation(actor, applicant.member, months, decided_on)
+    record(
+        actor,
+        AuditAction.UPDATE,
+        applicant,
+        message=f"延长预备期{months}个月（表决#{vote.pk}）",
+    )
+    return applicant
