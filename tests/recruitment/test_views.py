@@ -130,3 +130,19 @@ def test_the_pipeline_and_pending_pages_read_in_a_constant_number_of_queries(
     many = (count(reverse("recruitment:pipeline"), {"org": demo.branch.pk}),
             count(reverse("recruitment:pending"), {}))  # fmt: skip
     assert many == few
+
+
+def test_a_sponsor_outside_what_the_secretary_reads_cannot_be_named(demo, client_for) -> None:
+    from tests.recruitment.helpers import full_members
+
+    applicant = march(demo, open_file(demo), 8)
+    outsider = demo.member_in_other_dept
+    own = full_members(demo.branch, 1)[0]
+    response = client_for(demo.users["secretary"]).post(
+        f"/api/v1/recruitment/files/{applicant.pk}/steps",
+        {"step": 9, "done_on": "2024-04-15", "decided_by": "支部", "people": [own.pk, outsider.pk]},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["message"] == "所选党员不存在"
+    assert outsider.name not in response.content.decode()

@@ -9,11 +9,10 @@ import datetime as dt
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from dangjian.accounts.access import Action, get_org_for_user, require_scope
+from dangjian.accounts.access import Action, get_org_for_user, require_scope, visible_members
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
 from dangjian.meetings.models import Meeting, Vote
-from dangjian.members.models import Member
 from dangjian.recruitment import queries, services
 from dangjian.recruitment.models import Applicant
 from dangjian.regulations.recruitment import STAGES
@@ -146,7 +145,10 @@ def _branch_object(model, pk: int | None, applicant: Applicant, field: str):
 @router.post("/files/{file_id}/steps", response={201: TimelineOut}, summary="记录一个步骤")
 def record_recruitment_step(request, file_id: int, payload: StepIn):
     applicant = queries.get_file_for_user(request.user, file_id, Action.WRITE)
-    people = list(Member.objects.filter(pk__in=payload.people).select_related("organization"))
+    # Only members the user may read can be named (least disclosure: no probing by id).
+    people = list(
+        visible_members(request.user).filter(pk__in=payload.people).select_related("organization")
+    )
     if len(people) != len(set(payload.people)):
         raise ServiceValidationError({"people": "所选党员不存在"})
     data = services.StepInput(

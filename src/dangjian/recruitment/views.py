@@ -11,7 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dangjian.accounts.access import Action, get_org_for_user, require_scope, scope_for
+from dangjian.accounts.access import (
+    Action,
+    get_org_for_user,
+    require_scope,
+    scope_for,
+    visible_members,
+)
 from dangjian.audit.services import Actor
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
@@ -123,7 +129,7 @@ def file_detail(request, pk: int):
     return render(request, "recruitment/file.html", context)
 
 
-def _step_input(post, applicant, errors: dict[str, str]) -> services.StepInput | None:
+def _step_input(user, post, applicant, errors: dict[str, str]) -> services.StepInput | None:
     done_on = _date(post.get("done_on"), "done_on", errors)
     branch = applicant.organization
     meeting_id = _int(post.get("meeting"), "meeting", errors)
@@ -137,7 +143,7 @@ def _step_input(post, applicant, errors: dict[str, str]) -> services.StepInput |
         if meeting_id else None,
         vote=Vote.objects.filter(pk=vote_id, meeting__organization=branch).first()
         if vote_id else None,
-        people=list(Member.objects.filter(pk__in=people_ids).select_related("organization")),
+        people=list(visible_members(user).filter(pk__in=people_ids).select_related("organization")),
         training_days=_int(post.get("training_days"), "training_days", errors),
         training_hours=_int(post.get("training_hours"), "training_hours", errors),
         publicity_from=_date(post.get("publicity_from"), "publicity_from", errors),
@@ -154,7 +160,7 @@ def _step_input(post, applicant, errors: dict[str, str]) -> services.StepInput |
 def record_step(request, pk: int):
     applicant = queries.get_file_for_user(request.user, pk, Action.WRITE)
     errors: dict[str, str] = {}
-    data = _step_input(request.POST, applicant, errors)
+    data = _step_input(request.user, request.POST, applicant, errors)
     try:
         if data is None:
             raise ServiceValidationError(errors)
