@@ -60,6 +60,7 @@ from tests.matrix_helpers import (
 )
 from tests.meetings.matrix_compliance import COMPLIANCE_MATRIX
 from tests.meetings.matrix_meetings import MEETING_MATRIX
+from tests.recruitment.matrix_recruitment import RECRUITMENT_MATRIX
 from tests.study.matrix_hours import HOURS_MATRIX
 from tests.study.matrix_study import STUDY_MATRIX
 
@@ -360,6 +361,7 @@ MATRIX.update(STUDY_MATRIX)
 MATRIX.update(ACCOUNTS_MATRIX)
 MATRIX.update(HOURS_MATRIX)
 MATRIX.update(DESK_MATRIX)
+MATRIX.update(RECRUITMENT_MATRIX)
 
 # Routes that need no permission check, each with the reason. Static files are served by
 # WhiteNoise outside the URLconf, so nothing is exempt today.

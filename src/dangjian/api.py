@@ -332,6 +332,7 @@ from dangjian.meetings.findings.api import router as compliance_router  # noqa: 
 from dangjian.members.api import router as members_router  # noqa: E402
 from dangjian.notices.api import inbox_router  # noqa: E402
 from dangjian.orgs.api import router as orgs_router  # noqa: E402
+from dangjian.recruitment.api import router as recruitment_router  # noqa: E402
 from dangjian.study.api import hours_router as study_router  # noqa: E402
 from dangjian.study.api import router as materials_router  # noqa: E402
 
@@ -343,3 +344,4 @@ api.add_router("/v1/work-items", work_items_router)
 api.add_router("/v1/inbox", inbox_router)
 api.add_router("/v1/materials", materials_router)
 api.add_router("/v1/study", study_router)
+api.add_router("/v1/recruitment", recruitment_router)

@@ -205,10 +205,11 @@ def demo(argv: list[str]) -> int:
     if not created:
         print("演示数据已存在，保留原有数据。")
     from dangjian.core.clock import today
-    from dangjian.demo import ensure_study, ensure_work_items
+    from dangjian.demo import ensure_recruitment, ensure_study, ensure_work_items
 
     ensure_work_items(today=today(), seed=args.seed)
     ensure_study(today=today(), seed=args.seed)
+    ensure_recruitment(today=today(), seed=args.seed)
     users = list(DEMO_USERS)
     if args.scale == "province":
         print("正在生成省级规模演示数据（约3000个党支部、6万名党员、3年会议记录）……", flush=True)

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "dangjian.duties",
     "dangjian.study",
     "dangjian.desk",
+    "dangjian.recruitment",
 ]
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served directly: attachments go through an access-checked view

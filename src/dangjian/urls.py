@@ -109,6 +109,7 @@ urlpatterns = [
     path("library/", include("dangjian.study.urls")),
     path("study/", include("dangjian.study.hours_urls")),
     path("desk/", include("dangjian.desk.urls")),
+    path("recruitment/", include("dangjian.recruitment.urls")),
     path("audit/", include(audit_patterns)),
     path("admin/", include(account_patterns)),
     path("api/", api.urls),

@@ -31,6 +31,7 @@ def test_the_apps_jobs_are_found_and_run_in_order():
         "duties.deadlines",
         "meetings.series",
         "members.import_files",
+        "recruitment.deadlines",
         "notices.email",
     ]
 

@@ -42,7 +42,13 @@ def badge(client) -> int:
 
 
 def test_the_apps_providers_are_found_without_the_notices_naming_them():
-    assert [p.key for p in registry.todo_providers()] == ["items", "review", "leave", "grants"]
+    assert [p.key for p in registry.todo_providers()] == [
+        "items",
+        "review",
+        "leave",
+        "grants",
+        "recruitment",
+    ]
 
 
 def test_a_registered_provider_counts_on_the_badge_the_page_and_the_api(

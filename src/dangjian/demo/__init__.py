@@ -8,6 +8,7 @@ Callers import the entry points from here.
 from dangjian.demo.duties import ensure_work_items
 from dangjian.demo.organ import DEPARTMENTS, ROOT_CODE, ensure_demo
 from dangjian.demo.province import ensure_province
+from dangjian.demo.recruitment import ensure_recruitment
 from dangjian.demo.study import ensure_study
 from dangjian.demo.users import DEFAULT_PASSWORD, DEMO_USERS, PROVINCE_USER
 
@@ -19,6 +20,7 @@ __all__ = [
     "ROOT_CODE",
     "ensure_demo",
     "ensure_province",
+    "ensure_recruitment",
     "ensure_study",
     "ensure_work_items",
 ]

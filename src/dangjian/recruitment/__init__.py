@@ -1,0 +1,1 @@
+"""Member development (发展党员): a file per person through the five stages and 25 steps."""

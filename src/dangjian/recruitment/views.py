@@ -1,0 +1,225 @@
+"""Member development pages: a branch's pipeline, a person's timeline (and the next step's
+form), the 机关党委's pending approvals, opening a file. Thin: reads through `queries`, writes
+through `services`; every page reads inside the user's scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dangjian.accounts.access import (
+    Action,
+    get_org_for_user,
+    require_scope,
+    scope_for,
+    visible_members,
+)
+from dangjian.audit.services import Actor
+from dangjian.core.clock import today
+from dangjian.core.errors import ServiceValidationError
+from dangjian.meetings.models import Meeting, MeetingStatus, Vote
+from dangjian.members.models import Member
+from dangjian.orgs.models import Organization
+from dangjian.recruitment import queries, services
+from dangjian.regulations.recruitment import STAGES, STEPS
+
+STAGE_LABELS = dict(STAGES)
+
+
+def _date(raw: str | None, field: str, errors: dict[str, str]) -> dt.date | None:
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        errors[field] = "日期格式应为 YYYY-MM-DD"
+        return None
+
+
+def _int(raw: str | None, field: str, errors: dict[str, str]) -> int | None:
+    if not raw:
+        return None
+    if not raw.isdigit():
+        errors[field] = "请填写整数"
+        return None
+    return int(raw)
+
+
+def _org(request) -> Organization:
+    require_scope(request.user, Action.READ, "您没有查看发展党员工作的权限")
+    raw = request.GET.get("org")
+    if raw:
+        return get_org_for_user(request.user, raw)
+    first = scope_for(request.user).paths[Action.READ][0]
+    return Organization.objects.get(path=first)
+
+
+@login_required
+@require_GET
+def pipeline(request):
+    """A branch's (or a level's) pipeline: how many at each stage, and what each file waits for."""
+    org = _org(request)
+    now = today()
+    files = queries.files_for(request.user).filter(
+        organization__path__startswith=org.path, closed_on__isnull=True
+    )
+    rows = []
+    listed = files.select_related("organization", "member").prefetch_related("steps")
+    for applicant in listed.order_by("pk")[:200]:
+        line = queries.timeline(applicant, now)
+        nxt = line[applicant.next_step - 1] if applicant.next_step <= len(line) else None
+        rows.append((applicant, nxt))
+    counts = queries.pipeline(org)
+    return render(
+        request,
+        "recruitment/pipeline.html",
+        {
+            "org": org,
+            "stages": [(code, label, counts[code]) for code, label in STAGES],
+            "rows": rows,
+            "month_end": now.replace(day=28) + dt.timedelta(days=4),
+        },
+    )
+
+
+@login_required
+@require_GET
+def pending(request):
+    require_scope(request.user, Action.WRITE, "您没有办理发展党员审批的权限")
+    now = today()
+    rows = [
+        (a, queries.timeline(a, now)[a.next_step - 1])
+        for a in queries.pending_approvals(request.user)
+        .select_related("member")
+        .prefetch_related("steps")[:200]
+    ]
+    return render(request, "recruitment/pending.html", {"rows": rows})
+
+
+def _step_context(applicant) -> dict:
+    branch = applicant.organization
+    meetings = Meeting.objects.filter(organization=branch, status=MeetingStatus.HELD)
+    return {
+        "meetings": meetings.order_by("-held_on")[:30],
+        "votes": Vote.objects.filter(meeting__organization=branch).select_related("meeting")
+        .order_by("-meeting__held_on")[:30],
+        "people": Member.objects.filter(organization=branch, left_on__isnull=True, status="full")
+        .order_by("name_pinyin")[:100],
+    }  # fmt: skip
+
+
+@login_required
+@require_GET
+def file_detail(request, pk: int):
+    applicant = queries.get_file_for_user(request.user, pk)
+    can_write = scope_for(request.user).covers(applicant.organization.path, Action.WRITE)
+    context = {
+        "applicant": applicant,
+        "stage_label": STAGE_LABELS[applicant.stage],
+        "rows": queries.timeline(applicant, today()),
+        "can_write": can_write and applicant.closed_on is None,
+        "next": STEPS[applicant.next_step - 1] if applicant.next_step <= len(STEPS) else None,
+    }
+    if context["can_write"]:
+        context.update(_step_context(applicant))
+    return render(request, "recruitment/file.html", context)
+
+
+def _step_input(user, post, applicant, errors: dict[str, str]) -> services.StepInput | None:
+    done_on = _date(post.get("done_on"), "done_on", errors)
+    branch = applicant.organization
+    meeting_id = _int(post.get("meeting"), "meeting", errors)
+    vote_id = _int(post.get("vote"), "vote", errors)
+    people_ids = [int(p) for p in post.getlist("people") if p.isdigit()]
+    data = services.StepInput(
+        step=applicant.next_step,
+        done_on=done_on or today(),
+        decided_by=post.get("decided_by", ""),
+        meeting=Meeting.objects.filter(pk=meeting_id, organization=branch).first()
+        if meeting_id else None,
+        vote=Vote.objects.filter(pk=vote_id, meeting__organization=branch).first()
+        if vote_id else None,
+        people=list(visible_members(user).filter(pk__in=people_ids).select_related("organization")),
+        training_days=_int(post.get("training_days"), "training_days", errors),
+        training_hours=_int(post.get("training_hours"), "training_hours", errors),
+        publicity_from=_date(post.get("publicity_from"), "publicity_from", errors),
+        note=post.get("note", ""),
+        warning_reason=post.get("warning_reason", ""),
+    )  # fmt: skip
+    if done_on is None and "done_on" not in errors:
+        errors["done_on"] = "请填写日期"
+    return None if errors else data
+
+
+@login_required
+@require_POST
+def record_step(request, pk: int):
+    applicant = queries.get_file_for_user(request.user, pk, Action.WRITE)
+    errors: dict[str, str] = {}
+    data = _step_input(request.user, request.POST, applicant, errors)
+    try:
+        if data is None:
+            raise ServiceValidationError(errors)
+        services.record_step(Actor.from_request(request), applicant, data)
+        messages.success(request, "已记录")
+    except ServiceValidationError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    return redirect("recruitment:file", pk=applicant.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_file(request):
+    org = _org(request)
+    branch = get_org_for_user(request.user, org.pk, Action.WRITE)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        received = _date(request.POST.get("received_on"), "received_on", errors)
+        leaves = _date(request.POST.get("leaves_on"), "leaves_on", errors)
+        try:
+            if received is None:
+                errors.setdefault("received_on", "请填写收到申请书的日期")
+                raise ServiceValidationError(errors)
+            applicant = services.open_file(
+                Actor.from_request(request),
+                branch,
+                name=request.POST.get("name", ""),
+                id_number=request.POST.get("id_number", ""),
+                received_on=received,
+                leaves_on=leaves,
+            )
+            return redirect("recruitment:file", pk=applicant.pk)
+        except ServiceValidationError as exc:
+            errors = exc.errors
+    return render(request, "recruitment/new.html", {"org": branch, "errors": errors})
+
+
+@login_required
+@require_GET
+def document(request, pk: int, form: str):
+    """A kept form as .docx; reading one with the person's data is audited as an export."""
+    from django.http import Http404, HttpResponse
+
+    from dangjian.audit.models import AuditAction
+    from dangjian.audit.services import record
+    from dangjian.recruitment import documents
+
+    applicant = queries.get_file_for_user(request.user, pk, Action.EXPORT)
+    if form not in documents.FORMS:
+        raise Http404("表单不存在")
+    body = documents.render(applicant, form)
+    record(Actor.from_request(request), AuditAction.EXPORT, applicant,
+           message=f"生成{documents.FORMS[form]}")  # fmt: skip
+    response = HttpResponse(
+        body,
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="recruitment-{applicant.pk}-{form}.docx"'
+    )
+    return response
