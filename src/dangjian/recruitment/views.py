@@ -82,6 +82,9 @@ def pipeline(request):
             "stages": [(code, label, counts[code]) for code, label in STAGES],
             "rows": rows,
             "month_end": now.replace(day=28) + dt.timedelta(days=4),
+            # Links to acting pages only for those who may act (issue 18).
+            "can_write": scope_for(request.user).covers(org.path, Action.WRITE),
+            "may_approve": bool(scope_for(request.user).paths.get(Action.WRITE)),
         },
     )
 
