@@ -634,7 +634,7 @@ def test_org_detail_includes_findings_with_their_citations(demo, token_for):
     assert findings["committee_term"] == {
         "rule": "committee_term",
         "severity": "warning",  # issue 12: "一般为3年", an extension may explain it
-        "message": "任期已于2025年05月01日届满，应及时换届；如经批准延期，请注明理由",
+        "message": "任期已于2025年5月1日届满，应及时换届；如经批准延期，请注明理由",
         "citation": "《关于党的基层组织任期的意见》",
     }
     assert findings["committee_threshold"]["citation"] == "《中国共产党支部工作条例（试行）》"

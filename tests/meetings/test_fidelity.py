@@ -241,7 +241,7 @@ def test_a_2023_term_typed_as_ending_in_2030_is_found_expired(demo):
     assert terms and all(f.status == VIOLATED for f in terms)
     assert all(f.severity == "warning" for f in terms)  # 一般为3年: explainable
     messages = " ".join(f.message for f in terms)
-    assert "任期已于2026年01月01日届满" in messages
+    assert "任期已于2026年1月1日届满" in messages
     assert "换届延期一般不超过1年" in messages
 
 

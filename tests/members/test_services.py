@@ -138,7 +138,7 @@ INVALID_CASES = [
         # Born 1990-05-03: the 18th birthday is 2008-05-03.
         {"admitted_on": "2008-05-02", "confirmed_on": "2009-05-02"},
         "admitted_on",
-        "入党时间不能早于年满18周岁之日（2008年05月03日）",
+        "入党时间不能早于年满18周岁之日（2008年5月3日）",
         id="admitted-before-18th-birthday",
     ),
     pytest.param(
@@ -150,7 +150,7 @@ INVALID_CASES = [
     pytest.param(
         {"confirmed_on": "2016-03-01"},
         "confirmed_on",
-        "转正时间不能早于预备期满之日（2016年07月01日），预备期为一年，"
+        "转正时间不能早于预备期满之日（2016年7月1日），预备期为一年，"
         "从支部大会通过其为预备党员之日算起",
         id="confirmed-before-probation-ends",
     ),

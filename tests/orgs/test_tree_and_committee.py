@@ -249,7 +249,7 @@ def test_expired_term_and_too_small_committee_are_both_warned_with_citations(dem
     findings = findings_by_rule(response)
     assert set(findings) == {"committee_term", "committee_threshold"}
     assert "本届任期：2022年5月1日 至 2025年5月1日" in html
-    assert "任期已于2025年05月01日届满，应及时换届" in html
+    assert "任期已于2025年5月1日届满，应及时换届" in html
     assert "依据：《关于党的基层组织任期的意见》" in html
     full = subtree_count(branch, status="full")
     assert (

@@ -118,11 +118,11 @@ def test_branch_violation_details(
     ("offset", "severity", "message"),
     [
         # An expired term is a warning: "一般为3年", and an approved extension may explain it.
-        (-400, Severity.WARNING, "任期已于2023年04月28日届满，应及时换届"),
-        (-1, Severity.WARNING, "任期已于2024年05月31日届满，应及时换届"),
-        (0, Severity.WARNING, "任期将于2024年06月01日届满"),
-        (1, Severity.WARNING, "任期将于2024年06月02日届满"),
-        (90, Severity.WARNING, "任期将于2024年08月30日届满"),
+        (-400, Severity.WARNING, "任期已于2023年4月28日届满，应及时换届"),
+        (-1, Severity.WARNING, "任期已于2024年5月31日届满，应及时换届"),
+        (0, Severity.WARNING, "任期将于2024年6月1日届满"),
+        (1, Severity.WARNING, "任期将于2024年6月2日届满"),
+        (90, Severity.WARNING, "任期将于2024年8月30日届满"),
         (91, None, None),
         (1000, None, None),
     ],
@@ -277,7 +277,7 @@ def test_the_term_ends_after_the_kinds_length_whatever_is_typed(
         # Extended within one year: trusted, and the approval must be noted.
         (date(2025, 6, 2), date(2025, 6, 2), ["须报上级党组织批准"]),
         # Beyond one year: not trusted; judged against the scheduled end (expired).
-        (date(2025, 6, 3), date(2024, 6, 2), ["换届延期一般不超过1年", "任期已于2024年06月02日届满"]),
+        (date(2025, 6, 3), date(2024, 6, 2), ["换届延期一般不超过1年", "任期已于2024年6月2日届满"]),
         # The example: elected 2023-01-01 (a branch), typed as ending 2030-01-01.
     ],
 )  # fmt: skip

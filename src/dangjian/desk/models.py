@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from dangjian.regulations.periods import cn_date
+
 
 class DossierStatus(models.TextChoices):
     QUEUED = "queued", "排队中"
@@ -46,4 +48,4 @@ class Dossier(models.Model):
 
     @property
     def period_label(self) -> str:
-        return f"{self.starts_on:%Y年%m月%d日}至{self.ends_on:%Y年%m月%d日}"
+        return f"{cn_date(self.starts_on)}至{cn_date(self.ends_on)}"

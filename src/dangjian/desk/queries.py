@@ -24,6 +24,7 @@ from dangjian.notices.queries import ActionCounts, action_counts, notices_for
 from dangjian.notices.registry import TodoRow, todo_providers
 from dangjian.orgs.models import Organization, OrgKind, Post, PostKind
 from dangjian.regulations.engine import PackError
+from dangjian.regulations.periods import cn_date
 from dangjian.study.hours import member_status
 
 TODO_ROWS = 5  # per provider: the desk is a summary, the inbox has the full list
@@ -163,7 +164,7 @@ def _branch_gaps(user, today: dt.date) -> tuple[list[tuple[Any, str]], int]:
         ).count()
     out = []
     for pk, name, ends in gaps[:FINDING_ORGS]:
-        reason = f"任期已于{ends:%Y年%m月%d日}届满" if ends and ends < today else "无在任书记"
+        reason = f"任期已于{cn_date(ends)}届满" if ends and ends < today else "无在任书记"
         out.append(((pk, name), reason))
     return out, count
 

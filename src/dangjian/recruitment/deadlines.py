@@ -13,6 +13,7 @@ from django.urls import reverse
 from dangjian.recruitment.models import Applicant
 from dangjian.recruitment.queries import TimelineRow, timeline
 from dangjian.regulations.base import Rule, rule
+from dangjian.regulations.periods import cn_date
 
 # The rule each time-limited step answers to.
 STEP_RULES = {
@@ -60,7 +61,7 @@ def waiting(files: Iterable[Applicant], on: dt.date, within: int = WARN_DAYS) ->
 
 def message(item: Waiting) -> str:
     row = item.row
-    when = f"{row.due_on:%Y年%m月%d日}"
+    when = f"{cn_date(row.due_on)}"
     state = f"已于{when}到期" if item.overdue else f"应于{when}前办理"
     return f"发展档案#{item.applicant.pk}：第{row.number}步「{row.label}」{state}"
 

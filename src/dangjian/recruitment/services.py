@@ -31,6 +31,7 @@ from dangjian.recruitment.models import Applicant, StepRecord
 from dangjian.regulations import recruitment as rules
 from dangjian.regulations.identity import IdentityError, parse_id_number
 from dangjian.regulations.membership import probation_end
+from dangjian.regulations.periods import cn_date
 
 # Steps decided at a meeting of the branch: the 支委会 or the 党员大会 (with its vote).
 COMMITTEE_STEPS = {3, 7, 12}
@@ -143,7 +144,7 @@ def _check_order(applicant: Applicant, data: StepInput, done: dict[int, dt.date]
     previous = max(done.values())
     if data.done_on < previous:
         raise ServiceValidationError(
-            {"done_on": f"日期不能早于上一步骤的日期（{previous:%Y年%m月%d日}）"}
+            {"done_on": f"日期不能早于上一步骤的日期（{cn_date(previous)}）"}
         )
     if data.done_on > clock.today():
         raise ServiceValidationError({"done_on": "日期不能晚于今天"})
@@ -217,7 +218,7 @@ def _check_step_rules(applicant: Applicant, data: StepInput, done: dict[int, dt.
     if data.step == 7 and data.done_on < rules.candidate_earliest(done[3]):
         earliest = rules.candidate_earliest(done[3])
         raise ServiceValidationError(
-            {"done_on": f"确定为入党积极分子满一年后（{earliest:%Y年%m月%d日}起）方可列为发展对象"}
+            {"done_on": f"确定为入党积极分子满一年后（{cn_date(earliest)}起）方可列为发展对象"}
         )
     if data.step == 11:
         found = rules.check_training(data.training_days or 0, data.training_hours or 0)
@@ -230,7 +231,7 @@ def _check_step_rules(applicant: Applicant, data: StepInput, done: dict[int, dt.
         if days is not None and data.done_on <= rules.publicity_end(data.publicity_from, days):
             end = rules.publicity_end(data.publicity_from, days)
             raise ServiceValidationError(
-                {"publicity_from": f"公示期{days}个工作日，至{end:%Y年%m月%d日}结束后方可办理"}
+                {"publicity_from": f"公示期{days}个工作日，至{cn_date(end)}结束后方可办理"}
             )
     if data.step == 15:
         leaving = rules.leaving_soon(applicant.leaves_on, data.done_on)
@@ -240,7 +241,7 @@ def _check_step_rules(applicant: Applicant, data: StepInput, done: dict[int, dt.
         end = applicant.member.probation_ends_on or probation_end(done[15])
         if data.done_on < end:
             raise ServiceValidationError(
-                {"done_on": f"预备期至{end:%Y年%m月%d日}届满，届满后方可讨论转正"}
+                {"done_on": f"预备期至{cn_date(end)}届满，届满后方可讨论转正"}
             )
 
 

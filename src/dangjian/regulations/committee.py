@@ -6,6 +6,8 @@ from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Final
 
+from dangjian.regulations.periods import cn_date
+
 from .base import Rule, RuleViolation, Severity, register
 from .dates import add_months
 
@@ -152,10 +154,6 @@ def term_end_for(kind: str, elected_on: date) -> date | None:
     return add_months(elected_on, years * 12)
 
 
-def _fmt(d: date) -> str:
-    return f"{d:%Y年%m月%d日}"
-
-
 def check_term_extension(scheduled_end: date, actual_end: date) -> list[RuleViolation]:
     """Warn when a re-election is moved more than one year (一般不超过1年) either way."""
     latest = add_months(scheduled_end, TERM_SHIFT_MAX_MONTHS)
@@ -167,8 +165,8 @@ def check_term_extension(scheduled_end: date, actual_end: date) -> list[RuleViol
         RuleViolation(
             rule=COMMITTEE_TERM_RULE,
             message=(
-                f"换届{moved}一般不超过1年：原定{_fmt(scheduled_end)}届满，"
-                f"现为{_fmt(actual_end)}，请注明理由并报上级党组织批准"
+                f"换届{moved}一般不超过1年：原定{cn_date(scheduled_end)}届满，"
+                f"现为{cn_date(actual_end)}，请注明理由并报上级党组织批准"
             ),
             facts={
                 "scheduled_end": scheduled_end.isoformat(),
@@ -311,8 +309,8 @@ def _check_term(
                 RuleViolation(
                     rule=COMMITTEE_TERM_RULE,
                     message=(
-                        f"本届任期{term_years(kind)}年，应于{_fmt(scheduled)}届满，"
-                        f"登记为延期至{_fmt(typed_end)}：延期换届须报上级党组织批准，"
+                        f"本届任期{term_years(kind)}年，应于{cn_date(scheduled)}届满，"
+                        f"登记为延期至{cn_date(typed_end)}：延期换届须报上级党组织批准，"
                         "请注明批准情况"
                     ),
                     facts={
@@ -335,7 +333,7 @@ def _check_term(
         found.append(
             RuleViolation(
                 rule=COMMITTEE_TERM_RULE,
-                message=f"任期已于{_fmt(term_end)}届满，应及时换届；如经批准延期，请注明理由",
+                message=f"任期已于{cn_date(term_end)}届满，应及时换届；如经批准延期，请注明理由",
                 facts={**facts, "expired": True},
             )
         )
@@ -344,7 +342,7 @@ def _check_term(
         found.append(
             RuleViolation(
                 rule=COMMITTEE_TERM_RULE,
-                message=f"任期将于{_fmt(term_end)}届满，请做好换届准备（平台提醒）",
+                message=f"任期将于{cn_date(term_end)}届满，请做好换届准备（平台提醒）",
                 facts=facts,
             )
         )

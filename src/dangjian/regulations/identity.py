@@ -12,6 +12,8 @@ import phonenumbers
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
+from dangjian.regulations.periods import cn_date
+
 from .periods import TZ
 
 __all__ = [
@@ -202,7 +204,7 @@ def parse_id_number(raw: str | int | float | None, *, today: date | None = None)
         )
     if birth > today:
         raise IdentityError(
-            f"身份证号中的出生日期（{birth:%Y年%m月%d日}）晚于今天，请核对", code="future"
+            f"身份证号中的出生日期（{cn_date(birth)}）晚于今天，请核对", code="future"
         )
     if text[:2] not in PROVINCE_CODES:
         raise IdentityError(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Final, Literal
 
+from dangjian.regulations.periods import cn_date
+
 from .base import Rule, Severity, register
 from .dates import add_months
 from .identity import age_on, eighteenth_birthday
@@ -114,7 +116,7 @@ def check_admission(birth_date: date, admitted_on: date) -> None:
     if admitted_on < turned_18:
         raise MembershipError(
             "admitted_on",
-            f"入党时间不能早于年满18周岁之日（{turned_18:%Y年%m月%d日}）",
+            f"入党时间不能早于年满18周岁之日（{cn_date(turned_18)}）",
         )
 
 
@@ -132,7 +134,7 @@ def check_confirmation(admitted_on: date, confirmed_on: date | None) -> None:
     if confirmed_on < end:
         raise MembershipError(
             "confirmed_on",
-            f"转正时间不能早于预备期满之日（{end:%Y年%m月%d日}），预备期为一年，"
+            f"转正时间不能早于预备期满之日（{cn_date(end)}），预备期为一年，"
             "从支部大会通过其为预备党员之日算起",
         )
 

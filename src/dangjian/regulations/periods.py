@@ -41,6 +41,12 @@ def local_date(value: datetime) -> date:
     return value.astimezone(TZ).date()
 
 
+def cn_date(d: date) -> str:
+    """The one way a date is written for people: 2026年5月1日 (no zero padding), in messages,
+    pages and files alike (issue 18: "2025年05月01日" and "2026年12月3日" sat side by side)."""
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
 def require_date(d: object, name: str = "d") -> date:
     """Return `d` if it is a plain date; datetimes are refused (TypeError).
 

@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
+from dangjian.regulations.periods import cn_date
+
 from .base import Rule, RuleViolation, Severity, register
 from .dates import add_months
 from .identity import eighteenth_birthday
@@ -200,7 +202,7 @@ def check_age(birth: dt.date, applied_on: dt.date) -> RuleViolation | None:
         return None
     return RuleViolation(
         MIN_AGE_RULE,
-        f"申请人递交申请书时未满18周岁（{turned_18:%Y年%m月%d日}年满18周岁）",
+        f"申请人递交申请书时未满18周岁（{cn_date(turned_18)}年满18周岁）",
         {"turns_18": turned_18.isoformat()},
     )
 
@@ -246,7 +248,7 @@ def leaving_soon(leaves_on: dt.date | None, admission_on: dt.date) -> RuleViolat
         return None
     return RuleViolation(
         LEAVING_RULE,
-        f"发展对象将于{leaves_on:%Y年%m月%d日}离开本单位（三个月内），一般不办理接收手续，"
+        f"发展对象将于{cn_date(leaves_on)}离开本单位（三个月内），一般不办理接收手续，"
         "如需办理请记录理由",
         {"leaves_on": leaves_on.isoformat()},
     )

@@ -2,6 +2,8 @@
 
 from django import template
 
+from dangjian.regulations import periods
+
 register = template.Library()
 
 
@@ -17,4 +19,4 @@ def cn_date(value, precision: str = "day") -> str:
         return "—"
     if precision == "month":
         return f"{value.year}年{value.month}月"
-    return f"{value.year}年{value.month}月{value.day}日"
+    return periods.cn_date(value)

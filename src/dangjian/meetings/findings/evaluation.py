@@ -50,7 +50,7 @@ from dangjian.regulations.meetings import (
     evaluate_frequency,
     quorum_violation,
 )
-from dangjian.regulations.periods import periods_in_year
+from dangjian.regulations.periods import cn_date, periods_in_year
 
 LEADER_LECTURE_RULE = "party_lecture_leader"
 COMMITTEE_RULES = (
@@ -450,7 +450,7 @@ def _term_result(
     citation = rule(TERM_RULE).citation
     if later_term:
         assert term_started_on is not None
-        message = f"本届任期自{term_started_on:%Y年%m月%d日}开始，平台未保存此前一届的任期"
+        message = f"本届任期自{cn_date(term_started_on)}开始，平台未保存此前一届的任期"
         return Result(TERM_RULE, "term", PENDING, None, message, citation, facts)
     _, term_end = effective_term_end(kind, term_started_on, term_ends_on)
     if term_end is None:
@@ -458,7 +458,7 @@ def _term_result(
         return Result(TERM_RULE, "term", PENDING, None, message, citation, facts)
     return _ok_result(
         TERM_RULE,
-        f"本届任期至{term_end:%Y年%m月%d日}",
+        f"本届任期至{cn_date(term_end)}",
         {**facts, "term_end": term_end.isoformat()},
     )
 
