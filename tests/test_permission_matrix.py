@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import resolve, reverse
 
 from tests.accounts.matrix_accounts import ACCOUNTS_MATRIX
+from tests.dues.matrix_dues import DUES_MATRIX
 from tests.duties.matrix_duties import DUTIES_MATRIX
 from tests.duties.matrix_duties_api import DUTIES_API_MATRIX
 from tests.helpers import actions_since, last_seq
@@ -343,6 +344,7 @@ MATRIX.update(DUTIES_API_MATRIX)
 MATRIX.update(STUDY_MATRIX)
 MATRIX.update(ACCOUNTS_MATRIX)
 MATRIX.update(HOURS_MATRIX)
+MATRIX.update(DUES_MATRIX)
 
 # Routes that need no permission check, each with the reason. Static files are served by
 # WhiteNoise outside the URLconf, so nothing is exempt today.

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "dangjian.meetings",
     "dangjian.duties",
     "dangjian.study",
+    "dangjian.dues",
 ]
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served directly: attachments go through an access-checked view

@@ -97,6 +97,7 @@ urlpatterns = [
     path("duties/", include("dangjian.duties.urls")),
     path("library/", include("dangjian.study.urls")),
     path("study/", include("dangjian.study.hours_urls")),
+    path("dues/", include("dangjian.dues.urls")),
     path("audit/", include(audit_patterns)),
     path("admin/", include(account_patterns)),
     path("api/", api.urls),
