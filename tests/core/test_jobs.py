@@ -27,6 +27,7 @@ def test_the_apps_jobs_are_found_and_run_in_order():
     assert [j.name for j in jobs.registered()] == [
         "audit.anchor",
         "audit.denials",
+        "dues.arrears",
         "duties.deadlines",
         "meetings.series",
         "members.import_files",
