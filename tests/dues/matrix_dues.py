@@ -117,3 +117,36 @@ DUES_MATRIX: dict[str, tuple[Entry, ...]] = {
         Entry("POST", REVEAL, MEMBER_SCOPES, url=_assessed_member_url, audits="reveal"),
     ),
 }
+
+
+# fmt: off
+TOTALS_SCOPES = ("own_branch", "dept", "other_dept")
+TOTALS = rows(TOTALS_SCOPES,
+    member=   (404, 404, 404),
+    secretary=(OK,  404, 404),
+    committee=(OK,  404, 404),
+    inspector=(OK,  OK,  404),
+    organ=    (OK,  OK,  404),
+    **ADMINS_DENIED,
+)
+MINE_API = rows((NO_SCOPE,),
+    member=OK, secretary=OK, committee=403, inspector=OK, organ=OK, **ADMINS_403,
+)
+# fmt: on
+
+
+def _totals_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    return {"pk": objs.org(scope).pk}, {"month": f"{this_month():%Y-%m}"}
+
+
+def _totals_query(objs: Objects, scope: str) -> tuple[dict, dict]:
+    return {}, {"org": objs.org(scope).code}
+
+
+DUES_MATRIX.update(
+    {
+        "dues:totals": (Entry("GET", TOTALS, TOTALS_SCOPES, url=_totals_url),),
+        "api:my_dues": (Entry("GET", MINE_API),),
+        "api:dues_totals": (Entry("GET", TOTALS, TOTALS_SCOPES, url=_totals_query),),
+    }
+)

@@ -10,4 +10,5 @@ urlpatterns = [
     path("branch/<int:pk>/", views.ledger, name="ledger"),
     path("member/<int:pk>/assess/", views.assess, name="assess"),
     path("member/<int:pk>/reveal/", views.reveal, name="reveal"),
+    path("org/<int:pk>/totals/", views.totals, name="totals"),
 ]

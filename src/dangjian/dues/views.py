@@ -53,9 +53,21 @@ def _month(raw: str | None) -> dt.date:
 def mine(request):
     member_id = scope_for(request.user).own_member_id
     branches = _managed_branches(request.user)
-    if not member_id and not branches:
+    uppers = [
+        a.organization
+        for a in RoleAssignment.objects.filter(
+            user=request.user,
+            role__in=(Role.ORGAN_COMMITTEE, Role.DISCIPLINE),
+            organization__isnull=False,
+        ).select_related("organization")
+    ]
+    if not member_id and not branches and not uppers:
         raise PermissionDenied("您没有可查看的党费记录")
-    context: dict[str, object] = {"branches": branches, "month": month_start(today())}
+    context: dict[str, object] = {
+        "branches": branches,
+        "uppers": uppers,
+        "month": month_start(today()),
+    }
     if member_id:
         member = Member.objects.select_related("organization").get(pk=member_id)
         context.update(member=member, account=queries.account(member, today()))
@@ -169,4 +181,26 @@ def reveal(request, pk: int):
         base = exc.errors.get("base", "")
     return render(
         request, "dues/reveal.html", {"member": member, "assessment": assessment, "base": base}
+    )
+
+
+@login_required
+@require_GET
+def totals(request, pk: int):
+    """Paid totals per branch of an organization's subtree for a month: counts and sums only."""
+    org = get_org_for_user(request.user, pk)
+    month = _month(request.GET.get("month"))
+    branches = list(
+        Organization.objects.filter(path__startswith=org.path, kind=OrgKind.BRANCH).order_by("path")
+    )
+    rows = queries.totals(branches, month)
+    return render(
+        request,
+        "dues/totals.html",
+        {
+            "org": org,
+            "month": month,
+            "rows": rows,
+            "sum": sum((r.amount for r in rows), Decimal("0.00")),
+        },
     )
