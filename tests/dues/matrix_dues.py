@@ -150,3 +150,19 @@ DUES_MATRIX.update(
         "api:dues_totals": (Entry("GET", TOTALS, TOTALS_SCOPES, url=_totals_query),),
     }
 )
+
+
+def _branch_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    return {"pk": objs.org(scope).pk}, {}
+
+
+DUES_MATRIX.update(
+    {
+        # The upload form; the upload itself is tested in tests/dues/test_payroll.py.
+        "dues:payroll": (Entry("GET", LEDGER, LEDGER_SCOPES, url=_branch_url),),
+        # Without an upload waiting in the session the confirmation only sends the user back.
+        "dues:payroll_confirm": (
+            Entry("POST", LEDGER, LEDGER_SCOPES, ok=302, url=_branch_url, body=lambda o, s: {}),
+        ),
+    }
+)

@@ -11,4 +11,6 @@ urlpatterns = [
     path("member/<int:pk>/assess/", views.assess, name="assess"),
     path("member/<int:pk>/reveal/", views.reveal, name="reveal"),
     path("org/<int:pk>/totals/", views.totals, name="totals"),
+    path("branch/<int:pk>/payroll/", views.payroll, name="payroll"),
+    path("branch/<int:pk>/payroll/confirm/", views.payroll_confirm, name="payroll_confirm"),
 ]

@@ -5,6 +5,7 @@ through `dues.services`."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 from django.contrib import messages
@@ -20,11 +21,13 @@ from dangjian.accounts.models import Role, RoleAssignment
 from dangjian.audit.services import Actor
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
+from dangjian.crypto import default_keyring
+from dangjian.dues import payroll as payroll_import
 from dangjian.dues import queries, services
 from dangjian.dues.models import Assessment, PayMethod
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization, OrgKind
-from dangjian.regulations.dues import KIND_LABELS, month_start
+from dangjian.regulations.dues import BASED_KINDS, KIND_LABELS, DuesKind, month_start
 
 
 def _managed_branches(user) -> list[Organization]:
@@ -204,3 +207,92 @@ def totals(request, pk: int):
             "sum": sum((r.amount for r in rows), Decimal("0.00")),
         },
     )
+
+
+# ---- payroll import of bases ---------------------------------------------------------------
+
+PAYROLL_SESSION = "dues_payroll"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def payroll(request, pk: int):
+    """Upload the payroll office's .xlsx and see every row checked (nothing written yet). The
+    checked rows wait in the session, encrypted, for the confirmation."""
+    branch = _branch_for_manager(request, pk)
+    context: dict[str, object] = {"branch": branch, "kinds": _based_kinds(), "errors": {}}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        kind = request.POST.get("kind", DuesKind.SALARIED)
+        try:
+            if upload is None:
+                raise ServiceValidationError({"file": "请选择工资表文件（.xlsx）"})
+            rows = payroll_import.preview(Actor.from_request(request), branch, upload.read(), kind)
+        except ServiceValidationError as exc:
+            context["errors"] = exc.errors
+            return render(request, "dues/payroll.html", context, status=400)
+        keep = {
+            "branch": branch.pk,
+            "kind": kind,
+            "rows": [
+                [r.line, r.name, r.member.pk if r.member else None, str(r.base or ""), r.error]
+                for r in rows
+            ],
+        }
+        request.session[PAYROLL_SESSION] = default_keyring().encrypt(json.dumps(keep))
+        context.update(
+            rows=rows,
+            kind=kind,
+            bad=sum(1 for r in rows if r.error),
+            month=month_start(today()),
+        )
+    return render(request, "dues/payroll.html", context)
+
+
+def _based_kinds() -> list[tuple[str, str]]:
+    return [(k.value, v) for k, v in KIND_LABELS.items() if k in BASED_KINDS]
+
+
+@login_required
+@require_POST
+def payroll_confirm(request, pk: int):
+    branch = _branch_for_manager(request, pk)
+    sealed = request.session.get(PAYROLL_SESSION)
+    kept = json.loads(default_keyring().decrypt(sealed)) if sealed else None
+    url = reverse("dues:payroll", args=[branch.pk])
+    if not kept or kept["branch"] != branch.pk:
+        messages.error(request, "没有待确认的导入，请重新上传工资表")
+        return redirect(url)
+    members = {m.pk: m for m in Member.objects.filter(pk__in=[r[2] for r in kept["rows"] if r[2]])}
+    rows = [
+        payroll_import.PayrollRow(
+            line,
+            name,
+            members.get(member_id) if member_id else None,
+            Decimal(base) if base else None,
+            None,
+            error,
+        )
+        for line, name, member_id, base, error in kept["rows"]
+    ]
+    try:
+        start = dt.date.fromisoformat(request.POST.get("effective_from", ""))
+    except ValueError:
+        start = month_start(today())
+    try:
+        count = payroll_import.apply(
+            Actor.from_request(request),
+            branch,
+            rows,
+            kind=kept["kind"],
+            effective_from=start,
+            mode=request.POST.get("mode", ""),
+        )
+    except ServiceValidationError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+        return redirect(url)
+    del request.session[PAYROLL_SESSION]
+    messages.success(request, f"已导入{count}名党员的计算基数并核定党费")
+    ledger_url = reverse("dues:ledger", args=[branch.pk])
+    return redirect(f"{ledger_url}?month={month_start(start):%Y-%m}")
