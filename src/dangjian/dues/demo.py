@@ -28,7 +28,9 @@ def _base(rng: random.Random, retired: bool) -> Decimal:
 
 
 @transaction.atomic
-def ensure_dues(*, today: dt.date, seed: int = 20261125, members=None, out=print) -> int:
+def ensure_dues(
+    *, today: dt.date, seed: int = 20261125, members=None, years: int = YEARS, out=print
+) -> int:
     """Assessments and payments for `members` (the current members of the whole database when
     None); returns the payments created."""
     if Assessment.objects.exists():
@@ -47,7 +49,7 @@ def ensure_dues(*, today: dt.date, seed: int = 20261125, members=None, out=print
         # Arrears for a few: every 37th member stops paying six months ago, every 41st four.
         stop = 7 if index % 37 == 5 else 5 if index % 41 == 7 else 1
         base = _base(rng, retired)
-        for year in range(current.year - YEARS + 1, current.year + 1):
+        for year in range(current.year - years + 1, current.year + 1):
             starts = [dt.date(year, 1, 1)]
             if index % 9 == 0:
                 starts.append(dt.date(year, 7, 1))  # a raise in mid-year
