@@ -76,3 +76,56 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"党费交纳#{self.pk}"
+
+
+class ExtraPayment(models.Model):
+    """A voluntary one-off payment beyond the monthly dues (第十一条). One of 1,000 元 or more
+    goes to the centre in full (`to_centre`, from the pack's `voluntary_threshold`)."""
+
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="dues_extra"
+    )
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="dues_extra"
+    )
+    amount = models.DecimalField("金额", max_digits=12, decimal_places=2)
+    paid_on = models.DateField("交纳日期")
+    to_centre = models.BooleanField("全额上缴中央", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "自愿多交党费"
+        verbose_name_plural = "自愿多交党费"
+
+    def __str__(self) -> str:
+        return f"自愿多交党费#{self.pk}"
+
+
+class Handover(models.Model):
+    """Dues of one month handed from an organization to the level above (上缴). The amount is
+    the organization's ledger for the month (a branch) or the sum of what its branches handed
+    over (a 机关党委), so the two always balance."""
+
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="dues_handovers"
+    )
+    to_organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="dues_received"
+    )
+    month = models.DateField("所属月份")
+    amount = models.DecimalField("金额", max_digits=14, decimal_places=2)
+    payments = models.PositiveIntegerField("笔数")
+    handed_on = models.DateField("上缴日期")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "党费上缴"
+        verbose_name_plural = "党费上缴"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "month"], name="dues_one_handover_per_month"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"党费上缴#{self.pk}"
