@@ -166,3 +166,26 @@ DUES_MATRIX.update(
         ),
     }
 )
+
+
+# fmt: off
+# Writers of the organization may hand over (for a branch: only its dues managers); with nothing
+# recorded the page answers with a message and a redirect, and writes nothing.
+HANDOVER = rows(TOTALS_SCOPES,
+    member=   (404, 404, 404),
+    secretary=(OK,  404, 404),
+    committee=(OK,  404, 404),
+    inspector=(403, 403, 404),
+    organ=    (403, OK,  404),
+    **ADMINS_DENIED,
+)
+# fmt: on
+
+
+def _handover_form(objs: Objects, scope: str) -> dict:
+    return {"month": f"{this_month():%Y-%m}"}
+
+
+DUES_MATRIX["dues:handover"] = (
+    Entry("POST", HANDOVER, TOTALS_SCOPES, ok=302, url=_branch_url, body=_handover_form),
+)

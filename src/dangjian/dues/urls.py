@@ -11,6 +11,7 @@ urlpatterns = [
     path("member/<int:pk>/assess/", views.assess, name="assess"),
     path("member/<int:pk>/reveal/", views.reveal, name="reveal"),
     path("org/<int:pk>/totals/", views.totals, name="totals"),
+    path("org/<int:pk>/handover/", views.handover, name="handover"),
     path("branch/<int:pk>/payroll/", views.payroll, name="payroll"),
     path("branch/<int:pk>/payroll/confirm/", views.payroll_confirm, name="payroll_confirm"),
 ]

@@ -23,7 +23,7 @@ from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
 from dangjian.dues import payroll as payroll_import
-from dangjian.dues import queries, services
+from dangjian.dues import queries, services, services_handover
 from dangjian.dues.models import Assessment, PayMethod
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization, OrgKind
@@ -296,3 +296,23 @@ def payroll_confirm(request, pk: int):
     messages.success(request, f"已导入{count}名党员的计算基数并核定党费")
     ledger_url = reverse("dues:ledger", args=[branch.pk])
     return redirect(f"{ledger_url}?month={month_start(start):%Y-%m}")
+
+
+@login_required
+@require_POST
+def handover(request, pk: int):
+    """Hand a month's dues to the level above (the amount comes from the records)."""
+    org = get_org_for_user(request.user, pk)
+    month = _month(request.POST.get("month"))
+    try:
+        done = services_handover.hand_over(Actor.from_request(request), org, month)
+    except ServiceValidationError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            f"已上缴{month.year}年{month.month}月党费 {done.amount} 元（{done.payments}笔）",
+        )
+    name = "dues:ledger" if org.kind == OrgKind.BRANCH else "dues:totals"
+    return redirect(f"{reverse(name, args=[org.pk])}?month={month:%Y-%m}")
