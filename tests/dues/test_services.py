@@ -12,6 +12,7 @@ from dangjian.audit.models import AuditEvent
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
 from dangjian.dues import queries, services
+from dangjian.dues.arrears import streaks
 from dangjian.dues.models import Assessment, Payment
 from dangjian.members.models import Member
 from tests.dues.helpers import assessed, months_ago, settle, this_month
@@ -167,3 +168,5 @@ def test_six_unpaid_months_show_as_a_lapse_five_do_not(demo):
         method="cash",
     )
     assert queries.account(member, today).unpaid_streak == 5
+    # The bulk path of the tick job and the findings column agrees with the account page.
+    assert streaks([member], today) == {member.pk: 5}

@@ -28,6 +28,7 @@ def _evaluate(scope: Scope) -> dict[int, list[Result]]:
         Member.objects.current()
         .filter(scope.where("organization__"), organization_id__in=branches)
         .filter(pk__in=Assessment.objects.values("member_id"))
+        .only("pk", "admitted_on", "org_since", "organization_id")
     )
     unpaid = streaks(members, scope.as_of)
     params = scope.rules.dues
