@@ -21,14 +21,18 @@ from dangjian.regulations.dates import add_months
 from dangjian.regulations.dues import month_start, months_between
 
 
-def streaks(members: Iterable[Member], today: dt.date) -> dict[int, int]:
+def streaks(members: Iterable[Member], today: dt.date, *, among=None) -> dict[int, int]:
     """Member id → consecutive unpaid months before the current month (members not yet
-    assessed owe nothing the platform knows of and are left out)."""
+    assessed owe nothing the platform knows of and are left out).
+
+    `among`, a queryset of the same members, filters the grouped queries as a subquery (a whole
+    tree's 60,000 ids as parameters cost more than the grouping itself).
+    """
     by_id = {m.pk: m for m in members}
     if not by_id:
         return {}
     current = month_start(today)
-    ids = list(by_id)
+    ids = among.values("pk") if among is not None else list(by_id)
     first_assessed = dict(
         Assessment.objects.filter(member_id__in=ids)
         .values("member_id")

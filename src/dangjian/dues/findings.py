@@ -4,6 +4,9 @@ names go to the branch's secretary and committee through the tick job's notices.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import NamedTuple
+
 from dangjian.dues.arrears import streaks
 from dangjian.dues.models import Assessment, Payment
 from dangjian.meetings.findings.contributors import Column, Contributor, Result, Scope, register
@@ -16,6 +19,13 @@ from dangjian.regulations.meetings import FindingStatus
 COLUMN = "dues_arrears"
 
 
+class _Row(NamedTuple):
+    pk: int
+    admitted_on: dt.date
+    org_since: dt.date
+    organization_id: int
+
+
 def _columns(rules) -> list[Column]:
     return [Column(COLUMN, "党费收缴", (LAPSE_RULE.id,), LAPSE_RULE.citation)]
 
@@ -24,13 +34,18 @@ def _evaluate(scope: Scope) -> dict[int, list[Result]]:
     branches = {o.id for o in scope.orgs if o.kind == OrgKind.BRANCH}
     if not branches:
         return {}
-    members = list(
-        Member.objects.current()
-        .filter(scope.where("organization__"), organization_id__in=branches)
-        .filter(pk__in=Assessment.objects.values("member_id"))
-        .only("pk", "admitted_on", "org_since", "organization_id")
+    chosen = Member.objects.current().filter(
+        scope.where("organization__"), organization__kind=OrgKind.BRANCH
     )
-    unpaid = streaks(members, scope.as_of)
+    # Plain rows, not model instances: a whole tree is 60,000 members.
+    members = [
+        _Row(*values)
+        for values in chosen.filter(pk__in=Assessment.objects.values("member_id")).values_list(
+            "pk", "admitted_on", "org_since", "organization_id"
+        )
+        if values[3] in branches
+    ]
+    unpaid = streaks(members, scope.as_of, among=chosen)
     params = scope.rules.dues
     tally: dict[int, list[int]] = {}
     for member in members:

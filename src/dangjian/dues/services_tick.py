@@ -37,7 +37,7 @@ def run(today: dt.date) -> dict[str, int]:
     messages: list[Message] = []
     month = f"{today:%Y-%m}"
     by_id = {m.pk: m for m in members}
-    for member_id, unpaid in streaks(members, today).items():
+    for member_id, unpaid in streaks(members, today, among=Member.objects.current()).items():
         state = lapse_state(unpaid, params)
         if state is None:
             continue
