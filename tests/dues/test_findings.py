@@ -56,3 +56,19 @@ def test_five_unpaid_months_are_at_risk_and_a_branch_without_dues_has_no_cell(de
     assert cell is not None and cell.status == FindingStatus.AT_RISK
     other, _ = _cell(demo, demo.sibling_branch)
     assert other is None
+
+
+def test_recording_a_month_is_seen_by_the_cached_report(demo):
+    from dangjian.audit.services import Actor
+    from dangjian.dues import services
+    from dangjian.meetings.findings import cached_report
+
+    member = Member.objects.current().filter(organization=demo.branch).first()
+    _paid_until(demo, member, 7)
+    today = this_month() + dt.timedelta(days=2)
+    findings.clear_cache()
+    before = cached_report(demo.organ_committee, today.year, today=today)
+    assert before.cell(demo.branch.pk, "dues_arrears").status == FindingStatus.VIOLATED
+    services.record_month(Actor(user=demo.users["secretary"]), demo.branch, months_ago(1))
+    after = cached_report(demo.organ_committee, today.year, today=today)
+    assert after.cell(demo.branch.pk, "dues_arrears").status == FindingStatus.OK

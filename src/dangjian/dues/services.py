@@ -184,11 +184,14 @@ def record_month(
             )
         )
     Payment.objects.bulk_create(new)
+    # One event for the month's payments; the organization in `changes` lets the compliance
+    # report's cache re-read just this branch (meetings.findings.cache).
     record(
         actor,
         AuditAction.CREATE,
-        object_type="dues.month",
+        object_type="dues.payment",
         object_id=f"{branch.pk}:{month:%Y-%m}",
+        changes={"organization": [None, branch.pk], "payments": [None, len(new)]},
         object_repr=f"{branch.name}{month.year}年{month.month}月党费",
         message=f"登记党费{len(new)}人",
     )
