@@ -17,6 +17,7 @@ from django.urls import resolve, reverse
 
 from tests.accounts.matrix_accounts import ACCOUNTS_MATRIX
 from tests.desk.matrix_desk import DESK_MATRIX
+from tests.dues.matrix_dues import DUES_MATRIX
 from tests.duties.matrix_duties import DUTIES_MATRIX
 from tests.duties.matrix_duties_api import DUTIES_API_MATRIX
 from tests.helpers import actions_since, last_seq
@@ -362,6 +363,7 @@ MATRIX.update(ACCOUNTS_MATRIX)
 MATRIX.update(HOURS_MATRIX)
 MATRIX.update(DESK_MATRIX)
 MATRIX.update(RECRUITMENT_MATRIX)
+MATRIX.update(DUES_MATRIX)
 
 # Routes that need no permission check, each with the reason. Static files are served by
 # WhiteNoise outside the URLconf, so nothing is exempt today.

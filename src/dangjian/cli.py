@@ -210,6 +210,9 @@ def demo(argv: list[str]) -> int:
     ensure_work_items(today=today(), seed=args.seed)
     ensure_study(today=today(), seed=args.seed)
     ensure_recruitment(today=today(), seed=args.seed)
+    from dangjian.dues.demo import ensure_dues
+
+    ensure_dues(today=today(), seed=args.seed)
     users = list(DEMO_USERS)
     if args.scale == "province":
         print("正在生成省级规模演示数据（约3000个党支部、6万名党员、3年会议记录）……", flush=True)

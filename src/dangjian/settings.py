@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "dangjian.study",
     "dangjian.desk",
     "dangjian.recruitment",
+    "dangjian.dues",
 ]
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served directly: attachments go through an access-checked view

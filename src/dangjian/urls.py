@@ -110,6 +110,7 @@ urlpatterns = [
     path("study/", include("dangjian.study.hours_urls")),
     path("desk/", include("dangjian.desk.urls")),
     path("recruitment/", include("dangjian.recruitment.urls")),
+    path("dues/", include("dangjian.dues.urls")),
     path("audit/", include(audit_patterns)),
     path("admin/", include(account_patterns)),
     path("api/", api.urls),

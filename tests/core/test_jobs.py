@@ -28,6 +28,7 @@ def test_the_apps_jobs_are_found_and_run_in_order():
         "audit.anchor",
         "audit.denials",
         "desk.dossiers",
+        "dues.arrears",
         "duties.deadlines",
         "meetings.series",
         "members.import_files",

@@ -29,6 +29,7 @@ _RULE_MODULES: Final = (
     "dangjian.regulations.engine",  # the national frequency rules, from packs/national.toml
     "dangjian.regulations.study",
     "dangjian.regulations.recruitment",
+    "dangjian.regulations.dues",
 )
 
 CONFIDENCE_LEVELS: Final = frozenset({"H", "M", "L"})

@@ -14,6 +14,7 @@ from typing import Final
 
 from .attendance import LAPSE_MONTHS
 from .base import CONFIDENCE_LEVELS, Severity, register, rule
+from .dues import DuesPackError, DuesParams, dues_params, parse_dues_table
 from .meetings import (
     MEETING_KINDS,
     ORG_KINDS,
@@ -39,7 +40,7 @@ __all__ = [
 NATIONAL_PACK_ID: Final = "national"
 _ID_PATTERN: Final = re.compile(r"^[a-z][a-z0-9_]*$")
 
-_TOP_KEYS: Final = frozenset({"pack", "rules", "params", "study"})
+_TOP_KEYS: Final = frozenset({"pack", "rules", "params", "study", "dues"})
 _PACK_KEYS: Final = frozenset({"id", "title", "description"})
 _DEFINITION_REQUIRED: Final = (
     "id",
@@ -122,6 +123,8 @@ class RulePack:
     params: Mapping[str, int] = field(default_factory=dict)
     # The `[study]` table (study hours, regulations/study.py), checked there.
     study: Mapping[str, object] = field(default_factory=dict)
+    # The `[dues]` table (party dues, regulations/dues.py), checked there.
+    dues: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,7 @@ class RuleSet:
     # The packs' own Chinese titles, in the same order, for pages (ids are for machines).
     pack_titles: tuple[str, ...] = ()
     study: StudyParams = StudyParams()
+    dues: DuesParams = DuesParams()
 
     def frequency_rules_for(
         self, org_kind: str, *, has_committee: bool = True
@@ -396,6 +400,13 @@ def _parse(data: Mapping[str, object], name: str) -> RulePack:
         parse_study_table(study, name)
     except StudyPackError as exc:
         raise PackError(name, str(exc)) from exc
+    dues = data.get("dues", {})
+    if not isinstance(dues, dict):
+        raise check.fail("[dues] 应为表")
+    try:
+        parse_dues_table(dues, name)
+    except DuesPackError as exc:
+        raise PackError(name, str(exc)) from exc
     return RulePack(
         id=pack_id,
         title=title or "",
@@ -405,6 +416,7 @@ def _parse(data: Mapping[str, object], name: str) -> RulePack:
         overrides=tuple(overrides),
         params=MappingProxyType(params),
         study=MappingProxyType(study),
+        dues=MappingProxyType(dues),
     )
 
 
@@ -532,7 +544,15 @@ def effective_rules(national: RulePack, *local_packs: RulePack) -> RuleSet:
         pack_ids=tuple(pack_ids),
         pack_titles=tuple(p.title or p.id for p in (national, *local_packs)),
         study=study_params([(p.name, p.study) for p in (national, *local_packs)]),
+        dues=_dues_params([(p.name, p.dues) for p in (national, *local_packs)]),
     )
+
+
+def _dues_params(tables: list[tuple[str, Mapping[str, object]]]) -> DuesParams:
+    try:
+        return dues_params(tables)
+    except DuesPackError as exc:
+        raise PackError(tables[-1][0], str(exc)) from exc
 
 
 # The national rules are registered as soon as the rules are: `base.rule` imports this module.

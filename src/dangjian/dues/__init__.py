@@ -1,0 +1,1 @@
+"""Party dues (党费): yearly assessment, the monthly ledger, arrears and the six-month lapse."""

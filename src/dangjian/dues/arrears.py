@@ -1,0 +1,55 @@
+"""Unpaid streaks for many members at once (the tick job and the findings column): two grouped
+queries whatever the number of members.
+
+A member's due months run without a gap from the first month owed (`dues_start`, and no earlier
+than the first assessment) to last month, so the trailing unpaid run is the months after the
+last month paid: the same count as `regulations.dues.trailing_unpaid` gives for that list
+(tests/dues/test_tick.py and test_findings.py check both paths agree with the account page).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import Max, Min
+
+from dangjian.dues.models import Assessment, Payment
+from dangjian.dues.queries import dues_start
+from dangjian.members.models import Member
+from dangjian.regulations.dates import add_months
+from dangjian.regulations.dues import month_start, months_between
+
+
+def streaks(members: Iterable[Member], today: dt.date, *, among=None) -> dict[int, int]:
+    """Member id → consecutive unpaid months before the current month (members not yet
+    assessed owe nothing the platform knows of and are left out).
+
+    `among`, a queryset of the same members, filters the grouped queries as a subquery (a whole
+    tree's 60,000 ids as parameters cost more than the grouping itself).
+    """
+    by_id = {m.pk: m for m in members}
+    if not by_id:
+        return {}
+    current = month_start(today)
+    ids = among.values("pk") if among is not None else list(by_id)
+    first_assessed = dict(
+        Assessment.objects.filter(member_id__in=ids)
+        .values("member_id")
+        .annotate(first=Min("effective_from"))
+        .values_list("member_id", "first")
+    )
+    last_paid = dict(
+        Payment.objects.filter(member_id__in=ids, month__lt=current)
+        .values("member_id")
+        .annotate(last=Max("month"))
+        .values_list("member_id", "last")
+    )
+    out: dict[int, int] = {}
+    for member_id, assessed_from in first_assessed.items():
+        start = max(dues_start(by_id[member_id]), month_start(assessed_from))
+        paid = last_paid.get(member_id)
+        if paid is not None and paid >= start:
+            start = add_months(paid, 1)
+        out[member_id] = max(0, months_between(start, current))
+    return out

@@ -1,0 +1,131 @@
+"""Dues assessments (核定, base encrypted at rest) and monthly payments (收缴登记)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from dangjian.regulations.dues import KIND_LABELS, DuesKind
+
+
+class PayMethod(models.TextChoices):
+    CASH = "cash", "现金"
+    TRANSFER = "transfer", "转账"
+    PAYROLL = "payroll", "工资代扣（本人授权）"
+
+
+class Assessment(models.Model):
+    """A member's monthly amount from `effective_from` (the first of a month) on.
+
+    Set once a year (年初核定); a new row within the year re-bases from the month the new pay
+    was first received (第十条). The base is SM4-encrypted: only the branch's dues managers and
+    the member see it, every reveal audited; the amount is stored plainly (it is what is paid).
+    """
+
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.CASCADE, related_name="dues_assessments"
+    )
+    effective_from = models.DateField("起始月份")
+    kind = models.CharField(
+        "交纳类别", max_length=16, choices=[(k.value, v) for k, v in KIND_LABELS.items()]
+    )
+    base_encrypted = models.TextField(blank=True, editable=False)
+    amount = models.DecimalField("月交纳额", max_digits=10, decimal_places=2)
+    rate = models.DecimalField("比例", max_digits=6, decimal_places=4, null=True, blank=True)
+    bracket = models.CharField("档次", max_length=60)
+    rule_id = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "党费核定"
+        verbose_name_plural = "党费核定"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "effective_from"], name="dues_one_assessment_per_month"
+            )
+        ]
+        ordering = ["member", "effective_from"]
+
+    def __str__(self) -> str:
+        return f"党费核定#{self.pk}"
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[DuesKind(self.kind)]
+
+
+class Payment(models.Model):
+    """One month paid by one member, recorded by the branch where membership is held."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="dues")
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="dues_payments"
+    )
+    month = models.DateField("所属月份")  # the first of the month
+    amount = models.DecimalField("金额", max_digits=10, decimal_places=2)
+    paid_on = models.DateField("交纳日期")
+    method = models.CharField("方式", max_length=16, choices=PayMethod.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "党费交纳"
+        verbose_name_plural = "党费交纳"
+        constraints = [
+            models.UniqueConstraint(fields=["member", "month"], name="dues_one_payment_per_month")
+        ]
+        indexes = [models.Index(fields=["organization", "month"])]
+
+    def __str__(self) -> str:
+        return f"党费交纳#{self.pk}"
+
+
+class ExtraPayment(models.Model):
+    """A voluntary one-off payment beyond the monthly dues (第十一条). One of 1,000 元 or more
+    goes to the centre in full (`to_centre`, from the pack's `voluntary_threshold`)."""
+
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="dues_extra"
+    )
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="dues_extra"
+    )
+    amount = models.DecimalField("金额", max_digits=12, decimal_places=2)
+    paid_on = models.DateField("交纳日期")
+    to_centre = models.BooleanField("全额上缴中央", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "自愿多交党费"
+        verbose_name_plural = "自愿多交党费"
+
+    def __str__(self) -> str:
+        return f"自愿多交党费#{self.pk}"
+
+
+class Handover(models.Model):
+    """Dues of one month handed from an organization to the level above (上缴). The amount is
+    the organization's ledger for the month (a branch) or the sum of what its branches handed
+    over (a 机关党委), so the two always balance."""
+
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="dues_handovers"
+    )
+    to_organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="dues_received"
+    )
+    month = models.DateField("所属月份")
+    amount = models.DecimalField("金额", max_digits=14, decimal_places=2)
+    payments = models.PositiveIntegerField("笔数")
+    handed_on = models.DateField("上缴日期")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "党费上缴"
+        verbose_name_plural = "党费上缴"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "month"], name="dues_one_handover_per_month"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"党费上缴#{self.pk}"

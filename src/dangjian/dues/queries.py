@@ -1,0 +1,132 @@
+"""Reads on dues: the branch ledger for a month, a member's own account, branch totals.
+
+Callers have already checked access (views through `accounts.access`, services themselves);
+these functions only read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+
+from dangjian.dues.models import Assessment, Payment
+from dangjian.members.models import Member
+from dangjian.orgs.models import Organization
+from dangjian.regulations.dues import month_start, trailing_unpaid
+
+
+@dataclass
+class LedgerRow:
+    member: Member
+    assessment: Assessment | None
+    payment: Payment | None
+
+    @property
+    def expected(self) -> Decimal | None:
+        return self.assessment.amount if self.assessment is not None else None
+
+
+def dues_start(member: Member) -> dt.date:
+    """The first month owed here: the month of the branch meeting that admitted the member
+    (预备党员 pay from that day), or the month the branch's record of the member begins."""
+    return month_start(max(member.admitted_on, member.org_since))
+
+
+def _in_force(assessments: list[Assessment], month: dt.date) -> Assessment | None:
+    found = None
+    for row in assessments:  # ordered by effective_from
+        if row.effective_from <= month:
+            found = row
+    return found
+
+
+def ledger(branch: Organization, month: dt.date) -> list[LedgerRow]:
+    """Every current member of the branch owing for `month`, with the amount and the payment.
+    Three queries whatever the branch's size."""
+    month = month_start(month)
+    members = [
+        m
+        for m in Member.objects.current().filter(organization=branch).order_by("name_pinyin", "pk")
+        if dues_start(m) <= month
+    ]
+    ids = [m.pk for m in members]
+    by_member: dict[int, list[Assessment]] = {}
+    for row in Assessment.objects.filter(member_id__in=ids, effective_from__lte=month):
+        by_member.setdefault(row.member_id, []).append(row)
+    payments = {p.member_id: p for p in Payment.objects.filter(member_id__in=ids, month=month)}
+    return [
+        LedgerRow(m, _in_force(by_member.get(m.pk, []), month), payments.get(m.pk)) for m in members
+    ]
+
+
+def _months(first: dt.date, last: dt.date) -> list[dt.date]:
+    out, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        out.append(dt.date(year, month, 1))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+@dataclass
+class Account:
+    """A member's own view: amount in force and how it was set, paid months, what is owed."""
+
+    assessment: Assessment | None
+    payments: list[Payment]
+    owed: list[tuple[dt.date, Decimal]]
+    unpaid_streak: int
+
+    @property
+    def owed_total(self) -> Decimal:
+        return sum((amount for _, amount in self.owed), Decimal("0.00"))
+
+
+def account(member: Member, today: dt.date) -> Account:
+    assessments = list(Assessment.objects.filter(member=member).order_by("effective_from"))
+    payments = list(Payment.objects.filter(member=member).order_by("-month"))
+    paid = {p.month for p in payments}
+    current = month_start(today)
+    due: list[dt.date] = []
+    owed: list[tuple[dt.date, Decimal]] = []
+    for month in _months(dues_start(member), current):
+        row = _in_force(assessments, month)
+        if row is None:
+            continue
+        due.append(month)
+        if month not in paid and month < current:
+            owed.append((month, row.amount))
+    return Account(
+        assessment=_in_force(assessments, current),
+        payments=payments,
+        owed=owed,
+        unpaid_streak=trailing_unpaid(due, paid, today),
+    )
+
+
+@dataclass(frozen=True)
+class BranchTotal:
+    branch: Organization
+    payments: int
+    amount: Decimal
+
+
+def totals(orgs, month: dt.date) -> list[BranchTotal]:
+    """Paid count and amount per branch for a month (no member named, no ranking)."""
+    month = month_start(month)
+    agg = (
+        Payment.objects.filter(organization__in=orgs, month=month)
+        .values("organization_id")
+        .annotate(n=Count("pk"), total=Sum("amount", filter=Q()))
+    )
+    by_org = {row["organization_id"]: row for row in agg}
+    return [
+        BranchTotal(
+            org,
+            by_org.get(org.pk, {}).get("n", 0),
+            by_org.get(org.pk, {}).get("total") or Decimal("0.00"),
+        )
+        for org in orgs
+    ]

@@ -1,0 +1,17 @@
+"""Party dues pages (党费)."""
+
+from django.urls import path
+
+from dangjian.dues import views
+
+app_name = "dues"
+urlpatterns = [
+    path("", views.mine, name="mine"),
+    path("branch/<int:pk>/", views.ledger, name="ledger"),
+    path("member/<int:pk>/assess/", views.assess, name="assess"),
+    path("member/<int:pk>/reveal/", views.reveal, name="reveal"),
+    path("org/<int:pk>/totals/", views.totals, name="totals"),
+    path("org/<int:pk>/handover/", views.handover, name="handover"),
+    path("branch/<int:pk>/payroll/", views.payroll, name="payroll"),
+    path("branch/<int:pk>/payroll/confirm/", views.payroll_confirm, name="payroll_confirm"),
+]

@@ -1,0 +1,191 @@
+"""Permission-matrix entries for the dues pages (issue 16).
+
+The ledger, assessing and the base belong to the branch's dues managers (its secretary and
+committee); a member sees their own account and base; the levels above (机关党委, 纪检) never
+see a member's amount or base on these pages (they get totals), and administrators nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+from tests.dues.helpers import this_month
+from tests.matrix_helpers import DENIED, MEMBER_SCOPES, NO_SCOPE, OK, Entry, Objects, rows
+
+ADMINS_DENIED = {"sysadmin": DENIED, "secadmin": DENIED, "auditor": DENIED}
+ADMINS_403 = {"sysadmin": 403, "secadmin": 403, "auditor": 403}
+LEDGER_SCOPES = ("own_branch", "sibling", "dept", "other_dept")
+
+# fmt: off
+MINE = rows((NO_SCOPE,),
+    member=OK, secretary=OK, committee=OK, inspector=OK, organ=OK, **ADMINS_403,
+)
+LEDGER = rows(LEDGER_SCOPES,
+    member=   (404, 404, 404, 404),
+    secretary=(OK,  404, 404, 404),
+    committee=(OK,  404, 404, 404),
+    inspector=(403, 403, 404, 404),
+    organ=    (403, 403, 404, 404),
+    **ADMINS_DENIED,
+)
+ASSESS = rows(MEMBER_SCOPES,
+    member=   (404, 404, 404, 403),
+    secretary=(OK,  404, 404, OK),
+    committee=(OK,  404, 404, OK),
+    inspector=(403, 403, 404, 403),
+    organ=    (403, 403, 404, 403),
+    **ADMINS_DENIED,
+)
+REVEAL = rows(MEMBER_SCOPES,
+    member=   (404, 404, 404, OK),
+    secretary=(OK,  404, 404, OK),
+    committee=(OK,  404, 404, OK),
+    inspector=(403, 403, 404, 403),
+    organ=    (403, 403, 404, 403),
+    **ADMINS_DENIED,
+)
+# fmt: on
+
+_months_back = itertools.count(1)
+
+
+def _ledger_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    return {"pk": objs.org(scope).pk}, {"month": f"{this_month():%Y-%m}"}
+
+
+def _member_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    return {"pk": objs.member(scope).pk}, {}
+
+
+def _assessed_member_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    from dangjian.crypto import default_keyring
+    from dangjian.dues.models import Assessment
+
+    member = objs.member(scope)
+    Assessment.objects.get_or_create(
+        member=member,
+        effective_from=this_month(),
+        defaults={
+            "kind": "salaried",
+            "base_encrypted": default_keyring().encrypt("4200.00"),
+            "amount": Decimal("42.00"),
+            "rate": Decimal("0.01"),
+            "bracket": "5000元及以下，1%",
+            "rule_id": "dues_rates_salaried",
+        },
+    )
+    return {"pk": member.pk}, {}
+
+
+def _assess_form(objs: Objects, scope: str) -> dict:
+    # A new month each time, so every allowed request creates an assessment.
+    month = this_month().replace(year=this_month().year - next(_months_back))
+    return {"kind": "salaried", "base": "3000", "effective_from": month.isoformat()}
+
+
+def _ledger_form(objs: Objects, scope: str) -> dict:
+    return {"month": f"{this_month():%Y-%m}", "method": "cash"}
+
+
+DUES_MATRIX: dict[str, tuple[Entry, ...]] = {
+    "dues:mine": (Entry("GET", MINE),),
+    "dues:ledger": (
+        Entry("GET", LEDGER, LEDGER_SCOPES, url=_ledger_url),
+        Entry(
+            "POST",
+            LEDGER,
+            LEDGER_SCOPES,
+            ok=302,
+            url=_ledger_url,
+            body=_ledger_form,
+            audits="create",
+        ),
+    ),
+    "dues:assess": (
+        Entry(
+            "POST",
+            ASSESS,
+            MEMBER_SCOPES,
+            ok=302,
+            url=_member_url,
+            body=_assess_form,
+            audits="create",
+        ),
+    ),
+    "dues:reveal": (
+        Entry("POST", REVEAL, MEMBER_SCOPES, url=_assessed_member_url, audits="reveal"),
+    ),
+}
+
+
+# fmt: off
+TOTALS_SCOPES = ("own_branch", "dept", "other_dept")
+TOTALS = rows(TOTALS_SCOPES,
+    member=   (404, 404, 404),
+    secretary=(OK,  404, 404),
+    committee=(OK,  404, 404),
+    inspector=(OK,  OK,  404),
+    organ=    (OK,  OK,  404),
+    **ADMINS_DENIED,
+)
+MINE_API = rows((NO_SCOPE,),
+    member=OK, secretary=OK, committee=403, inspector=OK, organ=OK, **ADMINS_403,
+)
+# fmt: on
+
+
+def _totals_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    return {"pk": objs.org(scope).pk}, {"month": f"{this_month():%Y-%m}"}
+
+
+def _totals_query(objs: Objects, scope: str) -> tuple[dict, dict]:
+    return {}, {"org": objs.org(scope).code}
+
+
+DUES_MATRIX.update(
+    {
+        "dues:totals": (Entry("GET", TOTALS, TOTALS_SCOPES, url=_totals_url),),
+        "api:my_dues": (Entry("GET", MINE_API),),
+        "api:dues_totals": (Entry("GET", TOTALS, TOTALS_SCOPES, url=_totals_query),),
+    }
+)
+
+
+def _branch_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    return {"pk": objs.org(scope).pk}, {}
+
+
+DUES_MATRIX.update(
+    {
+        # The upload form; the upload itself is tested in tests/dues/test_payroll.py.
+        "dues:payroll": (Entry("GET", LEDGER, LEDGER_SCOPES, url=_branch_url),),
+        # Without an upload waiting in the session the confirmation only sends the user back.
+        "dues:payroll_confirm": (
+            Entry("POST", LEDGER, LEDGER_SCOPES, ok=302, url=_branch_url, body=lambda o, s: {}),
+        ),
+    }
+)
+
+
+# fmt: off
+# Writers of the organization may hand over (for a branch: only its dues managers); with nothing
+# recorded the page answers with a message and a redirect, and writes nothing.
+HANDOVER = rows(TOTALS_SCOPES,
+    member=   (404, 404, 404),
+    secretary=(OK,  404, 404),
+    committee=(OK,  404, 404),
+    inspector=(403, 403, 404),
+    organ=    (403, OK,  404),
+    **ADMINS_DENIED,
+)
+# fmt: on
+
+
+def _handover_form(objs: Objects, scope: str) -> dict:
+    return {"month": f"{this_month():%Y-%m}"}
+
+
+DUES_MATRIX["dues:handover"] = (
+    Entry("POST", HANDOVER, TOTALS_SCOPES, ok=302, url=_branch_url, body=_handover_form),
+)

@@ -1,0 +1,57 @@
+"""Voluntary extra payments and the hand-over that balances with the ledger (issue 16)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from dangjian.audit.services import Actor
+from dangjian.core.clock import today
+from dangjian.core.errors import ServiceValidationError
+from dangjian.dues import queries, services
+from dangjian.dues.services_handover import hand_over, record_extra
+from dangjian.members.models import Member
+from tests.dues.helpers import assessed, months_ago, settle
+from tests.matrix_helpers import persona_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_extra_payment_of_1000_goes_to_the_centre_999_99_does_not(demo):
+    secretary = Actor(user=demo.users["secretary"])
+    member = demo.member_in_branch
+    assert record_extra(secretary, member, "1000", today()).to_centre
+    assert not record_extra(secretary, member, "999.99", today()).to_centre
+    with pytest.raises(ServiceValidationError, match="金额应为数字"):
+        record_extra(secretary, member, "一千", today())
+
+
+def test_the_hand_over_balances_with_the_ledger_up_to_the_organ_committee(demo):
+    secretary = Actor(user=demo.users["secretary"])
+    members = list(Member.objects.current().filter(organization=demo.branch))
+    for m in members:
+        settle(m, months_ago(24))
+        assessed(demo, m, "3000", months_ago(12))
+    month = months_ago(1)
+    services.record_month(
+        secretary, demo.branch, month, exceptions={members[0].pk: services.UNPAID}
+    )
+    ledger_total = sum(r.payment.amount for r in queries.ledger(demo.branch, month) if r.payment)
+    handover = hand_over(secretary, demo.branch, month)
+    assert handover.amount == ledger_total == Decimal("15.00") * (len(members) - 1)
+    assert handover.payments == len(members) - 1
+    assert handover.to_organization == demo.organ_committee  # FGW-B01's parent
+    with pytest.raises(ServiceValidationError, match="不能重复上缴"):
+        hand_over(secretary, demo.branch, month)
+    # The 机关党委 hands over what its branches handed over (only FGW-B01 did this month).
+    up = hand_over(Actor(user=persona_user(demo, "organ")), demo.organ_committee, month)
+    assert (up.amount, up.payments) == (ledger_total, len(members) - 1)
+
+
+def test_a_branch_with_nothing_recorded_hands_over_nothing_and_others_may_not(demo):
+    with pytest.raises(ServiceValidationError, match="没有可上缴的党费"):
+        hand_over(Actor(user=demo.users["secretary"]), demo.branch, months_ago(1))
+    with pytest.raises(PermissionDenied):
+        hand_over(Actor(user=demo.users["organ"]), demo.branch, months_ago(1))
