@@ -501,6 +501,7 @@ def test_the_counts_follow_the_records(demo, api):
         "review": 0,
         "leave": 0,
         "grants": 0,
+        "recruitment": 0,
         "unread": mine["count"],
         "actions": 0,
         "badge": mine["count"],
