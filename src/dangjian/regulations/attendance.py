@@ -8,7 +8,7 @@ caller passes the rule set's value in."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final, TypeVar
@@ -140,6 +140,7 @@ def lapse_status(
     warn_after_months: int,
     lapse_months: int = LAPSE_MONTHS,
     member_name: str = "该党员",
+    leaves: Iterable[date] = (),
 ) -> PeriodFinding | None:
     """党章 第九条: a warning after `warn_after_months` whole months without organizational
     life, an error after `lapse_months`; None while the member is fine.
@@ -148,6 +149,11 @@ def lapse_status(
     organization (`member_since`): a member who has just transferred in is not blamed for
     the time before. With the last attendance on 15 January the warning starts on
     16 May and the error on 16 July. The finding's period is the month of `today`.
+
+    `leaves` are the days of held meetings the member missed on approved leave (请假). The
+    rule needs six months "没有正当理由": an error only when the months without attendance
+    after the last such leave reach `lapse_months`; when leave falls inside the months and
+    breaks that run, it is the secretary's judgement, a warning naming the leaves.
     """
     require_date(member_since, "member_since")
     require_date(today, "today")
@@ -160,6 +166,10 @@ def lapse_status(
     months = _months_without(anchor, today)
     if months < warn_after_months:
         return None
+    missed = [d for d in (require_date(d, "leaves") for d in leaves) if anchor < d <= today]
+    excused = sorted(set(missed))  # the days; two meetings on one day are two leaves
+    unexcused_from = excused[-1] if excused else anchor
+    unexcused = _months_without(unexcused_from, today)
     deadline = add_months(anchor, lapse_months)
     facts: dict[str, object] = {
         "last_attended": last_attended.isoformat() if last_attended else None,
@@ -170,6 +180,9 @@ def lapse_status(
         "lapse_months": lapse_months,
         "warn_from": (add_months(anchor, warn_after_months) + timedelta(days=1)).isoformat(),
         "lapse_from": (deadline + timedelta(days=1)).isoformat(),
+        "leaves": [d.isoformat() for d in excused],
+        "leave_count": len(missed),
+        "months_without_leave": unexcused,
     }
     basis = (
         f"最近一次参加组织生活是{_fmt(anchor)}"
@@ -177,18 +190,8 @@ def lapse_status(
         else f"自{_fmt(anchor)}编入本组织以来未参加组织生活"
     )
     head = f"{member_name}已连续{months}个月未参加党的组织生活（{basis}）"
-    if months >= lapse_months:
-        status, severity = FindingStatus.VIOLATED, Severity.ERROR
-        message = (
-            f"{head}；没有正当理由的，按照党章第九条被认为是自行脱党，"
-            "应由支部大会决定除名并报上级党组织批准"
-        )
-    else:
-        status, severity = FindingStatus.AT_RISK, Severity.WARNING
-        message = (
-            f"{head}；如到{_fmt(deadline)}仍未参加，按照党章第九条将被认为是自行脱党，"
-            "请及时了解情况、谈心谈话"
-        )
+    head += _leave_note(excused, len(missed))
+    status, severity, message = _verdict(head, months, unexcused, lapse_months, deadline)
     return PeriodFinding(
         rule_id=SELF_LAPSE_RULE.id,
         period=period_of(today, "month"),
@@ -200,3 +203,42 @@ def lapse_status(
         severity=severity,
         citation=SELF_LAPSE_RULE.citation,
     )
+
+
+def _verdict(
+    head: str, months: int, unexcused: int, lapse_months: int, deadline: date
+) -> tuple[FindingStatus, Severity, str]:
+    """Status, severity and message: leave inside the months makes it the branch's judgement."""
+    if months >= lapse_months and unexcused < lapse_months:
+        status, severity = FindingStatus.AT_RISK, Severity.WARNING
+        message = (
+            f"{head}；请假是否属于正当理由，由党支部研判（党章第九条："
+            "没有正当理由，连续六个月不参加党的组织生活，被认为是自行脱党），"
+            "请及时了解情况、谈心谈话"
+        )
+    elif months >= lapse_months:
+        status, severity = FindingStatus.VIOLATED, Severity.ERROR
+        message = (
+            f"{head}；没有正当理由的，按照党章第九条被认为是自行脱党，"
+            "应由支部大会决定除名并报上级党组织批准"
+        )
+    else:
+        status, severity = FindingStatus.AT_RISK, Severity.WARNING
+        message = (
+            f"{head}；如到{_fmt(deadline)}仍未参加，按照党章第九条将被认为是自行脱党，"
+            "请及时了解情况、谈心谈话"
+        )
+    return status, severity, message
+
+
+# At most this many leave dates are listed in a message; the rest are counted.
+_LEAVES_LISTED: Final = 6
+
+
+def _leave_note(excused: Sequence[date], count: int) -> str:
+    """The note "，其间经批准请假N次（days）", empty without leave; no reasons (least disclosure)."""
+    if not excused:
+        return ""
+    listed = "、".join(_fmt(d) for d in excused[:_LEAVES_LISTED])
+    more = "等" if len(excused) > _LEAVES_LISTED else ""
+    return f"，其间经批准请假{count}次（{listed}{more}）"

@@ -950,14 +950,15 @@ def test_gender_and_birth_date_columns_must_agree_with_the_id_number(
 
 
 def test_a_row_with_several_problems_reports_each_column(demo, secretary):
-    p = new_person(61, status="", admitted_on="", phone="12345")
+    p = new_person(61, status="", admitted_on="", confirmed_on="", phone="12345")
 
     report = run(secretary, roster([p]), demo.branch, mode=Mode.PARTIAL)
 
     assert report.rejected == 1
     found = {column: message for _row, column, message in problems(report)}
     assert found == {
-        "党员状态": "请选择党员状态",
+        # No status and no dates to derive it from (issue 12): the message says so.
+        "党员状态": "未填写党员状态，需根据入党时间和转正时间推定：请填写正确的入党时间，或填写党员状态",
         "入党时间": "请填写入党时间",
         "手机号": "手机号应为11位中国大陆手机号码，如 13812345678",
     }

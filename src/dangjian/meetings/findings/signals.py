@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Max
 
 from dangjian.core.clock import today as local_today
-from dangjian.meetings.models import ATTENDED, Attendance, MeetingStatus
+from dangjian.meetings.models import ATTENDED, Attendance, AttendanceStatus, MeetingStatus
 from dangjian.meetings.packs import rules_in_force
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization
@@ -90,34 +90,59 @@ def member_signals(
                 )
             )
     if lapses:
-        last = dict(
-            Attendance.objects.filter(
-                member__organization=branch,
-                status__in=ATTENDED,
-                meeting__status=MeetingStatus.HELD,
-                meeting__held_on__lte=today,
-            )
-            .values("member_id")
-            .annotate(last=Max("meeting__held_on"))
-            .values_list("member_id", "last")
-        )
-        for member_id, name in sorted(members.items(), key=lambda item: item[1]):
-            finding = lapse_status(
-                last.get(member_id),
-                since[member_id],
-                today,
-                warn_after_months=warn_after,
-                member_name=name,
-            )
-            if finding is not None:
-                out.lapses.append(
-                    MemberSignal(
-                        member_id,
-                        name,
-                        finding.message,
-                        finding.citation,
-                        finding.severity,  # type: ignore[arg-type]
-                        dict(finding.facts),
-                    )
-                )
+        out.lapses = _lapses(branch, members, since, today, warn_after)
     return out
+
+
+def _lapses(
+    branch: Organization,
+    members: dict[int, str],
+    since: dict[int, dt.date],
+    today: dt.date,
+    warn_after: int,
+) -> list[MemberSignal]:
+    """党章 第九条 for each member, with the meetings missed on approved leave."""
+    found: list[MemberSignal] = []
+    last = dict(
+        Attendance.objects.filter(
+            member__organization=branch,
+            status__in=ATTENDED,
+            meeting__status=MeetingStatus.HELD,
+            meeting__held_on__lte=today,
+        )
+        .values("member_id")
+        .annotate(last=Max("meeting__held_on"))
+        .values_list("member_id", "last")
+    )
+    # Meetings missed on approved leave (请假, recorded with its reason): 党章 第九条 needs
+    # six months "没有正当理由", so leave turns the error into the secretary's judgement.
+    leaves: dict[int, list[dt.date]] = {}
+    for member_id, held_on in Attendance.objects.filter(
+        member__organization=branch,
+        status=AttendanceStatus.ON_LEAVE,
+        meeting__status=MeetingStatus.HELD,
+        meeting__held_on__gt=today - dt.timedelta(days=SIGNAL_LOOKBACK_DAYS),
+        meeting__held_on__lte=today,
+    ).values_list("member_id", "meeting__held_on"):
+        leaves.setdefault(member_id, []).append(held_on)
+    for member_id, name in sorted(members.items(), key=lambda item: item[1]):
+        finding = lapse_status(
+            last.get(member_id),
+            since[member_id],
+            today,
+            warn_after_months=warn_after,
+            member_name=name,
+            leaves=leaves.get(member_id, ()),
+        )
+        if finding is not None:
+            found.append(
+                MemberSignal(
+                    member_id,
+                    name,
+                    finding.message,
+                    finding.citation,
+                    finding.severity,  # type: ignore[arg-type]
+                    dict(finding.facts),
+                )
+            )
+    return found

@@ -157,7 +157,17 @@ def _infer_status(data: dict[str, Any], today: dt.date, fail) -> None:
     """Most rosters have no 党员状态 column: the dates decide it, or the row asks for it."""
     admitted, confirmed = data.get("admitted_on"), data.get("confirmed_on")
     if admitted is None:
-        return  # validation reports the missing admission date
+        # The admission date is missing or wrong (reported on its own column): a confirmation
+        # date still says full; without one, say what the status is derived from, not "请选择".
+        if confirmed is not None:
+            data["status"] = MemberStatus.FULL
+        else:
+            fail(
+                "status",
+                "未填写党员状态，需根据入党时间和转正时间推定：请填写正确的入党时间，"
+                "或填写党员状态",
+            )
+        return
     latest = admitted.value
     if admitted.precision == "month":  # the benefit of the doubt: the month's last day
         latest = add_months(latest.replace(day=1), 1) - dt.timedelta(days=1)
