@@ -33,6 +33,8 @@ def plan(user, org, kind: str = "general_meeting", *, days: int = -1, **extra):
         "kind": kind,
         "starts_at": local(days_from_today(days)),
         "topic": extra.pop("topic", "测试会议"),
+        # Tests plan several meetings a day; the duplicate check has its own tests.
+        "confirm_duplicate": extra.pop("confirm_duplicate", True),
         **extra,
     }
     return services.plan_meeting(actor, org, data)

@@ -144,6 +144,7 @@ def meeting_for(objs: Objects, scope: str, state: str = "past"):
                 "kind": "general_meeting",
                 "starts_at": starts_at,
                 "topic": f"矩阵测试会议（{state}）",
+                "confirm_duplicate": True,
             },
         )
         if state == "held":
