@@ -19,6 +19,13 @@ def days_from_today(days: int) -> dt.date:
     return clock.today() + dt.timedelta(days=days)
 
 
+def starting_now() -> dt.datetime:
+    """The current minute in China: a meeting starting now is open for QR check-in."""
+    from django.utils import timezone
+
+    return timezone.now().astimezone(TZ).replace(second=0, microsecond=0)
+
+
 def plan(user, org, kind: str = "general_meeting", *, days: int = -1, **extra):
     """A meeting planned by `user` (None: the system) `days` from today at 14:30."""
     actor = Actor(user=user) if user is not None else Actor.system("test")
@@ -26,6 +33,8 @@ def plan(user, org, kind: str = "general_meeting", *, days: int = -1, **extra):
         "kind": kind,
         "starts_at": local(days_from_today(days)),
         "topic": extra.pop("topic", "测试会议"),
+        # Tests plan several meetings a day; the duplicate check has its own tests.
+        "confirm_duplicate": extra.pop("confirm_duplicate", True),
         **extra,
     }
     return services.plan_meeting(actor, org, data)

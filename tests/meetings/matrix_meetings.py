@@ -120,7 +120,7 @@ def _cache(objs: Objects) -> dict:
 
 def meeting_for(objs: Objects, scope: str, state: str = "past"):
     """A general meeting of the scope's branch: `past` (yesterday, planned), `held` (yesterday,
-    recorded with everyone present) or `upcoming` (in three days)."""
+    recorded with everyone present), `upcoming` (in three days) or `now` (starting now)."""
     from dangjian.audit.services import Actor
     from dangjian.meetings import services
     from dangjian.regulations.periods import TZ
@@ -132,13 +132,19 @@ def meeting_for(objs: Objects, scope: str, state: str = "past"):
         from dangjian.core import clock
 
         day = clock.today() + dt.timedelta(days=3 if state == "upcoming" else -1)
+        starts_at = dt.datetime.combine(day, dt.time(14, 30), tzinfo=TZ)
+        if state == "now":  # open for QR check-in
+            from tests.meetings import starting_now
+
+            starts_at = starting_now()
         meeting = services.plan_meeting(
             actor,
             objs.org(scope),
             {
                 "kind": "general_meeting",
-                "starts_at": dt.datetime.combine(day, dt.time(14, 30), tzinfo=TZ),
+                "starts_at": starts_at,
                 "topic": f"矩阵测试会议（{state}）",
+                "confirm_duplicate": True,
             },
         )
         if state == "held":
@@ -207,7 +213,7 @@ def series_kwarg(objs: Objects, scope: str) -> tuple[dict, dict]:
 def token_kwarg(objs: Objects, scope: str) -> tuple[dict, dict]:
     from dangjian.meetings.checkin import issue_token
 
-    return {"token": issue_token(meeting_for(objs, scope, "upcoming").pk)}, {}
+    return {"token": issue_token(meeting_for(objs, scope, "now").pk)}, {}
 
 
 def org_query(objs: Objects, scope: str) -> tuple[dict, dict]:

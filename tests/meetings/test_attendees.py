@@ -37,7 +37,7 @@ from dangjian.members.models import Member
 from dangjian.orgs.models import COMMITTEE_POSTS, Post
 from dangjian.regulations.periods import TZ
 from tests.helpers import assert_audited, events_since, last_seq
-from tests.meetings import days_from_today, local, plan
+from tests.meetings import days_from_today, local, plan, starting_now
 
 
 @pytest.fixture
@@ -160,7 +160,10 @@ def test_a_removed_member_is_refused_leave(demo, me, without_me, client_for):
 
 def test_a_removed_member_cannot_check_in(demo, secretary, me, client_for):
     meeting = plan(
-        secretary.user, demo.branch, days=0, attendees=sorted(branch_ids(demo) - {me.pk})
+        secretary.user,
+        demo.branch,
+        starts_at=starting_now(),
+        attendees=sorted(branch_ids(demo) - {me.pk}),
     )
 
     with pytest.raises(ServiceValidationError) as exc:
@@ -235,7 +238,11 @@ def test_an_invited_member_checks_in(demo, secretary, me):
     group = other_group_of(demo, me)
     members = ids(Member.objects.filter(party_group=group))
     meeting = plan(
-        secretary.user, group, "group_meeting", days=0, attendees=sorted(members | {me.pk})
+        secretary.user,
+        group,
+        "group_meeting",
+        starts_at=starting_now(),
+        attendees=sorted(members | {me.pk}),
     )
     row = services.check_in(Actor(user=demo.users["member"]), issue_token(meeting.pk))
     assert (row.meeting_id, row.member_id, row.status) == (meeting.pk, me.pk, "checked_in")

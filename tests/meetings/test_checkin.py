@@ -21,7 +21,7 @@ from dangjian.meetings.models import Attendance, AttendanceStatus
 from dangjian.meetings.queries import attendance_sheet
 from tests.conftest import PASSWORD
 from tests.helpers import events_since, last_seq
-from tests.meetings import plan
+from tests.meetings import plan, starting_now
 
 T0 = 1_800_000_000  # a multiple of 30: the start of a rotation window
 
@@ -113,7 +113,7 @@ def test_only_meeting_ids_make_tokens():
 
 @pytest.fixture
 def meeting(demo):
-    return plan(demo.users["secretary"], demo.branch, days=0)
+    return plan(demo.users["secretary"], demo.branch, starts_at=starting_now())
 
 
 def test_an_expected_member_checks_in_once(demo, meeting):
@@ -145,7 +145,7 @@ def test_an_expired_token_is_refused_by_the_service(demo, meeting):
 
 
 def test_a_token_checked_against_another_meeting_is_refused_by_the_service(demo, meeting):
-    other = plan(demo.users["secretary"], demo.branch, "theme_day", days=0)
+    other = plan(demo.users["secretary"], demo.branch, "theme_day", starts_at=starting_now())
     with pytest.raises(ServiceValidationError) as exc:
         services.check_in(
             Actor(user=demo.users["member"]), issue_token(meeting.pk), meeting_id=other.pk
@@ -155,7 +155,7 @@ def test_a_token_checked_against_another_meeting_is_refused_by_the_service(demo,
 
 
 def test_a_member_who_is_not_expected_is_refused(demo):
-    sibling_meeting = plan(None, demo.sibling_branch, days=0)
+    sibling_meeting = plan(None, demo.sibling_branch, starts_at=starting_now())
     with pytest.raises(ServiceValidationError) as exc:
         services.check_in(Actor(user=demo.users["member"]), issue_token(sibling_meeting.pk))
     assert exc.value.errors["member"] == "您不在本次会议的应到人员名单中，不能签到"
@@ -248,7 +248,7 @@ def test_the_phone_shows_why_a_code_is_refused(
 
 
 def test_a_member_of_another_branch_is_told_they_are_not_expected(demo, client_for):
-    sibling_meeting = plan(None, demo.sibling_branch, days=0)
+    sibling_meeting = plan(None, demo.sibling_branch, starts_at=starting_now())
     outsider = create_user(
         Actor.system("test"), "sibling-member", PASSWORD, member=demo.member_in_sibling
     )
@@ -293,7 +293,7 @@ def test_only_a_writer_opens_the_check_in_screen(demo, meeting, client_for, pers
 
 
 def test_the_check_in_screen_of_a_sibling_branch_meeting_is_not_found(demo, client_for):
-    sibling_meeting = plan(None, demo.sibling_branch, days=0)
+    sibling_meeting = plan(None, demo.sibling_branch, starts_at=starting_now())
     response = client_for(demo.users["secretary"]).get(
         reverse("meetings:checkin_screen", kwargs={"pk": sibling_meeting.pk})
     )

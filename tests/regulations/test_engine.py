@@ -46,7 +46,12 @@ def test_national_pack_defines_the_national_rules_once() -> None:
     assert all(rule(r.id) is r.rule for r in pack.definitions)
     assert all(r.source == "national" for r in pack.definitions)
     assert pack.overrides == ()
-    assert dict(pack.params) == {"absence_streak_threshold": 3, "lapse_warn_after_months": 4}
+    assert dict(pack.params) == {
+        "absence_streak_threshold": 3,
+        "lapse_warn_after_months": 4,
+        "checkin_open_minutes_before": 30,
+        "backfill_after_days": 7,
+    }
     assert national_pack() is pack
 
 
@@ -78,6 +83,8 @@ def test_sample_local_pack_adds_a_quarterly_lecture_and_the_local_numbers() -> N
         "lapse_warn_after_months": 4,
         "publicity_working_days": 5,
         "letter_validity_months": 3,
+        "checkin_open_minutes_before": 30,
+        "backfill_after_days": 7,
     }
     assert rules.param_sources["publicity_working_days"] == "sample_local"
     assert rules.param_sources["absence_streak_threshold"] == "national"

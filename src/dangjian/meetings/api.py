@@ -136,6 +136,8 @@ class MeetingCreateIn(Schema):
     invited: str | None = None
     # Who is expected (member ids), when not the organization's default list; omit for the default.
     attendees: list[int] | None = None
+    # True to plan a second meeting of the same kind for the organization on the same day.
+    confirm_duplicate: bool = False
 
 
 class AttendanceExceptionIn(Schema):

@@ -116,6 +116,10 @@ class PlanForm(forms.Form):
         label="应到人员", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
     attendees_kind = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Hidden until the service finds a meeting of the kind on that day (`ask_duplicate`).
+    confirm_duplicate = forms.BooleanField(
+        label="同一天已有同类会议，仍然安排", required=False, widget=forms.HiddenInput
+    )
 
     def __init__(
         self,
@@ -146,7 +150,15 @@ class PlanForm(forms.Form):
             "host": data["host"] or None,
             "invited": data["invited"],
             "attendees": self._attendees(),
+            "confirm_duplicate": bool(data.get("confirm_duplicate")),
         }
+
+    def ask_duplicate(self) -> None:
+        """Show the 仍然安排 checkbox (unticked) after the service asked for confirmation."""
+        field = self.fields["confirm_duplicate"]
+        field.widget = forms.CheckboxInput(attrs={"class": "form-check-input"})
+        self.data = self.data.copy()
+        self.data.pop(self.add_prefix("confirm_duplicate"), None)
 
     def _attendees(self) -> list[int] | None:
         """The ticked members, or None when the boxes were left as ticked for their kind (the

@@ -225,6 +225,8 @@ class LeaveRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Approved, but the member checked in after all (issue 12): present, the leave not taken.
+    not_taken = models.BooleanField("请假未使用（本人已签到）", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -217,6 +217,8 @@ def meeting_create(request):
         try:
             meeting = services.plan_meeting(Actor.from_request(request), org, form.service_data())
         except ServiceValidationError as exc:
+            if "confirm_duplicate" in exc.errors:
+                form.ask_duplicate()
             add_service_errors(form, exc.errors)
         else:
             messages.success(request, f"已安排会议：{meeting}")

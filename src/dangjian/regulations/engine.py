@@ -80,6 +80,9 @@ PARAM_SPECS: Final[Mapping[str, _ParamSpec]] = MappingProxyType(
         "letter_validity_months": _ParamSpec("组织关系介绍信有效期（月）", 1),
         "absence_streak_threshold": _ParamSpec("连续无故缺席提醒次数", 1),
         "lapse_warn_after_months": _ParamSpec("未参加组织生活提前预警（月）", 1, LAPSE_MONTHS - 1),
+        # Platform defaults for meetings (issue 12): check-in window and 补录 threshold.
+        "checkin_open_minutes_before": _ParamSpec("会前多少分钟开放扫码签到", 0, 24 * 60),
+        "backfill_after_days": _ParamSpec("会后多少天记录视为补录", 1, 366),
     }
 )
 

@@ -36,7 +36,7 @@ from dangjian.meetings.services.common import (
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization
 from dangjian.regulations.dates import add_months
-from dangjian.regulations.periods import TZ, local_date
+from dangjian.regulations.periods import TZ, cn_date, local_date
 
 MAX_ATTENDEES = 10_000
 
@@ -102,10 +102,47 @@ def _attendees(
     return ordered
 
 
+DUPLICATE_FIELD = "confirm_duplicate"
+
+
+def _refuse_unconfirmed_duplicate(
+    organization: Organization, kind: str, starts_at: dt.datetime
+) -> None:
+    """A second meeting of the same kind for the same organization on the same day (China time)
+    is planned only when the planner confirms it (`confirm_duplicate`): usually a double click or
+    a meeting planned twice by two people."""
+    day = local_date(starts_at)
+    opens = dt.datetime.combine(day, dt.time(0, 0), tzinfo=TZ)
+    same = (
+        Meeting.objects.filter(
+            organization=organization,
+            kind=kind,
+            starts_at__gte=opens,
+            starts_at__lt=opens + dt.timedelta(days=1),
+        )
+        .exclude(status=MeetingStatus.CANCELLED)
+        .order_by("starts_at")
+        .first()
+    )
+    if same is None:
+        return
+    local = same.starts_at.astimezone(TZ)
+    raise ServiceValidationError(
+        {
+            DUPLICATE_FIELD: (
+                f"{organization.name}在{cn_date(day)}已安排了{same.get_kind_display()}"
+                f"（{local:%H:%M}，{same.topic}），确认要再安排一次吗？确认后请再次提交"
+            )
+        }
+    )
+
+
 @transaction.atomic
 def plan_meeting(actor: Actor, organization: Organization, data: Mapping[str, Any]) -> Meeting:
     """A planned meeting: kind, starts_at, topic; optional place, host (member id), invited, and
-    attendees (member ids: who is expected, when not the organization's default list)."""
+    attendees (member ids: who is expected, when not the organization's default list).
+    `confirm_duplicate` (True) is needed when a person (not the system) plans a meeting of a
+    kind the organization already has on that day."""
     _check_org(actor, organization)
     errors: dict[str, str] = {}
     kind = _kind(data.get("kind"), organization, errors)
@@ -119,6 +156,9 @@ def plan_meeting(actor: Actor, organization: Organization, data: Mapping[str, An
     attendees = _attendees(actor, organization, kind, data.get("attendees"), errors)
     if errors:
         raise ServiceValidationError(errors)
+    assert kind is not None and starts_at is not None
+    if actor.user is not None and data.get("confirm_duplicate") is not True:
+        _refuse_unconfirmed_duplicate(organization, kind, starts_at)
     meeting = Meeting.objects.create(
         organization=organization,
         kind=kind,

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
+from django.utils import timezone
 
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, record
 from dangjian.core.errors import ServiceValidationError
-from dangjian.meetings import checkin
+from dangjian.meetings import checkin, checkin_window
 from dangjian.meetings.models import (
     ATTENDED,
     Attendance,
     AttendanceStatus,
+    LeaveRequest,
+    LeaveStatus,
     Meeting,
     MeetingStatus,
 )
@@ -36,6 +41,12 @@ def check_in(
         raise ServiceValidationError({"token": checkin.FORGED})
     if meeting.status == MeetingStatus.CANCELLED:
         raise ServiceValidationError({"meeting": "会议已取消，无需签到"})
+    moment = timezone.now() if now is None else dt.datetime.fromtimestamp(now, tz=dt.UTC)
+    refused = checkin_window.refusal(
+        meeting.starts_at, moment, minutes_before=checkin_window.open_minutes_before()
+    )
+    if refused is not None:
+        raise ServiceValidationError({"meeting": refused})
     member = actor.user.member if actor.user is not None else None
     if member is None:
         raise ServiceValidationError({"member": "您的账号未关联党员信息，不能签到"})
@@ -64,4 +75,25 @@ def check_in(
         changes={"meeting": [None, meeting.pk], "status": [before, AttendanceStatus.CHECKED_IN]},
         message=f"扫码签到：{meeting}"[:500],
     )
+    _leave_not_taken(actor, meeting, member)
     return row
+
+
+def _leave_not_taken(actor: Actor, meeting: Meeting, member) -> None:
+    """An approved leave of a member who checked in after all is marked as not taken."""
+    leave = (
+        LeaveRequest.objects.select_for_update()
+        .filter(meeting=meeting, member=member, status=LeaveStatus.APPROVED, not_taken=False)
+        .first()
+    )
+    if leave is None:
+        return
+    leave.not_taken = True
+    leave.save(update_fields=["not_taken"])
+    record(
+        actor,
+        AuditAction.UPDATE,
+        leave,
+        changes={"not_taken": [False, True]},
+        message=f"已批准请假但本人扫码签到，请假未使用：{meeting}"[:500],
+    )
