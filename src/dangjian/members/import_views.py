@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
@@ -91,14 +92,22 @@ def upload(request):
     return render(request, "members/import_upload.html", {"form": form, "jobs": jobs})
 
 
+# Who the import adds or updates, a page at a time (a province's roster has thousands of rows).
+PEOPLE_PER_PAGE = 50
+
+
 @login_required
 def job_detail(request, pk: int):
     job = _get_job(request.user, pk)
     template = "members/_import_status.html" if request.htmx else "members/import_job.html"
+    report = job.result or job.preview or {}
+    people = Paginator(report.get("people", []), PEOPLE_PER_PAGE).get_page(
+        request.GET.get("people")
+    )
     return render(
         request,
         template,
-        {"job": job, "has_errors_file": import_services.has_error_file(job)},
+        {"job": job, "has_errors_file": import_services.has_error_file(job), "people": people},
     )
 
 

@@ -161,6 +161,29 @@ def test_an_upload_is_previewed_in_the_background_and_the_page_shows_counts_and_
     assert reverse("members:import_errors", args=[job.pk]) in text
 
 
+def test_the_preview_lists_who_will_be_added_page_by_page(
+    demo, secretary, django_capture_on_commit_callbacks
+):
+    # Issue 18: the preview showed counts but not who.
+    from dangjian.members.import_views import PEOPLE_PER_PAGE
+
+    people = [new_person(200 + i) for i in range(PEOPLE_PER_PAGE + 3)]
+    upload(secretary, django_capture_on_commit_callbacks, roster(people))
+    job = latest_job()
+    assert [p["kind"] for p in job.preview["people"]] == ["create"] * len(people)
+    assert all(set(p) == {"row", "name", "kind"} for p in job.preview["people"])  # no ID number
+
+    first = secretary.get(reverse("members:import_job", args=[job.pk]))
+    html = first.content.decode()
+    names = [p["name"] for p in job.preview["people"]]
+    assert names[0] in html and names[PEOPLE_PER_PAGE - 1] in html
+    assert names[PEOPLE_PER_PAGE] not in html
+    assert 'id="people-pages"' in html
+    second = secretary.get(reverse("members:import_job", args=[job.pk]), {"people": 2})
+    rows = second.context["people"].object_list
+    assert [p["name"] for p in rows] == names[PEOPLE_PER_PAGE:]
+
+
 def test_the_empty_template_offers_nothing_to_confirm(
     demo, secretary, django_capture_on_commit_callbacks
 ):

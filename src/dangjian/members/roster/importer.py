@@ -22,10 +22,12 @@ from dangjian.members.models import Member, MembershipSpell, SpellEvent
 from dangjian.members.roster.layout import write_roster
 from dangjian.members.roster.reader import Roster, open_roster
 from dangjian.members.roster.report import (
+    MAX_REPORTED_ERRORS,
     STRICT_REFUSED,
     ImportReport,
     Mode,
     MovePlan,
+    PersonPlan,
     RowProblem,
     strict_blocks,
 )
@@ -282,10 +284,13 @@ def _pass(run: _Run, roster: Roster, report: ImportReport, filename: str, *, wri
                     )
                     continue
                 report.moved += 1
-            elif kind == "create":
-                report.created += 1
-            elif kind == "update":
-                report.updated += 1
+            elif kind in ("create", "update"):
+                if kind == "create":
+                    report.created += 1
+                else:
+                    report.updated += 1
+                if len(report.people) < MAX_REPORTED_ERRORS:
+                    report.people.append(PersonPlan(p.row, p.clean["name"], kind))
             else:
                 report.unchanged += 1
                 continue

@@ -40,6 +40,16 @@ class MovePlan:
 
 
 @dataclass
+class PersonPlan:
+    """Who a row adds or updates: the row and the name only (never the ID number), so the
+    secretary sees who, not just how many (issue 18)."""
+
+    row: int
+    name: str
+    kind: str  # "create" or "update"
+
+
+@dataclass
 class ImportReport:
     filename: str
     sheet: str = ""
@@ -53,6 +63,7 @@ class ImportReport:
     moved: int = 0
     rejected: int = 0
     moves: list[MovePlan] = field(default_factory=list)
+    people: list[PersonPlan] = field(default_factory=list)
     errors: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
     written: bool = False
@@ -79,4 +90,5 @@ class ImportReport:
             "errors": [asdict(e) for e in self.errors[:MAX_REPORTED_ERRORS]],
             "warnings": [asdict(w) for w in self.warnings[:MAX_REPORTED_ERRORS]],
             "moves": [asdict(m) for m in self.moves[:MAX_REPORTED_ERRORS]],
+            "people": [asdict(p) for p in self.people[:MAX_REPORTED_ERRORS]],
         }
