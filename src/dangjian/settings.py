@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "dangjian.study",
     "dangjian.desk",
     "dangjian.recruitment",
+    "dangjian.transfers",
     "dangjian.dues",
 ]
 MEDIA_ROOT = DATA_DIR / "media"

@@ -359,10 +359,20 @@ def move_member(
     *,
     reason: str = "",
     on: dt.date | None = None,
+    event: str = SpellEvent.MOVED,
+    receiving: bool = False,
 ) -> Member:
     """Move a member to another branch (or party group) from `on` (today unless a move decided
-    earlier is recorded late; never before the member's last change)."""
-    if actor.user is not None and not member_allows(actor.user, member, Action.WRITE):
+    earlier is recorded late; never before the member's last change).
+
+    `event` names the cut in the history (调动, or 组织关系转入 for a transfer). `receiving`: the
+    receiving side of a transfer the sending side approved (`transfers.services.receive`), who
+    writes into the new branch but not the old one; the target is still checked."""
+    if (
+        actor.user is not None
+        and not receiving
+        and not member_allows(actor.user, member, Action.WRITE)
+    ):
         raise PermissionDenied("您对该党员没有调动权限")
     _check_target(actor, organization, party_group)
     member = Member.objects.select_for_update().get(pk=member.pk)
@@ -385,7 +395,7 @@ def move_member(
                 member.pk: spells.cut(
                     history,
                     day,
-                    SpellEvent.MOVED,
+                    event,
                     organization_id=organization.pk,
                 )
             }
