@@ -64,6 +64,7 @@ from tests.meetings.matrix_meetings import MEETING_MATRIX
 from tests.recruitment.matrix_recruitment import RECRUITMENT_MATRIX
 from tests.study.matrix_hours import HOURS_MATRIX
 from tests.study.matrix_study import STUDY_MATRIX
+from tests.transfers.matrix_transfers import TRANSFERS_MATRIX
 
 # ---- the policy ----------------------------------------------------------------------------
 # Rows name each persona; a tuple gives one expectation per scope, in the order of the scopes.
@@ -364,6 +365,7 @@ MATRIX.update(HOURS_MATRIX)
 MATRIX.update(DESK_MATRIX)
 MATRIX.update(RECRUITMENT_MATRIX)
 MATRIX.update(DUES_MATRIX)
+MATRIX.update(TRANSFERS_MATRIX)
 
 # Routes that need no permission check, each with the reason. Static files are served by
 # WhiteNoise outside the URLconf, so nothing is exempt today.

@@ -336,6 +336,7 @@ from dangjian.orgs.api import router as orgs_router  # noqa: E402
 from dangjian.recruitment.api import router as recruitment_router  # noqa: E402
 from dangjian.study.api import hours_router as study_router  # noqa: E402
 from dangjian.study.api import router as materials_router  # noqa: E402
+from dangjian.transfers.api import router as transfers_router  # noqa: E402
 
 api.add_router("/v1/orgs", orgs_router)
 api.add_router("/v1/members", members_router)
@@ -347,3 +348,4 @@ api.add_router("/v1/materials", materials_router)
 api.add_router("/v1/study", study_router)
 api.add_router("/v1/recruitment", recruitment_router)
 api.add_router("/v1/dues", dues_router)
+api.add_router("/v1/transfers", transfers_router)

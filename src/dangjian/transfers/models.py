@@ -71,6 +71,11 @@ class Transfer(models.Model):
         related_name="transfers_in",
     )
     to_name = models.CharField("转入党组织（系统外）", max_length=200, blank=True)
+    # Who is responsible for the member until the receipt (第二十五条): the sending branch, or the
+    # receiving branch for a letter from outside. The findings and their cache read it.
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="transfers_managed"
+    )
     to_address = models.CharField("转入党组织地址", max_length=200, blank=True)
     reason = models.CharField("转接原因", max_length=200)
     applied_on = models.DateField("申请日期")
@@ -126,6 +131,7 @@ class Transfer(models.Model):
             "kind": self.kind,
             "status": self.status,
             "member": self.member_id,
+            "organization": self.organization_id,
             "from_organization": self.from_organization_id,
             "to_organization": self.to_organization_id,
             "to_name": self.to_name,

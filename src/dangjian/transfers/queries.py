@@ -1,0 +1,121 @@
+"""Reads of transfers, always scoped: a transfer is seen by the readers of either side (the
+secretaries and 支委 of the sending and the receiving branch, the 机关党委 and 纪检 above them),
+and by the member it is about; everyone else gets a 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from dangjian.accounts.access import Action, scope_for
+from dangjian.orgs.models import Organization, OrgKind
+from dangjian.regulations import transfers as rules
+from dangjian.transfers.models import OPEN_STATUSES, Transfer, TransferKind, TransferStatus
+
+RELATED = ("member", "from_organization", "to_organization")
+
+
+def _sides_q(user, action: Action) -> Q:
+    scope = scope_for(user)
+    q = scope.org_q(action, prefix="from_organization__") | scope.org_q(
+        action, prefix="to_organization__"
+    )
+    if action == Action.READ and scope.own_member_id:
+        q |= Q(member_id=scope.own_member_id)
+    return q
+
+
+def transfers_for(user, action: Action = Action.READ) -> QuerySet[Transfer]:
+    return Transfer.objects.filter(_sides_q(user, action))
+
+
+def get_transfer_for_user(user, pk) -> Transfer:
+    """The transfer if the user may read it (404 otherwise: its existence is not revealed)."""
+    try:
+        return transfers_for(user).select_related(*RELATED).get(pk=pk)
+    except (Transfer.DoesNotExist, ValueError):
+        raise Http404("组织关系转接记录不存在") from None
+
+
+def for_organization(org: Organization) -> dict[str, QuerySet[Transfer]]:
+    """Open transfers leaving and entering `org`'s subtree (the page checks access to `org`)."""
+    base = Transfer.objects.filter(status__in=OPEN_STATUSES).select_related(*RELATED)
+    return {
+        "outgoing": base.filter(from_organization__path__startswith=org.path).order_by(
+            "applied_on", "pk"
+        ),
+        "incoming": base.filter(to_organization__path__startswith=org.path).order_by(
+            "applied_on", "pk"
+        ),
+        "closed": Transfer.objects.exclude(status__in=OPEN_STATUSES)
+        .filter(
+            Q(from_organization__path__startswith=org.path)
+            | Q(to_organization__path__startswith=org.path)
+        )
+        .select_related(*RELATED)
+        .order_by("-closed_on", "-pk"),
+    }
+
+
+def _approver_committees(user) -> list[str]:
+    scope = scope_for(user)
+    if not scope.paths.get(Action.WRITE):
+        return []
+    return list(
+        Organization.objects.filter(
+            scope.org_q(Action.WRITE), kind=OrgKind.ORGAN_COMMITTEE
+        ).values_list("path", flat=True)
+    )
+
+
+def waiting_for(user) -> QuerySet[Transfer]:
+    """Transfers whose next step is the user's: approvals for a 机关党委 above the sending
+    branch, receipts for the receiving side (the sending side for a transfer out of the
+    platform, which records the 回执). Two queries, whatever the number of transfers."""
+    scope = scope_for(user)
+    if not scope.paths.get(Action.WRITE):
+        return Transfer.objects.none()
+    approve = Q(pk__in=[])
+    for path in _approver_committees(user):
+        approve |= Q(from_organization__path__startswith=path) & ~Q(from_organization__path=path)
+    receive = (
+        Q(kind=TransferKind.OUT) & scope.org_q(Action.WRITE, prefix="from_organization__")
+    ) | (~Q(kind=TransferKind.OUT) & scope.org_q(Action.WRITE, prefix="to_organization__"))
+    return (
+        Transfer.objects.filter(
+            (Q(status=TransferStatus.APPLIED) & approve)
+            | (Q(status=TransferStatus.APPROVED) & receive)
+        )
+        .select_related(*RELATED)
+        .order_by("valid_until", "applied_on", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class LetterState:
+    code: str  # valid / expiring / expired / none
+    label: str
+
+
+LETTER_LABELS = {
+    "valid": "有效期内",
+    "expiring": f"{rules.EXPIRY_WARNING_DAYS}天内到期",
+    "expired": "已过有效期",
+    "none": "",
+}
+
+
+def letter_state(transfer: Transfer, today: dt.date) -> LetterState:
+    if transfer.status != TransferStatus.APPROVED or transfer.valid_until is None:
+        return LetterState("none", "")
+    code = rules.letter_state(transfer.valid_until, today)
+    return LetterState(code, LETTER_LABELS[code])
+
+
+def late_letters(qs: QuerySet[Transfer], today: dt.date) -> QuerySet[Transfer]:
+    """Letters issued and not yet received whose validity ended or ends within the warning."""
+    limit = today + dt.timedelta(days=rules.EXPIRY_WARNING_DAYS - 1)
+    return qs.filter(status=TransferStatus.APPROVED, valid_until__lte=limit)

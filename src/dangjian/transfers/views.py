@@ -1,0 +1,275 @@
+"""Transfer pages: an organization's transfers in and out, one transfer with its steps and the
+forms of the next step, starting a transfer, registering a letter from outside, and the letter
+as .docx. Thin: reads through `queries`, writes through `services`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dangjian.accounts.access import (
+    Action,
+    get_member_for_user,
+    get_org_for_user,
+    require_scope,
+    scope_for,
+)
+from dangjian.audit.models import AuditAction
+from dangjian.audit.services import Actor, record
+from dangjian.core.clock import today
+from dangjian.core.errors import ServiceValidationError
+from dangjian.orgs.models import Organization, OrgKind
+from dangjian.transfers import documents, queries, services
+from dangjian.transfers.models import TransferKind, TransferStatus
+
+MEMBER_FIELDS = ("id_number", "phone", "status", "admitted_on", "confirmed_on", "job_title")
+
+
+def _date(raw: str | None, field: str, label: str) -> dt.date:
+    if not raw:
+        raise ServiceValidationError({field: f"请填写{label}"})
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ServiceValidationError({field: f"{label}格式应为 YYYY-MM-DD"}) from None
+
+
+def _org(request) -> Organization:
+    require_scope(request.user, Action.READ, "您没有查看组织关系转接的权限")
+    raw = request.GET.get("org")
+    if raw:
+        return get_org_for_user(request.user, raw)
+    first = scope_for(request.user).paths[Action.READ][0]
+    return Organization.objects.get(path=first)
+
+
+@login_required
+@require_GET
+def transfer_list(request):
+    """An organization's transfers: out and not yet received, in and not yet received (both
+    with the letter's state), the ones waiting for the user, and the recently closed."""
+    org = _org(request)
+    now = today()
+    lists = queries.for_organization(org)
+    rows = {
+        key: [(t, queries.letter_state(t, now)) for t in lists[key][:200]]
+        for key in ("outgoing", "incoming")
+    }
+    return render(
+        request,
+        "transfers/list.html",
+        {
+            "org": org,
+            "outgoing": rows["outgoing"],
+            "incoming": rows["incoming"],
+            "closed": lists["closed"][:50],
+            "waiting": queries.waiting_for(request.user)[:50],
+            "can_write": scope_for(request.user).covers(org.path, Action.WRITE),
+            "is_branch": org.kind == OrgKind.BRANCH,
+        },
+    )
+
+
+def _actions(user, transfer) -> dict[str, bool]:
+    """Which forms the page offers; the services decide again on submit."""
+    scope = scope_for(user)
+
+    def writes(org) -> bool:
+        return org is not None and scope.covers(org.path, Action.WRITE)
+
+    receiving = (
+        transfer.from_organization
+        if transfer.kind == TransferKind.OUT
+        else transfer.to_organization
+    )
+    starter = (
+        transfer.to_organization if transfer.kind == TransferKind.IN else transfer.from_organization
+    )
+    applied = transfer.status == TransferStatus.APPLIED
+    approved = transfer.status == TransferStatus.APPROVED
+    return {
+        "approve": applied and services.may_approve(user, transfer),
+        "receive": approved and writes(receiving),
+        "return": (applied and services.may_approve(user, transfer))
+        or (approved and writes(receiving)),
+        "cancel": transfer.is_open and writes(starter),
+        "letter": transfer.letter_number != "" and transfer.kind != TransferKind.IN,
+    }
+
+
+@login_required
+@require_GET
+def transfer_detail(request, pk: int):
+    transfer = queries.get_transfer_for_user(request.user, pk)
+    return render(
+        request,
+        "transfers/detail.html",
+        {
+            "transfer": transfer,
+            "steps": transfer.steps.all(),
+            "letter": queries.letter_state(transfer, today()),
+            "can": _actions(request.user, transfer),
+            "today": today(),
+            "member_fields": transfer.kind == TransferKind.IN,
+        },
+    )
+
+
+def _act(request, pk: int, do) -> HttpResponse:
+    transfer = queries.get_transfer_for_user(request.user, pk)
+    try:
+        do(Actor.from_request(request), transfer, request.POST)
+        messages.success(request, "已办理")
+    except ServiceValidationError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    return redirect("transfers:detail", pk=transfer.pk)
+
+
+@login_required
+@require_POST
+def approve(request, pk: int):
+    return _act(
+        request,
+        pk,
+        lambda actor, t, post: services.approve(
+            actor, t, _date(post.get("approved_on"), "approved_on", "审核日期")
+        ),
+    )
+
+
+@login_required
+@require_POST
+def receive(request, pk: int):
+    def do(actor, t, post):
+        data = None
+        if t.kind == TransferKind.IN:
+            data = {f: post.get(f, "") for f in MEMBER_FIELDS}
+            data["name"] = t.person_name
+        services.receive(
+            actor,
+            t,
+            _date(post.get("received_on"), "received_on", "接收日期"),
+            late_note=post.get("late_note", ""),
+            member_data=data,
+        )
+
+    return _act(request, pk, do)
+
+
+@login_required
+@require_POST
+def return_view(request, pk: int):
+    return _act(
+        request,
+        pk,
+        lambda actor, t, post: services.return_transfer(actor, t, post.get("return_reason", "")),
+    )
+
+
+@login_required
+@require_POST
+def cancel(request, pk: int):
+    return _act(
+        request, pk, lambda actor, t, post: services.cancel(actor, t, post.get("reason", ""))
+    )
+
+
+def _destination(code: str) -> Organization | None:
+    code = (code or "").strip().upper()
+    if not code:
+        return None
+    found = Organization.objects.filter(code=code).first()
+    if found is None:
+        raise ServiceValidationError({"to_organization": f"未找到组织编码为{code}的党组织"})
+    return found
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_transfer(request):
+    """The sending branch starts a transfer of one of its members (`?member=`)."""
+    member = get_member_for_user(request.user, request.GET.get("member"), Action.WRITE)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        post = request.POST
+        try:
+            transfer = services.start(
+                Actor.from_request(request),
+                member,
+                kind=post.get("kind", ""),
+                reason=post.get("reason", ""),
+                applied_on=_date(post.get("applied_on"), "applied_on", "申请日期"),
+                to_organization=_destination(post.get("to_code", ""))
+                if post.get("kind") == TransferKind.WITHIN
+                else None,
+                to_name=post.get("to_name", ""),
+                to_address=post.get("to_address", ""),
+            )
+            return redirect("transfers:detail", pk=transfer.pk)
+        except ServiceValidationError as exc:
+            errors = exc.errors
+    return render(
+        request,
+        "transfers/new.html",
+        {"member": member, "errors": errors, "today": today(), "post": request.POST},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def register_incoming(request):
+    """The receiving branch records a letter from an organization outside the platform."""
+    org = _org(request)
+    branch = get_org_for_user(request.user, org.pk, Action.WRITE)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        post = request.POST
+        try:
+            transfer = services.register_incoming(
+                Actor.from_request(request),
+                branch,
+                person_name=post.get("person_name", ""),
+                from_name=post.get("from_name", ""),
+                letter_number=post.get("letter_number", ""),
+                issued_on=_date(post.get("issued_on"), "issued_on", "介绍信开具日期"),
+                valid_until=_date(post.get("valid_until"), "valid_until", "有效期"),
+                reason=post.get("reason", ""),
+            )
+            return redirect("transfers:detail", pk=transfer.pk)
+        except ServiceValidationError as exc:
+            errors = exc.errors
+    return render(
+        request,
+        "transfers/incoming.html",
+        {"org": branch, "errors": errors, "post": request.POST},
+    )
+
+
+@login_required
+@require_GET
+def letter(request, pk: int):
+    """The introduction letter (介绍信: stub, letter, receipt) as .docx; audited as an export.
+    Only the sending side issues it."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    transfer = queries.get_transfer_for_user(request.user, pk)
+    org = transfer.from_organization
+    if org is None or not scope_for(request.user).covers(org.path, Action.EXPORT):
+        raise PermissionDenied("介绍信由转出方党组织开具")
+    if not transfer.letter_number:
+        raise Http404("尚未开具介绍信")
+    body = documents.render_letter(transfer)
+    record(Actor.from_request(request), AuditAction.EXPORT, transfer, message="生成组织关系介绍信")
+    response = HttpResponse(
+        body,
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    response["Content-Disposition"] = f'attachment; filename="transfer-{transfer.pk}-letter.docx"'
+    return response
