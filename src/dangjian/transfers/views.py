@@ -24,6 +24,7 @@ from dangjian.audit.services import Actor, record
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.orgs.models import Organization, OrgKind
+from dangjian.regulations.transfers import LIMBO_RULE
 from dangjian.transfers import documents, queries, services
 from dangjian.transfers.models import TransferKind, TransferStatus
 
@@ -71,6 +72,7 @@ def transfer_list(request):
             "waiting": queries.waiting_for(request.user)[:50],
             "can_write": scope_for(request.user).covers(org.path, Action.WRITE),
             "is_branch": org.kind == OrgKind.BRANCH,
+            "limbo": LIMBO_RULE.citation,
         },
     )
 
@@ -98,7 +100,9 @@ def _actions(user, transfer) -> dict[str, bool]:
         "return": (applied and services.may_approve(user, transfer))
         or (approved and writes(receiving)),
         "cancel": transfer.is_open and writes(starter),
-        "letter": transfer.letter_number != "" and transfer.kind != TransferKind.IN,
+        "letter": transfer.letter_number != ""
+        and transfer.from_organization is not None
+        and scope.covers(transfer.from_organization.path, Action.EXPORT),
     }
 
 
