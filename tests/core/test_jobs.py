@@ -33,6 +33,7 @@ def test_the_apps_jobs_are_found_and_run_in_order():
         "meetings.series",
         "members.import_files",
         "recruitment.deadlines",
+        "transfers.letters",
         "notices.email",
     ]
 
