@@ -1,0 +1,55 @@
+"""A member sent from one branch and received in another: the sending secretary starts the
+transfer on a phone from the member's page, the 机关党委 issues the letter, and the receiving
+branch's secretary sees it waiting and receives it."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from dangjian.members.history import members_on
+from dangjian.members.models import Member
+from dangjian.transfers import services
+from dangjian.transfers.models import Transfer
+from tests.conftest import PASSWORD
+from tests.transfers.helpers import D, as_, receiver
+
+pytestmark = pytest.mark.browser
+
+
+def test_sending_a_member_and_receiving_them_in_another_branch(
+    phone_page, page, login, demo, results_dir
+):
+    member = demo.member_in_branch
+    rec = receiver(demo)
+
+    sender = phone_page
+    login(sender, "secretary", PASSWORD)
+    sender.goto(f"/members/{member.pk}/")
+    sender.get_by_role("link", name="组织关系转接").click()
+    sender.get_by_label("转入党支部的组织编码（平台内）").fill("FGW-B02")
+    sender.get_by_label("转接原因").fill("工作调动")
+    sender.get_by_label("申请日期").fill("2026-11-02")
+    sender.get_by_role("button", name="提交转出申请").click()
+    expect(sender.locator("#status")).to_contain_text("待转出方审核")
+    assert sender.evaluate("document.documentElement.scrollWidth") <= 390
+    sender.screenshot(path=str(results_dir / "transfer-phone-started.png"), full_page=True)
+
+    transfer = Transfer.objects.get(member=member)
+    services.approve(as_(demo.users["organ"]), transfer, D(2026, 11, 5))
+
+    login(page, rec.username, PASSWORD)
+    page.goto("/transfers/")
+    expect(page.locator("#waiting")).to_contain_text(member.name)
+    expect(page.locator("#incoming")).to_contain_text("有效期内")
+    page.locator("#waiting").get_by_role("link", name=member.name).click()
+    page.get_by_label("报到（接收）日期").fill("2026-11-20")
+    page.get_by_role("button", name="确认接收").click()
+    expect(page.get_by_role("alert")).to_have_text("已办理")
+    expect(page.locator("#status")).to_contain_text("已完成")
+    expect(page.locator("#steps li")).to_have_count(3)
+    page.screenshot(path=str(results_dir / "transfer-received.png"), full_page=True)
+
+    assert Member.objects.get(pk=member.pk).organization_id == demo.sibling_branch.pk
+    assert members_on(demo.branch, D(2026, 11, 19)).filter(pk=member.pk).exists()
+    assert members_on(demo.sibling_branch, D(2026, 11, 20)).filter(pk=member.pk).exists()
