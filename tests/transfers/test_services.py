@@ -248,3 +248,30 @@ def test_the_database_refuses_a_second_open_transfer_too(demo) -> None:
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         copy.save()
+
+
+def test_a_transfer_in_and_out_on_the_same_day_counts_the_member_once(demo) -> None:
+    from tests.transfers.helpers import secretary_of
+
+    member = demo.member_in_branch
+    third = demo.org["FGW-B03"]
+    first = approved(demo, member)
+    services.receive(as_(receiver(demo)), first, RECEIVED)
+    second = services.start(
+        as_(receiver(demo)),
+        member,
+        kind="within",
+        to_organization=third,
+        reason="再次调动",
+        applied_on=RECEIVED,
+    )
+    services.approve(as_(demo.users["organ"]), second, RECEIVED)
+    services.receive(as_(secretary_of(third, "third")), second, RECEIVED)
+    on_day = [
+        org for org in (demo.branch, demo.sibling_branch, third) if member.pk in _in(org, RECEIVED)
+    ]
+    assert on_day == [third]
+    assert member.pk in _in(demo.branch, D(2026, 11, 19))
+    # The spell opened that day in FGW-B02 was changed in place: no empty spell remains.
+    spells = MembershipSpell.objects.filter(member=member, organization=demo.sibling_branch)
+    assert not spells.exists()

@@ -113,9 +113,10 @@ def start(
 ) -> Transfer:
     """The sending branch starts a transfer of one of its members: to a branch inside the
     platform, or out of it to an organization named by its name and address."""
+    # Read again under a lock: the caller's copy may predate a move (its branch decides).
+    member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
     if actor.user is not None and not member_allows(actor.user, member, Action.WRITE):
         raise PermissionDenied("您对该党员没有办理组织关系转接的权限")
-    member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
     if member.left_on is not None:
         raise ServiceValidationError({"member": "该党员已不在册，不能转出"})
     if Transfer.objects.filter(open_key=member.pk).exists():
