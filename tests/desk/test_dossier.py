@@ -63,6 +63,7 @@ def test_every_app_contributes_a_section():
         "meetings",
         "findings",
         "duties",
+        "transfers",
         "study",
     ]
 

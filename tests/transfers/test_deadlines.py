@@ -80,3 +80,15 @@ def test_each_step_is_the_to_do_of_the_side_whose_step_it_is(demo) -> None:
     assert inbox._rows(rec, 5)[0].record == transfer
     services.receive(as_(rec), transfer, D(2026, 11, 20))
     assert inbox._count(rec) == 0 and inbox._count(organ) == 0
+
+
+def test_the_dossier_registers_the_periods_transfers_without_names(demo) -> None:
+    from dangjian.transfers.dossier import transfer_tables
+
+    member = _members(demo, 1)[0]
+    transfer = approved(demo, member)
+    table = transfer_tables(demo.branch, D(2026, 1, 1), D(2026, 12, 31))[0]
+    assert [row[0] for row in table.rows] == [str(transfer)]
+    assert member.name not in str(table.rows)
+    assert transfer_tables(demo.other_branch, D(2026, 1, 1), D(2026, 12, 31))[0].rows == []
+    assert transfer_tables(demo.branch, D(2025, 1, 1), D(2025, 12, 31))[0].rows == []
