@@ -275,3 +275,18 @@ def test_a_transfer_in_and_out_on_the_same_day_counts_the_member_once(demo) -> N
     # The spell opened that day in FGW-B02 was changed in place: no empty spell remains.
     spells = MembershipSpell.objects.filter(member=member, organization=demo.sibling_branch)
     assert not spells.exists()
+
+
+def test_a_member_moved_meanwhile_is_not_received_from_the_old_branch(demo) -> None:
+    from dangjian.members import services as member_services
+
+    member = demo.member_in_branch
+    transfer = approved(demo, member)
+    member_services.move_member(
+        as_(demo.users["organ"]), member, demo.org["FGW-B03"], reason="调动", on=D(2026, 11, 10)
+    )
+    spells = MembershipSpell.objects.count()
+    with pytest.raises(ServiceValidationError, match="转接期间已有变动"):
+        services.receive(as_(receiver(demo)), transfer, RECEIVED)
+    assert MembershipSpell.objects.count() == spells
+    assert Member.objects.get(pk=member.pk).organization_id == demo.org["FGW-B03"].pk

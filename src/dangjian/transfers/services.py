@@ -283,6 +283,13 @@ def receive(
     late = rules.check_report_in(transfer.valid_until, received_on, late_note)
     if late is not None:
         raise ServiceValidationError({"late_note": late.message})
+    if transfer.member is not None and (
+        transfer.member.organization_id != transfer.from_organization_id
+        or transfer.member.left_on is not None
+    ):
+        raise ServiceValidationError(
+            {"status": "该党员的组织关系在转接期间已有变动，请撤销本次转接后重新发起"}
+        )
     before = transfer.audit_fields()
     why = f"{transfer}接收"
     if transfer.kind == TransferKind.WITHIN:
