@@ -66,6 +66,7 @@ def test_the_tick_reminds_both_sides_once_without_the_name(demo) -> None:
     notices = Notice.objects.filter(key=f"transfer:{transfer.pk}:late")
     recipients = {n.recipient for n in notices}
     assert demo.users["secretary"] in recipients and receiver(demo) in recipients
+    assert demo.users["organ"] in recipients  # escalated to the 机关党委 that issued the letter
     assert all(member.name not in n.title for n in notices)
 
 
