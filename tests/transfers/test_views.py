@@ -121,3 +121,28 @@ def test_registering_a_letter_from_outside_and_receiving_the_member(demo, client
     transfer.refresh_from_db()
     assert transfer.status == TransferStatus.COMPLETED
     assert transfer.member.name == "外来党员" and transfer.member.org_since == D(2026, 11, 20)
+
+
+def test_the_list_page_reads_in_constant_queries(demo, client_for) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(demo.users["organ"])
+    url = reverse("transfers:list")
+    members = list(
+        Member.objects.filter(organization=demo.branch, user__isnull=True).order_by("pk")[:6]
+    )
+
+    def count() -> int:
+        client.get(url, {"org": demo.organ_committee.pk})
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, {"org": demo.organ_committee.pk}).status_code == 200
+        return len(queries)
+
+    approved(demo, members[0])
+    one = count()
+    for m in members[1:3]:
+        approved(demo, m)
+    for m in members[3:]:
+        start(demo, m)
+    assert count() == one
