@@ -151,6 +151,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "transaction_mode": "IMMEDIATE",
         }
     )
+    if os.environ.get("DANGJIAN_TEST_SQLITE_FILE"):
+        # The browser tests' pass (scripts/test) puts the test database in a file: the live
+        # server's request threads then open connections of their own, as on PostgreSQL and
+        # MariaDB, instead of sharing the test's one in-memory connection across threads.
+        _db["TEST"] = {"NAME": os.environ["DANGJIAN_TEST_SQLITE_FILE"]}
 elif _db["ENGINE"] == "django.db.backends.mysql":
     _db.setdefault("OPTIONS", {}).update(
         {"charset": "utf8mb4", "isolation_level": "read committed"}

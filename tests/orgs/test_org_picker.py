@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from dangjian.core.pinyin import pinyin_keys
 from dangjian.orgs import views
 
 PICK = reverse("orgs:pick")
@@ -37,3 +38,30 @@ def test_the_system_administrator_picks_anywhere_for_role_grants(demo, client_fo
     sysadmin = client_for(demo.users["sysadmin"])
     assert demo.other_branch.code in _codes(sysadmin, demo.other_branch.code)
     assert len(_codes(sysadmin)) == views.PICK_LIMIT  # never the whole tree at once
+
+
+def test_by_the_names_pinyin_or_its_initials(demo, client_for):
+    """Typing letters finds a name by its pinyin ("fazhan") or initials ("fzhggwyh"), neither of
+    which is in the code; still only organizations in scope."""
+    organ = client_for(demo.users["organ"])
+    committee = demo.organ_committee
+    full, initials = pinyin_keys(committee.name)
+    assert committee.code not in _codes(organ, "zzzz")
+    for typed in (initials[1:6], full[2:9].upper()):
+        assert typed.lower() not in committee.code.lower()
+        assert committee.code in _codes(organ, typed), typed
+    # Another department's branch is not offered by its pinyin either.
+    other_full, other_initials = pinyin_keys(demo.other_branch.name)
+    assert demo.other_branch.code not in _codes(organ, other_full)
+    # Code and name matches come first; pinyin matches are added without repeating them.
+    codes = _codes(organ, "fgw")
+    assert len(codes) == len(set(codes))
+
+
+def test_pinyin_matches_stop_at_the_limit(demo, client_for, monkeypatch):
+    sysadmin = client_for(demo.users["sysadmin"])
+    # Every branch is a 党支部 (dangzhibu): 13 in the test organ, more than a limit of 5.
+    everyone = _codes(sysadmin, "dangzhibu")
+    assert len(everyone) > 5
+    monkeypatch.setattr(views, "PICK_LIMIT", 5)
+    assert _codes(sysadmin, "dangzhibu") == everyone[:5]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from dangjian.core.pinyin import pinyin_keys
 from dangjian.crypto import default_keyring
 from dangjian.members.models import (
     Education,
@@ -14,7 +15,6 @@ from dangjian.members.models import (
     MemberStatus,
     SpellEvent,
 )
-from dangjian.members.pinyin import pinyin_keys
 from dangjian.members.spells import cut, first_spells, load, replace
 from dangjian.orgs.models import Organization, Post, PostKind
 from dangjian.regulations.membership import probation_end

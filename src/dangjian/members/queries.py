@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from dangjian.accounts.access import Action, visible_members
+from dangjian.core.pinyin import pinyin_keys
 from dangjian.members.models import Member, MemberCategory, MemberStatus
-from dangjian.members.pinyin import pinyin_keys
 from dangjian.orgs.models import Organization, Post, PostKind
 
 _ASCII = re.compile(r"^[A-Za-z]+$")

@@ -22,6 +22,7 @@ from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.audit.services import Actor, diff, record
 from dangjian.core import clock, inputs
 from dangjian.core.errors import ServiceValidationError
+from dangjian.core.pinyin import pinyin_keys
 from dangjian.crypto import default_keyring
 from dangjian.members import spells
 from dangjian.members.models import (
@@ -34,7 +35,6 @@ from dangjian.members.models import (
     MemberStatus,
     SpellEvent,
 )
-from dangjian.members.pinyin import pinyin_keys
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.identity import (
     IdentityError,

@@ -6,6 +6,8 @@ provider (`registry.todo_providers`), each keeping to the user's scope.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -16,7 +18,47 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from dangjian.notices import queries, services
+from dangjian.notices.models import Notice
 from dangjian.notices.registry import todo_providers
+
+
+@dataclass
+class NoticeGroup:
+    """Notices of one kind about one record shown as one line (issue 18: the 机关党委 got three
+    "收到任务" lines for one work item, one per branch): the newest first, the rest folded."""
+
+    notices: list[Notice] = field(default_factory=list)
+
+    @property
+    def first(self) -> Notice:
+        return self.notices[0]
+
+    @property
+    def rest(self) -> list[Notice]:
+        return self.notices[1:]
+
+    @property
+    def unread(self) -> list[Notice]:
+        return [n for n in self.notices if not n.read_at]
+
+
+def group_notices(notices) -> list[NoticeGroup]:
+    """Group a page of notices by (kind, record they are about), in the order of each group's
+    newest notice. A notice about no record stays on its own line."""
+    groups: list[NoticeGroup] = []
+    by_key: dict[tuple, NoticeGroup] = {}
+    for notice in notices:
+        if notice.subject_type and notice.subject_id is not None:
+            key = (notice.kind, notice.subject_type, notice.subject_id)
+            group = by_key.get(key)
+            if group is None:
+                group = by_key[key] = NoticeGroup()
+                groups.append(group)
+        else:
+            group = NoticeGroup()
+            groups.append(group)
+        group.notices.append(notice)
+    return groups
 
 
 @login_required
@@ -25,6 +67,7 @@ def inbox(request):
     notices = Paginator(queries.notices_for(request.user), settings.PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    groups = group_notices(notices.object_list)
     todo = [
         row
         for provider in todo_providers()
@@ -33,7 +76,12 @@ def inbox(request):
     return render(
         request,
         "notices/inbox.html",
-        {"notices": notices, "todo": todo, "counts": queries.action_counts(request.user)},
+        {
+            "notices": notices,
+            "groups": groups,
+            "todo": todo,
+            "counts": queries.action_counts(request.user),
+        },
     )
 
 

@@ -1,5 +1,7 @@
 """Organization pages: the tree (children loaded on expand) and an organization's detail."""
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -14,6 +16,7 @@ from dangjian.accounts.access import (
     scope_for,
     visible_orgs,
 )
+from dangjian.core.pinyin import pinyin_keys
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.orgs.queries import committee_view, party_groups, tree_children, tree_roots
 
@@ -67,17 +70,44 @@ def org_detail(request, pk: int):
 PICK_LIMIT = 20
 
 
+# Letters only: what someone types for a name's pinyin ("fgw", "fagai", "jiguandangwei").
+PINYIN_QUERY = re.compile(r"[A-Za-z]{2,}")
+
+
+def _by_pinyin(visible, text: str, taken: set[str]) -> list[tuple[str, str, str]]:
+    """Organizations whose name's pinyin or initials contain `text`, in tree order, up to the
+    picker's limit. Names have no stored pinyin column: the visible organizations' names are read
+    (one query, three short columns; a province's 机关工委 sees a few thousand) and converted with
+    the roster's cached converter (pinyin_keys is memoised, so a keystroke after the first costs
+    a dictionary lookup per name)."""
+    rows: list[tuple[str, str, str]] = []
+    for code, name, kind in visible.values_list("code", "name", "kind").iterator():
+        if code in taken:
+            continue
+        full, initials = pinyin_keys(name)
+        if text in initials or text in full:
+            rows.append((code, name, kind))
+            if len(rows) + len(taken) >= PICK_LIMIT:
+                break
+    return rows
+
+
 @login_required
 @require_GET
 def org_pick(request):
-    """The organization picker's suggestions: organizations the user may see, by name or code
-    (issue 18: nobody should have to know that the 机关党委 is "FGW-JGDW")."""
+    """The organization picker's suggestions: organizations the user may see, by name, code or
+    the name's pinyin (issue 18: nobody should have to know that the 机关党委 is "FGW-JGDW";
+    "jgdw" or "jiguan" finds it as well)."""
     _require_structure(request.user)
     text = " ".join(request.GET.get("q", "").split())[:50]
-    found = visible_orgs(request.user)
+    visible = visible_orgs(request.user).order_by("path")
     if text:
-        found = found.filter(Q(name__icontains=text) | Q(code__icontains=text))
-    rows = found.order_by("path").values_list("code", "name", "kind")[:PICK_LIMIT]
+        found = visible.filter(Q(name__icontains=text) | Q(code__icontains=text))
+        rows = list(found.values_list("code", "name", "kind")[:PICK_LIMIT])
+        if len(rows) < PICK_LIMIT and PINYIN_QUERY.fullmatch(text):
+            rows += _by_pinyin(visible, text.lower(), {code for code, _, _ in rows})
+    else:
+        rows = list(visible.values_list("code", "name", "kind")[:PICK_LIMIT])
     labels = dict(OrgKind.choices)
     return JsonResponse(
         {"results": [{"code": c, "name": n, "kind": labels.get(k, k)} for c, n, k in rows]}

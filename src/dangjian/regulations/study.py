@@ -109,6 +109,10 @@ class StudyParams:
     # Months after taking office within which a new secretary must have had induction
     # training; a local number (regulations.md), None when no pack sets it.
     induction_within_months: int | None = None
+    # From the first day of this month the findings call a member at risk whose hours so far
+    # and the hours of the year's remaining planned sessions cannot reach the requirement
+    # (platform practice: before it the year is too young to say; 0 never says it).
+    at_risk_from_month: int = 10
 
     def counts(self, kind: str, *, has_topic: bool) -> bool:
         if kind not in self.kind_hours:
@@ -129,11 +133,20 @@ class StudyParams:
             induction_within_months=parsed.get(  # type: ignore[arg-type]
                 "induction_within_months", self.induction_within_months
             ),
+            at_risk_from_month=parsed.get(  # type: ignore[arg-type]
+                "at_risk_from_month", self.at_risk_from_month
+            ),
         )
 
 
 _STUDY_KEYS: Final = frozenset(
-    {"kind_hours", "kinds_needing_topic", "uncounted_kinds", "induction_within_months"}
+    {
+        "kind_hours",
+        "kinds_needing_topic",
+        "uncounted_kinds",
+        "induction_within_months",
+        "at_risk_from_month",
+    }
 )
 
 
@@ -173,6 +186,11 @@ def parse_study_table(table: Mapping[str, object], source: str) -> dict[str, obj
         if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 24:
             raise StudyPackError("[study] induction_within_months：应为1到24之间的整数")
         out["induction_within_months"] = months
+    if "at_risk_from_month" in table:
+        month = table["at_risk_from_month"]
+        if isinstance(month, bool) or not isinstance(month, int) or not 0 <= month <= 12:
+            raise StudyPackError("[study] at_risk_from_month：应为0到12之间的整数（0为不提示）")
+        out["at_risk_from_month"] = month
     return out
 
 

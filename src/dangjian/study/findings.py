@@ -1,0 +1,168 @@
+"""The study-hours column of the compliance report (`meetings.findings.contributors`, issue 13).
+
+Per branch, for the year: how many members and how many cadres (secretaries and committee
+members) do not meet the year's requirement (regulations/study.py: 32 学时, 56 and one
+concentrated training for cadres, pro rata for the months of the year in the party or in post).
+Counts only, never names: the count links to the branch's hours page, where the branch's own
+secretary and committee see who (in roster order, never sorted by hours) and the levels above
+see coverage and cadres.
+
+- After the year: 未达标 is violated (a warning for members, whose rule says "一般"; an error
+  for cadres).
+- During the year, from the pack's `at_risk_from_month` (platform practice, 1 October in the
+  national pack): at risk when a member's hours so far plus the default hours of the study
+  sessions still planned for their branch this year cannot reach the requirement. Before that
+  month, or when the plan can still make it up: pending.
+
+Who belonged is read from the membership history on the report's day (`scope.as_of`: the
+year's last day, or today), so a past year is judged with the roster as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.db.models import Q
+from django.urls import reverse
+
+from dangjian.meetings.findings.contributors import Column, Contributor, Result, Scope, register
+from dangjian.meetings.models import Meeting, MeetingStatus
+from dangjian.members.models import Member, MembershipSpell
+from dangjian.orgs.models import OrgKind
+from dangjian.regulations import study as rules
+from dangjian.regulations.meetings import FindingStatus
+from dangjian.study import hours
+from dangjian.study.training_models import ExternalTraining
+
+COLUMN = "study_hours"
+
+
+def _columns(ruleset) -> list[Column]:
+    ids = (rules.MEMBER_HOURS_RULE.id, rules.LEADER_HOURS_RULE.id)
+    citation = f"{rules.MEMBER_HOURS_RULE.citation}；{rules.LEADER_HOURS_RULE.citation}"
+    return [Column(COLUMN, "学习培训", ids, citation)]
+
+
+class _Short(NamedTuple):
+    """A member who does not meet the year's requirement, as the findings count them."""
+
+    org_id: int
+    cadre: bool
+    reachable: bool  # the year's remaining planned sessions could still make it up
+
+
+def _planned_hours(branches: list[int], year: int, now: dt.datetime, p) -> dict[int, Decimal]:
+    """Default hours of the counted sessions each branch still has planned this year (one
+    query). A planned 主题党日 counts although its materials are linked only later: a warning
+    of what the plan cannot reach should not fire on a plan that can."""
+    start, end = rules.year_bounds(year)
+    out: dict[int, Decimal] = defaultdict(Decimal)
+    for org_id, kind in Meeting.objects.filter(
+        organization_id__in=branches,
+        status=MeetingStatus.PLANNED,
+        kind__in=list(p.kind_hours),
+        starts_at__gte=max(start, now),
+        starts_at__lt=end,
+    ).values_list("organization_id", "kind"):
+        out[org_id] += p.kind_hours[kind]
+    return out
+
+
+def _shortfalls(scope: Scope, branches: list[int], running: bool) -> list[_Short]:
+    """Every member of the branches on `scope.as_of` short of the year's requirement."""
+    year = scope.year
+    spells = MembershipSpell.objects.filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=scope.as_of),
+        organization_id__in=branches,
+        started_on__lte=scope.as_of,
+    )
+    belonging = dict(spells.values_list("member_id", "organization_id"))
+    if not belonging:
+        return []
+    ids = spells.values("member_id")
+    admitted = dict(Member.objects.filter(pk__in=ids).values_list("pk", "admitted_on"))
+    many = len(belonging) > hours.BULK_MEMBERS
+    sums = hours.totals(ids, year, only=set(belonging) if many else None)
+    months = hours.cadre_months(ids, year)
+    p = hours.params()
+    # Sessions planned from the report's day on (its "today", not the machine's).
+    since = dt.datetime.combine(scope.today, dt.time.min, tzinfo=rules.BEIJING)
+    planned = _planned_hours(branches, year, since, p) if running else {}
+    none = hours.Totals()
+    out = []
+    for member_id, org_id in belonging.items():
+        req = rules.requirement_for(
+            year, admitted_on=admitted.get(member_id), cadre_months=months.get(member_id, 0)
+        )
+        got = sums.get(member_id, none)
+        if rules.status_for(got.hours, req, got.trainings).met:
+            continue
+        reachable = got.hours + planned.get(org_id, Decimal(0)) >= req.hours
+        out.append(_Short(org_id, req.cadre, reachable))
+    return out
+
+
+def _result(rule, status: FindingStatus, message: str, facts: dict) -> Result:
+    severity = rule.severity if status in (FindingStatus.VIOLATED, FindingStatus.AT_RISK) else None
+    return Result(rule.id, COLUMN, status, severity, message, rule.citation, facts)
+
+
+def _branch_results(
+    org_id: int, shorts: list[_Short], year: int, running: bool, warn: bool
+) -> list[Result]:
+    link = reverse("study_hours:org_hours", args=[org_id]) + f"?year={year}"
+    out = []
+    for rule, cadre, who in (
+        (rules.MEMBER_HOURS_RULE, False, "党员"),
+        (rules.LEADER_HOURS_RULE, True, "支部委员"),
+    ):
+        mine = [s for s in shorts if s.cadre is cadre]
+        unreachable = sum(not s.reachable for s in mine)
+        facts: dict[str, object] = {"short": len(mine), "detail": link}
+        if not mine:
+            message = f"{who}目前均已达到年度学时要求" if running else f"{who}均达到年度学时要求"
+            out.append(_result(rule, FindingStatus.OK, message, {}))
+            continue
+        if not running:
+            message = f"{len(mine)}名{who}未达到年度学时要求"
+            out.append(_result(rule, FindingStatus.VIOLATED, message, facts))
+        elif warn and unreachable:
+            message = f"{unreachable}名{who}按已有学时和本年剩余计划仍达不到年度学时要求"
+            out.append(_result(rule, FindingStatus.AT_RISK, message, facts))
+        else:
+            message = f"年度进行中：{len(mine)}名{who}尚未达到年度学时要求"
+            out.append(_result(rule, FindingStatus.PENDING, message, facts))
+    return out
+
+
+def _evaluate(scope: Scope) -> dict[int, list[Result]]:
+    branches = sorted(o.id for o in scope.orgs if o.kind == OrgKind.BRANCH)
+    if not branches:
+        return {}
+    running = scope.today <= dt.date(scope.year, 12, 31)
+    month = hours.params().at_risk_from_month
+    warn = running and month > 0 and scope.today.year == scope.year and scope.today.month >= month
+    by_org: dict[int, list[_Short]] = defaultdict(list)
+    for short in _shortfalls(scope, branches, running):
+        by_org[short.org_id].append(short)
+    return {
+        org_id: _branch_results(org_id, by_org.get(org_id, []), scope.year, running, warn)
+        for org_id in branches
+    }
+
+
+register(
+    Contributor(
+        key="study",
+        columns=_columns,
+        evaluate=_evaluate,
+        # Attendance is the meetings' own (their column's owner re-reads the meeting's
+        # organization); an approved external training changes its member's branch. A
+        # completed 培训班 spans branches: its hours reach the cached page within the cache's
+        # lifetime (DANGJIAN_COMPLIANCE_CACHE_SECONDS).
+        owners={"study.externaltraining": (ExternalTraining, "member__organization_id")},
+    )
+)
