@@ -7,7 +7,8 @@ whole tree, and one receipt through the service, with query counts.
    transfer), spread over every branch, half applied and half issued with letters expiring
    from a month ago to three months ahead, plus closed ones to make up `--transfers` (bulk-
    inserted: this is data for reading, the services are tested elsewhere);
-3. best and median of `--runs` runs of each read.
+3. best and median of `--runs` runs of each read; five receipts; one bulk move (整建制转移) of
+   the largest branch with nobody in transit.
 
     .venv/bin/python bench/bench_transfers.py --transfers 3000
 """
@@ -37,8 +38,13 @@ def _generate(n: int, today: dt.date) -> tuple[int, int]:
 
     rng = random.Random(23)
     branches = list(Organization.objects.filter(kind=OrgKind.BRANCH).order_by("path"))
+    # The largest branch keeps nobody in transit: the bulk move at the end takes it whole.
+    reserved = _largest_branch()
     members = list(
-        Member.objects.filter(left_on__isnull=True).select_related("organization").order_by("pk")
+        Member.objects.filter(left_on__isnull=True)
+        .exclude(organization=reserved)
+        .select_related("organization")
+        .order_by("pk")
     )
     rows = []
     for i in range(n):
@@ -147,7 +153,36 @@ def main() -> None:
         times.append(time.perf_counter() - t0)
     print(f"{'one receipt (services.receive, history moved)':<48} best {min(times) * 1000:8.1f} ms"
           f"  median {statistics.median(times) * 1000:8.1f} ms")  # fmt: skip
+    _bulk(today())
     shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _largest_branch():
+    from django.db.models import Count, Q
+
+    from dangjian.orgs.models import Organization, OrgKind
+
+    return (
+        Organization.objects.filter(kind=OrgKind.BRANCH)
+        .annotate(n=Count("members", filter=Q(members__left_on__isnull=True)))
+        .order_by("-n", "path")
+        .first()
+    )
+
+
+def _bulk(day: dt.date) -> None:
+    """One bulk move (整建制转移) of the largest branch (kept free of transfers) into another
+    branch (a write: timed once)."""
+    from dangjian.audit.services import Actor
+    from dangjian.orgs.models import Organization, OrgKind
+    from dangjian.transfers import services
+
+    source = _largest_branch()
+    target = Organization.objects.filter(kind=OrgKind.BRANCH).exclude(pk=source.pk).first()
+    t0 = time.perf_counter()
+    moved = services.bulk_move(Actor.system("bench"), source, target, day, "机构调整")
+    took = time.perf_counter() - t0
+    print(f"{f'bulk move of a {len(moved)}-member branch':<48} once {took * 1000:8.1f} ms")
 
 
 if __name__ == "__main__":

@@ -290,3 +290,41 @@ def test_a_member_moved_meanwhile_is_not_received_from_the_old_branch(demo) -> N
         services.receive(as_(receiver(demo)), transfer, RECEIVED)
     assert MembershipSpell.objects.count() == spells
     assert Member.objects.get(pk=member.pk).organization_id == demo.org["FGW-B03"].pk
+
+
+def test_a_bulk_move_takes_every_member_on_the_day_or_nobody(demo) -> None:
+    source, target = demo.sibling_branch, demo.org["FGW-B03"]
+    organ = as_(demo.users["organ"])
+    moving = set(
+        Member.objects.filter(organization=source, left_on__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    staying = _in(target, D(2026, 11, 20))
+    # A member in transit blocks it, and nothing is written.
+    transfer = services.start(
+        as_(receiver(demo)),
+        Member.objects.get(pk=min(moving)),
+        kind="out",
+        to_name="外省某党支部",
+        reason="外出",
+        applied_on=D(2026, 11, 2),
+    )
+    seq = last_seq()
+    with pytest.raises(ServiceValidationError, match="1名党员正在办理组织关系转接"):
+        services.bulk_move(organ, source, target, D(2026, 11, 20), "机构调整")
+    assert events_since(seq) == []
+    with pytest.raises(PermissionDenied):
+        services.cancel(as_(outsider(demo)), transfer, "撤销")
+    services.cancel(as_(receiver(demo)), transfer, "改为整建制转移")
+    # A branch secretary writes one side only.
+    with pytest.raises(PermissionDenied):
+        services.bulk_move(as_(receiver(demo)), source, target, D(2026, 11, 20), "机构调整")
+    seq = last_seq()
+    moved = services.bulk_move(organ, source, target, D(2026, 11, 20), "机构调整")
+    assert {m.pk for m in moved} == moving
+    assert actions_since(seq).count("move") == len(moving)
+    assert_audited(seq, "update", target, alone=False)
+    assert _in(source, D(2026, 11, 19)) >= moving and not _in(source, D(2026, 11, 20))
+    assert _in(target, D(2026, 11, 20)) == staying | moving
+    assert not Member.objects.filter(organization=source, left_on__isnull=True).exists()
