@@ -76,11 +76,12 @@ def _step(actor: Actor, transfer: Transfer, action: str, day: dt.date, note: str
 
 
 def _locked(transfer: Transfer) -> Transfer:
-    return (
-        Transfer.objects.select_for_update()
-        .select_related("member", "member__organization", "from_organization", "to_organization")
-        .get(pk=transfer.pk)
-    )
+    """The transfer's row locked, then read with its relations: PostgreSQL refuses FOR UPDATE
+    across the outer joins of the nullable foreign keys, and MariaDB has no FOR UPDATE OF."""
+    Transfer.objects.select_for_update().filter(pk=transfer.pk).values_list("pk").get()
+    return Transfer.objects.select_related(
+        "member", "member__organization", "from_organization", "to_organization"
+    ).get(pk=transfer.pk)
 
 
 def _dues_paid_until(member: Member | None) -> dt.date | None:
@@ -114,7 +115,7 @@ def start(
     """The sending branch starts a transfer of one of its members: to a branch inside the
     platform, or out of it to an organization named by its name and address."""
     # Read again under a lock: the caller's copy may predate a move (its branch decides).
-    member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
+    member = Member.objects.select_for_update().get(pk=member.pk)
     if actor.user is not None and not member_allows(actor.user, member, Action.WRITE):
         raise PermissionDenied("您对该党员没有办理组织关系转接的权限")
     if member.left_on is not None:
@@ -425,7 +426,6 @@ def bulk_move(
     members = list(
         Member.objects.select_for_update()
         .filter(organization=source, left_on__isnull=True)
-        .select_related("organization")
         .order_by("pk")
     )
     if not members:
