@@ -30,7 +30,7 @@ from django.urls import reverse
 
 from dangjian.meetings.findings.contributors import Column, Contributor, Result, Scope, register
 from dangjian.meetings.models import Meeting, MeetingStatus
-from dangjian.members.models import Member, MembershipSpell
+from dangjian.members.models import MembershipSpell
 from dangjian.orgs.models import OrgKind
 from dangjian.regulations import study as rules
 from dangjian.regulations.meetings import FindingStatus
@@ -79,11 +79,23 @@ def _shortfalls(scope: Scope, branches: list[int], running: bool) -> list[_Short
         organization_id__in=branches,
         started_on__lte=scope.as_of,
     )
-    belonging = dict(spells.values_list("member_id", "organization_id"))
+    belonging: dict[int, int] = {}
+    admitted: dict[int, dt.date | None] = {}
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    for member_id, org_id, admitted_on in spells.values_list(
+        "member_id", "organization_id", "member__admitted_on"
+    ):
+        belonging[member_id] = org_id
+        # The requirement depends on the admission's month within the year only: one key for
+        # everyone admitted before it (a province's 60,000 members share a few dozen keys).
+        if admitted_on is not None and admitted_on < first:
+            admitted_on = None
+        elif admitted_on is not None and admitted_on <= last:
+            admitted_on = admitted_on.replace(day=1)
+        admitted[member_id] = admitted_on
     if not belonging:
         return []
     ids = spells.values("member_id")
-    admitted = dict(Member.objects.filter(pk__in=ids).values_list("pk", "admitted_on"))
     many = len(belonging) > hours.BULK_MEMBERS
     sums = hours.totals(ids, year, only=set(belonging) if many else None)
     months = hours.cadre_months(ids, year)
@@ -92,13 +104,21 @@ def _shortfalls(scope: Scope, branches: list[int], running: bool) -> list[_Short
     since = dt.datetime.combine(scope.today, dt.time.min, tzinfo=rules.BEIJING)
     planned = _planned_hours(branches, year, since, p) if running else {}
     none = hours.Totals()
+    # Both rules are pure and most members share their inputs (a province is 60,000 members
+    # and a few hundred distinct admission months): each is worked out once.
+    reqs: dict[tuple, rules.StudyRequirement] = {}
+    met: dict[tuple, bool] = {}
     out = []
     for member_id, org_id in belonging.items():
-        req = rules.requirement_for(
-            year, admitted_on=admitted.get(member_id), cadre_months=months.get(member_id, 0)
-        )
+        key = (admitted.get(member_id), months.get(member_id, 0))
+        req = reqs.get(key)
+        if req is None:
+            req = reqs[key] = rules.requirement_for(year, admitted_on=key[0], cadre_months=key[1])
         got = sums.get(member_id, none)
-        if rules.status_for(got.hours, req, got.trainings).met:
+        verdict = (got.hours, got.trainings, req)
+        if verdict not in met:
+            met[verdict] = rules.status_for(got.hours, req, got.trainings).met
+        if met[verdict]:
             continue
         reachable = got.hours + planned.get(org_id, Decimal(0)) >= req.hours
         out.append(_Short(org_id, req.cadre, reachable))
@@ -110,10 +130,13 @@ def _result(rule, status: FindingStatus, message: str, facts: dict) -> Result:
     return Result(rule.id, COLUMN, status, severity, message, rule.citation, facts)
 
 
+_PLACEHOLDER = 987654321
+
+
 def _branch_results(
-    org_id: int, shorts: list[_Short], year: int, running: bool, warn: bool
+    org_id: int, shorts: list[_Short], link_pattern: str, running: bool, warn: bool
 ) -> list[Result]:
-    link = reverse("study_hours:org_hours", args=[org_id]) + f"?year={year}"
+    link = link_pattern.replace(str(_PLACEHOLDER), str(org_id))
     out = []
     for rule, cadre, who in (
         (rules.MEMBER_HOURS_RULE, False, "党员"),
@@ -148,8 +171,10 @@ def _evaluate(scope: Scope) -> dict[int, list[Result]]:
     by_org: dict[int, list[_Short]] = defaultdict(list)
     for short in _shortfalls(scope, branches, running):
         by_org[short.org_id].append(short)
+    # One reverse() for the tree, not one per branch.
+    pattern = reverse("study_hours:org_hours", args=[_PLACEHOLDER]) + f"?year={scope.year}"
     return {
-        org_id: _branch_results(org_id, by_org.get(org_id, []), scope.year, running, warn)
+        org_id: _branch_results(org_id, by_org.get(org_id, []), pattern, running, warn)
         for org_id in branches
     }
 
