@@ -715,6 +715,16 @@ def test_member_post_explanation_and_meeting_writes_are_each_traced(demo, two_br
     after = compliance.cached_report(root, 2026, today=TODAY)
 
     changed = {a.pk, b.pk, demo.sibling_branch.pk, demo.branch.pk}
+    # A member moved: the 机关党委 and 总支 above count their subtree's members (the 机关
+    # thresholds), so they are read again too.
+    written = (a, b, demo.sibling_branch, demo.branch)
+    changed |= {
+        o.id
+        for o in before.orgs
+        if o.kind in ("organ_committee", "general_branch")
+        and any(w.path.startswith(o.path) for w in written)
+    }
+    assert root.pk in changed
     assert all(
         after._cells_by_org[i] is before._cells_by_org[i]
         for i in before._cells_by_org

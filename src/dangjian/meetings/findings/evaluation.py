@@ -15,10 +15,12 @@ from dangjian.meetings.findings.contributors import Scope, contributors
 from dangjian.meetings.findings.reading import _read, _Records, _subtree
 from dangjian.meetings.findings.report import (
     _DAY,
+    _EXPECTED,
     _HOST,
     _ID,
     _INDEX,
     _MONTH,
+    _PRESENT,
     _SEATED,
     _SEATED_PRESENT,
     AT_RISK,
@@ -47,6 +49,7 @@ from dangjian.regulations.engine import RuleSet
 from dangjian.regulations.meetings import (
     FindingStatus,
     FrequencyRule,
+    dlm_quorum_violation,
     evaluate_frequency,
     quorum_violation,
 )
@@ -59,9 +62,15 @@ COMMITTEE_RULES = (
     "committee_threshold",
     "no_committee",
     "committee_size",
+    "committee_deputies",
+    "dangzu_size",
+    "organ_committee",
+    "organ_general_branch",
 )
 TERM_RULE = "committee_term"
 QUORUM_RULES = ("general_meeting_quorum", "committee_meeting_quorum")
+DLM_QUORUM_RULE = "dlm_quorum"
+DLM = "democratic_life_meeting"
 
 
 def _columns(rules: RuleSet) -> list[Column]:
@@ -80,6 +89,8 @@ def _columns(rules: RuleSet) -> list[Column]:
         else f"{general.citation}；{committee.citation}"
     )
     columns.append(Column("quorum", "到会人数", QUORUM_RULES, citation))
+    dlm = rule(DLM_QUORUM_RULE)
+    columns.append(Column(DLM_QUORUM_RULE, "民主生活会到会", (dlm.id,), dlm.citation))
     for contributor in contributors():
         columns.extend(contributor.columns(rules))
     return columns
@@ -90,6 +101,8 @@ def _committee_column(rule_id: str) -> str:
         return "term"
     if rule_id in QUORUM_RULES:
         return "quorum"
+    if rule_id == DLM_QUORUM_RULE:
+        return DLM_QUORUM_RULE
     return "committee"
 
 
@@ -188,7 +201,7 @@ def _compute(
     rules = rules or rules_in_force()
     # Facts about a year that has ended are taken on its last day, so they stay put.
     as_of = min(today, dt.date(year, 12, 31))
-    records = _read(_subtree(root.path, max_depth), year, as_of)
+    records = _read(_subtree(root.path, max_depth), year, as_of, complete=max_depth is None)
     memo = _Memo(year, today, as_of)
     done = _evaluate(records, rules, memo)
     return ComplianceReport(
@@ -304,6 +317,7 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
             org.term_started_on,
             org.deputies,
             org.officers,
+            org.subtree_members,
         )
         entry = committee_memo.get(key)
         if entry is None:
@@ -315,7 +329,7 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
         results, shared = entry
         quorum = (
             _quorum_results(org_id, by_key, votes)
-            if (org_id, "committee_meeting") in by_key or org_id in votes
+            if (org_id, "committee_meeting") in by_key or org_id in votes or (org_id, DLM) in by_key
             else []
         )
         if quorum or org_id in explained_orgs:
@@ -391,6 +405,7 @@ def _committee_results(
     term_started_on: dt.date | None,
     deputies: int,
     officers: int,
+    subtree_members: int | None,
     as_of: dt.date,
 ) -> tuple[Result, ...]:
     facts_base = {
@@ -412,6 +427,7 @@ def _committee_results(
         term_started_on=None if later_term else term_started_on,
         deputies=deputies,
         officers=officers,
+        subtree_members=subtree_members,
     )
     out = []
     for violation in found:
@@ -434,6 +450,8 @@ def _committee_results(
                 facts_base,
             )
         )
+    elif kind == OrgKind.LEADING_GROUP and committee_size and not ruled & set(COMMITTEE_RULES):
+        out.append(_ok_result("dangzu_size", f"党组成员{committee_size}人", facts_base))
     if term_years(kind) is not None and TERM_RULE not in ruled:
         out.append(_term_result(kind, term_started_on, term_ends_on, later_term, facts_base))
     return tuple(out)
@@ -511,4 +529,33 @@ def _quorum_results(
                     facts={**result.facts, **facts},
                 )
             )
+    dlm = _dlm_quorum_result(by_key.get((org_id, DLM), ()))
+    if dlm is not None:
+        out.append(dlm)
     return out
+
+
+def _dlm_quorum_result(rows) -> Result | None:
+    """民主生活会: 到会 ≥ 2/3 of 应到, for each one held (as recorded: 应到 is the record's
+    expected list, 实到 those present). A meeting with nobody expected is not judged."""
+    items = [(r[_ID], r[_EXPECTED], min(r[_PRESENT], r[_EXPECTED])) for r in rows if r[_EXPECTED]]
+    if not items:
+        return None
+    failed, first = [], None
+    for meeting_id, expected, present in items:
+        violation = dlm_quorum_violation(expected, present)
+        if violation is not None:
+            failed.append(meeting_id)
+            first = first or violation
+    facts: dict[str, object] = {
+        "checked": len(items),
+        "meeting_ids": sorted(failed or [m for m, *_ in items]),
+    }
+    if first is None:
+        message = f"民主生活会{len(items)}次，到会人数均达到应到会人数的2/3以上"
+        return _ok_result(DLM_QUORUM_RULE, message, facts)
+    result = _violation_result(first, VIOLATED)
+    return result._replace(
+        message=f"{len(failed)}次到会人数不足：{first.message}",
+        facts={**result.facts, **facts},
+    )

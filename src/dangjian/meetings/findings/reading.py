@@ -8,6 +8,7 @@ is read here, and nothing after this step touches the database.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -101,6 +102,44 @@ def _count_members(where: Where, as_of: dt.date, by_id: dict[int, OrgInfo]) -> N
         by_id[org_id].members, by_id[org_id].full_members = n, n_full
 
 
+# The kinds held to the 机关 thresholds, which count the members of their whole subtree.
+SUBTREE_COUNTED = frozenset({"organ_committee", "general_branch"})
+
+
+def _count_subtrees(orgs: list[OrgInfo], complete: bool, as_of: dt.date) -> None:
+    """Each 机关党委's and 总支's members over its subtree on `as_of`.
+
+    `complete`: every descendant of every organization read was read too (a subtree read to
+    its leaves), so the sums come from the counts already read, without a query. Otherwise
+    (an organization's own page, a cache refresh) one query counts the subtrees of those
+    organizations."""
+    counted = [o for o in orgs if o.kind in SUBTREE_COUNTED]
+    if not counted:
+        return
+    if complete:
+        by_path = sorted((o.path, o.members) for o in orgs)
+        paths = [p for p, _ in by_path]
+        for org in counted:
+            start = bisect.bisect_left(paths, org.path)
+            end = bisect.bisect_left(paths, org.path + "\U0010ffff")
+            org.subtree_members = sum(n for _, n in by_path[start:end])
+        return
+    roots = Q()
+    for org in counted:
+        roots |= Q(organization__path__startswith=org.path)
+    per_path = (
+        MembershipSpell.objects.filter(roots, started_on__lte=as_of)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=as_of))
+        .order_by()
+        .values("organization__path")
+        .annotate(n=Count("id"))
+        .values_list("organization__path", "n")
+    )
+    totals = list(per_path)
+    for org in counted:
+        org.subtree_members = sum(n for path, n in totals if path.startswith(org.path))
+
+
 def _read_posts(
     where: Where, start: dt.date, as_of: dt.date, by_id: dict[int, OrgInfo]
 ) -> dict[int, list[tuple[int, str, str | None]]]:
@@ -128,7 +167,9 @@ def _read_posts(
     return secretaries
 
 
-def _read(where: Where, year: int, as_of: dt.date) -> _Records:
+def _read(where: Where, year: int, as_of: dt.date, *, complete: bool = False) -> _Records:
+    """The records of the organizations `where` picks; `complete` when they are whole subtrees
+    down to their leaves (see `_count_subtrees`)."""
     start = dt.date(year, 1, 1)
     org = "organization__"
     orgs = [
@@ -151,6 +192,7 @@ def _read(where: Where, year: int, as_of: dt.date) -> _Records:
     by_id = {o.id: o for o in orgs}
 
     _count_members(where, as_of, by_id)
+    _count_subtrees(orgs, complete, as_of)
 
     secretaries = _read_posts(where, start, as_of, by_id)
 

@@ -68,6 +68,9 @@ class OrgInfo:
     committee_size: int = 0
     deputies: int = 0  # 副书记 seated on the period's last day
     officers: int = 0  # other seats than 书记 and 副书记 (组织委员…) that day
+    # Members of the organization and its whole subtree that day, for the 机关 thresholds of a
+    # 机关党委 and a 总支 (None for other kinds).
+    subtree_members: int | None = None
 
     @property
     def kind_label(self) -> str:
