@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from functools import cache
 
 from dangjian.core.clock import today as local_today
+from dangjian.meetings.findings.applicability import (
+    committee_months,
+    plan_for,
+)
 from dangjian.meetings.findings.contributors import Scope, contributors
 from dangjian.meetings.findings.reading import _read, _Records, _subtree
 from dangjian.meetings.findings.report import (
@@ -55,7 +59,6 @@ from dangjian.regulations.meetings import (
 )
 from dangjian.regulations.periods import cn_date, periods_in_year
 
-LEADER_LECTURE_RULE = "party_lecture_leader"
 COMMITTEE_RULES = (
     "branch_min_members",
     "branch_max_members",
@@ -154,8 +157,31 @@ class _Memo:
         }
         self.zeros = {kind: (0,) * len(ps) for kind, ps in self.period_lists.items()}
         self.judged: dict[tuple[int, tuple[int, ...]], _Judged] = {}
+        self.masked: dict[tuple, _Judged] = {}
         self.committee: dict[tuple, tuple[tuple[Result, ...], dict[str, Cell]]] = {}
-        self.plans: dict[tuple[int, str, bool], list[tuple]] = {}
+        self.plans: dict[tuple, list[tuple]] = {}
+
+    def judge_months(
+        self, freq: FrequencyRule, counts: tuple[int, ...], months: tuple[bool, ...]
+    ) -> _Judged:
+        """The verdicts of a monthly rule for the months it binds only (`months`, one flag
+        per month): a branch that crossed 7 full members mid-year needs its 支委会 only in the
+        months it had them."""
+        key = (id(freq), counts, months)
+        found = self.masked.get(key)
+        if found is None:
+            whole = self.judged.get((id(freq), counts)) or self.judge(freq, counts)
+            verdicts = tuple(v for v, binds in zip(whole.findings, months, strict=True) if binds)
+            tally = [0, 0, 0, 0]
+            for verdict in verdicts:
+                tally[_INDEX[verdict.status]] += 1
+            worst = min((i for i, n in enumerate(tally) if n), default=_INDEX[PENDING])
+            cell = Cell()
+            cell.tally, cell.worst = list(tally), worst
+            found = self.masked[key] = _Judged(
+                verdicts, tally, worst, {v.period.key: i for i, v in enumerate(verdicts)}, cell
+            )
+        return found
 
     def judge(self, freq: FrequencyRule, counts: tuple[int, ...]) -> _Judged:
         key = (id(freq), counts)
@@ -253,21 +279,16 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
     for org in records.orgs:
         org_id = org.id
         has_committee = org.full_members >= COMMITTEE_THRESHOLD
-        plan_key = (id(rules), org.kind, has_committee)
+        # Month by month: a branch with 7 full members in some months only (on each month's
+        # last day) is bound by a committee's monthly rules in those months.
+        months = committee_months(org.full_by_month)
+        plan_key = (id(rules), org.kind, has_committee, months)
         plan = memo.plans.get(plan_key)
         if plan is None:
-            plan = memo.plans[plan_key] = [
-                (
-                    freq,
-                    tuple(sorted(freq.meeting_kinds)),
-                    freq.period,
-                    freq.id == LEADER_LECTURE_RULE,
-                )
-                for freq in rules.frequency_rules_for(org.kind, has_committee=has_committee)
-            ]
+            plan = memo.plans[plan_key] = plan_for(rules, org.kind, has_committee, months)
         org_cells: dict[str, Cell] = {}
         org_frequency = []
-        for freq, kinds, period_kind, leader in plan:
+        for freq, kinds, period_kind, leader, bound_months in plan:
             if len(kinds) == 1:
                 rows = by_key.get((org_id, kinds[0]), empty)
             else:
@@ -293,7 +314,10 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
                 counts = tuple(tally)
             else:
                 counts = (len(rows),)
-            judged = judged_memo.get((id(freq), counts)) or judge(freq, counts)
+            if bound_months is not None:
+                judged = memo.judge_months(freq, counts, bound_months)
+            else:
+                judged = judged_memo.get((id(freq), counts)) or judge(freq, counts)
             org_frequency.append((freq, judged, rows, extra))
             cell = judged.cell
             if org_id in explained_orgs:

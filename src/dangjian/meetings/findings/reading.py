@@ -87,19 +87,49 @@ class _Records:
     where: Where  # the organizations read, for the other contributors
 
 
-def _count_members(where: Where, as_of: dt.date, by_id: dict[int, OrgInfo]) -> None:
+def month_ends(year: int, as_of: dt.date) -> list[dt.date]:
+    """The day each month of `year` is read on: its last day, or `as_of` when that is earlier
+    (the months after `as_of` are read on `as_of`)."""
+    ends = []
+    for month in range(1, 13):
+        last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+        ends.append(min(last, as_of))
+    return ends
+
+
+def _covering(day: dt.date) -> Q:
+    return Q(started_on__lte=day) & (Q(ended_on__isnull=True) | Q(ended_on__gte=day))
+
+
+def _count_members(where: Where, year: int, as_of: dt.date, by_id: dict[int, OrgInfo]) -> None:
     """Members and full members as they were on the period's last day (or today), from the
     membership history: a past year is judged with its own roster. One spell per member
-    covers a day, so counting spells counts people."""
-    for org_id, n, n_full in (
+    covers a day, so counting spells counts people.
+
+    In the same query, each branch's full members on every month's last day
+    (`OrgInfo.full_by_month`): the monthly 支委会 binds only the months a branch had 7."""
+    ends = month_ends(year, as_of)
+    days = sorted(set(ends))
+    full = Q(status=MemberStatus.FULL)
+    monthly = {f"m{i}": Count("id", filter=_covering(day) & full) for i, day in enumerate(days)}
+    rows = (
         MembershipSpell.objects.filter(where("organization__"), started_on__lte=as_of)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=as_of))
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=ends[0]))
         .order_by()
         .values("organization_id")
-        .annotate(n=Count("id"), n_full=Count("id", filter=Q(status=MemberStatus.FULL)))
-        .values_list("organization_id", "n", "n_full")
-    ):
-        by_id[org_id].members, by_id[org_id].full_members = n, n_full
+        .annotate(
+            n=Count("id", filter=_covering(as_of)),
+            n_full=Count("id", filter=_covering(as_of) & full),
+            **monthly,
+        )
+        .values_list("organization_id", "n", "n_full", *monthly)
+    )
+    position = [days.index(day) for day in ends]
+    for org_id, n, n_full, *by_day in rows:
+        org = by_id[org_id]
+        org.members, org.full_members = n, n_full
+        if org.kind == "branch":
+            org.full_by_month = tuple(by_day[i] for i in position)
 
 
 # The kinds held to the 机关 thresholds, which count the members of their whole subtree.
@@ -191,7 +221,7 @@ def _read(where: Where, year: int, as_of: dt.date, *, complete: bool = False) ->
     ]
     by_id = {o.id: o for o in orgs}
 
-    _count_members(where, as_of, by_id)
+    _count_members(where, year, as_of, by_id)
     _count_subtrees(orgs, complete, as_of)
 
     secretaries = _read_posts(where, start, as_of, by_id)
