@@ -93,11 +93,13 @@ def hand_written_sql(
     application would; everything else happens in the database. Meetings are counted once per
     (organization, kind, month); the leader's 党课 rule reads its few meetings row by row to
     check the lecturer."""
+    from dangjian.meetings.findings.reading import month_ends
     from dangjian.regulations.periods import periods_in_year
 
     as_of = min(today, dt.date(year, 12, 31))
     start = dt.date(year, 1, 1)
     child_len = len(root_path) + 4
+    ends = month_ends(year, as_of)
     if vendor == "sqlite":
         month = "CAST(strftime('%%m', mm.held_on) AS INTEGER)"
         div = "/"
@@ -150,18 +152,23 @@ def hand_written_sql(
                 f" WHERE a.kind IN ({kinds}) GROUP BY 1, 2"
             )
             counted_params = sorted(rule.meeting_kinds)
+        # A committee's rule binds the months the branch had 7 full members on the month's last
+        # day (monthly rules), or the year if it had them on the year's last day (month 12).
         committee = " AND COALESCE(fm.n_full, 0) >= 7" if rule.requires_committee else ""
+        fm_idx = "p.idx" if rule.period == "month" else "12"
         parts.append(
             f"SELECT %s AS rule_id, substr(o.path, 1, %s) AS top,"
             f" CASE WHEN COALESCE(c.n, 0) >= %s THEN 'ok' ELSE p.unmet END AS status"
             f" FROM o CROSS JOIN ({grid}) p"
-            f" LEFT JOIN fm ON fm.organization_id = o.id"
+            f" LEFT JOIN fm ON fm.organization_id = o.id AND fm.idx = {fm_idx}"
             f" LEFT JOIN ({counted}) c ON c.org = o.id AND c.idx = p.idx"
             f" WHERE o.kind IN ({org_kinds}){committee}"
         )
         params.extend(
             [rule.id, child_len, rule.minimum, *unmet, *counted_params, *sorted(rule.org_kinds)]
         )
+    month_grid = " UNION ALL ".join(f"SELECT {i} AS idx, %s AS d" for i in range(1, len(ends) + 1))
+    month_params = list(ends)
     if variant == "rows":
         meetings = (
             " mt AS (SELECT mm.organization_id AS org, mm.kind, mm.held_on"
@@ -177,14 +184,18 @@ def hand_written_sql(
         )
     sql = (
         "WITH o AS (SELECT id, path, kind FROM orgs_organization WHERE path LIKE %s),"
-        " fm AS (SELECT m.organization_id, COUNT(*) AS n_full FROM members_member m"
-        "   JOIN o ON o.id = m.organization_id WHERE m.status = 'full' GROUP BY m.organization_id),"
+        # Full members on each month's last day (or as_of), from the membership history.
+        " fm AS (SELECT s.organization_id, g.idx, COUNT(*) AS n_full"
+        "   FROM members_membershipspell s JOIN o ON o.id = s.organization_id"
+        "   CROSS JOIN (" + month_grid + ") g"
+        "   WHERE s.status = 'full' AND s.started_on <= g.d"
+        "   AND (s.ended_on IS NULL OR s.ended_on >= g.d) GROUP BY s.organization_id, g.idx),"
         + meetings
         + " SELECT top, rule_id, status, COUNT(*) FROM ("
         + " UNION ALL ".join(parts)
         + ") f GROUP BY top, rule_id, status"
     )
-    return sql, [root_path + "%", start, as_of, *params]
+    return sql, [root_path + "%", *month_params, start, as_of, *params]
 
 
 def run_sql(sql: str, params: list) -> Counter:

@@ -35,6 +35,8 @@ OK, AT_RISK, VIOLATED, PENDING = "ok", "at_risk", "violated", "pending"
 GENERAL = "general_meeting_freq"
 THEME = "theme_party_day"
 LOCAL_LECTURE = "party_lecture_branch_quarterly"
+# Meetings of earlier months recorded now are 补录 (more than 7 days late): they need a reason.
+BACKFILL = {"backfill_reason": "纸质记录整理后补录"}
 
 
 @pytest.fixture(autouse=True)
@@ -191,7 +193,7 @@ def test_a_meeting_recorded_near_midnight_counts_in_the_beijing_quarter(demo, st
     meeting = services.plan_meeting(
         actor, branch, {"kind": "general_meeting", "starts_at": starts_at, "topic": "季度党员大会"}
     )
-    services.record_meeting(actor, meeting, attendance={})
+    services.record_meeting(actor, meeting, attendance={}, minutes=BACKFILL)
 
     report = compliance.compute(branch, 2026, today=dt.date(2026, 5, 1))
 
@@ -634,7 +636,7 @@ def _record_theme_day(branch: Organization, day: str = "2026-03-05 15:00") -> Me
     meeting = services.plan_meeting(
         actor, branch, {"kind": "theme_day", "starts_at": day, "topic": "主题党日"}
     )
-    services.record_meeting(actor, meeting, attendance={})
+    services.record_meeting(actor, meeting, attendance={}, minutes=BACKFILL)
     return meeting
 
 
@@ -713,6 +715,16 @@ def test_member_post_explanation_and_meeting_writes_are_each_traced(demo, two_br
     after = compliance.cached_report(root, 2026, today=TODAY)
 
     changed = {a.pk, b.pk, demo.sibling_branch.pk, demo.branch.pk}
+    # A member moved: the 机关党委 and 总支 above count their subtree's members (the 机关
+    # thresholds), so they are read again too.
+    written = (a, b, demo.sibling_branch, demo.branch)
+    changed |= {
+        o.id
+        for o in before.orgs
+        if o.kind in ("organ_committee", "general_branch")
+        and any(w.path.startswith(o.path) for w in written)
+    }
+    assert root.pk in changed
     assert all(
         after._cells_by_org[i] is before._cells_by_org[i]
         for i in before._cells_by_org

@@ -28,7 +28,7 @@ from dangjian.meetings.models import (
 from dangjian.meetings.queries import attendance_sheet, default_attendees, expected_attendees
 from dangjian.members.models import Member, MemberStatus
 from dangjian.orgs.models import COMMITTEE_POSTS, Post
-from dangjian.regulations.periods import TZ
+from dangjian.regulations.periods import TZ, cn_date
 from tests.helpers import assert_audited, events_since, last_seq
 from tests.meetings import days_from_today, local, plan
 
@@ -298,9 +298,17 @@ def test_a_meeting_in_the_future_cannot_be_recorded(demo, secretary):
     meeting = plan(secretary.user, demo.branch, days=2)
     with pytest.raises(ServiceValidationError) as exc:
         services.record_meeting(secretary, meeting, attendance={})
-    assert exc.value.errors["starts_at"] == "会议日期在今天之后，尚未召开，不能记录"
+    day = cn_date(days_from_today(2))
+    assert exc.value.errors == {"status": f"会议尚未开始，不能记录：本次会议自{day}14:30起可以记录"}
     meeting.refresh_from_db()
     assert meeting.status == MeetingStatus.PLANNED
+    # A meeting that has started may not be recorded as held on a later day either.
+    started = plan(secretary.user, demo.branch, days=-1)
+    with pytest.raises(ServiceValidationError) as exc:
+        services.record_meeting(
+            secretary, started, attendance={}, minutes={"starts_at": local(days_from_today(2))}
+        )
+    assert exc.value.errors["starts_at"] == "会议日期在今天之后，尚未召开，不能记录"
 
 
 def test_a_meeting_at_2359_local_time_is_held_on_that_local_date(demo, secretary):
@@ -501,7 +509,8 @@ def test_the_leave_flow_from_request_to_the_prefilled_sheet(demo, secretary):
 
 def test_approved_leave_is_recorded_unless_the_secretary_marks_the_member_present(demo, secretary):
     member = demo.users["member"].member
-    meeting = plan(secretary.user, demo.branch, days=0)
+    # Today at 08:00: leave may still be asked today, and the meeting has started.
+    meeting = plan(secretary.user, demo.branch, starts_at=local(days_from_today(0), 8, 0))
     leave = services.request_leave(Actor(user=demo.users["member"]), meeting, member, "病假")
     services.decide_leave(secretary, leave, approve=True)
 

@@ -26,7 +26,7 @@ from dangjian.meetings.models import (
 from dangjian.members.models import Member, MemberStatus
 from dangjian.regulations.periods import TZ
 from tests.helpers import events_since, last_seq
-from tests.meetings import days_from_today, plan
+from tests.meetings import days_from_today, local, plan
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -515,7 +515,8 @@ def test_a_member_does_not_see_meetings_they_are_not_expected_at(demo, member):
 def test_leave_asked_on_the_members_page_is_approved_on_the_meeting_page_and_prefilled(
     demo, member, secretary
 ):
-    meeting = plan(demo.users["secretary"], demo.branch, days=0)
+    # Today at 08:00: leave may still be asked today, and the meeting has started.
+    meeting = plan(demo.users["secretary"], demo.branch, starts_at=local(days_from_today(0), 8, 0))
     me = demo.users["member"].member
 
     response = member.post(

@@ -152,9 +152,14 @@ def test_appointed_bodies_have_no_term(kind: str) -> None:
     assert check_committee(kind, 10, 5, TODAY - timedelta(days=1), TODAY) == []
 
 
-@pytest.mark.parametrize("kind", ["general_branch", "organ_committee", "leading_group"])
+@pytest.mark.parametrize("kind", ["general_branch", "organ_committee"])
 def test_member_rules_apply_to_branches_only(kind: str) -> None:
     assert check_committee(kind, 2, 9, None, TODAY) == []
+
+
+def test_a_party_group_is_held_to_its_own_size_only() -> None:
+    # 2 full members and 6 seats would break a branch's rules; a 党组 of 6 is in order.
+    assert check_committee("leading_group", 2, 6, None, TODAY) == []
 
 
 def test_no_term_end_means_no_term_finding() -> None:

@@ -41,6 +41,7 @@ def test_national_pack_defines_the_national_rules_once() -> None:
         "democratic_review",
         "party_lecture_leader",
         "dlm_freq",
+        "heart_talk",
     ]
     # Their Rules are the registry's (citations), from the pack alone.
     assert all(rule(r.id) is r.rule for r in pack.definitions)
@@ -125,6 +126,7 @@ def test_bundled_packs_are_readable_as_package_data() -> None:
                 "theme_party_day",
                 "org_life_meeting",
                 "democratic_review",
+                "heart_talk",
                 "party_lecture_branch_quarterly",
             ],
         ),
@@ -136,6 +138,7 @@ def test_bundled_packs_are_readable_as_package_data() -> None:
                 "theme_party_day",
                 "org_life_meeting",
                 "democratic_review",
+                "heart_talk",
                 "party_lecture_branch_quarterly",
             ],
         ),

@@ -43,7 +43,7 @@ WARN_AFTER = int(national_pack().params["lapse_warn_after_months"])
 
 MONTH_RULES = ["committee_meeting_freq", "group_meeting_freq", "theme_party_day"]
 QUARTER_RULES = ["general_meeting_freq", "party_lecture_branch_quarterly"]
-YEAR_RULES = ["party_lecture_leader"]
+YEAR_RULES = ["party_lecture_leader", "heart_talk"]
 Q4_RULES = ["org_life_meeting", "democratic_review", "dlm_freq"]
 
 
@@ -366,6 +366,11 @@ def test_a_custom_minimum_counts_every_meeting() -> None:
         ("democratic_review", "《中国共产党支部工作条例（试行）》", Severity.WARNING),
         ("party_lecture_leader", "《中国共产党支部工作条例（试行）》", Severity.ERROR),
         ("dlm_freq", "《县以上党和国家机关党员领导干部民主生活会若干规定》", Severity.WARNING),
+        # Issue 12's missing rules: wording H, article ≈/L/? → the title alone; 党组 size is H.
+        ("heart_talk", "《中国共产党支部工作条例（试行）》", Severity.WARNING),
+        ("dlm_quorum", "《县以上党和国家机关党员领导干部民主生活会若干规定》", Severity.ERROR),
+        ("committee_deputies", "《中国共产党支部工作条例（试行）》", Severity.ERROR),
+        ("dangzu_size", "《中国共产党党组工作条例（试行）》第七条", Severity.WARNING),
         ("general_meeting_quorum", "《中国共产党支部工作条例（试行）》第十一条", Severity.ERROR),
         ("committee_meeting_quorum", "《中国共产党支部工作条例（试行）》第十二条", Severity.ERROR),
         # A platform practice, labelled as such (issue 12).
@@ -392,6 +397,7 @@ def test_registered_meeting_rules(rule_id: str, citation: str, severity: Severit
         ("democratic_review", "year", 1, 4, 60),
         ("party_lecture_leader", "year", 1, None, 60),
         ("dlm_freq", "year", 1, 4, 60),
+        ("heart_talk", "year", 1, None, 60),
     ],
 )
 def test_national_numbers(
@@ -416,12 +422,19 @@ def test_national_numbers(
                 "theme_party_day",
                 "org_life_meeting",
                 "democratic_review",
+                "heart_talk",
             ],
         ),
         (
             "branch",
             False,
-            ["general_meeting_freq", "theme_party_day", "org_life_meeting", "democratic_review"],
+            [
+                "general_meeting_freq",
+                "theme_party_day",
+                "org_life_meeting",
+                "democratic_review",
+                "heart_talk",
+            ],
         ),
         ("party_group", True, ["group_meeting_freq"]),
         ("organ_committee", True, ["party_lecture_leader"]),

@@ -69,6 +69,7 @@ TOPICS: dict[str, list[str]] = {
     MeetingKind.ORG_LIFE_MEETING: ["年度组织生活会"],
     MeetingKind.MEMBER_APPRAISAL: ["年度民主评议党员"],
     MeetingKind.DEMOCRATIC_LIFE_MEETING: ["年度民主生活会"],
+    MeetingKind.HEART_TO_HEART_TALK: ["支部委员与党员谈心谈话", "党员之间谈心谈话"],
 }
 PLACES = ["党员活动室", "第一会议室", "第二会议室", "三楼会议室"]
 LEAVE_REASONS = ["出差", "病假", "外出培训", "参加上级会议", "事假"]
@@ -94,6 +95,7 @@ ORGAN_SCENARIO: dict[str, dict] = {
             (MeetingKind.GENERAL_MEETING, -1, 6),
             (MeetingKind.ORG_LIFE_MEETING, -1, 12),
             (MeetingKind.MEMBER_APPRAISAL, -1, 12),
+            (MeetingKind.HEART_TO_HEART_TALK, -1, 9),
             (MeetingKind.COMMITTEE_MEETING, 0, 2),
             (MeetingKind.COMMITTEE_MEETING, 0, 5),
             (MeetingKind.PARTY_LECTURE, 0, 5),
@@ -381,6 +383,7 @@ def generate_meetings(
                 meetings.organ_meeting(organs[index - len(branches)], kind, day)
             else:
                 meetings.branch_meeting(branches[index], kind, day, group_id)
+    _heart_talks(random.Random(seed + 1), branches, profiles, meetings, today, years)
     writer.finish()
     # The 支委会's quorum figures (the 委员 seated on each day), as the service would keep them.
     in_roots = Q()
@@ -399,6 +402,30 @@ def generate_meetings(
     )
     out(f"已生成会议记录：{writer.total_meetings} 次会议，{writer.total_attendance} 条出勤记录。")
     return writer.total_meetings, writer.total_attendance
+
+
+def _heart_talks(
+    rng: random.Random,
+    branches: list[_Unit],
+    profiles: dict[int, Profile],
+    meetings: _Meetings,
+    today: dt.date,
+    years: int,
+) -> None:
+    """Each branch's yearly 谈心谈话 (in September), recorded as held without a sign-in sheet.
+    A stream of its own, so every other meeting stays as it was before talks were added."""
+    for year in range(today.year - years + 1, today.year + 1):
+        for unit in branches:
+            day = _day(year, 9, rng.randint(1, 28))
+            skipped = (MeetingKind.HEART_TO_HEART_TALK, year - today.year, 9) in profiles[
+                unit.org_id
+            ].skip
+            if not unit.members or day > today or skipped:
+                continue
+            host, recorder, *_ = meetings._people(unit)
+            kind = MeetingKind.HEART_TO_HEART_TALK
+            fields = _meeting_fields(rng, unit.org_id, kind, day, today, host, recorder)
+            meetings.writer.meeting(**fields, expected_count=0)
 
 
 def _theme_day_series(branches: list[_Unit], profiles: dict[int, Profile]) -> dict[int, int]:

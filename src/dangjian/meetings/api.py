@@ -18,7 +18,7 @@ from dangjian.accounts.access import Action, get_org_for_user, scope_for
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
 from dangjian.core.pagination import page_of
-from dangjian.meetings import services
+from dangjian.meetings import backfill, services
 from dangjian.meetings.models import Attendance, Meeting, MeetingKind, MeetingStatus
 from dangjian.meetings.queries import (
     MeetingFilter,
@@ -51,6 +51,14 @@ class MeetingOut(Schema):
     expected_count: int
     present_count: int
     series_id: int | None
+    # 补录: recorded more than the pack's `backfill_after_days` after the meeting's day.
+    backfilled: bool
+    # Whether 记录会议 is open: from the meeting's start (China time) unless cancelled.
+    recordable: bool
+
+    @staticmethod
+    def resolve_recordable(obj) -> bool:
+        return backfill.recordable(obj)
 
     @staticmethod
     def resolve_organization_code(obj) -> str:
@@ -91,6 +99,8 @@ class MeetingDetailOut(MeetingOut):
     agenda: str
     content: str
     decisions: str
+    recorded_on: dt.date | None
+    backfill_reason: str
     # 应到人员 (member ids): before the record the planned list (the default one unless the
     # planner chose), after it the recorded attendees; a member sees only themselves.
     attendees: list[int]
@@ -149,6 +159,8 @@ class AttendanceExceptionIn(Schema):
 class AttendanceIn(Schema):
     exceptions: list[AttendanceExceptionIn] = []
     starts_at: str | None = None
+    # Required when the record is a 补录 (more than `backfill_after_days` after the meeting).
+    backfill_reason: str | None = None
 
 
 class VoteIn(Schema):
@@ -164,6 +176,7 @@ class MinutesIn(Schema):
     agenda: str | None = None
     content: str | None = None
     decisions: str | None = None
+    backfill_reason: str | None = None
     votes: list[VoteIn] | None = None
 
 
@@ -270,7 +283,9 @@ def record_attendance(request, meeting_id: int, payload: AttendanceIn):
                 {f"attendance.{item.member_id}": f"编号为 {item.member_id} 的党员重复出现"}
             )
         marks[item.member_id] = (item.status, item.reason)
-    minutes = {"starts_at": payload.starts_at} if payload.starts_at else None
+    minutes: dict[str, str] = {"starts_at": payload.starts_at} if payload.starts_at else {}
+    if payload.backfill_reason is not None:
+        minutes["backfill_reason"] = payload.backfill_reason
     services.record_meeting(Actor.from_request(request), meeting, attendance=marks, minutes=minutes)
     return _detail(request, meeting)
 
@@ -283,7 +298,11 @@ def record_attendance(request, meeting_id: int, payload: AttendanceIn):
 def record_minutes(request, meeting_id: int, payload: MinutesIn):
     meeting = get_meeting_for_user(request.user, meeting_id, Action.WRITE)
     given = payload.dict(exclude_unset=True)
-    minutes = {key: given[key] for key in ("agenda", "content", "decisions") if key in given}
+    minutes = {
+        key: given[key]
+        for key in ("agenda", "content", "decisions", "backfill_reason")
+        if key in given
+    }
     if "host_id" in given:
         minutes["host"] = given["host_id"]
     if "recorder_id" in given:

@@ -24,7 +24,7 @@ from dangjian.orgs.models import Organization
 def meeting_tables(org, start, end) -> list[Table]:
     table = Table(
         "已召开的会议",
-        ["组织", "日期", "类型", "主题", "应到", "实到", "请假", "缺席"],
+        ["组织", "日期", "类型", "主题", "应到", "实到", "请假", "缺席", "补录"],
     )
     meetings = (
         Meeting.objects.filter(
@@ -49,10 +49,13 @@ def meeting_tables(org, start, end) -> list[Table]:
             "present",
             "leave",
             "absent",
+            "backfilled",
+            "backfill_reason",
         )
     )
-    for name, held_on, kind, topic, *counts in meetings:
-        table.rows.append([name, held_on, MeetingKind(kind).label, topic, *counts])
+    for name, held_on, kind, topic, *counts, backfilled, reason in meetings:
+        mark = f"补录：{reason}" if backfilled else ""
+        table.rows.append([name, held_on, MeetingKind(kind).label, topic, *counts, mark])
     held = Meeting.objects.filter(
         organization__path__startswith=org.path,
         status=MeetingStatus.HELD,

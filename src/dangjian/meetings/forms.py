@@ -201,6 +201,10 @@ class MinutesForm(forms.Form):
     decisions = forms.CharField(
         label="决议", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    # Shown only when the record is (or may be) a 补录; the service decides and requires it.
+    backfill_reason = forms.CharField(
+        label="补录原因", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, kind: str, member_choices, **kwargs):
         super().__init__(*args, **kwargs)
@@ -221,6 +225,7 @@ class MinutesForm(forms.Form):
             "agenda": data["agenda"],
             "content": data["content"],
             "decisions": data["decisions"],
+            "backfill_reason": data["backfill_reason"],
         }
 
 

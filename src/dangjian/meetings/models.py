@@ -107,6 +107,12 @@ class Meeting(models.Model):
     # planner's narrowed list do not move them. None for other kinds.
     quorum_base = models.PositiveIntegerField("应到会有表决权人数", null=True, blank=True)
     quorum_present = models.PositiveIntegerField("实到有表决权人数", null=True, blank=True)
+    # 补录 (issue 12): the day (China) the meeting was first recorded as held, and whether that
+    # was more than the pack's `backfill_after_days` after the day it was held; a 补录 keeps
+    # its reason. Meetings recorded before these fields existed have no `recorded_on`.
+    recorded_on = models.DateField("首次记录日期", null=True, blank=True)
+    backfilled = models.BooleanField("补录", default=False)
+    backfill_reason = models.CharField("补录原因", max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -148,6 +154,9 @@ class Meeting(models.Model):
             "quorum_present": self.quorum_present,
             "agenda": self.agenda,
             "decisions": self.decisions,
+            "recorded_on": self.recorded_on,
+            "backfilled": self.backfilled,
+            "backfill_reason": self.backfill_reason,
         }
 
 

@@ -19,7 +19,7 @@ from dangjian.accounts.access import Action, get_org_for_user, scope_for, visibl
 from dangjian.audit.services import Actor
 from dangjian.core import clock, uploads
 from dangjian.core.errors import ServiceValidationError
-from dangjian.meetings import services
+from dangjian.meetings import backfill, services
 from dangjian.meetings.forms import (
     VOTE_ROWS,
     MinutesForm,
@@ -313,6 +313,8 @@ def meeting_detail(request, pk: int):
         "can_read_records": records,
         "template": minutes_template(meeting.kind),
         "deciding": meeting.kind in DECIDING_KINDS,
+        "can_record": manage and backfill.recordable(meeting),
+        "record_not_yet": manage and not backfill.recordable(meeting) and _not_yet(meeting),
     }
     if records:
         rows = list(
@@ -358,6 +360,24 @@ def meeting_detail(request, pk: int):
     return render(request, "meetings/detail.html", context)
 
 
+def _not_yet(meeting) -> str:
+    return (
+        backfill.not_yet_message(meeting.starts_at)
+        if meeting.status == MeetingStatus.PLANNED
+        else ""
+    )
+
+
+def _backfill_due(meeting) -> bool:
+    """Whether the record form asks for a 补录 reason: the meeting is a 补录, or recording it
+    today would make it one."""
+    if meeting.backfilled or meeting.status != MeetingStatus.PLANNED:
+        return meeting.backfilled
+    return backfill.is_backfill(
+        local_date(meeting.starts_at), clock.today(), after=backfill.after_days()
+    )
+
+
 def _minutes_form(request, meeting, members) -> MinutesForm:
     """The minutes form: members of the sheet (and the host and recorder) to choose from, the
     secretary as host and the user as recorder by default."""
@@ -377,6 +397,7 @@ def _minutes_form(request, meeting, members) -> MinutesForm:
         "agenda": meeting.agenda or meeting.topic,
         "content": meeting.content,
         "decisions": meeting.decisions,
+        "backfill_reason": meeting.backfill_reason,
     }
     return MinutesForm(
         request.POST or None, kind=meeting.kind, member_choices=choices, initial=initial
@@ -422,6 +443,8 @@ def _record_context(request, meeting, form, rows, errors: dict[str, str]) -> dic
         ],
         "max_mb": services.max_attachment_bytes() // 1024 // 1024,
         "counts": counts,
+        "show_backfill": _backfill_due(meeting) or "backfill_reason" in errors,
+        "backfill_after_days": backfill.after_days(),
     }
 
 
@@ -430,6 +453,9 @@ def meeting_record(request, pk: int):
     meeting = get_meeting_for_user(request.user, pk, Action.WRITE)
     if meeting.status == MeetingStatus.CANCELLED:
         messages.error(request, "会议已取消，不能记录")
+        return redirect("meetings:detail", pk=meeting.pk)
+    if not backfill.recordable(meeting):
+        messages.error(request, _not_yet(meeting))
         return redirect("meetings:detail", pk=meeting.pk)
     rows = attendance_sheet(meeting)
     members = [row.member for row in rows]

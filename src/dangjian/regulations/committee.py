@@ -23,6 +23,8 @@ __all__ = [
 
 BRANCH_REGULATIONS: Final = "《中国共产党支部工作条例（试行）》"
 TERM_OPINION: Final = "《关于党的基层组织任期的意见》"
+PARTY_GROUP_REGULATIONS: Final = "《中国共产党党组工作条例（试行）》"
+ORGAN_REGULATIONS: Final = "《中国共产党党和国家机关基层组织工作条例》"
 
 BRANCH_MIN_FULL_MEMBERS: Final = 3
 BRANCH_MAX_MEMBERS: Final = 50
@@ -32,6 +34,18 @@ COMMITTEE_NORMAL_MAX_SIZE: Final = 5
 COMMITTEE_MAX_SIZE: Final = 7
 # Below the threshold a branch has a secretary and, if needed, one deputy: two posts.
 NO_COMMITTEE_MAX_POSTS: Final = 2
+# A committee has at most one 副书记 (the digest's committee_size: 书记, 组织, 宣传, 纪检 + at most
+# 1 副书记).
+COMMITTEE_MAX_DEPUTIES: Final = 1
+# 党组成员一般设3至7人 (党组工作条例（试行）2015 第七条; 省部级以上 一般不超过9人).
+PARTY_GROUP_MIN_SIZE: Final = 3
+PARTY_GROUP_MAX_SIZE: Final = 7
+PARTY_GROUP_MINISTERIAL_MAX_SIZE: Final = 9
+# 机关党员100人以上 → 机关党委; 50人以上、100人以下 → 总支 (以上/以下 include the boundary, so 100
+# suits both). Counted over the organization's subtree, probationary members included.
+ORGAN_COMMITTEE_MIN_MEMBERS: Final = 100
+GENERAL_BRANCH_MIN_MEMBERS: Final = 50
+GENERAL_BRANCH_MAX_MEMBERS: Final = 100
 TERM_WARNING_DAYS: Final = 90
 TERM_SHIFT_MAX_MONTHS: Final = 12
 
@@ -112,6 +126,66 @@ NO_COMMITTEE_RULE: Final = register(
         # The text has no "一般": more than a secretary and one deputy is an error.
         severity=Severity.ERROR,
         confidence="H",
+    )
+)
+
+# The digest gives "at most 1 副书记" with the committee's composition (H wording, ≈ article):
+# the title alone. No "一般": an error.
+COMMITTEE_DEPUTIES_RULE: Final = register(
+    Rule(
+        id="committee_deputies",
+        title=BRANCH_REGULATIONS,
+        article=None,
+        summary="党支部委员会设书记和组织委员、宣传委员、纪检委员等，副书记至多设1名",
+        params={"max_deputies": COMMITTEE_MAX_DEPUTIES},
+        severity=Severity.ERROR,
+        confidence="H",
+    )
+)
+
+# 党组 size: the 2015 text, article H (the 2019 revision's number was not checked).
+PARTY_GROUP_SIZE_RULE: Final = register(
+    Rule(
+        id="dangzu_size",
+        title=PARTY_GROUP_REGULATIONS,
+        article="第七条",
+        summary="党组成员一般设3至7人，省部级以上单位党组成员一般不超过9人",
+        params={
+            "min_size": PARTY_GROUP_MIN_SIZE,
+            "max_size": PARTY_GROUP_MAX_SIZE,
+            "ministerial_max_size": PARTY_GROUP_MINISTERIAL_MAX_SIZE,
+        },
+        severity=Severity.WARNING,
+        confidence="H",
+    )
+)
+
+# The 机关 thresholds: wording M, article unknown → the title alone; warnings (issue 12: a
+# department may have reasons, e.g. a 机关党委 approved with fewer members).
+ORGAN_COMMITTEE_SIZE_RULE: Final = register(
+    Rule(
+        id="organ_committee",
+        title=ORGAN_REGULATIONS,
+        article=None,
+        summary="机关党员100人以上的，设立党的基层委员会",
+        params={"min_members": ORGAN_COMMITTEE_MIN_MEMBERS},
+        severity=Severity.WARNING,
+        confidence="M",
+    )
+)
+
+ORGAN_GENERAL_BRANCH_SIZE_RULE: Final = register(
+    Rule(
+        id="organ_general_branch",
+        title=ORGAN_REGULATIONS,
+        article=None,
+        summary="机关党员50人以上、100人以下的，设立党的总支部委员会",
+        params={
+            "min_members": GENERAL_BRANCH_MIN_MEMBERS,
+            "max_members": GENERAL_BRANCH_MAX_MEMBERS,
+        },
+        severity=Severity.WARNING,
+        confidence="M",
     )
 )
 
@@ -240,6 +314,16 @@ def _check_branch(
                 facts={"members": total_members, "maximum": BRANCH_MAX_MEMBERS},
             )
         )
+    if full_members >= COMMITTEE_THRESHOLD and deputies > COMMITTEE_MAX_DEPUTIES:
+        found.append(
+            RuleViolation(
+                rule=COMMITTEE_DEPUTIES_RULE,
+                message=(
+                    f"党支部委员会副书记至多设{COMMITTEE_MAX_DEPUTIES}名，现有副书记{deputies}名"
+                ),
+                facts={"deputies": deputies, "max_deputies": COMMITTEE_MAX_DEPUTIES},
+            )
+        )
     if full_members >= COMMITTEE_THRESHOLD:
         # A "committee" of one or two is just a secretary and deputy, i.e. no committee;
         # report it once, as the missing committee, rather than also as too small.
@@ -275,6 +359,52 @@ def _check_branch(
             )
         )
     return found
+
+
+def _check_party_group(size: int) -> list[RuleViolation]:
+    """党组成员一般设3至7人: a warning outside 3–7 (a ministry's 党组 may have up to 9, which the
+    platform cannot tell: the secretary explains it). No member on record: nothing to judge."""
+    if size == 0 or PARTY_GROUP_MIN_SIZE <= size <= PARTY_GROUP_MAX_SIZE:
+        return []
+    return [
+        RuleViolation(
+            rule=PARTY_GROUP_SIZE_RULE,
+            message=(
+                f"党组成员一般设{PARTY_GROUP_MIN_SIZE}至{PARTY_GROUP_MAX_SIZE}人"
+                f"（省部级以上单位一般不超过{PARTY_GROUP_MINISTERIAL_MAX_SIZE}人），"
+                f"现有{size}人；如有特殊情况，请注明理由"
+            ),
+            facts={
+                "size": size,
+                "min_size": PARTY_GROUP_MIN_SIZE,
+                "max_size": PARTY_GROUP_MAX_SIZE,
+            },
+        )
+    ]
+
+
+def _check_organ_size(kind: str, members: int) -> list[RuleViolation]:
+    """The 机关 thresholds, on the members of the organization's subtree; no member on record
+    (an organization not yet filled in): nothing to judge."""
+    if members == 0:
+        return []
+    if kind == "organ_committee" and members < ORGAN_COMMITTEE_MIN_MEMBERS:
+        message = (
+            f"机关党员{ORGAN_COMMITTEE_MIN_MEMBERS}人以上的，设立党的基层委员会；"
+            f"本机关党委所属党员{members}人；如经批准设立，请注明理由"
+        )
+        rule_ = ORGAN_COMMITTEE_SIZE_RULE
+    elif kind == "general_branch" and not (
+        GENERAL_BRANCH_MIN_MEMBERS <= members <= GENERAL_BRANCH_MAX_MEMBERS
+    ):
+        message = (
+            f"机关党员{GENERAL_BRANCH_MIN_MEMBERS}人以上、{GENERAL_BRANCH_MAX_MEMBERS}人以下的，"
+            f"设立党的总支部委员会；本总支所属党员{members}人；如经批准设立，请注明理由"
+        )
+        rule_ = ORGAN_GENERAL_BRANCH_SIZE_RULE
+    else:
+        return []
+    return [RuleViolation(rule=rule_, message=message, facts={"subtree_members": members})]
 
 
 def effective_term_end(
@@ -360,6 +490,7 @@ def check_committee(
     term_started_on: date | None = None,
     deputies: int = 0,
     officers: int = 0,
+    subtree_members: int | None = None,
 ) -> list[RuleViolation]:
     """Findings for one organization's size, committee and term; [] when all is in order.
 
@@ -369,6 +500,8 @@ def check_committee(
     be checked against the kind's term length rather than the typed end alone. `deputies`
     and `officers` (seats other than 书记 and 副书记) let a branch below 7 full members be
     held to "1名书记，必要时可以设1名副书记" by post, not only by head count.
+    `subtree_members` (the members of the organization and everything under it) holds a
+    机关党委 and a 总支 to the 机关 thresholds (100; 50–100).
     """
     _check_kind(kind)
     total = full_members if total_members is None else total_members
@@ -380,6 +513,10 @@ def check_committee(
     found: list[RuleViolation] = []
     if kind == "branch":
         found.extend(_check_branch(full_members, total, committee_size, deputies, officers))
+    elif kind == "leading_group":
+        found.extend(_check_party_group(committee_size))
+    elif subtree_members is not None:
+        found.extend(_check_organ_size(kind, subtree_members))
     if term_years(kind) is not None:
         found.extend(_check_term(kind, term_started_on, term_end, today))
     return found

@@ -25,6 +25,8 @@ __all__ = [
     "FrequencyRule",
     "PeriodFinding",
     "check_quorum",
+    "dlm_quorum_minimum",
+    "dlm_quorum_violation",
     "quorum_minimum",
     "evaluate_frequency",
     "frequency_rule",
@@ -282,6 +284,23 @@ COMMITTEE_MEETING_QUORUM_RULE: Final = register(
 )
 
 
+# "到会人数必须达到应到会人数的2/3以上": 以上 includes the boundary, so 6 of 9 is a quorum and
+# 6 of 10 is not (7 needed). The wording is H, the article unknown: the title alone.
+DLM_QUORUM_NUMERATOR: Final = 2
+DLM_QUORUM_DENOMINATOR: Final = 3
+DLM_QUORUM_RULE: Final = register(
+    Rule(
+        id="dlm_quorum",
+        title=DLM_REGULATIONS,
+        article=None,
+        summary="民主生活会到会人数必须达到应到会人数的2/3以上",
+        params={"numerator": DLM_QUORUM_NUMERATOR, "denominator": DLM_QUORUM_DENOMINATOR},
+        severity=Severity.ERROR,
+        confidence="H",
+    )
+)
+
+
 class FindingStatus(StrEnum):
     """Red/amber/green of one rule for one period; pending means nothing to say yet."""
 
@@ -425,6 +444,29 @@ def vote_passes(should_attend_voting: int, yes: int) -> bool:
     """
     _check_counts(should_attend_voting, yes, "should_attend_voting", "yes")
     return yes * 2 > should_attend_voting
+
+
+def dlm_quorum_minimum(expected: int) -> int:
+    """The fewest present that reach 2/3 of those expected (9 → 6, 10 → 7, 3 → 2)."""
+    if expected < 0:
+        raise ValueError("counts must not be negative")
+    return -(-expected * DLM_QUORUM_NUMERATOR // DLM_QUORUM_DENOMINATOR)
+
+
+def dlm_quorum_violation(expected: int, present: int) -> RuleViolation | None:
+    """A finding when a 民主生活会 had fewer than 2/3 of those expected; None otherwise."""
+    _check_counts(expected, present, "expected", "present")
+    needed = dlm_quorum_minimum(expected)
+    if present >= needed:
+        return None
+    return RuleViolation(
+        rule=DLM_QUORUM_RULE,
+        message=(
+            f"民主生活会到会人数必须达到应到会人数的2/3以上：应到{expected}人，"
+            f"实到{present}人，至少应到会{needed}人"
+        ),
+        facts={"expected": expected, "present": present, "needed": needed},
+    )
 
 
 _QUORUM_RULES: Final = {

@@ -16,7 +16,7 @@ from dangjian.audit.models import AuditAction, AuditEvent, AuditHead
 from dangjian.core.clock import today as local_today
 from dangjian.meetings.findings.contributors import contributors
 from dangjian.meetings.findings.evaluation import _columns, _evaluate, compute
-from dangjian.meetings.findings.reading import _only, _read
+from dangjian.meetings.findings.reading import SUBTREE_COUNTED, _only, _read
 from dangjian.meetings.findings.report import ComplianceReport, _gc_paused
 from dangjian.meetings.models import (
     Attachment,
@@ -38,8 +38,9 @@ from dangjian.orgs.models import Organization, Post
 # computed at; on the next request one indexed query reads the events added since, and each is
 # traced to the organizations whose records it changed (`_changed_organizations`). Only those
 # are read again and re-evaluated, and their cells replace the old ones (`_refresh`): per
-# organization the findings depend on nothing but its own records, so the report is the one a
-# full computation gives. An event that cannot be traced to an organization (an organization
+# organization the findings depend on nothing but its own records, except a 机关党委's and a
+# 总支's 机关 thresholds, which count their subtree's members (so those above an organization
+# whose members changed are read again too), and the report is the one a full computation gives. An event that cannot be traced to an organization (an organization
 # created, moved or edited, a bulk load's summary, a type not known here) or too many of them
 # recompute the whole subtree, as does a new day (`today` is part of the key). Rule pack
 # changes read a new RuleSet and so miss the cache; writes that bypass the services are
@@ -116,16 +117,19 @@ def _organization_ids(value: object) -> list[int]:
     return [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
 
 
-def _changed_organizations(head: tuple[int, str], now: tuple[int, str]) -> set[int] | None:
-    """The organizations whose records changed between two heads of the audit log, or None
-    when that cannot be told (recompute everything).
+def _changed_organizations(
+    head: tuple[int, str], now: tuple[int, str]
+) -> tuple[set[int], bool] | None:
+    """The organizations whose records changed between two heads of the audit log, and
+    whether a member's record was among them (the 机关 thresholds count members over
+    subtrees), or None when that cannot be told (recompute everything).
 
     Two queries at most, whatever the number of events: the events (with the organization
     named in their changes, for creations, moves and deletions), then the organizations the
     changed objects belong to now, all object types in one UNION.
     """
     if head == now:
-        return set()
+        return set(), False
     if now[0] < head[0] or head[0] == 0:
         return None
     owners = _owners()
@@ -144,9 +148,11 @@ def _changed_organizations(head: tuple[int, str], now: tuple[int, str]) -> set[i
     changed: set[int] = set()
     wanted: dict[str, set[int]] = defaultdict(set)
     named: dict[tuple[str, int], bool] = {}
+    members_changed = False
     for _, _, action, object_type, object_id, moved in rows[1:]:
         if action in _NOT_WRITES or object_type in _NOT_RECORDS:
             continue
+        members_changed = members_changed or object_type.startswith("members.")
         if object_type not in owners:
             return None  # an organization itself, or a kind of record not known here
         found = _organization_ids(moved)
@@ -185,15 +191,36 @@ def _changed_organizations(head: tuple[int, str], now: tuple[int, str]) -> set[i
         # A deleted object whose event did not name its organization: nothing to trace.
         if not all(named.values()):
             return None
-    return changed if len(changed) <= _MAX_CHANGED else None
+    return (changed, members_changed) if len(changed) <= _MAX_CHANGED else None
 
 
-def _refresh(report: ComplianceReport, changed: set[int]) -> ComplianceReport | None:
+def _counting_ancestors(report: ComplianceReport, ids: set[int]) -> set[int]:
+    """The 机关党委 and 总支 above the changed organizations: their 机关 thresholds count their
+    whole subtree's members, so a change below them is a change of theirs (no query)."""
+    counted = {o.path: o.id for o in report.orgs if o.kind in SUBTREE_COUNTED}
+    if not counted:
+        return set()
+    found: set[int] = set()
+    for org_id in ids:
+        path = report.by_id[org_id].path
+        for end in range(len(path), 0, -1):
+            ancestor = counted.get(path[:end])
+            if ancestor is not None:
+                found.add(ancestor)
+    return found
+
+
+def _refresh(
+    report: ComplianceReport, changed: set[int], members_changed: bool = True
+) -> ComplianceReport | None:
     """`report` with the organizations in `changed` read and evaluated again (a new report;
-    the old one may be in use by another thread). None when the subtree itself changed."""
+    the old one may be in use by another thread), and, when a member's record changed, the
+    机关党委 and 总支 above them. None when the subtree itself changed."""
     ids = changed & report.by_id.keys()
     if not ids:
         return report
+    if members_changed:
+        ids |= _counting_ancestors(report, ids)
     memo = report._memo
     assert memo is not None
     with _gc_paused():
@@ -247,9 +274,9 @@ def cached_report(
         entry = _reports.get(key)
     report = None
     if entry is not None and time.monotonic() - entry[1] < seconds:
-        changed = _changed_organizations(entry[0], head)
-        if changed is not None:
-            report = _refresh(entry[2], changed)
+        changes = _changed_organizations(entry[0], head)
+        if changes is not None:
+            report = _refresh(entry[2], *changes)
     if report is not None:
         started = entry[1]
     else:

@@ -11,14 +11,20 @@ from dataclasses import dataclass
 from functools import cache
 
 from dangjian.core.clock import today as local_today
+from dangjian.meetings.findings.applicability import (
+    committee_months,
+    plan_for,
+)
 from dangjian.meetings.findings.contributors import Scope, contributors
 from dangjian.meetings.findings.reading import _read, _Records, _subtree
 from dangjian.meetings.findings.report import (
     _DAY,
+    _EXPECTED,
     _HOST,
     _ID,
     _INDEX,
     _MONTH,
+    _PRESENT,
     _SEATED,
     _SEATED_PRESENT,
     AT_RISK,
@@ -47,21 +53,27 @@ from dangjian.regulations.engine import RuleSet
 from dangjian.regulations.meetings import (
     FindingStatus,
     FrequencyRule,
+    dlm_quorum_violation,
     evaluate_frequency,
     quorum_violation,
 )
 from dangjian.regulations.periods import cn_date, periods_in_year
 
-LEADER_LECTURE_RULE = "party_lecture_leader"
 COMMITTEE_RULES = (
     "branch_min_members",
     "branch_max_members",
     "committee_threshold",
     "no_committee",
     "committee_size",
+    "committee_deputies",
+    "dangzu_size",
+    "organ_committee",
+    "organ_general_branch",
 )
 TERM_RULE = "committee_term"
 QUORUM_RULES = ("general_meeting_quorum", "committee_meeting_quorum")
+DLM_QUORUM_RULE = "dlm_quorum"
+DLM = "democratic_life_meeting"
 
 
 def _columns(rules: RuleSet) -> list[Column]:
@@ -80,6 +92,8 @@ def _columns(rules: RuleSet) -> list[Column]:
         else f"{general.citation}；{committee.citation}"
     )
     columns.append(Column("quorum", "到会人数", QUORUM_RULES, citation))
+    dlm = rule(DLM_QUORUM_RULE)
+    columns.append(Column(DLM_QUORUM_RULE, "民主生活会到会", (dlm.id,), dlm.citation))
     for contributor in contributors():
         columns.extend(contributor.columns(rules))
     return columns
@@ -90,6 +104,8 @@ def _committee_column(rule_id: str) -> str:
         return "term"
     if rule_id in QUORUM_RULES:
         return "quorum"
+    if rule_id == DLM_QUORUM_RULE:
+        return DLM_QUORUM_RULE
     return "committee"
 
 
@@ -141,8 +157,31 @@ class _Memo:
         }
         self.zeros = {kind: (0,) * len(ps) for kind, ps in self.period_lists.items()}
         self.judged: dict[tuple[int, tuple[int, ...]], _Judged] = {}
+        self.masked: dict[tuple, _Judged] = {}
         self.committee: dict[tuple, tuple[tuple[Result, ...], dict[str, Cell]]] = {}
-        self.plans: dict[tuple[int, str, bool], list[tuple]] = {}
+        self.plans: dict[tuple, list[tuple]] = {}
+
+    def judge_months(
+        self, freq: FrequencyRule, counts: tuple[int, ...], months: tuple[bool, ...]
+    ) -> _Judged:
+        """The verdicts of a monthly rule for the months it binds only (`months`, one flag
+        per month): a branch that crossed 7 full members mid-year needs its 支委会 only in the
+        months it had them."""
+        key = (id(freq), counts, months)
+        found = self.masked.get(key)
+        if found is None:
+            whole = self.judged.get((id(freq), counts)) or self.judge(freq, counts)
+            verdicts = tuple(v for v, binds in zip(whole.findings, months, strict=True) if binds)
+            tally = [0, 0, 0, 0]
+            for verdict in verdicts:
+                tally[_INDEX[verdict.status]] += 1
+            worst = min((i for i, n in enumerate(tally) if n), default=_INDEX[PENDING])
+            cell = Cell()
+            cell.tally, cell.worst = list(tally), worst
+            found = self.masked[key] = _Judged(
+                verdicts, tally, worst, {v.period.key: i for i, v in enumerate(verdicts)}, cell
+            )
+        return found
 
     def judge(self, freq: FrequencyRule, counts: tuple[int, ...]) -> _Judged:
         key = (id(freq), counts)
@@ -188,7 +227,7 @@ def _compute(
     rules = rules or rules_in_force()
     # Facts about a year that has ended are taken on its last day, so they stay put.
     as_of = min(today, dt.date(year, 12, 31))
-    records = _read(_subtree(root.path, max_depth), year, as_of)
+    records = _read(_subtree(root.path, max_depth), year, as_of, complete=max_depth is None)
     memo = _Memo(year, today, as_of)
     done = _evaluate(records, rules, memo)
     return ComplianceReport(
@@ -240,21 +279,16 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
     for org in records.orgs:
         org_id = org.id
         has_committee = org.full_members >= COMMITTEE_THRESHOLD
-        plan_key = (id(rules), org.kind, has_committee)
+        # Month by month: a branch with 7 full members in some months only (on each month's
+        # last day) is bound by a committee's monthly rules in those months.
+        months = committee_months(org.full_by_month)
+        plan_key = (id(rules), org.kind, has_committee, months)
         plan = memo.plans.get(plan_key)
         if plan is None:
-            plan = memo.plans[plan_key] = [
-                (
-                    freq,
-                    tuple(sorted(freq.meeting_kinds)),
-                    freq.period,
-                    freq.id == LEADER_LECTURE_RULE,
-                )
-                for freq in rules.frequency_rules_for(org.kind, has_committee=has_committee)
-            ]
+            plan = memo.plans[plan_key] = plan_for(rules, org.kind, has_committee, months)
         org_cells: dict[str, Cell] = {}
         org_frequency = []
-        for freq, kinds, period_kind, leader in plan:
+        for freq, kinds, period_kind, leader, bound_months in plan:
             if len(kinds) == 1:
                 rows = by_key.get((org_id, kinds[0]), empty)
             else:
@@ -280,7 +314,10 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
                 counts = tuple(tally)
             else:
                 counts = (len(rows),)
-            judged = judged_memo.get((id(freq), counts)) or judge(freq, counts)
+            if bound_months is not None:
+                judged = memo.judge_months(freq, counts, bound_months)
+            else:
+                judged = judged_memo.get((id(freq), counts)) or judge(freq, counts)
             org_frequency.append((freq, judged, rows, extra))
             cell = judged.cell
             if org_id in explained_orgs:
@@ -304,6 +341,7 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
             org.term_started_on,
             org.deputies,
             org.officers,
+            org.subtree_members,
         )
         entry = committee_memo.get(key)
         if entry is None:
@@ -315,7 +353,7 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
         results, shared = entry
         quorum = (
             _quorum_results(org_id, by_key, votes)
-            if (org_id, "committee_meeting") in by_key or org_id in votes
+            if (org_id, "committee_meeting") in by_key or org_id in votes or (org_id, DLM) in by_key
             else []
         )
         if quorum or org_id in explained_orgs:
@@ -391,6 +429,7 @@ def _committee_results(
     term_started_on: dt.date | None,
     deputies: int,
     officers: int,
+    subtree_members: int | None,
     as_of: dt.date,
 ) -> tuple[Result, ...]:
     facts_base = {
@@ -412,6 +451,7 @@ def _committee_results(
         term_started_on=None if later_term else term_started_on,
         deputies=deputies,
         officers=officers,
+        subtree_members=subtree_members,
     )
     out = []
     for violation in found:
@@ -434,6 +474,8 @@ def _committee_results(
                 facts_base,
             )
         )
+    elif kind == OrgKind.LEADING_GROUP and committee_size and not ruled & set(COMMITTEE_RULES):
+        out.append(_ok_result("dangzu_size", f"党组成员{committee_size}人", facts_base))
     if term_years(kind) is not None and TERM_RULE not in ruled:
         out.append(_term_result(kind, term_started_on, term_ends_on, later_term, facts_base))
     return tuple(out)
@@ -511,4 +553,33 @@ def _quorum_results(
                     facts={**result.facts, **facts},
                 )
             )
+    dlm = _dlm_quorum_result(by_key.get((org_id, DLM), ()))
+    if dlm is not None:
+        out.append(dlm)
     return out
+
+
+def _dlm_quorum_result(rows) -> Result | None:
+    """民主生活会: 到会 ≥ 2/3 of 应到, for each one held (as recorded: 应到 is the record's
+    expected list, 实到 those present). A meeting with nobody expected is not judged."""
+    items = [(r[_ID], r[_EXPECTED], min(r[_PRESENT], r[_EXPECTED])) for r in rows if r[_EXPECTED]]
+    if not items:
+        return None
+    failed, first = [], None
+    for meeting_id, expected, present in items:
+        violation = dlm_quorum_violation(expected, present)
+        if violation is not None:
+            failed.append(meeting_id)
+            first = first or violation
+    facts: dict[str, object] = {
+        "checked": len(items),
+        "meeting_ids": sorted(failed or [m for m, *_ in items]),
+    }
+    if first is None:
+        message = f"民主生活会{len(items)}次，到会人数均达到应到会人数的2/3以上"
+        return _ok_result(DLM_QUORUM_RULE, message, facts)
+    result = _violation_result(first, VIOLATED)
+    return result._replace(
+        message=f"{len(failed)}次到会人数不足：{first.message}",
+        facts={**result.facts, **facts},
+    )

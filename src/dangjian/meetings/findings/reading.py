@@ -8,6 +8,7 @@ is read here, and nothing after this step touches the database.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -86,19 +87,87 @@ class _Records:
     where: Where  # the organizations read, for the other contributors
 
 
-def _count_members(where: Where, as_of: dt.date, by_id: dict[int, OrgInfo]) -> None:
+def month_ends(year: int, as_of: dt.date) -> list[dt.date]:
+    """The day each month of `year` is read on: its last day, or `as_of` when that is earlier
+    (the months after `as_of` are read on `as_of`)."""
+    ends = []
+    for month in range(1, 13):
+        last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+        ends.append(min(last, as_of))
+    return ends
+
+
+def _covering(day: dt.date) -> Q:
+    return Q(started_on__lte=day) & (Q(ended_on__isnull=True) | Q(ended_on__gte=day))
+
+
+def _count_members(where: Where, year: int, as_of: dt.date, by_id: dict[int, OrgInfo]) -> None:
     """Members and full members as they were on the period's last day (or today), from the
     membership history: a past year is judged with its own roster. One spell per member
-    covers a day, so counting spells counts people."""
-    for org_id, n, n_full in (
+    covers a day, so counting spells counts people.
+
+    In the same query, each branch's full members on every month's last day
+    (`OrgInfo.full_by_month`): the monthly 支委会 binds only the months a branch had 7."""
+    ends = month_ends(year, as_of)
+    days = sorted(set(ends))
+    full = Q(status=MemberStatus.FULL)
+    monthly = {f"m{i}": Count("id", filter=_covering(day) & full) for i, day in enumerate(days)}
+    rows = (
         MembershipSpell.objects.filter(where("organization__"), started_on__lte=as_of)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=as_of))
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=ends[0]))
         .order_by()
         .values("organization_id")
-        .annotate(n=Count("id"), n_full=Count("id", filter=Q(status=MemberStatus.FULL)))
-        .values_list("organization_id", "n", "n_full")
-    ):
-        by_id[org_id].members, by_id[org_id].full_members = n, n_full
+        .annotate(
+            n=Count("id", filter=_covering(as_of)),
+            n_full=Count("id", filter=_covering(as_of) & full),
+            **monthly,
+        )
+        .values_list("organization_id", "n", "n_full", *monthly)
+    )
+    position = [days.index(day) for day in ends]
+    for org_id, n, n_full, *by_day in rows:
+        org = by_id[org_id]
+        org.members, org.full_members = n, n_full
+        if org.kind == "branch":
+            org.full_by_month = tuple(by_day[i] for i in position)
+
+
+# The kinds held to the 机关 thresholds, which count the members of their whole subtree.
+SUBTREE_COUNTED = frozenset({"organ_committee", "general_branch"})
+
+
+def _count_subtrees(orgs: list[OrgInfo], complete: bool, as_of: dt.date) -> None:
+    """Each 机关党委's and 总支's members over its subtree on `as_of`.
+
+    `complete`: every descendant of every organization read was read too (a subtree read to
+    its leaves), so the sums come from the counts already read, without a query. Otherwise
+    (an organization's own page, a cache refresh) one query counts the subtrees of those
+    organizations."""
+    counted = [o for o in orgs if o.kind in SUBTREE_COUNTED]
+    if not counted:
+        return
+    if complete:
+        by_path = sorted((o.path, o.members) for o in orgs)
+        paths = [p for p, _ in by_path]
+        for org in counted:
+            start = bisect.bisect_left(paths, org.path)
+            end = bisect.bisect_left(paths, org.path + "\U0010ffff")
+            org.subtree_members = sum(n for _, n in by_path[start:end])
+        return
+    roots = Q()
+    for org in counted:
+        roots |= Q(organization__path__startswith=org.path)
+    per_path = (
+        MembershipSpell.objects.filter(roots, started_on__lte=as_of)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=as_of))
+        .order_by()
+        .values("organization__path")
+        .annotate(n=Count("id"))
+        .values_list("organization__path", "n")
+    )
+    totals = list(per_path)
+    for org in counted:
+        org.subtree_members = sum(n for path, n in totals if path.startswith(org.path))
 
 
 def _read_posts(
@@ -128,7 +197,9 @@ def _read_posts(
     return secretaries
 
 
-def _read(where: Where, year: int, as_of: dt.date) -> _Records:
+def _read(where: Where, year: int, as_of: dt.date, *, complete: bool = False) -> _Records:
+    """The records of the organizations `where` picks; `complete` when they are whole subtrees
+    down to their leaves (see `_count_subtrees`)."""
     start = dt.date(year, 1, 1)
     org = "organization__"
     orgs = [
@@ -150,7 +221,8 @@ def _read(where: Where, year: int, as_of: dt.date) -> _Records:
     ]
     by_id = {o.id: o for o in orgs}
 
-    _count_members(where, as_of, by_id)
+    _count_members(where, year, as_of, by_id)
+    _count_subtrees(orgs, complete, as_of)
 
     secretaries = _read_posts(where, start, as_of, by_id)
 

@@ -68,6 +68,12 @@ class OrgInfo:
     committee_size: int = 0
     deputies: int = 0  # 副书记 seated on the period's last day
     officers: int = 0  # other seats than 书记 and 副书记 (组织委员…) that day
+    # Members of the organization and its whole subtree that day, for the 机关 thresholds of a
+    # 机关党委 and a 总支 (None for other kinds).
+    subtree_members: int | None = None
+    # Full members on each month's last day (or `as_of`, for the months after it), for the
+    # month-by-month applicability of the monthly 支委会 (branches only; None otherwise).
+    full_by_month: tuple[int, ...] | None = None
 
     @property
     def kind_label(self) -> str:
@@ -366,10 +372,19 @@ class ComplianceReport:
     def _build(self, org_id: int) -> list[Finding]:
         out: list[Finding] = []
         for freq, judged, rows, extra in self._frequency.get(org_id, ()):
-            periods = [p.period for p in judged.findings]
-            buckets: list[list[tuple]] = [[] for _ in periods]
+            buckets: list[list[tuple]] = [[] for _ in judged.findings]
+            # A rule judged for some months only (the 支委会 of a branch that crossed 7 full
+            # members): a meeting of another month stands in no finding.
+            every = periods_in_year(self.year, freq.period)
+            masked = len(judged.findings) != len(every)
             for row in sorted(rows, key=lambda r: (r[_DAY], r[_ID])):
-                buckets[_period_index(freq.period, row[_MONTH])].append(row)
+                position = _period_index(freq.period, row[_MONTH])
+                if masked:
+                    found = judged.index.get(every[position].key)
+                    if found is None:
+                        continue
+                    position = found
+                buckets[position].append(row)
             for verdict, bucket in zip(judged.findings, buckets, strict=True):
                 out.append(
                     Finding(

@@ -159,10 +159,12 @@ def _meeting_labels(ids: set[int]) -> dict[int, tuple[str, str]]:
     from dangjian.meetings.models import Meeting
 
     labels = {}
-    for meeting in Meeting.objects.filter(pk__in=ids).only("kind", "topic", "held_on", "starts_at"):
+    fields = ("kind", "topic", "held_on", "starts_at", "backfilled")
+    for meeting in Meeting.objects.filter(pk__in=ids).only(*fields):
         day = meeting.held_on or local_date(meeting.starts_at)
+        mark = "（补录）" if meeting.backfilled else ""
         labels[meeting.pk] = (
-            f"{day.month}月{day.day}日 {meeting.title}",
+            f"{day.month}月{day.day}日 {meeting.title}{mark}",
             f"{day.month}月{day.day}日",
         )
     return labels

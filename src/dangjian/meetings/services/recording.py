@@ -7,11 +7,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
+
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record
 from dangjian.core import inputs
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
+from dangjian.meetings import backfill
 from dangjian.meetings.models import (
     ATTENDED,
     DECIDING_KINDS,
@@ -35,7 +38,7 @@ from dangjian.meetings.services.common import (
     _member,
 )
 from dangjian.regulations.meetings import check_quorum, quorum_minimum, quorum_violation
-from dangjian.regulations.periods import local_date
+from dangjian.regulations.periods import cn_date, local_date
 
 MARKABLE = {
     AttendanceStatus.PRESENT: "出席",
@@ -169,6 +172,10 @@ class _Minutes:
     host: Any
     recorder: Any
     texts: dict[str, str]
+    # 补录: the day of the first record, whether the record is a 补录, and its reason.
+    recorded_on: dt.date | None = None
+    backfilled: bool = False
+    backfill_reason: str = ""
 
 
 @dataclass
@@ -199,6 +206,10 @@ def _record(
         raise ServiceValidationError(
             {"attendance": "请先记录出勤情况（应到人员的出席、请假、缺席）"}
         )
+    if meeting.status == MeetingStatus.PLANNED and not backfill.record_opens(
+        meeting.starts_at, timezone.now()
+    ):
+        raise ServiceValidationError({"status": backfill.not_yet_message(meeting.starts_at)})
     before = _state(meeting)
     errors: dict[str, str] = {}
     read = _read_minutes(actor, meeting, minutes or {}, errors)
@@ -217,6 +228,8 @@ def _read_minutes(
         starts_at = _aware(minutes["starts_at"], "starts_at", errors) or starts_at
     if "starts_at" not in errors and local_date(starts_at) > today():
         errors["starts_at"] = "会议日期在今天之后，尚未召开，不能记录"
+    elif "starts_at" not in errors and starts_at > timezone.now():
+        errors["starts_at"] = "会议时间在现在之后，尚未召开，不能记录"
     host = meeting.host
     if "host" in minutes:
         host = _member(actor, minutes["host"], "host", "主持人", errors)
@@ -227,7 +240,34 @@ def _read_minutes(
         key: _long(minutes[key], key, label, errors) if key in minutes else getattr(meeting, key)
         for key, label in (("agenda", "议题"), ("content", "内容"), ("decisions", "决议"))
     }
-    return _Minutes(starts_at, host, recorder, texts)
+    read = _Minutes(starts_at, host, recorder, texts)
+    _read_backfill(meeting, read, minutes, errors)
+    return read
+
+
+def _read_backfill(
+    meeting: Meeting, read: _Minutes, minutes: Mapping[str, Any], errors: dict[str, str]
+) -> None:
+    """Whether the record is a 补录 (first recorded more than `backfill_after_days` after the
+    meeting's day) and its reason, required then and dropped otherwise."""
+    read.recorded_on = meeting.recorded_on if meeting.status == MeetingStatus.HELD else today()
+    held_on = local_date(read.starts_at)
+    after = backfill.after_days()
+    read.backfilled = backfill.is_backfill(held_on, read.recorded_on, after=after)
+    reason = meeting.backfill_reason
+    if "backfill_reason" in minutes:
+        reason = " ".join(inputs.text(minutes["backfill_reason"]).split())
+    if not read.backfilled or read.recorded_on is None:
+        read.backfill_reason = ""
+        return
+    read.backfill_reason = reason
+    if not reason:
+        errors["backfill_reason"] = (
+            f"会议于{cn_date(held_on)}召开，{cn_date(read.recorded_on)}记录，"
+            f"晚于会后{after}天，属于补录：请填写补录原因"
+        )
+    elif len(reason) > 500:
+        errors["backfill_reason"] = "补录原因不能超过500个字"
 
 
 def _work_out_attendance(
@@ -356,6 +396,8 @@ def _write(
     meeting.host, meeting.recorder = read.host, read.recorder
     for key, value in read.texts.items():
         setattr(meeting, key, value)
+    meeting.recorded_on = read.recorded_on
+    meeting.backfilled, meeting.backfill_reason = read.backfilled, read.backfill_reason
     meeting.expected_count = len(people.members)
     meeting.present_count = len(people.attended)
     if meeting.kind in QUORUM_KINDS:
@@ -372,7 +414,8 @@ def _write(
             meeting,
             changes=changes,
             message=(
-                f"记录会议：应到{meeting.expected_count}人，实到{meeting.present_count}人，"
+                f"{_record_label(meeting)}：应到{meeting.expected_count}人，"
+                f"实到{meeting.present_count}人，"
                 f"请假{len(after['on_leave'])}人，缺席{len(after['absent'])}人"
             ),
         )
@@ -385,6 +428,14 @@ def _write(
         absent=counts[AttendanceStatus.ABSENT],
         changed=bool(changes),
     )
+
+
+def _record_label(meeting: Meeting) -> str:
+    """ "记录会议", or "补录会议（召开于…，…记录）" for a 补录 (the reason is in the changes)."""
+    if not meeting.backfilled or meeting.recorded_on is None or meeting.held_on is None:
+        return "记录会议"
+    late = backfill.days_late(meeting.held_on, meeting.recorded_on)
+    return f"补录会议（{cn_date(meeting.held_on)}召开，会后第{late}天记录）"
 
 
 def _write_attendance(meeting: Meeting, people: _Attendance) -> None:
