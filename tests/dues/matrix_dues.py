@@ -189,3 +189,89 @@ def _handover_form(objs: Objects, scope: str) -> dict:
 DUES_MATRIX["dues:handover"] = (
     Entry("POST", HANDOVER, TOTALS_SCOPES, ok=302, url=_branch_url, body=_handover_form),
 )
+
+
+# ---- hardship reduction or exemption (减免) --------------------------------------------------
+# The branch's dues managers decide (as they assess); the list is for them (their branch) and
+# for the writers of the levels above (the upper 党委 answers); the answer is the upper 党委's
+# alone: the branch cannot approve its own decision.
+# fmt: off
+RELIEFS = rows(TOTALS_SCOPES,
+    member=   (404, 404, 404),
+    secretary=(OK,  404, 404),
+    committee=(OK,  404, 404),
+    inspector=(403, 403, 404),
+    organ=    (OK,  OK,  404),
+    **ADMINS_DENIED,
+)
+RELIEF_SCOPES = ("own_branch", "sibling", "other_dept")
+ANSWER = rows(RELIEF_SCOPES,
+    member=   (404, 404, 404),
+    secretary=(403, 404, 404),
+    committee=(403, 404, 404),
+    inspector=(403, 403, 404),
+    organ=    (OK,  OK,  404),
+    **ADMINS_DENIED,
+)
+# fmt: on
+_relief_months = itertools.count(0)
+
+
+def _relief_form(objs: Objects, scope: str) -> dict:
+    # A month of its own each time, so every allowed request records a decision.
+    from dangjian.regulations.dates import add_months
+
+    month = f"{add_months(this_month(), next(_relief_months)):%Y-%m}"
+    return {
+        "kind": "exempt",
+        "first_month": month,
+        "last_month": month,
+        "reason": "矩阵测试",
+        "decided_on": this_month().isoformat(),
+    }
+
+
+def _pending_relief_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    from dangjian.dues.models import Relief
+
+    member = objs.member(scope)
+    relief = Relief.objects.create(
+        member=member,
+        organization=member.organization,
+        kind="exempt",
+        first_month=this_month(),
+        last_month=this_month(),
+        reason="矩阵测试",
+        decided_on=this_month(),
+        decided_by=objs.demo.users["secretary"],
+    )
+    return {"pk": relief.pk}, {}
+
+
+DUES_MATRIX.update(
+    {
+        "dues:relief_decide": (
+            Entry(
+                "POST",
+                ASSESS,
+                MEMBER_SCOPES,
+                ok=302,
+                url=_assessed_member_url,
+                body=_relief_form,
+                audits="create",
+            ),
+        ),
+        "dues:reliefs": (Entry("GET", RELIEFS, TOTALS_SCOPES, url=_branch_url),),
+        "dues:relief_answer": (
+            Entry(
+                "POST",
+                ANSWER,
+                RELIEF_SCOPES,
+                ok=302,
+                url=_pending_relief_url,
+                body=lambda o, s: {"decision": "approve"},
+                audits="update",
+            ),
+        ),
+    }
+)

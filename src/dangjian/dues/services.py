@@ -154,6 +154,8 @@ def record_month(
         row = rows.get(member_id)
         if row is None or row.expected is None:
             errors[f"member_{member_id}"] = "该党员在本月无需在本支部交纳党费"
+        elif row.expected == 0:
+            errors[f"member_{member_id}"] = f"{row.member.name}本月经批准免交党费，无需登记"
         elif row.payment is not None:
             errors[f"member_{member_id}"] = f"{row.member.name}本月党费已登记，不能重复登记"
         elif value != UNPAID:
@@ -168,8 +170,8 @@ def record_month(
         raise ServiceValidationError(errors)
     new: list[Payment] = []
     for member_id, row in rows.items():
-        if row.payment is not None or row.expected is None:
-            continue
+        if row.payment is not None or not row.expected:
+            continue  # recorded already, not assessed, or exempted this month
         value = exceptions.get(member_id, row.expected)
         if value == UNPAID:
             continue
