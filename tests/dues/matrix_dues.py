@@ -275,3 +275,80 @@ DUES_MATRIX.update(
         ),
     }
 )
+
+
+# ---- quarterly payment (按季度交纳) ------------------------------------------------------------
+# The branch's dues managers consent and record, as they assess; the member cannot consent to
+# their own quarterly payment.
+
+
+def _quarter_start():
+    import datetime as dt
+
+    month = this_month()
+    return dt.date(month.year, (month.month - 1) // 3 * 3 + 1, 1)
+
+
+def _quarterly_member_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    from dangjian.crypto import default_keyring
+    from dangjian.dues.models import Assessment, QuarterlyApproval
+    from dangjian.members.models import Member
+
+    member = objs.member(scope)
+    Member.objects.filter(pk=member.pk).update(admitted_on="2000-01-01", org_since="2000-01-01")
+    Assessment.objects.get_or_create(
+        member=member,
+        effective_from=_quarter_start(),
+        defaults={
+            "kind": "flat",
+            "base_encrypted": default_keyring().encrypt(""),
+            "amount": Decimal("0.20"),
+            "bracket": "定额",
+            "rule_id": "dues_flat",
+        },
+    )
+    QuarterlyApproval.objects.get_or_create(
+        member=member,
+        defaults={
+            "organization": member.organization,
+            "decided_on": this_month(),
+            "decided_by": objs.demo.users["secretary"],
+        },
+    )
+    return {"pk": member.pk}, {}
+
+
+def _unconsented_member_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    # The matrix's database outlives one request: start each consent from none.
+    from dangjian.dues.models import QuarterlyApproval
+
+    QuarterlyApproval.objects.filter(member=objs.member(scope)).delete()
+    return {"pk": objs.member(scope).pk}, {}
+
+
+DUES_MATRIX.update(
+    {
+        "dues:quarterly_consent": (
+            Entry(
+                "POST",
+                ASSESS,
+                MEMBER_SCOPES,
+                ok=302,
+                url=_unconsented_member_url,
+                body=lambda o, s: {"decided_on": this_month().isoformat()},
+                audits="create",
+            ),
+        ),
+        "dues:pay_quarter": (
+            Entry(
+                "POST",
+                ASSESS,
+                MEMBER_SCOPES,
+                ok=302,
+                url=_quarterly_member_url,
+                body=lambda o, s: {"month": f"{_quarter_start():%Y-%m}"},
+                audits="create",
+            ),
+        ),
+    }
+)

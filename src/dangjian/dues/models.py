@@ -212,3 +212,27 @@ class Relief(models.Model):
         if self.kind == ReliefKind.EXEMPT:
             return Decimal("0.00")
         return min(self.amount or Decimal("0.00"), assessed)
+
+
+class QuarterlyApproval(models.Model):
+    """The branch's consent that a member pay by the quarter (第十二条: 经党支部同意，可以
+    按季度交纳). Without it a payment covering a quarter is refused."""
+
+    member = models.OneToOneField(
+        "members.Member", on_delete=models.PROTECT, related_name="dues_quarterly"
+    )
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="dues_quarterly"
+    )
+    decided_on = models.DateField("支部同意日期")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "按季度交纳党费"
+        verbose_name_plural = "按季度交纳党费"
+
+    def __str__(self) -> str:
+        return f"按季度交纳#{self.pk}"

@@ -111,7 +111,7 @@ def reveal_base(actor: Actor, assessment: Assessment) -> str:
     return default_keyring().decrypt(assessment.base_encrypted)
 
 
-def _month_errors(month: dt.date, now: dt.date) -> str | None:
+def month_errors(month: dt.date, now: dt.date) -> str | None:
     dues = rules_in_force().dues
     if not backpay_allowed(month, now, dues):
         return f"补交党费一般不超过{dues.backpay_months}个月（第十二条），该月份已超出补交期限"
@@ -142,7 +142,7 @@ def record_month(
     month = month_start(month)
     paid_on = paid_on or now
     errors: dict[str, str] = {}
-    if (problem := _month_errors(month, now)) is not None:
+    if (problem := month_errors(month, now)) is not None:
         errors["month"] = problem
     if method not in PayMethod.values:
         errors["method"] = "请选择交纳方式"

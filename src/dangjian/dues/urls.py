@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dangjian.dues import views, views_relief
+from dangjian.dues import views, views_quarter, views_relief
 
 app_name = "dues"
 urlpatterns = [
@@ -17,4 +17,6 @@ urlpatterns = [
     path("member/<int:pk>/relief/", views_relief.decide, name="relief_decide"),
     path("org/<int:pk>/reliefs/", views_relief.reliefs, name="reliefs"),
     path("relief/<int:pk>/answer/", views_relief.answer, name="relief_answer"),
+    path("member/<int:pk>/quarterly/", views_quarter.consent, name="quarterly_consent"),
+    path("member/<int:pk>/quarter/", views_quarter.pay_quarter, name="pay_quarter"),
 ]

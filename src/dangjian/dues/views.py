@@ -24,7 +24,7 @@ from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
 from dangjian.dues import payroll as payroll_import
 from dangjian.dues import queries, services, services_handover
-from dangjian.dues.models import Assessment, PayMethod
+from dangjian.dues.models import Assessment, PayMethod, QuarterlyApproval
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.dues import BASED_KINDS, KIND_LABELS, DuesKind, month_start
@@ -138,6 +138,12 @@ def ledger(request, pk: int):
         "expected_total": sum((r.expected or 0 for r in rows), Decimal("0.00")),
         "paid_total": sum((r.payment.amount for r in rows if r.payment), Decimal("0.00")),
         "today": today(),
+        "quarterly": set(
+            QuarterlyApproval.objects.filter(
+                member__in=[r.member for r in rows], organization=branch
+            ).values_list("member_id", flat=True)
+        ),
+        "quarter": dt.date(month.year, (month.month - 1) // 3 * 3 + 1, 1),
     }
     return render(request, "dues/ledger.html", context, status=400 if errors else 200)
 
