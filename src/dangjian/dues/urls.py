@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dangjian.dues import views, views_quarter, views_relief
+from dangjian.dues import views, views_documents, views_quarter, views_relief
 
 app_name = "dues"
 urlpatterns = [
@@ -19,4 +19,5 @@ urlpatterns = [
     path("relief/<int:pk>/answer/", views_relief.answer, name="relief_answer"),
     path("member/<int:pk>/quarterly/", views_quarter.consent, name="quarterly_consent"),
     path("member/<int:pk>/quarter/", views_quarter.pay_quarter, name="pay_quarter"),
+    path("payment/<int:pk>/receipt/", views_documents.receipt, name="receipt"),
 ]
