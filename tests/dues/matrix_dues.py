@@ -375,3 +375,19 @@ def _payment_url(objs: Objects, scope: str) -> tuple[dict, dict]:
 DUES_MATRIX["dues:receipt"] = (
     Entry("GET", REVEAL, MEMBER_SCOPES, url=_payment_url, audits="export"),
 )
+
+
+# ---- the yearly publication: the branch's dues managers and the writers above it -----------
+# fmt: off
+PUBLICATION = rows(LEDGER_SCOPES,
+    member=   (404, 404, 404, 404),
+    secretary=(OK,  404, 404, 404),
+    committee=(OK,  404, 404, 404),
+    inspector=(403, 403, 404, 404),
+    organ=    (OK,  OK,  404, 404),
+    **ADMINS_DENIED,
+)
+# fmt: on
+DUES_MATRIX["dues:publication"] = (
+    Entry("GET", PUBLICATION, LEDGER_SCOPES, url=_branch_url, audits="export"),
+)

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
-from dangjian.dues.models import Assessment, Payment, Relief, ReliefStatus
+from dangjian.dues.models import Assessment, Payment, Relief, ReliefKind, ReliefStatus
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization
 from dangjian.regulations.dues import month_start, trailing_unpaid
@@ -181,3 +181,45 @@ def totals(orgs, month: dt.date) -> list[BranchTotal]:
         )
         for org in orgs
     ]
+
+
+@dataclass
+class PublicationRow:
+    """One member's year in the branch's publication: the amount paid per month (None: not
+    paid; 0.00 shown as 免交 when an approved exemption covers the month)."""
+
+    member: Member
+    months: list[Decimal | None]
+    exempt: list[bool]
+
+    @property
+    def paid_months(self) -> int:
+        return sum(1 for amount in self.months if amount is not None)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((a for a in self.months if a is not None), Decimal("0.00"))
+
+
+def publication(branch: Organization, year: int) -> list[PublicationRow]:
+    """Every member who paid to the branch in `year` or belongs to it now, with the months paid
+    and the amounts (for the yearly publication; the caller masks the names)."""
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 1)
+    paid: dict[int, dict[int, Decimal]] = {}
+    for p in Payment.objects.filter(organization=branch, month__gte=first, month__lte=last):
+        paid.setdefault(p.member_id, {})[p.month.month] = p.amount
+    members = Member.objects.filter(
+        Q(pk__in=list(paid)) | Q(pk__in=Member.objects.current().filter(organization=branch))
+    ).order_by("name_pinyin", "pk")
+    members = list(members)
+    reliefs = approved_reliefs([m.pk for m in members], first, last)
+    out = []
+    for m in members:
+        by_month = paid.get(m.pk, {})
+        exempt = [
+            (r := relief_for(reliefs.get(m.pk, []), dt.date(year, n, 1))) is not None
+            and r.kind == ReliefKind.EXEMPT
+            for n in range(1, 13)
+        ]
+        out.append(PublicationRow(m, [by_month.get(n) for n in range(1, 13)], exempt))
+    return out

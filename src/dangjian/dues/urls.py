@@ -20,4 +20,5 @@ urlpatterns = [
     path("member/<int:pk>/quarterly/", views_quarter.consent, name="quarterly_consent"),
     path("member/<int:pk>/quarter/", views_quarter.pay_quarter, name="pay_quarter"),
     path("payment/<int:pk>/receipt/", views_documents.receipt, name="receipt"),
+    path("branch/<int:pk>/publication/", views_documents.publication, name="publication"),
 ]

@@ -211,6 +211,8 @@ def totals(request, pk: int):
             "month": month,
             "rows": rows,
             "sum": sum((r.amount for r in rows), Decimal("0.00")),
+            "can_publish": org.kind != OrgKind.BRANCH
+            and scope_for(request.user).covers(org.path, Action.WRITE),
         },
     )
 
