@@ -391,3 +391,23 @@ PUBLICATION = rows(LEDGER_SCOPES,
 DUES_MATRIX["dues:publication"] = (
     Entry("GET", PUBLICATION, LEDGER_SCOPES, url=_branch_url, audits="export"),
 )
+
+
+# ---- voluntary one-off payments: the branch's dues managers, as the ledger ------------------
+def _extra_form(objs: Objects, scope: str) -> dict:
+    member = objs.member(scope if scope in ("own_branch", "sibling") else "own_branch")
+    return {"member": member.pk, "amount": "1000", "paid_on": this_month().isoformat()}
+
+
+DUES_MATRIX["dues:extra"] = (
+    Entry("GET", LEDGER, LEDGER_SCOPES, url=_branch_url),
+    Entry(
+        "POST",
+        LEDGER,
+        LEDGER_SCOPES,
+        ok=302,
+        url=_branch_url,
+        body=_extra_form,
+        audits="create",
+    ),
+)

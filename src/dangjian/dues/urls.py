@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dangjian.dues import views, views_documents, views_quarter, views_relief
+from dangjian.dues import views, views_documents, views_extra, views_quarter, views_relief
 
 app_name = "dues"
 urlpatterns = [
@@ -21,4 +21,5 @@ urlpatterns = [
     path("member/<int:pk>/quarter/", views_quarter.pay_quarter, name="pay_quarter"),
     path("payment/<int:pk>/receipt/", views_documents.receipt, name="receipt"),
     path("branch/<int:pk>/publication/", views_documents.publication, name="publication"),
+    path("branch/<int:pk>/extra/", views_extra.extra, name="extra"),
 ]

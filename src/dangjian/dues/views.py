@@ -24,7 +24,7 @@ from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
 from dangjian.dues import payroll as payroll_import
 from dangjian.dues import queries, services, services_handover
-from dangjian.dues.models import Assessment, PayMethod, QuarterlyApproval
+from dangjian.dues.models import Assessment, ExtraPayment, PayMethod, QuarterlyApproval
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.dues import BASED_KINDS, KIND_LABELS, DuesKind, month_start
@@ -73,7 +73,11 @@ def mine(request):
     }
     if member_id:
         member = Member.objects.select_related("organization").get(pk=member_id)
-        context.update(member=member, account=queries.account(member, today()))
+        context.update(
+            member=member,
+            account=queries.account(member, today()),
+            extras=ExtraPayment.objects.filter(member=member).order_by("-paid_on"),
+        )
     return render(request, "dues/mine.html", context)
 
 
