@@ -235,3 +235,14 @@ def test_pages_decide_list_answer_and_show_the_member(demo, client_for):
     assert relief.status == ReliefStatus.APPROVED
     mine = client_for(demo.users["member"]).get("/dues/").content.decode()
     assert "免交党费" in mine and "已批准" in mine
+
+
+def test_a_relief_stays_with_the_branch_that_decided_it(demo):
+    member = _member(demo)
+    relief = _approve(demo, _decide(demo, member, kind="exempt", amount=""))
+    assert queries.account(member, this_month()).expected == Decimal("0.00")
+    # The member's relief as if decided by another branch (the one they came from).
+    Relief.objects.filter(pk=relief.pk).update(organization=demo.sibling_branch)
+    row = next(r for r in queries.ledger(demo.branch, this_month()) if r.member == member)
+    assert row.expected == Decimal("90.00") and row.relief is None
+    assert queries.account(member, this_month()).expected == Decimal("90.00")

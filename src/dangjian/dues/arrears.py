@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import Max, Min
+from django.db.models import F, Max, Min
 
 from dangjian.dues.models import Assessment, Payment, Relief, ReliefKind, ReliefStatus
 from dangjian.dues.queries import dues_start
@@ -47,7 +47,10 @@ def streaks(members: Iterable[Member], today: dt.date, *, among=None) -> dict[in
     )
     exempt: dict[int, list[Relief]] = {}
     for relief in Relief.objects.filter(
-        member_id__in=ids, status=ReliefStatus.APPROVED, kind=ReliefKind.EXEMPT
+        member_id__in=ids,
+        status=ReliefStatus.APPROVED,
+        kind=ReliefKind.EXEMPT,
+        organization_id=F("member__organization_id"),  # decided by the branch holding them now
     ):
         exempt.setdefault(relief.member_id, []).append(relief)
     out: dict[int, int] = {}

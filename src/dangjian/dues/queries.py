@@ -50,11 +50,16 @@ def _in_force(assessments: list[Assessment], month: dt.date) -> Assessment | Non
     return found
 
 
-def approved_reliefs(member_ids, first: dt.date, last: dt.date) -> dict[int, list[Relief]]:
-    """Member id → approved reliefs that may cover a month between `first` and `last`."""
+def approved_reliefs(
+    member_ids, first: dt.date, last: dt.date, branch: Organization
+) -> dict[int, list[Relief]]:
+    """Member id → approved reliefs decided by `branch` that may cover a month between `first`
+    and `last`. A relief belongs to the branch that decided it: after a transfer the new branch
+    decides (and the upper 党委 approves) again."""
     out: dict[int, list[Relief]] = {}
     rows = Relief.objects.filter(
         member_id__in=member_ids,
+        organization=branch,
         status=ReliefStatus.APPROVED,
         first_month__lte=last,
         last_month__gte=first,
@@ -82,7 +87,7 @@ def ledger(branch: Organization, month: dt.date) -> list[LedgerRow]:
     for row in Assessment.objects.filter(member_id__in=ids, effective_from__lte=month):
         by_member.setdefault(row.member_id, []).append(row)
     payments = {p.member_id: p for p in Payment.objects.filter(member_id__in=ids, month=month)}
-    reliefs = approved_reliefs(ids, month, month)
+    reliefs = approved_reliefs(ids, month, month, branch)
     return [
         LedgerRow(
             m,
@@ -131,7 +136,11 @@ def account(member: Member, today: dt.date) -> Account:
     assessments = list(Assessment.objects.filter(member=member).order_by("effective_from"))
     payments = list(Payment.objects.filter(member=member).order_by("-month"))
     reliefs = list(Relief.objects.filter(member=member).order_by("-first_month", "-pk"))
-    approved = [r for r in reliefs if r.status == ReliefStatus.APPROVED]
+    approved = [
+        r
+        for r in reliefs
+        if r.status == ReliefStatus.APPROVED and r.organization_id == member.organization_id
+    ]
     paid = {p.month for p in payments}
     current = month_start(today)
     due: list[dt.date] = []
@@ -212,7 +221,7 @@ def publication(branch: Organization, year: int) -> list[PublicationRow]:
         Q(pk__in=list(paid)) | Q(pk__in=Member.objects.current().filter(organization=branch))
     ).order_by("name_pinyin", "pk")
     members = list(members)
-    reliefs = approved_reliefs([m.pk for m in members], first, last)
+    reliefs = approved_reliefs([m.pk for m in members], first, last, branch)
     out = []
     for m in members:
         by_month = paid.get(m.pk, {})
