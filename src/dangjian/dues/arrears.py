@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import F, Max, Min
+from django.db.models import Max, Min
 
 from dangjian.dues.models import Assessment, Payment, Relief, ReliefKind, ReliefStatus
 from dangjian.dues.queries import dues_start
@@ -45,14 +45,17 @@ def streaks(members: Iterable[Member], today: dt.date, *, among=None) -> dict[in
         .annotate(last=Max("month"))
         .values_list("member_id", "last")
     )
+    # Approved exemptions are few: read them all (no subquery over the members) and keep those
+    # of these members decided by the branch that holds them now.
     exempt: dict[int, list[Relief]] = {}
     for relief in Relief.objects.filter(
-        member_id__in=ids,
         status=ReliefStatus.APPROVED,
         kind=ReliefKind.EXEMPT,
-        organization_id=F("member__organization_id"),  # decided by the branch holding them now
+        last_month__gte=min(first_assessed.values(), default=current),
     ):
-        exempt.setdefault(relief.member_id, []).append(relief)
+        member = by_id.get(relief.member_id)
+        if member is not None and relief.organization_id == member.organization_id:
+            exempt.setdefault(relief.member_id, []).append(relief)
     out: dict[int, int] = {}
     for member_id, assessed_from in first_assessed.items():
         start = max(dues_start(by_id[member_id]), month_start(assessed_from))
