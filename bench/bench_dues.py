@@ -1,5 +1,6 @@
 """Party dues on the province-scale demo (issue 16): the monthly ledger of the largest branch,
-a branch's 12 months recorded in bulk, and the arrears/lapse column for the whole tree.
+a branch's 12 months recorded in bulk, the yearly publication's rows for the largest branch, and
+the arrears/lapse column for the whole tree.
 
 Works on a copy of an existing province data folder (`--from`, copied with SQLite's backup so
 a folder in use is read consistently) or on `--data-dir` as it is; adds three years of dues for
@@ -92,6 +93,12 @@ def main() -> None:
         queries.ledger(branch, last)
     times, _ = _timed(lambda: queries.ledger(branch, last), args.runs)
     _line("ledger, the largest branch, one month", times, len(q))
+
+    year = last.year
+    with CaptureQueriesContext(connection) as q:
+        queries.publication(branch, year)
+    times, _ = _timed(lambda: queries.publication(branch, year), args.runs)
+    _line(f"yearly publication rows, the largest branch, {year}", times, len(q))
 
     secretary = RoleAssignment.objects.filter(role=Role.BRANCH_SECRETARY).first()
     target_branch = secretary.organization

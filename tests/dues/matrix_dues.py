@@ -189,3 +189,227 @@ def _handover_form(objs: Objects, scope: str) -> dict:
 DUES_MATRIX["dues:handover"] = (
     Entry("POST", HANDOVER, TOTALS_SCOPES, ok=302, url=_branch_url, body=_handover_form),
 )
+
+
+# ---- hardship reduction or exemption (减免) --------------------------------------------------
+# The branch's dues managers decide (as they assess); the list is for them (their branch) and
+# for the writers of the levels above (the upper 党委 answers); the answer is the upper 党委's
+# alone: the branch cannot approve its own decision.
+# fmt: off
+RELIEFS = rows(TOTALS_SCOPES,
+    member=   (404, 404, 404),
+    secretary=(OK,  404, 404),
+    committee=(OK,  404, 404),
+    inspector=(403, 403, 404),
+    organ=    (OK,  OK,  404),
+    **ADMINS_DENIED,
+)
+RELIEF_SCOPES = ("own_branch", "sibling", "other_dept")
+ANSWER = rows(RELIEF_SCOPES,
+    member=   (404, 404, 404),
+    secretary=(403, 404, 404),
+    committee=(403, 404, 404),
+    inspector=(403, 403, 404),
+    organ=    (OK,  OK,  404),
+    **ADMINS_DENIED,
+)
+# fmt: on
+_relief_months = itertools.count(0)
+
+
+def _relief_form(objs: Objects, scope: str) -> dict:
+    # A month of its own each time, so every allowed request records a decision.
+    from dangjian.regulations.dates import add_months
+
+    month = f"{add_months(this_month(), next(_relief_months)):%Y-%m}"
+    return {
+        "kind": "exempt",
+        "first_month": month,
+        "last_month": month,
+        "reason": "矩阵测试",
+        "decided_on": this_month().isoformat(),
+    }
+
+
+def _pending_relief_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    from dangjian.dues.models import Relief
+
+    member = objs.member(scope)
+    relief = Relief.objects.create(
+        member=member,
+        organization=member.organization,
+        kind="exempt",
+        first_month=this_month(),
+        last_month=this_month(),
+        reason="矩阵测试",
+        decided_on=this_month(),
+        decided_by=objs.demo.users["secretary"],
+    )
+    return {"pk": relief.pk}, {}
+
+
+DUES_MATRIX.update(
+    {
+        "dues:relief_decide": (
+            Entry(
+                "POST",
+                ASSESS,
+                MEMBER_SCOPES,
+                ok=302,
+                url=_assessed_member_url,
+                body=_relief_form,
+                audits="create",
+            ),
+        ),
+        "dues:reliefs": (Entry("GET", RELIEFS, TOTALS_SCOPES, url=_branch_url),),
+        "dues:relief_answer": (
+            Entry(
+                "POST",
+                ANSWER,
+                RELIEF_SCOPES,
+                ok=302,
+                url=_pending_relief_url,
+                body=lambda o, s: {"decision": "approve"},
+                audits="update",
+            ),
+        ),
+    }
+)
+
+
+# ---- quarterly payment (按季度交纳) ------------------------------------------------------------
+# The branch's dues managers consent and record, as they assess; the member cannot consent to
+# their own quarterly payment.
+
+
+def _quarter_start():
+    import datetime as dt
+
+    month = this_month()
+    return dt.date(month.year, (month.month - 1) // 3 * 3 + 1, 1)
+
+
+def _quarterly_member_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    from dangjian.crypto import default_keyring
+    from dangjian.dues.models import Assessment, Payment, QuarterlyApproval
+    from dangjian.members.models import Member
+
+    member = objs.member(scope)
+    Member.objects.filter(pk=member.pk).update(admitted_on="2000-01-01", org_since="2000-01-01")
+    # The matrix's database outlives one request: other entries may have paid these months.
+    Payment.objects.filter(member=member, month__gte=_quarter_start()).delete()
+    Assessment.objects.get_or_create(
+        member=member,
+        effective_from=_quarter_start(),
+        defaults={
+            "kind": "flat",
+            "base_encrypted": default_keyring().encrypt(""),
+            "amount": Decimal("0.20"),
+            "bracket": "定额",
+            "rule_id": "dues_flat",
+        },
+    )
+    QuarterlyApproval.objects.get_or_create(
+        member=member,
+        defaults={
+            "organization": member.organization,
+            "decided_on": this_month(),
+            "decided_by": objs.demo.users["secretary"],
+        },
+    )
+    return {"pk": member.pk}, {}
+
+
+def _unconsented_member_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    # The matrix's database outlives one request: start each consent from none.
+    from dangjian.dues.models import QuarterlyApproval
+
+    QuarterlyApproval.objects.filter(member=objs.member(scope)).delete()
+    return {"pk": objs.member(scope).pk}, {}
+
+
+DUES_MATRIX.update(
+    {
+        "dues:quarterly_consent": (
+            Entry(
+                "POST",
+                ASSESS,
+                MEMBER_SCOPES,
+                ok=302,
+                url=_unconsented_member_url,
+                body=lambda o, s: {"decided_on": this_month().isoformat()},
+                audits="create",
+            ),
+        ),
+        "dues:pay_quarter": (
+            Entry(
+                "POST",
+                ASSESS,
+                MEMBER_SCOPES,
+                ok=302,
+                url=_quarterly_member_url,
+                body=lambda o, s: {"month": f"{_quarter_start():%Y-%m}"},
+                audits="create",
+            ),
+        ),
+    }
+)
+
+
+# ---- receipts: the member who paid and the branch's dues managers, nobody else -------------
+def _payment_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    from dangjian.dues.models import Payment
+
+    member = objs.member(scope)
+    payment, _ = Payment.objects.get_or_create(
+        member=member,
+        month=this_month(),
+        defaults={
+            "organization": member.organization,
+            "amount": Decimal("42.00"),
+            "paid_on": this_month(),
+            "method": "cash",
+        },
+    )
+    return {"pk": payment.pk}, {}
+
+
+DUES_MATRIX["dues:receipt"] = (
+    Entry("GET", REVEAL, MEMBER_SCOPES, url=_payment_url, audits="export"),
+)
+
+
+# ---- the yearly publication: the branch's dues managers and the writers above it -----------
+# fmt: off
+PUBLICATION = rows(LEDGER_SCOPES,
+    member=   (404, 404, 404, 404),
+    secretary=(OK,  404, 404, 404),
+    committee=(OK,  404, 404, 404),
+    inspector=(403, 403, 404, 404),
+    organ=    (OK,  OK,  404, 404),
+    **ADMINS_DENIED,
+)
+# fmt: on
+DUES_MATRIX["dues:publication"] = (
+    Entry("GET", PUBLICATION, LEDGER_SCOPES, url=_branch_url, audits="export"),
+)
+
+
+# ---- voluntary one-off payments: the branch's dues managers, as the ledger ------------------
+def _extra_form(objs: Objects, scope: str) -> dict:
+    member = objs.member(scope if scope in ("own_branch", "sibling") else "own_branch")
+    return {"member": member.pk, "amount": "1000", "paid_on": this_month().isoformat()}
+
+
+DUES_MATRIX["dues:extra"] = (
+    Entry("GET", LEDGER, LEDGER_SCOPES, url=_branch_url),
+    Entry(
+        "POST",
+        LEDGER,
+        LEDGER_SCOPES,
+        ok=302,
+        url=_branch_url,
+        body=_extra_form,
+        audits="create",
+    ),
+)

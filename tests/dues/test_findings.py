@@ -72,3 +72,31 @@ def test_recording_a_month_is_seen_by_the_cached_report(demo):
     services.record_month(Actor(user=demo.users["secretary"]), demo.branch, months_ago(1))
     after = cached_report(demo.organ_committee, today.year, today=today)
     assert after.cell(demo.branch.pk, "dues_arrears").status == FindingStatus.OK
+
+
+def test_an_approved_exemption_is_seen_by_the_cached_report(demo):
+    from dangjian.audit.services import Actor
+    from dangjian.dues.models import Relief
+    from dangjian.dues.services_relief import approve_relief, decide_relief
+    from dangjian.meetings.findings import cached_report
+
+    member = Member.objects.current().filter(organization=demo.branch).first()
+    _paid_until(demo, member, 7)  # six unpaid
+    today = this_month() + dt.timedelta(days=2)
+    findings.clear_cache()
+    before = cached_report(demo.organ_committee, today.year, today=today)
+    assert before.cell(demo.branch.pk, "dues_arrears").status == FindingStatus.VIOLATED
+    relief = decide_relief(
+        Actor(user=demo.users["secretary"]),
+        member,
+        kind="exempt",
+        first_month=months_ago(4),
+        last_month=this_month(),
+        reason="困难",
+        decided_on=months_ago(4),
+    )
+    approve_relief(Actor(user=demo.users["organ"]), relief, approve=True)
+    # As if the upper committee had approved four months ago: only months 6 and 5 stay unpaid.
+    Relief.objects.filter(pk=relief.pk).update(approved_on=months_ago(4))
+    after = cached_report(demo.organ_committee, today.year, today=today)
+    assert after.cell(demo.branch.pk, "dues_arrears").status == FindingStatus.OK

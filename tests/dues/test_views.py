@@ -92,3 +92,16 @@ def test_assessing_through_the_page_refuses_a_negative_base(demo):
     )
     assert "计算基数不能为负数" in response.content.decode()
     assert not member.dues_assessments.exists()
+
+
+def test_page_titles_hold_only_text(demo, client_for):
+    # The <title> once swallowed the page's links and forms (a block closed in the wrong place).
+    import re
+
+    for persona, url in (
+        ("member", "/dues/"),
+        ("organ", f"/dues/org/{demo.organ_committee.pk}/totals/"),
+    ):
+        page = client_for(demo.users[persona]).get(url).content.decode()
+        title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+        assert "<" not in title and "上缴本月党费" not in title

@@ -3,7 +3,7 @@ queries whatever the number of members.
 
 A member's due months run without a gap from the first month owed (`dues_start`, and no earlier
 than the first assessment) to last month, so the trailing unpaid run is the months after the
-last month paid: the same count as `regulations.dues.trailing_unpaid` gives for that list
+last month paid, less the months an approved exemption covers (they are not due): the same count as `regulations.dues.trailing_unpaid` gives for that list
 (tests/dues/test_tick.py and test_findings.py check both paths agree with the account page).
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from django.db.models import Max, Min
 
-from dangjian.dues.models import Assessment, Payment
+from dangjian.dues.models import Assessment, Payment, Relief, ReliefKind, ReliefStatus
 from dangjian.dues.queries import dues_start
 from dangjian.members.models import Member
 from dangjian.regulations.dates import add_months
@@ -45,11 +45,27 @@ def streaks(members: Iterable[Member], today: dt.date, *, among=None) -> dict[in
         .annotate(last=Max("month"))
         .values_list("member_id", "last")
     )
+    # Approved exemptions are few: read them all (no subquery over the members) and keep those
+    # of these members decided by the branch that holds them now.
+    exempt: dict[int, list[Relief]] = {}
+    for relief in Relief.objects.filter(
+        status=ReliefStatus.APPROVED,
+        kind=ReliefKind.EXEMPT,
+        last_month__gte=min(first_assessed.values(), default=current),
+    ):
+        member = by_id.get(relief.member_id)
+        if member is not None and relief.organization_id == member.organization_id:
+            exempt.setdefault(relief.member_id, []).append(relief)
     out: dict[int, int] = {}
     for member_id, assessed_from in first_assessed.items():
         start = max(dues_start(by_id[member_id]), month_start(assessed_from))
         paid = last_paid.get(member_id)
         if paid is not None and paid >= start:
             start = add_months(paid, 1)
-        out[member_id] = max(0, months_between(start, current))
+        count = max(0, months_between(start, current))
+        for relief in exempt.get(member_id, []):
+            first = max(start, relief.effective_from or current)
+            last = min(relief.last_month, add_months(current, -1))
+            count -= max(0, months_between(first, last) + 1)
+        out[member_id] = max(0, count)
     return out

@@ -8,7 +8,7 @@ import datetime as dt
 from typing import NamedTuple
 
 from dangjian.dues.arrears import streaks
-from dangjian.dues.models import Assessment, Payment
+from dangjian.dues.models import Assessment, Payment, Relief
 from dangjian.meetings.findings.contributors import Column, Contributor, Result, Scope, register
 from dangjian.members.models import Member
 from dangjian.orgs.models import OrgKind
@@ -89,6 +89,10 @@ register(
         key="dues",
         columns=_columns,
         evaluate=_evaluate,
-        owners={"dues.payment": (Payment, "organization_id")},
+        # An approved exemption changes who is in arrears: its branch is re-read too.
+        owners={
+            "dues.payment": (Payment, "organization_id"),
+            "dues.relief": (Relief, "organization_id"),
+        },
     )
 )

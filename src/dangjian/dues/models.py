@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
 from django.db import models
 
 from dangjian.regulations.dues import KIND_LABELS, DuesKind
@@ -129,3 +133,106 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"党费上缴#{self.pk}"
+
+
+class ReliefKind(models.TextChoices):
+    REDUCE = "reduce", "少交"
+    EXEMPT = "exempt", "免交"
+
+
+class ReliefStatus(models.TextChoices):
+    PENDING = "pending", "待上级党委批准"
+    APPROVED = "approved", "已批准"
+    REJECTED = "rejected", "未批准"
+
+
+class Relief(models.Model):
+    """Hardship reduction or exemption (减免): the branch's decision (支部研究), then the upper
+    党委's approval (报上一级党委批准). Only an approved relief changes what is owed, and only
+    from the month of the approval (`effective_from`) to `last_month`. The reason may tell of
+    illness or hardship: it is shown to the member, the branch and the approver, never audited.
+    """
+
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="dues_reliefs"
+    )
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="dues_reliefs"
+    )
+    kind = models.CharField("减免方式", max_length=8, choices=ReliefKind.choices)
+    amount = models.DecimalField(
+        "减免后月交纳额", max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    first_month = models.DateField("起始月份")
+    last_month = models.DateField("截止月份")
+    reason = models.TextField("困难情况")
+    decided_on = models.DateField("支部研究日期")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        "状态", max_length=10, choices=ReliefStatus.choices, default=ReliefStatus.PENDING
+    )
+    approver_organization = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="dues_reliefs_approved",
+        null=True,
+        blank=True,
+    )
+    approved_on = models.DateField("上级党委批复日期", null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    approval_note = models.CharField("批复意见", max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "党费减免"
+        verbose_name_plural = "党费减免"
+        indexes = [models.Index(fields=["member", "status"])]
+        ordering = ["member", "first_month"]
+
+    def __str__(self) -> str:
+        return f"党费减免#{self.pk}"
+
+    @property
+    def effective_from(self) -> dt.date | None:
+        """The first month the relief changes what is owed (approved ones only)."""
+        if self.status != ReliefStatus.APPROVED or self.approved_on is None:
+            return None
+        return max(self.first_month, self.approved_on.replace(day=1))
+
+    def covers(self, month: dt.date) -> bool:
+        start = self.effective_from
+        return start is not None and start <= month <= self.last_month
+
+    def owed(self, assessed: Decimal) -> Decimal:
+        """What the member owes for a covered month instead of `assessed`."""
+        if self.kind == ReliefKind.EXEMPT:
+            return Decimal("0.00")
+        return min(self.amount or Decimal("0.00"), assessed)
+
+
+class QuarterlyApproval(models.Model):
+    """The branch's consent that a member pay by the quarter (第十二条: 经党支部同意，可以
+    按季度交纳). Without it a payment covering a quarter is refused."""
+
+    member = models.OneToOneField(
+        "members.Member", on_delete=models.PROTECT, related_name="dues_quarterly"
+    )
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.PROTECT, related_name="dues_quarterly"
+    )
+    decided_on = models.DateField("支部同意日期")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "按季度交纳党费"
+        verbose_name_plural = "按季度交纳党费"
+
+    def __str__(self) -> str:
+        return f"按季度交纳#{self.pk}"

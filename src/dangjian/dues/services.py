@@ -111,7 +111,7 @@ def reveal_base(actor: Actor, assessment: Assessment) -> str:
     return default_keyring().decrypt(assessment.base_encrypted)
 
 
-def _month_errors(month: dt.date, now: dt.date) -> str | None:
+def month_errors(month: dt.date, now: dt.date) -> str | None:
     dues = rules_in_force().dues
     if not backpay_allowed(month, now, dues):
         return f"补交党费一般不超过{dues.backpay_months}个月（第十二条），该月份已超出补交期限"
@@ -142,7 +142,7 @@ def record_month(
     month = month_start(month)
     paid_on = paid_on or now
     errors: dict[str, str] = {}
-    if (problem := _month_errors(month, now)) is not None:
+    if (problem := month_errors(month, now)) is not None:
         errors["month"] = problem
     if method not in PayMethod.values:
         errors["method"] = "请选择交纳方式"
@@ -154,6 +154,8 @@ def record_month(
         row = rows.get(member_id)
         if row is None or row.expected is None:
             errors[f"member_{member_id}"] = "该党员在本月无需在本支部交纳党费"
+        elif row.expected == 0:
+            errors[f"member_{member_id}"] = f"{row.member.name}本月经批准免交党费，无需登记"
         elif row.payment is not None:
             errors[f"member_{member_id}"] = f"{row.member.name}本月党费已登记，不能重复登记"
         elif value != UNPAID:
@@ -168,8 +170,8 @@ def record_month(
         raise ServiceValidationError(errors)
     new: list[Payment] = []
     for member_id, row in rows.items():
-        if row.payment is not None or row.expected is None:
-            continue
+        if row.payment is not None or not row.expected:
+            continue  # recorded already, not assessed, or exempted this month
         value = exceptions.get(member_id, row.expected)
         if value == UNPAID:
             continue

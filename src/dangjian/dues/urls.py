@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dangjian.dues import views
+from dangjian.dues import views, views_documents, views_extra, views_quarter, views_relief
 
 app_name = "dues"
 urlpatterns = [
@@ -14,4 +14,12 @@ urlpatterns = [
     path("org/<int:pk>/handover/", views.handover, name="handover"),
     path("branch/<int:pk>/payroll/", views.payroll, name="payroll"),
     path("branch/<int:pk>/payroll/confirm/", views.payroll_confirm, name="payroll_confirm"),
+    path("member/<int:pk>/relief/", views_relief.decide, name="relief_decide"),
+    path("org/<int:pk>/reliefs/", views_relief.reliefs, name="reliefs"),
+    path("relief/<int:pk>/answer/", views_relief.answer, name="relief_answer"),
+    path("member/<int:pk>/quarterly/", views_quarter.consent, name="quarterly_consent"),
+    path("member/<int:pk>/quarter/", views_quarter.pay_quarter, name="pay_quarter"),
+    path("payment/<int:pk>/receipt/", views_documents.receipt, name="receipt"),
+    path("branch/<int:pk>/publication/", views_documents.publication, name="publication"),
+    path("branch/<int:pk>/extra/", views_extra.extra, name="extra"),
 ]

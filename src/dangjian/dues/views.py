@@ -24,7 +24,7 @@ from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
 from dangjian.dues import payroll as payroll_import
 from dangjian.dues import queries, services, services_handover
-from dangjian.dues.models import Assessment, PayMethod
+from dangjian.dues.models import Assessment, ExtraPayment, PayMethod, QuarterlyApproval
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.dues import BASED_KINDS, KIND_LABELS, DuesKind, month_start
@@ -73,7 +73,11 @@ def mine(request):
     }
     if member_id:
         member = Member.objects.select_related("organization").get(pk=member_id)
-        context.update(member=member, account=queries.account(member, today()))
+        context.update(
+            member=member,
+            account=queries.account(member, today()),
+            extras=ExtraPayment.objects.filter(member=member).order_by("-paid_on"),
+        )
     return render(request, "dues/mine.html", context)
 
 
@@ -138,6 +142,12 @@ def ledger(request, pk: int):
         "expected_total": sum((r.expected or 0 for r in rows), Decimal("0.00")),
         "paid_total": sum((r.payment.amount for r in rows if r.payment), Decimal("0.00")),
         "today": today(),
+        "quarterly": set(
+            QuarterlyApproval.objects.filter(
+                member__in=[r.member for r in rows], organization=branch
+            ).values_list("member_id", flat=True)
+        ),
+        "quarter": dt.date(month.year, (month.month - 1) // 3 * 3 + 1, 1),
     }
     return render(request, "dues/ledger.html", context, status=400 if errors else 200)
 
@@ -205,6 +215,8 @@ def totals(request, pk: int):
             "month": month,
             "rows": rows,
             "sum": sum((r.amount for r in rows), Decimal("0.00")),
+            "can_publish": org.kind != OrgKind.BRANCH
+            and scope_for(request.user).covers(org.path, Action.WRITE),
         },
     )
 

@@ -77,6 +77,9 @@ VOLUNTARY_RULE: Final = _rule(
 HARDSHIP_RULE: Final = _rule(
     "dues_hardship", None, "确有困难的，经党支部研究、报上一级党委批准，可少交或免交", "M"
 )
+PUBLICATION_RULE: Final = _rule(
+    "dues_publication", None, "党费收缴情况每年公布1次（每年初核定，年内一般不变动）", "M"
+)
 LAPSE_RULE: Final = register(
     Rule(
         id="dues_lapse",
