@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "dangjian.desk",
     "dangjian.recruitment",
     "dangjian.dues",
+    "dangjian.assessment",
 ]
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served directly: attachments go through an access-checked view

@@ -30,6 +30,7 @@ _RULE_MODULES: Final = (
     "dangjian.regulations.study",
     "dangjian.regulations.recruitment",
     "dangjian.regulations.dues",
+    "dangjian.regulations.assessment",
 )
 
 CONFIDENCE_LEVELS: Final = frozenset({"H", "M", "L"})
