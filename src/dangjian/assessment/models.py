@@ -163,6 +163,9 @@ class Snapshot(models.Model):
             models.UniqueConstraint(fields=["target", "indicator"], name="assessment_one_snapshot")
         ]
 
+    def __str__(self) -> str:
+        return f"指标快照#{self.pk}"
+
 
 class ManualScore(models.Model):
     """The assessing group's score of a manual indicator for a target, with its comment."""
@@ -234,6 +237,9 @@ class ImportedScore(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["target", "indicator"], name="assessment_one_import")
         ]
+
+    def __str__(self) -> str:
+        return f"业务绩效得分#{self.pk}"
 
 
 class Veto(models.Model):

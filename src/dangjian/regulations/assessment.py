@@ -187,7 +187,7 @@ def vote_value(counts: Mapping[str, int], points: Mapping[str, Decimal]) -> Deci
     total = sum(counts.get(c, 0) for c in VOTE_CHOICES)
     if total == 0:
         return None
-    earned = sum(Decimal(counts.get(c, 0)) * Decimal(points[c]) for c in VOTE_CHOICES)
+    earned = sum((Decimal(counts.get(c, 0)) * Decimal(points[c]) for c in VOTE_CHOICES), Decimal(0))
     return round2(earned / total)
 
 
