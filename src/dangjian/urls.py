@@ -111,6 +111,7 @@ urlpatterns = [
     path("desk/", include("dangjian.desk.urls")),
     path("recruitment/", include("dangjian.recruitment.urls")),
     path("dues/", include("dangjian.dues.urls")),
+    path("assessment/", include("dangjian.assessment.urls")),
     path("audit/", include(audit_patterns)),
     path("admin/", include(account_patterns)),
     path("api/", api.urls),

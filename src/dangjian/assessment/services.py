@@ -49,11 +49,22 @@ FROZEN_MESSAGE = "考核方案已冻结，指标和计算结果不能再修改"
 FINAL_MESSAGE = "考核结果已定档，不能再修改"
 
 
+# Organizations that assess the ones below them (机关工委, 党组, 机关党委, 党总支).
+ASSESSING_KINDS = frozenset(
+    {
+        OrgKind.WORKING_COMMITTEE,
+        OrgKind.LEADING_GROUP,
+        OrgKind.ORGAN_COMMITTEE,
+        OrgKind.GENERAL_BRANCH,
+    }
+)
+
+
 def can_manage(user, org: Organization) -> bool:
-    """The assessing committee: write access over an organization above the branches."""
+    """The assessing committee: write access over an organization that assesses others."""
     return (
         user is not None
-        and org.kind != OrgKind.BRANCH
+        and org.kind in ASSESSING_KINDS
         and scope_for(user).covers(org.path, Action.WRITE)
     )
 
@@ -87,6 +98,37 @@ def parse_grade_text(text: str) -> list[list[object]]:
     return out
 
 
+def _part_weights(
+    party_weight: object, business_weight: object, errors: dict[str, str]
+) -> list[int]:
+    weights = []
+    for field, raw, label in (
+        ("party_weight", party_weight, "党建工作权重"),
+        ("business_weight", business_weight, "业务绩效权重"),
+    ):
+        value = _decimal(raw, field, label, errors)
+        if value is not None and (value != value.to_integral() or not 0 <= value <= 100):
+            errors[field] = f"{label}应为0至100的整数"
+        weights.append(int(value) if value is not None and field not in errors else 0)
+    if "party_weight" not in errors and "business_weight" not in errors and sum(weights) != 100:
+        errors["business_weight"] = (
+            f"党建工作权重与业务绩效权重之和应为100，现为{weights[0]}+{weights[1]}={sum(weights)}"
+        )
+    return weights
+
+
+def _sibling_room(
+    scheme: Scheme, parent: Indicator | None, part: str, value: Decimal
+) -> str | None:
+    siblings = Indicator.objects.filter(scheme=scheme, parent=parent)
+    if parent is None:
+        siblings = siblings.filter(part=part)
+    used = siblings.aggregate(total=Sum("weight"))["total"] or Decimal(0)
+    if used + value > HUNDRED:
+        return f"同一层级的权重之和不能超过100：已有{used}，最多还能设{HUNDRED - used}"
+    return None
+
+
 # ---- schemes ----------------------------------------------------------------------------------
 
 
@@ -115,19 +157,7 @@ def create_scheme(
         errors["year"] = "年度应为四位数字"
     if target_kind not in OrgKind.values:
         errors["target_kind"] = "请选择考核对象的组织类型"
-    weights = []
-    for field, raw, label in (
-        ("party_weight", party_weight, "党建工作权重"),
-        ("business_weight", business_weight, "业务绩效权重"),
-    ):
-        value = _decimal(raw, field, label, errors)
-        if value is not None and (value != value.to_integral() or not 0 <= value <= 100):
-            errors[field] = f"{label}应为0至100的整数"
-        weights.append(int(value) if value is not None and field not in errors else 0)
-    if "party_weight" not in errors and "business_weight" not in errors and sum(weights) != 100:
-        errors["business_weight"] = (
-            f"党建工作权重与业务绩效权重之和应为100，现为{weights[0]}+{weights[1]}={sum(weights)}"
-        )
+    weights = _part_weights(party_weight, business_weight, errors)
     try:
         parsed = parse_grades(grades)
     except ValueError as exc:
@@ -183,6 +213,15 @@ def _require_draft(scheme: Scheme) -> None:
         raise ServiceValidationError("考核方案已发布，指标和权重不能再修改")
 
 
+def _text_errors(title: str, description: str, errors: dict[str, str]) -> None:
+    if not title:
+        errors["title"] = "请填写指标名称"
+    elif len(title) > 100:
+        errors["title"] = "指标名称不超过100个字"
+    if len(description) > 500:
+        errors["description"] = "说明不超过500个字"
+
+
 @transaction.atomic
 def add_indicator(
     actor: Actor,
@@ -207,12 +246,7 @@ def add_indicator(
     title = (title or "").strip()
     description = (description or "").strip()
     source_key = (source_key or "").strip()
-    if not title:
-        errors["title"] = "请填写指标名称"
-    elif len(title) > 100:
-        errors["title"] = "指标名称不超过100个字"
-    if len(description) > 500:
-        errors["description"] = "说明不超过500个字"
+    _text_errors(title, description, errors)
     if parent is not None:
         if parent.scheme_id != scheme.pk:
             errors["parent"] = "上级指标不属于本方案"
@@ -240,14 +274,9 @@ def add_indicator(
     if top is not None and not Decimal(0) < top <= Decimal(1000):
         errors["max_score"] = "满分应大于0且不超过1000"
     if not errors and value is not None:
-        siblings = Indicator.objects.filter(scheme=scheme, parent=parent)
-        if parent is None:
-            siblings = siblings.filter(part=part)
-        used = siblings.aggregate(total=Sum("weight"))["total"] or Decimal(0)
-        if used + value > HUNDRED:
-            errors["weight"] = (
-                f"同一层级的权重之和不能超过100：已有{used}，最多还能设{HUNDRED - used}"
-            )
+        room = _sibling_room(scheme, parent, part, value)
+        if room is not None:
+            errors["weight"] = room
     if errors:
         raise ServiceValidationError(errors)
     assert value is not None and top is not None

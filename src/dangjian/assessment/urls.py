@@ -1,0 +1,19 @@
+"""Assessment pages (考核评价)."""
+
+from django.urls import path
+
+from dangjian.assessment import views
+
+app_name = "assessment"
+urlpatterns = [
+    path("", views.scheme_list, name="list"),
+    path("new/", views.scheme_create, name="create"),
+    path("<int:pk>/", views.scheme_detail, name="detail"),
+    path("<int:pk>/indicators/", views.indicator_add, name="indicator_add"),
+    path("<int:pk>/publish/", views.scheme_step, {"step": "publish"}, name="publish"),
+    path("<int:pk>/freeze/", views.scheme_step, {"step": "freeze"}, name="freeze"),
+    path("<int:pk>/finalize/", views.scheme_step, {"step": "finalize"}, name="finalize"),
+    path("<int:pk>/ranking/", views.ranking, name="ranking"),
+    path("targets/<int:pk>/", views.target_detail, name="target"),
+    path("targets/<int:pk>/score/", views.target_score, name="target_score"),
+]

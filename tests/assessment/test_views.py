@@ -1,0 +1,129 @@
+"""The pages: creating and publishing a scheme, a target's explanation, who sees what."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from dangjian.assessment import services
+from dangjian.assessment.models import Scheme
+from tests.assessment.helpers import full_scheme, organ
+
+
+def test_the_committee_creates_fills_and_publishes_a_scheme_through_the_pages(demo, client_for):
+    client = client_for(demo.users["organ"])
+    response = client.post(
+        reverse("assessment:create"),
+        {
+            "organization": demo.organ_committee.pk,
+            "year": "2026",
+            "title": "支部考核",
+            "target_kind": "branch",
+            "party_weight": "100",
+            "business_weight": "0",
+            "grades": "好:90，较好:80，一般:60，差:0",
+            "vote_好": "100",
+            "vote_较好": "80",
+            "vote_一般": "60",
+            "vote_差": "0",
+        },
+    )
+    scheme = Scheme.objects.get(title="支部考核")
+    assert response.status_code == 302
+    detail = reverse("assessment:detail", args=[scheme.pk])
+    client.post(
+        reverse("assessment:indicator_add", args=[scheme.pk]),
+        {
+            "title": "三会一课",
+            "part": "party",
+            "weight": "100",
+            "source_kind": "computed",
+            "source_key": "meetings_held",
+        },
+    )
+    page = client.get(detail).content.decode()
+    assert "三会一课" in page and "发布方案" in page
+    response = client.post(
+        reverse("assessment:indicator_add", args=[scheme.pk]),
+        {"title": "党员登录次数", "part": "party", "weight": "10", "source_kind": "manual"},
+        follow=True,
+    )
+    assert "国办函〔2026〕12号" in response.content.decode()
+    client.post(reverse("assessment:publish", args=[scheme.pk]))
+    scheme.refresh_from_db()
+    assert scheme.status == "published"
+    target = scheme.targets.get(organization=demo.branch)
+    page = client.get(reverse("assessment:target", args=[target.pk])).content.decode()
+    assert "三会一课" in page and "应召开的会议期次" in page
+
+
+def test_a_bad_scheme_form_answers_400_with_the_reason_and_writes_nothing(demo, client_for):
+    client = client_for(demo.users["organ"])
+    response = client.post(
+        reverse("assessment:create"),
+        {
+            "organization": demo.organ_committee.pk,
+            "year": "2026",
+            "title": "x",
+            "target_kind": "branch",
+            "party_weight": "70",
+            "business_weight": "20",
+            "grades": "好:90, 较好:95, 差:0",
+        },
+    )
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "之和应为100" in text and "重叠" in text
+    assert not Scheme.objects.filter(title="x").exists()
+
+
+def test_a_target_sees_its_own_explanation_and_not_another_targets(demo, client_for):
+    scheme, _ = full_scheme(demo)
+    services.publish(organ(demo), scheme)
+    own = scheme.targets.get(organization=demo.branch)
+    other = scheme.targets.get(organization=demo.sibling_branch)
+    secretary = client_for(demo.users["secretary"])
+    assert secretary.get(reverse("assessment:target", args=[own.pk])).status_code == 200
+    assert secretary.get(reverse("assessment:target", args=[other.pk])).status_code == 404
+    page = secretary.get(reverse("assessment:detail", args=[scheme.pk])).content.decode()
+    assert demo.sibling_branch.name not in page  # organizations by grade: only its own
+    assert secretary.get(reverse("assessment:ranking", args=[scheme.pk])).status_code == 403
+    # The committee sees all and the ordered list; discipline inspection reads but gets no order.
+    organ_client = client_for(demo.users["organ"])
+    assert organ_client.get(reverse("assessment:target", args=[other.pk])).status_code == 200
+    assert organ_client.get(reverse("assessment:ranking", args=[scheme.pk])).status_code == 200
+    inspector = client_for(demo.users["inspector"])
+    assert inspector.get(reverse("assessment:ranking", args=[scheme.pk])).status_code == 403
+
+
+def test_a_draft_is_hidden_from_its_targets(demo, client_for):
+    scheme, _ = full_scheme(demo)
+    own = scheme.targets.get(organization=demo.branch)
+    secretary = client_for(demo.users["secretary"])
+    assert secretary.get(reverse("assessment:detail", args=[scheme.pk])).status_code == 404
+    assert secretary.get(reverse("assessment:target", args=[own.pk])).status_code == 404
+
+
+def test_the_committee_scores_on_the_target_page(demo, client_for):
+    scheme, ind = full_scheme(demo)
+    services.publish(organ(demo), scheme)
+    target = scheme.targets.get(organization=demo.branch)
+    client = client_for(demo.users["organ"])
+    url = reverse("assessment:target_score", args=[target.pk])
+    client.post(
+        url, {"kind": "manual", "indicator": ind["manual"].pk, "score": "8", "comment": "扎实"}
+    )
+    response = client.post(
+        url,
+        {
+            "kind": "votes",
+            "indicator": ind["votes"].pk,
+            "held_on": "2026-11-20",
+            "attendees": "3",
+            "vote_好": "3",
+            "vote_较好": "1",
+        },
+        follow=True,
+    )
+    assert "超过到会人数3人" in response.content.decode()
+    page = client.get(reverse("assessment:target", args=[target.pk])).content.decode()
+    assert "评分说明：扎实" in page and "未计票" in page
