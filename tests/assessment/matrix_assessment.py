@@ -89,6 +89,10 @@ def _target_url(objs: Objects, scope: str) -> tuple[dict, dict]:
     return {"pk": scheme.targets.get(organization=org).pk}, {}
 
 
+def _target_api_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    return {"target_id": _target_url(objs, scope)[0]["pk"]}, {}
+
+
 def _create_form(objs: Objects, scope: str) -> dict:
     return {
         "organization": objs.org("dept").pk,
@@ -158,6 +162,7 @@ ASSESSMENT_MATRIX: dict[str, tuple[Entry, ...]] = {
         Entry("GET", MANAGE_PUBLISHED, SCHEME_SCOPES, url=_scheme_url("published")),
     ),
     "assessment:target": (Entry("GET", TARGET, TARGET_SCOPES, url=_target_url),),
+    "api:assessment_target": (Entry("GET", TARGET, TARGET_SCOPES, url=_target_api_url),),
     "assessment:target_score": (
         Entry(
             "POST", SCORE, TARGET_SCOPES, ok=302, url=_target_url, body=_veto_form, audits="create"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.urls import reverse
 
 from dangjian.assessment import services
@@ -127,3 +129,19 @@ def test_the_committee_scores_on_the_target_page(demo, client_for):
     assert "超过到会人数3人" in response.content.decode()
     page = client.get(reverse("assessment:target", args=[target.pk])).content.decode()
     assert "评分说明：扎实" in page and "未计票" in page
+
+
+def test_the_api_explains_a_target_to_its_own_organization_only(demo):
+    from tests.matrix_helpers import client_as
+
+    scheme, ind = full_scheme(demo)
+    services.publish(organ(demo), scheme)
+    own = scheme.targets.get(organization=demo.branch)
+    other = scheme.targets.get(organization=demo.sibling_branch)
+    services.score_manual(organ(demo), own, ind["manual"], score="7", comment="材料扎实")
+    client = client_as(demo.users["secretary"], api=True)
+    data = client.get(reverse("api:assessment_target", args=[own.pk])).json()
+    assert data["organization_code"] == "FGW-B01" and data["grade"] in scheme.grade_names
+    manual = next(line for line in data["lines"] if line["title"] == "特色工作")
+    assert manual["comment"] == "材料扎实" and Decimal(manual["value"]) == 70
+    assert client.get(reverse("api:assessment_target", args=[other.pk])).status_code == 404
