@@ -161,6 +161,14 @@ ASSESSMENT_MATRIX: dict[str, tuple[Entry, ...]] = {
     "assessment:ranking": (
         Entry("GET", MANAGE_PUBLISHED, SCHEME_SCOPES, url=_scheme_url("published")),
     ),
+    # The upload itself is tested in tests/assessment/test_import.py; without a preview waiting
+    # in the session the confirmation only sends the committee back, writing nothing.
+    "assessment:import": (
+        Entry("GET", MANAGE_PUBLISHED, SCHEME_SCOPES, url=_scheme_url("published")),
+    ),
+    "assessment:import_confirm": (
+        Entry("POST", MANAGE_PUBLISHED, SCHEME_SCOPES, ok=302, url=_scheme_url("published")),
+    ),
     "assessment:target": (Entry("GET", TARGET, TARGET_SCOPES, url=_target_url),),
     "api:assessment_target": (Entry("GET", TARGET, TARGET_SCOPES, url=_target_api_url),),
     "assessment:target_score": (

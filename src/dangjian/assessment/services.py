@@ -69,7 +69,7 @@ def can_manage(user, org: Organization) -> bool:
     )
 
 
-def _require_manager(actor: Actor, org: Organization) -> None:
+def require_manager(actor: Actor, org: Organization) -> None:
     if not can_manage(actor.user, org):
         raise PermissionDenied("只有考核单位（上级党组织）的党务工作人员可以管理考核")
 
@@ -146,7 +146,7 @@ def create_scheme(
     vote_points: Mapping[str, object] | None = None,
 ) -> Scheme:
     """A draft scheme with its targets: the organizations of `target_kind` in `org`'s subtree."""
-    _require_manager(actor, org)
+    require_manager(actor, org)
     errors: dict[str, str] = {}
     title = (title or "").strip()
     if not title:
@@ -239,7 +239,7 @@ def add_indicator(
     """An indicator of a draft scheme. Refused: a source built on app activity (with the
     citation), an unknown source, a parent that is not a group of the same scheme and part,
     a weight that would take its level over 100."""
-    _require_manager(actor, scheme.organization)
+    require_manager(actor, scheme.organization)
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     _require_draft(scheme)
     errors: dict[str, str] = {}
@@ -306,7 +306,7 @@ def add_indicator(
 @transaction.atomic
 def remove_indicator(actor: Actor, indicator: Indicator) -> None:
     scheme = indicator.scheme
-    _require_manager(actor, scheme.organization)
+    require_manager(actor, scheme.organization)
     _require_draft(Scheme.objects.select_for_update().get(pk=scheme.pk))
     before = indicator.audit_fields()
     record(
@@ -351,7 +351,7 @@ def weight_errors(scheme: Scheme) -> list[str]:
 @transaction.atomic
 def publish(actor: Actor, scheme: Scheme) -> Scheme:
     """Publish a draft: the targets see their indicators and live values from now on."""
-    _require_manager(actor, scheme.organization)
+    require_manager(actor, scheme.organization)
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     _require_draft(scheme)
     problems = weight_errors(scheme)
@@ -375,7 +375,7 @@ def publish(actor: Actor, scheme: Scheme) -> Scheme:
 def freeze(actor: Actor, scheme: Scheme, *, as_of: dt.date | None = None) -> int:
     """Compute every computed indicator for every target and keep a snapshot of the value and
     the inputs behind it; from now on the scheme reads the snapshots. Returns the snapshots."""
-    _require_manager(actor, scheme.organization)
+    require_manager(actor, scheme.organization)
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     if scheme.status != SchemeStatus.PUBLISHED:
         raise ServiceValidationError(
@@ -423,7 +423,7 @@ def freeze(actor: Actor, scheme: Scheme, *, as_of: dt.date | None = None) -> int
 
 def _scorable(actor: Actor, target: Target, indicator: Indicator, kind: str) -> Scheme:
     scheme = Scheme.objects.select_for_update().get(pk=target.scheme_id)
-    _require_manager(actor, scheme.organization)
+    require_manager(actor, scheme.organization)
     if scheme.status == SchemeStatus.FINAL:
         raise ServiceValidationError(FINAL_MESSAGE)
     if scheme.status == SchemeStatus.DRAFT:
@@ -546,7 +546,7 @@ def record_tally(
 def record_veto(actor: Actor, target: Target, *, cap: str, reason: str) -> Veto:
     """一票否决: the target's grade is at most `cap`, for the reason recorded."""
     scheme = Scheme.objects.select_for_update().get(pk=target.scheme_id)
-    _require_manager(actor, scheme.organization)
+    require_manager(actor, scheme.organization)
     if scheme.status == SchemeStatus.FINAL:
         raise ServiceValidationError(FINAL_MESSAGE)
     errors: dict[str, str] = {}
@@ -573,7 +573,7 @@ def record_veto(actor: Actor, target: Target, *, cap: str, reason: str) -> Veto:
 @transaction.atomic
 def finalize(actor: Actor, scheme: Scheme) -> Scheme:
     """Fix the results: each target's combined score and grade are kept, nothing changes after."""
-    _require_manager(actor, scheme.organization)
+    require_manager(actor, scheme.organization)
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     if scheme.status != SchemeStatus.FROZEN:
         raise ServiceValidationError(

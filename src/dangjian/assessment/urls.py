@@ -14,6 +14,8 @@ urlpatterns = [
     path("<int:pk>/freeze/", views.scheme_step, {"step": "freeze"}, name="freeze"),
     path("<int:pk>/finalize/", views.scheme_step, {"step": "finalize"}, name="finalize"),
     path("<int:pk>/ranking/", views.ranking, name="ranking"),
+    path("<int:pk>/import/", views.business_import, name="import"),
+    path("<int:pk>/import/confirm/", views.business_import_confirm, name="import_confirm"),
     path("targets/<int:pk>/", views.target_detail, name="target"),
     path("targets/<int:pk>/score/", views.target_score, name="target_score"),
 ]

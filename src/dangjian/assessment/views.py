@@ -5,6 +5,7 @@ through `assessment.queries`, writes through `assessment.services`."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 
 from django.contrib import messages
@@ -16,12 +17,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dangjian.accounts.access import require_scope
-from dangjian.assessment import queries, scoring, services
+from dangjian.assessment import imports, queries, scoring, services
 from dangjian.assessment.models import Indicator, Part, SchemeStatus, SourceKind
 from dangjian.audit.services import Actor
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.core.indicators import catalogue
+from dangjian.crypto import default_keyring
 from dangjian.orgs.models import OrgKind
 from dangjian.regulations.assessment import DEFAULT_VOTE_POINTS, VOTE_CHOICES
 
@@ -272,3 +274,47 @@ def ranking(request, pk: int):
         scoring.results(scheme, targets), key=lambda r: (-r.score, r.target.organization.path)
     )
     return render(request, "assessment/ranking.html", {"scheme": scheme, "results": done})
+
+
+IMPORT_SESSION = "assessment_import"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def business_import(request, pk: int):
+    """Upload the business-performance .xlsx and see every row checked (nothing written yet);
+    the checked rows wait in the session, encrypted, for the confirmation."""
+    scheme = _managed_scheme(request, pk)
+    context: dict[str, object] = {"scheme": scheme, "errors": {}}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise ServiceValidationError({"file": "请选择业务绩效表（.xlsx）"})
+            found = imports.preview(scheme, upload.read(), upload.name or "")
+        except ServiceValidationError as exc:
+            context["errors"] = exc.errors
+            return render(request, "assessment/import.html", context, status=400)
+        keep = {"scheme": scheme.pk, "name": found.filename, "rows": found.payload()}
+        request.session[IMPORT_SESSION] = default_keyring().encrypt(json.dumps(keep))
+        context["preview"] = found
+    return render(request, "assessment/import.html", context)
+
+
+@login_required
+@require_POST
+def business_import_confirm(request, pk: int):
+    scheme = _managed_scheme(request, pk)
+    sealed = request.session.get(IMPORT_SESSION)
+    kept = json.loads(default_keyring().decrypt(sealed)) if sealed else None
+    if not kept or kept["scheme"] != scheme.pk:
+        messages.error(request, "没有待确认的导入，请重新上传")
+        return redirect("assessment:import", pk=scheme.pk)
+    try:
+        count = imports.apply(Actor.from_request(request), scheme, kept["rows"], kept["name"])
+    except ServiceValidationError as exc:
+        _flash(request, exc)
+        return redirect("assessment:import", pk=scheme.pk)
+    del request.session[IMPORT_SESSION]
+    messages.success(request, f"已导入业务绩效{count}项")
+    return redirect("assessment:detail", pk=scheme.pk)
