@@ -9,6 +9,7 @@ a draft is hidden from them (404). Members and administrators see nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 from tests.matrix_helpers import DENIED, NO_SCOPE, OK, Entry, Objects, rows
@@ -46,10 +47,14 @@ SCORE = rows(TARGET_SCOPES,
     member=(404, 404, 404), secretary=(403, 404, 404), committee=(403, 404, 404),
     inspector=(403, 403, 404), organ=(OK, OK, 404), **ADMINS_DENIED,
 )
+APPEAL = rows(TARGET_SCOPES,
+    member=(404, 404, 404), secretary=(OK, 404, 404), committee=(OK, 404, 404),
+    inspector=(403, 403, 404), organ=(403, 403, 404), **ADMINS_DENIED,
+)
 # fmt: on
 
 
-def _scheme(objs: Objects, org_scope: str, status: str):
+def _scheme(objs: Objects, org_scope: str, status: str, results_on=None):
     """A scheme of the scope's organ committee over its branches: one manual indicator, party
     100 %, in `status` (made directly: the other department has no manager among the
     personas)."""
@@ -67,6 +72,7 @@ def _scheme(objs: Objects, org_scope: str, status: str):
         grades=[["好", "90"], ["差", "0"]],
         vote_points={"好": "100", "较好": "80", "一般": "60", "差": "0"},
         status=status,
+        results_published_on=results_on,
     )
     Indicator.objects.create(
         scheme=scheme, part="party", title="特色工作", weight=100, source_kind="manual"
@@ -76,17 +82,35 @@ def _scheme(objs: Objects, org_scope: str, status: str):
     return scheme
 
 
-def _scheme_url(status: str):
+def _scheme_url(status: str, results_on=None):
     def fill(objs: Objects, scope: str) -> tuple[dict, dict]:
-        return {"pk": _scheme(objs, scope, status).pk}, {}
+        return {"pk": _scheme(objs, scope, status, results_on).pk}, {}
 
     return fill
 
 
-def _target_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+def _target(objs: Objects, scope: str, status: str = "published", results_on=None):
     org = objs.org(scope)
-    scheme = _scheme(objs, "dept" if scope != "other_dept" else "other_dept", "published")
-    return {"pk": scheme.targets.get(organization=org).pk}, {}
+    scheme = _scheme(objs, "dept" if scope != "other_dept" else "other_dept", status, results_on)
+    return scheme.targets.get(organization=org)
+
+
+def _target_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    return {"pk": _target(objs, scope).pk}, {}
+
+
+def _appealable_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    from tests.conftest import TODAY
+
+    return {"pk": _target(objs, scope, "frozen", TODAY).pk}, {}
+
+
+def _appeal_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    from dangjian.assessment.models import Appeal
+    from tests.conftest import TODAY
+
+    target = _target(objs, scope, "frozen", TODAY)
+    return {"pk": Appeal.objects.create(target=target, reason="矩阵申诉").pk}, {}
 
 
 def _target_api_url(objs: Objects, scope: str) -> tuple[dict, dict]:
@@ -154,7 +178,39 @@ ASSESSMENT_MATRIX: dict[str, tuple[Entry, ...]] = {
             MANAGE_PUBLISHED,
             SCHEME_SCOPES,
             ok=302,
+            url=_scheme_url("frozen", dt.date(2026, 10, 9)),
+            audits="update",
+        ),
+    ),
+    "assessment:publish_results": (
+        Entry(
+            "POST",
+            MANAGE_PUBLISHED,
+            SCHEME_SCOPES,
+            ok=302,
             url=_scheme_url("frozen"),
+            audits="update",
+        ),
+    ),
+    "assessment:appeal": (
+        Entry(
+            "POST",
+            APPEAL,
+            TARGET_SCOPES,
+            ok=302,
+            url=_appealable_url,
+            body=lambda objs, scope: {"reason": "述职评议计票有误"},
+            audits="create",
+        ),
+    ),
+    "assessment:appeal_decide": (
+        Entry(
+            "POST",
+            SCORE,
+            TARGET_SCOPES,
+            ok=302,
+            url=_appeal_url,
+            body=lambda objs, scope: {"upheld": "0", "decision": "经核对计票无误"},
             audits="update",
         ),
     ),

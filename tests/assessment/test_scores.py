@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from dangjian.assessment import scoring, services
-from dangjian.assessment.models import Snapshot
+from dangjian.assessment import scoring, services, services_results
+from dangjian.assessment.models import Scheme, Snapshot
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
 from dangjian.dues import services as dues_services
@@ -177,7 +177,10 @@ def test_a_final_result_cannot_change(demo):
     scheme, ind = full_scheme(demo)
     services.publish(organ(demo), scheme)
     services.freeze(organ(demo), scheme)
-    services.finalize(organ(demo), scheme)
+    services_results.publish_results(organ(demo), scheme)
+    # The appeal window (working days) has passed: the results were shown in October.
+    Scheme.objects.filter(pk=scheme.pk).update(results_published_on=dt.date(2026, 10, 9))
+    services_results.finalize(organ(demo), scheme)
     target = scheme.targets.get(organization=demo.branch)
     assert target.grade in scheme.grade_names and target.score is not None
     with pytest.raises(ServiceValidationError, match="已定档"):

@@ -54,6 +54,8 @@ class Scheme(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
     frozen_at = models.DateTimeField("冻结时间", null=True, blank=True)
+    # The day the results were shown to the targets: appeals run from it (working days).
+    results_published_on = models.DateField("结果公布日期", null=True, blank=True)
     finalized_at = models.DateTimeField("定档时间", null=True, blank=True)
 
     class Meta:
@@ -259,3 +261,36 @@ class Veto(models.Model):
 
     def __str__(self) -> str:
         return f"一票否决#{self.pk}"
+
+
+class AppealStatus(models.TextChoices):
+    PENDING = "pending", "待处理"
+    UPHELD = "upheld", "申诉成立"
+    REJECTED = "rejected", "维持原结果"
+
+
+class Appeal(models.Model):
+    """申诉: a target's objection to its result, filed within the pack's working days of the
+    results' publication and decided by the assessing committee with a reason."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="appeals")
+    reason = models.CharField("申诉理由", max_length=1000)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    filed_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        "处理结果", max_length=16, choices=AppealStatus.choices, default=AppealStatus.PENDING
+    )
+    decision = models.CharField("处理意见", max_length=1000, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "考核申诉"
+        verbose_name_plural = "考核申诉"
+
+    def __str__(self) -> str:
+        return f"考核申诉#{self.pk}"

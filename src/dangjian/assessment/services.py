@@ -29,7 +29,7 @@ from dangjian.assessment.models import (
     Target,
     Veto,
 )
-from dangjian.assessment.scoring import compute_sources, results
+from dangjian.assessment.scoring import compute_sources
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record
 from dangjian.core.clock import today
@@ -568,32 +568,3 @@ def record_veto(actor: Actor, target: Target, *, cap: str, reason: str) -> Veto:
         message=f"一票否决：{target.organization.name}",
     )
     return veto
-
-
-@transaction.atomic
-def finalize(actor: Actor, scheme: Scheme) -> Scheme:
-    """Fix the results: each target's combined score and grade are kept, nothing changes after."""
-    require_manager(actor, scheme.organization)
-    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
-    if scheme.status != SchemeStatus.FROZEN:
-        raise ServiceValidationError(
-            FINAL_MESSAGE if scheme.status == SchemeStatus.FINAL else "请先冻结考核数据"
-        )
-    targets = list(scheme.targets.select_related("organization"))
-    done = results(scheme, targets)
-    for result in done:
-        result.target.score = result.score
-        result.target.grade = result.grade
-    Target.objects.bulk_update(targets, ["score", "grade"], batch_size=1000)
-    scheme.status = SchemeStatus.FINAL
-    scheme.finalized_at = timezone.now()
-    scheme.save(update_fields=["status", "finalized_at"])
-    record(
-        actor,
-        AuditAction.UPDATE,
-        scheme,
-        changes={"status": [SchemeStatus.FROZEN, SchemeStatus.FINAL]},
-        message=f"考核结果定档（{len(targets)}个考核对象）",
-        object_repr=f"{scheme.year}年{scheme.title}"[:200],
-    )
-    return scheme

@@ -12,10 +12,13 @@ urlpatterns = [
     path("<int:pk>/indicators/", views.indicator_add, name="indicator_add"),
     path("<int:pk>/publish/", views.scheme_step, {"step": "publish"}, name="publish"),
     path("<int:pk>/freeze/", views.scheme_step, {"step": "freeze"}, name="freeze"),
+    path("<int:pk>/results/", views.scheme_step, {"step": "results"}, name="publish_results"),
     path("<int:pk>/finalize/", views.scheme_step, {"step": "finalize"}, name="finalize"),
     path("<int:pk>/ranking/", views.ranking, name="ranking"),
     path("<int:pk>/import/", views.business_import, name="import"),
     path("<int:pk>/import/confirm/", views.business_import_confirm, name="import_confirm"),
     path("targets/<int:pk>/", views.target_detail, name="target"),
     path("targets/<int:pk>/score/", views.target_score, name="target_score"),
+    path("targets/<int:pk>/appeal/", views.appeal_file, name="appeal"),
+    path("appeals/<int:pk>/decide/", views.appeal_decide, name="appeal_decide"),
 ]

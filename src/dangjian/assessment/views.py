@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dangjian.accounts.access import require_scope
-from dangjian.assessment import imports, queries, scoring, services
-from dangjian.assessment.models import Indicator, Part, SchemeStatus, SourceKind
+from dangjian.assessment import imports, queries, scoring, services, services_results
+from dangjian.assessment.models import Appeal, Indicator, Part, SchemeStatus, SourceKind
 from dangjian.audit.services import Actor
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
@@ -172,7 +172,8 @@ def scheme_step(request, pk: int, step: str):
     steps = {
         "publish": (services.publish, "已发布考核方案，考核对象可以看到指标和当前数值"),
         "freeze": (services.freeze, "已冻结计算指标的数值和依据记录"),
-        "finalize": (services.finalize, "考核结果已定档"),
+        "results": (services_results.publish_results, "已公布考核结果，申诉期开始"),
+        "finalize": (services_results.finalize, "考核结果已定档"),
     }
     if step not in steps:
         raise Http404("没有这个操作")
@@ -193,6 +194,7 @@ def target_detail(request, pk: int):
     scheme = target.scheme
     result = scoring.results(scheme, [target])[0]
     manage = services.can_manage(request.user, scheme.organization)
+    deadline = services_results.appeal_deadline(scheme)
     return render(
         request,
         "assessment/target.html",
@@ -203,6 +205,15 @@ def target_detail(request, pk: int):
             "manage": manage and scheme.status in (SchemeStatus.PUBLISHED, SchemeStatus.FROZEN),
             "votes": VOTE_CHOICES,
             "today": today(),
+            "appeals": list(target.appeals.order_by("pk")),
+            "deadline": deadline,
+            "may_appeal": (
+                deadline is not None
+                and today() <= deadline
+                and scheme.status == SchemeStatus.FROZEN
+                and services_results.may_appeal(request.user, target)
+            ),
+            "decides": manage and scheme.status == SchemeStatus.FROZEN,
         },
     )
 
@@ -318,3 +329,40 @@ def business_import_confirm(request, pk: int):
     del request.session[IMPORT_SESSION]
     messages.success(request, f"已导入业务绩效{count}项")
     return redirect("assessment:detail", pk=scheme.pk)
+
+
+@login_required
+@require_POST
+def appeal_file(request, pk: int):
+    target = queries.get_target_for_user(request.user, pk)
+    try:
+        services_results.file_appeal(
+            Actor.from_request(request), target, reason=request.POST.get("reason", "")
+        )
+    except ServiceValidationError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, "已提交申诉，等待考核单位处理")
+    return redirect("assessment:target", pk=target.pk)
+
+
+@login_required
+@require_POST
+def appeal_decide(request, pk: int):
+    try:
+        appeal = Appeal.objects.select_related("target").get(pk=pk)
+    except (Appeal.DoesNotExist, ValueError):
+        raise Http404("申诉不存在") from None
+    target = queries.get_target_for_user(request.user, appeal.target_id)
+    try:
+        services_results.decide_appeal(
+            Actor.from_request(request),
+            appeal,
+            upheld=request.POST.get("upheld") == "1",
+            decision=request.POST.get("decision", ""),
+        )
+    except ServiceValidationError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, "已处理申诉")
+    return redirect("assessment:target", pk=target.pk)
