@@ -226,6 +226,9 @@ ASSESSMENT_MATRIX: dict[str, tuple[Entry, ...]] = {
         Entry("POST", MANAGE_PUBLISHED, SCHEME_SCOPES, ok=302, url=_scheme_url("published")),
     ),
     "assessment:target": (Entry("GET", TARGET, TARGET_SCOPES, url=_target_url),),
+    "assessment:target_report": (
+        Entry("GET", TARGET, TARGET_SCOPES, url=_target_url, audits="export"),
+    ),
     "api:assessment_target": (Entry("GET", TARGET, TARGET_SCOPES, url=_target_api_url),),
     "assessment:target_score": (
         Entry(

@@ -145,3 +145,23 @@ def test_the_api_explains_a_target_to_its_own_organization_only(demo):
     manual = next(line for line in data["lines"] if line["title"] == "特色工作")
     assert manual["comment"] == "材料扎实" and Decimal(manual["value"]) == 70
     assert client.get(reverse("api:assessment_target", args=[other.pk])).status_code == 404
+
+
+def test_the_word_report_explains_every_indicator(demo, client_for):
+    import io
+
+    from docx import Document
+
+    scheme, ind = full_scheme(demo)
+    services.publish(organ(demo), scheme)
+    target = scheme.targets.get(organization=demo.branch)
+    services.score_manual(organ(demo), target, ind["manual"], score="6", comment="亮点不多")
+    response = client_for(demo.users["secretary"]).get(
+        reverse("assessment:target_report", args=[target.pk])
+    )
+    assert response.status_code == 200
+    doc = Document(io.BytesIO(response.content))
+    text = "\n".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
+    for title in ("组织生活", "党费交纳", "特色工作", "述职评议"):
+        assert title in text
+    assert "评分说明：亮点不多" in text and "应召开的会议期次" in text

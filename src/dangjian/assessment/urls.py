@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/import/confirm/", views.business_import_confirm, name="import_confirm"),
     path("targets/<int:pk>/", views.target_detail, name="target"),
     path("targets/<int:pk>/score/", views.target_score, name="target_score"),
+    path("targets/<int:pk>/report.docx", views.target_report, name="target_report"),
     path("targets/<int:pk>/appeal/", views.appeal_file, name="appeal"),
     path("appeals/<int:pk>/decide/", views.appeal_decide, name="appeal_decide"),
 ]

@@ -366,3 +366,31 @@ def appeal_decide(request, pk: int):
     else:
         messages.success(request, "已处理申诉")
     return redirect("assessment:target", pk=target.pk)
+
+
+@login_required
+@require_GET
+def target_report(request, pk: int):
+    """The explanation as .docx; audited as an export."""
+    from django.http import HttpResponse
+
+    from dangjian.assessment import report
+    from dangjian.audit.models import AuditAction
+    from dangjian.audit.services import record
+
+    target = queries.get_target_for_user(request.user, pk)
+    result = scoring.results(target.scheme, [target])[0]
+    body = report.render(result, list(target.appeals.order_by("pk")))
+    record(
+        Actor.from_request(request),
+        AuditAction.EXPORT,
+        target,
+        message="导出考核说明（Word）",
+        object_repr=f"考核对象：{target.organization.name}"[:200],
+    )
+    response = HttpResponse(
+        body,
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    response["Content-Disposition"] = f'attachment; filename="assessment-{target.pk}.docx"'
+    return response
