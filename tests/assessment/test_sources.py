@@ -46,3 +46,17 @@ def test_meetings_held_names_the_findings_behind_it(demo):
     found = catalogue()["meetings_held"].compute([demo.branch], 2026, AS_OF)[demo.branch.pk]
     assert found.value is not None
     assert any("/compliance/org/" in i["link"] for i in found.inputs)
+
+
+@pytest.mark.parametrize("key", ["work_on_time", "study_coverage", "dues_on_time"])
+def test_reading_under_the_common_ancestor_gives_the_same_values(demo, key, monkeypatch):
+    from dangjian.core.indicators import TargetIndex
+
+    source = catalogue()[key]
+    branches = list(Organization.objects.filter(kind="branch").order_by("path"))
+    apart = source.compute(branches, 2026, AS_OF)
+    monkeypatch.setattr(TargetIndex, "MANY", 1)
+    together = source.compute(branches, 2026, AS_OF)
+    assert {k: (v.value, v.method) for k, v in apart.items()} == {
+        k: (v.value, v.method) for k, v in together.items()
+    }

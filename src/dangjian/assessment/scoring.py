@@ -134,25 +134,34 @@ def _effective_weights(scheme: Scheme, items: list[tuple[Indicator, int]]) -> di
     return weights
 
 
+# Above this many targets, rows are read for the whole scheme (no long list of ids: SQLite
+# limits the parameters of one statement) and the others dropped.
+MANY_TARGETS = 500
+
+
+def _of_targets(model, scheme: Scheme, targets: list[Target]) -> list:
+    if len(targets) > MANY_TARGETS:
+        wanted = {t.pk for t in targets}
+        return [r for r in model.objects.filter(target__scheme=scheme) if r.target_id in wanted]
+    return list(model.objects.filter(target_id__in=[t.pk for t in targets]))
+
+
 class _Entered:
     """Manual scores, tallies, imported scores and vetoes of some targets (four queries)."""
 
-    def __init__(self, targets: list[Target]) -> None:
-        ids = [t.pk for t in targets]
+    def __init__(self, scheme: Scheme, targets: list[Target]) -> None:
         self.manual = {
-            (m.target_id, m.indicator_id): m
-            for m in ManualScore.objects.filter(target_id__in=ids).select_related("assessor")
+            (m.target_id, m.indicator_id): m for m in _of_targets(ManualScore, scheme, targets)
         }
         self.tallies = {
             (t.target_id, t.indicator_id): t
-            for t in ReportAppraisalTally.objects.filter(target_id__in=ids)
+            for t in _of_targets(ReportAppraisalTally, scheme, targets)
         }
         self.imported = {
-            (i.target_id, i.indicator_id): i
-            for i in ImportedScore.objects.filter(target_id__in=ids)
+            (i.target_id, i.indicator_id): i for i in _of_targets(ImportedScore, scheme, targets)
         }
         self.vetoes: dict[int, list[Veto]] = defaultdict(list)
-        for v in Veto.objects.filter(target_id__in=ids).order_by("pk"):
+        for v in sorted(_of_targets(Veto, scheme, targets), key=lambda v: v.pk):
             self.vetoes[v.target_id].append(v)
 
 
@@ -225,12 +234,12 @@ def results(
     frozen: dict[tuple[int, int], Snapshot] = {}
     live: dict[int, dict[int, Explained]] = {}
     if frozen_scheme:
-        for snap in Snapshot.objects.filter(target__in=[t.pk for t in targets]):
+        for snap in _of_targets(Snapshot, scheme, targets):
             frozen[(snap.target_id, snap.indicator_id)] = snap
     else:
         as_of = as_of or min(today(), dt.date(scheme.year, 12, 31))
         live = compute_sources(indicators, targets, scheme.year, as_of)
-    entered = _Entered(targets)
+    entered = _Entered(scheme, targets)
     has_children = {ind.parent_id for ind in indicators}
     out = []
     for target in targets:

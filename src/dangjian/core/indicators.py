@@ -20,9 +20,11 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from os.path import commonprefix
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
 
 from dangjian.core.plugins import import_app_modules
 from dangjian.regulations.assessment import forbidden_reason
@@ -80,9 +82,26 @@ def share(part: int, whole: int) -> Decimal | None:
 class TargetIndex:
     """Which target a record belongs to, by its organization's path (targets' subtrees)."""
 
+    # Above this many subtrees, records are read under their common ancestor (one indexed
+    # prefix) and those outside every target dropped while assigning.
+    MANY = 50
+
     def __init__(self, targets: Iterable[Any]) -> None:
+        targets = list(targets)
         self.by_path = {t.path: t.pk for t in targets}
         self.lengths = sorted({len(p) for p in self.by_path})
+        self.steplen = getattr(targets[0], "steplen", 4) if targets else 4
+
+    def where(self, prefix: str = "organization__") -> Q:
+        """A filter on `<prefix>path` picking every target's subtree (maybe more)."""
+        prefixes = self.prefixes()
+        if len(prefixes) > self.MANY:
+            common = commonprefix(prefixes)
+            prefixes = [common[: len(common) - len(common) % self.steplen]]
+        q = Q(pk__in=[])
+        for path in prefixes:
+            q |= Q(**{f"{prefix}path__startswith": path})
+        return q
 
     def target_of(self, path: str) -> int | None:
         for length in self.lengths:

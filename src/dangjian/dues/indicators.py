@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.urls import reverse
 
 from dangjian.core.indicators import Explained, Source, TargetIndex, register
@@ -21,9 +21,7 @@ def dues_on_time(
     """Payments recorded for the months of the year in the target's branches: the share paid
     within their month (one query, grouped by branch and month; no member named)."""
     index = TargetIndex(targets)
-    where = Q(pk__in=[])
-    for prefix in index.prefixes():
-        where |= Q(organization__path__startswith=prefix)
+    where = index.where("organization__")
     # Grouped by payment day too: a branch records a month on one or a few days.
     rows = (
         Payment.objects.filter(where, month__year=year, month__lte=as_of)

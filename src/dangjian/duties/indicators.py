@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.db.models import Q
 from django.urls import reverse
 
 from dangjian.core.indicators import MAX_INPUTS, Explained, Source, TargetIndex, capped, register
@@ -20,9 +19,7 @@ def work_on_time(
     """Items addressed to the target's subtree due in the year (up to `as_of`), not withdrawn:
     accepted with a completion date on or before the deadline count as on time (one query)."""
     index = TargetIndex(targets)
-    where = Q(pk__in=[])
-    for prefix in index.prefixes():
-        where |= Q(organization__path__startswith=prefix)
+    where = index.where("organization__")
     end = min(as_of, dt.date(year, 12, 31))
     rows = (
         WorkItem.objects.filter(where, deadline__gte=dt.date(year, 1, 1), deadline__lte=end)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.db.models import Q
 from django.urls import reverse
 
 from dangjian.core.indicators import Explained, Source, TargetIndex, register
@@ -23,9 +22,7 @@ def study_coverage(
     the same rules as the study pages (regulations/study.py); counts per branch, no names
     (the levels above see counts only). A fixed number of queries."""
     index = TargetIndex(targets)
-    where = Q(pk__in=[])
-    for prefix in index.prefixes():
-        where |= Q(organization__path__startswith=prefix)
+    where = index.where("organization__")
     members = Member.objects.current().filter(where)
     people = list(members.values_list("pk", "admitted_on", "organization_id", "organization__path"))
     ids = members.order_by().values("pk")
