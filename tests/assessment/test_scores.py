@@ -56,7 +56,7 @@ def test_a_score_follows_a_record_before_the_freeze_and_not_after(demo):
     _record(demo, dt.date(2026, 11, 1), dt.date(2026, 11, 20))
     _, line = _line(scheme, target, "党费交纳")
     assert line.value == 0 and line.frozen
-    snap = Snapshot.objects.get(target=target, indicator=ind["dues"])
+    snap = Snapshot.objects.get(target=target, source_key="dues_on_time")
     assert snap.value == 0 and any("2026年9月" in i["label"] for i in snap.inputs)
     live = scoring.compute_sources([ind["dues"]], [target], 2026, dt.date(2026, 11, 25))
     assert live[ind["dues"].pk][target.pk].value == 50

@@ -149,10 +149,11 @@ class Target(models.Model):
 
 
 class Snapshot(models.Model):
-    """A computed indicator's value for a target as frozen, with the inputs behind it."""
+    """A computed source's value for a target as frozen, with the inputs behind it. Kept once
+    per source: every indicator of the scheme built on that source reads it."""
 
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="snapshots")
-    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="snapshots")
+    source_key = models.CharField("数据来源", max_length=40)
     value = models.DecimalField("数值", max_digits=7, decimal_places=2, null=True)
     method = models.CharField("计算方法", max_length=300)
     inputs = models.JSONField("依据记录", default=list)
@@ -162,7 +163,7 @@ class Snapshot(models.Model):
         verbose_name = "指标快照"
         verbose_name_plural = "指标快照"
         constraints = [
-            models.UniqueConstraint(fields=["target", "indicator"], name="assessment_one_snapshot")
+            models.UniqueConstraint(fields=["target", "source_key"], name="assessment_one_snapshot")
         ]
 
     def __str__(self) -> str:

@@ -139,11 +139,12 @@ def _effective_weights(scheme: Scheme, items: list[tuple[Indicator, int]]) -> di
 MANY_TARGETS = 500
 
 
-def _of_targets(model, scheme: Scheme, targets: list[Target]) -> list:
+def _of_targets(model, scheme: Scheme, targets: list[Target], defer: tuple[str, ...] = ()) -> list:
+    rows = model.objects.defer(*defer)
     if len(targets) > MANY_TARGETS:
         wanted = {t.pk for t in targets}
-        return [r for r in model.objects.filter(target__scheme=scheme) if r.target_id in wanted]
-    return list(model.objects.filter(target_id__in=[t.pk for t in targets]))
+        return [r for r in rows.filter(target__scheme=scheme) if r.target_id in wanted]
+    return list(rows.filter(target_id__in=[t.pk for t in targets]))
 
 
 class _Entered:
@@ -169,12 +170,12 @@ def _leaf(line: Line, target: Target, entered: _Entered, live, frozen, points) -
     ind = line.indicator
     key = (target.pk, ind.pk)
     if ind.source_kind == SourceKind.COMPUTED:
-        snap = frozen.get(key)
+        snap = frozen.get((target.pk, ind.source_key))
         if snap is not None:
             value, line.method, line.inputs, line.frozen = (
                 snap.value,
                 snap.method,
-                snap.inputs,
+                [] if "inputs" in snap.get_deferred_fields() else snap.inputs,
                 True,
             )
         else:
@@ -222,20 +223,21 @@ def _leaf(line: Line, target: Target, entered: _Entered, live, frozen, points) -
 
 
 def results(
-    scheme: Scheme, targets: list[Target], *, as_of: dt.date | None = None
+    scheme: Scheme, targets: list[Target], *, as_of: dt.date | None = None, inputs: bool = True
 ) -> list[TargetResult]:
-    """Every target's lines and scores. Live before the freeze, from snapshots after."""
+    """Every target's lines and scores. Live before the freeze, from snapshots after.
+    `inputs=False` leaves the records behind each value out (lists of many targets)."""
     items = tree(scheme)
     indicators = [ind for ind, _ in items]
     weights = _effective_weights(scheme, items)
     grades = parse_grades(scheme.grades)
     points = parse_vote_points(scheme.vote_points)
     frozen_scheme = scheme.status in (SchemeStatus.FROZEN, SchemeStatus.FINAL)
-    frozen: dict[tuple[int, int], Snapshot] = {}
+    frozen: dict[tuple[int, str], Snapshot] = {}
     live: dict[int, dict[int, Explained]] = {}
     if frozen_scheme:
-        for snap in _of_targets(Snapshot, scheme, targets):
-            frozen[(snap.target_id, snap.indicator_id)] = snap
+        for snap in _of_targets(Snapshot, scheme, targets, () if inputs else ("inputs",)):
+            frozen[(snap.target_id, snap.source_key)] = snap
     else:
         as_of = as_of or min(today(), dt.date(scheme.year, 12, 31))
         live = compute_sources(indicators, targets, scheme.year, as_of)

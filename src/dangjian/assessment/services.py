@@ -386,14 +386,15 @@ def freeze(actor: Actor, scheme: Scheme, *, as_of: dt.date | None = None) -> int
     indicators = list(scheme.indicators.filter(source_kind=SourceKind.COMPUTED))
     live = compute_sources(indicators, targets, scheme.year, as_of)
     snaps = []
-    for ind in indicators:
+    # One snapshot per source and target: indicators sharing a source share its value.
+    for key, ind in {ind.source_key: ind for ind in indicators}.items():
         values = live.get(ind.pk, {})
         for target in targets:
             explained = values.get(target.pk)
             snaps.append(
                 Snapshot(
                     target=target,
-                    indicator=ind,
+                    source_key=key,
                     value=explained.value if explained else None,
                     method=(explained.method if explained else "该数据来源暂无记录")[:300],
                     inputs=explained.inputs if explained else [],

@@ -153,7 +153,7 @@ def finalize(actor: Actor, scheme: Scheme) -> Scheme:
     if pending:
         raise ServiceValidationError(f"还有{pending}件申诉未处理")
     targets = list(scheme.targets.select_related("organization"))
-    for result in results(scheme, targets):
+    for result in results(scheme, targets, inputs=False):
         result.target.score = result.score
         result.target.grade = result.grade
     Target.objects.bulk_update(targets, ["score", "grade"], batch_size=1000)

@@ -105,7 +105,7 @@ def scheme_detail(request, pk: int):
     scheme = queries.get_scheme_for_user(request.user, pk)
     manage = services.can_manage(request.user, scheme.organization)
     targets = list(queries.visible_targets(request.user, scheme))
-    done = scoring.results(scheme, targets) if targets else []
+    done = scoring.results(scheme, targets, inputs=False) if targets else []
     context = {
         "scheme": scheme,
         "items": scoring.tree(scheme),
@@ -282,7 +282,8 @@ def ranking(request, pk: int):
         raise PermissionDenied("按得分排序的名单只供考核单位的考核工作人员使用")
     targets = list(queries.visible_targets(request.user, scheme))
     done = sorted(
-        scoring.results(scheme, targets), key=lambda r: (-r.score, r.target.organization.path)
+        scoring.results(scheme, targets, inputs=False),
+        key=lambda r: (-r.score, r.target.organization.path),
     )
     return render(request, "assessment/ranking.html", {"scheme": scheme, "results": done})
 

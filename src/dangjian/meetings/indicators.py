@@ -27,39 +27,51 @@ def _root(targets: Sequence[Organization]) -> Organization:
 def meetings_held(
     targets: Sequence[Organization], year: int, as_of: dt.date
 ) -> dict[int, Explained]:
+    """Reads the report's per-period verdicts directly (no Finding objects: a province has
+    180,000 of them); unmet periods are listed first among the inputs."""
     out: dict[int, Explained] = {}
     if not targets:
         return out
     report = compute(_root(targets), year, today=as_of)
-    frequency_ids = {r.id for r in report.rules.rules}
     index = TargetIndex(targets)
     tallies: dict[int, list[int]] = {t.pk: [0, 0] for t in targets}
-    inputs: dict[int, list[dict]] = {t.pk: [] for t in targets}
+    # Unmet periods first, then met ones; at most MAX_INPUTS of each kept while reading.
+    inputs: dict[int, tuple[list[dict], list[dict]]] = {t.pk: ([], []) for t in targets}
+    labels: dict[object, str] = {}  # a period's label, worked out once
+    link = reverse("compliance:org", args=[999999999]).replace("999999999", "{}")
     for info in report.orgs:
         target = index.target_of(info.path)
         if target is None:
             continue
-        link = reverse("compliance:org", args=[info.id]) + f"?year={year}"
-        for finding in report.findings_for(info.id):
-            if finding.rule_id not in frequency_ids or finding.status not in (OK, VIOLATED):
-                continue
-            tallies[target][1] += 1
-            held = finding.status == OK
-            tallies[target][0] += held
-            if len(inputs[target]) < MAX_INPUTS:
-                inputs[target].append(
-                    {
-                        "label": f"{info.name} {finding.period_label}："
-                        f"{finding.message}（{finding.citation}）",
-                        "link": link,
-                        "ok": held,
-                    }
-                )
+        url = link.format(info.id) + f"?year={year}"
+        for freq, judged, _rows, _extra in report._frequency.get(info.id, ()):
+            for verdict in judged.findings:
+                if verdict.status not in (OK, VIOLATED):
+                    continue
+                held = verdict.status == OK
+                tally = tallies[target]
+                tally[1] += 1
+                tally[0] += held
+                kept = inputs[target][held]
+                if len(kept) < MAX_INPUTS:
+                    period = labels.get(verdict.period)
+                    if period is None:
+                        period = labels[verdict.period] = verdict.period.label
+                    kept.append(
+                        {
+                            "label": f"{info.name} {period}{freq.noun}："
+                            f"召开{verdict.held}次，应不少于{verdict.required}次",
+                            "link": url,
+                            "ok": held,
+                        }
+                    )
     for pk, (held, due) in tallies.items():
+        unmet, met = inputs[pk]
+        listed = (unmet + met)[:MAX_INPUTS]
         out[pk] = Explained(
             value=pct(held, due),
-            method=f"应召开的会议期次{due}个，按期召开{held}个",
-            inputs=capped(inputs[pk], due),
+            method=f"应召开的会议期次{due}个，按期召开{held}个（频次依据见各组织的组织生活检查页）",
+            inputs=capped(listed, due),
         )
     return out
 
