@@ -51,6 +51,7 @@ APPEAL = rows(TARGET_SCOPES,
     member=(404, 404, 404), secretary=(OK, 404, 404), committee=(OK, 404, 404),
     inspector=(403, 403, 404), organ=(403, 403, 404), **ADMINS_DENIED,
 )
+SELF = APPEAL
 # fmt: on
 
 
@@ -117,6 +118,10 @@ def _target_api_url(objs: Objects, scope: str) -> tuple[dict, dict]:
     return {"target_id": _target_url(objs, scope)[0]["pk"]}, {}
 
 
+def _indicator_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    return {"pk": _scheme(objs, scope, "draft").indicators.get().pk}, {}
+
+
 def _create_form(objs: Objects, scope: str) -> dict:
     return {
         "organization": objs.org("dept").pk,
@@ -157,6 +162,9 @@ ASSESSMENT_MATRIX: dict[str, tuple[Entry, ...]] = {
             audits="create",
         ),
     ),
+    "assessment:indicator_remove": (
+        Entry("POST", MANAGE_DRAFT, SCHEME_SCOPES, ok=302, url=_indicator_url, audits="delete"),
+    ),
     "assessment:publish": (
         Entry(
             "POST", MANAGE_DRAFT, SCHEME_SCOPES, ok=302, url=_scheme_url("draft"), audits="update"
@@ -189,6 +197,17 @@ ASSESSMENT_MATRIX: dict[str, tuple[Entry, ...]] = {
             SCHEME_SCOPES,
             ok=302,
             url=_scheme_url("frozen"),
+            audits="update",
+        ),
+    ),
+    "assessment:self_assessment": (
+        Entry(
+            "POST",
+            SELF,
+            TARGET_SCOPES,
+            ok=302,
+            url=_target_url,
+            body=lambda objs, scope: {"self_assessment": "按期完成各项工作"},
             audits="update",
         ),
     ),

@@ -165,3 +165,31 @@ def test_the_word_report_explains_every_indicator(demo, client_for):
     for title in ("组织生活", "党费交纳", "特色工作", "述职评议"):
         assert title in text
     assert "评分说明：亮点不多" in text and "应召开的会议期次" in text
+
+
+def test_the_target_writes_its_self_assessment_and_the_committee_reads_it(demo, client_for):
+    scheme, _ = full_scheme(demo)
+    services.publish(organ(demo), scheme)
+    target = scheme.targets.get(organization=demo.branch)
+    secretary = client_for(demo.users["secretary"])
+    url = reverse("assessment:self_assessment", args=[target.pk])
+    secretary.post(url, {"self_assessment": "三会一课按期召开，党费按月收缴"})
+    page = client_for(demo.users["organ"]).get(reverse("assessment:target", args=[target.pk]))
+    assert "三会一课按期召开，党费按月收缴" in page.content.decode()
+    assert client_for(demo.users["organ"]).post(url, {"self_assessment": "x"}).status_code == 403
+
+
+def test_a_draft_indicator_is_removed_from_the_page(demo, client_for):
+    scheme, ind = full_scheme(demo)
+    client = client_for(demo.users["organ"])
+    client.post(reverse("assessment:indicator_remove", args=[ind["manual"].pk]))
+    assert not scheme.indicators.filter(pk=ind["manual"].pk).exists()
+    services.add_indicator(
+        organ(demo), scheme, title="特色工作", part="party", weight=30, source_kind="manual"
+    )
+    services.publish(organ(demo), scheme)
+    response = client.post(
+        reverse("assessment:indicator_remove", args=[ind["votes"].pk]), follow=True
+    )
+    assert "已发布" in response.content.decode()
+    assert scheme.indicators.filter(pk=ind["votes"].pk).exists()

@@ -29,6 +29,8 @@ def render(result: TargetResult, appeals: list[Appeal]) -> bytes:
     ):
         cells = summary.add_row().cells
         cells[0].text, cells[1].text = label, value
+    if target.self_assessment:
+        doc.add_paragraph(f"本单位自评：{target.self_assessment}")
     for veto in result.vetoes:
         doc.add_paragraph(f"一票否决：等次最高为“{veto.cap}”。事由：{veto.reason}")
     doc.add_heading("指标明细", level=2)

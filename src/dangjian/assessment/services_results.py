@@ -169,3 +169,29 @@ def finalize(actor: Actor, scheme: Scheme) -> Scheme:
         object_repr=_label(scheme),
     )
     return scheme
+
+
+@transaction.atomic
+def write_self_assessment(actor: Actor, target: Target, *, text: str) -> Target:
+    """The target's short self-assessment (自评), shown beside its result."""
+    scheme = Scheme.objects.select_for_update().get(pk=target.scheme_id)
+    if actor.user is None or not may_appeal(actor.user, target):
+        raise PermissionDenied("只有考核对象本单位的书记、委员可以填写自评")
+    if scheme.status == SchemeStatus.FINAL:
+        raise ServiceValidationError(FINAL_MESSAGE)
+    if scheme.status == SchemeStatus.DRAFT:
+        raise ServiceValidationError("考核方案尚未发布")
+    text = (text or "").strip()
+    if len(text) > 2000:
+        raise ServiceValidationError({"self_assessment": "自评不超过2000个字"})
+    before = target.self_assessment
+    target.self_assessment = text
+    target.save(update_fields=["self_assessment"])
+    record(
+        actor,
+        AuditAction.UPDATE,
+        target,
+        changes={"self_assessment": [before, text]},
+        message=f"填写考核自评：{target.organization.name}",
+    )
+    return target

@@ -214,6 +214,8 @@ def target_detail(request, pk: int):
                 and services_results.may_appeal(request.user, target)
             ),
             "decides": manage and scheme.status == SchemeStatus.FROZEN,
+            "writes_self": scheme.status in (SchemeStatus.PUBLISHED, SchemeStatus.FROZEN)
+            and services_results.may_appeal(request.user, target),
         },
     )
 
@@ -395,3 +397,35 @@ def target_report(request, pk: int):
     )
     response["Content-Disposition"] = f'attachment; filename="assessment-{target.pk}.docx"'
     return response
+
+
+@login_required
+@require_POST
+def self_assessment(request, pk: int):
+    target = queries.get_target_for_user(request.user, pk)
+    try:
+        services_results.write_self_assessment(
+            Actor.from_request(request), target, text=request.POST.get("self_assessment", "")
+        )
+    except ServiceValidationError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, "已保存自评")
+    return redirect("assessment:target", pk=target.pk)
+
+
+@login_required
+@require_POST
+def indicator_remove(request, pk: int):
+    try:
+        indicator = Indicator.objects.select_related("scheme").get(pk=pk)
+    except (Indicator.DoesNotExist, ValueError):
+        raise Http404("指标不存在") from None
+    scheme = _managed_scheme(request, indicator.scheme_id)
+    try:
+        services.remove_indicator(Actor.from_request(request), indicator)
+    except ServiceValidationError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, "已删除指标")
+    return redirect("assessment:detail", pk=scheme.pk)
