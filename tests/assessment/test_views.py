@@ -193,3 +193,16 @@ def test_a_draft_indicator_is_removed_from_the_page(demo, client_for):
     )
     assert "已发布" in response.content.decode()
     assert scheme.indicators.filter(pk=ind["votes"].pk).exists()
+
+
+def test_a_large_live_scheme_lists_its_targets_instead_of_grading_them(
+    demo, client_for, monkeypatch
+):
+    from dangjian.assessment import views
+
+    scheme, _ = full_scheme(demo)
+    services.publish(organ(demo), scheme)
+    monkeypatch.setattr(views, "LIVE_GRADES_LIMIT", 1)
+    page = client_for(demo.users["organ"]).get(reverse("assessment:detail", args=[scheme.pk]))
+    text = page.content.decode()
+    assert "冻结前不在此页实时计算全部等次" in text and demo.sibling_branch.name in text

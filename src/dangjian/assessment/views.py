@@ -28,6 +28,7 @@ from dangjian.orgs.models import OrgKind
 from dangjian.regulations.assessment import DEFAULT_VOTE_POINTS, VOTE_CHOICES
 
 DEFAULT_GRADES = "好:90, 较好:80, 一般:60, 差:0"
+LIVE_GRADES_LIMIT = 200
 
 
 @login_required
@@ -105,7 +106,13 @@ def scheme_detail(request, pk: int):
     scheme = queries.get_scheme_for_user(request.user, pk)
     manage = services.can_manage(request.user, scheme.organization)
     targets = list(queries.visible_targets(request.user, scheme))
-    done = scoring.results(scheme, targets, inputs=False) if targets else []
+    # Before the freeze every grade is read live from the records: for a large scheme that is
+    # the whole freeze's work on each request, so the page lists the targets instead.
+    live_list = (
+        scheme.status in (SchemeStatus.DRAFT, SchemeStatus.PUBLISHED)
+        and len(targets) > LIVE_GRADES_LIMIT
+    )
+    done = scoring.results(scheme, targets, inputs=False) if targets and not live_list else []
     context = {
         "scheme": scheme,
         "items": scoring.tree(scheme),
@@ -114,6 +121,7 @@ def scheme_detail(request, pk: int):
         "draft": scheme.status == SchemeStatus.DRAFT,
         "problems": services.weight_errors(scheme) if scheme.status == SchemeStatus.DRAFT else [],
         "by_grade": _by_grade(scheme, done),
+        "live_list": targets if live_list else [],
         "sources": catalogue(),
         "source_kinds": SourceKind.choices,
         "parts": Part.choices,
