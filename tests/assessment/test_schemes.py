@@ -141,3 +141,18 @@ def test_only_the_assessing_committee_manages_a_scheme(demo):
     scheme = draft(demo)
     with pytest.raises(PermissionDenied):
         services.publish(Actor(user=demo.users["inspector"]), scheme)
+
+
+def test_a_description_may_say_what_is_not_measured(demo):
+    scheme = draft(demo)
+    ind = services.add_indicator(
+        organ(demo),
+        scheme,
+        title="学时达标",
+        description="只计会议出勤和培训，不计在线时长",
+        part="party",
+        weight=10,
+        source_kind="computed",
+        source_key="study_coverage",
+    )
+    assert ind.description.endswith("不计在线时长")

@@ -258,7 +258,7 @@ def add_indicator(
         errors["part"] = "请选择党建工作或业务绩效"
     if source_kind not in SourceKind.values:
         errors["source_kind"] = "请选择评分方式"
-    refused = forbidden_reason(source_key, title, description)
+    refused = forbidden_reason(source_key, title)
     if refused is not None:
         errors["source_key" if source_key else "title"] = refused
     elif source_kind == SourceKind.COMPUTED and source_key not in catalogue():
