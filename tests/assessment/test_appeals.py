@@ -63,3 +63,20 @@ def test_an_appeal_after_the_window_is_refused(demo):
     with pytest.raises(ServiceValidationError, match=f"已于{last:%Y-%m-%d}截止"):
         services_results.file_appeal(Actor(user=demo.users["secretary"]), target, reason="计票有误")
     assert not target.appeals.exists()
+
+
+def test_a_pending_appeal_waits_in_the_committees_inbox(demo, client_for):
+    from dangjian.notices.queries import action_counts
+
+    scheme = _frozen(demo)
+    services_results.publish_results(organ(demo), scheme)
+    target = scheme.targets.get(organization=demo.branch)
+    before = action_counts(demo.users["organ"])
+    appeal = services_results.file_appeal(
+        Actor(user=demo.users["secretary"]), target, reason="特色工作评分偏低"
+    )
+    counts = client_for(demo.users["organ"]).get("/api/v1/inbox").json()["counts"]
+    assert counts["appeals"] == 1 and action_counts(demo.users["organ"]).badge == before.badge + 1
+    assert client_for(demo.users["secretary"]).get("/api/v1/inbox").json()["counts"]["appeals"] == 0
+    services_results.decide_appeal(organ(demo), appeal, upheld=True, decision="已复核调整")
+    assert client_for(demo.users["organ"]).get("/api/v1/inbox").json()["counts"]["appeals"] == 0

@@ -502,6 +502,7 @@ def test_the_counts_follow_the_records(demo, api):
         "leave": 0,
         "grants": 0,
         "recruitment": 0,
+        "appeals": 0,
         "unread": mine["count"],
         "actions": 0,
         "badge": mine["count"],
