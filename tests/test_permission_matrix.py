@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import resolve, reverse
 
 from tests.accounts.matrix_accounts import ACCOUNTS_MATRIX
+from tests.assessment.matrix_assessment import ASSESSMENT_MATRIX
 from tests.desk.matrix_desk import DESK_MATRIX
 from tests.dues.matrix_dues import DUES_MATRIX
 from tests.duties.matrix_duties import DUTIES_MATRIX
@@ -366,6 +367,7 @@ MATRIX.update(DESK_MATRIX)
 MATRIX.update(RECRUITMENT_MATRIX)
 MATRIX.update(DUES_MATRIX)
 MATRIX.update(TRANSFERS_MATRIX)
+MATRIX.update(ASSESSMENT_MATRIX)
 
 # Routes that need no permission check, each with the reason. Static files are served by
 # WhiteNoise outside the URLconf, so nothing is exempt today.

@@ -326,6 +326,7 @@ def on_server_error(request, exc):
     return api.create_response(request, {"detail": status_message(500)}, status=500)
 
 
+from dangjian.assessment.api import router as assessment_router  # noqa: E402
 from dangjian.dues.api import router as dues_router  # noqa: E402
 from dangjian.duties.api import work_items_router  # noqa: E402
 from dangjian.meetings.api import router as meetings_router  # noqa: E402
@@ -349,3 +350,4 @@ api.add_router("/v1/study", study_router)
 api.add_router("/v1/recruitment", recruitment_router)
 api.add_router("/v1/dues", dues_router)
 api.add_router("/v1/transfers", transfers_router)
+api.add_router("/v1/assessment", assessment_router)

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "dangjian.recruitment",
     "dangjian.transfers",
     "dangjian.dues",
+    "dangjian.assessment",
 ]
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served directly: attachments go through an access-checked view

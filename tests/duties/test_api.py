@@ -503,6 +503,7 @@ def test_the_counts_follow_the_records(demo, api):
         "grants": 0,
         "recruitment": 0,
         "transfers": 0,
+        "appeals": 0,
         "unread": mine["count"],
         "actions": 0,
         "badge": mine["count"],

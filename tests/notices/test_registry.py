@@ -49,6 +49,7 @@ def test_the_apps_providers_are_found_without_the_notices_naming_them():
         "grants",
         "recruitment",
         "transfers",
+        "appeals",
     ]
 
 

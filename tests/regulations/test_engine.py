@@ -52,6 +52,7 @@ def test_national_pack_defines_the_national_rules_once() -> None:
         "lapse_warn_after_months": 4,
         "checkin_open_minutes_before": 30,
         "backfill_after_days": 7,
+        "assessment_appeal_working_days": 5,
     }
     assert national_pack() is pack
 
@@ -86,6 +87,7 @@ def test_sample_local_pack_adds_a_quarterly_lecture_and_the_local_numbers() -> N
         "letter_validity_months": 3,
         "checkin_open_minutes_before": 30,
         "backfill_after_days": 7,
+        "assessment_appeal_working_days": 5,
     }
     assert rules.param_sources["publicity_working_days"] == "sample_local"
     assert rules.param_sources["absence_streak_threshold"] == "national"

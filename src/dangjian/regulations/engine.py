@@ -83,6 +83,9 @@ PARAM_SPECS: Final[Mapping[str, _ParamSpec]] = MappingProxyType(
         # Platform defaults for meetings (issue 12): check-in window and 补录 threshold.
         "checkin_open_minutes_before": _ParamSpec("会前多少分钟开放扫码签到", 0, 24 * 60),
         "backfill_after_days": _ParamSpec("会后多少天记录视为补录", 1, 366),
+        # Platform default for assessment (issue 14): appeals within so many working days of
+        # the results' publication (no national figure).
+        "assessment_appeal_working_days": _ParamSpec("考核结果申诉期（工作日）", 1, 30),
     }
 )
 

@@ -1,0 +1,80 @@
+"""Assessment source from study hours: the share of members who met the year's hours."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.urls import reverse
+
+from dangjian.core.indicators import Explained, Source, TargetIndex, register
+from dangjian.core.indicators import share as pct
+from dangjian.members.models import Member
+from dangjian.orgs.models import Organization
+from dangjian.regulations import study as rules
+from dangjian.study.hours import BULK_MEMBERS, Totals, cadre_months, totals
+
+
+def study_coverage(
+    targets: Sequence[Organization], year: int, as_of: dt.date
+) -> dict[int, Explained]:
+    """Members of the target's subtree (today's roster) who met their hours for the year, by
+    the same rules as the study pages (regulations/study.py); counts per branch, no names
+    (the levels above see counts only). A fixed number of queries."""
+    index = TargetIndex(targets)
+    where = index.where("organization__")
+    members = Member.objects.current().filter(where)
+    people = list(members.values_list("pk", "admitted_on", "organization_id", "organization__path"))
+    ids = members.order_by().values("pk")
+    sums = totals(ids, year, only={p[0] for p in people} if len(people) > BULK_MEMBERS else None)
+    months = cadre_months(ids, year)
+    names = dict(
+        Organization.objects.filter(pk__in={p[2] for p in people}).values_list("pk", "name")
+    )
+    per_org: dict[int, list] = {}
+    verdicts: dict[tuple, bool] = {}
+    none = Totals()
+    for pk, admitted_on, org_id, path in people:
+        target = index.target_of(path)
+        if target is None:
+            continue
+        got = sums.get(pk, none)
+        key = (admitted_on, months.get(pk, 0), got.hours, got.trainings)
+        met = verdicts.get(key)
+        if met is None:
+            req = rules.requirement_for(year, admitted_on=admitted_on, cadre_months=key[1])
+            met = verdicts[key] = rules.status_for(got.hours, req, got.trainings).met
+        entry = per_org.setdefault(org_id, [target, 0, 0])
+        entry[1] += 1
+        entry[2] += met
+    tallies = {t.pk: [0, 0] for t in targets}
+    inputs: dict[int, list[dict]] = {t.pk: [] for t in targets}
+    for org_id, (target, count, met) in sorted(per_org.items(), key=lambda kv: names[kv[0]]):
+        tallies[target][0] += met
+        tallies[target][1] += count
+        inputs[target].append(
+            {
+                "label": f"{names[org_id]}：党员{count}人，学时达标{met}人",
+                "link": reverse("study_hours:org_hours", args=[org_id]) + f"?year={year}",
+                "ok": met == count,
+            }
+        )
+    return {
+        pk: Explained(
+            value=pct(met, count),
+            method=f"党员{count}人，本年学时达标{met}人（学时来自会议出勤和培训记录）",
+            inputs=inputs[pk],
+        )
+        for pk, (met, count) in tallies.items()
+    }
+
+
+register(
+    Source(
+        "study_coverage",
+        "党员学时达标率",
+        "本年学时达到要求的党员占党员总数的比例；学时只来自会议出勤和培训记录，从不计算阅读或在线时间",
+        study_coverage,
+        order=30,
+    )
+)
