@@ -58,11 +58,10 @@ def insert_rows(
             )
             for row in rows
         ]
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        connection.ops.quote_name(meta.db_table),
-        ", ".join(columns),
-        ", ".join(["%s"] * len(columns)),
-    )
+    table = connection.ops.quote_name(meta.db_table)
+    placeholders = ", ".join(["%s"] * len(columns))
+    # Names come from the model's metadata, quoted by the backend; every value is a parameter.
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
     return len(rows)

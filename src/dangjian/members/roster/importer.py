@@ -17,8 +17,9 @@ from django.db import transaction
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, diff, record, record_many
 from dangjian.core import clock
+from dangjian.core.bulk import insert_rows
 from dangjian.members import spells
-from dangjian.members.models import Member, MembershipSpell, SpellEvent
+from dangjian.members.models import Member, SpellEvent
 from dangjian.members.roster.layout import write_roster
 from dangjian.members.roster.reader import Roster, open_roster
 from dangjian.members.roster.report import (
@@ -325,15 +326,7 @@ def _flush(
     filename: str,
     today: dt.date,
 ) -> None:
-    Member.objects.bulk_create(creates)
-    if creates and creates[0].pk is None:  # engines without RETURNING (MySQL): look the ids up
-        ids = dict(
-            Member.objects.filter(
-                id_number_index__in=[m.id_number_index for m in creates]
-            ).values_list("id_number_index", "pk")
-        )
-        for m in creates:
-            m.pk = ids[m.id_number_index]
+    _insert_members(creates)
     if updates:
         Member.objects.bulk_update([m for m, _, _ in updates], fields=UPDATE_FIELDS, batch_size=500)
     _write_history(creates, updates, today)
@@ -363,13 +356,39 @@ def _flush(
     record_many(actor, events)
 
 
+# Every column of a new member but the id, by attribute name (`organization_id`, ...).
+MEMBER_COLUMNS = tuple(f.attname for f in Member._meta.concrete_fields if not f.primary_key)
+
+
+def _insert_members(creates: list[Member]) -> None:
+    """The chunk's new members in one executemany, then their ids by blind index (unique)."""
+    if not creates:
+        return
+    now = dt.datetime.now(dt.UTC)
+    for m in creates:
+        m.created_at = m.updated_at = now
+    insert_rows(
+        Member, MEMBER_COLUMNS, [tuple(getattr(m, a) for a in MEMBER_COLUMNS) for m in creates]
+    )
+    ids = dict(
+        Member.objects.filter(id_number_index__in=[m.id_number_index for m in creates]).values_list(
+            "id_number_index", "pk"
+        )
+    )
+    for m in creates:
+        m.pk = ids[m.id_number_index]
+        m._state.adding = False
+
+
 def _write_history(
     creates: list[Member], updates: list[tuple[Member, dict, str]], today: dt.date
 ) -> None:
     """The chunk's membership history in three queries: new members' spells from admission in
     the branch the file names; moves cut on the import day; changed dates re-split."""
-    MembershipSpell.objects.bulk_create(
-        [s for m in creates for s in spells.first_spells(m)], batch_size=1000
+    spells.insert(
+        row
+        for m in creates
+        for row in spells.first_spell_rows(m.pk, m.organization_id, m.admitted_on, m.confirmed_on)
     )
     touched = [
         (m, kind) for m, before, kind in updates if kind == "move" or _dates_changed(m, before)
