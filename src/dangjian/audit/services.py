@@ -47,8 +47,13 @@ class Actor:
         return ""
 
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """Turn a field value into what JSON stores and reads back unchanged (so hashes match)."""
+    if type(value) in _PLAIN:  # most values: nothing to turn (imports diff tens of thousands)
+        return value
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, dt.date):

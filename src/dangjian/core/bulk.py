@@ -50,14 +50,16 @@ def insert_rows(
         field = by_name[name]
         columns.append(connection.ops.quote_name(field.column))
         adapters.append(_adapter(field, connection))
-    if any(adapters):
-        rows = [
-            tuple(
-                value if adapt is None or value is None else adapt(value)
-                for adapt, value in zip(adapters, row, strict=True)
-            )
-            for row in rows
-        ]
+    adapted = [(i, adapt) for i, adapt in enumerate(adapters) if adapt is not None]
+    if adapted:
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i, adapt in adapted:
+                if values[i] is not None:
+                    values[i] = adapt(values[i])
+            converted.append(values)
+        rows = converted
     table = connection.ops.quote_name(meta.db_table)
     placeholders = ", ".join(["%s"] * len(columns))
     # Names come from the model's metadata, quoted by the backend; every value is a parameter.

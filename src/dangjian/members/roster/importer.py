@@ -302,11 +302,16 @@ def _pass(run: _Run, roster: Roster, report: ImportReport, filename: str, *, wri
                 m = Member(
                     organization=p.organization, party_group=p.party_group, org_since=run.today
                 )
-                _fill(m, p.clean)
+                _fill(m, p.clean, indexes=(p.index, p.phone_index))
                 creates.append(m)
             else:
                 before = member.audit_fields()
-                _fill(member, p.clean, only=_changes(member, p, run.present))
+                _fill(
+                    member,
+                    p.clean,
+                    only=_changes(member, p, run.present),
+                    indexes=(p.index, p.phone_index),
+                )
                 if kind == "move":
                     member.org_since = run.today
                 member.organization = p.organization
@@ -445,8 +450,14 @@ UPDATE_FIELDS = [
 ]
 
 
-def _fill(member: Member, clean: dict[str, Any], only: dict | None = None) -> None:
-    apply_clean(member, clean, only)
+def _fill(
+    member: Member,
+    clean: dict[str, Any],
+    only: dict | None = None,
+    *,
+    indexes: tuple[str, str] | None = None,
+) -> None:
+    apply_clean(member, clean, only, indexes=indexes)
     member.updated_at = dt.datetime.now(dt.UTC)  # bulk_update does not run auto_now
 
 
