@@ -20,6 +20,8 @@ from dangjian.core import clock
 from dangjian.core.bulk import insert_rows
 from dangjian.members import spells
 from dangjian.members.models import Member, SpellEvent
+from dangjian.members.roster import existing
+from dangjian.members.roster.existing import Stored
 from dangjian.members.roster.layout import write_roster
 from dangjian.members.roster.reader import Roster, open_roster
 from dangjian.members.roster.report import (
@@ -80,7 +82,7 @@ SOURCE_COLUMN = {
 }
 
 
-def _changes(member: Member, p: Prepared, present: frozenset[str]) -> dict[str, Any]:
+def _changes(member: Member | Stored, p: Prepared, present: frozenset[str]) -> dict[str, Any]:
     changed = {}
     for name in COMPARED:
         if SOURCE_COLUMN[name] not in present:
@@ -121,7 +123,7 @@ class _Run:
         self.seen: dict[int, int] = {}
         self.present: frozenset[str] = frozenset()
 
-    def chunks(self, roster: Roster) -> Iterator[tuple[list[Prepared], dict[str, Member]]]:
+    def chunks(self, roster: Roster) -> Iterator[tuple[list[Prepared], dict[str, Stored]]]:
         total = getattr(roster, "row_count", 0) or 0
         buffer: list[Prepared] = []
         done = 0
@@ -153,19 +155,14 @@ class _Run:
             yield buffer, self._existing(buffer)
         self.progress(done, done)
 
-    def _existing(self, chunk: list[Prepared]) -> dict[str, Member]:
-        return {
-            m.id_number_index: m
-            for m in Member.objects.filter(id_number_index__in=[p.index for p in chunk])
-            .select_related("organization")
-            .only(*EXISTING_FIELDS)
-        }
+    def _existing(self, chunk: list[Prepared]) -> dict[str, Stored]:
+        return existing.stored((p.index for p in chunk), self.targets.by_id)
 
     def reject(self, *problems: RowProblem) -> None:
         self.report.rejected += 1
         self.report.errors.extend(problems)
 
-    def classify(self, p: Prepared, existing: Member | None) -> str:
+    def classify(self, p: Prepared, existing: Stored | None) -> str:
         """create / update / unchanged / move / reject (recording the reason)."""
         if existing is None:
             return "create"
@@ -253,75 +250,86 @@ def run_import(
 
 
 def _pass(run: _Run, roster: Roster, report: ImportReport, filename: str, *, write: bool) -> None:
-    for chunk, existing in run.chunks(roster):
-        creates: list[Member] = []
-        updates: list[tuple[Member, dict, str]] = []
+    for chunk, stored in run.chunks(roster):
+        writes: list[tuple[Prepared, str, Stored | None]] = []
         for p in chunk:
-            member = existing.get(p.index)
-            kind = run.classify(p, member)
-            if kind == "reject":
-                continue
-            report.warnings.extend(
-                RowProblem(p.row, LABELS["id_number"], w) for w in p.clean["_warnings"]
-            )
-            if kind == "move":
-                report.moves.append(
-                    MovePlan(
-                        p.row,
-                        p.clean["name"],
-                        member.pk,
-                        member.organization.name,
-                        p.organization.name,
-                    )
-                )
-                if not run.allow_moves:
-                    run.reject(
-                        RowProblem(
-                            p.row,
-                            LABELS["organization"],
-                            f"{p.clean['name']} 现在「{member.organization.name}」，导入将调至"
-                            f"「{p.organization.name}」：需确认调动后才能导入",
-                        )
-                    )
-                    continue
-                report.moved += 1
-            elif kind in ("create", "update"):
-                if kind == "create":
-                    report.created += 1
-                else:
-                    report.updated += 1
-                if len(report.people) < MAX_REPORTED_ERRORS:
-                    report.people.append(PersonPlan(p.row, p.clean["name"], kind))
-            else:
-                report.unchanged += 1
-                continue
+            found = stored.get(p.index)
+            kind = _plan(run, report, p, found)
             # In strict mode one rejected row means nothing is kept: stop building writes.
-            if not write or strict_blocks(report.mode, report.rejected):
-                continue
-            if kind == "create":
-                m = Member(
-                    organization=p.organization, party_group=p.party_group, org_since=run.today
-                )
-                _fill(m, p.clean, indexes=(p.index, p.phone_index))
-                creates.append(m)
-            else:
-                before = member.audit_fields()
-                _fill(
-                    member,
-                    p.clean,
-                    only=_changes(member, p, run.present),
-                    indexes=(p.index, p.phone_index),
-                )
-                if kind == "move":
-                    member.org_since = run.today
-                member.organization = p.organization
-                # The party group follows the file only where the file says (or on a move).
-                if kind == "move" or "party_group" in run.present:
-                    member.party_group = p.party_group
-                updates.append((member, before, kind))
-        if creates or updates:
+            if kind is not None and write and not strict_blocks(report.mode, report.rejected):
+                writes.append((p, kind, found))
+        if writes:
+            creates, updates = _build(run, writes)
             _flush(run.actor, creates, updates, filename, run.today)
             report.written = True
+
+
+def _plan(run: _Run, report: ImportReport, p: Prepared, member: Stored | None) -> str | None:
+    """Classify and count one row; the kind of write it needs, or None (unchanged, refused)."""
+    kind = run.classify(p, member)
+    if kind == "reject":
+        return None
+    report.warnings.extend(RowProblem(p.row, LABELS["id_number"], w) for w in p.clean["_warnings"])
+    if kind == "move":
+        assert member is not None
+        report.moves.append(
+            MovePlan(
+                p.row, p.clean["name"], member.pk, member.organization.name, p.organization.name
+            )
+        )
+        if not run.allow_moves:
+            run.reject(
+                RowProblem(
+                    p.row,
+                    LABELS["organization"],
+                    f"{p.clean['name']} 现在「{member.organization.name}」，导入将调至"
+                    f"「{p.organization.name}」：需确认调动后才能导入",
+                )
+            )
+            return None
+        report.moved += 1
+    elif kind in ("create", "update"):
+        if kind == "create":
+            report.created += 1
+        else:
+            report.updated += 1
+        if len(report.people) < MAX_REPORTED_ERRORS:
+            report.people.append(PersonPlan(p.row, p.clean["name"], kind))
+    else:
+        report.unchanged += 1
+        return None
+    return kind
+
+
+def _build(
+    run: _Run, writes: list[tuple[Prepared, str, Stored | None]]
+) -> tuple[list[Member], list[tuple[Member, dict, str]]]:
+    """New members, and the changed ones loaded whole (one query) with the file's values."""
+    full = existing.full([s.pk for _, _, s in writes if s is not None], EXISTING_FIELDS)
+    creates: list[Member] = []
+    updates: list[tuple[Member, dict, str]] = []
+    for p, kind, found in writes:
+        if found is None:
+            m = Member(organization=p.organization, party_group=p.party_group, org_since=run.today)
+            _fill(m, p.clean, indexes=(p.index, p.phone_index))
+            creates.append(m)
+            continue
+        member = full[found.pk]
+        before = member.audit_fields()
+        _fill(
+            member,
+            p.clean,
+            only=_changes(member, p, run.present),
+            indexes=(p.index, p.phone_index),
+        )
+        if kind == "move":
+            member.org_since = run.today
+        member.organization = p.organization
+        # The party group follows the file only where the file says (or on a move).
+        if kind == "move" or "party_group" in run.present:
+            member.party_group = p.party_group
+        updates.append((member, before, kind))
+    return creates, updates
 
 
 def _flush(
