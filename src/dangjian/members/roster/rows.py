@@ -207,7 +207,7 @@ def _check_against_id(values: dict, clean: dict[str, Any], fail) -> None:
 # Parsed cells by text: a roster repeats its statuses, categories and dates thousands of times.
 # Only values that parsed are kept (a bad cell is parsed again, to raise its own message), and
 # the caches stop growing at `_CACHE_LIMIT` entries each.
-_CACHE_LIMIT = 50_000
+_CACHE_LIMIT = 20_000
 _DATES: dict[tuple[str, str, dt.date], Any] = {}
 _CHOICES: dict[tuple[str, str], str] = {}
 
