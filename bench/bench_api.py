@@ -70,10 +70,11 @@ def _credentials() -> dict[str, dict[str, str]]:
 
 def _context() -> dict:
     """Ids the mix needs: the secretary's branch code, a planned meeting of it."""
+    from django.contrib.auth import get_user_model
+
     from dangjian.accounts.access import Action, scope_for
     from dangjian.meetings.models import Meeting, MeetingStatus
     from dangjian.orgs.models import Organization
-    from django.contrib.auth import get_user_model
 
     secretary = get_user_model().objects.get(username="secretary")
     path = scope_for(secretary).paths[Action.WRITE][0]
@@ -243,7 +244,7 @@ def main() -> None:
             print(f"\n{users} users, {args.seconds:.0f} s, think {args.think} s: {t['requests']} requests, "
                   f"{t['rps']:.1f} req/s, errors {t['errors']}, p50/p95/p99 "
                   f"{t['p50']:.0f}/{t['p95']:.0f}/{t['p99']:.0f} ms")
-            print(f"| action | n | errors | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|---|")
+            print("| action | n | errors | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|---|")
             for name, r in result["actions"].items():
                 print(f"| {name} | {r['n']} | {r['errors']} | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} |")
     finally:

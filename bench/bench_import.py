@@ -81,7 +81,49 @@ def step(name: str, path: str, data_dir: str) -> dict:
             elapsed = time.perf_counter() - started
             transaction.set_rollback(True)
         return {"step": name, "seconds": elapsed, "rows": count, "peak_mb": _peak_mb(), "db": connection.vendor}
-    else:
+    elif name == "executemany":
+        # The "bare insert": the same rows as plain tuples, one executemany per 1,000.
+        import datetime as dt
+
+        from python_calamine import CalamineWorkbook
+
+        branches = {o.code: o.pk for o in Organization.objects.filter(kind="branch")}
+        rows = CalamineWorkbook.from_path(path).get_sheet_by_index(0).iter_rows()
+        next(rows)
+        columns = ("name", "name_pinyin", "name_initials", "gender", "birth_date", "ethnicity",
+                   "education", "id_number_encrypted", "id_number_index", "phone_encrypted",
+                   "phone_index", "organization_id", "status", "category", "admitted_on",
+                   "confirmed_on", "admitted_on_precision", "confirmed_on_precision", "job_title",
+                   "org_since", "left_reason", "created_at", "updated_at")
+        q = connection.ops.quote_name
+        sql = (f"INSERT INTO {q(Member._meta.db_table)} ({', '.join(q(c) for c in columns)}) "
+               f"VALUES ({', '.join(['%s'] * len(columns))})")
+        day, stamp = connection.ops.adapt_datefield_value, connection.ops.adapt_datetimefield_value
+
+        def insert_rows(_model, _columns, batch):
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, batch)
+            return len(batch)
+
+        started = time.perf_counter()
+        now = stamp(dt.datetime.now(dt.UTC))
+        born, since = day(dt.date(1980, 1, 1)), day(dt.date(2026, 1, 1))
+        batch, count = [], 0
+        with transaction.atomic():
+            for r in rows:
+                batch.append((
+                    r[0], "", "", "male", born, "汉族", "", r[1], r[1], r[5], r[5],
+                    branches[r[6]], "full", "employed", day(dt.date.fromisoformat(r[9])),
+                    day(dt.date.fromisoformat(r[10])), "day", "day", "", since, "", now, now,
+                ))
+                if len(batch) == 1000:
+                    count += insert_rows(Member, columns, batch)
+                    batch = []
+            count += insert_rows(Member, columns, batch)
+            elapsed = time.perf_counter() - started
+            transaction.set_rollback(True)
+        return {"step": name, "seconds": elapsed, "rows": count, "peak_mb": _peak_mb(), "db": connection.vendor}
+    else:  # import, or reimport (the same file again, after the import step)
         from dangjian.members.roster.importer import run_import
 
         if os.environ.get("BENCH_PROFILE"):
@@ -121,15 +163,16 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "dangjian.cli", "demo", "--prepare-only"], env=env, check=True,
                    stdout=subprocess.DEVNULL)
     _django(data_dir)
-    from dangjian.orgs.models import Organization
     from roster_data import write_xlsx
+
+    from dangjian.orgs.models import Organization
 
     codes = list(Organization.objects.filter(kind="branch").values_list("code", flat=True))
     path = Path(data_dir) / f"roster-{args.rows}.xlsx"
     t = time.perf_counter()
     write_xlsx(path, args.rows, codes)
     print(f"generated {args.rows} rows in {time.perf_counter() - t:.1f}s: {path} ({path.stat().st_size / 1e6:.1f} MB)")
-    steps = ["import"] if args.memory_only else ["parse", "insert", "import"]
+    steps = ["import"] if args.memory_only else ["parse", "insert", "executemany", "import", "reimport"]
     results = {}
     if args.profile:
         env["BENCH_PROFILE"] = "1"
@@ -138,7 +181,7 @@ def main() -> None:
             [sys.executable, __file__, "--step", name, "--file", str(path), "--data-dir", data_dir],
             env=env, check=True, capture_output=True, text=True,
         )
-        if args.profile and name == "import":
+        if args.profile and name in ("import", "reimport"):
             sys.stderr.write(done.stderr)
         out = done.stdout.strip().splitlines()[-1]
         results[name] = json.loads(out)
@@ -153,6 +196,11 @@ def main() -> None:
         )
         bare = results["parse"]["seconds"] + results["insert"]["seconds"]
         print(f"import / (bare parse + bare insert) = {full:.1f}s / {bare:.2f}s = {full / bare:.1f}x (target <= 8x)")
+        bare = results["parse"]["seconds"] + results["executemany"]["seconds"]
+        print(f"import / (bare parse + bare executemany) = {full:.1f}s / {bare:.2f}s = {full / bare:.1f}x "
+              "(the issue's limit: target <= 8x)")
+        print(f"re-import of the same file: {results['reimport']['seconds']:.1f}s "
+              f"(updated {results['reimport']['updated']}, target <= 3 s)")
 
 
 if __name__ == "__main__":

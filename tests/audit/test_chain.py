@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dangjian.audit import views as audit_views
 from dangjian.audit.models import AuditAction, AuditEvent, AuditHead
-from dangjian.audit.services import Actor, record, verify_chain
+from dangjian.audit.services import Actor, PendingEvent, record, record_many, verify_chain
 from tests.conftest import PASSWORD
 from tests.helpers import events_since, last_seq
 from tests.test_cli import dangjian, on_sqlite_runs_only
@@ -127,6 +127,46 @@ def test_verify_chain_is_ok_on_a_clean_chain(demo):
     assert report.ok
     assert report.first_broken_seq is None
     assert report.checked == AuditEvent.objects.count() == last_seq()
+
+
+def test_record_many_writes_the_events_record_would_write_in_one_chain(demo):
+    """The batched append (imports) stores each change as its own event, readable and verified
+    like one written by `record`: same columns, same JSON, a chain that continues across both."""
+    user = demo.users["secretary"]
+    actor = Actor(user=user, ip="10.0.0.7")
+    single = record(
+        actor,
+        AuditAction.UPDATE,
+        object_type="members.member",
+        object_id="1",
+        object_repr="张三",
+        changes={"job_title": ["科员", "副处长"]},
+        message="单条",
+    )
+    changes = {"admitted_on": ["", "2001-07"], "organization": [None, 5], "name": [None, "李四"]}
+    count = record_many(
+        actor,
+        [
+            PendingEvent(AuditAction.CREATE, "members.member", "2", "李四" * 150, changes, "批量"),
+            PendingEvent(AuditAction.MOVE, "members.member", "3", "王五", {}, "批量" * 300),
+        ],
+    )
+
+    assert count == 2
+    created, moved = events_since(single.seq)
+    assert [created.seq, moved.seq] == [single.seq + 1, single.seq + 2]
+    assert created.prev_hash == single.hash and moved.prev_hash == created.hash
+    assert AuditHead.objects.get(pk=1).last_hash == moved.hash
+    assert (created.actor_id, created.actor_username, created.ip) == (
+        user.pk,
+        "secretary",
+        "10.0.0.7",
+    )
+    assert created.action == AuditAction.CREATE and moved.action == AuditAction.MOVE
+    assert created.changes == changes and moved.changes == {}
+    assert created.object_repr == ("李四" * 150)[:200] and len(moved.message) == 500
+    assert created.at == moved.at and created.at.microsecond == 0
+    assert verify_chain().ok
 
 
 # ---- tampering -------------------------------------------------------------------------------
@@ -507,7 +547,7 @@ RACE_SCRIPT = """
 import json, threading, time
 from django.db import connections
 from dangjian.audit.models import AuditAction, AuditEvent
-from dangjian.audit.services import Actor, record, verify_chain
+from dangjian.audit.services import Actor, PendingEvent, record, record_many, verify_chain
 
 record(Actor.system("test"), AuditAction.CREATE, message="before the race")
 barrier = threading.Barrier(2)

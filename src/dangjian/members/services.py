@@ -252,13 +252,21 @@ CLEAN_FIELDS = (
 )
 
 
-def apply_clean(member: Member, clean: dict[str, Any], only: dict | None = None) -> None:
+def apply_clean(
+    member: Member,
+    clean: dict[str, Any],
+    only: dict | None = None,
+    *,
+    indexes: tuple[str, str] | None = None,
+) -> None:
     """Copy validated values onto a member: all of them, or only the `only` fields of an update.
 
     The ID number is encrypted for a new member or a full apply; an import never changes the ID
-    number of a member it matched by that very number.
+    number of a member it matched by that very number. `indexes` are the blind indexes of the
+    clean ID number and phone when the caller computed them already (the import matches by them).
     """
     keyring = default_keyring()
+    id_index, phone_index = indexes or (None, None)
     for key in CLEAN_FIELDS if only is None else [k for k in CLEAN_FIELDS if k in only]:
         setattr(member, key, clean[key])
     if only is not None and "admitted_on" in only:
@@ -267,10 +275,12 @@ def apply_clean(member: Member, clean: dict[str, Any], only: dict | None = None)
         member.name_pinyin, member.name_initials = pinyin_keys(clean["name"])
     if only is None or member.pk is None:
         member.id_number_encrypted = keyring.encrypt(clean["id_number"])
-        member.id_number_index = keyring.blind_index(clean["id_number"])
+        member.id_number_index = id_index or keyring.blind_index(clean["id_number"])
     if only is None or "phone" in only:
         member.phone_encrypted = keyring.encrypt(clean["phone"])
-        member.phone_index = keyring.blind_index(clean["phone"])
+        member.phone_index = (
+            keyring.blind_index(clean["phone"]) if phone_index is None else phone_index
+        )
         member.remember_plaintext(clean["id_number"], clean["phone"])
 
 

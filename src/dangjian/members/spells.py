@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
+from dangjian.core.bulk import insert_rows
 from dangjian.members.models import Member, MembershipSpell, MemberStatus, SpellEvent
 
 ONE_DAY = dt.timedelta(days=1)
@@ -103,6 +104,60 @@ def first_spells(
     return resplit([base], member.admitted_on, member.confirmed_on, member_id=member.pk)
 
 
+# The columns of a spell row as `first_spell_rows` and `insert` write them.
+SPELL_COLUMNS = (
+    "member_id",
+    "organization_id",
+    "status",
+    "started_on",
+    "ended_on",
+    "start_reason",
+    "end_reason",
+)
+
+
+def first_spell_rows(
+    member_id: int, organization_id: int, admitted_on: dt.date, confirmed_on: dt.date | None
+) -> list[tuple]:
+    """`first_spells` of a member new to the platform (no `since`), as rows for `insert`.
+
+    The same spells without building model instances (the roster import writes tens of
+    thousands): probationary from admission, cut on the confirmation day into a full spell.
+    """
+    if confirmed_on is None or confirmed_on <= admitted_on:
+        status = MemberStatus.PROBATIONARY if confirmed_on is None else MemberStatus.FULL
+        return [(member_id, organization_id, status, admitted_on, None, SpellEvent.ADMITTED, "")]
+    return [
+        (
+            member_id,
+            organization_id,
+            MemberStatus.PROBATIONARY,
+            admitted_on,
+            confirmed_on - ONE_DAY,
+            SpellEvent.ADMITTED,
+            SpellEvent.CONFIRMED,
+        ),
+        (
+            member_id,
+            organization_id,
+            MemberStatus.FULL,
+            confirmed_on,
+            None,
+            SpellEvent.CONFIRMED,
+            "",
+        ),
+    ]
+
+
+def insert(rows: Iterable[tuple]) -> None:
+    """Insert spell rows (`SPELL_COLUMNS`) with one executemany."""
+    insert_rows(MembershipSpell, SPELL_COLUMNS, rows)
+
+
+def as_row(s: MembershipSpell) -> tuple:
+    return tuple(getattr(s, name) for name in SPELL_COLUMNS)
+
+
 def cut(
     spells: Sequence[MembershipSpell],
     day: dt.date,
@@ -185,9 +240,7 @@ def replace(new: dict[int, list[MembershipSpell]]) -> None:
     if not new:
         return
     MembershipSpell.objects.filter(member_id__in=list(new)).delete()
-    MembershipSpell.objects.bulk_create(
-        [s for spells in new.values() for s in spells], batch_size=1000
-    )
+    insert(as_row(s) for spells in new.values() for s in spells)
 
 
 def current_spells(member: Member) -> list[MembershipSpell]:

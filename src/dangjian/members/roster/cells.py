@@ -66,6 +66,9 @@ _CJK: Final = (
 _CJK_SPACE: Final = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
 
 
+@functools.lru_cache(
+    maxsize=16384
+)  # cells repeat (branches, statuses, dates): an import cleans each once
 def _clean_once(text: str) -> str:
     # Invisible characters go before NFKC so that what they separated normalises together;
     # str.split() then takes every kind of whitespace (NBSP, U+3000, line breaks in a cell).

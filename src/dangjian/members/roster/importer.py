@@ -17,8 +17,11 @@ from django.db import transaction
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, diff, record, record_many
 from dangjian.core import clock
+from dangjian.core.bulk import insert_rows
 from dangjian.members import spells
-from dangjian.members.models import Member, MembershipSpell, SpellEvent
+from dangjian.members.models import Member, SpellEvent
+from dangjian.members.roster import existing
+from dangjian.members.roster.existing import Stored
 from dangjian.members.roster.layout import write_roster
 from dangjian.members.roster.reader import Roster, open_roster
 from dangjian.members.roster.report import (
@@ -79,7 +82,7 @@ SOURCE_COLUMN = {
 }
 
 
-def _changes(member: Member, p: Prepared, present: frozenset[str]) -> dict[str, Any]:
+def _changes(member: Member | Stored, p: Prepared, present: frozenset[str]) -> dict[str, Any]:
     changed = {}
     for name in COMPARED:
         if SOURCE_COLUMN[name] not in present:
@@ -120,7 +123,7 @@ class _Run:
         self.seen: dict[int, int] = {}
         self.present: frozenset[str] = frozenset()
 
-    def chunks(self, roster: Roster) -> Iterator[tuple[list[Prepared], dict[str, Member]]]:
+    def chunks(self, roster: Roster) -> Iterator[tuple[list[Prepared], dict[str, Stored]]]:
         total = getattr(roster, "row_count", 0) or 0
         buffer: list[Prepared] = []
         done = 0
@@ -152,19 +155,14 @@ class _Run:
             yield buffer, self._existing(buffer)
         self.progress(done, done)
 
-    def _existing(self, chunk: list[Prepared]) -> dict[str, Member]:
-        return {
-            m.id_number_index: m
-            for m in Member.objects.filter(id_number_index__in=[p.index for p in chunk])
-            .select_related("organization")
-            .only(*EXISTING_FIELDS)
-        }
+    def _existing(self, chunk: list[Prepared]) -> dict[str, Stored]:
+        return existing.stored((p.index for p in chunk), self.targets.by_id)
 
     def reject(self, *problems: RowProblem) -> None:
         self.report.rejected += 1
         self.report.errors.extend(problems)
 
-    def classify(self, p: Prepared, existing: Member | None) -> str:
+    def classify(self, p: Prepared, existing: Stored | None) -> str:
         """create / update / unchanged / move / reject (recording the reason)."""
         if existing is None:
             return "create"
@@ -252,70 +250,86 @@ def run_import(
 
 
 def _pass(run: _Run, roster: Roster, report: ImportReport, filename: str, *, write: bool) -> None:
-    for chunk, existing in run.chunks(roster):
-        creates: list[Member] = []
-        updates: list[tuple[Member, dict, str]] = []
+    for chunk, stored in run.chunks(roster):
+        writes: list[tuple[Prepared, str, Stored | None]] = []
         for p in chunk:
-            member = existing.get(p.index)
-            kind = run.classify(p, member)
-            if kind == "reject":
-                continue
-            report.warnings.extend(
-                RowProblem(p.row, LABELS["id_number"], w) for w in p.clean["_warnings"]
-            )
-            if kind == "move":
-                report.moves.append(
-                    MovePlan(
-                        p.row,
-                        p.clean["name"],
-                        member.pk,
-                        member.organization.name,
-                        p.organization.name,
-                    )
-                )
-                if not run.allow_moves:
-                    run.reject(
-                        RowProblem(
-                            p.row,
-                            LABELS["organization"],
-                            f"{p.clean['name']} 现在「{member.organization.name}」，导入将调至"
-                            f"「{p.organization.name}」：需确认调动后才能导入",
-                        )
-                    )
-                    continue
-                report.moved += 1
-            elif kind in ("create", "update"):
-                if kind == "create":
-                    report.created += 1
-                else:
-                    report.updated += 1
-                if len(report.people) < MAX_REPORTED_ERRORS:
-                    report.people.append(PersonPlan(p.row, p.clean["name"], kind))
-            else:
-                report.unchanged += 1
-                continue
+            found = stored.get(p.index)
+            kind = _plan(run, report, p, found)
             # In strict mode one rejected row means nothing is kept: stop building writes.
-            if not write or strict_blocks(report.mode, report.rejected):
-                continue
-            if kind == "create":
-                m = Member(
-                    organization=p.organization, party_group=p.party_group, org_since=run.today
-                )
-                _fill(m, p.clean)
-                creates.append(m)
-            else:
-                before = member.audit_fields()
-                _fill(member, p.clean, only=_changes(member, p, run.present))
-                if kind == "move":
-                    member.org_since = run.today
-                member.organization = p.organization
-                # The party group follows the file only where the file says (or on a move).
-                if kind == "move" or "party_group" in run.present:
-                    member.party_group = p.party_group
-                updates.append((member, before, kind))
-        if creates or updates:
+            if kind is not None and write and not strict_blocks(report.mode, report.rejected):
+                writes.append((p, kind, found))
+        if writes:
+            creates, updates = _build(run, writes)
             _flush(run.actor, creates, updates, filename, run.today)
             report.written = True
+
+
+def _plan(run: _Run, report: ImportReport, p: Prepared, member: Stored | None) -> str | None:
+    """Classify and count one row; the kind of write it needs, or None (unchanged, refused)."""
+    kind = run.classify(p, member)
+    if kind == "reject":
+        return None
+    report.warnings.extend(RowProblem(p.row, LABELS["id_number"], w) for w in p.clean["_warnings"])
+    if kind == "move":
+        assert member is not None
+        report.moves.append(
+            MovePlan(
+                p.row, p.clean["name"], member.pk, member.organization.name, p.organization.name
+            )
+        )
+        if not run.allow_moves:
+            run.reject(
+                RowProblem(
+                    p.row,
+                    LABELS["organization"],
+                    f"{p.clean['name']} 现在「{member.organization.name}」，导入将调至"
+                    f"「{p.organization.name}」：需确认调动后才能导入",
+                )
+            )
+            return None
+        report.moved += 1
+    elif kind in ("create", "update"):
+        if kind == "create":
+            report.created += 1
+        else:
+            report.updated += 1
+        if len(report.people) < MAX_REPORTED_ERRORS:
+            report.people.append(PersonPlan(p.row, p.clean["name"], kind))
+    else:
+        report.unchanged += 1
+        return None
+    return kind
+
+
+def _build(
+    run: _Run, writes: list[tuple[Prepared, str, Stored | None]]
+) -> tuple[list[Member], list[tuple[Member, dict, str]]]:
+    """New members, and the changed ones loaded whole (one query) with the file's values."""
+    full = existing.full([s.pk for _, _, s in writes if s is not None], EXISTING_FIELDS)
+    creates: list[Member] = []
+    updates: list[tuple[Member, dict, str]] = []
+    for p, kind, found in writes:
+        if found is None:
+            m = Member(organization=p.organization, party_group=p.party_group, org_since=run.today)
+            _fill(m, p.clean, indexes=(p.index, p.phone_index))
+            creates.append(m)
+            continue
+        member = full[found.pk]
+        before = member.audit_fields()
+        _fill(
+            member,
+            p.clean,
+            only=_changes(member, p, run.present),
+            indexes=(p.index, p.phone_index),
+        )
+        if kind == "move":
+            member.org_since = run.today
+        member.organization = p.organization
+        # The party group follows the file only where the file says (or on a move).
+        if kind == "move" or "party_group" in run.present:
+            member.party_group = p.party_group
+        updates.append((member, before, kind))
+    return creates, updates
 
 
 def _flush(
@@ -325,15 +339,7 @@ def _flush(
     filename: str,
     today: dt.date,
 ) -> None:
-    Member.objects.bulk_create(creates)
-    if creates and creates[0].pk is None:  # engines without RETURNING (MySQL): look the ids up
-        ids = dict(
-            Member.objects.filter(
-                id_number_index__in=[m.id_number_index for m in creates]
-            ).values_list("id_number_index", "pk")
-        )
-        for m in creates:
-            m.pk = ids[m.id_number_index]
+    _insert_members(creates)
     if updates:
         Member.objects.bulk_update([m for m, _, _ in updates], fields=UPDATE_FIELDS, batch_size=500)
     _write_history(creates, updates, today)
@@ -363,13 +369,39 @@ def _flush(
     record_many(actor, events)
 
 
+# Every column of a new member but the id, by attribute name (`organization_id`, ...).
+MEMBER_COLUMNS = tuple(f.attname for f in Member._meta.concrete_fields if not f.primary_key)
+
+
+def _insert_members(creates: list[Member]) -> None:
+    """The chunk's new members in one executemany, then their ids by blind index (unique)."""
+    if not creates:
+        return
+    now = dt.datetime.now(dt.UTC)
+    for m in creates:
+        m.created_at = m.updated_at = now
+    insert_rows(
+        Member, MEMBER_COLUMNS, [tuple(getattr(m, a) for a in MEMBER_COLUMNS) for m in creates]
+    )
+    ids = dict(
+        Member.objects.filter(id_number_index__in=[m.id_number_index for m in creates]).values_list(
+            "id_number_index", "pk"
+        )
+    )
+    for m in creates:
+        m.pk = ids[m.id_number_index]
+        m._state.adding = False
+
+
 def _write_history(
     creates: list[Member], updates: list[tuple[Member, dict, str]], today: dt.date
 ) -> None:
     """The chunk's membership history in three queries: new members' spells from admission in
     the branch the file names; moves cut on the import day; changed dates re-split."""
-    MembershipSpell.objects.bulk_create(
-        [s for m in creates for s in spells.first_spells(m)], batch_size=1000
+    spells.insert(
+        row
+        for m in creates
+        for row in spells.first_spell_rows(m.pk, m.organization_id, m.admitted_on, m.confirmed_on)
     )
     touched = [
         (m, kind) for m, before, kind in updates if kind == "move" or _dates_changed(m, before)
@@ -426,8 +458,14 @@ UPDATE_FIELDS = [
 ]
 
 
-def _fill(member: Member, clean: dict[str, Any], only: dict | None = None) -> None:
-    apply_clean(member, clean, only)
+def _fill(
+    member: Member,
+    clean: dict[str, Any],
+    only: dict | None = None,
+    *,
+    indexes: tuple[str, str] | None = None,
+) -> None:
+    apply_clean(member, clean, only, indexes=indexes)
     member.updated_at = dt.datetime.now(dt.UTC)  # bulk_update does not run auto_now
 
 

@@ -15,6 +15,7 @@ from dangjian.members.services import validate_member_data
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.dates import add_months
 from dangjian.regulations.membership import inferred_status
+from dangjian.regulations.periods import TZ
 
 from .cells import CellError, clean_text, parse_choice, parse_date
 from .layout import TEMPLATE_COLUMNS
@@ -102,7 +103,7 @@ def prepare_row(raw, targets: Targets, today: dt.date) -> Prepared | list[RowPro
         data[name] = value if isinstance(value, (int, float)) else clean_text(value)
     for name in ("admitted_on", "confirmed_on"):
         try:
-            data[name] = parse_date(values.get(name), field_label=LABELS[name])
+            data[name] = _date(values.get(name), name)
         except CellError as exc:
             fail(name, exc.message)
     for name, choices in (
@@ -111,9 +112,7 @@ def prepare_row(raw, targets: Targets, today: dt.date) -> Prepared | list[RowPro
         ("education", Education),
     ):
         try:
-            data[name] = parse_choice(
-                values.get(name), _choice_map(choices), field_label=LABELS[name]
-            )
+            data[name] = _choice(values.get(name), name, choices)
         except CellError as exc:
             fail(name, exc.message)
 
@@ -203,6 +202,39 @@ def _check_against_id(values: dict, clean: dict[str, Any], fail) -> None:
                 fail("birth_date", "出生日期与身份证号不符")
         except CellError as exc:
             fail("birth_date", exc.message)
+
+
+# Parsed cells by text: a roster repeats its statuses, categories and dates thousands of times.
+# Only values that parsed are kept (a bad cell is parsed again, to raise its own message), and
+# the caches stop growing at `_CACHE_LIMIT` entries each.
+_CACHE_LIMIT = 20_000
+_DATES: dict[tuple[str, str, dt.date], Any] = {}
+_CHOICES: dict[tuple[str, str], str] = {}
+
+
+def _date(value: Any, name: str):
+    if not isinstance(value, str):
+        return parse_date(value, field_label=LABELS[name])
+    today = dt.datetime.now(TZ).date()  # parse_date's own default: the calendar in China
+    key = (name, value, today)
+    found = _DATES.get(key)
+    if found is None:
+        found = parse_date(value, field_label=LABELS[name], today=today)
+        if len(_DATES) < _CACHE_LIMIT:
+            _DATES[key] = found
+    return found
+
+
+def _choice(value: Any, name: str, choices) -> str:
+    if not isinstance(value, str):
+        return parse_choice(value, _choice_map(choices), field_label=LABELS[name])
+    key = (name, value)
+    found = _CHOICES.get(key)
+    if found is None:
+        found = parse_choice(value, _choice_map(choices), field_label=LABELS[name])
+        if len(_CHOICES) < _CACHE_LIMIT:
+            _CHOICES[key] = found
+    return found
 
 
 _CHOICE_MAPS: dict[type, dict[str, str]] = {}
