@@ -295,7 +295,19 @@ def _quarterly_member_url(objs: Objects, scope: str) -> tuple[dict, dict]:
     from dangjian.members.models import Member
 
     member = objs.member(scope)
-    Member.objects.filter(pk=member.pk).update(admitted_on="2000-01-01", org_since="2000-01-01")
+    # Dues are owed for the whole quarter only by someone in the branch before it starts. Move
+    # the dates back only where needed, and never before the member could have been admitted:
+    # the matrix's world is shared, and a later entry saving this member revalidates them (an
+    # admission in 2000 made every later PATCH of a member born in 1994 a 422).
+    start = _quarter_start()
+    year_before = start.replace(year=start.year - 1)
+    changes = {}
+    if member.admitted_on is None or member.admitted_on >= start:
+        changes["admitted_on"] = year_before
+    if member.org_since is None or member.org_since >= start:
+        changes["org_since"] = max(changes.get("admitted_on", member.admitted_on), year_before)
+    if changes:
+        Member.objects.filter(pk=member.pk).update(**changes)
     # The matrix's database outlives one request: other entries may have paid these months.
     Payment.objects.filter(member=member, month__gte=_quarter_start()).delete()
     Assessment.objects.get_or_create(
