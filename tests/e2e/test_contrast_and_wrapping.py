@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from dangjian.meetings.models import Meeting, MeetingStatus
 from tests.conftest import PASSWORD
 from tests.e2e.checks import contrast, problems_on
+from tests.meetings import plan
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,9 @@ def _check(page, where: str) -> None:
 def test_secretary_pages_on_a_phone_are_readable_and_unbroken(phone_page, demo, login):
     page = phone_page
     login(page, "secretary", PASSWORD)
-    meeting = Meeting.objects.filter(organization=demo.branch, status=MeetingStatus.PLANNED).first()
+    # A planned meeting that has started (记录会议 opens only from the start, issue 12): the
+    # demo records its past meetings, so plan one for yesterday.
+    meeting = plan(demo.users["secretary"], demo.branch, days=-1)
     assert meeting is not None
     for where in ("/members/", f"/meetings/{meeting.pk}/record/", "/duties/inbox/"):
         page.goto(where)
