@@ -205,8 +205,16 @@ def load_demo() -> Demo:
 
 @pytest.fixture
 def demo(db) -> Demo:
-    """The demo organ (reloaded if a transactional test flushed the database)."""
-    return load_demo()
+    """The demo organ (reloaded if a transactional test flushed the database).
+
+    The rule packs in force are read here too: their first read in a process (or after a test
+    reset them) records 启用规则包 in the audit log, and a test counting the events of a write
+    that reads the packs (recording a meeting reads the 补录 threshold) must not see it."""
+    from dangjian.meetings.packs import rules_in_force
+
+    found = load_demo()
+    rules_in_force()
+    return found
 
 
 @pytest.fixture
