@@ -120,5 +120,8 @@ DESK_MATRIX.update(
         "desk:dossier_download": (
             Entry("GET", DOSSIER_READ, DOSSIER_SCOPES, url=dossier_kwarg, audits="export"),
         ),
+        "desk:dossier_document": (
+            Entry("GET", DOSSIER_READ, DOSSIER_SCOPES, url=dossier_kwarg, audits="export"),
+        ),
     }
 )

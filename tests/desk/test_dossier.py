@@ -11,14 +11,16 @@ import json
 import zipfile
 
 import docx
+import docx.table
+import docx.text.paragraph
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from dangjian.audit.services import Actor
 from dangjian.core import clock
-from dangjian.core.dossier import sections
-from dangjian.desk import dossiers
+from dangjian.core.dossier import plain_rows, sections
+from dangjian.desk import dossiers, writers
 from dangjian.desk.models import Dossier, DossierStatus
 from dangjian.meetings.models import Meeting, MeetingStatus, Vote
 from dangjian.members.models import Member
@@ -50,10 +52,28 @@ def _zip(dossier) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(data))
 
 
-def _docx_text(archive, name) -> str:
-    document = docx.Document(io.BytesIO(archive.read(name)))
+def _text(document) -> str:
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
     return "\n".join([p.text for p in document.paragraphs] + cells)
+
+
+def _sections_of(document) -> dict[str, str]:
+    """The document's text per level-1 heading (目录 and each section), in order."""
+    out: dict[str, list[str]] = {}
+    current = "封面"
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            paragraph = docx.text.paragraph.Paragraph(child, document)
+            if paragraph.style.name == "Heading 1":
+                current = paragraph.text
+            out.setdefault(current, []).append(paragraph.text)
+        elif tag == "tbl":
+            table = docx.table.Table(child, document)
+            cells = [c.text for row in table.rows for c in row.cells]
+            out.setdefault(current, []).extend(cells)
+    return {k: "\n".join(v) for k, v in out.items()}
 
 
 def test_every_app_contributes_a_section():
@@ -80,7 +100,8 @@ def test_a_branch_dossier_holds_every_held_meeting_of_its_branch_and_no_other(
     assert set(manifest["sections"]) == {s.key for s in sections()}
     for name, digest in manifest["files"].items():
         assert hashlib.sha256(archive.read(name)).hexdigest() == digest
-    text = _docx_text(archive, "030-meetings.docx")
+    parts = _sections_of(docx.Document(io.BytesIO(archive.read(dossiers.DOCX_NAME))))
+    text = parts["三、组织生活"]
     start, end = _year()
     mine = Meeting.objects.filter(
         organization__path__startswith=demo.branch.path,
@@ -96,7 +117,7 @@ def test_a_branch_dossier_holds_every_held_meeting_of_its_branch_and_no_other(
     assert manifest["sections"]["meetings"]["rows"] == 2 * mine.count() + votes
     assert (
         "审计链"
-        in docx.Document(io.BytesIO(archive.read("030-meetings.docx")))
+        in docx.Document(io.BytesIO(archive.read(dossiers.DOCX_NAME)))
         .sections[0]
         .footer.paragraphs[0]
         .text
@@ -105,7 +126,9 @@ def test_a_branch_dossier_holds_every_held_meeting_of_its_branch_and_no_other(
 
 def test_the_roster_summary_names_nobody(demo, django_capture_on_commit_callbacks):
     archive = _zip(make(demo, demo.branch, django_capture_on_commit_callbacks))
-    text = _docx_text(archive, "020-members.docx")
+    # the committee's post holders are named in 组织与班子; the roster summary names nobody
+    parts = _sections_of(docx.Document(io.BytesIO(archive.read(dossiers.DOCX_NAME))))
+    text = parts["二、党员队伍"]
     assert "正式党员" in text
     for member in Member.objects.filter(organization=demo.branch):
         assert member.name not in text
@@ -182,7 +205,8 @@ def test_the_findings_section_cites_the_rules(demo, django_capture_on_commit_cal
     from dangjian.meetings import findings as compliance
 
     archive = _zip(make(demo, demo.branch, django_capture_on_commit_callbacks))
-    text = _docx_text(archive, "035-findings.docx")
+    parts = _sections_of(docx.Document(io.BytesIO(archive.read(dossiers.DOCX_NAME))))
+    text = parts["四、检查发现"]
     start, end = _year()
     report = compliance.compute(demo.branch, start.year, today=end)
     shown = [
@@ -191,5 +215,71 @@ def test_the_findings_section_cites_the_rules(demo, django_capture_on_commit_cal
     assert shown, "the demo branch has findings this year"
     for f in shown:
         assert f.citation in text and f.period_label in text
-    minutes = _docx_text(archive, "030-meetings.docx")
+    minutes = parts["三、组织生活"]
     assert "会议记录" in minutes and "表决" in minutes
+
+
+def test_the_dossier_is_one_document_with_cover_contents_and_every_section(
+    demo, django_capture_on_commit_callbacks
+):
+    """Reopened with python-docx: a cover naming the organization, the period and the audit
+    head; contents listing every section in the registry's order; then each section holding
+    exactly the rows its app builds from the records (read again here)."""
+    held_meeting(demo.branch)
+    held_meeting(demo.sibling_branch)
+    dossier = make(demo, demo.branch, django_capture_on_commit_callbacks)
+    archive = _zip(dossier)
+    assert [n for n in archive.namelist() if n.endswith(".docx")] == [dossiers.DOCX_NAME]
+    document = docx.Document(io.BytesIO(archive.read(dossiers.DOCX_NAME)))
+    parts = _sections_of(document)
+    found = sections()
+    titles = [f"{writers.section_number(i)}{s.title}" for i, s in enumerate(found, start=1)]
+    assert list(parts) == ["封面", "目录", *titles]
+
+    cover = parts["封面"]
+    head = dossier.manifest["audit_head"]
+    assert demo.branch.name in cover and dossier.period_label in cover
+    assert f"#{head['seq']} {head['hash']}" in cover
+    contents = parts["目录"]
+    for title in titles:
+        assert title in contents
+
+    start, end = _year()
+    for title, section in zip(titles, found, strict=True):
+        text = parts[title]
+        for table in plain_rows(section.build(demo.branch, start, end)):
+            assert table["title"] in contents and table["title"] in text
+            for row in table["rows"]:
+                for value in row:
+                    if value not in (None, ""):
+                        assert str(value) in text, (section.key, value)
+    whole = _text(document)
+    assert demo.sibling_branch.name not in whole
+    sibling = Meeting.objects.filter(organization=demo.sibling_branch, status=MeetingStatus.HELD)
+    assert sibling.exists()
+    for meeting in sibling:
+        assert (
+            meeting.topic not in whole
+            or Meeting.objects.filter(
+                organization__path__startswith=demo.branch.path, topic=meeting.topic
+            ).exists()
+        )
+
+
+def test_the_document_downloads_alone_access_checked_and_audited(
+    demo, client_for, django_capture_on_commit_callbacks
+):
+    dossier = make(demo, demo.branch, django_capture_on_commit_callbacks)
+    url = reverse("desk:dossier_document", args=[dossier.pk])
+    assert client_for(demo.users["member"]).get(url).status_code in (403, 404)
+    client = client_for(demo.users["secretary"])
+    page = client.get(reverse("desk:dossiers")).content.decode()
+    assert url in page
+    seq = last_seq()
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml"
+    )
+    assert demo.branch.name in _text(docx.Document(io.BytesIO(response.content)))
+    assert_audited(seq, "export", dossier)

@@ -16,12 +16,19 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dangjian.accounts.access import Action, get_org_for_user, scope_for
 from dangjian.audit.services import Actor
 from dangjian.core import clock
+from dangjian.core.dossier import sections
 from dangjian.core.errors import ServiceValidationError
 from dangjian.desk import dossiers
 from dangjian.desk.models import Dossier, DossierStatus
 from dangjian.orgs.models import Organization
 
 ORG_CHOICES = 300
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _file_name(dossier: Dossier) -> str:
+    org = dossier.organization
+    return f"dossier-{org.code}-{dossier.starts_on:%Y%m%d}-{dossier.ends_on:%Y%m%d}"
 
 
 def _require_reader(user) -> None:
@@ -83,6 +90,7 @@ def dossier_list(request):
             "dossiers": visible,
             "orgs": orgs,
             "years": list(range(today.year, today.year - 4, -1)),
+            "section_titles": [s.title for s in sections()],
         },
     )
 
@@ -102,10 +110,25 @@ def dossier_download(request, pk: int):
         raise Http404("台账尚未生成或已清理")
     data = dossiers.open_dossier(Actor.from_request(request), dossier)
     response = HttpResponse(data, content_type="application/zip")
-    name = (
-        f"dossier-{dossier.organization.code}-{dossier.starts_on:%Y%m%d}-{dossier.ends_on:%Y%m%d}"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{name}.zip"'
+    response["Content-Disposition"] = f'attachment; filename="{_file_name(dossier)}.zip"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def dossier_document(request, pk: int):
+    """The whole 台账 as one .docx (cover, contents, every section): an audited export."""
+    dossier = _get(request.user, pk, Action.EXPORT)
+    if dossier.status != DossierStatus.READY:
+        raise Http404("台账尚未生成或已清理")
+    try:
+        data = dossiers.open_document(Actor.from_request(request), dossier)
+    except ServiceValidationError as exc:
+        messages.error(request, "；".join(str(v) for v in exc.errors.values()))
+        return redirect("desk:dossiers")
+    response = HttpResponse(data, content_type=DOCX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{_file_name(dossier)}.docx"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -27,12 +27,13 @@ from dangjian.core.dossier import Section, Table, records_hash, sections
 from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
 from dangjian.desk.models import Dossier, DossierStatus
-from dangjian.desk.writers import section_docx, section_xlsx
+from dangjian.desk.writers import dossier_docx, section_xlsx
 
 RETENTION = dt.timedelta(days=30)
 MAX_DAYS = 366 * 3  # a dossier covers at most three years
 # Fixed timestamp inside the .zip, so unchanged records give byte-identical members.
 ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+DOCX_NAME = "dossier.docx"  # the whole 台账 in one document, first in the .zip
 
 
 def folder() -> Path:
@@ -119,17 +120,12 @@ def _build(dossier: Dossier) -> None:
     }
     buffer = io.BytesIO()
     found = sections()
+    built = []
     with zipfile.ZipFile(buffer, "w") as archive:
         for i, section in enumerate(found, start=1):
             tables = section.build(org, start, end)
+            built.append((section, tables))
             prefix = f"{section.order:03d}-{section.key}"
-            title = f"{org.name} 台账 · {section.title}"
-            _add(
-                archive,
-                f"{prefix}.docx",
-                section_docx(title, dossier, tables, footer),
-                manifest["files"],
-            )
             _add(archive, f"{prefix}.xlsx", section_xlsx(tables), manifest["files"])
             manifest["sections"][section.key] = {
                 "title": section.title,
@@ -143,7 +139,10 @@ def _build(dossier: Dossier) -> None:
                 except FileNotFoundError:
                     continue
                 _add(archive, f"attachments/{section.key}/{name}", data, manifest["files"])
-            Dossier.objects.filter(pk=dossier.pk).update(progress=5 + 90 * i // len(found))
+            Dossier.objects.filter(pk=dossier.pk).update(progress=5 + 80 * i // len(found))
+        document = dossier_docx(org, dossier, built, generated, head, footer)
+        _add(archive, DOCX_NAME, document, manifest["files"])
+        Dossier.objects.filter(pk=dossier.pk).update(progress=95)
         text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
         _add(archive, "manifest.json", text, {})
     data = buffer.getvalue()
@@ -165,14 +164,33 @@ def _build(dossier: Dossier) -> None:
 def open_dossier(actor: Actor, dossier: Dossier) -> bytes:
     """The decrypted .zip for a download (the caller has checked access): an audited export."""
     data = default_keyring().decrypt_file(stored_path(dossier).read_bytes())
+    _audit_export(actor, dossier, "下载台账")
+    return data
+
+
+def open_document(actor: Actor, dossier: Dossier) -> bytes:
+    """The dossier's one .docx, taken from its .zip (the caller has checked access): an audited
+    export of its own."""
+    data = default_keyring().decrypt_file(stored_path(dossier).read_bytes())
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            document = archive.read(DOCX_NAME)
+        except KeyError:  # built before the dossier was one document
+            raise ServiceValidationError(
+                {"dossier": "该台账生成较早，没有合订本，请重新生成"}
+            ) from None
+    _audit_export(actor, dossier, "下载台账合订本（.docx）")
+    return document
+
+
+def _audit_export(actor: Actor, dossier: Dossier, what: str) -> None:
     record(
         actor,
         AuditAction.EXPORT,
         dossier,
         object_repr=f"{dossier.organization.name} 台账",
-        message=f"下载台账：{dossier.organization.name} {dossier.period_label}",
+        message=f"{what}：{dossier.organization.name} {dossier.period_label}",
     )
-    return data
 
 
 def verify(dossier: Dossier) -> list[tuple[Section, str, bool]]:

@@ -1,23 +1,66 @@
-"""A dossier section as .docx (python-docx: title, period, tables, a footer on every page saying
-when and from what it was generated) and as .xlsx (one sheet per table)."""
+"""The dossier as one .docx (python-docx: a cover, the contents, then every section with its
+tables, and a footer on every page saying when and from what it was generated) and each section
+as an .xlsx annex (one sheet per table)."""
 
 from __future__ import annotations
 
 import io
 
 from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from openpyxl import Workbook
 
-from dangjian.core.dossier import Table, plain_rows
+from dangjian.core.dossier import Section, Table, plain_rows
+
+# Chinese ordinal numbers for the sections (一、组织与班子); past the list, Arabic numbers.
+NUMERALS = "一二三四五六七八九十"
 
 
-def section_docx(title: str, dossier, tables: list[Table], footer: str) -> bytes:
+def section_number(i: int) -> str:
+    return f"{NUMERALS[i - 1]}、" if i <= len(NUMERALS) else f"{i}. "
+
+
+def dossier_docx(
+    org, dossier, built: list[tuple[Section, list[Table]]], generated: str, head: dict, footer: str
+) -> bytes:
+    """Cover, contents, then each section in the registry's order: the whole 台账 in one file."""
     doc = Document()
+    title = f"{org.name}党建工作台账"
     doc.core_properties.title = title
-    doc.add_heading(title, level=1)
-    doc.add_paragraph(f"期间：{dossier.period_label}")
-    for table in plain_rows(tables):
-        doc.add_heading(table["title"], level=2)
+    # Cover
+    for _ in range(4):
+        doc.add_paragraph()
+    heading = doc.add_heading(title, level=0)
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for line in (
+        f"组织：{org.name}（{org.code}）",
+        f"期间：{dossier.period_label}",
+        f"生成时间：{generated}",
+        f"审计链：#{head['seq']} {head['hash']}",
+        "本台账由平台根据业务记录自动生成，未经人工整理；可在平台“核验”页面核对记录是否变化。",
+    ):
+        doc.add_paragraph(line).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    doc.add_page_break()
+    # Contents: the sections and their tables (page numbers depend on the reader's layout, so the
+    # contents names what follows, in order; the headings are Word's own for its navigation pane)
+    doc.add_heading("目录", level=1)
+    for i, (section, tables) in enumerate(built, start=1):
+        doc.add_paragraph(f"{section_number(i)}{section.title}")
+        for j, table in enumerate(tables, start=1):
+            doc.add_paragraph(f"（{j}）{table.title}", style="List Paragraph")
+    for i, (section, tables) in enumerate(built, start=1):
+        doc.add_page_break()
+        doc.add_heading(f"{section_number(i)}{section.title}", level=1)
+        _tables(doc, tables)
+    doc.sections[0].footer.paragraphs[0].text = footer
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _tables(doc, tables: list[Table]) -> None:
+    for j, table in enumerate(plain_rows(tables), start=1):
+        doc.add_heading(f"（{j}）{table['title']}", level=2)
         if table["note"]:
             doc.add_paragraph(table["note"])
         if not table["rows"]:
@@ -31,10 +74,6 @@ def section_docx(title: str, dossier, tables: list[Table], footer: str) -> bytes
             cells = grid.add_row().cells
             for cell, value in zip(cells, row, strict=True):
                 cell.text = "" if value is None else str(value)
-    doc.sections[0].footer.paragraphs[0].text = footer
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
 
 
 def section_xlsx(tables: list[Table]) -> bytes:
