@@ -12,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from dangjian.core import clock
 from dangjian.duties.models import PENDING, WorkItem, WorkStatus
@@ -232,6 +232,7 @@ CHANGE_COLUMNS = [(key, SpellEvent(key).label) for key in CHANGE_STARTS + CHANGE
 class Statistics:
     root: Organization
     years: list[int]
+    as_of: dt.date
     # (row name, [total, *one count per MEMBER_COLUMNS])
     members: list[tuple[str, list[int]]]
     # (row name, year, [total, *one count per meeting kind])
@@ -243,31 +244,28 @@ class Statistics:
     changes: list[tuple[str, list[int]]] = field(default_factory=list)
 
 
-def statistics(root: Organization, years: list[int]) -> Statistics:
-    """Members by status, gender and category; meetings held by kind and year; organizations
-    by kind: counted for the subtree of `root`, by its child organizations (five queries)."""
-    rows = _rows(root)
-    fold = _folder(root, rows)
-    sub = {"organization__path__startswith": root.path}
+def _members_on(root: Organization, rows: list[OrgRow], fold, day: dt.date) -> dict:
+    """Per row: members on `day` by status, gender and category, from the spells covering it."""
     members: dict[str, dict[str, int]] = {r.path: defaultdict(int) for r in rows}
-    qs = Member.objects.filter(**sub).values("organization__path", "status", "gender", "category")
-    for r in qs.annotate(n=Count("pk")):
+    on_day = MembershipSpell.objects.filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=day),
+        started_on__lte=day,
+        organization__path__startswith=root.path,
+    )
+    qs = on_day.values("organization__path", "status", "member__gender", "member__category")
+    for r in qs.annotate(n=Count("pk")).order_by():
         row = fold(r["organization__path"])
         if row is None:
             continue
         counts = members[row.path]
         counts["total"] += r["n"]
-        for key in (r["status"], r["gender"], r["category"]):
+        for key in (r["status"], r["member__gender"], r["member__category"]):
             counts[key] += r["n"]
-    meetings: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    held = Meeting.objects.filter(status=MeetingStatus.HELD, held_on__year__in=years, **sub)
-    for r in held.values("organization__path", "held_on__year", "kind").annotate(n=Count("pk")):
-        row = fold(r["organization__path"])
-        if row is not None:
-            counts = meetings[(row.path, r["held_on__year"])]
-            counts[r["kind"]] += r["n"]
-            counts["total"] += r["n"]
-    year = years[-1]
+    return members
+
+
+def _changes(root: Organization, rows: list[OrgRow], fold, year: int, day: dt.date) -> dict:
+    """Per row: spells opened (CHANGE_STARTS) or closed (CHANGE_ENDS) in `year` up to `day`."""
     changes: dict[str, dict[str, int]] = {r.path: defaultdict(int) for r in rows}
     spells = MembershipSpell.objects.filter(organization__path__startswith=root.path)
     for field_name, reason, keys in (
@@ -275,7 +273,13 @@ def statistics(root: Organization, years: list[int]) -> Statistics:
         ("ended_on", "end_reason", CHANGE_ENDS),
     ):
         grouped = (
-            spells.filter(**{f"{field_name}__year": year, f"{reason}__in": keys})
+            spells.filter(
+                **{
+                    f"{field_name}__year": year,
+                    f"{field_name}__lte": day,
+                    f"{reason}__in": keys,
+                }
+            )
             .values_list("organization__path", reason)
             .annotate(n=Count("pk"))
             .order_by()
@@ -283,6 +287,36 @@ def statistics(root: Organization, years: list[int]) -> Statistics:
         for path, key, n in grouped:
             if (row := fold(path)) is not None:
                 changes[row.path][key] += n
+    return changes
+
+
+def statistics(root: Organization, years: list[int], *, as_of: dt.date | None = None) -> Statistics:
+    """The statistics of the subtree of `root` as of a day (today by default), by its child
+    organizations (five queries):
+
+    - members by status, gender and category: who belonged where on `as_of`, from the
+      membership history (`MembershipSpell`: the branch and the status of that day; gender and
+      category as recorded on the member today);
+    - meetings held by kind and year, up to `as_of`;
+    - the changes of the last of `years` (spells opened or closed), up to `as_of`;
+    - organizations by kind (the tree as it is: organizations carry no history).
+    """
+    day = as_of or clock.today()
+    rows = _rows(root)
+    fold = _folder(root, rows)
+    sub = {"organization__path__startswith": root.path}
+    members = _members_on(root, rows, fold, day)
+    meetings: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    held = Meeting.objects.filter(
+        status=MeetingStatus.HELD, held_on__year__in=years, held_on__lte=day, **sub
+    )
+    for r in held.values("organization__path", "held_on__year", "kind").annotate(n=Count("pk")):
+        row = fold(r["organization__path"])
+        if row is not None:
+            counts = meetings[(row.path, r["held_on__year"])]
+            counts[r["kind"]] += r["n"]
+            counts["total"] += r["n"]
+    changes = _changes(root, rows, fold, years[-1], day)
     org_kinds = (
         Organization.objects.filter(path__startswith=root.path)
         .values("kind")
@@ -292,6 +326,7 @@ def statistics(root: Organization, years: list[int]) -> Statistics:
     return Statistics(
         root=root,
         years=years,
+        as_of=day,
         members=[
             (r.name, [members[r.path][k] for k in ("total", *(c for c, _ in MEMBER_COLUMNS))])
             for r in rows

@@ -6,21 +6,25 @@ decides which organizations a user may pick (404 outside the scope).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from dangjian.accounts.access import Action, get_org_for_user, scope_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, record
 from dangjian.core import clock
+from dangjian.core.errors import ServiceValidationError
 from dangjian.desk import figures, queries
 from dangjian.desk.export import statistics_xlsx
 from dangjian.orgs.models import Organization
+from dangjian.regulations.periods import cn_date
 
 
 @login_required
@@ -100,11 +104,39 @@ def _years(request) -> list[int]:
     return [year - 2, year - 1, year]
 
 
+def _as_of(request) -> dt.date | None:
+    """`?on=YYYY-MM-DD`: the statistics as of that day (from the membership history); none for
+    today. A bad or future date is refused with a clear message."""
+    text = (request.GET.get("on") or "").strip()
+    if not text:
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ServiceValidationError(
+            {"on": "统计日期格式不正确，请按“年-月-日”填写，例如 2025-12-31"}
+        ) from None
+    if day > clock.today():
+        raise ServiceValidationError({"on": "统计日期不能晚于今天"})
+    if day.year < 2000:
+        raise ServiceValidationError({"on": "统计日期不能早于2000年"})
+    return day
+
+
+def _statistics(request, action: Action = Action.READ) -> figures.Statistics:
+    root = _root(request, action)
+    day = _as_of(request)
+    years = [day.year - 2, day.year - 1, day.year] if day else _years(request)
+    return figures.statistics(root, years, as_of=day)
+
+
 @login_required
 @require_GET
 def statistics(request):
-    root = _root(request)
-    stats = figures.statistics(root, _years(request))
+    try:
+        stats = _statistics(request)
+    except ServiceValidationError as exc:
+        return _bad_request(request, exc)
     return render(
         request,
         "desk/statistics.html",
@@ -112,16 +144,35 @@ def statistics(request):
             "stats": stats,
             "member_columns": figures.MEMBER_COLUMNS,
             "change_columns": figures.CHANGE_COLUMNS,
-            "year": _year(request),
+            "year": stats.years[-1],
+            "on": request.GET.get("on", ""),
+            "today": clock.today(),
         },
+    )
+
+
+def _bad_request(request, exc: ServiceValidationError) -> HttpResponse:
+    return render(
+        request,
+        "core/error.html",
+        {
+            "title": "统计日期有误",
+            "status": 400,
+            "message": "；".join(str(v) for v in exc.errors.values()),
+            "ways_back": [("返回党内统计", reverse("desk:statistics"))],
+        },
+        status=400,
     )
 
 
 @login_required
 @require_GET
 def statistics_export(request):
-    root = _root(request, Action.EXPORT)
-    stats = figures.statistics(root, _years(request))
+    try:
+        stats = _statistics(request, Action.EXPORT)
+    except ServiceValidationError as exc:
+        return _bad_request(request, exc)
+    root = stats.root
     buffer = io.BytesIO()
     statistics_xlsx(stats, buffer)
     record(
@@ -130,11 +181,13 @@ def statistics_export(request):
         object_type="orgs.organization",
         object_id=str(root.pk),
         object_repr=root.name,
-        message=f"导出党内统计：{root.name} {stats.years[0]}—{stats.years[-1]}年",
+        message=f"导出党内统计：{root.name} {stats.years[0]}—{stats.years[-1]}年，截至{cn_date(stats.as_of)}",
     )
     response = HttpResponse(
         buffer.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="statistics-{root.code}.xlsx"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="statistics-{root.code}-{stats.as_of:%Y%m%d}.xlsx"'
+    )
     return response
