@@ -176,3 +176,43 @@ def test_the_years_changes_come_from_the_membership_history(demo):
     )
     assert shown == expected > 0
     assert len(keys) == 10
+
+
+def test_the_findings_heat_map_counts_each_organization_by_rule_and_names_nobody(demo, client_for):
+    """Organizations × finding columns: each cell equals the report's red and amber findings of
+    that row's subtree in that column; the table on the page shows them; no member's name."""
+    from dangjian.meetings import findings as compliance
+
+    year = clock.today().year
+    board = figures.dashboard(demo.organ_committee, year)
+    assert board.heat_columns, "the demo has findings this year"
+    report = compliance.compute(demo.organ_committee, year, today=clock.today())
+    labels = dict(board.heat_columns)
+    for row, counts in board.heat_rows():
+        for (key, _), (violated, at_risk) in zip(board.heat_columns, counts, strict=True):
+            expected = [0, 0]
+            for info in report.orgs:
+                if info.path.startswith(row.path) and (
+                    row.org_id != demo.organ_committee.pk or info.path == row.path
+                ):
+                    cell = report.cell(info.id, key)
+                    if cell is not None:
+                        expected[0] += cell.tally[0]
+                        expected[1] += cell.tally[1]
+            assert (violated, at_risk) == tuple(expected), (row.name, labels[key])
+        assert sum(v for v, _ in counts) == row.violated
+        assert sum(a for _, a in counts) == row.at_risk
+
+    page = client_for(demo.users["organ"]).get(
+        reverse("desk:dashboard"), {"org": demo.organ_committee.code, "year": year}
+    )
+    text = page.content.decode()
+    assert 'id="heat-table"' in text
+    counts = next(c for r, c in board.heat_rows() if r.code == demo.branch.code)
+    row = text.split('id="heat-table"', 1)[1].split(f'<tr data-org="{demo.branch.code}">', 1)[1]
+    row = row.split("</tr>", 1)[0]
+    cells = [f'data-violated="{v}" data-at-risk="{a}"' for v, a in counts]
+    assert [c for c in cells if c in row] == cells and row.count("heat-cell") == len(cells)
+    main = text.split("<main", 1)[1]  # the navigation names the user themself
+    for member in Member.objects.filter(organization__path__startswith=demo.branch.path):
+        assert member.name not in main

@@ -60,6 +60,22 @@ class Dashboard:
     rows: list[OrgRow]
     by_month: list[int] = field(default_factory=list)  # meetings held per month, whole subtree
     findings_error: str = ""
+    # The findings heat map: organizations (the rows) × finding columns (rules or rule groups of
+    # the findings report), the counts of red (violated) and amber (at risk) findings of each
+    # row's subtree. Counts only: organizations are the unit, no person appears.
+    heat_columns: list[tuple[str, str]] = field(default_factory=list)  # (key, label)
+    heat: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+
+    def heat_rows(self) -> list[tuple[OrgRow, list[tuple[int, int]]]]:
+        """Per row, per heat column: (violated, at risk); rows and columns as in the report."""
+        return [
+            (r, [self.heat.get((r.path, key), (0, 0)) for key, _ in self.heat_columns])
+            for r in self.rows
+        ]
+
+    @property
+    def heat_max(self) -> int:
+        return max((v + a for v, a in self.heat.values()), default=0)
 
     @property
     def total(self) -> OrgRow:
@@ -140,6 +156,7 @@ def dashboard(root: Organization, year: int, *, today: dt.date | None = None) ->
     except PackError as exc:
         out.findings_error = str(exc)
     else:
+        heat: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
         for info in report.orgs:
             row = fold(info.path)
             if row is None:
@@ -150,7 +167,19 @@ def dashboard(root: Organization, year: int, *, today: dt.date | None = None) ->
                     continue
                 row.violated += cell.tally[0]
                 row.at_risk += cell.tally[1]
-    out.rows = [r for r in rows if r is not rows[0] or r.members or r.meetings or r.items]
+                if cell.tally[0] or cell.tally[1]:
+                    counts = heat[(row.path, column.key)]
+                    counts[0] += cell.tally[0]
+                    counts[1] += cell.tally[1]
+        out.heat = {k: (v[0], v[1]) for k, v in heat.items()}
+        # The columns with a finding somewhere in the subtree, in the report's order.
+        shown = {key for _, key in heat}
+        out.heat_columns = [(c.key, c.label) for c in report.columns if c.key in shown]
+    out.rows = [
+        r
+        for r in rows
+        if r is not rows[0] or r.members or r.meetings or r.items or r.violated or r.at_risk
+    ]
     return out
 
 

@@ -76,6 +76,18 @@ def dashboard(request):
         "overdue": [r.items_overdue for r in board.rows],
         "months": [f"{m}月" for m in range(1, 13)],
         "by_month": board.by_month,
+        "heat": {
+            "orgs": [r.name for r in board.rows],
+            "columns": [label for _, label in board.heat_columns],
+            # [column, row, red + amber, red, amber] for each non-empty cell
+            "cells": [
+                [x, y, v + a, v, a]
+                for y, (_, counts) in enumerate(board.heat_rows())
+                for x, (v, a) in enumerate(counts)
+                if v or a
+            ],
+            "max": board.heat_max,
+        },
         "structure": [
             {
                 "title": title,
