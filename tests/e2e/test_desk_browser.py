@@ -40,6 +40,8 @@ def test_the_dashboard_draws_its_charts_and_drills_down(page, login, demo):
     login(page, "organ", PASSWORD)
     page.goto("/desk/dashboard/")
     expect(page.locator("#chart-orgs canvas")).to_have_count(1)
+    expect(page.locator("#chart-heat canvas")).to_have_count(1)
+    expect(page.locator("#heat-table")).to_contain_text(demo.branch.name)
     page.locator("#dashboard-table tbody a", has_text=demo.branch.name).first.click()
     expect(page.locator("h1")).to_contain_text(demo.branch.name)
 
@@ -64,7 +66,9 @@ def test_the_desk_pages_break_no_rule_of_the_content_security_policy(page, login
     assert violations == {}
 
 
-def test_the_dossier_is_one_click_and_downloads_as_a_zip(page, login, demo, settings, tmp_path):
+def test_the_dossier_is_one_click_and_downloads_as_a_docx_and_a_zip(
+    page, login, demo, settings, tmp_path
+):
     import zipfile
 
     # The build runs in the request (no task worker beside the live server).
@@ -76,6 +80,10 @@ def test_the_dossier_is_one_click_and_downloads_as_a_zip(page, login, demo, sett
     page.get_by_role("button", name="一键生成台账").click()
     expect(page.locator("#dossiers")).to_contain_text(demo.branch.name)
     with page.expect_download() as download:
-        page.get_by_role("link", name="下载").first.click()
+        page.get_by_role("link", name="全部文件（.zip）").first.click()
     path = download.value.path()
     assert "manifest.json" in zipfile.ZipFile(path).namelist()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="台账（.docx）").first.click()
+    assert download.value.suggested_filename.endswith(".docx")
+    assert "word/document.xml" in zipfile.ZipFile(download.value.path()).namelist()
