@@ -4,10 +4,13 @@ as an .xlsx annex (one sheet per table)."""
 
 from __future__ import annotations
 
+import copy
 import io
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from openpyxl import Workbook
 
 from dangjian.core.dossier import Section, Table, plain_rows
@@ -70,10 +73,38 @@ def _tables(doc, tables: list[Table]) -> None:
         grid.style = "Table Grid"
         for cell, text in zip(grid.rows[0].cells, table["columns"], strict=True):
             cell.text = str(text)
+        # The rows are written as XML directly: python-docx's add_row() and .cells walk the
+        # whole table each time, so a table of n rows took O(n²) (2,000 rows 12 s, 8,000 rows
+        # 100 s); this is linear. Each cell copies the header cell's properties (its width).
+        tbl = grid._tbl
+        properties = [tc.tcPr for tc in tbl.tr_lst[0].tc_lst]
         for row in table["rows"]:
-            cells = grid.add_row().cells
-            for cell, value in zip(cells, row, strict=True):
-                cell.text = "" if value is None else str(value)
+            tbl.append(_row_xml(row, properties))
+
+
+def _row_xml(values: list, properties: list) -> OxmlElement:
+    """A table row (w:tr) of plain text cells; a line break in a value becomes w:br, as
+    python-docx's cell.text does."""
+    tr = OxmlElement("w:tr")
+    for value, tc_pr in zip(values, properties, strict=True):
+        tc = OxmlElement("w:tc")
+        if tc_pr is not None:
+            tc.append(copy.deepcopy(tc_pr))
+        paragraph = OxmlElement("w:p")
+        text = "" if value is None else str(value)
+        if text:
+            run = OxmlElement("w:r")
+            for i, line in enumerate(text.split("\n")):
+                if i:
+                    run.append(OxmlElement("w:br"))
+                t = OxmlElement("w:t")
+                t.set(qn("xml:space"), "preserve")
+                t.text = line
+                run.append(t)
+            paragraph.append(run)
+        tc.append(paragraph)
+        tr.append(tc)
+    return tr
 
 
 def section_xlsx(tables: list[Table]) -> bytes:
