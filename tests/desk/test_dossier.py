@@ -283,3 +283,21 @@ def test_the_document_downloads_alone_access_checked_and_audited(
     )
     assert demo.branch.name in _text(docx.Document(io.BytesIO(response.content)))
     assert_audited(seq, "export", dossier)
+
+
+def test_table_cells_reopen_as_written_with_line_breaks_and_empty_values():
+    """The rows are written as XML directly (linear in the rows): reopened with python-docx,
+    each cell reads as python-docx's own cell.text would have written it."""
+    from dangjian.core.dossier import Table
+
+    rows = [["议题一\n议题二", None, 3, dt.date(2026, 1, 5)], ["", "同意 ", 0, "甲\n\n乙"]]
+    document = docx.Document()
+    writers._tables(document, [Table("会议", ["议题", "决议", "人数", "日期"], rows)])
+    out = io.BytesIO()
+    document.save(out)
+    reopened = docx.Document(io.BytesIO(out.getvalue())).tables[0]
+    assert [[c.text for c in row.cells] for row in reopened.rows] == [
+        ["议题", "决议", "人数", "日期"],
+        ["议题一\n议题二", "", "3", "2026-01-05"],
+        ["", "同意 ", "0", "甲\n\n乙"],
+    ]
