@@ -7,6 +7,8 @@ query counts.
    the whole tree, and one build of the dossier of a branch and of a department.
 
     .venv/bin/python bench/bench_desk.py --data-dir /tmp/desk-bench --scale organ
+    .venv/bin/python bench/bench_desk.py --data-dir /tmp/desk-province --scale province \
+        --runs 3 --tree-dossier
 
 The figures are recorded in bench/README.md.
 """
@@ -14,6 +16,7 @@ The figures are recorded in bench/README.md.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import statistics
 import subprocess
@@ -69,7 +72,17 @@ def _dossier(label: str, org, user) -> None:
     seconds = time.perf_counter() - started
     size = dossiers.stored_path(done).stat().st_size
     rows = sum(s["rows"] for s in done.manifest["sections"].values())
-    print(f"{label:<44} {seconds:7.2f} s  {rows} rows  {size / 1024:.0f} KiB encrypted")
+    docx = done.manifest["files"].get(dossiers.DOCX_NAME) and "one .docx"
+    print(
+        f"{label:<44} {seconds:7.2f} s  {rows} rows  {size / 1024:.0f} KiB encrypted  {docx}"
+        f"  peak RSS {_peak_mib():.0f} MiB"
+    )
+
+
+def _peak_mib() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -77,6 +90,11 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--scale", choices=["organ", "province"], default="organ")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--tree-dossier",
+        action="store_true",
+        help="also build the dossier of the whole tree (the top organization)",
+    )
     args = parser.parse_args()
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="dangjian-bench-desk-")
     print(f"demo ({args.scale}) ready in {generate(data_dir, args.scale):.1f} s")
@@ -109,8 +127,16 @@ def main() -> None:
         lambda: figures.statistics(top, [year - 2, year - 1, year]),
         max(1, args.runs // 2),
     )
+    past = clock.today().replace(month=1, day=1) - dt.timedelta(days=1)
+    _measure(
+        f"statistics of {top.code} as of {past}",
+        lambda: figures.statistics(top, [past.year - 2, past.year - 1, past.year], as_of=past),
+        max(1, args.runs // 2),
+    )
     _dossier(f"dossier of {branch.code} ({year})", branch, user)
     _dossier(f"dossier of {dept.code} ({year})", dept, user)
+    if args.tree_dossier:
+        _dossier(f"dossier of {top.code}, whole tree ({year})", top, user)
 
 
 if __name__ == "__main__":
