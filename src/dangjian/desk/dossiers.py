@@ -33,7 +33,7 @@ RETENTION = dt.timedelta(days=30)
 MAX_DAYS = 366 * 3  # a dossier covers at most three years
 # Fixed timestamp inside the .zip, so unchanged records give byte-identical members.
 ZIP_TIME = (2000, 1, 1, 0, 0, 0)
-DOCX_NAME = "dossier.docx"  # the whole 台账 in one document, first in the .zip
+DOCX_NAME = "dossier.docx"  # the whole 台账 in one document, beside the .xlsx annexes
 
 
 def folder() -> Path:
