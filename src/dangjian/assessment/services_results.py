@@ -195,3 +195,20 @@ def write_self_assessment(actor: Actor, target: Target, *, text: str) -> Target:
         message=f"填写考核自评：{target.organization.name}",
     )
     return target
+
+
+def export_explanation(actor: Actor, target: Target) -> bytes:
+    """The target's explanation as .docx (every indicator: value, method, linked records,
+    comment, weight, contribution), audited as an export. The caller has scoped `target`."""
+    from dangjian.assessment import report
+
+    result = results(target.scheme, [target])[0]
+    body = report.render(result, list(target.appeals.order_by("pk")))
+    record(
+        actor,
+        AuditAction.EXPORT,
+        target,
+        message="导出考核说明（Word）",
+        object_repr=f"考核对象：{target.organization.name}"[:200],
+    )
+    return body

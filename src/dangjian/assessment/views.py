@@ -143,6 +143,16 @@ def _flash(request, exc: ServiceValidationError) -> None:
         messages.error(request, message)
 
 
+def _attempt(request, done: str, write, *args, **kwargs) -> None:
+    """Run one service write: its Chinese errors, or `done`, become the page's messages."""
+    try:
+        write(*args, **kwargs)
+    except ServiceValidationError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, done)
+
+
 @login_required
 @require_POST
 def indicator_add(request, pk: int):
@@ -152,23 +162,21 @@ def indicator_add(request, pk: int):
         parent = Indicator.objects.filter(scheme=scheme, pk=request.POST["parent"]).first()
         if parent is None:
             raise Http404("上级指标不存在")
-    try:
-        services.add_indicator(
-            Actor.from_request(request),
-            scheme,
-            title=request.POST.get("title", ""),
-            part=request.POST.get("part", ""),
-            weight=request.POST.get("weight", ""),
-            source_kind=request.POST.get("source_kind", ""),
-            source_key=request.POST.get("source_key", ""),
-            description=request.POST.get("description", ""),
-            max_score=request.POST.get("max_score") or "100",
-            parent=parent,
-        )
-    except ServiceValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, "已添加指标")
+    _attempt(
+        request,
+        "已添加指标",
+        services.add_indicator,
+        Actor.from_request(request),
+        scheme,
+        title=request.POST.get("title", ""),
+        part=request.POST.get("part", ""),
+        weight=request.POST.get("weight", ""),
+        source_kind=request.POST.get("source_kind", ""),
+        source_key=request.POST.get("source_key", ""),
+        description=request.POST.get("description", ""),
+        max_score=request.POST.get("max_score") or "100",
+        parent=parent,
+    )
     return redirect("assessment:detail", pk=scheme.pk)
 
 
@@ -186,12 +194,7 @@ def scheme_step(request, pk: int, step: str):
     if step not in steps:
         raise Http404("没有这个操作")
     action, done = steps[step]
-    try:
-        action(actor, scheme)
-    except ServiceValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, done)
+    _attempt(request, done, action, actor, scheme)
     return redirect("assessment:detail", pk=scheme.pk)
 
 
@@ -346,14 +349,14 @@ def business_import_confirm(request, pk: int):
 @require_POST
 def appeal_file(request, pk: int):
     target = queries.get_target_for_user(request.user, pk)
-    try:
-        services_results.file_appeal(
-            Actor.from_request(request), target, reason=request.POST.get("reason", "")
-        )
-    except ServiceValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, "已提交申诉，等待考核单位处理")
+    _attempt(
+        request,
+        "已提交申诉，等待考核单位处理",
+        services_results.file_appeal,
+        Actor.from_request(request),
+        target,
+        reason=request.POST.get("reason", ""),
+    )
     return redirect("assessment:target", pk=target.pk)
 
 
@@ -365,40 +368,26 @@ def appeal_decide(request, pk: int):
     except (Appeal.DoesNotExist, ValueError):
         raise Http404("申诉不存在") from None
     target = queries.get_target_for_user(request.user, appeal.target_id)
-    try:
-        services_results.decide_appeal(
-            Actor.from_request(request),
-            appeal,
-            upheld=request.POST.get("upheld") == "1",
-            decision=request.POST.get("decision", ""),
-        )
-    except ServiceValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, "已处理申诉")
+    _attempt(
+        request,
+        "已处理申诉",
+        services_results.decide_appeal,
+        Actor.from_request(request),
+        appeal,
+        upheld=request.POST.get("upheld") == "1",
+        decision=request.POST.get("decision", ""),
+    )
     return redirect("assessment:target", pk=target.pk)
 
 
 @login_required
 @require_GET
 def target_report(request, pk: int):
-    """The explanation as .docx; audited as an export."""
+    """The explanation as .docx; audited as an export (by the service)."""
     from django.http import HttpResponse
 
-    from dangjian.assessment import report
-    from dangjian.audit.models import AuditAction
-    from dangjian.audit.services import record
-
     target = queries.get_target_for_user(request.user, pk)
-    result = scoring.results(target.scheme, [target])[0]
-    body = report.render(result, list(target.appeals.order_by("pk")))
-    record(
-        Actor.from_request(request),
-        AuditAction.EXPORT,
-        target,
-        message="导出考核说明（Word）",
-        object_repr=f"考核对象：{target.organization.name}"[:200],
-    )
+    body = services_results.export_explanation(Actor.from_request(request), target)
     response = HttpResponse(
         body,
         content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -411,14 +400,14 @@ def target_report(request, pk: int):
 @require_POST
 def self_assessment(request, pk: int):
     target = queries.get_target_for_user(request.user, pk)
-    try:
-        services_results.write_self_assessment(
-            Actor.from_request(request), target, text=request.POST.get("self_assessment", "")
-        )
-    except ServiceValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, "已保存自评")
+    _attempt(
+        request,
+        "已保存自评",
+        services_results.write_self_assessment,
+        Actor.from_request(request),
+        target,
+        text=request.POST.get("self_assessment", ""),
+    )
     return redirect("assessment:target", pk=target.pk)
 
 
@@ -430,10 +419,7 @@ def indicator_remove(request, pk: int):
     except (Indicator.DoesNotExist, ValueError):
         raise Http404("指标不存在") from None
     scheme = _managed_scheme(request, indicator.scheme_id)
-    try:
-        services.remove_indicator(Actor.from_request(request), indicator)
-    except ServiceValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, "已删除指标")
+    _attempt(
+        request, "已删除指标", services.remove_indicator, Actor.from_request(request), indicator
+    )
     return redirect("assessment:detail", pk=scheme.pk)
