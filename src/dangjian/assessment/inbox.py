@@ -1,4 +1,5 @@
-"""What assessment puts in the inbox: appeals waiting for the assessing committee's decision."""
+"""What assessment puts in the inbox: appeals waiting for the assessing committee's decision,
+and the notice kinds each step of a scheme sends its targets."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from django.urls import reverse
 from dangjian.accounts.access import Action, scope_for
 from dangjian.assessment.models import Appeal, AppealStatus
 from dangjian.assessment.services import ASSESSING_KINDS
-from dangjian.notices.registry import TodoProvider, TodoRow, register_todo
+from dangjian.assessment.tell import NoticeKind
+from dangjian.notices.registry import TodoProvider, TodoRow, register_kinds, register_todo
 
 
 def _pending(user):
@@ -52,3 +54,4 @@ def _rows(user, limit: int) -> list[TodoRow]:
 
 
 register_todo(TodoProvider("appeals", "待处理的考核申诉", _count, _rows, order=70))
+register_kinds(NoticeKind)

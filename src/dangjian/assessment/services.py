@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from dangjian.accounts.access import Action, scope_for
+from dangjian.assessment import tell
 from dangjian.assessment.models import (
     Indicator,
     ManualScore,
@@ -367,6 +368,12 @@ def publish(actor: Actor, scheme: Scheme) -> Scheme:
         changes={"status": [SchemeStatus.DRAFT, SchemeStatus.PUBLISHED]},
         message="发布考核方案",
         object_repr=f"{scheme.year}年{scheme.title}"[:200],
+    )
+    tell.tell_targets(
+        scheme,
+        tell.NoticeKind.PUBLISHED,
+        f"{scheme.organization.name}发布了{scheme.year}年{scheme.title}"[:200],
+        "可以查看考核指标和各项指标的当前数值。",
     )
     return scheme
 

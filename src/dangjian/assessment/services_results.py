@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dangjian.accounts.access import Action, scope_for
+from dangjian.assessment import tell
 from dangjian.assessment.models import Appeal, AppealStatus, Scheme, SchemeStatus, Target
 from dangjian.assessment.scoring import results
 from dangjian.assessment.services import FINAL_MESSAGE, can_manage, require_manager
@@ -57,6 +58,13 @@ def publish_results(actor: Actor, scheme: Scheme) -> Scheme:
         changes={"results_published_on": [None, scheme.results_published_on]},
         message=f"公布考核结果（申诉期{appeal_days()}个工作日）",
         object_repr=_label(scheme),
+    )
+    deadline = appeal_deadline(scheme)
+    tell.tell_targets(
+        scheme,
+        tell.NoticeKind.RESULTS,
+        f"{_label(scheme)}结果已公布",
+        f"对结果有异议的，可在{deadline:%Y-%m-%d}前提出申诉。" if deadline else "",
     )
     return scheme
 
@@ -131,6 +139,12 @@ def decide_appeal(actor: Actor, appeal: Appeal, *, upheld: bool, decision: str) 
         changes={"status": [AppealStatus.PENDING, appeal.status], "decision": [None, decision]},
         message=f"处理考核申诉：{appeal.target.organization.name}",
     )
+    tell.tell_targets(
+        scheme,
+        tell.NoticeKind.APPEAL,
+        f"{_label(scheme)}：申诉已处理（{AppealStatus(appeal.status).label}）"[:200],
+        targets=[appeal.target],
+    )
     return appeal
 
 
@@ -168,6 +182,7 @@ def finalize(actor: Actor, scheme: Scheme) -> Scheme:
         message=f"考核结果定档（{len(targets)}个考核对象）",
         object_repr=_label(scheme),
     )
+    tell.tell_targets(scheme, tell.NoticeKind.FINAL, f"{_label(scheme)}结果已定档", targets=targets)
     return scheme
 
 
