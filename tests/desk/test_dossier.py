@@ -65,6 +65,7 @@ def test_every_app_contributes_a_section():
         "duties",
         "transfers",
         "study",
+        "dues",
         "assessment",
     ]
 

@@ -55,3 +55,32 @@ def test_a_branch_with_nothing_recorded_hands_over_nothing_and_others_may_not(de
         hand_over(Actor(user=demo.users["secretary"]), demo.branch, months_ago(1))
     with pytest.raises(PermissionDenied):
         hand_over(Actor(user=demo.users["organ"]), demo.branch, months_ago(1))
+
+
+def test_the_dossier_shows_each_month_collected_and_handed_over_without_names(demo):
+    import datetime as dt
+
+    from dangjian.dues.dossier import dues_tables
+
+    secretary = Actor(user=demo.users["secretary"])
+    members = list(Member.objects.current().filter(organization=demo.branch))
+    for m in members:
+        settle(m, months_ago(24))
+        assessed(demo, m, "3000", months_ago(12))
+    month = months_ago(1)
+    services.record_month(secretary, demo.branch, month)
+    record_extra(secretary, members[0], "1000", today())
+    period = (dt.date(month.year, 1, 1), dt.date(today().year, 12, 31))
+    monthly, extra, relief = dues_tables(demo.organ_committee, *period)
+    row = next(r for r in monthly.rows if r[0] == demo.branch.name and r[1] == f"{month:%Y-%m}")
+    assert row[2:5] == [len(members), f"{Decimal('15.00') * len(members):.2f}", ""]
+    hand_over(secretary, demo.branch, month)
+    monthly, extra, _ = dues_tables(demo.organ_committee, *period)
+    row = next(r for r in monthly.rows if r[0] == demo.branch.name and r[1] == f"{month:%Y-%m}")
+    assert row[3] == row[4] and row[5] == demo.organ_committee.name
+    assert [demo.branch.name, 1, "1000.00", 1] in extra.rows
+    text = str(monthly.rows + extra.rows + relief.rows)
+    assert all(m.name not in text for m in members)
+    # Another department's dossier has none of it.
+    other = dues_tables(demo.other_branch, *period)
+    assert all(not t.rows for t in other)
