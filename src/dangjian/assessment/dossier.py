@@ -50,7 +50,9 @@ def assessment_tables(org, start, end) -> list[Table]:
                 scheme.year,
                 scheme.title,
                 scheme.organization.name,
-                t.organization.name,
+                # A post holder by post, not by name (least disclosure in the dossier).
+                t.organization.name
+                + (scheme.get_target_post_display() if t.member_id is not None else ""),
                 _step(scheme.status, scheme.results_published_on is not None),
                 t.grade if final else "",
                 t.appeals_filed,

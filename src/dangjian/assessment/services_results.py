@@ -70,17 +70,20 @@ def publish_results(actor: Actor, scheme: Scheme) -> Scheme:
 
 
 def may_appeal(user, target: Target) -> bool:
-    """The target's own writers (its secretary and committee), not the assessing committee."""
-    return scope_for(user).covers(target.organization.path, Action.WRITE) and not can_manage(
-        user, target.scheme.organization
-    )
+    """The target's own writers (its secretary and committee), or the assessed post holder in
+    person; not the assessing committee."""
+    if can_manage(user, target.scheme.organization):
+        return False
+    if target.member_id is not None:
+        return scope_for(user).own_member_id == target.member_id
+    return scope_for(user).covers(target.organization.path, Action.WRITE)
 
 
 @transaction.atomic
 def file_appeal(actor: Actor, target: Target, *, reason: str) -> Appeal:
     scheme = Scheme.objects.select_for_update().get(pk=target.scheme_id)
     if actor.user is None or not may_appeal(actor.user, target):
-        raise PermissionDenied("只有考核对象本单位的书记、委员可以提出申诉")
+        raise PermissionDenied("只有被考核人本人或考核对象本单位的书记、委员可以提出申诉")
     deadline = appeal_deadline(scheme)
     if scheme.status == SchemeStatus.FINAL:
         raise ServiceValidationError(FINAL_MESSAGE)
@@ -191,7 +194,7 @@ def write_self_assessment(actor: Actor, target: Target, *, text: str) -> Target:
     """The target's short self-assessment (自评), shown beside its result."""
     scheme = Scheme.objects.select_for_update().get(pk=target.scheme_id)
     if actor.user is None or not may_appeal(actor.user, target):
-        raise PermissionDenied("只有考核对象本单位的书记、委员可以填写自评")
+        raise PermissionDenied("只有被考核人本人或考核对象本单位的书记、委员可以填写自评")
     if scheme.status == SchemeStatus.FINAL:
         raise ServiceValidationError(FINAL_MESSAGE)
     if scheme.status == SchemeStatus.DRAFT:

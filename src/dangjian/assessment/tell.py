@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.urls import reverse
 
+from dangjian.accounts.models import User
 from dangjian.assessment.models import Scheme, Target
 from dangjian.notices.acting import responsible_users
 from dangjian.notices.services import Message, notify_many
@@ -32,15 +33,28 @@ def tell_targets(
     body: str = "",
     targets: list[Target] | None = None,
 ) -> int:
-    """One notice per target organization's acting users; returns the notices delivered."""
+    """One notice per target: to whoever acts for the target organization, or to the assessed
+    post holder in person (述职评议); returns the notices delivered."""
     if targets is None:
         targets = list(scheme.targets.select_related("organization"))
     if not targets:
         return 0
-    who = responsible_users([t.organization for t in targets])
+    who = responsible_users([t.organization for t in targets if t.member_id is None])
+    people = dict(
+        User.objects.filter(
+            member_id__in=[t.member_id for t in targets if t.member_id is not None],
+            is_active=True,
+        ).values_list("member_id", "pk")
+    )
     messages = [
         Message(
-            frozenset(who.get(t.organization_id, ())),
+            frozenset(
+                who.get(t.organization_id, ())
+                if t.member_id is None
+                else [people[t.member_id]]
+                if t.member_id in people
+                else ()
+            ),
             key=f"assessment:{scheme.pk}:{kind.value}:{t.pk}",
             kind=kind.value,
             title=title,

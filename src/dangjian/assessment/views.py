@@ -18,7 +18,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dangjian.accounts.access import require_scope
 from dangjian.assessment import imports, queries, scoring, services, services_results
-from dangjian.assessment.models import Appeal, Indicator, Part, SchemeStatus, SourceKind
+from dangjian.assessment.models import (
+    TARGET_POSTS,
+    Appeal,
+    Indicator,
+    Part,
+    SchemeStatus,
+    SourceKind,
+)
 from dangjian.audit.services import Actor
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
@@ -67,6 +74,7 @@ def scheme_create(request):
                     year=year,
                     title=request.POST.get("title", ""),
                     target_kind=request.POST.get("target_kind", ""),
+                    target_post=request.POST.get("target_post", ""),
                     party_weight=request.POST.get("party_weight", ""),
                     business_weight=request.POST.get("business_weight", ""),
                     grades=services.parse_grade_text(request.POST.get("grades", "")),
@@ -85,6 +93,7 @@ def scheme_create(request):
         "errors": errors,
         "data": data,
         "kinds": [(k.value, k.label) for k in OrgKind if k != OrgKind.WORKING_COMMITTEE],
+        "posts": TARGET_POSTS,
         "year": today().year,
         "default_grades": DEFAULT_GRADES,
         "votes": [(c, p) for c, p in zip(VOTE_CHOICES, (100, 80, 60, 0), strict=True)],
@@ -291,6 +300,8 @@ def target_score(request, pk: int):
 def ranking(request, pk: int):
     """Targets ordered by score: the assessing committee's working list, never published."""
     scheme = queries.get_scheme_for_user(request.user, pk)
+    if scheme.of_people:
+        raise PermissionDenied("述职评议只评定等次，不按得分排序")
     if not queries.may_rank(request.user, scheme):
         raise PermissionDenied("按得分排序的名单只供考核单位的考核工作人员使用")
     targets = list(queries.visible_targets(request.user, scheme))
