@@ -13,13 +13,12 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from dangjian.accounts.access import Action, scope_for
 from dangjian.assessment import tell
 from dangjian.assessment.models import (
-    TARGET_POSTS,
     Indicator,
     ManualScore,
     Part,
@@ -32,12 +31,13 @@ from dangjian.assessment.models import (
     Veto,
 )
 from dangjian.assessment.scoring import compute_sources
+from dangjian.assessment.targets import targets_of
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.core.indicators import catalogue
-from dangjian.orgs.models import Organization, OrgKind, Post
+from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.assessment import (
     DEFAULT_VOTE_POINTS,
     VOTE_CHOICES,
@@ -159,11 +159,6 @@ def create_scheme(
         errors["title"] = "方案名称不超过100个字"
     if not 2000 <= int(year or 0) <= 2100:
         errors["year"] = "年度应为四位数字"
-    if target_kind not in OrgKind.values:
-        errors["target_kind"] = "请选择考核对象的组织类型"
-    target_post = (target_post or "").strip()
-    if target_post and target_post not in dict(TARGET_POSTS):
-        errors["target_post"] = "按职务考核只能选择书记（每个组织一人）"
     weights = _part_weights(party_weight, business_weight, errors)
     try:
         parsed = parse_grades(grades)
@@ -175,23 +170,7 @@ def create_scheme(
     except ValueError as exc:
         errors["vote_points"] = str(exc)
         points = {}
-    targets = []
-    if "target_kind" not in errors:
-        targets = list(
-            Organization.objects.filter(path__startswith=org.path, kind=target_kind)
-            .exclude(pk=org.pk)
-            .order_by("path")
-        )
-        if not targets:
-            errors["target_kind"] = (
-                f"{org.name}下没有“{OrgKind(target_kind).label}”，无法作为考核对象"
-            )
-    holders: dict[int, int] = {}
-    if targets and target_post and not errors:
-        holders = _post_holders(targets, target_post)
-        targets = [o for o in targets if o.pk in holders]
-        if not targets:
-            errors["target_post"] = "这些组织目前都没有在任的书记"
+    targets, holders = targets_of(org, target_kind, (target_post or "").strip(), errors)
     if errors:
         raise ServiceValidationError(errors)
     scheme = Scheme.objects.create(
@@ -199,7 +178,7 @@ def create_scheme(
         year=int(year),
         title=title,
         target_kind=target_kind,
-        target_post=target_post,
+        target_post=(target_post or "").strip(),
         party_weight=weights[0],
         business_weight=weights[1],
         grades=[[g.name, str(g.minimum)] for g in parsed],
@@ -218,21 +197,6 @@ def create_scheme(
         object_repr=f"{scheme.year}年{title}"[:200],
     )
     return scheme
-
-
-def _post_holders(orgs: list[Organization], post: str) -> dict[int, int]:
-    """Organization id → the member holding `post` there today (one query)."""
-    on = today()
-    return dict(
-        Post.objects.filter(
-            Q(ended_on__isnull=True) | Q(ended_on__gte=on),
-            organization__in=orgs,
-            kind=post,
-            started_on__lte=on,
-        )
-        .order_by("organization_id", "started_on")
-        .values_list("organization_id", "member_id")
-    )
 
 
 def _require_draft(scheme: Scheme) -> None:
