@@ -327,3 +327,62 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"考核申诉#{self.pk}"
+
+
+class Sitting(models.Model):
+    """A 述职评议 sitting whose ballots are cast on phones (手机评议): open while the sitting is
+    held, closed by the assessing committee, which turns its counts into each target's tally.
+
+    Anonymous by construction: who voted (`SittingVoter`, to allow one ballot each) and what was
+    voted (`SittingCount`, counters only, no row per ballot and no time) are kept apart, so no
+    record links a person to a choice."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="sittings")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="+")
+    held_on = models.DateField("评议日期")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField("结束时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "手机评议"
+        verbose_name_plural = "手机评议"
+
+    def __str__(self) -> str:
+        return f"手机评议#{self.pk}"
+
+
+class SittingVoter(models.Model):
+    """That a user has voted in a sitting (never what)."""
+
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="voters")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sitting", "user"], name="assessment_one_ballot_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"评议投票人#{self.pk}"
+
+
+class SittingCount(models.Model):
+    """How many ballots gave `choice` to `target` in a sitting (a counter, never a ballot)."""
+
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="counts")
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="+")
+    choice = models.CharField(max_length=8)
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sitting", "target", "choice"], name="assessment_one_counter_per_choice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"评议计数#{self.pk}"

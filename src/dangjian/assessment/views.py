@@ -11,6 +11,7 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -136,6 +137,12 @@ def scheme_detail(request, pk: int):
         "parts": Part.choices,
         "groups": [i for i in scheme.indicators.all() if i.source_kind == SourceKind.GROUP],
         "errors": {},
+        "votes_indicators": [
+            i for i in scheme.indicators.all() if i.source_kind == SourceKind.VOTES
+        ],
+        "sittings": scheme.sittings.annotate(voted=Count("voters")).order_by("-pk")[:10]
+        if manage
+        else [],
     }
     return render(request, "assessment/detail.html", context)
 
