@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.transfer_list, name="list"),
     path("new/", views.new_transfer, name="new"),
     path("incoming/", views.register_incoming, name="incoming"),
+    path("bulk/", views.bulk, name="bulk"),
     path("<int:pk>/", views.transfer_detail, name="detail"),
     path("<int:pk>/approve/", views.approve, name="approve"),
     path("<int:pk>/receive/", views.receive, name="receive"),

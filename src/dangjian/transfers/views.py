@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dangjian.accounts.access import (
@@ -72,6 +73,7 @@ def transfer_list(request):
             "waiting": queries.waiting_for(request.user)[:50],
             "can_write": scope_for(request.user).covers(org.path, Action.WRITE),
             "is_branch": org.kind == OrgKind.BRANCH,
+            "can_bulk": org.kind == OrgKind.BRANCH and services.may_bulk_move(request.user, org),
             "limbo": LIMBO_RULE.citation,
         },
     )
@@ -277,3 +279,64 @@ def letter(request, pk: int):
     )
     response["Content-Disposition"] = f'attachment; filename="transfer-{transfer.pk}-letter.docx"'
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bulk(request):
+    """整建制转移: the 机关党委 moves a whole branch's members (or those chosen) to another
+    branch on a date. A form, a preview listing who moves, one confirmation; all or nothing."""
+    from django.core.exceptions import PermissionDenied
+
+    source = _org(request)
+    if source.kind != OrgKind.BRANCH or not services.may_bulk_move(request.user, source):
+        raise PermissionDenied("整建制转移由上级党委（机关党委）对党支部办理")
+    members = queries.bulk_candidates(source)
+    busy = services.in_transit(source)
+    targets = queries.bulk_targets(request.user, source)
+    errors: dict[str, str] = {}
+    post = request.POST
+    stage = "form"
+    chosen: list = []
+    target = None
+    if request.method == "POST":
+        try:
+            target = next((t for t in targets if str(t.pk) == post.get("target")), None)
+            on = _date(post.get("on"), "on", "转移日期")
+            ids = [int(x) for x in post.getlist("members") if x.isdigit()]
+            actor = Actor.from_request(request)
+            if post.get("action") == "confirm":
+                moved = services.bulk_move(actor, source, target, on, post.get("reason", ""), ids)
+                assert target is not None
+                messages.success(request, f"已将{len(moved)}名党员整建制转入{target.name}")
+                return redirect(f"{reverse('transfers:list')}?org={target.pk}")
+            chosen = services.check_bulk_move(
+                actor, source, target, on, post.get("reason", ""), ids
+            )
+            stage = "preview"
+        except ServiceValidationError as exc:
+            errors = exc.errors
+    selected = {int(x) for x in post.getlist("members") if x.isdigit()}
+    return render(
+        request,
+        "transfers/bulk.html",
+        {
+            "org": source,
+            "stage": stage,
+            "rows": [
+                (
+                    m,
+                    m.pk in busy,
+                    (m.pk in selected) if request.method == "POST" else m.pk not in busy,
+                )
+                for m in members
+            ],
+            "busy": len(busy),
+            "targets": targets,
+            "target": target,
+            "chosen": chosen,
+            "errors": errors,
+            "post": post,
+            "today": today(),
+        },
+    )
