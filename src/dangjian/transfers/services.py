@@ -20,12 +20,14 @@ from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record
 from dangjian.core import clock
 from dangjian.core.errors import ServiceValidationError
+from dangjian.crypto import default_keyring
 from dangjian.dues.models import Payment
 from dangjian.members import services as member_services
 from dangjian.members import services_lifecycle
 from dangjian.members.models import LeaveReason, Member, MembershipSpell, SpellEvent
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations import transfers as rules
+from dangjian.regulations.identity import IdentityError, parse_id_number
 from dangjian.regulations.periods import cn_date
 from dangjian.transfers.models import Transfer, TransferKind, TransferStatus, TransferStep
 
@@ -315,10 +317,14 @@ def receive(
         assert transfer.to_organization is not None
         data = dict(member_data or {})
         data.setdefault("name", transfer.person_name)
-        member, _warnings = member_services.create_member(
-            actor, transfer.to_organization, data, transferred_in_on=received_on
-        )
-        transfer.member = member
+        known = returning_member(data.get("id_number"))
+        if known is not None:
+            transfer.member = _readmit(actor, known, transfer.to_organization, received_on)
+        else:
+            member, _warnings = member_services.create_member(
+                actor, transfer.to_organization, data, transferred_in_on=received_on
+            )
+            transfer.member = member
     transfer.received_on = received_on
     transfer.late_note = late_note
     _close(transfer, TransferStatus.COMPLETED, received_on)
@@ -333,6 +339,49 @@ def receive(
         message="回执已收回" if transfer.kind == TransferKind.OUT else "转入方已接收",
     )
     return transfer
+
+
+def returning_member(raw_id: Any) -> Member | None:
+    """The stored member with this ID number (matched by its blind index), if any: a person
+    transferred out of the platform who comes back in reuses their record. None for an unknown
+    or invalid number (`create_member` then validates it and says what is wrong)."""
+    try:
+        value = parse_id_number(
+            raw_id if isinstance(raw_id, (int, float)) else str(raw_id or "")
+        ).value
+    except IdentityError:
+        return None
+    return (
+        Member.objects.select_for_update()
+        .filter(id_number_index=default_keyring().blind_index(value))
+        .first()
+    )
+
+
+def _readmit(actor: Actor, member: Member, to: Organization, day: dt.date) -> Member:
+    """转出后又转回: the member's ended record is reused; a new spell in the receiving branch
+    starts on the receiving day (组织关系转入), and the old history stays as it was."""
+    if member.left_on is None:
+        raise ServiceValidationError(
+            {
+                "id_number": f"该身份证号对应的党员仍在{member.organization.name}在册，"
+                "不能作为系统外转入；平台内调动请由所在支部发起系统内转接"
+            }
+        )
+    if member.left_reason != LeaveReason.TRANSFERRED_OUT:
+        raise ServiceValidationError(
+            {
+                "id_number": f"该身份证号对应的党员已因“{LeaveReason(member.left_reason).label}”"
+                "离开，不能以组织关系转入办理"
+            }
+        )
+    if day < member.left_on:
+        raise ServiceValidationError(
+            {"received_on": f"接收日期不能早于该党员转出的日期（{cn_date(member.left_on)}）"}
+        )
+    return services_lifecycle.restore_membership(
+        actor, member, day, to, event=SpellEvent.TRANSFERRED_IN, receiving=True
+    )
 
 
 @transaction.atomic
