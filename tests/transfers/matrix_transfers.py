@@ -190,6 +190,13 @@ def bulk_form(action: str):
     return body
 
 
+def mobile_form(objs: Objects, scope: str) -> dict:
+    from dangjian.core.clock import today
+
+    return {"action": "add", "member": _spare(objs, ORGS[scope], 4).pk, "place": "矩阵某市",
+            "since": today().isoformat()}  # fmt: skip
+
+
 def _post(name: str, table, state: str, body: dict, audits: str = "update") -> tuple[Entry, ...]:
     return (
         Entry("POST", table, T_SCOPES, ok=302, url=_pk(state), body=lambda o, s: body,
@@ -213,6 +220,12 @@ TRANSFERS_MATRIX: dict[str, tuple[Entry, ...]] = {
         Entry("GET", BULK, ORG_SCOPES, url=_org_query),
         Entry("POST", BULK, ORG_SCOPES, ok=302, url=_org_query, body=bulk_form("confirm"),
               audits="move"),
+    ),
+    # 流动党员: read by the branch's readers (and those above), recorded by its writers.
+    "transfers:mobile": (
+        Entry("GET", BY_ORG, ORG_SCOPES, url=_org_query),
+        Entry("POST", INCOMING, ORG_SCOPES, ok=302, url=_org_query, body=mobile_form,
+              audits="create"),
     ),
     "transfers:detail": (Entry("GET", READ, T_SCOPES, url=_pk("approved")),),
     "transfers:approve": _post("transfers:approve", APPROVE, "applied",

@@ -364,10 +364,9 @@ def propose_extension(
     """延长预备期, the branch's decision: once, 6–12 months, by a 支部党员大会 vote taken during
     probation and before the 转正 discussion. Nothing moves until the 基层党委 approves it
     (`approve_extension`)."""
+    # Lock the file alone: PostgreSQL refuses FOR UPDATE across the outer join to `member`.
     applicant = (
-        Applicant.objects.select_for_update()
-        .select_related("organization", "member")
-        .get(pk=applicant.pk)
+        Applicant.objects.select_for_update().select_related("organization").get(pk=applicant.pk)
     )
     _require_branch(actor, applicant.organization)
     member = applicant.member
@@ -422,11 +421,11 @@ def approve_extension(
 ) -> ProbationExtension:
     """The 基层党委 above the branch approves the extension: the probation's end moves (through
     members' service), and the timeline's 转正 steps wait for the later end."""
-    extension = (
-        ProbationExtension.objects.select_for_update()
-        .select_related("applicant__organization", "applicant__member")
-        .get(pk=extension.pk)
-    )
+    # The row locked first, then read with its relations (no FOR UPDATE across outer joins).
+    ProbationExtension.objects.select_for_update().filter(pk=extension.pk).values_list("pk").get()
+    extension = ProbationExtension.objects.select_related(
+        "applicant__organization", "applicant__member"
+    ).get(pk=extension.pk)
     applicant = extension.applicant
     _require_branch(actor, applicant.organization)
     _require_level(actor, applicant.organization, rules.COMMITTEE)

@@ -14,7 +14,13 @@ from dangjian.accounts.access import Action, scope_for
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations import transfers as rules
-from dangjian.transfers.models import OPEN_STATUSES, Transfer, TransferKind, TransferStatus
+from dangjian.transfers.models import (
+    OPEN_STATUSES,
+    MobileRecord,
+    Transfer,
+    TransferKind,
+    TransferStatus,
+)
 
 RELATED = ("member", "from_organization", "to_organization")
 
@@ -148,4 +154,32 @@ def bulk_targets(user, source: Organization) -> list[Organization]:
         Organization.objects.filter(under, kind=OrgKind.BRANCH)
         .exclude(pk=source.pk)
         .order_by("path")[:500]
+    )
+
+
+def mobile_records(org: Organization) -> QuerySet[MobileRecord]:
+    """The open 流动党员 records of the members of `org`'s subtree (the caller checked the
+    user reads `org`)."""
+    return (
+        MobileRecord.objects.filter(
+            ended_on__isnull=True,
+            member__organization__path__startswith=org.path,
+            member__left_on__isnull=True,
+        )
+        .select_related("member", "member__organization")
+        .order_by("member__organization__path", "since", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class MobileCounts:
+    away: int  # open 流动党员 records
+    should_transfer: int  # of them: at a fixed place six months or more
+
+
+def mobile_counts(org: Organization, today: dt.date) -> MobileCounts:
+    """For statistics: counts only, never names."""
+    rows = list(mobile_records(org).values_list("since", "fixed_place"))
+    return MobileCounts(
+        len(rows), sum(rules.should_transfer(since, fixed, today) for since, fixed in rows)
     )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.new_transfer, name="new"),
     path("incoming/", views.register_incoming, name="incoming"),
     path("bulk/", views.bulk, name="bulk"),
+    path("mobile/", views.mobile, name="mobile"),
     path("<int:pk>/", views.transfer_detail, name="detail"),
     path("<int:pk>/approve/", views.approve, name="approve"),
     path("<int:pk>/receive/", views.receive, name="receive"),

@@ -25,8 +25,10 @@ from dangjian.audit.services import Actor, record
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.orgs.models import Organization, OrgKind
+from dangjian.regulations import transfers as rules
 from dangjian.regulations.transfers import LIMBO_RULE
 from dangjian.transfers import documents, queries, services
+from dangjian.transfers import mobile as mobile_services
 from dangjian.transfers.models import TransferKind, TransferStatus
 
 MEMBER_FIELDS = ("id_number", "phone", "status", "admitted_on", "confirmed_on", "job_title")
@@ -338,5 +340,82 @@ def bulk(request):
             "errors": errors,
             "post": post,
             "today": today(),
+        },
+    )
+
+
+def _mobile_post(request, branch: Organization) -> None:
+    """Add a 流动党员 record for a member of the branch, or end one (the member is back)."""
+    from dangjian.members.models import Member
+    from dangjian.transfers.models import MobileRecord
+
+    post, actor = request.POST, Actor.from_request(request)
+    if post.get("action") == "end":
+        row = MobileRecord.objects.filter(
+            pk=post.get("record") if (post.get("record") or "").isdigit() else None,
+            member__organization=branch,
+        ).first()
+        if row is None:
+            raise ServiceValidationError({"record": "未找到该流动党员记录"})
+        mobile_services.end_mobile(actor, row, _date(post.get("ended_on"), "ended_on", "返回日期"))
+        messages.success(request, "已登记返回")
+        return
+    raw = post.get("member") or ""
+    member = Member.objects.filter(
+        pk=raw if raw.isdigit() else None, organization=branch, left_on__isnull=True
+    ).first()
+    if member is None:
+        raise ServiceValidationError({"member": "请选择本支部的在册党员"})
+    mobile_services.record_mobile(
+        actor,
+        member,
+        place=post.get("place", ""),
+        since=_date(post.get("since"), "since", "外出日期"),
+        contact_org=post.get("contact_org", ""),
+        certificate=post.get("certificate", ""),
+        fixed_place=post.get("fixed_place") == "1",
+    )
+    messages.success(request, "已登记流动党员")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mobile(request):
+    """流动党员: the branch's members away (where, since when, the organization they report to
+    there); counts for a level above. Writers of the branch add and end records."""
+    org = _org(request)
+    can_write = org.kind == OrgKind.BRANCH and scope_for(request.user).covers(
+        org.path, Action.WRITE
+    )
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        branch = get_org_for_user(request.user, org.pk, Action.WRITE)
+        if branch.kind != OrgKind.BRANCH:
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied("流动党员由所在党支部登记")
+        try:
+            _mobile_post(request, branch)
+            return redirect(f"{reverse('transfers:mobile')}?org={org.pk}")
+        except ServiceValidationError as exc:
+            errors = exc.errors
+    now = today()
+    records = list(queries.mobile_records(org)[:500])
+    away = {r.member_id for r in records}
+    return render(
+        request,
+        "transfers/mobile.html",
+        {
+            "org": org,
+            "rows": [(r, rules.should_transfer(r.since, r.fixed_place, now)) for r in records],
+            "counts": queries.mobile_counts(org, now),
+            "candidates": [m for m in queries.bulk_candidates(org) if m.pk not in away]
+            if can_write
+            else [],
+            "can_write": can_write,
+            "errors": errors,
+            "post": request.POST,
+            "today": now,
+            "rule": rules.MOBILE_RULE.citation,
         },
     )
