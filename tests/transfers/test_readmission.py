@@ -98,3 +98,21 @@ def test_who_cannot_come_back_this_way(demo, setup, received_on, message) -> Non
     assert events_since(seq) == []
     back.refresh_from_db()
     assert back.status == TransferStatus.APPROVED and back.member_id is None
+
+
+def test_through_the_receive_form(demo, client_for) -> None:
+    from django.urls import reverse
+
+    member = demo.member_in_branch
+    _transfer_out(demo, member)
+    back = _letter(demo)
+    data = _data(member)
+    form = {f: data[f] for f in ("id_number", "phone", "status", "admitted_on", "confirmed_on")}
+    count = Member.objects.count()
+    page = client_for(receiver(demo)).post(
+        reverse("transfers:receive", args=[back.pk]), form | {"received_on": BACK.isoformat()}
+    )
+    assert page.status_code == 302
+    back.refresh_from_db()
+    assert back.member_id == member.pk and Member.objects.count() == count
+    assert _member_of(demo.sibling_branch, BACK, member)
