@@ -96,6 +96,12 @@ def main() -> None:
     parser.add_argument("--transfers", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--province", action="store_true")
+    parser.add_argument(
+        "--bulk-size",
+        type=int,
+        default=0,
+        help="top the largest branch up to this many members before the bulk move (e.g. 50)",
+    )
     args = parser.parse_args()
     data_dir = tempfile.mkdtemp(prefix="dangjian-bench-transfers-")
     started = time.perf_counter()
@@ -153,7 +159,7 @@ def main() -> None:
         times.append(time.perf_counter() - t0)
     print(f"{'one receipt (services.receive, history moved)':<48} best {min(times) * 1000:8.1f} ms"
           f"  median {statistics.median(times) * 1000:8.1f} ms")  # fmt: skip
-    _bulk(today())
+    _bulk(today(), args.bulk_size)
     shutil.rmtree(data_dir, ignore_errors=True)
 
 
@@ -170,15 +176,45 @@ def _largest_branch():
     )
 
 
-def _bulk(day: dt.date) -> None:
-    """One bulk move (整建制转移) of the largest branch (kept free of transfers) into another
-    branch (a write: timed once)."""
+def _top_up(source, size: int) -> None:
+    """New members in `source` (through the service, untimed) until it has `size`."""
+    from dangjian.audit.services import Actor
+    from dangjian.core.errors import ServiceValidationError
+    from dangjian.members.models import Member
+    from dangjian.members.services import create_member
+    from dangjian.regulations.synth import make_id_number, make_phone
+
+    rng = random.Random(50)
+    have = Member.objects.filter(organization=source, left_on__isnull=True).count()
+    while have < size:
+        data = {"name": "整建制测试", "status": "full", "category": "employed",
+                "id_number": make_id_number(rng, dt.date(1985, 1, 1) + dt.timedelta(days=have),
+                                            "male"),
+                "phone": make_phone(rng), "admitted_on": "2010-07-01",
+                "confirmed_on": "2011-07-01", "ethnicity": "汉族", "education": "university"}  # fmt: skip
+        try:
+            create_member(Actor.system("bench"), source, data)
+            have += 1
+        except ServiceValidationError:
+            continue  # an ID number the demo already holds: draw another
+
+
+def _bulk(day: dt.date, size: int = 0) -> None:
+    """One bulk move (整建制转移) of the largest branch (kept free of transfers, topped up to
+    `size` members) into another branch: the preview's checks, then the move (a write: timed
+    once)."""
     from dangjian.audit.services import Actor
     from dangjian.orgs.models import Organization, OrgKind
     from dangjian.transfers import services
 
     source = _largest_branch()
+    if size:
+        _top_up(source, size)
     target = Organization.objects.filter(kind=OrgKind.BRANCH).exclude(pk=source.pk).first()
+    t0 = time.perf_counter()
+    chosen = services.check_bulk_move(Actor.system("bench"), source, target, day, "机构调整")
+    took = time.perf_counter() - t0
+    print(f"{f'bulk move preview ({len(chosen)} members)':<48} once {took * 1000:8.1f} ms")
     t0 = time.perf_counter()
     moved = services.bulk_move(Actor.system("bench"), source, target, day, "机构调整")
     took = time.perf_counter() - t0

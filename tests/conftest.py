@@ -150,6 +150,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
         # SQLite: after each test, check the foreign keys of the tables it wrote (fk_check).
         fk_check.install(connections["default"])
+    yield
+    with django_db_blocker.unblock():
+        from tests import demo_snapshot
+
+        demo_snapshot.drop()
 
 
 class Demo:
@@ -198,7 +203,9 @@ def load_demo() -> Demo:
 
     org = {o.code: o for o in Organization.objects.all()}
     if "GW" not in org:
-        _load_demo()
+        from tests import demo_snapshot
+
+        demo_snapshot.build_or_restore(_load_demo)
         org = {o.code: o for o in Organization.objects.all()}
     return Demo({u.username: u for u in User.objects.all()}, org)
 

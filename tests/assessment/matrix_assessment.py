@@ -52,6 +52,17 @@ APPEAL = rows(TARGET_SCOPES,
     inspector=(403, 403, 404), organ=(403, 403, 404), **ADMINS_DENIED,
 )
 SELF = APPEAL
+# 手机评议: every member of the assessing organization's subtree votes (an account linked to a
+# member; the `committee` persona has none); only its committee opens and closes; nobody else
+# learns the sitting exists.
+SITTING = rows(SCHEME_SCOPES,
+    member=(OK, 404), secretary=(OK, 404), committee=404, inspector=(OK, 404),
+    organ=(OK, 404), sysadmin=404, secadmin=404, auditor=404,
+)
+SITTING_CLOSE = rows(SCHEME_SCOPES,
+    member=(403, 404), secretary=(403, 404), committee=404, inspector=(403, 404),
+    organ=(OK, 404), sysadmin=404, secadmin=404, auditor=404,
+)
 # fmt: on
 
 
@@ -88,6 +99,58 @@ def _scheme_url(status: str, results_on=None):
         return {"pk": _scheme(objs, scope, status, results_on).pk}, {}
 
     return fill
+
+
+def _votes_scheme(objs: Objects, scope: str):
+    from dangjian.assessment.models import Indicator
+
+    scheme = _scheme(objs, scope, "published")
+    scheme.indicators.update(weight=50)
+    Indicator.objects.create(
+        scheme=scheme, part="party", title="述职评议", weight=50, source_kind="votes"
+    )
+    return scheme
+
+
+def _votes_scheme_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    return {"pk": _votes_scheme(objs, scope).pk}, {}
+
+
+def _votes_indicator_form(objs: Objects, scope: str) -> dict:
+    from dangjian.assessment.models import Indicator
+
+    return {"indicator": Indicator.objects.filter(source_kind="votes").latest("pk").pk}
+
+
+_last_sitting: list = []
+
+
+def _sitting_url(objs: Objects, scope: str, *, voted: bool = False) -> tuple[dict, dict]:
+    """An open sitting over the scope's branches (with one ballot counted when `voted`)."""
+    from dangjian.assessment.models import Sitting, SittingCount, SittingVoter
+    from dangjian.regulations.assessment import VOTE_CHOICES
+    from tests.conftest import TODAY
+
+    scheme = _votes_scheme(objs, scope)
+    sitting = Sitting.objects.create(
+        scheme=scheme, indicator=scheme.indicators.get(source_kind="votes"), held_on=TODAY
+    )
+    SittingCount.objects.bulk_create(
+        SittingCount(sitting=sitting, target=t, choice=c, n=int(voted and c == VOTE_CHOICES[0]))
+        for t in scheme.targets.all()
+        for c in VOTE_CHOICES
+    )
+    if voted:
+        from dangjian.accounts.models import User
+
+        SittingVoter.objects.create(sitting=sitting, user=User.objects.get(username="auditor"))
+    _last_sitting[:] = [sitting]
+    return {"pk": sitting.pk}, {}
+
+
+def _ballot_form(objs: Objects, scope: str) -> dict:
+    sitting = _last_sitting[0]
+    return {f"t_{t.pk}": "好" for t in sitting.scheme.targets.all()}
 
 
 def _target(objs: Objects, scope: str, status: str = "published", results_on=None):
@@ -243,6 +306,39 @@ ASSESSMENT_MATRIX: dict[str, tuple[Entry, ...]] = {
     ),
     "assessment:import_confirm": (
         Entry("POST", MANAGE_PUBLISHED, SCHEME_SCOPES, ok=302, url=_scheme_url("published")),
+    ),
+    "assessment:sitting_open": (
+        Entry(
+            "POST",
+            MANAGE_PUBLISHED,
+            SCHEME_SCOPES,
+            ok=302,
+            url=_votes_scheme_url,
+            body=_votes_indicator_form,
+            audits="create",
+        ),
+    ),
+    "assessment:sitting": (
+        Entry("GET", SITTING, SCHEME_SCOPES, url=_sitting_url),
+        Entry(
+            "POST",
+            SITTING,
+            SCHEME_SCOPES,
+            ok=302,
+            url=_sitting_url,
+            body=_ballot_form,
+            audits="create",
+        ),
+    ),
+    "assessment:sitting_close": (
+        Entry(
+            "POST",
+            SITTING_CLOSE,
+            SCHEME_SCOPES,
+            ok=302,
+            url=lambda objs, scope: _sitting_url(objs, scope, voted=True),
+            audits="update",
+        ),
     ),
     "assessment:target": (Entry("GET", TARGET, TARGET_SCOPES, url=_target_url),),
     "assessment:target_report": (

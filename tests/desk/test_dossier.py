@@ -84,7 +84,10 @@ def test_every_app_contributes_a_section():
         "findings",
         "duties",
         "transfers",
+        "recruitment",
         "study",
+        "dues",
+        "assessment",
     ]
 
 

@@ -329,6 +329,10 @@ def _quarterly_member_url(objs: Objects, scope: str) -> tuple[dict, dict]:
             "decided_by": objs.demo.users["secretary"],
         },
     )
+    # The withdrawal entry may have withdrawn it in the shared world.
+    QuarterlyApproval.objects.filter(member=member).update(
+        withdrawn_from=None, withdrawn_on=None, withdrawn_by=None
+    )
     return {"pk": member.pk}, {}
 
 
@@ -338,6 +342,25 @@ def _unconsented_member_url(objs: Objects, scope: str) -> tuple[dict, dict]:
 
     QuarterlyApproval.objects.filter(member=objs.member(scope)).delete()
     return {"pk": objs.member(scope).pk}, {}
+
+
+def _withdrawable_member_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    # A consent of the member's branch, not withdrawn (the shared world may have withdrawn it).
+    from dangjian.dues.models import QuarterlyApproval
+
+    member = objs.member(scope)
+    QuarterlyApproval.objects.update_or_create(
+        member=member,
+        defaults={
+            "organization": member.organization,
+            "decided_on": this_month(),
+            "decided_by": objs.demo.users["secretary"],
+            "withdrawn_from": None,
+            "withdrawn_on": None,
+            "withdrawn_by": None,
+        },
+    )
+    return {"pk": member.pk}, {}
 
 
 DUES_MATRIX.update(
@@ -351,6 +374,17 @@ DUES_MATRIX.update(
                 url=_unconsented_member_url,
                 body=lambda o, s: {"decided_on": this_month().isoformat()},
                 audits="create",
+            ),
+        ),
+        "dues:quarterly_withdraw": (
+            Entry(
+                "POST",
+                ASSESS,
+                MEMBER_SCOPES,
+                ok=302,
+                url=_withdrawable_member_url,
+                body=lambda o, s: {"month": f"{this_month():%Y-%m}"},
+                audits="update",
             ),
         ),
         "dues:pay_quarter": (

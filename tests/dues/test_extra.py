@@ -40,7 +40,7 @@ def test_the_threshold_decides_what_goes_to_the_centre(demo, client_for, amount,
     assert not Payment.objects.filter(member=member).exists()  # not a monthly payment
     page = client.get(f"/dues/branch/{demo.branch.pk}/extra/").content.decode()
     assert member.name in page
-    assert ("全额上缴中央</td>" in page) == to_centre
+    assert ("<td>全额上缴中央（待上缴）</td>" in page) == to_centre
 
 
 @pytest.mark.parametrize(

@@ -53,3 +53,30 @@ def test_sending_a_member_and_receiving_them_in_another_branch(
     assert Member.objects.get(pk=member.pk).organization_id == demo.sibling_branch.pk
     assert members_on(demo.branch, D(2026, 11, 19)).filter(pk=member.pk).exists()
     assert members_on(demo.sibling_branch, D(2026, 11, 20)).filter(pk=member.pk).exists()
+
+
+def test_the_committee_moves_a_whole_branch_on_a_phone(phone_page, demo, login, results_dir):
+    """整建制转移: from the branch's transfers page to the preview and one confirmation."""
+    source, target = demo.sibling_branch, demo.org["FGW-B03"]
+    moving = set(
+        Member.objects.filter(organization=source, left_on__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    page = phone_page
+    login(page, "organ", PASSWORD)
+    page.goto(f"/transfers/?org={source.pk}")
+    page.get_by_role("link", name="整建制转移").click()
+    page.get_by_label("转入党支部").select_option(str(target.pk))
+    page.get_by_label("转移日期").fill("2026-11-20")
+    page.get_by_label("转移原因").fill("两支部合并")
+    page.get_by_role("button", name="预览").click()
+    expect(page.locator("#bulk-preview")).to_contain_text(f"{len(moving)} 名党员")
+    expect(page.locator("#bulk-chosen li")).to_have_count(len(moving))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(results_dir / "transfer-bulk-preview.png"), full_page=True)
+    assert Member.objects.filter(organization=source, left_on__isnull=True).count() == len(moving)
+    page.get_by_role("button", name=f"确认转移{len(moving)}名党员").click()
+    expect(page.get_by_role("alert")).to_contain_text(f"已将{len(moving)}名党员整建制转入")
+    assert not Member.objects.filter(organization=source, left_on__isnull=True).exists()
+    assert set(members_on(target, D(2026, 11, 20)).values_list("pk", flat=True)) >= moving

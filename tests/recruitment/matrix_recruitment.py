@@ -63,6 +63,15 @@ NEW_FILE_API = rows(FILE_SCOPES,
     organ=    (OK,  OK,  404),
     **ADMINS_DENIED,
 )
+# 延长预备期 approved by the 机关党委 above the branch only.
+COMMITTEE_ABOVE = rows(FILE_SCOPES,
+    member=404,
+    secretary=(403, 404, 404),
+    committee=(403, 404, 404),
+    inspector=(403, 403, 404),
+    organ=    (OK,  OK,  404),
+    **ADMINS_DENIED,
+)
 READERS = rows((NO_SCOPE,),
     member=403, secretary=OK, committee=OK, inspector=OK, organ=OK, **ADMINS_403,
 )
@@ -148,6 +157,28 @@ RECRUITMENT_MATRIX: dict[str, tuple[Entry, ...]] = {
             audits="update",
         ),
     ),  # fmt: skip
+    # The matrix files wait for step 2: an extension is refused with a message (302 back to the
+    # file); tests/recruitment/test_extension.py records and approves real ones.
+    "recruitment:extension": (
+        Entry(
+            "POST",
+            FILE_WRITE,
+            FILE_SCOPES,
+            ok=302,
+            url=_file_kw("pk"),
+            body=lambda objs, scope: {"months": "6", "decided_on": "2026-11-20", "reason": "矩阵"},
+        ),
+    ),
+    "recruitment:extension_approve": (
+        Entry(
+            "POST",
+            COMMITTEE_ABOVE,
+            FILE_SCOPES,
+            ok=302,
+            url=_file_kw("pk"),
+            body=lambda objs, scope: {"approved_on": "2026-11-20"},
+        ),
+    ),
     "api:recruitment_files": (Entry("GET", READERS),),
     "api:open_recruitment_file": (
         Entry("POST", NEW_FILE_API, FILE_SCOPES, ok=201, body=new_json, audits="create"),

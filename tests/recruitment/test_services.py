@@ -11,7 +11,6 @@ from dangjian.meetings.models import MeetingKind
 from dangjian.members.history import counts_on
 from dangjian.members.models import MembershipSpell
 from dangjian.recruitment.models import Applicant, StepRecord
-from dangjian.regulations.periods import cn_date
 from tests.helpers import events_since, last_seq
 from tests.recruitment.helpers import D, full_members, march, meeting, open_file, step, vote
 
@@ -215,28 +214,3 @@ def test_the_committee_review_waits_for_the_publicity_of_the_local_pack(demo, se
         meeting=meeting(demo.branch, MeetingKind.COMMITTEE_MEETING, D(2024, 6, 15)),
         publicity_from=D(2024, 6, 7),
     )
-
-
-@pytest.mark.parametrize(("months", "ok"), [(5, False), (6, True), (12, True), (13, False)])
-def test_probation_is_extended_once_by_six_to_twelve_months(demo, months, ok) -> None:
-    from dangjian.recruitment import services
-    from tests.recruitment.helpers import as_
-
-    applicant = march(demo, open_file(demo), 22)
-    decided = vote(demo.branch, D(2025, 6, 20))
-    actor = as_(demo.users["secretary"])
-    if not ok:
-        with pytest.raises(ServiceValidationError, match="延长预备期不能少于半年"):
-            services.extend_probation(actor, applicant, months, D(2025, 6, 20), decided)
-        return
-    services.extend_probation(actor, applicant, months, D(2025, 6, 20), decided)
-    applicant.refresh_from_db()
-    end = {6: D(2026, 1, 1), 12: D(2026, 7, 1)}[months]
-    assert applicant.member.probation_ends_on == end
-    with pytest.raises(ServiceValidationError, match=f"预备期至{cn_date(end)}届满"):
-        step(demo, applicant, 23, D(2025, 7, 1), vote=vote(demo.branch, D(2025, 7, 1)),
-             publicity_from=D(2025, 6, 20))  # fmt: skip
-    with pytest.raises(ServiceValidationError, match="只能延长一次"):
-        services.extend_probation(
-            actor, applicant, 6, D(2025, 6, 20), vote(demo.branch, D(2025, 6, 20))
-        )

@@ -96,6 +96,15 @@ INCOMING = rows(ORG_SCOPES,
     organ=    (OK,  OK,  404),
     **ADMINS_403,
 )
+# 整建制转移: the 机关党委 above the branch only (FGW-JGDW for FGW-B01 and FGW-B02).
+BULK = rows(ORG_SCOPES,
+    member=403,
+    secretary=(403, 404, 404),
+    committee=(403, 404, 404),
+    inspector=(403, 403, 404),
+    organ=    (OK,  OK,  404),
+    **ADMINS_403,
+)
 API_LIST = rows((NO_SCOPE,),
     member=OK, secretary=OK, committee=OK, inspector=OK, organ=OK, **ADMINS_403,
 )
@@ -166,6 +175,28 @@ def incoming_form(objs: Objects, scope: str) -> dict:
             "issued_on": "2026-11-10", "valid_until": "2027-02-10"}  # fmt: skip
 
 
+# The bulk move takes one spare member no transfer of the matrix uses (slots 0-3 are taken).
+BULK_TARGETS = {"own_branch": "FGW-B03", "sibling": "FGW-B03", "other_dept": "CZJ-B03"}
+
+
+def bulk_form(action: str):
+    def body(objs: Objects, scope: str) -> dict:
+        from dangjian.core.clock import today
+
+        return {"action": action, "target": objs.demo.org[BULK_TARGETS[scope]].pk,
+                "on": today().isoformat(), "reason": "机构调整",
+                "members": [_spare(objs, ORGS[scope], 4).pk]}  # fmt: skip
+
+    return body
+
+
+def mobile_form(objs: Objects, scope: str) -> dict:
+    from dangjian.core.clock import today
+
+    return {"action": "add", "member": _spare(objs, ORGS[scope], 4).pk, "place": "矩阵某市",
+            "since": today().isoformat()}  # fmt: skip
+
+
 def _post(name: str, table, state: str, body: dict, audits: str = "update") -> tuple[Entry, ...]:
     return (
         Entry("POST", table, T_SCOPES, ok=302, url=_pk(state), body=lambda o, s: body,
@@ -185,6 +216,17 @@ TRANSFERS_MATRIX: dict[str, tuple[Entry, ...]] = {
         Entry("POST", START, MEMBER_SCOPES, ok=302, url=_member_query, body=start_form,
               audits="create"),
     ),  # fmt: skip
+    "transfers:bulk": (
+        Entry("GET", BULK, ORG_SCOPES, url=_org_query),
+        Entry("POST", BULK, ORG_SCOPES, ok=302, url=_org_query, body=bulk_form("confirm"),
+              audits="move"),
+    ),
+    # 流动党员: read by the branch's readers (and those above), recorded by its writers.
+    "transfers:mobile": (
+        Entry("GET", BY_ORG, ORG_SCOPES, url=_org_query),
+        Entry("POST", INCOMING, ORG_SCOPES, ok=302, url=_org_query, body=mobile_form,
+              audits="create"),
+    ),
     "transfers:detail": (Entry("GET", READ, T_SCOPES, url=_pk("approved")),),
     "transfers:approve": _post("transfers:approve", APPROVE, "applied",
                                {"approved_on": "2026-11-06"}),

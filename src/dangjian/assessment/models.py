@@ -7,7 +7,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from dangjian.orgs.models import OrgKind
+from dangjian.orgs.models import OrgKind, PostKind
+
+# Posts whose holders a scheme may assess (one holder per organization).
+TARGET_POSTS = [(PostKind.SECRETARY.value, PostKind.SECRETARY.label)]
 
 
 class SchemeStatus(models.TextChoices):
@@ -39,6 +42,11 @@ class Scheme(models.Model):
     year = models.PositiveSmallIntegerField("年度")
     title = models.CharField("方案名称", max_length=100)
     target_kind = models.CharField("考核对象", max_length=32, choices=OrgKind.choices)
+    # Blank: the organizations of `target_kind` are assessed. A post (书记): the holders of that
+    # post in those organizations are (述职评议), each graded only, never ranked.
+    target_post = models.CharField(
+        "考核对象（按职务）", max_length=16, blank=True, choices=TARGET_POSTS
+    )
     party_weight = models.PositiveSmallIntegerField("党建工作权重（%）")
     business_weight = models.PositiveSmallIntegerField("业务绩效权重（%）")
     # [[name, minimum], ...] best first, minimums strictly decreasing, the last 0.
@@ -73,12 +81,23 @@ class Scheme(models.Model):
             "year": self.year,
             "title": self.title,
             "target_kind": self.target_kind,
+            "target_post": self.target_post,
             "party_weight": self.party_weight,
             "business_weight": self.business_weight,
             "grades": self.grades,
             "vote_points": self.vote_points,
             "status": self.status,
         }
+
+    @property
+    def of_people(self) -> bool:
+        """Post holders are assessed (述职评议): grades only, no order by score."""
+        return bool(self.target_post)
+
+    @property
+    def targets_label(self) -> str:
+        kind = self.get_target_kind_display()
+        return f"{kind}{self.get_target_post_display()}" if self.target_post else kind
 
     @property
     def grade_names(self) -> list[str]:
@@ -130,6 +149,10 @@ class Target(models.Model):
     organization = models.ForeignKey(
         "orgs.Organization", on_delete=models.PROTECT, related_name="assessment_targets"
     )
+    # When the scheme assesses a post's holders: the holder when the scheme was made.
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     self_assessment = models.TextField("自评", max_length=2000, blank=True)
     # Kept when the scheme is finalized (the result as published).
     score = models.DecimalField("综合得分", max_digits=6, decimal_places=2, null=True, blank=True)
@@ -146,6 +169,15 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return f"考核对象#{self.pk}"
+
+    @property
+    def label(self) -> str:
+        """The organization, or the post holder and their post (names for those who may see
+        the target at all: the person and the assessing organization)."""
+        if self.member_id is None:
+            return self.organization.name
+        post = self.scheme.get_target_post_display()
+        return f"{self.organization.name}{post}{self.member.name}"
 
 
 class Snapshot(models.Model):
@@ -295,3 +327,62 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"考核申诉#{self.pk}"
+
+
+class Sitting(models.Model):
+    """A 述职评议 sitting whose ballots are cast on phones (手机评议): open while the sitting is
+    held, closed by the assessing committee, which turns its counts into each target's tally.
+
+    Anonymous by construction: who voted (`SittingVoter`, to allow one ballot each) and what was
+    voted (`SittingCount`, counters only, no row per ballot and no time) are kept apart, so no
+    record links a person to a choice."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="sittings")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="+")
+    held_on = models.DateField("评议日期")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField("结束时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "手机评议"
+        verbose_name_plural = "手机评议"
+
+    def __str__(self) -> str:
+        return f"手机评议#{self.pk}"
+
+
+class SittingVoter(models.Model):
+    """That a user has voted in a sitting (never what)."""
+
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="voters")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sitting", "user"], name="assessment_one_ballot_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"评议投票人#{self.pk}"
+
+
+class SittingCount(models.Model):
+    """How many ballots gave `choice` to `target` in a sitting (a counter, never a ballot)."""
+
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="counts")
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="+")
+    choice = models.CharField(max_length=8)
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sitting", "target", "choice"], name="assessment_one_counter_per_choice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"评议计数#{self.pk}"

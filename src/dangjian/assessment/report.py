@@ -17,7 +17,7 @@ def render(result: TargetResult, appeals: list[Appeal]) -> bytes:
     scheme = target.scheme
     doc = Document()
     doc.add_heading(f"{scheme.year}年{scheme.title}", level=1)
-    doc.add_paragraph(f"考核对象：{target.organization.name}　考核单位：{scheme.organization.name}")
+    doc.add_paragraph(f"考核对象：{target.label}　考核单位：{scheme.organization.name}")
     summary = doc.add_table(rows=0, cols=2)
     summary.style = "Table Grid"
     for label, value in (

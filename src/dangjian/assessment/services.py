@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from dangjian.accounts.access import Action, scope_for
+from dangjian.assessment import tell
 from dangjian.assessment.models import (
     Indicator,
     ManualScore,
@@ -30,6 +31,7 @@ from dangjian.assessment.models import (
     Veto,
 )
 from dangjian.assessment.scoring import compute_sources
+from dangjian.assessment.targets import targets_of
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record
 from dangjian.core.clock import today
@@ -144,8 +146,10 @@ def create_scheme(
     business_weight: object,
     grades: list[list[object]],
     vote_points: Mapping[str, object] | None = None,
+    target_post: str = "",
 ) -> Scheme:
-    """A draft scheme with its targets: the organizations of `target_kind` in `org`'s subtree."""
+    """A draft scheme with its targets: the organizations of `target_kind` in `org`'s subtree,
+    or, with `target_post` (述职评议), the holders of that post in them today."""
     require_manager(actor, org)
     errors: dict[str, str] = {}
     title = (title or "").strip()
@@ -155,8 +159,6 @@ def create_scheme(
         errors["title"] = "方案名称不超过100个字"
     if not 2000 <= int(year or 0) <= 2100:
         errors["year"] = "年度应为四位数字"
-    if target_kind not in OrgKind.values:
-        errors["target_kind"] = "请选择考核对象的组织类型"
     weights = _part_weights(party_weight, business_weight, errors)
     try:
         parsed = parse_grades(grades)
@@ -168,17 +170,7 @@ def create_scheme(
     except ValueError as exc:
         errors["vote_points"] = str(exc)
         points = {}
-    targets = []
-    if "target_kind" not in errors:
-        targets = list(
-            Organization.objects.filter(path__startswith=org.path, kind=target_kind)
-            .exclude(pk=org.pk)
-            .order_by("path")
-        )
-        if not targets:
-            errors["target_kind"] = (
-                f"{org.name}下没有“{OrgKind(target_kind).label}”，无法作为考核对象"
-            )
+    targets, holders = targets_of(org, target_kind, (target_post or "").strip(), errors)
     if errors:
         raise ServiceValidationError(errors)
     scheme = Scheme.objects.create(
@@ -186,13 +178,16 @@ def create_scheme(
         year=int(year),
         title=title,
         target_kind=target_kind,
+        target_post=(target_post or "").strip(),
         party_weight=weights[0],
         business_weight=weights[1],
         grades=[[g.name, str(g.minimum)] for g in parsed],
         vote_points={k: str(v) for k, v in points.items()},
         created_by=actor.user,
     )
-    Target.objects.bulk_create([Target(scheme=scheme, organization=o) for o in targets])
+    Target.objects.bulk_create(
+        [Target(scheme=scheme, organization=o, member_id=holders.get(o.pk)) for o in targets]
+    )
     record(
         actor,
         AuditAction.CREATE,
@@ -367,6 +362,12 @@ def publish(actor: Actor, scheme: Scheme) -> Scheme:
         changes={"status": [SchemeStatus.DRAFT, SchemeStatus.PUBLISHED]},
         message="发布考核方案",
         object_repr=f"{scheme.year}年{scheme.title}"[:200],
+    )
+    tell.tell_targets(
+        scheme,
+        tell.NoticeKind.PUBLISHED,
+        f"{scheme.organization.name}发布了{scheme.year}年{scheme.title}"[:200],
+        "可以查看考核指标和各项指标的当前数值。",
     )
     return scheme
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dangjian.accounts.access import Action, scope_for
+from dangjian.assessment import tell
 from dangjian.assessment.models import Appeal, AppealStatus, Scheme, SchemeStatus, Target
 from dangjian.assessment.scoring import results
 from dangjian.assessment.services import FINAL_MESSAGE, can_manage, require_manager
@@ -58,21 +59,31 @@ def publish_results(actor: Actor, scheme: Scheme) -> Scheme:
         message=f"公布考核结果（申诉期{appeal_days()}个工作日）",
         object_repr=_label(scheme),
     )
+    deadline = appeal_deadline(scheme)
+    tell.tell_targets(
+        scheme,
+        tell.NoticeKind.RESULTS,
+        f"{_label(scheme)}结果已公布",
+        f"对结果有异议的，可在{deadline:%Y-%m-%d}前提出申诉。" if deadline else "",
+    )
     return scheme
 
 
 def may_appeal(user, target: Target) -> bool:
-    """The target's own writers (its secretary and committee), not the assessing committee."""
-    return scope_for(user).covers(target.organization.path, Action.WRITE) and not can_manage(
-        user, target.scheme.organization
-    )
+    """The target's own writers (its secretary and committee), or the assessed post holder in
+    person; not the assessing committee."""
+    if can_manage(user, target.scheme.organization):
+        return False
+    if target.member_id is not None:
+        return scope_for(user).own_member_id == target.member_id
+    return scope_for(user).covers(target.organization.path, Action.WRITE)
 
 
 @transaction.atomic
 def file_appeal(actor: Actor, target: Target, *, reason: str) -> Appeal:
     scheme = Scheme.objects.select_for_update().get(pk=target.scheme_id)
     if actor.user is None or not may_appeal(actor.user, target):
-        raise PermissionDenied("只有考核对象本单位的书记、委员可以提出申诉")
+        raise PermissionDenied("只有被考核人本人或考核对象本单位的书记、委员可以提出申诉")
     deadline = appeal_deadline(scheme)
     if scheme.status == SchemeStatus.FINAL:
         raise ServiceValidationError(FINAL_MESSAGE)
@@ -131,6 +142,12 @@ def decide_appeal(actor: Actor, appeal: Appeal, *, upheld: bool, decision: str) 
         changes={"status": [AppealStatus.PENDING, appeal.status], "decision": [None, decision]},
         message=f"处理考核申诉：{appeal.target.organization.name}",
     )
+    tell.tell_targets(
+        scheme,
+        tell.NoticeKind.APPEAL,
+        f"{_label(scheme)}：申诉已处理（{AppealStatus(appeal.status).label}）"[:200],
+        targets=[appeal.target],
+    )
     return appeal
 
 
@@ -168,6 +185,7 @@ def finalize(actor: Actor, scheme: Scheme) -> Scheme:
         message=f"考核结果定档（{len(targets)}个考核对象）",
         object_repr=_label(scheme),
     )
+    tell.tell_targets(scheme, tell.NoticeKind.FINAL, f"{_label(scheme)}结果已定档", targets=targets)
     return scheme
 
 
@@ -176,7 +194,7 @@ def write_self_assessment(actor: Actor, target: Target, *, text: str) -> Target:
     """The target's short self-assessment (自评), shown beside its result."""
     scheme = Scheme.objects.select_for_update().get(pk=target.scheme_id)
     if actor.user is None or not may_appeal(actor.user, target):
-        raise PermissionDenied("只有考核对象本单位的书记、委员可以填写自评")
+        raise PermissionDenied("只有被考核人本人或考核对象本单位的书记、委员可以填写自评")
     if scheme.status == SchemeStatus.FINAL:
         raise ServiceValidationError(FINAL_MESSAGE)
     if scheme.status == SchemeStatus.DRAFT:
@@ -195,3 +213,20 @@ def write_self_assessment(actor: Actor, target: Target, *, text: str) -> Target:
         message=f"填写考核自评：{target.organization.name}",
     )
     return target
+
+
+def export_explanation(actor: Actor, target: Target) -> bytes:
+    """The target's explanation as .docx (every indicator: value, method, linked records,
+    comment, weight, contribution), audited as an export. The caller has scoped `target`."""
+    from dangjian.assessment import report
+
+    result = results(target.scheme, [target])[0]
+    body = report.render(result, list(target.appeals.order_by("pk")))
+    record(
+        actor,
+        AuditAction.EXPORT,
+        target,
+        message="导出考核说明（Word）",
+        object_repr=f"考核对象：{target.organization.name}"[:200],
+    )
+    return body

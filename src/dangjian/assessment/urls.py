@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dangjian.assessment import views
+from dangjian.assessment import views, views_sitting
 
 app_name = "assessment"
 urlpatterns = [
@@ -24,4 +24,7 @@ urlpatterns = [
     path("targets/<int:pk>/self/", views.self_assessment, name="self_assessment"),
     path("targets/<int:pk>/appeal/", views.appeal_file, name="appeal"),
     path("appeals/<int:pk>/decide/", views.appeal_decide, name="appeal_decide"),
+    path("<int:pk>/sittings/open/", views_sitting.sitting_open, name="sitting_open"),
+    path("sittings/<int:pk>/", views_sitting.sitting, name="sitting"),
+    path("sittings/<int:pk>/close/", views_sitting.sitting_close, name="sitting_close"),
 ]

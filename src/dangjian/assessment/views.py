@@ -11,6 +11,7 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +19,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dangjian.accounts.access import require_scope
 from dangjian.assessment import imports, queries, scoring, services, services_results
-from dangjian.assessment.models import Appeal, Indicator, Part, SchemeStatus, SourceKind
+from dangjian.assessment.models import (
+    TARGET_POSTS,
+    Appeal,
+    Indicator,
+    Part,
+    SchemeStatus,
+    SourceKind,
+)
 from dangjian.audit.services import Actor
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
@@ -67,6 +75,7 @@ def scheme_create(request):
                     year=year,
                     title=request.POST.get("title", ""),
                     target_kind=request.POST.get("target_kind", ""),
+                    target_post=request.POST.get("target_post", ""),
                     party_weight=request.POST.get("party_weight", ""),
                     business_weight=request.POST.get("business_weight", ""),
                     grades=services.parse_grade_text(request.POST.get("grades", "")),
@@ -85,6 +94,7 @@ def scheme_create(request):
         "errors": errors,
         "data": data,
         "kinds": [(k.value, k.label) for k in OrgKind if k != OrgKind.WORKING_COMMITTEE],
+        "posts": TARGET_POSTS,
         "year": today().year,
         "default_grades": DEFAULT_GRADES,
         "votes": [(c, p) for c, p in zip(VOTE_CHOICES, (100, 80, 60, 0), strict=True)],
@@ -127,6 +137,12 @@ def scheme_detail(request, pk: int):
         "parts": Part.choices,
         "groups": [i for i in scheme.indicators.all() if i.source_kind == SourceKind.GROUP],
         "errors": {},
+        "votes_indicators": [
+            i for i in scheme.indicators.all() if i.source_kind == SourceKind.VOTES
+        ],
+        "sittings": scheme.sittings.annotate(voted=Count("voters")).order_by("-pk")[:10]
+        if manage
+        else [],
     }
     return render(request, "assessment/detail.html", context)
 
@@ -143,6 +159,16 @@ def _flash(request, exc: ServiceValidationError) -> None:
         messages.error(request, message)
 
 
+def _attempt(request, done: str, write, *args, **kwargs) -> None:
+    """Run one service write: its Chinese errors, or `done`, become the page's messages."""
+    try:
+        write(*args, **kwargs)
+    except ServiceValidationError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, done)
+
+
 @login_required
 @require_POST
 def indicator_add(request, pk: int):
@@ -152,23 +178,21 @@ def indicator_add(request, pk: int):
         parent = Indicator.objects.filter(scheme=scheme, pk=request.POST["parent"]).first()
         if parent is None:
             raise Http404("上级指标不存在")
-    try:
-        services.add_indicator(
-            Actor.from_request(request),
-            scheme,
-            title=request.POST.get("title", ""),
-            part=request.POST.get("part", ""),
-            weight=request.POST.get("weight", ""),
-            source_kind=request.POST.get("source_kind", ""),
-            source_key=request.POST.get("source_key", ""),
-            description=request.POST.get("description", ""),
-            max_score=request.POST.get("max_score") or "100",
-            parent=parent,
-        )
-    except ServiceValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, "已添加指标")
+    _attempt(
+        request,
+        "已添加指标",
+        services.add_indicator,
+        Actor.from_request(request),
+        scheme,
+        title=request.POST.get("title", ""),
+        part=request.POST.get("part", ""),
+        weight=request.POST.get("weight", ""),
+        source_kind=request.POST.get("source_kind", ""),
+        source_key=request.POST.get("source_key", ""),
+        description=request.POST.get("description", ""),
+        max_score=request.POST.get("max_score") or "100",
+        parent=parent,
+    )
     return redirect("assessment:detail", pk=scheme.pk)
 
 
@@ -186,12 +210,7 @@ def scheme_step(request, pk: int, step: str):
     if step not in steps:
         raise Http404("没有这个操作")
     action, done = steps[step]
-    try:
-        action(actor, scheme)
-    except ServiceValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, done)
+    _attempt(request, done, action, actor, scheme)
     return redirect("assessment:detail", pk=scheme.pk)
 
 
@@ -288,6 +307,8 @@ def target_score(request, pk: int):
 def ranking(request, pk: int):
     """Targets ordered by score: the assessing committee's working list, never published."""
     scheme = queries.get_scheme_for_user(request.user, pk)
+    if scheme.of_people:
+        raise PermissionDenied("述职评议只评定等次，不按得分排序")
     if not queries.may_rank(request.user, scheme):
         raise PermissionDenied("按得分排序的名单只供考核单位的考核工作人员使用")
     targets = list(queries.visible_targets(request.user, scheme))
@@ -346,14 +367,14 @@ def business_import_confirm(request, pk: int):
 @require_POST
 def appeal_file(request, pk: int):
     target = queries.get_target_for_user(request.user, pk)
-    try:
-        services_results.file_appeal(
-            Actor.from_request(request), target, reason=request.POST.get("reason", "")
-        )
-    except ServiceValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, "已提交申诉，等待考核单位处理")
+    _attempt(
+        request,
+        "已提交申诉，等待考核单位处理",
+        services_results.file_appeal,
+        Actor.from_request(request),
+        target,
+        reason=request.POST.get("reason", ""),
+    )
     return redirect("assessment:target", pk=target.pk)
 
 
@@ -365,40 +386,26 @@ def appeal_decide(request, pk: int):
     except (Appeal.DoesNotExist, ValueError):
         raise Http404("申诉不存在") from None
     target = queries.get_target_for_user(request.user, appeal.target_id)
-    try:
-        services_results.decide_appeal(
-            Actor.from_request(request),
-            appeal,
-            upheld=request.POST.get("upheld") == "1",
-            decision=request.POST.get("decision", ""),
-        )
-    except ServiceValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, "已处理申诉")
+    _attempt(
+        request,
+        "已处理申诉",
+        services_results.decide_appeal,
+        Actor.from_request(request),
+        appeal,
+        upheld=request.POST.get("upheld") == "1",
+        decision=request.POST.get("decision", ""),
+    )
     return redirect("assessment:target", pk=target.pk)
 
 
 @login_required
 @require_GET
 def target_report(request, pk: int):
-    """The explanation as .docx; audited as an export."""
+    """The explanation as .docx; audited as an export (by the service)."""
     from django.http import HttpResponse
 
-    from dangjian.assessment import report
-    from dangjian.audit.models import AuditAction
-    from dangjian.audit.services import record
-
     target = queries.get_target_for_user(request.user, pk)
-    result = scoring.results(target.scheme, [target])[0]
-    body = report.render(result, list(target.appeals.order_by("pk")))
-    record(
-        Actor.from_request(request),
-        AuditAction.EXPORT,
-        target,
-        message="导出考核说明（Word）",
-        object_repr=f"考核对象：{target.organization.name}"[:200],
-    )
+    body = services_results.export_explanation(Actor.from_request(request), target)
     response = HttpResponse(
         body,
         content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -411,14 +418,14 @@ def target_report(request, pk: int):
 @require_POST
 def self_assessment(request, pk: int):
     target = queries.get_target_for_user(request.user, pk)
-    try:
-        services_results.write_self_assessment(
-            Actor.from_request(request), target, text=request.POST.get("self_assessment", "")
-        )
-    except ServiceValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, "已保存自评")
+    _attempt(
+        request,
+        "已保存自评",
+        services_results.write_self_assessment,
+        Actor.from_request(request),
+        target,
+        text=request.POST.get("self_assessment", ""),
+    )
     return redirect("assessment:target", pk=target.pk)
 
 
@@ -430,10 +437,7 @@ def indicator_remove(request, pk: int):
     except (Indicator.DoesNotExist, ValueError):
         raise Http404("指标不存在") from None
     scheme = _managed_scheme(request, indicator.scheme_id)
-    try:
-        services.remove_indicator(Actor.from_request(request), indicator)
-    except ServiceValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, "已删除指标")
+    _attempt(
+        request, "已删除指标", services.remove_indicator, Actor.from_request(request), indicator
+    )
     return redirect("assessment:detail", pk=scheme.pk)

@@ -95,6 +95,11 @@ class ExtraPayment(models.Model):
     amount = models.DecimalField("金额", max_digits=12, decimal_places=2)
     paid_on = models.DateField("交纳日期")
     to_centre = models.BooleanField("全额上缴中央", default=False)
+    # The branch's hand-over that carried it up (null until then): the first one of a month
+    # not before the month it was paid.
+    handover = models.ForeignKey(
+        "Handover", on_delete=models.PROTECT, null=True, blank=True, related_name="carried_extras"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -119,6 +124,15 @@ class Handover(models.Model):
     month = models.DateField("所属月份")
     amount = models.DecimalField("金额", max_digits=14, decimal_places=2)
     payments = models.PositiveIntegerField("笔数")
+    # Voluntary payments (第十一条) carried with it: below the threshold they go up with the
+    # dues; 1,000 元 or more go up in full to the centre, kept apart at every level.
+    extra_amount = models.DecimalField(
+        "随党费上缴的自愿多交党费", max_digits=14, decimal_places=2, default=0
+    )
+    to_centre_amount = models.DecimalField(
+        "全额上缴中央的自愿多交党费", max_digits=14, decimal_places=2, default=0
+    )
+    extra_payments = models.PositiveIntegerField("自愿多交笔数", default=0)
     handed_on = models.DateField("上缴日期")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -133,6 +147,10 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"党费上缴#{self.pk}"
+
+    @property
+    def total(self):
+        return self.amount + self.extra_amount + self.to_centre_amount
 
 
 class ReliefKind(models.TextChoices):
@@ -228,6 +246,17 @@ class QuarterlyApproval(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # The branch may withdraw its consent from a month on: quarters reaching into that month or
+    # later are refused; payments already recorded stay. A new consent clears the withdrawal.
+    withdrawn_from = models.DateField("撤销起始月份", null=True, blank=True)
+    withdrawn_on = models.DateField("撤销登记日期", null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -236,3 +265,13 @@ class QuarterlyApproval(models.Model):
 
     def __str__(self) -> str:
         return f"按季度交纳#{self.pk}"
+
+    def covers(self, first_month) -> bool:
+        """Whether the consent holds for the quarter starting with `first_month` (its three
+        months all before the month the consent was withdrawn from)."""
+        if self.withdrawn_from is None:
+            return True
+        return (first_month.year, first_month.month + 2) < (
+            self.withdrawn_from.year,
+            self.withdrawn_from.month,
+        )

@@ -50,6 +50,10 @@ def approve_quarterly(
             "organization": member.organization,
             "decided_on": decided_on,
             "decided_by": actor.user,
+            # A new consent after a withdrawal: quarterly payment again from now on.
+            "withdrawn_from": None,
+            "withdrawn_on": None,
+            "withdrawn_by": None,
         },
     )
     record(
@@ -58,6 +62,53 @@ def approve_quarterly(
         row,
         changes={"decided_on": [None, decided_on.isoformat()]},
         message="支部同意按季度交纳党费",
+    )
+    return row
+
+
+WITHDRAW_AHEAD_MONTHS = 12  # a platform limit: a withdrawal is decided for the coming year
+
+
+@transaction.atomic
+def withdraw_quarterly(
+    actor: Actor, member: Member, from_month: dt.date | None
+) -> QuarterlyApproval:
+    """The branch withdraws its consent from `from_month` on: no quarter reaching into that
+    month or later may be recorded as one payment; the member pays month by month again.
+    Payments already recorded (quarters paid) stay as they are."""
+    if actor.user is None or not is_dues_manager(actor.user, member.organization):
+        raise PermissionDenied("只有党员所在支部的书记和支委可以撤销按季度交纳")
+    row = (
+        QuarterlyApproval.objects.select_for_update()
+        .filter(member=member, organization_id=member.organization_id)
+        .first()
+    )
+    if row is None:
+        raise ServiceValidationError({"member": f"{member.name}未经本支部同意按季度交纳，无需撤销"})
+    if row.withdrawn_from is not None:
+        raise ServiceValidationError(
+            {
+                "member": f"{member.name}的按季度交纳已自{row.withdrawn_from.year}年"
+                f"{row.withdrawn_from.month}月起撤销"
+            }
+        )
+    if from_month is None:
+        raise ServiceValidationError({"month": "请选择自哪个月起撤销"})
+    first = month_start(from_month)
+    if first < month_start(row.decided_on):
+        raise ServiceValidationError({"month": "撤销的起始月份不能早于支部同意按季度交纳的月份"})
+    if first > add_months(month_start(today()), WITHDRAW_AHEAD_MONTHS):
+        raise ServiceValidationError(
+            {"month": f"撤销的起始月份最多只能在{WITHDRAW_AHEAD_MONTHS}个月之后"}
+        )
+    row.withdrawn_from, row.withdrawn_on, row.withdrawn_by = first, today(), actor.user
+    row.save(update_fields=["withdrawn_from", "withdrawn_on", "withdrawn_by"])
+    record(
+        actor,
+        AuditAction.UPDATE,
+        row,
+        changes={"withdrawn_from": [None, f"{first:%Y-%m}"]},
+        message=f"撤销按季度交纳党费（自{first.year}年{first.month}月起）",
     )
     return row
 
@@ -76,11 +127,19 @@ def record_quarter(
     branch = member.organization
     if actor.user is None or not is_dues_manager(actor.user, branch):
         raise PermissionDenied("只有本支部的书记和支委可以登记党费")
-    if approved_quarterly(member) is None:
+    consent = approved_quarterly(member)
+    if consent is None:
         raise ServiceValidationError(
             {
                 "member": f"{member.name}未经党支部同意按季度交纳（{BACKPAY_RULE.citation}），"
                 "请按月登记，或先由支部同意按季度交纳"
+            }
+        )
+    if not consent.covers(month_start(first_month)) and consent.withdrawn_from is not None:
+        raise ServiceValidationError(
+            {
+                "member": f"支部已自{consent.withdrawn_from.year}年{consent.withdrawn_from.month}月"
+                f"起撤销{member.name}按季度交纳，该季度请按月登记"
             }
         )
     now = today()

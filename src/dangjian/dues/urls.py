@@ -18,6 +18,11 @@ urlpatterns = [
     path("org/<int:pk>/reliefs/", views_relief.reliefs, name="reliefs"),
     path("relief/<int:pk>/answer/", views_relief.answer, name="relief_answer"),
     path("member/<int:pk>/quarterly/", views_quarter.consent, name="quarterly_consent"),
+    path(
+        "member/<int:pk>/quarterly/withdraw/",
+        views_quarter.withdraw,
+        name="quarterly_withdraw",
+    ),
     path("member/<int:pk>/quarter/", views_quarter.pay_quarter, name="pay_quarter"),
     path("payment/<int:pk>/receipt/", views_documents.receipt, name="receipt"),
     path("branch/<int:pk>/publication/", views_documents.publication, name="publication"),

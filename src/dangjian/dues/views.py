@@ -132,6 +132,10 @@ def ledger(request, pk: int):
             url = reverse("dues:ledger", args=[branch.pk])
             return redirect(f"{url}?month={month:%Y-%m}")
     rows = queries.ledger(branch, month)
+    quarter = dt.date(month.year, (month.month - 1) // 3 * 3 + 1, 1)
+    consents = list(
+        QuarterlyApproval.objects.filter(member__in=[r.member for r in rows], organization=branch)
+    )
     context = {
         "branch": branch,
         "month": month,
@@ -142,12 +146,11 @@ def ledger(request, pk: int):
         "expected_total": sum((r.expected or 0 for r in rows), Decimal("0.00")),
         "paid_total": sum((r.payment.amount for r in rows if r.payment), Decimal("0.00")),
         "today": today(),
-        "quarterly": set(
-            QuarterlyApproval.objects.filter(
-                member__in=[r.member for r in rows], organization=branch
-            ).values_list("member_id", flat=True)
-        ),
-        "quarter": dt.date(month.year, (month.month - 1) // 3 * 3 + 1, 1),
+        "quarter": quarter,
+        # Consents of this branch: those that hold for the month's quarter, and withdrawals.
+        "quarterly": {c.member_id for c in consents if c.covers(quarter)},
+        "withdrawable": {c.member_id for c in consents if c.withdrawn_from is None},
+        "withdrawn": {c.member_id: c.withdrawn_from for c in consents if c.withdrawn_from},
     }
     return render(request, "dues/ledger.html", context, status=400 if errors else 200)
 
@@ -322,9 +325,12 @@ def handover(request, pk: int):
         for message in exc.errors.values():
             messages.error(request, message)
     else:
-        messages.success(
-            request,
-            f"已上缴{month.year}年{month.month}月党费 {done.amount} 元（{done.payments}笔）",
-        )
+        text = f"已上缴{month.year}年{month.month}月党费 {done.amount} 元（{done.payments}笔）"
+        if done.extra_payments:
+            text += (
+                f"；自愿多交党费{done.extra_payments}笔：随党费上缴 {done.extra_amount} 元，"
+                f"全额上缴中央 {done.to_centre_amount} 元；合计 {done.total} 元"
+            )
+        messages.success(request, text)
     name = "dues:ledger" if org.kind == OrgKind.BRANCH else "dues:totals"
     return redirect(f"{reverse(name, args=[org.pk])}?month={month:%Y-%m}")

@@ -60,7 +60,7 @@ def extra(request, pk: int):
     year = today().year
     rows = list(
         ExtraPayment.objects.filter(organization=branch, paid_on__year=year)
-        .select_related("member")
+        .select_related("member", "handover")
         .order_by("-paid_on", "-pk")
     )
     context = {

@@ -53,6 +53,26 @@ def consent(request, pk: int):
 
 @login_required
 @require_POST
+def withdraw(request, pk: int):
+    """The branch withdraws its consent from a month on (quarters already paid stay)."""
+    member = get_member_for_user(request.user, pk, Action.WRITE)
+    try:
+        row = services_quarter.withdraw_quarterly(
+            Actor.from_request(request), member, parse_month(request.POST.get("month"))
+        )
+    except ServiceValidationError as exc:
+        for message in exc.errors.values():
+            messages.error(request, f"{member.name}：{message}")
+    else:
+        since = row.withdrawn_from
+        messages.success(
+            request, f"已撤销{member.name}按季度交纳，自{since.year}年{since.month}月起按月登记"
+        )
+    return _back(member, month_start(today()))
+
+
+@login_required
+@require_POST
 def pay_quarter(request, pk: int):
     """Record a payment covering the quarter that starts with `month` for one member."""
     member = get_member_for_user(request.user, pk, Action.WRITE)

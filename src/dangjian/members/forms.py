@@ -32,6 +32,13 @@ class MemberForm(forms.Form):
         label="学历", choices=[("", "—"), *Education.choices], required=False
     )
     job_title = forms.CharField(label="工作岗位", max_length=100, required=False)
+    # Only for those who may reveal the member's identifiers (views drop it for the others).
+    employee_number = forms.CharField(
+        label="工号",
+        max_length=40,
+        required=False,
+        help_text="本单位人事或财务部门编的职工号（选填），导入工资表核定党费时按工号匹配",
+    )
 
     def add_service_errors(self, errors: dict[str, str]) -> None:
         for field, message in errors.items():

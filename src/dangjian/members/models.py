@@ -70,6 +70,13 @@ class Member(models.Model):
     id_number_index = models.CharField(max_length=64, unique=True, editable=False)
     phone_encrypted = models.TextField(blank=True, editable=False)
     phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    # 工号 from the organ's payroll office (optional): an identifier that links the member to
+    # HR and payroll records, so it is kept like the phone (SM4 + blind index, docs/privacy.md).
+    # Not unique: two organs' payroll offices may hand out the same number.
+    employee_number_encrypted = models.TextField(blank=True, default="", editable=False)
+    employee_number_index = models.CharField(
+        max_length=64, blank=True, default="", db_index=True, editable=False
+    )
     organization = models.ForeignKey(
         "orgs.Organization",
         on_delete=models.PROTECT,
@@ -150,6 +157,22 @@ class Member(models.Model):
         return default_keyring().decrypt(self.phone_encrypted)
 
     @property
+    def employee_number(self) -> str:
+        if not self.employee_number_encrypted:
+            return ""
+        return default_keyring().decrypt(self.employee_number_encrypted)
+
+    # What the edit form shows for a stored 工号 (no digit of it); sent back unchanged it means
+    # "keep the stored one".
+    EMPLOYEE_NUMBER_MASK = "******"
+
+    @property
+    def employee_number_state(self) -> str:
+        """What the audit log and readers without the reveal permission learn: whether there is
+        one. No digit is shown: a short number with a few digits kept is most of the number."""
+        return "已登记" if self.employee_number_encrypted else ""
+
+    @property
     def id_number_masked(self) -> str:
         return mask_id_number(self.id_number)
 
@@ -169,7 +192,7 @@ class Member(models.Model):
         The auditor may not reveal, so the log shows what such a reader sees: the ID number's
         last 4 digits and the birth year (the full birth date would give digits 7–14 away).
         """
-        return {
+        fields = {
             "name": self.name,
             "gender": self.gender,
             "birth_year": self.birth_year,
@@ -187,6 +210,10 @@ class Member(models.Model):
             "left_on": self.left_on,
             "left_reason": self.left_reason,
         }
+        if self.employee_number_encrypted:
+            # Whether there is one, never the number (docs/privacy.md).
+            fields["employee_number"] = self.employee_number_state
+        return fields
 
 
 def _partial(value, precision: str) -> str:

@@ -39,6 +39,7 @@ from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.identity import (
     IdentityError,
     mask_id_number,
+    normalize_employee_number,
     normalize_phone,
     parse_id_number,
 )
@@ -62,6 +63,7 @@ FIELD_LABELS = {
     "ethnicity": "民族",
     "education": "学历",
     "job_title": "工作岗位",
+    "employee_number": "工号",
 }
 
 
@@ -222,6 +224,13 @@ def validate_member_data(
     )
     clean["ethnicity"] = str(data.get("ethnicity") or "汉族").strip()[:20]
     clean["job_title"] = str(data.get("job_title") or "").strip()[:100]
+    # Optional and only where the caller collects it: a form or API call without the field
+    # leaves the stored number alone.
+    if "employee_number" in data:
+        try:
+            clean["employee_number"] = normalize_employee_number(data["employee_number"])
+        except IdentityError as exc:
+            errors["employee_number"] = exc.message
 
     admitted_on = _clean_dates(data, id_info, today, clean, errors)
 
@@ -282,6 +291,28 @@ def apply_clean(
             keyring.blind_index(clean["phone"]) if phone_index is None else phone_index
         )
         member.remember_plaintext(clean["id_number"], clean["phone"])
+    if "employee_number" in clean:
+        number = clean["employee_number"]
+        member.employee_number_encrypted = keyring.encrypt(number) if number else ""
+        member.employee_number_index = keyring.blind_index(number) if number else ""
+
+
+def employee_number_warning(member: Member) -> list[str]:
+    """Another current member of the branch with the same 工号: the payroll import could not
+    tell them apart (it refuses such rows), so the person saving hears of it now."""
+    if not member.employee_number_index:
+        return []
+    others = (
+        Member.objects.current()
+        .filter(
+            organization_id=member.organization_id,
+            employee_number_index=member.employee_number_index,
+        )
+        .exclude(pk=member.pk)
+    )
+    if others.exists():
+        return ["本支部另有党员登记了相同的工号，导入工资表时这些行将无法按工号匹配，请核对"]
+    return []
 
 
 def _check_target(actor: Actor, org: Organization | None, party_group: Organization | None) -> None:
@@ -322,7 +353,7 @@ def create_member(
         spells.first_spells(member, transferred_in_on, SpellEvent.TRANSFERRED_IN)
     )
     record(actor, AuditAction.CREATE, member, changes=diff(None, member.audit_fields()))
-    return member, warnings
+    return member, warnings + employee_number_warning(member)
 
 
 @transaction.atomic
@@ -332,6 +363,7 @@ def update_member(actor: Actor, member: Member, data: dict[str, Any]) -> tuple[M
     member = Member.objects.select_for_update().get(pk=member.pk)
     before = member.audit_fields()
     old_plain = {"id_number": member.id_number, "phone": member.phone}
+    old_employee_number = member.employee_number_index
     clean, warnings = validate_member_data(data, instance=member)
     apply_clean(member, clean)
     changes = diff(before, member.audit_fields())
@@ -340,6 +372,10 @@ def update_member(actor: Actor, member: Member, data: dict[str, Any]) -> tuple[M
     for key in ("id_number", "phone"):
         if old_plain[key] != clean[key] and key not in changes:
             changes[key] = [before[key], member.audit_fields()[key]]
+    # The 工号 is recorded as 已登记/已更改, never its value.
+    if old_employee_number != member.employee_number_index and "employee_number" not in changes:
+        changes["employee_number"] = [before.get("employee_number"), "已更改"]
+
     # Re-encrypting gives a new ciphertext even for the same value; only real changes are saved.
     if changes:
         member.save()
@@ -353,6 +389,8 @@ def update_member(actor: Actor, member: Member, data: dict[str, Any]) -> tuple[M
                 }
             )
         record(actor, AuditAction.UPDATE, member, changes=changes)
+        if "employee_number" in changes:
+            warnings = warnings + employee_number_warning(member)
     return member, warnings
 
 
@@ -416,7 +454,7 @@ def move_member(
     return member
 
 
-REVEALABLE = {"id_number": "身份证号", "phone": "手机号"}
+REVEALABLE = {"id_number": "身份证号", "phone": "手机号", "employee_number": "工号"}
 
 
 @transaction.atomic
@@ -426,7 +464,7 @@ def reveal(actor: Actor, member: Member, field: str) -> str:
         raise ServiceValidationError({"field": "不支持查看该字段"})
     if actor.user is None or not member_allows(actor.user, member, Action.REVEAL):
         raise PermissionDenied("您没有查看明文的权限")
-    value = member.id_number if field == "id_number" else member.phone
+    value = getattr(member, field)
     record(actor, AuditAction.REVEAL, member, message=f"查看{REVEALABLE[field]}明文")
     return value
 

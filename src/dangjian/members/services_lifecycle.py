@@ -143,9 +143,20 @@ def restore_membership(
     member: Member,
     restored_on: dt.date,
     organization: Organization | None = None,
+    *,
+    event: str = SpellEvent.RESTORED,
+    receiving: bool = False,
 ) -> Member:
-    """恢复党籍 (or a transfer back in): the member counts again from `restored_on`."""
-    member = _locked(actor, member, "办理该事项的")
+    """恢复党籍 (or a transfer back in): the member counts again from `restored_on`.
+
+    `event` names the new spell's start (恢复党籍, or 组织关系转入 for a member transferred out
+    who comes back in from outside). `receiving`: the receiving branch of that transfer, who
+    writes into the new branch but not the old one (`transfers.services.receive`); the target
+    is still checked."""
+    if receiving:
+        member = Member.objects.select_for_update().get(pk=member.pk)
+    else:
+        member = _locked(actor, member, "办理该事项的")
     if member.left_on is None:
         raise ServiceValidationError({"restored_on": "该党员在册，无需恢复"})
     if restored_on < member.left_on or restored_on > clock.today():
@@ -161,13 +172,17 @@ def restore_membership(
     member.left_on, member.left_reason, member.org_since = None, "", restored_on
     member.save()
     spells.replace(
-        {member.pk: spells.reopen(spells.current_spells(member), member, restored_on, org.pk)}
+        {
+            member.pk: spells.reopen(
+                spells.current_spells(member), member, restored_on, org.pk, event
+            )
+        }
     )
     record(
         actor,
         AuditAction.UPDATE,
         member,
         changes=diff(before, member.audit_fields()),
-        message="恢复党籍",
+        message=SpellEvent(event).label,
     )
     return member

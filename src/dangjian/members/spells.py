@@ -199,7 +199,11 @@ def cut(
 
 
 def reopen(
-    spells: Sequence[MembershipSpell], member: Member, day: dt.date, organization_id: int
+    spells: Sequence[MembershipSpell],
+    member: Member,
+    day: dt.date,
+    organization_id: int,
+    event: str = SpellEvent.RESTORED,
 ) -> list[MembershipSpell]:
     out = [_clone(s) for s in spells]
     out.append(
@@ -208,7 +212,7 @@ def reopen(
             organization_id=organization_id,
             status=member.status,
             started_on=day,
-            start_reason=SpellEvent.RESTORED,
+            start_reason=event,
         )
     )
     return resplit(out, member.admitted_on, member.confirmed_on, member_id=member.pk)

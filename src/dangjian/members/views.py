@@ -189,6 +189,8 @@ def member_create(request):
     if org.kind != OrgKind.BRANCH:
         raise Http404("党员只能添加到党支部")
     form = MemberForm(request.POST or None, initial={"ethnicity": "汉族", "category": "employed"})
+    if not scope_for(request.user).covers(org.path, Action.REVEAL):
+        del form.fields["employee_number"]
     if request.method == "POST" and form.is_valid():
         try:
             member, warnings = services.create_member(
@@ -221,10 +223,16 @@ def member_edit(request, pk: int):
         "ethnicity": member.ethnicity,
         "education": member.education,
         "job_title": member.job_title,
+        # No digit of it: the form is no way round the reveal button either.
+        "employee_number": member.EMPLOYEE_NUMBER_MASK if member.employee_number_encrypted else "",
     }
     form = MemberForm(request.POST or None, initial=initial)
+    if not member_allows(request.user, member, Action.REVEAL):
+        del form.fields["employee_number"]
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
+        if data.get("employee_number", "").strip() == member.EMPLOYEE_NUMBER_MASK:
+            del data["employee_number"]
         # A field left showing its mask means "unchanged".
         if data.get("id_number", "").strip() == member.id_number_masked:
             data["id_number"] = member.id_number

@@ -110,3 +110,42 @@ class StepRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.applicant} 第{self.step}步"
+
+
+class ProbationExtension(models.Model):
+    """延长预备期: decided by the 支部党员大会 (its vote, linked), approved by the 基层党委 above;
+    only then does the probation's end move. Once per file (a unique applicant)."""
+
+    applicant = models.OneToOneField(
+        Applicant, on_delete=models.CASCADE, related_name="probation_extension"
+    )
+    months = models.PositiveSmallIntegerField("延长月数")
+    decided_on = models.DateField("支部大会决定日期")
+    vote = models.OneToOneField(
+        "meetings.Vote", on_delete=models.PROTECT, related_name="probation_extension"
+    )
+    reason = models.CharField("延长理由", max_length=500)
+    approved_on = models.DateField("上级党委批准日期", null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "延长预备期"
+        verbose_name_plural = "延长预备期"
+
+    def __str__(self) -> str:
+        return f"{self.applicant} 延长预备期"
+
+    def audit_fields(self) -> dict:
+        return {
+            "applicant": self.applicant_id,
+            "months": self.months,
+            "decided_on": self.decided_on,
+            "vote": self.vote_id,
+            "approved_on": self.approved_on,
+        }

@@ -27,10 +27,10 @@ from dangjian.members import services_lifecycle
 from dangjian.members.history import counts_on
 from dangjian.members.models import Member, MemberStatus
 from dangjian.orgs.models import Organization, OrgKind
-from dangjian.recruitment.models import Applicant, StepRecord
+from dangjian.recruitment.models import Applicant, ProbationExtension, StepRecord
 from dangjian.regulations import recruitment as rules
 from dangjian.regulations.identity import IdentityError, parse_id_number
-from dangjian.regulations.membership import probation_end
+from dangjian.regulations.membership import MembershipError, probation_end
 from dangjian.regulations.periods import cn_date
 
 # Steps decided at a meeting of the branch: the 支委会 or the 党员大会 (with its vote).
@@ -130,6 +130,15 @@ def _require_level(actor: Actor, branch: Organization, level: str) -> None:
         raise PermissionDenied("该步骤应由上级党委办理")
 
 
+def is_committee_above(user, branch: Organization) -> bool:
+    """Whether the user writes for a 机关党委 above the branch (the level that approves)."""
+    try:
+        _require_level(Actor(user=user), branch, rules.COMMITTEE)
+    except PermissionDenied:
+        return False
+    return True
+
+
 def _dates(applicant: Applicant) -> dict[int, dt.date]:
     return dict(applicant.steps.values_list("step", "done_on"))
 
@@ -177,7 +186,10 @@ def _check_vote(data: StepInput) -> None:
     vote = data.vote
     if vote is None:
         return
-    if StepRecord.objects.filter(vote=vote).exists():
+    if (
+        StepRecord.objects.filter(vote=vote).exists()
+        or ProbationExtension.objects.filter(vote=vote).exists()
+    ):
         raise ServiceValidationError(
             {"vote": "该表决已用于另一名发展对象；应对每个发展对象逐个表决"}
         )
@@ -237,6 +249,15 @@ def _check_step_rules(applicant: Applicant, data: StepInput, done: dict[int, dt.
         leaving = rules.leaving_soon(applicant.leaves_on, data.done_on)
         if leaving is not None and not data.warning_reason.strip():
             raise ServiceValidationError({"warning_reason": leaving.message})
+    if (
+        data.step == 23
+        and ProbationExtension.objects.filter(
+            applicant=applicant, approved_on__isnull=True
+        ).exists()
+    ):
+        raise ServiceValidationError(
+            {"step": "支部大会已决定延长预备期，待上级党委审批后按新的期满日期讨论转正"}
+        )
     if data.step == 23 and applicant.member is not None:
         end = applicant.member.probation_ends_on or probation_end(done[15])
         if data.done_on < end:
@@ -323,26 +344,112 @@ def record_step(actor: Actor, applicant: Applicant, data: StepInput) -> StepReco
     return row
 
 
+def _extension_vote(applicant: Applicant, decided_on: dt.date, vote: Vote | None) -> None:
+    """The 支部党员大会 vote that decides an extension: the branch's meeting held that day, the
+    thresholds of the 细则 (as for step 23), one candidate per vote."""
+    data = StepInput(23, decided_on, "支部党员大会", vote=vote)
+    _check_meeting(applicant, data)
+    _check_vote(data)
+
+
 @transaction.atomic
-def extend_probation(
-    actor: Actor, applicant: Applicant, months: int, decided_on: dt.date, vote: Vote
-) -> Applicant:
-    """延长预备期 (once, 6–12 months) by a branch-meeting vote, through members' service; the
-    timeline then waits for the later end, and 党龄 counts from it."""
+def propose_extension(
+    actor: Actor,
+    applicant: Applicant,
+    months: int,
+    decided_on: dt.date,
+    vote: Vote | None,
+    reason: str,
+) -> ProbationExtension:
+    """延长预备期, the branch's decision: once, 6–12 months, by a 支部党员大会 vote taken during
+    probation and before the 转正 discussion. Nothing moves until the 基层党委 approves it
+    (`approve_extension`)."""
+    # Lock the file alone: PostgreSQL refuses FOR UPDATE across the outer join to `member`.
     applicant = (
         Applicant.objects.select_for_update().select_related("organization").get(pk=applicant.pk)
     )
     _require_branch(actor, applicant.organization)
-    if applicant.member is None or applicant.next_step > 23:
+    member = applicant.member
+    if member is None or applicant.next_step > 23 or member.status != MemberStatus.PROBATIONARY:
         raise ServiceValidationError({"months": "只能在讨论转正前为预备党员延长预备期"})
-    data = StepInput(23, decided_on, "支部党员大会", vote=vote)
-    _check_meeting(applicant, data)
-    _check_vote(data)
-    services_lifecycle.extend_probation(actor, applicant.member, months, decided_on)
+    if ProbationExtension.objects.filter(applicant=applicant).exists():
+        raise ServiceValidationError({"months": "预备期只能延长一次"})
+    if member.probation_ends_on not in (None, probation_end(member.admitted_on)):
+        raise ServiceValidationError({"months": "预备期只能延长一次"})
+    try:
+        probation_end(member.admitted_on, months)
+    except MembershipError as exc:
+        raise ServiceValidationError({"months": exc.message}) from exc
+    if decided_on > clock.today():
+        raise ServiceValidationError({"decided_on": "决定日期不能晚于今天"})
+    regular_end = probation_end(member.admitted_on)
+    if not (member.admitted_on < decided_on <= regular_end):
+        raise ServiceValidationError(
+            {"decided_on": f"延长预备期应在预备期内（{cn_date(regular_end)}前）由支部大会决定"}
+        )
+    done = _dates(applicant)
+    if decided_on < max(done.values()):
+        raise ServiceValidationError(
+            {"decided_on": f"决定日期不能早于上一步骤的日期（{cn_date(max(done.values()))}）"}
+        )
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 500:
+        raise ServiceValidationError({"reason": "请填写延长预备期的理由（不超过500字）"})
+    _extension_vote(applicant, decided_on, vote)
+    assert vote is not None
+    extension = ProbationExtension.objects.create(
+        applicant=applicant,
+        months=months,
+        decided_on=decided_on,
+        vote=vote,
+        reason=reason,
+        recorded_by=actor.user,
+    )
+    record(
+        actor,
+        AuditAction.CREATE,
+        extension,
+        changes=diff(None, extension.audit_fields()),
+        message=f"支部大会决定延长预备期{months}个月，待上级党委审批",
+    )
+    return extension
+
+
+@transaction.atomic
+def approve_extension(
+    actor: Actor, extension: ProbationExtension, approved_on: dt.date
+) -> ProbationExtension:
+    """The 基层党委 above the branch approves the extension: the probation's end moves (through
+    members' service), and the timeline's 转正 steps wait for the later end."""
+    # The row locked first, then read with its relations (no FOR UPDATE across outer joins).
+    ProbationExtension.objects.select_for_update().filter(pk=extension.pk).values_list("pk").get()
+    extension = ProbationExtension.objects.select_related(
+        "applicant__organization", "applicant__member"
+    ).get(pk=extension.pk)
+    applicant = extension.applicant
+    _require_branch(actor, applicant.organization)
+    _require_level(actor, applicant.organization, rules.COMMITTEE)
+    if extension.approved_on is not None:
+        raise ServiceValidationError({"approved_on": "该延长预备期决定已审批"})
+    if approved_on < extension.decided_on:
+        raise ServiceValidationError(
+            {"approved_on": f"审批日期不能早于支部大会决定日期（{cn_date(extension.decided_on)}）"}
+        )
+    if approved_on > clock.today():
+        raise ServiceValidationError({"approved_on": "审批日期不能晚于今天"})
+    assert applicant.member is not None
+    before = extension.audit_fields()
+    services_lifecycle.extend_probation(
+        actor, applicant.member, extension.months, extension.decided_on
+    )
+    extension.approved_on = approved_on
+    extension.approved_by = actor.user
+    extension.save(update_fields=["approved_on", "approved_by"])
     record(
         actor,
         AuditAction.UPDATE,
-        applicant,
-        message=f"延长预备期{months}个月（表决#{vote.pk}）",
+        extension,
+        changes=diff(before, extension.audit_fields()),
+        message=f"上级党委批准延长预备期{extension.months}个月",
     )
-    return applicant
+    return extension

@@ -11,5 +11,7 @@ urlpatterns = [
     path("new/", views.new_file, name="new"),
     path("files/<int:pk>/", views.file_detail, name="file"),
     path("files/<int:pk>/step/", views.record_step, name="step"),
+    path("files/<int:pk>/extension/", views.propose_extension, name="extension"),
+    path("files/<int:pk>/extension/approve/", views.approve_extension, name="extension_approve"),
     path("files/<int:pk>/forms/<str:form>/", views.document, name="document"),
 ]

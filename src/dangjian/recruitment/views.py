@@ -129,7 +129,91 @@ def file_detail(request, pk: int):
     }
     if context["can_write"]:
         context.update(_step_context(applicant))
+    context.update(_extension_context(request.user, applicant, can_write))
     return render(request, "recruitment/file.html", context)
+
+
+def _extension_context(user, applicant, can_write: bool) -> dict:
+    """延长预备期 on the file page: the decision (if any), and the form of the next act."""
+    from dangjian.recruitment.models import ProbationExtension
+
+    extension = ProbationExtension.objects.filter(applicant=applicant).first()
+    member = applicant.member
+    may_propose = (
+        can_write
+        and extension is None
+        and member is not None
+        and member.status == "probationary"
+        and applicant.next_step <= 23
+    )
+    return {
+        "extension": extension,
+        "may_propose": may_propose,
+        "may_approve_extension": can_write
+        and extension is not None
+        and extension.approved_on is None
+        and services.is_committee_above(user, applicant.organization),
+        "extension_votes": _step_context(applicant)["votes"] if may_propose else [],
+        "today": today(),
+    }
+
+
+@login_required
+@require_POST
+def propose_extension(request, pk: int):
+    """The branch records its 支部党员大会's decision to extend probation (待上级党委审批)."""
+    applicant = queries.get_file_for_user(request.user, pk, Action.WRITE)
+    errors: dict[str, str] = {}
+    post = request.POST
+    day = _date(post.get("decided_on"), "decided_on", errors)
+    months = _int(post.get("months"), "months", errors)
+    vote_id = _int(post.get("vote"), "vote", errors)
+    try:
+        if errors or day is None or months is None:
+            errors.setdefault("decided_on", "请填写支部大会决定日期")
+            errors.setdefault("months", "请选择延长月数")
+            raise ServiceValidationError(errors)
+        vote = (
+            Vote.objects.filter(pk=vote_id, meeting__organization=applicant.organization).first()
+            if vote_id
+            else None
+        )
+        services.propose_extension(
+            Actor.from_request(request), applicant, months, day, vote, post.get("reason", "")
+        )
+        messages.success(request, "已记录支部大会延长预备期的决定，待上级党委审批")
+    except ServiceValidationError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    return redirect("recruitment:file", pk=applicant.pk)
+
+
+@login_required
+@require_POST
+def approve_extension(request, pk: int):
+    """The 基层党委 above approves the extension: the probation's end moves."""
+    from django.core.exceptions import PermissionDenied
+
+    from dangjian.recruitment.models import ProbationExtension
+
+    applicant = queries.get_file_for_user(request.user, pk, Action.WRITE)
+    if not services.is_committee_above(request.user, applicant.organization):
+        raise PermissionDenied("延长预备期由上级党委审批")
+    extension = ProbationExtension.objects.filter(applicant=applicant).first()
+    errors: dict[str, str] = {}
+    day = _date(request.POST.get("approved_on"), "approved_on", errors)
+    try:
+        if extension is None:
+            raise ServiceValidationError({"extension": "没有待审批的延长预备期决定"})
+        if day is None:
+            errors.setdefault("approved_on", "请填写审批日期")
+            raise ServiceValidationError(errors)
+        services.approve_extension(Actor.from_request(request), extension, day)
+        messages.success(request, "已批准延长预备期")
+    except ServiceValidationError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    return redirect("recruitment:file", pk=applicant.pk)
 
 
 def _step_input(user, post, applicant, errors: dict[str, str]) -> services.StepInput | None:

@@ -26,6 +26,7 @@ __all__ = [
     "mask_id_number",
     "mask_name",
     "mask_phone",
+    "normalize_employee_number",
     "normalize_phone",
     "parse_id_number",
 ]
@@ -250,6 +251,37 @@ def normalize_phone(raw: str | int | float | None) -> str:
     normalised = phonenumbers.national_significant_number(parsed)
     # Defensive: only trust phonenumbers' rewrite if it kept the number we validated.
     return normalised if _MOBILE.fullmatch(normalised) else national
+
+
+EMPLOYEE_NUMBER_MAX = 30
+_EMPLOYEE_NUMBER = re.compile(r"[0-9A-Z][0-9A-Z_-]*")
+
+
+def normalize_employee_number(raw: str | int | float | None) -> str:
+    """An employee number (工号) as the payroll office writes it, or "" for none.
+
+    Letters, digits, "-" and "_", case-folded to upper case, spaces removed; at most 30
+    characters. A whole-number spreadsheet cell (10023.0) reads as "10023"; leading zeros it lost
+    cannot be recovered, so the payroll import says so when such a cell matches nobody.
+    """
+    if raw is None:
+        return ""
+    if isinstance(raw, bool):
+        raise IdentityError("工号只能包含字母、数字、“-”和“_”", code="format")
+    if isinstance(raw, float):
+        if not raw.is_integer() or raw < 0:
+            raise IdentityError("工号只能包含字母、数字、“-”和“_”", code="format")
+        raw = int(raw)
+    text = "".join(unicodedata.normalize("NFKC", str(raw)).split()).upper()
+    if text.startswith("'"):
+        text = text[1:]
+    if not text:
+        return ""
+    if len(text) > EMPLOYEE_NUMBER_MAX:
+        raise IdentityError(f"工号最长{EMPLOYEE_NUMBER_MAX}个字符", code="length")
+    if not _EMPLOYEE_NUMBER.fullmatch(text):
+        raise IdentityError("工号只能包含字母、数字、“-”和“_”", code="format")
+    return text
 
 
 def _mask_middle(value: str, head: int, tail: int, min_hidden: int) -> str:

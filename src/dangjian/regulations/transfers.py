@@ -23,7 +23,9 @@ __all__ = [
     "LETTER_VALIDITY_RULE",
     "LIMBO_RULE",
     "REPORT_IN_RULE",
+    "MOBILE_RULE",
     "check_report_in",
+    "should_transfer",
     "letter_valid_until",
     "letter_state",
 ]
@@ -68,6 +70,31 @@ REPORT_IN_RULE: Final = register(
         practice=True,
     )
 )
+
+
+# "≥6 months at a fixed place → formal transfer" (regulations.md §6, flow_card, M): the source is
+# the 流动党员活动证 rules, not a regulation the digest names by title, so it is shown as platform
+# practice referring to the 教育管理条例.
+MOBILE_TRANSFER_MONTHS: Final = 6
+MOBILE_RULE: Final = register(
+    Rule(
+        "mobile_member",
+        EDUCATION_RULES,
+        None,
+        "外出不满6个月或无固定地点的党员持流动党员活动证参加流入地党组织活动；"
+        "在固定地点6个月以上的，应转移组织关系",
+        {"transfer_after_months": MOBILE_TRANSFER_MONTHS},
+        Severity.WARNING,
+        "M",
+        practice=True,
+    )
+)
+
+
+def should_transfer(since: dt.date, fixed_place: bool, today: dt.date) -> bool:
+    """A member away at a fixed place for six months or more (the day six months on counts)
+    should transfer their organization relationship instead of keeping a 流动党员 record."""
+    return fixed_place and today >= add_months(since, MOBILE_TRANSFER_MONTHS)
 
 
 def letter_valid_until(issued_on: dt.date, months: int | None) -> dt.date:

@@ -81,17 +81,10 @@ def _shortfalls(scope: Scope, branches: list[int], running: bool) -> list[_Short
     )
     belonging: dict[int, int] = {}
     admitted: dict[int, dt.date | None] = {}
-    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
     for member_id, org_id, admitted_on in spells.values_list(
         "member_id", "organization_id", "member__admitted_on"
     ):
         belonging[member_id] = org_id
-        # The requirement depends on the admission's month within the year only: one key for
-        # everyone admitted before it (a province's 60,000 members share a few dozen keys).
-        if admitted_on is not None and admitted_on < first:
-            admitted_on = None
-        elif admitted_on is not None and admitted_on <= last:
-            admitted_on = admitted_on.replace(day=1)
         admitted[member_id] = admitted_on
     if not belonging:
         return []
@@ -103,24 +96,13 @@ def _shortfalls(scope: Scope, branches: list[int], running: bool) -> list[_Short
     # Sessions planned from the report's day on (its "today", not the machine's).
     since = dt.datetime.combine(scope.today, dt.time.min, tzinfo=rules.BEIJING)
     planned = _planned_hours(branches, year, since, p) if running else {}
-    none = hours.Totals()
-    # Both rules are pure and most members share their inputs (a province is 60,000 members
-    # and a few hundred distinct admission months): each is worked out once.
-    reqs: dict[tuple, rules.StudyRequirement] = {}
-    met: dict[tuple, bool] = {}
+    judge = hours.Judge(year)
     out = []
     for member_id, org_id in belonging.items():
-        key = (admitted.get(member_id), months.get(member_id, 0))
-        req = reqs.get(key)
-        if req is None:
-            req = reqs[key] = rules.requirement_for(year, admitted_on=key[0], cadre_months=key[1])
-        got = sums.get(member_id, none)
-        verdict = (got.hours, got.trainings, req)
-        if verdict not in met:
-            met[verdict] = rules.status_for(got.hours, req, got.trainings).met
-        if met[verdict]:
+        req, status = judge(admitted.get(member_id), months.get(member_id, 0), sums.get(member_id))
+        if status.met:
             continue
-        reachable = got.hours + planned.get(org_id, Decimal(0)) >= req.hours
+        reachable = status.hours + planned.get(org_id, Decimal(0)) >= req.hours
         out.append(_Short(org_id, req.cadre, reachable))
     return out
 

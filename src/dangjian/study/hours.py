@@ -140,6 +140,46 @@ class Totals:
 BULK_MEMBERS = 5000
 
 
+class Judge:
+    """The year's requirement and status of many members, each distinct input worked out once.
+
+    Both rules are pure and most members share their inputs (a province is 60,000 members and
+    a few hundred distinct admission months), so the subtree pages and the findings column ask
+    one `Judge` per year. The requirement depends on the admission's month within the year only
+    (`rules.months_in_year`): everyone admitted before the year shares one key.
+    """
+
+    _NONE = Totals()
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+        self._first = dt.date(year, 1, 1)
+        self._last = dt.date(year, 12, 31)
+        self._reqs: dict[tuple, rules.StudyRequirement] = {}
+        self._statuses: dict[tuple, rules.StudyStatus] = {}
+
+    def __call__(
+        self, admitted_on: dt.date | None, cadre_months: int, got: Totals | None
+    ) -> tuple[rules.StudyRequirement, rules.StudyStatus]:
+        if admitted_on is not None:
+            if admitted_on < self._first:
+                admitted_on = None
+            elif admitted_on <= self._last:
+                admitted_on = admitted_on.replace(day=1)
+        key = (admitted_on, cadre_months)
+        req = self._reqs.get(key)
+        if req is None:
+            req = self._reqs[key] = rules.requirement_for(
+                self.year, admitted_on=admitted_on, cadre_months=cadre_months
+            )
+        got = got or self._NONE
+        vkey = (got.hours, got.trainings, req)
+        status = self._statuses.get(vkey)
+        if status is None:
+            status = self._statuses[vkey] = rules.status_for(got.hours, req, got.trainings)
+        return req, status
+
+
 def totals(members, year: int, *, only: set[int] | None = None) -> dict[int, Totals]:
     """Hours and concentrated trainings per member id: three queries for any number.
 
@@ -339,21 +379,10 @@ def _subtree_statuses(
             pk__in=_committee_posts(ids, year).values("member_id")
         ).select_related("organization")
     }
-    # Both rules are pure and most members share their inputs: each is worked out once.
-    reqs: dict[tuple, rules.StudyRequirement] = {}
-    verdicts: dict[tuple, rules.StudyStatus] = {}
-    none = Totals()
+    judge = Judge(year)
     out = []
     for pk, admitted_on in people:
-        key = (admitted_on, months.get(pk, 0))
-        req = reqs.get(key)
-        if req is None:
-            req = reqs[key] = rules.requirement_for(year, admitted_on=key[0], cadre_months=key[1])
-        got = sums.get(pk, none)
-        vkey = (got.hours, got.trainings, req)
-        status = verdicts.get(vkey)
-        if status is None:
-            status = verdicts[vkey] = rules.status_for(got.hours, req, got.trainings)
+        req, status = judge(admitted_on, months.get(pk, 0), sums.get(pk))
         out.append((req, status, cadres.get(pk)))
     return out
 

@@ -26,7 +26,9 @@ from dangjian.members.models import Member
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.study import BEIJING
 from dangjian.study import hours, queries
+from dangjian.study import services_nominations as nominations
 from dangjian.study import services_training as svc
+from dangjian.study.hours import ROSTER_ORDER
 from dangjian.study.models import (
     CadreTrainingPlan,
     ExpectedPost,
@@ -153,10 +155,39 @@ def _planning_orgs(user) -> list[Organization]:
 
 
 def _trainings_for(user):
+    """Trainings of organizations the user reads, those the user attends, and those asking a
+    branch the user writes for to nominate people."""
     scope = scope_for(user)
     q = scope.org_q(Action.READ, prefix="organization__")
+    q |= nominations.open_to_branches_q(scope.paths.get(Action.WRITE, []))
     mine = Participant.objects.filter(member_id=scope.own_member_id).values("training_id")
     return Training.objects.filter(q | Q(pk__in=mine)).select_related("organization")
+
+
+def _nominating(user, training: Training) -> list[dict]:
+    """For each branch the user may nominate for: its members (roster order), who is in, and
+    how many places are left."""
+    out = []
+    branches = nominations.nominating_branches(user, training)
+    if not branches:
+        return out
+    seated = set(
+        training.participants.filter(member__organization__in=branches).values_list(
+            "member_id", flat=True
+        )
+    )
+    open_ = training.nominations_due is None or today() <= training.nominations_due
+    for branch in branches:
+        members = list(
+            Member.objects.filter(organization=branch).order_by(*ROSTER_ORDER).only("pk", "name")
+        )
+        own = {m.pk for m in members} & seated
+        left = max((training.nomination_quota or 0) - len(own), 0)
+        out.append(
+            {"branch": branch, "members": members, "seated": own, "left": left,
+             "open": open_ and left > 0}
+        )  # fmt: skip
+    return out
 
 
 @login_required
@@ -219,7 +250,28 @@ def training_detail(request, pk: int):
     training = _get_training(request.user, pk)
     writer = scope_for(request.user).covers(training.organization.path, Action.WRITE)
     errors: dict[str, str] = {}
-    if request.method == "POST" and writer:
+    nominating = _nominating(request.user, training)
+    if request.method == "POST" and "nominate_for" in request.POST:
+        branch = next(
+            (
+                b["branch"]
+                for b in nominating
+                if str(b["branch"].pk) == request.POST["nominate_for"]
+            ),
+            None,
+        )
+        if branch is None:
+            raise PermissionDenied("您不能以该支部的名义推荐参训人员")
+        try:
+            added = nominations.nominate(
+                Actor.from_request(request), training, branch, request.POST.getlist("members")
+            )
+        except ServiceValidationError as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, f"已推荐{added}人，推荐参训任务已提交验收")
+            return redirect("study_hours:training_detail", training.pk)
+    elif request.method == "POST" and writer:
         actor = Actor.from_request(request)
         try:
             if "certificate_for" in request.POST:
@@ -247,11 +299,18 @@ def training_detail(request, pk: int):
     )
     own = scope_for(request.user).own_member_id
     if not writer:
-        seats = seats.filter(member_id=own)
+        branches = [b["branch"] for b in nominating]
+        seats = seats.filter(Q(member_id=own) | Q(member__organization__in=branches))
     return render(
         request,
         "study/training_detail.html",
-        {"training": training, "seats": seats, "writer": writer, "errors": errors},
+        {
+            "training": training,
+            "seats": seats,
+            "writer": writer,
+            "errors": errors,
+            "nominating": nominating,
+        },
         status=400 if errors else 200,
     )
 

@@ -27,6 +27,7 @@ from dangjian.orgs.models import COMMITTEE_POSTS, Organization, OrgKind, Post, P
 from dangjian.regulations import study as rules
 from dangjian.regulations.dates import add_months
 from dangjian.study import files, hours
+from dangjian.study import services_nominations as nominations
 from dangjian.study.models import (
     CadreTrainingPlan,
     ExpectedPost,
@@ -246,22 +247,33 @@ def plan_training(actor: Actor, org: Organization, data: Mapping[str, Any]) -> T
     errors: dict[str, str] = {}
     fields = _training_fields(data, errors)
     named = _named(org, data.get("members"), errors)
+    quota, due = nominations.read_nomination(data, fields["starts_on"], errors)
     if errors:
         raise ServiceValidationError(errors)
     expected = named | _members_by_post(org, fields["expected_post"], fields["starts_on"])
-    if not expected:
-        raise ServiceValidationError({"members": "没有符合条件的参训人员"})
+    if not expected and quota is None:
+        raise ServiceValidationError(
+            {"members": "没有符合条件的参训人员（或填写各支部推荐名额，由支部推荐）"}
+        )
     if fields["capacity"] is not None and len(expected) > fields["capacity"]:
         raise ServiceValidationError(
             {"capacity": f"参训人员{len(expected)}人，超过名额{fields['capacity']}人"}
         )
-    training = Training.objects.create(organization=org, created_by=actor.user, **fields)
+    training = Training.objects.create(
+        organization=org,
+        created_by=actor.user,
+        nomination_quota=quota,
+        nominations_due=due,
+        **fields,
+    )
     Participant.objects.bulk_create(
         Participant(training=training, member_id=pk) for pk in sorted(expected)
     )
     changes = {k: [None, v] for k, v in training.audit_fields().items()}
     changes["participants"] = [None, len(expected)]
     record(actor, AuditAction.CREATE, training, changes=changes, message="安排培训班")
+    if quota is not None:
+        nominations.send_for_nominations(actor, training)
     return training
 
 

@@ -69,6 +69,13 @@ class Training(models.Model):
         "参训对象（按职务）", max_length=24, choices=ExpectedPost.choices, blank=True
     )
     completed_at = models.DateTimeField("结业登记时间", null=True, blank=True)
+    # Sent down for nominations (推荐参训): each branch of the subtree gets a work item and may
+    # name up to `nomination_quota` of its members by `nominations_due` (services_nominations).
+    nomination_quota = models.PositiveSmallIntegerField("各支部推荐名额", null=True, blank=True)
+    nominations_due = models.DateField("推荐截止日期", null=True, blank=True)
+    nomination_item = models.ForeignKey(
+        "duties.WorkItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -94,6 +101,8 @@ class Training(models.Model):
             "place": self.place,
             "capacity": self.capacity,
             "expected_post": self.expected_post,
+            "nomination_quota": self.nomination_quota,
+            "nominations_due": self.nominations_due,
         }
 
 

@@ -169,3 +169,42 @@ class TransferStep(models.Model):
     @property
     def label(self) -> str:
         return STEP_LABELS.get(self.action, self.action)
+
+
+class MobileRecord(models.Model):
+    """流动党员: a member working or living away who keeps their organization relationship in the
+    branch (away less than six months, or without a fixed place) and takes part in the life of a
+    party organization where they are (流动党员活动证). One open record per member (`open_key`,
+    the member's id while open, NULL once they are back). The branch sees the records; the
+    statistics see counts only."""
+
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="mobile_records"
+    )
+    place = models.CharField("外出地点（单位）", max_length=200)
+    since = models.DateField("外出日期")
+    fixed_place = models.BooleanField("在固定地点", default=False)
+    contact_org = models.CharField("联系的流入地党组织", max_length=200, blank=True)
+    certificate = models.CharField("流动党员活动证编号", max_length=40, blank=True)
+    ended_on = models.DateField("返回日期", null=True, blank=True)
+    open_key = models.PositiveIntegerField(null=True, blank=True, unique=True, editable=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "流动党员记录"
+        verbose_name_plural = "流动党员记录"
+
+    def __str__(self) -> str:
+        return f"流动党员记录#{self.pk}"
+
+    def audit_fields(self) -> dict:
+        """No place or contact text: the member's id, the dates and whether the place is fixed."""
+        return {
+            "member": self.member_id,
+            "since": self.since,
+            "fixed_place": self.fixed_place,
+            "ended_on": self.ended_on,
+        }

@@ -11,9 +11,16 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from dangjian.accounts.access import Action, scope_for
+from dangjian.members.models import Member
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations import transfers as rules
-from dangjian.transfers.models import OPEN_STATUSES, Transfer, TransferKind, TransferStatus
+from dangjian.transfers.models import (
+    OPEN_STATUSES,
+    MobileRecord,
+    Transfer,
+    TransferKind,
+    TransferStatus,
+)
 
 RELATED = ("member", "from_organization", "to_organization")
 
@@ -119,3 +126,60 @@ def late_letters(qs: QuerySet[Transfer], today: dt.date) -> QuerySet[Transfer]:
     """Letters issued and not yet received whose validity ended or ends within the warning."""
     limit = today + dt.timedelta(days=rules.EXPIRY_WARNING_DAYS - 1)
     return qs.filter(status=TransferStatus.APPROVED, valid_until__lte=limit)
+
+
+def bulk_candidates(source: Organization) -> list[Member]:
+    """The current members of a branch, for the bulk move's choice (the caller checked that the
+    user is the 机关党委 above it)."""
+    return list(
+        Member.objects.filter(organization=source, left_on__isnull=True).order_by(
+            "name_pinyin", "pk"
+        )
+    )
+
+
+def bulk_targets(user, source: Organization) -> list[Organization]:
+    """The branches the 机关党委 above `source` may move its members into: branches in the
+    subtree of the committees the user writes, the source excepted (at most 500)."""
+    from dangjian.transfers.services import issuing_committees
+
+    scope = scope_for(user)
+    committees = [c for c in issuing_committees(source) if scope.covers(c.path, Action.WRITE)]
+    if not committees:
+        return []
+    under = Q()
+    for c in committees:
+        under |= Q(path__startswith=c.path)
+    return list(
+        Organization.objects.filter(under, kind=OrgKind.BRANCH)
+        .exclude(pk=source.pk)
+        .order_by("path")[:500]
+    )
+
+
+def mobile_records(org: Organization) -> QuerySet[MobileRecord]:
+    """The open 流动党员 records of the members of `org`'s subtree (the caller checked the
+    user reads `org`)."""
+    return (
+        MobileRecord.objects.filter(
+            ended_on__isnull=True,
+            member__organization__path__startswith=org.path,
+            member__left_on__isnull=True,
+        )
+        .select_related("member", "member__organization")
+        .order_by("member__organization__path", "since", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class MobileCounts:
+    away: int  # open 流动党员 records
+    should_transfer: int  # of them: at a fixed place six months or more
+
+
+def mobile_counts(org: Organization, today: dt.date) -> MobileCounts:
+    """For statistics: counts only, never names."""
+    rows = list(mobile_records(org).values_list("since", "fixed_place"))
+    return MobileCounts(
+        len(rows), sum(rules.should_transfer(since, fixed, today) for since, fixed in rows)
+    )

@@ -8,6 +8,7 @@ the sending branch until then (党员教育管理工作条例 第二十五条) a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -19,12 +20,14 @@ from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record
 from dangjian.core import clock
 from dangjian.core.errors import ServiceValidationError
+from dangjian.crypto import default_keyring
 from dangjian.dues.models import Payment
 from dangjian.members import services as member_services
 from dangjian.members import services_lifecycle
-from dangjian.members.models import LeaveReason, Member, SpellEvent
+from dangjian.members.models import LeaveReason, Member, MembershipSpell, SpellEvent
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations import transfers as rules
+from dangjian.regulations.identity import IdentityError, parse_id_number
 from dangjian.regulations.periods import cn_date
 from dangjian.transfers.models import Transfer, TransferKind, TransferStatus, TransferStep
 
@@ -314,10 +317,14 @@ def receive(
         assert transfer.to_organization is not None
         data = dict(member_data or {})
         data.setdefault("name", transfer.person_name)
-        member, _warnings = member_services.create_member(
-            actor, transfer.to_organization, data, transferred_in_on=received_on
-        )
-        transfer.member = member
+        known = returning_member(data.get("id_number"))
+        if known is not None:
+            transfer.member = _readmit(actor, known, transfer.to_organization, received_on)
+        else:
+            member, _warnings = member_services.create_member(
+                actor, transfer.to_organization, data, transferred_in_on=received_on
+            )
+            transfer.member = member
     transfer.received_on = received_on
     transfer.late_note = late_note
     _close(transfer, TransferStatus.COMPLETED, received_on)
@@ -332,6 +339,49 @@ def receive(
         message="回执已收回" if transfer.kind == TransferKind.OUT else "转入方已接收",
     )
     return transfer
+
+
+def returning_member(raw_id: Any) -> Member | None:
+    """The stored member with this ID number (matched by its blind index), if any: a person
+    transferred out of the platform who comes back in reuses their record. None for an unknown
+    or invalid number (`create_member` then validates it and says what is wrong)."""
+    try:
+        value = parse_id_number(
+            raw_id if isinstance(raw_id, (int, float)) else str(raw_id or "")
+        ).value
+    except IdentityError:
+        return None
+    return (
+        Member.objects.select_for_update()
+        .filter(id_number_index=default_keyring().blind_index(value))
+        .first()
+    )
+
+
+def _readmit(actor: Actor, member: Member, to: Organization, day: dt.date) -> Member:
+    """转出后又转回: the member's ended record is reused; a new spell in the receiving branch
+    starts on the receiving day (组织关系转入), and the old history stays as it was."""
+    if member.left_on is None:
+        raise ServiceValidationError(
+            {
+                "id_number": f"该身份证号对应的党员仍在{member.organization.name}在册，"
+                "不能作为系统外转入；平台内调动请由所在支部发起系统内转接"
+            }
+        )
+    if member.left_reason != LeaveReason.TRANSFERRED_OUT:
+        raise ServiceValidationError(
+            {
+                "id_number": f"该身份证号对应的党员已因“{LeaveReason(member.left_reason).label}”"
+                "离开，不能以组织关系转入办理"
+            }
+        )
+    if day < member.left_on:
+        raise ServiceValidationError(
+            {"received_on": f"接收日期不能早于该党员转出的日期（{cn_date(member.left_on)}）"}
+        )
+    return services_lifecycle.restore_membership(
+        actor, member, day, to, event=SpellEvent.TRANSFERRED_IN, receiving=True
+    )
 
 
 @transaction.atomic
@@ -395,41 +445,101 @@ def cancel(actor: Actor, transfer: Transfer, reason: str) -> Transfer:
     return transfer
 
 
-def bulk_blockers(branch: Organization) -> int:
-    """How many members of `branch` are in an open transfer (a bulk move waits for them)."""
-    return Transfer.objects.filter(
+def may_bulk_move(user, source: Organization) -> bool:
+    """整建制转移 is decided by the 机关党委 above the branch (a writer of it)."""
+    return user is not None and any(can_write_into(user, c) for c in issuing_committees(source))
+
+
+def bulk_blockers(branch: Organization, member_ids: Iterable[int] | None = None) -> int:
+    """How many members of `branch` (or of those chosen) are in an open transfer: a bulk move
+    waits for them."""
+    open_ = Transfer.objects.filter(
         open_key__isnull=False, member__organization=branch, member__left_on__isnull=True
-    ).count()
+    )
+    if member_ids is not None:
+        open_ = open_.filter(member_id__in=list(member_ids))
+    return open_.count()
 
 
-@transaction.atomic
-def bulk_move(
-    actor: Actor, source: Organization, target: Organization, on: dt.date, reason: str
+def in_transit(branch: Organization) -> set[int]:
+    """The members of `branch` in an open transfer (the bulk page cannot choose them)."""
+    return set(
+        Transfer.objects.filter(
+            open_key__isnull=False, member__organization=branch, member__left_on__isnull=True
+        ).values_list("member_id", flat=True)
+    )
+
+
+def check_bulk_move(
+    actor: Actor,
+    source: Organization,
+    target: Organization | None,
+    on: dt.date,
+    reason: str,
+    member_ids: Iterable[int] | None = None,
+    *,
+    lock: bool = False,
 ) -> list[Member]:
-    """A reorganised department: every current member of `source` moves to `target` from `on`,
-    each through `members.services.move_member` (their history cut on `on`, one MOVE event
-    each), plus one summary event on the target. All or nothing; decided by a writer of both
-    branches (the 机关党委 covering them). Members in an open transfer block it."""
+    """Every check of a bulk move, writing nothing: the members who would move (the preview),
+    or a Chinese message. `member_ids` chooses some of the branch's members; None takes all."""
+    if target is None:
+        raise ServiceValidationError({"target": "请选择转入的党支部"})
     if source.kind != OrgKind.BRANCH or target.kind != OrgKind.BRANCH:
         raise ServiceValidationError({"target": "整建制转移只能在党支部之间进行"})
     if source.pk == target.pk:
         raise ServiceValidationError({"target": "转入党支部与原党支部相同"})
     if not (_writes(actor, source) and _writes(actor, target)):
         raise PermissionDenied("整建制转移应由同时管理两个党支部的上级党组织办理")
+    if actor.user is not None and not may_bulk_move(actor.user, source):
+        raise PermissionDenied("整建制转移应由上级党委（机关党委）办理")
     reason = _text(reason, "reason", "转移原因", 200)
     _not_future(on, "on", "转移日期")
-    blocked = bulk_blockers(source)
+    current = Member.objects.filter(organization=source, left_on__isnull=True).order_by("pk")
+    if lock:
+        current = current.select_for_update()
+    if member_ids is None:
+        members = list(current)
+        if not members:
+            raise ServiceValidationError({"source": "该支部没有在册党员"})
+    else:
+        chosen = set(member_ids)
+        if not chosen:
+            raise ServiceValidationError({"members": "请至少选择一名党员"})
+        members = list(current.filter(pk__in=chosen))
+        if len(members) != len(chosen):
+            raise ServiceValidationError(
+                {"members": "所选党员中有人已不在该支部在册，请刷新页面后重新选择"}
+            )
+    blocked = bulk_blockers(source, [m.pk for m in members])
     if blocked:
         raise ServiceValidationError(
-            {"source": f"该支部有{blocked}名党员正在办理组织关系转接，请先办结或撤销"}
+            {"source": f"所选党员中有{blocked}名党员正在办理组织关系转接，请先办结或撤销"}
         )
-    members = list(
-        Member.objects.select_for_update()
-        .filter(organization=source, left_on__isnull=True)
-        .order_by("pk")
-    )
-    if not members:
-        raise ServiceValidationError({"source": "该支部没有在册党员"})
+    latest = MembershipSpell.objects.filter(
+        member_id__in=[m.pk for m in members], ended_on__isnull=True
+    ).aggregate(day=Max("started_on"))["day"]
+    if latest is not None and on < latest:
+        raise ServiceValidationError(
+            {"on": f"转移日期不能早于所选党员最近一次组织关系变动的日期（{cn_date(latest)}）"}
+        )
+    return members
+
+
+@transaction.atomic
+def bulk_move(
+    actor: Actor,
+    source: Organization,
+    target: Organization,
+    on: dt.date,
+    reason: str,
+    member_ids: Iterable[int] | None = None,
+) -> list[Member]:
+    """A reorganised department: every current member of `source` (or those chosen) moves to
+    `target` from `on`, each through `members.services.move_member` (their history cut on `on`,
+    one MOVE event each), plus one summary event on the target. All or nothing; decided by the
+    机关党委 above the branch, writing both branches. Members in an open transfer block it."""
+    members = check_bulk_move(actor, source, target, on, reason, member_ids, lock=True)
+    reason = reason.strip()
     for member in members:
         member_services.move_member(actor, member, target, None, reason=reason, on=on)
     record(

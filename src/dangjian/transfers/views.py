@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dangjian.accounts.access import (
@@ -24,8 +25,10 @@ from dangjian.audit.services import Actor, record
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.orgs.models import Organization, OrgKind
+from dangjian.regulations import transfers as rules
 from dangjian.regulations.transfers import LIMBO_RULE
 from dangjian.transfers import documents, queries, services
+from dangjian.transfers import mobile as mobile_services
 from dangjian.transfers.models import TransferKind, TransferStatus
 
 MEMBER_FIELDS = ("id_number", "phone", "status", "admitted_on", "confirmed_on", "job_title")
@@ -72,6 +75,7 @@ def transfer_list(request):
             "waiting": queries.waiting_for(request.user)[:50],
             "can_write": scope_for(request.user).covers(org.path, Action.WRITE),
             "is_branch": org.kind == OrgKind.BRANCH,
+            "can_bulk": org.kind == OrgKind.BRANCH and services.may_bulk_move(request.user, org),
             "limbo": LIMBO_RULE.citation,
         },
     )
@@ -277,3 +281,141 @@ def letter(request, pk: int):
     )
     response["Content-Disposition"] = f'attachment; filename="transfer-{transfer.pk}-letter.docx"'
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bulk(request):
+    """整建制转移: the 机关党委 moves a whole branch's members (or those chosen) to another
+    branch on a date. A form, a preview listing who moves, one confirmation; all or nothing."""
+    from django.core.exceptions import PermissionDenied
+
+    source = _org(request)
+    if source.kind != OrgKind.BRANCH or not services.may_bulk_move(request.user, source):
+        raise PermissionDenied("整建制转移由上级党委（机关党委）对党支部办理")
+    members = queries.bulk_candidates(source)
+    busy = services.in_transit(source)
+    targets = queries.bulk_targets(request.user, source)
+    errors: dict[str, str] = {}
+    post = request.POST
+    stage = "form"
+    chosen: list = []
+    target = None
+    if request.method == "POST":
+        try:
+            target = next((t for t in targets if str(t.pk) == post.get("target")), None)
+            on = _date(post.get("on"), "on", "转移日期")
+            ids = [int(x) for x in post.getlist("members") if x.isdigit()]
+            actor = Actor.from_request(request)
+            if post.get("action") == "confirm":
+                moved = services.bulk_move(actor, source, target, on, post.get("reason", ""), ids)
+                assert target is not None
+                messages.success(request, f"已将{len(moved)}名党员整建制转入{target.name}")
+                return redirect(f"{reverse('transfers:list')}?org={target.pk}")
+            chosen = services.check_bulk_move(
+                actor, source, target, on, post.get("reason", ""), ids
+            )
+            stage = "preview"
+        except ServiceValidationError as exc:
+            errors = exc.errors
+    selected = {int(x) for x in post.getlist("members") if x.isdigit()}
+    return render(
+        request,
+        "transfers/bulk.html",
+        {
+            "org": source,
+            "stage": stage,
+            "rows": [
+                (
+                    m,
+                    m.pk in busy,
+                    (m.pk in selected) if request.method == "POST" else m.pk not in busy,
+                )
+                for m in members
+            ],
+            "busy": len(busy),
+            "targets": targets,
+            "target": target,
+            "chosen": chosen,
+            "errors": errors,
+            "post": post,
+            "today": today(),
+        },
+    )
+
+
+def _mobile_post(request, branch: Organization) -> None:
+    """Add a 流动党员 record for a member of the branch, or end one (the member is back)."""
+    from dangjian.members.models import Member
+    from dangjian.transfers.models import MobileRecord
+
+    post, actor = request.POST, Actor.from_request(request)
+    if post.get("action") == "end":
+        row = MobileRecord.objects.filter(
+            pk=post.get("record") if (post.get("record") or "").isdigit() else None,
+            member__organization=branch,
+        ).first()
+        if row is None:
+            raise ServiceValidationError({"record": "未找到该流动党员记录"})
+        mobile_services.end_mobile(actor, row, _date(post.get("ended_on"), "ended_on", "返回日期"))
+        messages.success(request, "已登记返回")
+        return
+    raw = post.get("member") or ""
+    member = Member.objects.filter(
+        pk=raw if raw.isdigit() else None, organization=branch, left_on__isnull=True
+    ).first()
+    if member is None:
+        raise ServiceValidationError({"member": "请选择本支部的在册党员"})
+    mobile_services.record_mobile(
+        actor,
+        member,
+        place=post.get("place", ""),
+        since=_date(post.get("since"), "since", "外出日期"),
+        contact_org=post.get("contact_org", ""),
+        certificate=post.get("certificate", ""),
+        fixed_place=post.get("fixed_place") == "1",
+    )
+    messages.success(request, "已登记流动党员")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mobile(request):
+    """流动党员: the branch's members away (where, since when, the organization they report to
+    there); counts for a level above. Writers of the branch add and end records."""
+    org = _org(request)
+    can_write = org.kind == OrgKind.BRANCH and scope_for(request.user).covers(
+        org.path, Action.WRITE
+    )
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        branch = get_org_for_user(request.user, org.pk, Action.WRITE)
+        if branch.kind != OrgKind.BRANCH:
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied("流动党员由所在党支部登记")
+        try:
+            _mobile_post(request, branch)
+            return redirect(f"{reverse('transfers:mobile')}?org={org.pk}")
+        except ServiceValidationError as exc:
+            errors = exc.errors
+    now = today()
+    records = list(queries.mobile_records(org)[:500])
+    away = {r.member_id for r in records}
+    return render(
+        request,
+        "transfers/mobile.html",
+        {
+            "org": org,
+            "rows": [(r, rules.should_transfer(r.since, r.fixed_place, now)) for r in records],
+            "counts": queries.mobile_counts(org, now),
+            "candidates": [m for m in queries.bulk_candidates(org) if m.pk not in away]
+            if can_write
+            else [],
+            "can_write": can_write,
+            "errors": errors,
+            "post": request.POST,
+            "today": now,
+            "rule": rules.MOBILE_RULE.citation,
+        },
+    )
