@@ -15,12 +15,20 @@ from openpyxl import Workbook
 
 from dangjian.core.dossier import Section, Table, plain_rows
 
-# Chinese ordinal numbers for the sections (一、组织与班子); past the list, Arabic numbers.
-NUMERALS = "一二三四五六七八九十"
+# Chinese ordinal numbers for the sections (一、组织与班子 … 十一、…); past 99, Arabic numbers.
+DIGITS = "零一二三四五六七八九"
 
 
 def section_number(i: int) -> str:
-    return f"{NUMERALS[i - 1]}、" if i <= len(NUMERALS) else f"{i}. "
+    if not 0 < i < 100:
+        return f"{i}. "
+    tens, units = divmod(i, 10)
+    text = (
+        ("" if tens < 2 else DIGITS[tens])
+        + ("十" if tens else "")
+        + (DIGITS[units] if units else "")
+    )
+    return f"{text}、"
 
 
 def dossier_docx(
