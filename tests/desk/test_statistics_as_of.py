@@ -101,3 +101,26 @@ def test_the_page_and_the_export_take_a_date_and_refuse_a_bad_one(demo, client_f
         [name, *counts] for name, counts in stats.members
     ]
     assert_audited(seq, "export", demo.organ_committee)
+
+
+def test_mobile_members_are_counted_as_of_the_day_without_names(demo, client_for):
+    """流动党员 in the statistics: the records open on the day, with those at a fixed place for
+    six months or more (who should transfer their relationship) counted apart."""
+    from dangjian.transfers.mobile import end_mobile, record_mobile
+
+    secretary = Actor(user=demo.users["secretary"])
+    a, b = Member.objects.filter(organization=demo.branch, left_on__isnull=True)[:2]
+    record_mobile(secretary, a, place="深圳某公司", since=dt.date(2026, 1, 5), fixed_place=True)
+    away = record_mobile(secretary, b, place="援疆", since=PAST + dt.timedelta(days=5))
+    root = demo.organ_committee
+    assert figures.statistics(root, [2026]).mobile == (2, 1)
+    assert figures.statistics(root, [2026], as_of=PAST).mobile == (1, 1)
+    assert figures.statistics(root, [2026], as_of=dt.date(2026, 7, 4)).mobile == (1, 0)
+    end_mobile(secretary, away, TODAY)
+    assert figures.statistics(root, [2026]).mobile == (1, 1)
+    page = (
+        client_for(demo.users["organ"])
+        .get(reverse("desk:statistics"), {"org": root.code})
+        .content.decode()
+    )
+    assert "外出流动党员 1 人" in page and a.name not in page

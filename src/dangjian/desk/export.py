@@ -29,4 +29,8 @@ def statistics_xlsx(stats: Statistics, out: IO[bytes]) -> None:
     ws.append(["组织类别", "数量"])
     for label, n in stats.org_kinds:
         ws.append([label, n])
+    ws = wb.create_sheet("流动党员")
+    ws.append(["项目", "人数"])
+    ws.append(["外出流动党员", stats.mobile[0]])
+    ws.append(["其中在固定地点满六个月、应转接组织关系", stats.mobile[1]])
     wb.save(out)

@@ -29,6 +29,7 @@ from dangjian.members.models import (
 )
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.engine import PackError
+from dangjian.transfers.queries import mobile_counts_on
 
 
 @dataclass
@@ -271,6 +272,8 @@ class Statistics:
     org_kinds: list[tuple[str, int]]
     # (row name, one count per CHANGE_COLUMNS) in the last of `years`
     changes: list[tuple[str, list[int]]] = field(default_factory=list)
+    # 流动党员 of the subtree on `as_of`: (away, of them due to transfer their relationship)
+    mobile: tuple[int, int] = (0, 0)
 
 
 def _members_on(root: Organization, rows: list[OrgRow], fold, day: dt.date) -> dict:
@@ -329,7 +332,8 @@ def statistics(root: Organization, years: list[int], *, as_of: dt.date | None = 
       category as recorded on the member today);
     - meetings held by kind and year, up to `as_of`;
     - the changes of the last of `years` (spells opened or closed), up to `as_of`;
-    - organizations by kind (the tree as it is: organizations carry no history).
+    - organizations by kind (the tree as it is: organizations carry no history);
+    - 流动党员 on `as_of` (counts only, `transfers.queries.mobile_counts_on`).
     """
     day = as_of or clock.today()
     rows = _rows(root)
@@ -354,6 +358,7 @@ def statistics(root: Organization, years: list[int], *, as_of: dt.date | None = 
                 counts[r["kind"]] += r["n"]
                 counts["total"] += r["n"]
     changes = _changes(root, rows, fold, years[-1], day)
+    away = mobile_counts_on(root, day)
     org_kinds = (
         Organization.objects.filter(path__startswith=root.path)
         .values("kind")
@@ -377,6 +382,7 @@ def statistics(root: Organization, years: list[int], *, as_of: dt.date | None = 
         ],
         kinds=list(MeetingKind.choices),
         org_kinds=[(OrgKind(r["kind"]).label, r["n"]) for r in org_kinds],
+        mobile=(away.away, away.should_transfer),
         changes=[
             (r.name, [changes[r.path][k] for k, _ in CHANGE_COLUMNS])
             for r in rows

@@ -183,3 +183,19 @@ def mobile_counts(org: Organization, today: dt.date) -> MobileCounts:
     return MobileCounts(
         len(rows), sum(rules.should_transfer(since, fixed, today) for since, fixed in rows)
     )
+
+
+def mobile_counts_on(org: Organization, day: dt.date) -> MobileCounts:
+    """`mobile_counts` as of `day` (statistics of a past date): the records open that day of the
+    members of the subtree who had not left by then. One query, counts only."""
+    rows = list(
+        MobileRecord.objects.filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gt=day),
+            Q(member__left_on__isnull=True) | Q(member__left_on__gt=day),
+            since__lte=day,
+            member__organization__path__startswith=org.path,
+        ).values_list("since", "fixed_place")
+    )
+    return MobileCounts(
+        len(rows), sum(rules.should_transfer(since, fixed, day) for since, fixed in rows)
+    )
