@@ -33,6 +33,8 @@ class Prepared:
     phone_index: str
     organization: Organization
     party_group: Organization | None
+    # The row's cells for its import digest (roster/digest.py), set by the importer.
+    material: bytes = b""
 
 
 class Targets:
