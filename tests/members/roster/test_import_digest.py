@@ -36,9 +36,9 @@ def checked(monkeypatch) -> list[int]:
     rows: list[int] = []
     full = importer.prepare_row
 
-    def counting(raw, targets, today):
+    def counting(raw, targets, today, **kwargs):
         rows.append(raw.row_number)
-        return full(raw, targets, today)
+        return full(raw, targets, today, **kwargs)
 
     monkeypatch.setattr(importer, "prepare_row", counting)
     return rows

@@ -44,9 +44,9 @@ VERSION = b"dangjian/roster-row/v1\x00"
 _ID18 = re.compile(r"[0-9]{17}[0-9X]")
 
 
-def quick_index(values: Mapping[str, Any]) -> str | None:
-    """The blind index of the row's ID number when the cell is already a clean 18-character text
-    (nearly every row), to find the stored member before any validation; None otherwise.
+def quick_index(values: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The row's ID number and its blind index when the cell is already a clean 18-character
+    text (nearly every row), to find the stored member before any validation; None otherwise.
 
     A wrong guess cannot make a row "unchanged": the digest also covers the raw cell and the
     stored member's own index."""
@@ -56,7 +56,7 @@ def quick_index(values: Mapping[str, Any]) -> str | None:
     text = value.strip().upper()
     if not _ID18.fullmatch(text):
         return None
-    return default_keyring().blind_index(text)
+    return text, default_keyring().blind_index(text)
 
 
 def _filled(value: object) -> bool:

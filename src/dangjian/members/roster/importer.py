@@ -145,22 +145,23 @@ class _Run:
 
     def _prepare(self, raws: list) -> tuple[list[Prepared], dict[str, Stored]]:
         rows = [(raw, digest.quick_index(raw.values)) for raw in raws]
-        stored = existing.stored({i for _, i in rows if i is not None}, self.targets.by_id)
+        queried = {quick[1] for _, quick in rows if quick is not None}
+        stored = existing.stored(queried, self.targets.by_id)
         buffer: list[Prepared] = []
-        for raw, index in rows:
+        for raw, quick in rows:
             material = digest.material(raw.values, self.today)
-            found = stored.get(index) if index is not None else None
+            found = stored.get(quick[1]) if quick is not None else None
             if found is not None and self.unchanged(raw.values, material, found):
                 if self.first_time(raw.row_number, found.id_number_index):
                     self.report.unchanged += 1
                 continue
-            result = prepare_row(raw, self.targets, self.today)
+            result = prepare_row(raw, self.targets, self.today, known_index=quick)
             if isinstance(result, list):
                 self.reject(*result)
             elif self.first_time(result.row, result.index):
                 result.material = material
                 buffer.append(result)
-        missing = {p.index for p in buffer} - stored.keys()
+        missing = {p.index for p in buffer} - queried
         if missing:
             stored.update(existing.stored(missing, self.targets.by_id))
         return buffer, stored
