@@ -116,7 +116,9 @@ class Member(models.Model):
     # HMAC-SM3 over the row's cells *and* the record's imported fields as written
     # (members/roster/digest.py). A re-import skips a row whose digest matches; any later
     # write to those fields, by any path, makes the digest stop matching. Never personal data.
-    import_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
+    import_digest = models.CharField(
+        max_length=64, blank=True, default="", db_default="", editable=False
+    )
 
     objects = MemberQuerySet.as_manager()
 

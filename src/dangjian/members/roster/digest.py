@@ -28,6 +28,7 @@ shows their warnings again.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -64,30 +65,26 @@ def _filled(value: object) -> bool:
 
 
 def material(values: Mapping[str, Any], today: dt.date) -> bytes:
-    """The row's cells, column by column, typed (a number is not the text of that number).
+    """The row's cells, column by column, typed (`repr`: a number is not the text of that
+    number, and a date is not its text).
 
     The columns present are part of it: a file without the phone column must not match a row
     imported with one. The day is part of it only for a row whose status is inferred from an
     admission date without a confirmation date (probationary until the longest probation ends,
     then a question): every other check that reads the day only refuses dates after it, so a row
     that passed once passes on any later day."""
-    cells = sorted(
-        (key, type(value).__name__, value if isinstance(value, str) else repr(value))
-        for key, value in values.items()
-    )
     day = ""
     if not _filled(values.get("status")) and not _filled(values.get("confirmed_on")):
         day = today.isoformat()
-    return VERSION + repr((cells, day)).encode("utf-8")
+    return VERSION + repr((list(values.items()), day)).encode("utf-8")
+
+
+_STATE = operator.attrgetter(*STATE_FIELDS)
 
 
 def state_of(record: Any) -> tuple[str | None, ...]:
     """The state a digest binds, from a `Member` or an `existing.Stored`, as text."""
-    values = []
-    for name in STATE_FIELDS:
-        value = getattr(record, name)
-        values.append(None if value is None else str(value))
-    return tuple(values)
+    return tuple(None if value is None else str(value) for value in _STATE(record))
 
 
 def digest(row: bytes, record: Any) -> str:
