@@ -1,4 +1,8 @@
-"""Field encryption (SM4-GCM) and keyed hashes (HMAC-SM3) built on Chinese national algorithms."""
+"""Field encryption (SM4-GCM) and keyed hashes (HMAC-SM3) built on Chinese national algorithms.
+
+Long: every subkey's derivation and use stays in this one module, so their labels and purposes
+are read together (the key ring, the master secret's sources, the passphrase seal, the self-test).
+"""
 
 from __future__ import annotations
 
@@ -51,6 +55,7 @@ _INFO_FIELD_ENCRYPTION = b"dangjian/field-encryption/v1"
 _INFO_BLIND_INDEX = b"dangjian/blind-index/v1"
 _INFO_AUDIT_CHAIN = b"dangjian/audit-chain/v1"
 _INFO_API_TOKEN = b"dangjian/api-token/v1"
+_INFO_IMPORT_DIGEST = b"dangjian/import-digest/v1"
 _INFO_DJANGO_SECRET_KEY = b"dangjian/django-secret-key/v1"
 _INFO_KEY_CHECK = b"dangjian/key-check/v1"
 
@@ -109,6 +114,7 @@ class KeyRing:
         "_check_value",
         "_django_secret_key",
         "_field_key",
+        "_import_digest_key",
         "_retired_audit_keys",
         "_sm4",
     )
@@ -122,6 +128,7 @@ class KeyRing:
         self._blind_index_key = _derive(master, _INFO_BLIND_INDEX, 32)
         self._audit_chain_key = _derive(master, _INFO_AUDIT_CHAIN, 32)
         self._api_token_key = _derive(master, _INFO_API_TOKEN, 32)
+        self._import_digest_key = _derive(master, _INFO_IMPORT_DIGEST, 32)
         self._django_secret_key = _derive(master, _INFO_DJANGO_SECRET_KEY, 48).hex()
         self._check_value = _derive(master, _INFO_KEY_CHECK, 32).hex()
         # (last seq, key) of audit-chain keys retired by key rotations, oldest first.
@@ -240,6 +247,10 @@ class KeyRing:
         if value == "":
             return ""
         return hmac.new(self._blind_index_key, value.encode("utf-8"), _HMAC_DIGEST).hexdigest()
+
+    def import_digest(self, message: bytes) -> str:
+        """Hex HMAC-SM3 under its own subkey: the roster import's per-member row digest."""
+        return hmac.new(self._import_digest_key, message, _HMAC_DIGEST).hexdigest()
 
     def chain_hash(self, prev_hash: str, payload: bytes, *, seq: int | None = None) -> str:
         """Return hex HMAC-SM3 over ``prev_hash`` (ASCII) + ``b"\\n"`` + ``payload``.

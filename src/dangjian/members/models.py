@@ -119,6 +119,13 @@ class Member(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The roster import's proof that this record is what a given row makes of it: a keyed
+    # HMAC-SM3 over the row's cells *and* the record's imported fields as written
+    # (members/roster/digest.py). A re-import skips a row whose digest matches; any later
+    # write to those fields, by any path, makes the digest stop matching. Never personal data.
+    import_digest = models.CharField(
+        max_length=64, blank=True, default="", db_default="", editable=False
+    )
 
     objects = MemberQuerySet.as_manager()
 

@@ -34,7 +34,11 @@ STORED_FIELDS = (
     "admitted_on_precision",
     "confirmed_on_precision",
     "job_title",
+    "import_digest",
 )
+# What an import digest binds (roster/digest.py): every column above but the row id and the
+# digest itself.
+STATE_FIELDS = tuple(f for f in STORED_FIELDS if f not in ("pk", "import_digest"))
 _LEFT_REASONS = dict(LeaveReason.choices)
 
 
@@ -47,6 +51,9 @@ class Stored:
     left_on: dt.date | None
     left_reason: str
     organization_id: int
+    party_group_id: int | None
+    id_number_index: str
+    import_digest: str
     organization: Organization
 
     def __init__(self, values: tuple, organization: Organization) -> None:

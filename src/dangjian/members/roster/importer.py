@@ -9,10 +9,11 @@ twice changes nothing, and a corrected file updates only what changed.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-from django.db import transaction
+from django.db import connections, router, transaction
 
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, diff, record, record_many
@@ -20,7 +21,8 @@ from dangjian.core import clock
 from dangjian.core.bulk import insert_rows
 from dangjian.members import spells
 from dangjian.members.models import Member, SpellEvent
-from dangjian.members.roster import existing
+from dangjian.members.roster import digest, existing
+from dangjian.members.roster.cells import CellError, clean_text
 from dangjian.members.roster.existing import Stored
 from dangjian.members.roster.layout import write_roster
 from dangjian.members.roster.reader import Roster, open_roster
@@ -124,39 +126,77 @@ class _Run:
         self.present: frozenset[str] = frozenset()
 
     def chunks(self, roster: Roster) -> Iterator[tuple[list[Prepared], dict[str, Stored]]]:
+        """The rows to classify, checked, with the stored members they match, a chunk at a
+        time; rows an import digest shows unchanged are counted here and not yielded."""
         total = getattr(roster, "row_count", 0) or 0
-        buffer: list[Prepared] = []
+        pending: list = []
         done = 0
         for raw in roster.iter_rows():
             done += 1
             self.report.rows += 1
-            result = prepare_row(raw, self.targets, self.today)
-            if isinstance(result, list):
-                self.reject(*result)
-            else:
-                key = int(result.index[:32], 16)
-                first = self.seen.get(key)
-                if first is not None:
-                    self.reject(
-                        RowProblem(
-                            result.row,
-                            LABELS["id_number"],
-                            f"与第 {first} 行是同一身份证号（同一人重复出现）",
-                        )
-                    )
-                else:
-                    self.seen[key] = result.row
-                    buffer.append(result)
-            if len(buffer) >= CHUNK:
-                yield buffer, self._existing(buffer)
-                buffer = []
+            pending.append(raw)
+            if len(pending) >= CHUNK:
+                yield self._prepare(pending)
+                pending = []
                 self.progress(done, max(total, done))
-        if buffer:
-            yield buffer, self._existing(buffer)
+        if pending:
+            yield self._prepare(pending)
         self.progress(done, done)
 
-    def _existing(self, chunk: list[Prepared]) -> dict[str, Stored]:
-        return existing.stored((p.index for p in chunk), self.targets.by_id)
+    def _prepare(self, raws: list) -> tuple[list[Prepared], dict[str, Stored]]:
+        rows = [(raw, digest.quick_index(raw.values)) for raw in raws]
+        queried = {quick[1] for _, quick in rows if quick is not None}
+        stored = existing.stored(queried, self.targets.by_id)
+        buffer: list[Prepared] = []
+        for raw, quick in rows:
+            material = digest.material(raw.values, self.today)
+            found = stored.get(quick[1]) if quick is not None else None
+            if found is not None and self.unchanged(raw.values, material, found):
+                if self.first_time(raw.row_number, found.id_number_index):
+                    self.report.unchanged += 1
+                continue
+            result = prepare_row(raw, self.targets, self.today, known_index=quick)
+            if isinstance(result, list):
+                self.reject(*result)
+            elif self.first_time(result.row, result.index):
+                result.material = material
+                buffer.append(result)
+        missing = {p.index for p in buffer} - queried
+        if missing:
+            stored.update(existing.stored(missing, self.targets.by_id))
+        return buffer, stored
+
+    def first_time(self, row: int, index: str) -> bool:
+        """Whether this ID number is new in the file (a repeat is rejected, naming the first)."""
+        key = int(index[:32], 16)
+        first = self.seen.get(key)
+        if first is not None:
+            self.reject(
+                RowProblem(
+                    row, LABELS["id_number"], f"与第 {first} 行是同一身份证号（同一人重复出现）"
+                )
+            )
+            return False
+        self.seen[key] = row
+        return True
+
+    def unchanged(self, values: dict, material: bytes, found: Stored) -> bool:
+        """Whether the stored digest shows this row already applied to this very record, and
+        the record is still where the actor may write and the row's branch and group say."""
+        if not found.import_digest or found.left_on is not None:
+            return False
+        if not self.targets.writable(found.organization):
+            return False
+        try:
+            branch = self.targets.branch_for(clean_text(values.get("organization")))
+            group = self.targets.group_for(branch, clean_text(values.get("party_group")))
+        except CellError:
+            return False
+        if branch.pk != found.organization_id:
+            return False
+        if "party_group" in self.present and (group.pk if group else None) != found.party_group_id:
+            return False
+        return hmac.compare_digest(digest.digest(material, found), found.import_digest)
 
     def reject(self, *problems: RowProblem) -> None:
         self.report.rejected += 1
@@ -252,20 +292,47 @@ def run_import(
 def _pass(run: _Run, roster: Roster, report: ImportReport, filename: str, *, write: bool) -> None:
     for chunk, stored in run.chunks(roster):
         writes: list[tuple[Prepared, str, Stored | None]] = []
+        # Unchanged rows whose record has no digest for them yet (imported before digests, or
+        # changed by hand back to what the file says): store one, so the next import skips them.
+        digests: list[tuple[str, int]] = []
         for p in chunk:
             found = stored.get(p.index)
             kind = _plan(run, report, p, found)
             # In strict mode one rejected row means nothing is kept: stop building writes.
-            if kind is not None and write and not strict_blocks(report.mode, report.rejected):
+            if not write or strict_blocks(report.mode, report.rejected):
+                continue
+            if kind in ("create", "update", "move"):
                 writes.append((p, kind, found))
+            elif kind == "unchanged" and found is not None:
+                value = _digest_for(p, found)
+                if value != found.import_digest:
+                    digests.append((value, found.pk))
         if writes:
             creates, updates = _build(run, writes)
             _flush(run.actor, creates, updates, filename, run.today)
             report.written = True
+        if digests:
+            _store_digests(digests)
+
+
+def _digest_for(p: Prepared, record: Member | Stored) -> str:
+    """The import digest of this row applied to this record ("" when the row had warnings,
+    which each import must show again)."""
+    return "" if p.clean["_warnings"] else digest.digest(p.material, record)
+
+
+def _store_digests(pairs: list[tuple[str, int]]) -> None:
+    """Set the digest of unchanged members: not a change of the record (no audit event, no
+    `updated_at`), only what lets the next import skip them."""
+    connection = connections[router.db_for_write(Member)]
+    table = connection.ops.quote_name(Member._meta.db_table)
+    column = connection.ops.quote_name("import_digest")
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE id = %s", pairs)  # noqa: S608
 
 
 def _plan(run: _Run, report: ImportReport, p: Prepared, member: Stored | None) -> str | None:
-    """Classify and count one row; the kind of write it needs, or None (unchanged, refused)."""
+    """Classify and count one row: the kind of write it needs, "unchanged", or None (refused)."""
     kind = run.classify(p, member)
     if kind == "reject":
         return None
@@ -297,7 +364,6 @@ def _plan(run: _Run, report: ImportReport, p: Prepared, member: Stored | None) -
             report.people.append(PersonPlan(p.row, p.clean["name"], kind))
     else:
         report.unchanged += 1
-        return None
     return kind
 
 
@@ -312,6 +378,7 @@ def _build(
         if found is None:
             m = Member(organization=p.organization, party_group=p.party_group, org_since=run.today)
             _fill(m, p.clean, indexes=(p.index, p.phone_index))
+            m.import_digest = _digest_for(p, m)
             creates.append(m)
             continue
         member = full[found.pk]
@@ -328,6 +395,7 @@ def _build(
         # The party group follows the file only where the file says (or on a move).
         if kind == "move" or "party_group" in run.present:
             member.party_group = p.party_group
+        member.import_digest = _digest_for(p, member)
         updates.append((member, before, kind))
     return creates, updates
 
@@ -455,6 +523,7 @@ UPDATE_FIELDS = [
     "party_group",
     "org_since",
     "updated_at",
+    "import_digest",
 ]
 
 

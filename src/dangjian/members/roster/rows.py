@@ -33,6 +33,8 @@ class Prepared:
     phone_index: str
     organization: Organization
     party_group: Organization | None
+    # The row's cells for its import digest (roster/digest.py), set by the importer.
+    material: bytes = b""
 
 
 class Targets:
@@ -87,7 +89,11 @@ class Targets:
         return group
 
 
-def prepare_row(raw, targets: Targets, today: dt.date) -> Prepared | list[RowProblem]:
+def prepare_row(
+    raw, targets: Targets, today: dt.date, *, known_index: tuple[str, str] | None = None
+) -> Prepared | list[RowProblem]:
+    """The row checked, or its problems. `known_index`: an ID number and its blind index the
+    caller computed already (reused when the clean ID number is that one)."""
     values = raw.values
     problems: list[RowProblem] = []
     data: dict[str, Any] = {}
@@ -143,7 +149,11 @@ def prepare_row(raw, targets: Targets, today: dt.date) -> Prepared | list[RowPro
     prepared = Prepared(
         row=raw.row_number,
         clean=clean,
-        index=keyring.blind_index(clean["id_number"]),
+        index=(
+            known_index[1]
+            if known_index is not None and known_index[0] == clean["id_number"]
+            else keyring.blind_index(clean["id_number"])
+        ),
         phone_index=keyring.blind_index(clean["phone"]),
         organization=organization,
         party_group=party_group,
