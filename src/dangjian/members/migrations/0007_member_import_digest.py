@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0005_membership_history'),
+        ('members', '0006_member_employee_number'),
     ]
 
     operations = [
