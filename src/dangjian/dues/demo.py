@@ -31,10 +31,11 @@ def _base(rng: random.Random, retired: bool) -> Decimal:
 def ensure_dues(
     *, today: dt.date, seed: int = 20261125, members=None, years: int = YEARS, out=print
 ) -> int:
-    """Assessments and payments for `members` (the current members of the whole database when
-    None); returns the payments created."""
-    if Assessment.objects.exists():
-        return 0
+    """Assessments and payments for `members` (when None: the current members of the whole
+    database who have no assessment yet, so a province generated after the demo organ gets its
+    dues too); returns the payments created."""
+    if members is None:
+        members = Member.objects.current().exclude(pk__in=Assessment.objects.values("member_id"))
     rng = random.Random(seed)
     params = rules_in_force(sync=False).dues
     keyring = default_keyring()
