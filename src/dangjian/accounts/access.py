@@ -196,6 +196,12 @@ def can_write_into(user, org: Organization) -> bool:
     return scope_for(user).covers(org.path, Action.WRITE)
 
 
+def require_write(actor, org, message: str = "该组织不在您的管理范围内") -> None:
+    """A service's actor writing outside their write scope is refused (system actors pass)."""
+    if actor.user is not None and not can_write_into(actor.user, org):
+        raise PermissionDenied(message)
+
+
 # ---- member signals: who sees names ---------------------------------------------------------
 
 
