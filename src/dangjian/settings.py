@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "dangjian.core",
+    "dangjian.ops",
     "dangjian.accounts",
     "dangjian.audit",
     "dangjian.orgs",
@@ -133,7 +134,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "dangjian.core.context_processors.navigation",
+                "dangjian.accounts.context_processors.navigation",
             ],
         },
     }

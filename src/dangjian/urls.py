@@ -7,9 +7,9 @@ from django.urls import include, path
 from dangjian.accounts import twofactor_views
 from dangjian.accounts import views as account_views
 from dangjian.api import api
-from dangjian.audit import views as audit_views
 from dangjian.core import views as core_views
 from dangjian.desk import views as desk_views
+from dangjian.ops import audit_views
 from dangjian.orgs import views as org_views
 
 org_patterns = (
