@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from dangjian.accounts.access import require_write, visible_members
+from dangjian.accounts.access import require_write
 from dangjian.audit.services import Actor
 from dangjian.core import inputs
 from dangjian.core.clock import today
@@ -16,6 +16,7 @@ from dangjian.meetings.models import (
 from dangjian.meetings.queries import (
     MEETING_ORG_KINDS,
 )
+from dangjian.members.access import visible_members
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization
 from dangjian.regulations.periods import TZ

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
-from dangjian.accounts.access import require_write, visible_members
+from dangjian.accounts.access import require_write
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, diff, record, record_many
 from dangjian.core import inputs
@@ -33,6 +33,7 @@ from dangjian.meetings.services.common import (
     _kind,
     _member,
 )
+from dangjian.members.access import visible_members
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization
 from dangjian.regulations.dates import add_months
