@@ -35,7 +35,7 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
 # A member may read and reveal their own record, nothing else.
 OWN_RECORD_ACTIONS = frozenset({Action.READ, Action.REVEAL})
 # Roles whose holders act for the organization they are bound to: they receive its work and
-# accept what it sent (see `dangjian.notices.acting`, who is told and whose to-dos count).
+# accept what it sent (see `dangjian.accounts.acting`, who is told and whose to-dos count).
 ACTING_ROLES = (Role.ORGAN_COMMITTEE, Role.BRANCH_SECRETARY, Role.BRANCH_COMMITTEE)
 # Roles told when work in their subtree is overdue (督办), beside the level above.
 SUPERVISING_ROLES = (Role.DISCIPLINE,)
