@@ -11,7 +11,7 @@ from dangjian.core import views as core_views
 from dangjian.desk import views as desk_views
 from dangjian.members import account_views as member_account_views
 from dangjian.ops import audit_views
-from dangjian.orgs import views as org_views
+from dangjian.structure import views as org_views
 
 org_patterns = (
     [

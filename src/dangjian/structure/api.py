@@ -1,4 +1,5 @@
-"""Organization endpoints: the tree level by level, and one organization's detail."""
+"""Organization endpoints (`/api/v1/orgs`): the tree level by level, and one organization's
+detail, beside the pages in `structure.views`."""
 
 import datetime as dt
 
@@ -7,7 +8,7 @@ from ninja import Router, Schema
 
 from dangjian.accounts.access import get_org_for_user, get_structure_org, scope_for
 from dangjian.orgs.models import Organization
-from dangjian.orgs.queries import committee_view, tree_children, tree_roots
+from dangjian.structure.queries import committee_view, tree_children, tree_roots
 
 router = Router(tags=["组织"])
 
