@@ -333,8 +333,8 @@ from dangjian.meetings.api import router as meetings_router  # noqa: E402
 from dangjian.meetings.findings.api import router as compliance_router  # noqa: E402
 from dangjian.members.api import router as members_router  # noqa: E402
 from dangjian.notices.api import inbox_router  # noqa: E402
-from dangjian.orgs.api import router as orgs_router  # noqa: E402
 from dangjian.recruitment.api import router as recruitment_router  # noqa: E402
+from dangjian.structure.api import router as orgs_router  # noqa: E402
 from dangjian.study.api import hours_router as study_router  # noqa: E402
 from dangjian.study.api import router as materials_router  # noqa: E402
 from dangjian.transfers.api import router as transfers_router  # noqa: E402

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "dangjian.core",
+    "dangjian.ops",
     "dangjian.accounts",
     "dangjian.audit",
     "dangjian.orgs",
@@ -133,7 +134,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "dangjian.core.context_processors.navigation",
+                "dangjian.accounts.context_processors.navigation",
             ],
         },
     }
@@ -204,7 +205,7 @@ TOTP_REQUIRED = envbool("DANGJIAN_TOTP_REQUIRED", True)
 TOTP_BUSINESS_ROLES = envbool("DANGJIAN_TOTP_BUSINESS_ROLES", False)
 OTP_TOTP_ISSUER = "机关党建"
 # Usernames of accounts made from the roster: "pinyin" (zhangsan, zhangsan2) or "org"
-# (fgw-b01-001); see accounts/member_accounts.py.
+# (fgw-b01-001); see members/member_accounts.py.
 MEMBER_USERNAME_SCHEME = os.environ.get("DANGJIAN_MEMBER_USERNAME", "pinyin")
 IDLE_TIMEOUT = timedelta(minutes=envint("DANGJIAN_IDLE_TIMEOUT_MINUTES", 30))
 SESSION_COOKIE_AGE = envint("DANGJIAN_SESSION_MAX_HOURS", 12) * 3600

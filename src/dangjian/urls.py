@@ -7,10 +7,11 @@ from django.urls import include, path
 from dangjian.accounts import twofactor_views
 from dangjian.accounts import views as account_views
 from dangjian.api import api
-from dangjian.audit import views as audit_views
 from dangjian.core import views as core_views
 from dangjian.desk import views as desk_views
-from dangjian.orgs import views as org_views
+from dangjian.members import account_views as member_account_views
+from dangjian.ops import audit_views
+from dangjian.structure import views as org_views
 
 org_patterns = (
     [
@@ -48,14 +49,16 @@ account_patterns = (
             account_views.token_revoke,
             name="token_revoke",
         ),
-        path("member-accounts/", account_views.member_account_list, name="member_accounts"),
+        path("member-accounts/", member_account_views.member_account_list, name="member_accounts"),
         path(
             "member-accounts/create/",
-            account_views.member_account_create,
+            member_account_views.member_account_create,
             name="member_account_create",
         ),
         path(
-            "member-accounts/link/", account_views.member_account_link, name="member_account_link"
+            "member-accounts/link/",
+            member_account_views.member_account_link,
+            name="member_account_link",
         ),
         path("2fa/", twofactor_views.admin_list, name="two_factor_admin"),
         path("2fa/<int:pk>/reset/", twofactor_views.admin_reset, name="two_factor_reset"),

@@ -109,9 +109,10 @@ def branch_query(objs: Objects, scope: str) -> tuple[dict, dict]:
 
 def link_form(objs: Objects, scope: str) -> dict:
     """A member of the branch without an account, and an account without a member."""
-    from dangjian.accounts import member_accounts, services
+    from dangjian.accounts import services
     from dangjian.accounts.models import User
     from dangjian.audit.services import Actor
+    from dangjian.members import member_accounts
 
     cache = _cache(objs)
     if ("link", scope) not in cache:

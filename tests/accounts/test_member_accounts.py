@@ -8,12 +8,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from dangjian.accounts import member_accounts, services
+from dangjian.accounts import services
 from dangjian.accounts.access import Action, scope_for
 from dangjian.accounts.models import User
 from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
+from dangjian.members import member_accounts
 from dangjian.members.models import Member
 from tests.conftest import PASSWORD
 from tests.helpers import assert_audited, last_seq

@@ -22,9 +22,9 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from dangjian.audit import views as audit_views
 from dangjian.audit.models import AuditAction, AuditEvent, AuditHead
 from dangjian.audit.services import Actor, PendingEvent, record, record_many, verify_chain
+from dangjian.ops import audit_views
 from tests.conftest import PASSWORD
 from tests.helpers import events_since, last_seq
 from tests.test_cli import dangjian, on_sqlite_runs_only

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from dangjian.core.backup import _count_rows
+from dangjian.ops.backup import _count_rows
 
 
 def _manifest(archive: Path) -> dict:

@@ -14,6 +14,7 @@ from dangjian.audit.services import Actor, verify_chain
 from dangjian.core import keys
 from dangjian.core.models import KeyState, RetiredAuditKey
 from dangjian.members.models import Member
+from dangjian.ops.keys import rotate
 
 OTHER = b"another-key-that-is-not-the-databases-0123456789"
 
@@ -128,7 +129,7 @@ def test_rotation_re_encrypts_everything_keeps_the_chain_and_revokes_tokens(demo
     some = Member.objects.exclude(phone_encrypted="").first()
     old_cipher = some.id_number_encrypted
 
-    report = keys.rotate(OTHER, batch_size=40, out=lambda _: None)
+    report = rotate(OTHER, batch_size=40, out=lambda _: None)
 
     assert crypto.default_keyring().check_value() == crypto.KeyRing(OTHER).check_value()
     assert KeyState.objects.get(pk=1).check_value == crypto.KeyRing(OTHER).check_value()
@@ -154,7 +155,7 @@ def test_rotation_rewrites_the_encrypted_import_files(demo, with_secret, tmp_pat
     waiting.write_bytes(crypto.default_keyring().encrypt_file(b"roster rows"))
     waiting.chmod(0o600)
 
-    report = keys.rotate(OTHER, out=lambda _: None)
+    report = rotate(OTHER, out=lambda _: None)
 
     assert report.reencrypted["files"] == 1
     assert crypto.KeyRing(OTHER).decrypt_file(waiting.read_bytes()) == b"roster rows"
@@ -172,13 +173,13 @@ def test_an_interrupted_rotation_resumes_and_nothing_serves_meanwhile(demo, with
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        keys.rotate(OTHER, batch_size=40, out=lambda _: None, before_batch=stop_at_second_batch)
+        rotate(OTHER, batch_size=40, out=lambda _: None, before_batch=stop_at_second_batch)
     with pytest.raises(keys.KeyProblem, match="轮换尚未完成"):
         keys.ensure_key()
     with pytest.raises(keys.KeyProblem, match="另一次主密钥轮换"):
-        keys.rotate(b"a-third-key-0123456789abcdef0123456789", out=lambda _: None)
+        rotate(b"a-third-key-0123456789abcdef0123456789", out=lambda _: None)
 
-    report = keys.rotate(OTHER, batch_size=40, out=lambda _: None)
+    report = rotate(OTHER, batch_size=40, out=lambda _: None)
 
     assert report.resumed
     assert report.reencrypted["members.member"] == len(before) - 40
@@ -188,8 +189,8 @@ def test_an_interrupted_rotation_resumes_and_nothing_serves_meanwhile(demo, with
 
 def test_a_second_rotation_rewraps_the_retired_chain_key(demo, with_secret):
     keys.ensure_key()
-    keys.rotate(OTHER, out=lambda _: None)
-    keys.rotate(b"a-third-key-0123456789abcdef0123456789", out=lambda _: None)
+    rotate(OTHER, out=lambda _: None)
+    rotate(b"a-third-key-0123456789abcdef0123456789", out=lambda _: None)
 
     assert RetiredAuditKey.objects.count() == 2
     assert verify_chain().ok

@@ -25,12 +25,13 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from dangjian.accounts.access import Action, member_allows, visible_members
+from dangjian.accounts.access import Action, member_allows
 from dangjian.accounts.models import Role
 from dangjian.accounts.services import assign_role, create_user
 from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.audit.services import Actor
 from dangjian.members import services
+from dangjian.members.access import visible_members
 from dangjian.members.models import Member
 from tests.conftest import member_payload
 

@@ -350,7 +350,7 @@ def test_the_migration_rebuilds_what_the_services_wrote(demo):
 
 def test_a_member_who_left_leaves_the_roster_and_the_counts_but_not_the_history(demo):
     from dangjian.members.queries import MemberFilter, member_list
-    from dangjian.orgs.queries import committee_view
+    from dangjian.structure.queries import committee_view
 
     m = new_member(demo, seed=10)
     before = committee_view(demo.branch).total_members

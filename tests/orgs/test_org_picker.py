@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from dangjian.core.pinyin import pinyin_keys
-from dangjian.orgs import views
+from dangjian.structure import views
 
 PICK = reverse("orgs:pick")
 

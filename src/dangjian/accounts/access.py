@@ -35,7 +35,7 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
 # A member may read and reveal their own record, nothing else.
 OWN_RECORD_ACTIONS = frozenset({Action.READ, Action.REVEAL})
 # Roles whose holders act for the organization they are bound to: they receive its work and
-# accept what it sent (see `dangjian.notices.acting`, who is told and whose to-dos count).
+# accept what it sent (see `dangjian.accounts.acting`, who is told and whose to-dos count).
 ACTING_ROLES = (Role.ORGAN_COMMITTEE, Role.BRANCH_SECRETARY, Role.BRANCH_COMMITTEE)
 # Roles told when work in their subtree is overdue (督办), beside the level above.
 SUPERVISING_ROLES = (Role.DISCIPLINE,)
@@ -160,14 +160,15 @@ def require_member_reader(user) -> None:
 # ---- members -------------------------------------------------------------------------------
 
 
-def visible_members(user, action: Action = Action.READ):
-    from dangjian.members.models import Member
-
+def members_q(user, action: Action = Action.READ) -> Q:
+    """A filter on members inside the user's scope for `action`: those of the organizations it
+    covers, and the user's own record for what a member may do with it. `members.access`
+    applies it (`visible_members`)."""
     scope = scope_for(user)
     q = scope.org_q(action, prefix="organization__")
     if scope.own_member_id and action in OWN_RECORD_ACTIONS:
         q |= Q(pk=scope.own_member_id)
-    return Member.objects.filter(q)
+    return q
 
 
 def member_allows(user, member, action: Action) -> bool:
@@ -177,23 +178,14 @@ def member_allows(user, member, action: Action) -> bool:
     return member.pk == scope.own_member_id and action in OWN_RECORD_ACTIONS
 
 
-def get_member_for_user(user, pk, action: Action = Action.READ):
-    """The member for this user: 404 outside the read scope, 403 when `action` is denied."""
-    from dangjian.members.models import Member
-
-    try:
-        member = Member.objects.select_related("organization", "party_group").get(pk=pk)
-    except (Member.DoesNotExist, ValueError):
-        raise Http404("党员不存在") from None
-    if not member_allows(user, member, Action.READ):
-        raise Http404("党员不存在")
-    if action != Action.READ and not member_allows(user, member, action):
-        raise PermissionDenied("您对该党员没有此操作权限")
-    return member
-
-
 def can_write_into(user, org: Organization) -> bool:
     return scope_for(user).covers(org.path, Action.WRITE)
+
+
+def require_write(actor, org, message: str = "该组织不在您的管理范围内") -> None:
+    """A service's actor writing outside their write scope is refused (system actors pass)."""
+    if actor.user is not None and not can_write_into(actor.user, org):
+        raise PermissionDenied(message)
 
 
 # ---- member signals: who sees names ---------------------------------------------------------

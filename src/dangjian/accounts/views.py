@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from dangjian.accounts import grants, member_accounts, queries, services
-from dangjian.accounts.access import Action, get_org_for_user, has_role, require_role, require_scope
+from dangjian.accounts import grants, queries, services
+from dangjian.accounts.access import has_role, require_role
 from dangjian.accounts.forms import (
     GrantRequestForm,
     PasswordChangeForm,
@@ -20,7 +20,7 @@ from dangjian.accounts.forms import (
     UserEditForm,
     UserFilterForm,
 )
-from dangjian.accounts.models import Role, RoleAssignment, User
+from dangjian.accounts.models import Role, RoleAssignment
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
 from dangjian.orgs.models import Organization
@@ -301,68 +301,3 @@ def password_change(request):
     elif services.password_expired(user):
         reason = "您的密码已过期，请设置新密码。"
     return render(request, "accounts/password_change.html", {"form": form, "reason": reason})
-
-
-# ---- member accounts (the branch's revealers) ------------------------------------------------
-
-
-def _revealable_org(request):
-    require_scope(request.user, Action.REVEAL, "只有支部书记、机关党委可以为党员开通账号")
-    code = (request.GET.get("org") or "").strip().upper()
-    if not code:
-        return None
-    return get_org_for_user(request.user, code, Action.REVEAL, field_name="code")
-
-
-@login_required
-def member_account_list(request):
-    """A branch's members without an account; create theirs in one step, or link one."""
-    org = _revealable_org(request)
-    context = {
-        "org": org,
-        "schemes": member_accounts.SCHEMES,
-        "scheme": settings.MEMBER_USERNAME_SCHEME,
-        "members": list(member_accounts.without_account(org)) if org else [],
-    }
-    return render(request, "accounts/member_accounts.html", context)
-
-
-@login_required
-@require_POST
-def member_account_create(request):
-    org = _revealable_org(request)
-    if org is None:
-        messages.error(request, "请先选择组织")
-        return redirect("accounts:member_accounts")
-    ids = [int(v) for v in request.POST.getlist("member") if v.isdigit()] or None
-    try:
-        issued = member_accounts.create_for_members(
-            Actor.from_request(request), org, ids, request.POST.get("scheme", "")
-        )
-    except ServiceValidationError as exc:
-        _flash_errors(request, exc)
-        return redirect(f"{request.path.rsplit('create/', 1)[0]}?org={org.code}")
-    # The one-time passwords exist only on this page: print it, hand each slip over.
-    return render(request, "accounts/member_sheet.html", {"org": org, "issued": issued})
-
-
-@login_required
-@require_POST
-def member_account_link(request):
-    org = _revealable_org(request)
-    if org is None:
-        messages.error(request, "请先选择组织")
-        return redirect("accounts:member_accounts")
-    target = f"{request.path.rsplit('link/', 1)[0]}?org={org.code}"
-    member = member_accounts.without_account(org).filter(pk=request.POST.get("member") or 0).first()
-    user = User.objects.filter(username=(request.POST.get("username") or "").strip()).first()
-    if member is None or user is None:
-        messages.error(request, "请选择党员并填写已有的用户名")
-        return redirect(target)
-    try:
-        member_accounts.link(Actor.from_request(request), user, member)
-    except ServiceValidationError as exc:
-        _flash_errors(request, exc)
-    else:
-        messages.success(request, f"已将账号 {user.username} 关联到 {member.name}")
-    return redirect(target)

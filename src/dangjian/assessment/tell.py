@@ -1,5 +1,5 @@
 """The notices each step of a scheme sends to its targets (issue 14: "each step ... the targets
-know"): who acts for each target organization (`notices.acting`, the same rule the rest of the
+know"): who acts for each target organization (`accounts.acting`, the same rule the rest of the
 platform uses) is told once per step, idempotently (the key names the scheme, step and target).
 
 Counts and grades are not put in a notice: the notice links to the target's explanation page,
@@ -11,9 +11,9 @@ from __future__ import annotations
 from django.db import models
 from django.urls import reverse
 
+from dangjian.accounts.acting import responsible_users
 from dangjian.accounts.models import User
 from dangjian.assessment.models import Scheme, Target
-from dangjian.notices.acting import responsible_users
 from dangjian.notices.services import Message, notify_many
 
 

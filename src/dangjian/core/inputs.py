@@ -1,4 +1,5 @@
-"""Small helpers every service uses to read its input and check the actor's write scope.
+"""Small helpers every service uses to read its input (the write-scope check is
+`accounts.access.require_write`).
 
 Services collect one Chinese message per field in an `errors` dict and raise
 `ServiceValidationError(errors)` once everything was read, so nothing is half-written.
@@ -16,10 +17,6 @@ import datetime as dt
 import re
 import unicodedata
 from typing import Any
-
-from django.core.exceptions import PermissionDenied
-
-from dangjian.accounts.access import can_write_into
 
 # Controls (C0 without tab/newline/return, DEL, C1), bidi embeddings/overrides/isolates and
 # marks, zero-width characters and the BOM, line/paragraph separators, interlinear annotation
@@ -60,12 +57,6 @@ def printable(value: str, limit: int = 40) -> str:
     """`value` safe to quote in a message: the invisible characters spelled out as U+XXXX."""
     out = _BAD_MULTILINE.sub(lambda m: f"U+{ord(m.group()):04X}", value)
     return out if len(out) <= limit else out[: limit - 1] + "…"
-
-
-def require_write(actor, org, message: str = "该组织不在您的管理范围内") -> None:
-    """A user acting outside their write scope is refused (system actors always pass)."""
-    if actor.user is not None and not can_write_into(actor.user, org):
-        raise PermissionDenied(message)
 
 
 def text(value: Any) -> str:

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dangjian.accounts.access import Action, get_member_for_user, get_org_for_user, scope_for
+from dangjian.accounts.access import Action, get_org_for_user, scope_for
 from dangjian.accounts.models import Role, RoleAssignment
 from dangjian.audit.services import Actor
 from dangjian.core.clock import today
@@ -25,6 +25,7 @@ from dangjian.crypto import default_keyring
 from dangjian.dues import payroll as payroll_import
 from dangjian.dues import queries, services, services_handover
 from dangjian.dues.models import Assessment, ExtraPayment, PayMethod, QuarterlyApproval
+from dangjian.members.access import get_member_for_user
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.dues import BASED_KINDS, KIND_LABELS, DuesKind, month_start

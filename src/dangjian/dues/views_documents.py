@@ -12,12 +12,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_GET
 
-from dangjian.accounts.access import Action, get_member_for_user, get_org_for_user, scope_for
+from dangjian.accounts.access import Action, get_org_for_user, scope_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, record
 from dangjian.core.clock import today
 from dangjian.dues import queries, receipts, services
 from dangjian.dues.models import Payment
+from dangjian.members.access import get_member_for_user
 from dangjian.orgs.models import OrgKind
 from dangjian.regulations.dues import PUBLICATION_RULE
 from dangjian.regulations.identity import mask_name

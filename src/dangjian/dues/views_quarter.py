@@ -12,13 +12,14 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from dangjian.accounts.access import Action, get_member_for_user
+from dangjian.accounts.access import Action
 from dangjian.audit.services import Actor
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.dues import services_quarter
 from dangjian.dues.models import PayMethod
 from dangjian.dues.views_relief import parse_month
+from dangjian.members.access import get_member_for_user
 from dangjian.regulations.dues import month_start
 
 

@@ -14,12 +14,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from dangjian.accounts.access import Action, get_member_for_user, get_org_for_user, scope_for
+from dangjian.accounts.access import Action, get_org_for_user, scope_for
 from dangjian.audit.services import Actor
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.dues import services, services_relief
 from dangjian.dues.models import Relief, ReliefKind, ReliefStatus
+from dangjian.members.access import get_member_for_user
 from dangjian.orgs.models import OrgKind
 from dangjian.regulations.dues import HARDSHIP_RULE, month_start
 

@@ -6,12 +6,12 @@ import datetime as dt
 
 from django.db.models import Max, Q
 
+from dangjian.accounts.acting import responsible_users
 from dangjian.audit.services import Actor
 from dangjian.core.jobs import job
 from dangjian.meetings.inbox import NoticeKind
 from dangjian.meetings.models import MeetingSeries
 from dangjian.meetings.services import extend_series
-from dangjian.notices.acting import responsible_users
 from dangjian.notices.services import notify
 from dangjian.regulations.periods import TZ, local_date
 

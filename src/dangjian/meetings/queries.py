@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from dangjian.accounts.access import Action, scope_for, visible_members
+from dangjian.accounts.access import Action, scope_for
 from dangjian.meetings.models import (
     Attendance,
     AttendanceStatus,
@@ -29,6 +29,7 @@ from dangjian.meetings.models import (
     MeetingStatus,
 )
 from dangjian.members import history
+from dangjian.members.access import visible_members
 from dangjian.members.models import Member, MemberStatus
 from dangjian.orgs.models import COMMITTEE_POSTS, Organization, OrgKind, Post
 from dangjian.regulations.periods import TZ

@@ -9,17 +9,12 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 
-from dangjian.accounts.access import (
-    Action,
-    get_member_for_user,
-    get_org_for_user,
-    member_allows,
-    require_member_reader,
-)
+from dangjian.accounts.access import Action, get_org_for_user, member_allows, require_member_reader
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
 from dangjian.core.pagination import page_of
 from dangjian.members import services
+from dangjian.members.access import get_member_for_user
 from dangjian.members.queries import MemberFilter, member_list
 
 router = Router(tags=["党员"])

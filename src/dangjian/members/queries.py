@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from dangjian.accounts.access import Action, visible_members
+from dangjian.accounts.access import Action
 from dangjian.core.pinyin import pinyin_keys
+from dangjian.members.access import visible_members
 from dangjian.members.models import Member, MemberCategory, MemberStatus
 from dangjian.orgs.models import Organization, Post, PostKind
 

@@ -11,13 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from dangjian.accounts.access import (
-    Action,
-    can_write_into,
-    member_allows,
-    scope_for,
-    visible_members,
-)
+from dangjian.accounts.access import Action, can_write_into, member_allows, scope_for
 from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.audit.services import Actor, diff, record
 from dangjian.core import clock, inputs
@@ -25,6 +19,7 @@ from dangjian.core.errors import ServiceValidationError
 from dangjian.core.pinyin import pinyin_keys
 from dangjian.crypto import default_keyring
 from dangjian.members import spells
+from dangjian.members.access import visible_members
 from dangjian.members.models import (
     DatePrecision,
     Education,

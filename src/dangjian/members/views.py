@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 
 from dangjian.accounts.access import (
     Action,
-    get_member_for_user,
     get_org_for_user,
     member_allows,
     require_member_reader,
@@ -25,6 +24,7 @@ from dangjian.accounts.access import (
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
 from dangjian.members import services
+from dangjian.members.access import get_member_for_user
 from dangjian.members.forms import MemberForm, MoveForm
 from dangjian.members.models import MemberCategory, MemberStatus
 from dangjian.members.queries import MemberFilter, member_list

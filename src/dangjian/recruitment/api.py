@@ -9,10 +9,11 @@ import datetime as dt
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from dangjian.accounts.access import Action, get_org_for_user, require_scope, visible_members
+from dangjian.accounts.access import Action, get_org_for_user, require_scope
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
 from dangjian.meetings.models import Meeting, Vote
+from dangjian.members.access import visible_members
 from dangjian.recruitment import queries, services
 from dangjian.recruitment.models import Applicant
 from dangjian.regulations.recruitment import STAGES

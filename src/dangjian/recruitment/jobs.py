@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from dangjian.accounts.acting import responsible_users
 from dangjian.core.jobs import job
-from dangjian.notices.acting import responsible_users
 from dangjian.notices.services import Message, notify_many
 from dangjian.orgs.models import Organization
 from dangjian.recruitment import deadlines

@@ -11,17 +11,12 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dangjian.accounts.access import (
-    Action,
-    get_org_for_user,
-    require_scope,
-    scope_for,
-    visible_members,
-)
+from dangjian.accounts.access import Action, get_org_for_user, require_scope, scope_for
 from dangjian.audit.services import Actor
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.meetings.models import Meeting, MeetingStatus, Vote
+from dangjian.members.access import visible_members
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization
 from dangjian.recruitment import queries, services

@@ -361,7 +361,7 @@ def my_hours(request, year: int | None = None):
 
 @hours_router.get("/members/{member_id}/hours", response=MemberHoursOut, summary="党员学时明细")
 def member_hours(request, member_id: int, year: int | None = None):
-    from dangjian.accounts.access import get_member_for_user
+    from dangjian.members.access import get_member_for_user
 
     member = get_member_for_user(request.user, member_id)
     hours.require_member_hours(request.user, member)

@@ -12,16 +12,11 @@ from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dangjian.accounts.access import (
-    Action,
-    get_member_for_user,
-    get_org_for_user,
-    scope_for,
-    visible_orgs,
-)
+from dangjian.accounts.access import Action, get_org_for_user, scope_for, visible_orgs
 from dangjian.audit.services import Actor
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
+from dangjian.members.access import get_member_for_user
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.study import BEIJING

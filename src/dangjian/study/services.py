@@ -18,6 +18,7 @@ from typing import IO, Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from dangjian.accounts.access import require_write
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record
 from dangjian.core import inputs
@@ -128,7 +129,7 @@ def _publish(
     size: int | None = None,
     existing_ok: bool = False,
 ) -> Published:
-    inputs.require_write(actor, organization, "您不能为该组织发布学习资料")
+    require_write(actor, organization, "您不能为该组织发布学习资料")
     errors: dict[str, str] = {}
     fields = _fields(data, errors)
     checked = None
@@ -228,7 +229,7 @@ def import_file(
 @transaction.atomic
 def update_material(actor: Actor, material: Material, data: Mapping[str, Any]) -> Material:
     """Change the title, author, category or abstract (only the keys given)."""
-    inputs.require_write(actor, material.organization, "您不能修改该组织发布的资料")
+    require_write(actor, material.organization, "您不能修改该组织发布的资料")
     errors: dict[str, str] = {}
     fields = _fields(data, errors, partial=True)
     if "title" in fields and not fields["title"]:
@@ -252,7 +253,7 @@ def update_material(actor: Actor, material: Material, data: Mapping[str, Any]) -
 def withdraw(actor: Actor, material: Material) -> None:
     """Remove a material (and its file). One that a meeting studied or a monthly topic lists
     stays: the dossier shows what was studied."""
-    inputs.require_write(actor, material.organization, "您不能撤回该组织发布的资料")
+    require_write(actor, material.organization, "您不能撤回该组织发布的资料")
     material = Material.objects.select_for_update().get(pk=material.pk)
     if MeetingMaterial.objects.filter(material=material).exists():
         raise ServiceValidationError({"material": "该资料已作为会议学习内容，不能撤回"})
@@ -335,7 +336,7 @@ def save_topic(
 ) -> tuple[StudyTopic, bool]:
     """Set (or replace) the organization's study topic for a month: month, title, note,
     materials (ids). Returns the topic and whether it was new."""
-    inputs.require_write(actor, organization, "您不能为该组织安排学习主题")
+    require_write(actor, organization, "您不能为该组织安排学习主题")
     if organization.kind not in TOPIC_ORG_KINDS:
         raise ServiceValidationError(
             {"organization": "只有机关党委、党总支和党支部可以安排月度学习主题"}
@@ -390,7 +391,7 @@ def _topic_fields(topic: StudyTopic) -> dict:
 
 @transaction.atomic
 def delete_topic(actor: Actor, topic: StudyTopic) -> None:
-    inputs.require_write(actor, topic.organization, "您不能修改该组织的学习主题")
+    require_write(actor, topic.organization, "您不能修改该组织的学习主题")
     record(
         actor,
         AuditAction.DELETE,
@@ -407,7 +408,7 @@ def delete_topic(actor: Actor, topic: StudyTopic) -> None:
 @transaction.atomic
 def set_meeting_materials(actor: Actor, meeting, material_ids: Any) -> list[Material]:
     """What the meeting's topic studied: the list replaces the previous one."""
-    inputs.require_write(actor, meeting.organization, "您不能修改该会议")
+    require_write(actor, meeting.organization, "您不能修改该会议")
     if getattr(meeting, "status", "") == "cancelled":
         raise ServiceValidationError({"materials": "会议已取消，不能关联学习资料"})
     errors: dict[str, str] = {}

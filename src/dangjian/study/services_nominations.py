@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
-from dangjian.accounts.access import Action, scope_for
+from dangjian.accounts.access import Action, require_write, scope_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, record_many
 from dangjian.core import inputs
@@ -111,7 +111,7 @@ def nominate(
 ) -> int:
     """`branch` names some of its members; its work item goes to the planner for acceptance.
     Returns how many were added. All or nothing."""
-    inputs.require_write(actor, branch, "您不能以该支部的名义推荐参训人员")
+    require_write(actor, branch, "您不能以该支部的名义推荐参训人员")
     training = Training.objects.select_for_update().get(pk=training.pk)
     if training.nomination_quota is None:
         raise ServiceValidationError({"training": "该培训班不需要支部推荐人员"})

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dangjian.accounts.access import can_write_into
+from dangjian.accounts.access import can_write_into, require_write
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record
 from dangjian.core import inputs
@@ -128,7 +128,7 @@ def _period(data: Mapping[str, Any], errors: dict[str, str]) -> tuple:
 def set_meeting_hours(actor: Actor, meeting, ends_at: dt.datetime | None) -> Decimal | None:
     """Record the meeting's end: its study hours then come from its start and end instead of
     the pack's default for its kind. None goes back to the default."""
-    inputs.require_write(actor, meeting.organization, "您不能修改该会议")
+    require_write(actor, meeting.organization, "您不能修改该会议")
     current = MeetingStudyHours.objects.filter(meeting=meeting).first()
     before = str(current.hours) if current else None
     if ends_at is None:
@@ -241,7 +241,7 @@ def _named(org: Organization, value: Any, errors: dict[str, str]) -> set[int]:
 def plan_training(actor: Actor, org: Organization, data: Mapping[str, Any]) -> Training:
     """A 机关党委 or the 机关工委 plans a training; the expected people are resolved now, by
     post in its subtree (on the start date) and by name."""
-    inputs.require_write(actor, org, "您不能为该组织安排培训")
+    require_write(actor, org, "您不能为该组织安排培训")
     if org.kind not in PLANNING_KINDS:
         raise ServiceValidationError({"organization": "培训班由机关党委或机关工委组织"})
     errors: dict[str, str] = {}
@@ -282,7 +282,7 @@ def record_completion(
     actor: Actor, training: Training, not_completed: Mapping[int, str]
 ) -> Training:
     """Completion by exception: everyone completed except those listed (member id → reason)."""
-    inputs.require_write(actor, training.organization, "您不能登记该培训班的结业情况")
+    require_write(actor, training.organization, "您不能登记该培训班的结业情况")
     if training.ends_on > today():
         raise ServiceValidationError({"training": "培训班尚未结束，不能登记结业"})
     errors: dict[str, str] = {}
@@ -319,7 +319,7 @@ def record_completion(
 
 @transaction.atomic
 def attach_certificate(actor: Actor, seat: Participant, upload) -> Participant:
-    inputs.require_write(actor, seat.training.organization, "您不能上传该培训班的结业证书")
+    require_write(actor, seat.training.organization, "您不能上传该培训班的结业证书")
     name, original, content_type = _store_upload(upload, "certificate")
     old = seat.certificate
     seat.certificate, seat.certificate_name, seat.certificate_type = name, original, content_type
@@ -415,7 +415,7 @@ def _create_external(actor, member, data, title, provider, starts, ends, hours, 
 @transaction.atomic
 def decide_external(actor: Actor, ext: ExternalTraining, approve: bool, note: Any = "") -> None:
     """The branch approves (hours count) or declines an external training."""
-    inputs.require_write(actor, ext.member.organization, "只有党员所在支部可以审核外部培训")
+    require_write(actor, ext.member.organization, "只有党员所在支部可以审核外部培训")
     if ext.status != ExternalStatus.PENDING:
         raise ServiceValidationError({"status": "该外部培训已审核"})
     errors: dict[str, str] = {}
@@ -444,7 +444,7 @@ def decide_external(actor: Actor, ext: ExternalTraining, approve: bool, note: An
 def save_plan(
     actor: Actor, org: Organization, year: int, data: Mapping[str, Any]
 ) -> CadreTrainingPlan:
-    inputs.require_write(actor, org, "您不能修改该组织的培训规划")
+    require_write(actor, org, "您不能修改该组织的培训规划")
     if org.kind not in PLANNING_KINDS:
         raise ServiceValidationError({"organization": "党务干部培训规划由机关党委或机关工委制定"})
     errors: dict[str, str] = {}

@@ -10,8 +10,8 @@ import datetime as dt
 
 from django.urls import reverse
 
+from dangjian.accounts.acting import responsible_users
 from dangjian.core.jobs import job
-from dangjian.notices.acting import responsible_users
 from dangjian.notices.services import Message, notify_many
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.periods import local_date

@@ -13,17 +13,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dangjian.accounts.access import (
-    Action,
-    get_member_for_user,
-    get_org_for_user,
-    require_scope,
-    scope_for,
-)
+from dangjian.accounts.access import Action, get_org_for_user, require_scope, scope_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, record
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
+from dangjian.members.access import get_member_for_user
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations import transfers as rules
 from dangjian.regulations.transfers import LIMBO_RULE

@@ -1,13 +1,13 @@
 """What waits for a user's action in the responsibility system (the inbox's 待办 and the
 badge): received items to move, and submitted items to accept. Who acts for which organization
-is `notices.acting`'s rule, the same one that decides who is told."""
+is `accounts.acting`'s rule, the same one that decides who is told."""
 
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from dangjian.accounts.acting import acting_area, held_posts
 from dangjian.duties.models import PENDING, WorkItem, WorkStatus
-from dangjian.notices.acting import acting_area, held_posts
 
 
 def _held_posts_q(user) -> Q:

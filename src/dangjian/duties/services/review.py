@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from dangjian.accounts.access import require_write
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, record_many
 from dangjian.core import inputs
@@ -38,9 +39,9 @@ def _finish_parent_plan(actor: Actor, item: WorkItem) -> None:
 
 def _require_reviewer(actor: Actor, item: WorkItem) -> None:
     if item.parent_id is None:
-        inputs.require_write(actor, item.organization, "只有下发任务的组织可以验收")
+        require_write(actor, item.organization, "只有下发任务的组织可以验收")
         raise ServiceValidationError({"status": "计划事项由下发的任务完成情况决定，无需验收"})
-    inputs.require_write(actor, item.parent.organization, "只有下发任务的组织可以验收")
+    require_write(actor, item.parent.organization, "只有下发任务的组织可以验收")
 
 
 @transaction.atomic
@@ -108,7 +109,7 @@ def withdraw(actor: Actor, item: WorkItem, reason: Any) -> int:
     """
     item = locked(item)
     sender = item.parent.organization if item.parent_id else item.organization
-    inputs.require_write(actor, sender, "只有下发任务的组织可以撤回")
+    require_write(actor, sender, "只有下发任务的组织可以撤回")
     errors: dict[str, str] = {}
     text = inputs.short_text(reason, "reason", "撤回原因", 500, errors)
     if not text and "reason" not in errors:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 
+from dangjian.accounts.access import require_write
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record, record_many
 from dangjian.core import inputs
@@ -205,7 +206,7 @@ def send_down(
 
     `within` (default: the sender) narrows "every branch" to one subtree of the sender's.
     """
-    inputs.require_write(actor, sender, "您不能以该组织的名义下发任务")
+    require_write(actor, sender, "您不能以该组织的名义下发任务")
     if sender.kind in (OrgKind.BRANCH, OrgKind.PARTY_GROUP):
         raise ServiceValidationError(
             {"organization": "党支部、党小组不能下发任务，可以分解收到的任务"}
@@ -247,7 +248,7 @@ def split(
     all_branches: bool = False,
 ) -> SendResult:
     """The receiver sends its item further down (党总支 → 党支部, 党支部 → 党小组)."""
-    inputs.require_write(actor, item.organization)
+    require_write(actor, item.organization)
     item = WorkItem.objects.select_for_update().select_related("organization").get(pk=item.pk)
     if item.status not in PENDING:
         raise ServiceValidationError({"status": f"任务{item.get_status_display()}，不能再分解"})

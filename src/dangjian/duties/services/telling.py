@@ -1,6 +1,6 @@
 """Who is told about a work item, and the notices about it (through `dangjian.notices`).
 
-Who acts for an organization is `notices.acting`'s rule, shared with the badge; this module adds
+Who acts for an organization is `accounts.acting`'s rule, shared with the badge; this module adds
 what is particular to work items: each item's responsible post, and 督办 (the level above and
 the 纪检 roles covering the item).
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from dangjian.accounts.acting import responsible_for, responsible_users, supervisors_covering
 from dangjian.duties.inbox import NoticeKind, item_link
 from dangjian.duties.models import WorkItem
-from dangjian.notices.acting import responsible_for, responsible_users, supervisors_covering
 from dangjian.notices.services import Message, notify_many
 from dangjian.orgs.models import Organization
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from dangjian.accounts.access import require_write
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record
 from dangjian.core import inputs, uploads
@@ -34,7 +35,7 @@ from dangjian.regulations.periods import local_date
 
 @transaction.atomic
 def report_progress(actor: Actor, item: WorkItem, progress: Any, note: Any = "") -> WorkItem:
-    inputs.require_write(actor, item.organization)
+    require_write(actor, item.organization)
     item = locked(item)
     require_pending(item)
     errors: dict[str, str] = {}
@@ -85,7 +86,7 @@ def linkable_meetings(item: WorkItem):
 @transaction.atomic
 def link_meeting(actor: Actor, item: WorkItem, meeting_id: Any, note: Any = "") -> Evidence:
     """Link a meeting record already in the platform: nothing is uploaded again."""
-    inputs.require_write(actor, item.organization)
+    require_write(actor, item.organization)
     item = locked(item)
     require_pending(item)
     errors: dict[str, str] = {}
@@ -127,7 +128,7 @@ def link_meeting(actor: Actor, item: WorkItem, meeting_id: Any, note: Any = "") 
 
 def add_document(actor: Actor, item: WorkItem, files_in: Sequence[Any], note: Any = "") -> int:
     """Files checked by content and size (the meeting attachments' rules)."""
-    inputs.require_write(actor, item.organization)
+    require_write(actor, item.organization)
     files = uploads.check_many(files_in, uploads.ATTACHMENTS, "attachments")
     if not files:
         raise ServiceValidationError({"file": "请选择要上传的文件"})
@@ -163,7 +164,7 @@ def add_document(actor: Actor, item: WorkItem, files_in: Sequence[Any], note: An
 
 @transaction.atomic
 def add_figure(actor: Actor, item: WorkItem, figure: Any, note: Any = "") -> Evidence:
-    inputs.require_write(actor, item.organization)
+    require_write(actor, item.organization)
     item = locked(item)
     require_pending(item)
     errors: dict[str, str] = {}
@@ -216,7 +217,7 @@ def missing_evidence(item: WorkItem) -> str:
 @transaction.atomic
 def submit(actor: Actor, item: WorkItem, note: Any = "") -> WorkItem:
     """The receiver says it is done; the sender is asked to accept. A plan item completes."""
-    inputs.require_write(actor, item.organization)
+    require_write(actor, item.organization)
     item = locked(item)
     require_pending(item)
     errors: dict[str, str] = {}

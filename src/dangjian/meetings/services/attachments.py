@@ -7,9 +7,10 @@ from typing import Any
 
 from django.db import transaction
 
+from dangjian.accounts.access import require_write
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record
-from dangjian.core import inputs, uploads
+from dangjian.core import uploads
 from dangjian.core.errors import ServiceValidationError
 from dangjian.core.uploads import CheckedFile
 from dangjian.meetings.models import (
@@ -66,7 +67,7 @@ def with_file_cleanup(work):
 
 
 def add_attachments(actor: Actor, meeting: Meeting, uploads: Sequence[Any]) -> int:
-    inputs.require_write(actor, meeting.organization)
+    require_write(actor, meeting.organization)
     files = check_attachments(uploads)
     if not files:
         raise ServiceValidationError({"attachments": "请选择要上传的文件"})
@@ -79,7 +80,7 @@ def add_attachments(actor: Actor, meeting: Meeting, uploads: Sequence[Any]) -> i
 @transaction.atomic
 def remove_attachment(actor: Actor, attachment: Attachment) -> None:
     meeting = attachment.meeting
-    inputs.require_write(actor, meeting.organization)
+    require_write(actor, meeting.organization)
     name = attachment.file.name
     storage = attachment.file.storage
     record(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from dangjian.accounts.access import visible_members
+from dangjian.accounts.access import require_write
 from dangjian.audit.services import Actor
 from dangjian.core import inputs
 from dangjian.core.clock import today
@@ -16,6 +16,7 @@ from dangjian.meetings.models import (
 from dangjian.meetings.queries import (
     MEETING_ORG_KINDS,
 )
+from dangjian.members.access import visible_members
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization
 from dangjian.regulations.periods import TZ
@@ -85,4 +86,4 @@ def _member(actor: Actor, value: Any, field: str, label: str, errors: dict[str, 
 def _check_org(actor: Actor, org: Organization) -> None:
     if org.kind not in MEETING_ORG_KINDS:
         raise ServiceValidationError({"organization": "会议只能由党支部、党小组或机关党委组织"})
-    inputs.require_write(actor, org)
+    require_write(actor, org)

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from dangjian.accounts.access import can_write_into
+from dangjian.accounts.access import can_write_into, require_write
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record
 from dangjian.core import inputs
@@ -84,7 +84,7 @@ def withdraw_leave(actor: Actor, leave: LeaveRequest) -> None:
     )
     own = actor.user is not None and actor.user.member_id == leave.member_id
     if actor.user is not None and not own:
-        inputs.require_write(actor, leave.meeting.organization)
+        require_write(actor, leave.meeting.organization)
     if leave.status != LeaveStatus.PENDING:
         raise ServiceValidationError({"status": "请假申请已审批，不能撤回；请联系支部书记"})
     if leave.meeting.status != MeetingStatus.PLANNED:
@@ -112,7 +112,7 @@ def _leave_fields(leave: LeaveRequest) -> dict:
 
 @transaction.atomic
 def decide_leave(actor: Actor, leave: LeaveRequest, *, approve: bool) -> LeaveRequest:
-    inputs.require_write(actor, leave.meeting.organization)
+    require_write(actor, leave.meeting.organization)
     leave = LeaveRequest.objects.select_for_update().select_related("meeting").get(pk=leave.pk)
     if leave.status != LeaveStatus.PENDING:
         raise ServiceValidationError({"status": "该请假申请已处理"})

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
-from dangjian.accounts.access import visible_members
+from dangjian.accounts.access import require_write
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, diff, record, record_many
 from dangjian.core import inputs
@@ -33,6 +33,7 @@ from dangjian.meetings.services.common import (
     _kind,
     _member,
 )
+from dangjian.members.access import visible_members
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization
 from dangjian.regulations.dates import add_months
@@ -183,7 +184,7 @@ def plan_meeting(actor: Actor, organization: Organization, data: Mapping[str, An
 
 @transaction.atomic
 def cancel_meeting(actor: Actor, meeting: Meeting, reason: str = "") -> Meeting:
-    inputs.require_write(actor, meeting.organization)
+    require_write(actor, meeting.organization)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.status != MeetingStatus.PLANNED:
         raise ServiceValidationError({"status": "只有计划中的会议可以取消"})
@@ -274,7 +275,7 @@ def extend_series(
 ) -> list[Meeting]:
     """Plan the series' meetings for the next 12 months; months that already have one of the
     series' meetings (planned, held or cancelled) are left alone, so running it again is safe."""
-    inputs.require_write(actor, series.organization)
+    require_write(actor, series.organization)
     series = MeetingSeries.objects.select_for_update().get(pk=series.pk)
     if not series.active:
         raise ServiceValidationError({"series": "该固定计划已停用"})

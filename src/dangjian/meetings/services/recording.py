@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from dangjian.accounts.access import require_write
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record
 from dangjian.core import inputs
@@ -152,7 +153,7 @@ def record_meeting(
     keep their values. `votes` replaces the meeting's votes (None keeps and rechecks them).
     Saving the same record again changes nothing and writes no event.
     """
-    inputs.require_write(actor, meeting.organization)
+    require_write(actor, meeting.organization)
     checked_files = check_attachments(files) if files else []
 
     def work(stored: list[str]) -> RecordResult:

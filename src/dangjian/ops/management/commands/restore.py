@@ -7,8 +7,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dangjian.core.backup import BackupError, restore
-from dangjian.core.management.commands.backup import read_passphrase
+from dangjian.ops.backup import BackupError, restore
+from dangjian.ops.management.commands.backup import read_passphrase
 
 
 class Command(BaseCommand):

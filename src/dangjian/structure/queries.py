@@ -1,4 +1,5 @@
-"""Reads of the organization tree, always scoped to what the user may see."""
+"""Reads of the organization tree for its pages, always scoped to what the user may see: member
+counts per subtree and the committee's post holders (so above `members`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The auditor's pages: filter, export, verify. Nobody can edit or delete an event here."""
+"""The auditor's pages: filter, export, verify. Nobody can edit or delete an event here.
+
+They check the auditor's role, so they sit above `accounts` (and `audit`, whose log they read)."""
 
 import io
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dangjian.core.backup import BackupError, backup
+from dangjian.ops.backup import BackupError, backup
 
 
 def read_passphrase(path: str | None) -> str | None:

@@ -1,4 +1,4 @@
-"""Navigation entries for the current user, decided by the access module."""
+"""Navigation entries for the current user, chosen by role and scope (accounts.access)."""
 
 from dangjian.accounts.access import scope_for
 from dangjian.accounts.models import Role

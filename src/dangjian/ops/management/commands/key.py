@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from dangjian.core import keys
 from dangjian.crypto import ImproperKey, _read_key_file, create_key_file
+from dangjian.ops.keys import rotate
 
 
 class Command(BaseCommand):
@@ -70,7 +71,7 @@ class Command(BaseCommand):
             self.stdout.write(f"已生成新密钥：{path}（权限 0600）。请立即备份。")
         new_secret = _read_key_file(path, source=str(path))
         try:
-            report = keys.rotate(new_secret, batch_size=batch_size, out=self.stdout.write)
+            report = rotate(new_secret, batch_size=batch_size, out=self.stdout.write)
         except keys.KeyProblem as exc:
             raise CommandError(str(exc)) from None
         for label, count in report.reencrypted.items():

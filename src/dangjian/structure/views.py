@@ -1,4 +1,7 @@
-"""Organization pages: the tree (children loaded on expand) and an organization's detail."""
+"""Organization pages (组织架构): the tree (children loaded on expand) and an organization's detail.
+
+They show member counts and the committee's post holders, so they sit above `members`; the tree
+itself (`orgs`) sits below `accounts`, whose roles are bound to its organizations."""
 
 import re
 
@@ -18,7 +21,7 @@ from dangjian.accounts.access import (
 )
 from dangjian.core.pinyin import pinyin_keys
 from dangjian.orgs.models import Organization, OrgKind
-from dangjian.orgs.queries import committee_view, party_groups, tree_children, tree_roots
+from dangjian.structure.queries import committee_view, party_groups, tree_children, tree_roots
 
 
 def _require_structure(user) -> None:

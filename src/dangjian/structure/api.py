@@ -1,4 +1,5 @@
-"""Organization endpoints: the tree level by level, and one organization's detail."""
+"""Organization endpoints (`/api/v1/orgs`): the tree level by level, and one organization's
+detail, beside the pages in `structure.views`."""
 
 import datetime as dt
 
@@ -7,9 +8,12 @@ from ninja import Router, Schema
 
 from dangjian.accounts.access import get_org_for_user, get_structure_org, scope_for
 from dangjian.orgs.models import Organization
-from dangjian.orgs.queries import committee_view, tree_children, tree_roots
+from dangjian.structure.queries import committee_view, tree_children, tree_roots
 
 router = Router(tags=["组织"])
+# The operation ids the OpenAPI document has always given (from the module these endpoints were
+# first written in, dangjian.orgs.api), kept so generated clients do not change.
+_OPERATION_ID = "dangjian_orgs_api_{}"
 
 
 class NodeOut(Schema):
@@ -71,7 +75,12 @@ def _node(n) -> dict:
     }
 
 
-@router.get("/tree", response=list[NodeOut], summary="组织树（逐级展开）")
+@router.get(
+    "/tree",
+    response=list[NodeOut],
+    summary="组织树（逐级展开）",
+    operation_id=_OPERATION_ID.format("org_tree"),
+)
 def org_tree(request, parent: int | None = None):
     """Without `parent`: the roots of the caller's scope; with it: that node's children."""
     if not scope_for(request.user).sees_structure:
@@ -82,7 +91,12 @@ def org_tree(request, parent: int | None = None):
     return [_node(n) for n in tree_children(request.user, org)]
 
 
-@router.get("/{org_id}", response=OrgOut, summary="组织详情（班子、任期、提示）")
+@router.get(
+    "/{org_id}",
+    response=OrgOut,
+    summary="组织详情（班子、任期、提示）",
+    operation_id=_OPERATION_ID.format("org_detail"),
+)
 def org_detail(request, org_id: int):
     org = get_org_for_user(request.user, org_id)
     view = committee_view(org)
