@@ -504,6 +504,7 @@ def test_the_counts_follow_the_records(demo, api):
         "recruitment": 0,
         "transfers": 0,
         "appeals": 0,
+        "sittings": 0,
         "unread": mine["count"],
         "actions": 0,
         "badge": mine["count"],

@@ -50,6 +50,7 @@ def test_the_apps_providers_are_found_without_the_notices_naming_them():
         "recruitment",
         "transfers",
         "appeals",
+        "sittings",
     ]
 
 
