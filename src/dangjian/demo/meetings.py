@@ -112,6 +112,13 @@ ORGAN_SCENARIO: dict[str, dict] = {
 # whose 党组书记 skipped last year's.
 ORGAN_LECTURE_PENDING = {"CZJ-JGDW"}
 LEADING_LECTURE_SKIPPED = {"JYJ-DZ"}
+# Leading groups whose 民主生活会 last year had only half its members (two away on duty): short
+# of the 2/3 quorum.
+DLM_SHORT_LAST_YEAR = {"CZJ-DZ"}
+DLM_AWAY = 2
+# Branches whose 谈心谈话 last year left out their last two members (谈心谈话覆盖).
+TALK_SHORT_LAST_YEAR = {"CZJ-B02"}
+TALK_SHORT = 2
 
 
 @dataclass
@@ -412,8 +419,9 @@ def _heart_talks(
     today: dt.date,
     years: int,
 ) -> None:
-    """Each branch's yearly 谈心谈话 (in September), recorded as held without a sign-in sheet.
-    A stream of its own, so every other meeting stays as it was before talks were added."""
+    """Each branch's yearly 谈心谈话 (in September), recorded as held, its sheet listing the
+    branch's members as having taken part (the coverage the 谈心谈话覆盖 column checks). A
+    stream of its own, so every other meeting stays as it was before talks were added."""
     for year in range(today.year - years + 1, today.year + 1):
         for unit in branches:
             day = _day(year, 9, rng.randint(1, 28))
@@ -425,7 +433,11 @@ def _heart_talks(
             host, recorder, *_ = meetings._people(unit)
             kind = MeetingKind.HEART_TO_HEART_TALK
             fields = _meeting_fields(rng, unit.org_id, kind, day, today, host, recorder)
-            meetings.writer.meeting(**fields, expected_count=0)
+            writer = meetings.writer
+            short = unit.code in TALK_SHORT_LAST_YEAR and year == today.year - 1
+            present = unit.members[:-TALK_SHORT] if short else unit.members
+            writer.attend([(writer.next_id, m, "present", "") for m in present])
+            writer.meeting(**fields, expected_count=len(present), present_count=len(present))
 
 
 def _theme_day_series(branches: list[_Unit], profiles: dict[int, Profile]) -> dict[int, int]:
@@ -508,7 +520,30 @@ class _Meetings:
         fields = _meeting_fields(self.rng, unit.org_id, kind, day, self.today, host, None)
         if kind == MeetingKind.PARTY_LECTURE:
             fields["topic"] = "书记讲党课：" + fields["topic"]
+        if kind == MeetingKind.DEMOCRATIC_LIFE_MEETING and unit.committee:
+            self._democratic_life_meeting(unit, fields, day)
+            return
         self.writer.meeting(**fields, expected_count=0)
+
+    def _democratic_life_meeting(self, unit: _Unit, fields: dict, day: dt.date) -> None:
+        """A 党组's 民主生活会 with its sign-in sheet: its members (the seats) expected, all
+        present but in the story's short year. No random draw, so every other meeting stays
+        as it was before these had sheets."""
+        expected = unit.committee
+        fields["host_id"] = unit.secretary
+        if day > self.today:
+            self.writer.meeting(**fields, expected_count=len(expected))
+            return
+        short = unit.code in DLM_SHORT_LAST_YEAR and day.year == self.today.year - 1
+        away = set(expected[-DLM_AWAY:]) if short else set()
+        meeting_id = self.writer.next_id
+        rows = [
+            (meeting_id, m, "on_leave", "因公出差") if m in away else (meeting_id, m, "present", "")
+            for m in expected
+        ]
+        present = len(expected) - len(away)
+        self.writer.meeting(**fields, expected_count=len(expected), present_count=present)
+        self.writer.attend(rows)
 
     def _people(self, unit: _Unit) -> tuple:
         """(host, recorder, streak member, lapsed member, committee) of a branch."""
