@@ -116,9 +116,10 @@ LEADING_LECTURE_SKIPPED = {"JYJ-DZ"}
 # of the 2/3 quorum.
 DLM_SHORT_LAST_YEAR = {"CZJ-DZ"}
 DLM_AWAY = 2
-# Branches whose 谈心谈话 last year left out their last two members (谈心谈话覆盖).
-TALK_SHORT_LAST_YEAR = {"CZJ-B02"}
-TALK_SHORT = 2
+# The story's members: on long leave (外出学习培训) for the last 150 days, absent without leave
+# for the last 63.
+LAPSE_STORY_DAYS = 150
+STREAK_STORY_DAYS = 63
 
 
 @dataclass
@@ -323,10 +324,10 @@ def _attendance(
     rows = []
     present = 0
     for member_id in expected:
-        if member_id == lapse and held_on > today - dt.timedelta(days=150):
+        if member_id == lapse and held_on > today - dt.timedelta(days=LAPSE_STORY_DAYS):
             rows.append((meeting_id, member_id, "on_leave", "外出学习培训"))
             continue
-        if member_id == streak and held_on > today - dt.timedelta(days=63):
+        if member_id == streak and held_on > today - dt.timedelta(days=STREAK_STORY_DAYS):
             rows.append((meeting_id, member_id, "absent", ""))
             continue
         roll = rng.random() * (0.3 if committee else 1.0)  # committee members rarely miss
@@ -390,7 +391,9 @@ def generate_meetings(
                 meetings.organ_meeting(organs[index - len(branches)], kind, day)
             else:
                 meetings.branch_meeting(branches[index], kind, day, group_id)
-    _heart_talks(random.Random(seed + 1), branches, profiles, meetings, today, years)
+    from dangjian.demo.talks import heart_talks  # it builds on this module's helpers
+
+    heart_talks(random.Random(seed + 1), branches, profiles, meetings, today, years)
     writer.finish()
     # The 支委会's quorum figures (the 委员 seated on each day), as the service would keep them.
     in_roots = Q()
@@ -409,35 +412,6 @@ def generate_meetings(
     )
     out(f"已生成会议记录：{writer.total_meetings} 次会议，{writer.total_attendance} 条出勤记录。")
     return writer.total_meetings, writer.total_attendance
-
-
-def _heart_talks(
-    rng: random.Random,
-    branches: list[_Unit],
-    profiles: dict[int, Profile],
-    meetings: _Meetings,
-    today: dt.date,
-    years: int,
-) -> None:
-    """Each branch's yearly 谈心谈话 (in September), recorded as held, its sheet listing the
-    branch's members as having taken part (the coverage the 谈心谈话覆盖 column checks). A
-    stream of its own, so every other meeting stays as it was before talks were added."""
-    for year in range(today.year - years + 1, today.year + 1):
-        for unit in branches:
-            day = _day(year, 9, rng.randint(1, 28))
-            skipped = (MeetingKind.HEART_TO_HEART_TALK, year - today.year, 9) in profiles[
-                unit.org_id
-            ].skip
-            if not unit.members or day > today or skipped:
-                continue
-            host, recorder, *_ = meetings._people(unit)
-            kind = MeetingKind.HEART_TO_HEART_TALK
-            fields = _meeting_fields(rng, unit.org_id, kind, day, today, host, recorder)
-            writer = meetings.writer
-            short = unit.code in TALK_SHORT_LAST_YEAR and year == today.year - 1
-            present = unit.members[:-TALK_SHORT] if short else unit.members
-            writer.attend([(writer.next_id, m, "present", "") for m in present])
-            writer.meeting(**fields, expected_count=len(present), present_count=len(present))
 
 
 def _theme_day_series(branches: list[_Unit], profiles: dict[int, Profile]) -> dict[int, int]:

@@ -202,6 +202,9 @@ def committee_year(
     for items in broken.values():
         months = [m for m, _ in items]
         last = items[-1][1]
+        if len(months) == len(monthly):
+            out.append(last)  # broken every month: the plain finding, the latest figures
+            continue
         label = month_label(months)
         each = "各月末" if len(months) > 1 else "末"
         out.append(

@@ -198,10 +198,10 @@ def _count_subtrees(orgs: list[OrgInfo], complete: bool, year: int, as_of: dt.da
 
 def _read_posts(
     where: Where, year: int, as_of: dt.date, by_id: dict[int, OrgInfo]
-) -> dict[int, list[tuple[int, str, str | None]]]:
+) -> tuple[dict[int, list[tuple[int, str, str | None]]], dict[int, set[int]]]:
     """Posts held at some time in the year: the seats on the year's last day (or today) and on
-    every month's last day (`seats_by_month`), by kind, into `by_id`; the secretaries on each
-    day (for the leader's 党课) returned."""
+    every month's last day (`seats_by_month`), by kind, into `by_id`. Returns the secretaries
+    on each day (for the leader's 党课) and each branch's 委员 on `as_of`."""
     ends = month_ends(year, as_of)
     held: dict[int, list[tuple[int, str, dt.date, dt.date | None]]] = defaultdict(list)
     secretaries: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
@@ -216,11 +216,14 @@ def _read_posts(
             secretaries[org_id].append(
                 (member_id, started.isoformat(), ended.isoformat() if ended else None)
             )
+    seated: dict[int, set[int]] = {}
     for org_id, posts in held.items():
         org = by_id[org_id]
         org.seats_by_month = tuple(_seats_on(posts, day) for day in ends)
         org.committee_size, org.deputies, org.officers = _seats_on(posts, as_of)
-    return secretaries
+        if org.kind == OrgKind.BRANCH:
+            seated[org_id] = {m for m, _, s, e in posts if s <= as_of and (e is None or e >= as_of)}
+    return secretaries, seated
 
 
 def _seats_on(
@@ -240,10 +243,11 @@ def _seats_on(
 
 
 def _read_talks(
-    where: Where, year: int, as_of: dt.date, minimum: int
+    where: Where, year: int, as_of: dt.date, minimum: int, seats: dict[int, set[int]]
 ) -> dict[int, tuple[int, int, int, int]]:
     """谈心谈话 coverage per branch (two queries): who took part is who the talk's sign-in
-    sheet marks present (出席 or 签到), in any talk held in the year up to `as_of`."""
+    sheet marks present (出席 or 签到), in any talk held in the year up to `as_of`; `seats`:
+    each branch's 委员 on `as_of`."""
     talk = Q(
         meeting__kind=MeetingKind.HEART_TO_HEART_TALK,
         meeting__status=MeetingStatus.HELD,
@@ -270,18 +274,18 @@ def _read_talks(
         .values_list("organization_id", "n", "missed")
     ):
         out[org_id] = (n, missed, 0, 0)
-    # The 委员 of each branch on `as_of`, and the talks they sat in.
-    seats: dict[int, set[int]] = defaultdict(set)
+    # The 委员 of each branch on `as_of` (from the posts already read), and the talks they
+    # sat in.
     held_by: dict[int, set[int]] = defaultdict(set)  # member → the branches they sit in
+    for org_id, members in seats.items():
+        for member_id in members:
+            held_by[member_id].add(org_id)
     seated = Post.objects.filter(
         where("organization__"),
         _covering(as_of),
         organization__kind=OrgKind.BRANCH,
         kind__in=list(COMMITTEE_POSTS),
     )
-    for org_id, member_id in seated.values_list("organization_id", "member_id"):
-        seats[org_id].add(member_id)
-        held_by[member_id].add(org_id)
     sat: dict[int, set[int]] = defaultdict(set)
     for meeting_id, member_id in Attendance.objects.filter(
         talk, member_id__in=seated.values("member_id")
@@ -329,7 +333,7 @@ def _read(
     _count_members(where, year, as_of, by_id)
     _count_subtrees(orgs, complete, year, as_of)
 
-    secretaries = _read_posts(where, year, as_of, by_id)
+    secretaries, seated = _read_posts(where, year, as_of, by_id)
 
     # The meetings held in the year: one pass over the indexed held_on column.
     by_key: dict[tuple[int, str], list[tuple]] = defaultdict(list)
@@ -367,5 +371,5 @@ def _read(
             "explained_at",
         )
     }
-    talks = _read_talks(where, year, as_of, talk_minimum) if talk_minimum else {}
+    talks = _read_talks(where, year, as_of, talk_minimum, seated) if talk_minimum else {}
     return _Records(orgs, secretaries, talks, by_key, votes, explanations, dict(meetings), where)
