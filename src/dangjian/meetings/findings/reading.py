@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import CharField, Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Cast, Coalesce, Substr
+from django.db.models import CharField, Count, IntegerField, Q
+from django.db.models.functions import Cast, Substr
 
 from dangjian.meetings.findings.report import _KIND, _ORG, Explanation, OrgInfo
 from dangjian.meetings.models import (
@@ -248,31 +248,27 @@ def _read_talks(
     """谈心谈话 coverage per branch (two queries): who took part is who the talk's sign-in
     sheet marks present (出席 or 签到), in any talk held in the year up to `as_of`; `seats`:
     each branch's 委员 on `as_of`."""
-    talk = Q(
-        meeting__kind=MeetingKind.HEART_TO_HEART_TALK,
-        meeting__status=MeetingStatus.HELD,
-        meeting__held_on__gte=dt.date(year, 1, 1),
-        meeting__held_on__lte=as_of,
-        status__in=list(ATTENDED),
-    )
-    taken = (
-        Attendance.objects.filter(talk, member_id=OuterRef("member_id"))
-        .order_by()
-        .values("member_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
+    talks = Meeting.objects.filter(
+        kind=MeetingKind.HEART_TO_HEART_TALK,
+        status=MeetingStatus.HELD,
+        held_on__gte=dt.date(year, 1, 1),
+        held_on__lte=as_of,
+    ).values("id")
+    # By the talks (a few thousand a year at province scale), then their sheets by meeting.
+    talk = Q(meeting_id__in=talks, status__in=list(ATTENDED))
+    sheets = list(Attendance.objects.filter(talk).values_list("meeting_id", "member_id"))
+    taken: dict[int, int] = defaultdict(int)
+    for _, member_id in sheets:
+        taken[member_id] += 1
     out: dict[int, tuple[int, int, int, int]] = {}
-    for org_id, n, missed in (
-        MembershipSpell.objects.filter(
-            where("organization__"), _covering(as_of), organization__kind=OrgKind.BRANCH
-        )
-        .annotate(taken=Coalesce(Subquery(taken[:1]), 0))
-        .order_by()
-        .values("organization_id")
-        .annotate(n=Count("id"), missed=Count("id", filter=Q(taken__lt=minimum)))
-        .values_list("organization_id", "n", "missed")
-    ):
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for org_id, member_id in MembershipSpell.objects.filter(
+        where("organization__"), _covering(as_of), organization__kind=OrgKind.BRANCH
+    ).values_list("organization_id", "member_id"):
+        entry = counts[org_id]
+        entry[0] += 1
+        entry[1] += taken.get(member_id, 0) < minimum
+    for org_id, (n, missed) in counts.items():
         out[org_id] = (n, missed, 0, 0)
     # The 委员 of each branch on `as_of` (from the posts already read), and the talks they
     # sat in.
@@ -280,17 +276,10 @@ def _read_talks(
     for org_id, members in seats.items():
         for member_id in members:
             held_by[member_id].add(org_id)
-    seated = Post.objects.filter(
-        where("organization__"),
-        _covering(as_of),
-        organization__kind=OrgKind.BRANCH,
-        kind__in=list(COMMITTEE_POSTS),
-    )
     sat: dict[int, set[int]] = defaultdict(set)
-    for meeting_id, member_id in Attendance.objects.filter(
-        talk, member_id__in=seated.values("member_id")
-    ).values_list("meeting_id", "member_id"):
-        sat[meeting_id].add(member_id)
+    for meeting_id, member_id in sheets:
+        if member_id in held_by:
+            sat[meeting_id].add(member_id)
     talked: dict[int, set[int]] = defaultdict(set)
     for present in sat.values():
         for org_id in {o for m in present for o in held_by[m]}:
