@@ -150,10 +150,10 @@ class _Organ:
         # The 党组: four leading cadres who already hold a seat (no demo account's own member,
         # no one new to the cadres' study requirement). They hold its 民主生活会.
         for member, kind in (
-            (secretaries[1], PostKind.SECRETARY),
-            (employed[5], PostKind.COMMITTEE_MEMBER),
+            (employed[5], PostKind.SECRETARY),
             (employed[8], PostKind.COMMITTEE_MEMBER),
             (secretaries[2], PostKind.COMMITTEE_MEMBER),
+            (secretaries[3], PostKind.COMMITTEE_MEMBER),
         ):
             add_post(self.actor, group, member, kind, start)
         past_moves(dept_members, self.people.today)
