@@ -79,11 +79,14 @@ def test_a_branch_falling_below_seven_mid_year_needs_it_until_then(demo):
     # 7 full members on the last day of January … August; 6 from September on.
     periods = committee_periods(branch, 2025, TODAY)
     assert periods == [f"2025-{m:02d}" for m in range(1, 9)]
-    # The year's last day decides the committee rules: below 7, no committee needed.
-    rules = {
-        f.rule_id for f in compliance.compute(branch, 2025, today=TODAY).findings_for(branch.pk)
+    # The committee rules read the same month-ends: 7 full members and no committee from
+    # January to August is a missing committee for those months, not "no committee needed".
+    found = {
+        f.rule_id: f for f in compliance.compute(branch, 2025, today=TODAY).findings_for(branch.pk)
     }
-    assert "no_committee" in rules and "committee_threshold" not in rules
+    assert "no_committee" not in found
+    assert found["committee_threshold"].facts["months"] == list(range(1, 9))
+    assert found["committee_threshold"].message.startswith("2025年1月至8月各月末：")
 
 
 def test_a_past_year_gives_the_same_findings_computed_now_as_then(demo):

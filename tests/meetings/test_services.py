@@ -155,7 +155,7 @@ def test_a_secretary_cannot_plan_for_the_sibling_branch(demo):
 def test_only_branches_party_groups_and_organ_committees_hold_meetings(demo):
     with pytest.raises(ServiceValidationError) as exc:
         plan(None, demo.org["FGW-ZZ"], "committee_meeting")
-    assert exc.value.errors["organization"] == "会议只能由党支部、党小组或机关党委组织"
+    assert exc.value.errors["organization"] == "会议只能由党支部、党小组、机关党委或党组组织"
 
 
 # ---- recording -----------------------------------------------------------------------------

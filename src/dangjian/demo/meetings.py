@@ -112,6 +112,14 @@ ORGAN_SCENARIO: dict[str, dict] = {
 # whose 党组书记 skipped last year's.
 ORGAN_LECTURE_PENDING = {"CZJ-JGDW"}
 LEADING_LECTURE_SKIPPED = {"JYJ-DZ"}
+# Leading groups whose 民主生活会 last year had only half its members (two away on duty): short
+# of the 2/3 quorum.
+DLM_SHORT_LAST_YEAR = {"CZJ-DZ"}
+DLM_AWAY = 2
+# The story's members: on long leave (外出学习培训) for the last 150 days, absent without leave
+# for the last 63.
+LAPSE_STORY_DAYS = 150
+STREAK_STORY_DAYS = 63
 
 
 @dataclass
@@ -316,10 +324,10 @@ def _attendance(
     rows = []
     present = 0
     for member_id in expected:
-        if member_id == lapse and held_on > today - dt.timedelta(days=150):
+        if member_id == lapse and held_on > today - dt.timedelta(days=LAPSE_STORY_DAYS):
             rows.append((meeting_id, member_id, "on_leave", "外出学习培训"))
             continue
-        if member_id == streak and held_on > today - dt.timedelta(days=63):
+        if member_id == streak and held_on > today - dt.timedelta(days=STREAK_STORY_DAYS):
             rows.append((meeting_id, member_id, "absent", ""))
             continue
         roll = rng.random() * (0.3 if committee else 1.0)  # committee members rarely miss
@@ -383,7 +391,9 @@ def generate_meetings(
                 meetings.organ_meeting(organs[index - len(branches)], kind, day)
             else:
                 meetings.branch_meeting(branches[index], kind, day, group_id)
-    _heart_talks(random.Random(seed + 1), branches, profiles, meetings, today, years)
+    from dangjian.demo.talks import heart_talks  # it builds on this module's helpers
+
+    heart_talks(random.Random(seed + 1), branches, profiles, meetings, today, years)
     writer.finish()
     # The 支委会's quorum figures (the 委员 seated on each day), as the service would keep them.
     in_roots = Q()
@@ -402,30 +412,6 @@ def generate_meetings(
     )
     out(f"已生成会议记录：{writer.total_meetings} 次会议，{writer.total_attendance} 条出勤记录。")
     return writer.total_meetings, writer.total_attendance
-
-
-def _heart_talks(
-    rng: random.Random,
-    branches: list[_Unit],
-    profiles: dict[int, Profile],
-    meetings: _Meetings,
-    today: dt.date,
-    years: int,
-) -> None:
-    """Each branch's yearly 谈心谈话 (in September), recorded as held without a sign-in sheet.
-    A stream of its own, so every other meeting stays as it was before talks were added."""
-    for year in range(today.year - years + 1, today.year + 1):
-        for unit in branches:
-            day = _day(year, 9, rng.randint(1, 28))
-            skipped = (MeetingKind.HEART_TO_HEART_TALK, year - today.year, 9) in profiles[
-                unit.org_id
-            ].skip
-            if not unit.members or day > today or skipped:
-                continue
-            host, recorder, *_ = meetings._people(unit)
-            kind = MeetingKind.HEART_TO_HEART_TALK
-            fields = _meeting_fields(rng, unit.org_id, kind, day, today, host, recorder)
-            meetings.writer.meeting(**fields, expected_count=0)
 
 
 def _theme_day_series(branches: list[_Unit], profiles: dict[int, Profile]) -> dict[int, int]:
@@ -508,7 +494,30 @@ class _Meetings:
         fields = _meeting_fields(self.rng, unit.org_id, kind, day, self.today, host, None)
         if kind == MeetingKind.PARTY_LECTURE:
             fields["topic"] = "书记讲党课：" + fields["topic"]
+        if kind == MeetingKind.DEMOCRATIC_LIFE_MEETING and unit.committee:
+            self._democratic_life_meeting(unit, fields, day)
+            return
         self.writer.meeting(**fields, expected_count=0)
+
+    def _democratic_life_meeting(self, unit: _Unit, fields: dict, day: dt.date) -> None:
+        """A 党组's 民主生活会 with its sign-in sheet: its members (the seats) expected, all
+        present but in the story's short year. No random draw, so every other meeting stays
+        as it was before these had sheets."""
+        expected = unit.committee
+        fields["host_id"] = unit.secretary
+        if day > self.today:
+            self.writer.meeting(**fields, expected_count=len(expected))
+            return
+        short = unit.code in DLM_SHORT_LAST_YEAR and day.year == self.today.year - 1
+        away = set(expected[-DLM_AWAY:]) if short else set()
+        meeting_id = self.writer.next_id
+        rows = [
+            (meeting_id, m, "on_leave", "因公出差") if m in away else (meeting_id, m, "present", "")
+            for m in expected
+        ]
+        present = len(expected) - len(away)
+        self.writer.meeting(**fields, expected_count=len(expected), present_count=present)
+        self.writer.attend(rows)
 
     def _people(self, unit: _Unit) -> tuple:
         """(host, recorder, streak member, lapsed member, committee) of a branch."""

@@ -129,10 +129,13 @@ class _Organ:
             (dt.date(2024, 1, 1), dt.date(2027, 1, 1)),
         )
         dept_members: list[Member] = []
+        secretaries: list[Member] = []  # each branch's first member, its secretary
         for b_index, spec in enumerate(branches):
             # The last two branches of each department sit under the general branch.
             parent = general if b_index >= len(branches) - 2 else committee
-            dept_members += self.branch(parent, f"{prefix}-B{b_index + 1:02d}", *spec)
+            members = self.branch(parent, f"{prefix}-B{b_index + 1:02d}", *spec)
+            dept_members += members
+            secretaries.append(members[0])
         # The organ committee's secretary is full-time; its members come from the branches.
         employed = [
             m
@@ -144,6 +147,15 @@ class _Organ:
         add_post(self.actor, committee, employed[5], PostKind.DEPUTY_SECRETARY, start)
         add_post(self.actor, committee, employed[8], PostKind.COMMITTEE_MEMBER, start)
         add_post(self.actor, discipline, employed[11], PostKind.SECRETARY, start)
+        # The 党组: four leading cadres who already hold a seat (no demo account's own member,
+        # no one new to the cadres' study requirement). They hold its 民主生活会.
+        for member, kind in (
+            (employed[5], PostKind.SECRETARY),
+            (employed[8], PostKind.COMMITTEE_MEMBER),
+            (secretaries[2], PostKind.COMMITTEE_MEMBER),
+            (secretaries[3], PostKind.COMMITTEE_MEMBER),
+        ):
+            add_post(self.actor, group, member, kind, start)
         past_moves(dept_members, self.people.today)
         if index == 0:
             self.first.update(

@@ -57,7 +57,16 @@ MEETING_ORG_KINDS: dict[str, tuple[str, ...]] = {
         MeetingKind.CENTRAL_GROUP_STUDY,
         MeetingKind.HEART_TO_HEART_TALK,
     ),
+    # A 党组 (部门党组（党委）): its members' 民主生活会 and its secretary's 党课 (issue 12).
+    OrgKind.LEADING_GROUP: (
+        MeetingKind.DEMOCRATIC_LIFE_MEETING,
+        MeetingKind.PARTY_LECTURE,
+    ),
 }
+
+# Organizations whose meetings are attended by their seats (书记, 委员…), not by members they
+# hold: an organ committee and a 党组 hold no members of their own.
+SEATED_ORG_KINDS = frozenset({OrgKind.ORGAN_COMMITTEE, OrgKind.LEADING_GROUP})
 
 
 def _committee_seat_q(org_id: int) -> Q:
@@ -77,6 +86,10 @@ def _default_rule(org: Organization, kind: str) -> str:
         return "group"
     if org.kind == OrgKind.ORGAN_COMMITTEE:
         return "subtree" if kind == MeetingKind.PARTY_LECTURE else "seats"
+    if org.kind == OrgKind.LEADING_GROUP:
+        # The 民主生活会's 应到 is the 党组's members (dlm_scope: 党组成员); the secretary's 党课
+        # is for the cadres the planner names, the 党组 by default.
+        return "seats"
     return "seats" if kind == MeetingKind.COMMITTEE_MEETING else "members"
 
 
@@ -85,7 +98,7 @@ def default_attendees(org: Organization, kind: str) -> QuerySet[Member]:
 
     A party group: its group members. A branch: the members whose organization is the branch,
     or its committee for a 支委会. An organ committee: its committee, or every member of its
-    subtree for a 党课.
+    subtree for a 党课. A 党组: its members (the seats: 书记, 副书记, 成员).
     """
     rule = _default_rule(org, kind)
     qs = Member.objects.all()
@@ -185,6 +198,7 @@ def _expected_meeting_parts(member: Member) -> list[Q]:
         by_default |= Q(organization_id__in=seats, organization__kind=OrgKind.ORGAN_COMMITTEE) & ~Q(
             kind=MeetingKind.PARTY_LECTURE
         )
+        by_default |= Q(organization_id__in=seats, organization__kind=OrgKind.LEADING_GROUP)
     lectures = Q(
         organization__kind=OrgKind.ORGAN_COMMITTEE,
         organization__path__in=ancestors,

@@ -43,6 +43,7 @@ from dangjian.meetings.models import (
 )
 from dangjian.meetings.queries import (
     MEETING_ORG_KINDS,
+    SEATED_ORG_KINDS,
     MeetingFilter,
     attendance_sheet,
     attendee_candidates,
@@ -194,7 +195,7 @@ def meeting_create(request):
     hosts = default_attendees(
         org,
         MeetingKind.COMMITTEE_MEETING
-        if org.kind == OrgKind.ORGAN_COMMITTEE
+        if org.kind in SEATED_ORG_KINDS
         else MeetingKind.GENERAL_MEETING,
     ).order_by("name_pinyin")
     kinds = _kind_choices(org)

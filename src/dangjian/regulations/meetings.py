@@ -26,6 +26,7 @@ __all__ = [
     "PeriodFinding",
     "check_quorum",
     "dlm_quorum_minimum",
+    "heart_talk_coverage_violation",
     "dlm_quorum_violation",
     "quorum_minimum",
     "evaluate_frequency",
@@ -493,4 +494,61 @@ def quorum_violation(
             + ("表决" if meeting_kind == "general_meeting" else "")
         ),
         facts={"voting_members": voting_members, "present_voting": present_voting},
+    )
+
+
+# 谈心谈话 (第十九条≈, text H, article L: the title alone): "支部委员之间、支部委员和党员之间、
+# 党员和党员之间，每年谈心谈话一般不少于1次". The number of talks a year is the pack's
+# `heart_talk` minimum; recording every pair would be a form per pair (1,225 for a branch of
+# 50), which the anti-formalism rules refuse. A talk's sign-in sheet says who took part, and
+# this rule checks what the sheets can prove broken: a member who took part in fewer talks than
+# the minimum, or a 委员 who never talked with another 委员, has a pair the text names with no
+# talk. "一般": a warning.
+HEART_TALK_COVERAGE_RULE: Final = register(
+    Rule(
+        id="heart_talk_coverage",
+        title=BRANCH_REGULATIONS,
+        article=None,
+        summary=(
+            "支部委员之间、支部委员和党员之间、党员和党员之间，每年谈心谈话一般不少于1次"
+            "（按谈心谈话记录的参加人核对）"
+        ),
+        params={},
+        severity=Severity.WARNING,
+        confidence="H",
+    )
+)
+
+
+def heart_talk_coverage_violation(
+    members: int, missed: int, seats: int, seats_missed: int, minimum: int
+) -> RuleViolation | None:
+    """A branch's 谈心谈话 coverage in a year that has ended: `missed` of its `members` took
+    part in fewer than `minimum` talks; `seats_missed` of its `seats` 委员 took part in none
+    with another 委员 (only judged with 2 委员 or more). None when nothing is proven missing."""
+    if min(members, missed, seats, seats_missed, minimum) < 0 or missed > members:
+        raise ValueError("counts must not be negative, nor missed exceed members")
+    if seats_missed > seats:
+        raise ValueError("seats_missed must not exceed seats")
+    parts = []
+    if missed:
+        parts.append(f"{missed}名党员（共{members}名）本年参加谈心谈话不足{minimum}次")
+    if seats >= 2 and seats_missed:
+        parts.append(f"{seats_missed}名支部委员（共{seats}名）本年未与其他委员谈心谈话")
+    if not parts:
+        return None
+    return RuleViolation(
+        rule=HEART_TALK_COVERAGE_RULE,
+        message=(
+            "；".join(parts)
+            + "。支部委员之间、支部委员和党员之间、党员和党员之间，每年谈心谈话一般不少于"
+            + f"{minimum}次；如有正当理由，请注明"
+        ),
+        facts={
+            "members": members,
+            "missed": missed,
+            "seats": seats,
+            "seats_missed": seats_missed if seats >= 2 else 0,
+            "minimum": minimum,
+        },
     )

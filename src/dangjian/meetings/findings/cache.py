@@ -14,6 +14,7 @@ from django.db.models import CharField, Q, Value
 
 from dangjian.audit.models import AuditAction, AuditEvent, AuditHead
 from dangjian.core.clock import today as local_today
+from dangjian.meetings.findings.committee_rules import talk_minimum
 from dangjian.meetings.findings.contributors import contributors
 from dangjian.meetings.findings.evaluation import _columns, _evaluate, compute
 from dangjian.meetings.findings.reading import SUBTREE_COUNTED, _only, _read
@@ -29,7 +30,7 @@ from dangjian.meetings.models import (
 )
 from dangjian.meetings.packs import rules_in_force
 from dangjian.members.models import Member, MembershipSpell
-from dangjian.orgs.models import Organization, Post
+from dangjian.orgs.models import Organization, OrgKind, Post
 
 # A province's whole tree takes about a second to compute; the 机关工委's page must answer in a
 # fraction of that, also right after a write. Every write goes through a service that leaves an
@@ -210,6 +211,18 @@ def _counting_ancestors(report: ComplianceReport, ids: set[int]) -> set[int]:
     return found
 
 
+def _talk_branches(report: ComplianceReport, ids: set[int]) -> set[int]:
+    """The branches of the party groups among `ids`: a party group's 谈心谈话 counts in its
+    branch's coverage (no query)."""
+    by_path = {o.path: o.id for o in report.orgs if o.kind == OrgKind.BRANCH}
+    found = set()
+    for org_id in ids:
+        org = report.by_id[org_id]
+        if org.kind == OrgKind.PARTY_GROUP and org.parent_path in by_path:
+            found.add(by_path[org.parent_path])
+    return found
+
+
 def _refresh(
     report: ComplianceReport, changed: set[int], members_changed: bool = True
 ) -> ComplianceReport | None:
@@ -224,7 +237,10 @@ def _refresh(
     memo = report._memo
     assert memo is not None
     with _gc_paused():
-        records = _read(_only(ids), report.year, report.as_of)
+        ids |= _talk_branches(report, ids)
+        records = _read(
+            _only(ids), report.year, report.as_of, talk_minimum=talk_minimum(report.rules)
+        )
         if {o.id for o in records.orgs} != ids:
             return None
         done = _evaluate(records, report.rules, memo)

@@ -15,8 +15,23 @@ from dangjian.meetings.findings.applicability import (
     committee_months,
     plan_for,
 )
+from dangjian.meetings.findings.committee_rules import (
+    COMMITTEE_RULES,
+    DLM,
+    DLM_QUORUM_RULE,
+    QUORUM_RULES,
+    TALK_COVERAGE_RULE,
+    TERM_RULE,
+    _ok_result,
+    _violation_result,
+    committee_results,
+    committee_year,
+    monthly_facts,
+    talk_minimum,
+    talk_result,
+)
 from dangjian.meetings.findings.contributors import Scope, contributors
-from dangjian.meetings.findings.reading import _read, _Records, _subtree
+from dangjian.meetings.findings.reading import _read, _Records, _subtree, month_ends
 from dangjian.meetings.findings.report import (
     _DAY,
     _EXPECTED,
@@ -27,8 +42,6 @@ from dangjian.meetings.findings.report import (
     _PRESENT,
     _SEATED,
     _SEATED_PRESENT,
-    AT_RISK,
-    OK,
     PENDING,
     VIOLATED,
     Cell,
@@ -41,39 +54,19 @@ from dangjian.meetings.findings.report import (
     _year_period,
 )
 from dangjian.meetings.packs import rules_in_force
-from dangjian.orgs.models import Organization, OrgKind
+from dangjian.orgs.models import Organization
 from dangjian.regulations.base import RuleViolation, rule
 from dangjian.regulations.committee import (
     COMMITTEE_THRESHOLD,
-    check_committee,
-    effective_term_end,
-    term_years,
 )
 from dangjian.regulations.engine import RuleSet
 from dangjian.regulations.meetings import (
-    FindingStatus,
     FrequencyRule,
     dlm_quorum_violation,
     evaluate_frequency,
     quorum_violation,
 )
-from dangjian.regulations.periods import cn_date, periods_in_year
-
-COMMITTEE_RULES = (
-    "branch_min_members",
-    "branch_max_members",
-    "committee_threshold",
-    "no_committee",
-    "committee_size",
-    "committee_deputies",
-    "dangzu_size",
-    "organ_committee",
-    "organ_general_branch",
-)
-TERM_RULE = "committee_term"
-QUORUM_RULES = ("general_meeting_quorum", "committee_meeting_quorum")
-DLM_QUORUM_RULE = "dlm_quorum"
-DLM = "democratic_life_meeting"
+from dangjian.regulations.periods import periods_in_year
 
 
 def _columns(rules: RuleSet) -> list[Column]:
@@ -94,39 +87,11 @@ def _columns(rules: RuleSet) -> list[Column]:
     columns.append(Column("quorum", "到会人数", QUORUM_RULES, citation))
     dlm = rule(DLM_QUORUM_RULE)
     columns.append(Column(DLM_QUORUM_RULE, "民主生活会到会", (dlm.id,), dlm.citation))
+    talks = rule(TALK_COVERAGE_RULE)
+    columns.append(Column(TALK_COVERAGE_RULE, "谈心谈话覆盖", (talks.id,), talks.citation))
     for contributor in contributors():
         columns.extend(contributor.columns(rules))
     return columns
-
-
-def _committee_column(rule_id: str) -> str:
-    if rule_id == TERM_RULE:
-        return "term"
-    if rule_id in QUORUM_RULES:
-        return "quorum"
-    if rule_id == DLM_QUORUM_RULE:
-        return DLM_QUORUM_RULE
-    return "committee"
-
-
-def _violation_result(
-    violation: RuleViolation, status: FindingStatus, facts: dict | None = None
-) -> Result:
-    return Result(
-        violation.rule.id,
-        _committee_column(violation.rule.id),
-        status,
-        violation.severity,
-        violation.message,
-        violation.citation,
-        {**(facts or {}), **dict(violation.facts)},
-    )
-
-
-def _ok_result(rule_id: str, message: str, facts: dict) -> Result:
-    return Result(
-        rule_id, _committee_column(rule_id), OK, None, message, rule(rule_id).citation, facts
-    )
 
 
 def compute(
@@ -160,6 +125,10 @@ class _Memo:
         self.masked: dict[tuple, _Judged] = {}
         self.committee: dict[tuple, tuple[tuple[Result, ...], dict[str, Cell]]] = {}
         self.plans: dict[tuple, list[tuple]] = {}
+        # The committee rules are judged on the last day of every month up to `as_of`'s.
+        self.ends = month_ends(year, as_of)
+        self.months = as_of.month if as_of.year == year else 0
+        self.months_memo: dict[tuple, tuple[Result, ...]] = {}
 
     def judge_months(
         self, freq: FrequencyRule, counts: tuple[int, ...], months: tuple[bool, ...]
@@ -227,7 +196,13 @@ def _compute(
     rules = rules or rules_in_force()
     # Facts about a year that has ended are taken on its last day, so they stay put.
     as_of = min(today, dt.date(year, 12, 31))
-    records = _read(_subtree(root.path, max_depth), year, as_of, complete=max_depth is None)
+    records = _read(
+        _subtree(root.path, max_depth),
+        year,
+        as_of,
+        complete=max_depth is None,
+        talk_minimum=talk_minimum(rules),
+    )
     memo = _Memo(year, today, as_of)
     done = _evaluate(records, rules, memo)
     return ComplianceReport(
@@ -271,6 +246,7 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
 
     # What stays the same from one organization to the next, worked out once.
     explained_orgs = {org_id for org_id, _, _ in explanations}
+    talks, talk_min = records.talks, talk_minimum(rules)
     committee_memo = memo.committee
     unverified = {"lecturer_unverified": True}
     empty: tuple = ()
@@ -332,6 +308,7 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
         if org_frequency:
             frequency[org_id] = org_frequency
 
+        monthly = monthly_facts(org, memo.months)
         key = (
             org.kind,
             org.full_members,
@@ -342,10 +319,14 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
             org.deputies,
             org.officers,
             org.subtree_members,
+            monthly,
         )
         entry = committee_memo.get(key)
         if entry is None:
-            results = _committee_results(*key, as_of)
+            if monthly is None:
+                results = committee_results(*key[:-1], as_of)
+            else:
+                results = committee_year(memo, org.kind, monthly, *key[1:-1])
             shared: dict[str, Cell] = {}
             for result in results:
                 shared.setdefault(result.column, Cell()).add(result.status)
@@ -356,6 +337,9 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
             if (org_id, "committee_meeting") in by_key or org_id in votes or (org_id, DLM) in by_key
             else []
         )
+        talk = talks.get(org_id)
+        if talk is not None:
+            quorum = [*quorum, talk_result(talk, talk_min, memo.year, memo.as_of)]
         if quorum or org_id in explained_orgs:
             own = [*results, *quorum]
             fresh: dict[str, Cell] = {}
@@ -418,91 +402,6 @@ def _contribute(done: _Evaluated, records: _Records, rules: RuleSet, memo: _Memo
 def _gave_lecture(row: tuple, posts: list[tuple[int, str, str | None]]) -> bool:
     day, host = row[_DAY], row[_HOST]
     return any(m == host and s <= day and (e is None or e >= day) for m, s, e in posts)
-
-
-def _committee_results(
-    kind: str,
-    full_members: int,
-    members: int,
-    committee_size: int,
-    term_ends_on: dt.date | None,
-    term_started_on: dt.date | None,
-    deputies: int,
-    officers: int,
-    subtree_members: int | None,
-    as_of: dt.date,
-) -> tuple[Result, ...]:
-    facts_base = {
-        "as_of": as_of.isoformat(),
-        "full_members": full_members,
-        "members": members,
-        "committee_size": committee_size,
-    }
-    # A term that began after the period's end is not the one in force then, and the platform
-    # keeps no earlier term: that year's term cannot be judged.
-    later_term = term_started_on is not None and term_started_on > as_of
-    found = check_committee(
-        kind,
-        full_members,
-        committee_size,
-        None if later_term else term_ends_on,
-        as_of,
-        total_members=max(members, full_members),
-        term_started_on=None if later_term else term_started_on,
-        deputies=deputies,
-        officers=officers,
-        subtree_members=subtree_members,
-    )
-    out = []
-    for violation in found:
-        if (
-            violation.rule.id == TERM_RULE
-            and "days_left" in violation.facts
-            and not violation.facts.get("expired")
-        ):
-            status = AT_RISK  # the term ends within the warning window: not yet late
-        else:
-            status = VIOLATED
-        out.append(_violation_result(violation, status, facts_base))
-    ruled = {r.rule_id for r in out}
-    if kind == OrgKind.BRANCH and not ruled & set(COMMITTEE_RULES):
-        rule_id = "committee_threshold" if full_members >= COMMITTEE_THRESHOLD else "no_committee"
-        out.append(
-            _ok_result(
-                rule_id,
-                f"正式党员{full_members}人，支部委员{committee_size}人，班子设置符合规定",
-                facts_base,
-            )
-        )
-    elif kind == OrgKind.LEADING_GROUP and committee_size and not ruled & set(COMMITTEE_RULES):
-        out.append(_ok_result("dangzu_size", f"党组成员{committee_size}人", facts_base))
-    if term_years(kind) is not None and TERM_RULE not in ruled:
-        out.append(_term_result(kind, term_started_on, term_ends_on, later_term, facts_base))
-    return tuple(out)
-
-
-def _term_result(
-    kind: str,
-    term_started_on: dt.date | None,
-    term_ends_on: dt.date | None,
-    later_term: bool,
-    facts: dict,
-) -> Result:
-    """The term's cell when nothing is wrong with it: unknown, or in order until its end."""
-    citation = rule(TERM_RULE).citation
-    if later_term:
-        assert term_started_on is not None
-        message = f"本届任期自{cn_date(term_started_on)}开始，平台未保存此前一届的任期"
-        return Result(TERM_RULE, "term", PENDING, None, message, citation, facts)
-    _, term_end = effective_term_end(kind, term_started_on, term_ends_on)
-    if term_end is None:
-        message = "未登记本届任期，无法检查换届情况"
-        return Result(TERM_RULE, "term", PENDING, None, message, citation, facts)
-    return _ok_result(
-        TERM_RULE,
-        f"本届任期至{cn_date(term_end)}",
-        {**facts, "term_end": term_end.isoformat()},
-    )
 
 
 @cache

@@ -19,9 +19,17 @@ from django.db.models import CharField, Count, IntegerField, Q
 from django.db.models.functions import Cast, Substr
 
 from dangjian.meetings.findings.report import _KIND, _ORG, Explanation, OrgInfo
-from dangjian.meetings.models import FindingExplanation, Meeting, MeetingStatus, Vote
+from dangjian.meetings.models import (
+    ATTENDED,
+    Attendance,
+    FindingExplanation,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    Vote,
+)
 from dangjian.members.models import MembershipSpell, MemberStatus
-from dangjian.orgs.models import COMMITTEE_POSTS, Organization, Post, PostKind
+from dangjian.orgs.models import COMMITTEE_POSTS, Organization, OrgKind, Post, PostKind
 
 
 def _subtree_meetings_sql(where: Q, start: dt.date, end: dt.date) -> tuple[str, tuple]:
@@ -80,6 +88,9 @@ class _Records:
 
     orgs: list[OrgInfo]
     secretaries: dict[int, list[tuple[int, str, str | None]]]
+    # Per branch: (members on the period's last day, those of them in fewer 谈心谈话 than the
+    # minimum, 委员 seated that day, those of them in no talk with another 委员).
+    talks: dict[int, tuple[int, int, int, int]]
     by_key: dict[tuple[int, str], list[tuple]]
     votes: dict[int, list[tuple[int, int, int]]]
     explanations: dict[tuple[int, str, str], Explanation]
@@ -106,38 +117,43 @@ def _count_members(where: Where, year: int, as_of: dt.date, by_id: dict[int, Org
     membership history: a past year is judged with its own roster. One spell per member
     covers a day, so counting spells counts people.
 
-    In the same query, each branch's full members on every month's last day
-    (`OrgInfo.full_by_month`): the monthly 支委会 binds only the months a branch had 7."""
+    In the same query, the members and full members on every month's last day
+    (`OrgInfo.counts_by_month`, and a branch's `full_by_month`): the monthly 支委会 binds only
+    the months a branch had 7, and the committee rules are judged on every month's last day."""
     ends = month_ends(year, as_of)
     days = sorted(set(ends))
     full = Q(status=MemberStatus.FULL)
     monthly = {f"m{i}": Count("id", filter=_covering(day) & full) for i, day in enumerate(days)}
+    everyone = {f"a{i}": Count("id", filter=_covering(day)) for i, day in enumerate(days)}
     rows = (
         MembershipSpell.objects.filter(where("organization__"), started_on__lte=as_of)
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=ends[0]))
         .order_by()
         .values("organization_id")
-        .annotate(
-            n=Count("id", filter=_covering(as_of)),
-            n_full=Count("id", filter=_covering(as_of) & full),
-            **monthly,
-        )
-        .values_list("organization_id", "n", "n_full", *monthly)
+        .annotate(**monthly, **everyone)
+        .values_list("organization_id", *monthly, *everyone)
     )
     position = [days.index(day) for day in ends]
-    for org_id, n, n_full, *by_day in rows:
+    width = len(days)
+    for org_id, *by_day in rows:
         org = by_id[org_id]
-        org.members, org.full_members = n, n_full
+        # The last reading day is `as_of` itself.
+        org.members, org.full_members = by_day[2 * width - 1], by_day[width - 1]
+        full_by_month = tuple(by_day[i] for i in position)
+        org.counts_by_month = tuple(
+            zip((by_day[width + i] for i in position), full_by_month, strict=True)
+        )
         if org.kind == "branch":
-            org.full_by_month = tuple(by_day[i] for i in position)
+            org.full_by_month = full_by_month
 
 
 # The kinds held to the 机关 thresholds, which count the members of their whole subtree.
 SUBTREE_COUNTED = frozenset({"organ_committee", "general_branch"})
 
 
-def _count_subtrees(orgs: list[OrgInfo], complete: bool, as_of: dt.date) -> None:
-    """Each 机关党委's and 总支's members over its subtree on `as_of`.
+def _count_subtrees(orgs: list[OrgInfo], complete: bool, year: int, as_of: dt.date) -> None:
+    """Each 机关党委's and 总支's members over its subtree on `as_of` and on every month's last
+    day (`subtree_by_month`).
 
     `complete`: every descendant of every organization read was read too (a subtree read to
     its leaves), so the sums come from the counts already read, without a query. Otherwise
@@ -146,60 +162,142 @@ def _count_subtrees(orgs: list[OrgInfo], complete: bool, as_of: dt.date) -> None
     counted = [o for o in orgs if o.kind in SUBTREE_COUNTED]
     if not counted:
         return
+    ends = month_ends(year, as_of)
     if complete:
-        by_path = sorted((o.path, o.members) for o in orgs)
-        paths = [p for p, _ in by_path]
+        by_path = sorted((o.path, o.members, o.counts_by_month) for o in orgs)
+        paths = [p for p, _, _ in by_path]
         for org in counted:
             start = bisect.bisect_left(paths, org.path)
             end = bisect.bisect_left(paths, org.path + "\U0010ffff")
-            org.subtree_members = sum(n for _, n in by_path[start:end])
+            inside = by_path[start:end]
+            org.subtree_members = sum(n for _, n, _ in inside)
+            org.subtree_by_month = tuple(
+                sum(monthly[i][0] for _, _, monthly in inside if monthly) for i in range(12)
+            )
         return
+    days = sorted(set(ends))
+    position = [days.index(day) for day in ends]
     roots = Q()
     for org in counted:
         roots |= Q(organization__path__startswith=org.path)
-    per_path = (
+    by_day = {f"d{i}": Count("id", filter=_covering(day)) for i, day in enumerate(days)}
+    totals = list(
         MembershipSpell.objects.filter(roots, started_on__lte=as_of)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=as_of))
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=ends[0]))
         .order_by()
         .values("organization__path")
-        .annotate(n=Count("id"))
-        .values_list("organization__path", "n")
+        .annotate(**by_day)
+        .values_list("organization__path", *by_day)
     )
-    totals = list(per_path)
     for org in counted:
-        org.subtree_members = sum(n for path, n in totals if path.startswith(org.path))
+        inside = [counts for path, *counts in totals if path.startswith(org.path)]
+        per_day = [sum(c[i] for c in inside) for i in range(len(days))]
+        org.subtree_members = per_day[-1]
+        org.subtree_by_month = tuple(per_day[i] for i in position)
 
 
 def _read_posts(
-    where: Where, start: dt.date, as_of: dt.date, by_id: dict[int, OrgInfo]
-) -> dict[int, list[tuple[int, str, str | None]]]:
-    """Posts held at some time in the year: the seats on the year's last day (or today), by
-    kind, into `by_id`; the secretaries on each day (for the leader's 党课) returned."""
-    seats: dict[int, set[int]] = defaultdict(set)
+    where: Where, year: int, as_of: dt.date, by_id: dict[int, OrgInfo]
+) -> tuple[dict[int, list[tuple[int, str, str | None]]], dict[int, set[int]]]:
+    """Posts held at some time in the year: the seats on the year's last day (or today) and on
+    every month's last day (`seats_by_month`), by kind, into `by_id`. Returns the secretaries
+    on each day (for the leader's 党课) and each branch's 委员 on `as_of`."""
+    ends = month_ends(year, as_of)
+    held: dict[int, list[tuple[int, str, dt.date, dt.date | None]]] = defaultdict(list)
     secretaries: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
     for org_id, member_id, kind, started, ended in (
         Post.objects.filter(where("organization__"), started_on__lte=as_of)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start))
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=dt.date(year, 1, 1)))
         .values_list("organization_id", "member_id", "kind", "started_on", "ended_on")
     ):
-        if kind in COMMITTEE_POSTS and (ended is None or ended >= as_of):
-            seats[org_id].add(member_id)
-            if kind == PostKind.DEPUTY_SECRETARY:
-                by_id[org_id].deputies += 1
-            elif kind != PostKind.SECRETARY:
-                by_id[org_id].officers += 1
+        if kind in COMMITTEE_POSTS:
+            held[org_id].append((member_id, kind, started, ended))
         if kind == PostKind.SECRETARY:
             secretaries[org_id].append(
                 (member_id, started.isoformat(), ended.isoformat() if ended else None)
             )
-    for org_id, held in seats.items():
-        by_id[org_id].committee_size = len(held)
-    return secretaries
+    seated: dict[int, set[int]] = {}
+    for org_id, posts in held.items():
+        org = by_id[org_id]
+        org.seats_by_month = tuple(_seats_on(posts, day) for day in ends)
+        org.committee_size, org.deputies, org.officers = _seats_on(posts, as_of)
+        if org.kind == OrgKind.BRANCH:
+            seated[org_id] = {m for m, _, s, e in posts if s <= as_of and (e is None or e >= as_of)}
+    return secretaries, seated
 
 
-def _read(where: Where, year: int, as_of: dt.date, *, complete: bool = False) -> _Records:
+def _seats_on(
+    posts: list[tuple[int, str, dt.date, dt.date | None]], day: dt.date
+) -> tuple[int, int, int]:
+    """(委员 seated, 副书记, other seats than 书记 and 副书记) on `day`."""
+    seated: set[int] = set()
+    deputies = officers = 0
+    for member_id, kind, started, ended in posts:
+        if started <= day and (ended is None or ended >= day):
+            seated.add(member_id)
+            if kind == PostKind.DEPUTY_SECRETARY:
+                deputies += 1
+            elif kind != PostKind.SECRETARY:
+                officers += 1
+    return len(seated), deputies, officers
+
+
+def _read_talks(
+    where: Where, year: int, as_of: dt.date, minimum: int, seats: dict[int, set[int]]
+) -> dict[int, tuple[int, int, int, int]]:
+    """谈心谈话 coverage per branch (two queries): who took part is who the talk's sign-in
+    sheet marks present (出席 or 签到), in any talk held in the year up to `as_of`; `seats`:
+    each branch's 委员 on `as_of`."""
+    talks = Meeting.objects.filter(
+        kind=MeetingKind.HEART_TO_HEART_TALK,
+        status=MeetingStatus.HELD,
+        held_on__gte=dt.date(year, 1, 1),
+        held_on__lte=as_of,
+    ).values("id")
+    # By the talks (a few thousand a year at province scale), then their sheets by meeting.
+    talk = Q(meeting_id__in=talks, status__in=list(ATTENDED))
+    sheets = list(Attendance.objects.filter(talk).values_list("meeting_id", "member_id"))
+    taken: dict[int, int] = defaultdict(int)
+    for _, member_id in sheets:
+        taken[member_id] += 1
+    out: dict[int, tuple[int, int, int, int]] = {}
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for org_id, member_id in MembershipSpell.objects.filter(
+        where("organization__"), _covering(as_of), organization__kind=OrgKind.BRANCH
+    ).values_list("organization_id", "member_id"):
+        entry = counts[org_id]
+        entry[0] += 1
+        entry[1] += taken.get(member_id, 0) < minimum
+    for org_id, (n, missed) in counts.items():
+        out[org_id] = (n, missed, 0, 0)
+    # The 委员 of each branch on `as_of` (from the posts already read), and the talks they
+    # sat in.
+    held_by: dict[int, set[int]] = defaultdict(set)  # member → the branches they sit in
+    for org_id, members in seats.items():
+        for member_id in members:
+            held_by[member_id].add(org_id)
+    sat: dict[int, set[int]] = defaultdict(set)
+    for meeting_id, member_id in sheets:
+        if member_id in held_by:
+            sat[meeting_id].add(member_id)
+    talked: dict[int, set[int]] = defaultdict(set)
+    for present in sat.values():
+        for org_id in {o for m in present for o in held_by[m]}:
+            together = present & seats[org_id]
+            if len(together) >= 2:
+                talked[org_id] |= together
+    for org_id, members in seats.items():
+        n, missed, _, _ = out.get(org_id, (0, 0, 0, 0))
+        out[org_id] = (n, missed, len(members), len(members - talked[org_id]))
+    return out
+
+
+def _read(
+    where: Where, year: int, as_of: dt.date, *, complete: bool = False, talk_minimum: int = 0
+) -> _Records:
     """The records of the organizations `where` picks; `complete` when they are whole subtrees
-    down to their leaves (see `_count_subtrees`)."""
+    down to their leaves (see `_count_subtrees`); `talk_minimum`: the 谈心谈话 each member
+    should take part in a year (the pack's `heart_talk` minimum; 0: not checked)."""
     start = dt.date(year, 1, 1)
     org = "organization__"
     orgs = [
@@ -222,9 +320,9 @@ def _read(where: Where, year: int, as_of: dt.date, *, complete: bool = False) ->
     by_id = {o.id: o for o in orgs}
 
     _count_members(where, year, as_of, by_id)
-    _count_subtrees(orgs, complete, as_of)
+    _count_subtrees(orgs, complete, year, as_of)
 
-    secretaries = _read_posts(where, start, as_of, by_id)
+    secretaries, seated = _read_posts(where, year, as_of, by_id)
 
     # The meetings held in the year: one pass over the indexed held_on column.
     by_key: dict[tuple[int, str], list[tuple]] = defaultdict(list)
@@ -262,4 +360,5 @@ def _read(where: Where, year: int, as_of: dt.date, *, complete: bool = False) ->
             "explained_at",
         )
     }
-    return _Records(orgs, secretaries, by_key, votes, explanations, dict(meetings), where)
+    talks = _read_talks(where, year, as_of, talk_minimum, seated) if talk_minimum else {}
+    return _Records(orgs, secretaries, talks, by_key, votes, explanations, dict(meetings), where)

@@ -74,6 +74,12 @@ class OrgInfo:
     # Full members on each month's last day (or `as_of`, for the months after it), for the
     # month-by-month applicability of the monthly 支委会 (branches only; None otherwise).
     full_by_month: tuple[int, ...] | None = None
+    # The same readings on every month's last day, for the committee rules (issue 12): (members,
+    # full members), (委员 seated, 副书记, other seats), and the subtree's members. None: nobody
+    # (or no seat) on record in the year.
+    counts_by_month: tuple[tuple[int, int], ...] | None = None
+    seats_by_month: tuple[tuple[int, int, int], ...] | None = None
+    subtree_by_month: tuple[int, ...] | None = None
 
     @property
     def kind_label(self) -> str:

@@ -85,5 +85,7 @@ def _member(actor: Actor, value: Any, field: str, label: str, errors: dict[str, 
 
 def _check_org(actor: Actor, org: Organization) -> None:
     if org.kind not in MEETING_ORG_KINDS:
-        raise ServiceValidationError({"organization": "会议只能由党支部、党小组或机关党委组织"})
+        raise ServiceValidationError(
+            {"organization": "会议只能由党支部、党小组、机关党委或党组组织"}
+        )
     require_write(actor, org)
