@@ -112,7 +112,7 @@ def test_the_statistics_export_reopens_with_the_page_figures_and_is_audited(demo
     response = client.get(reverse("desk:statistics_export"), {"org": demo.organ_committee.code})
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["党员", "组织生活", "本年变动", "组织"]
+    assert book.sheetnames == ["党员", "组织生活", "本年变动", "组织", "流动党员"]
     sheet = book["党员"]
     assert [c.value for c in sheet[1]][:2] == ["组织", "党员总数"]
     stats = figures.statistics(
@@ -121,6 +121,7 @@ def test_the_statistics_export_reopens_with_the_page_figures_and_is_audited(demo
     assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2)] == [
         [name, *counts] for name, counts in stats.members
     ]
+    assert [row[1].value for row in book["流动党员"].iter_rows(min_row=2)] == list(stats.mobile)
     assert_audited(seq, "export", demo.organ_committee)
 
 
