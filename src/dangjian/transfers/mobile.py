@@ -16,7 +16,7 @@ from dangjian.core.errors import ServiceValidationError
 from dangjian.members.models import Member
 from dangjian.regulations.periods import cn_date
 from dangjian.transfers.models import MobileRecord
-from dangjian.transfers.services import _not_future, _text
+from dangjian.transfers.services import _not_future, _text, locked_current_member
 
 
 @transaction.atomic
@@ -32,11 +32,9 @@ def record_mobile(
 ) -> MobileRecord:
     """流动党员: the branch records a member away (where, since when, the party organization they
     report to there, the 活动证 number). One open record per member."""
-    member = Member.objects.select_for_update().get(pk=member.pk)
-    if actor.user is not None and not member_allows(actor.user, member, Action.WRITE):
-        raise PermissionDenied("您对该党员没有登记流动党员的权限")
-    if member.left_on is not None:
-        raise ServiceValidationError({"member": "该党员已不在册"})
+    member = locked_current_member(
+        actor, member, "您对该党员没有登记流动党员的权限", "该党员已不在册"
+    )
     if MobileRecord.objects.filter(open_key=member.pk).exists():
         raise ServiceValidationError({"member": "该党员已有未结束的流动党员记录，请先登记返回"})
     place = _text(place, "place", "外出地点（单位）", 200)

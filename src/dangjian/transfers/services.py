@@ -32,6 +32,17 @@ from dangjian.regulations.periods import cn_date
 from dangjian.transfers.models import Transfer, TransferKind, TransferStatus, TransferStep
 
 
+def locked_current_member(actor: Actor, member: Member, denied: str, gone: str) -> Member:
+    """The member's row locked, for a write on a member still on the rolls that the actor may
+    write for (a transfer, a 流动党员 record): `denied` and `gone` are the refusals' words."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if actor.user is not None and not member_allows(actor.user, member, Action.WRITE):
+        raise PermissionDenied(denied)
+    if member.left_on is not None:
+        raise ServiceValidationError({"member": gone})
+    return member
+
+
 def _text(value: str, field: str, label: str, limit: int, *, required: bool = True) -> str:
     value = (value or "").strip()
     if required and not value:
@@ -118,11 +129,9 @@ def start(
     """The sending branch starts a transfer of one of its members: to a branch inside the
     platform, or out of it to an organization named by its name and address."""
     # Read again under a lock: the caller's copy may predate a move (its branch decides).
-    member = Member.objects.select_for_update().get(pk=member.pk)
-    if actor.user is not None and not member_allows(actor.user, member, Action.WRITE):
-        raise PermissionDenied("您对该党员没有办理组织关系转接的权限")
-    if member.left_on is not None:
-        raise ServiceValidationError({"member": "该党员已不在册，不能转出"})
+    member = locked_current_member(
+        actor, member, "您对该党员没有办理组织关系转接的权限", "该党员已不在册，不能转出"
+    )
     if Transfer.objects.filter(open_key=member.pk).exists():
         raise ServiceValidationError({"member": "该党员已有未办结的组织关系转接，不能重复发起"})
     reason = _text(reason, "reason", "转接原因", 200)

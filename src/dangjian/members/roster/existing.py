@@ -15,15 +15,8 @@ from collections.abc import Iterable
 from dangjian.members.models import LeaveReason, Member
 from dangjian.orgs.models import Organization
 
-# Every column `classify` and `_changes` read, in the order of `Stored`'s slots.
-STORED_FIELDS = (
-    "pk",
-    "id_number_index",
-    "left_on",
-    "left_reason",
-    "organization_id",
-    "party_group_id",
-    "phone_index",
+# Fields compared to decide whether an existing member changed (the importer's `_changes`).
+COMPARED = (
     "name",
     "ethnicity",
     "education",
@@ -34,6 +27,17 @@ STORED_FIELDS = (
     "admitted_on_precision",
     "confirmed_on_precision",
     "job_title",
+)
+# Every column `classify` and `_changes` read, in the order of `Stored`'s slots.
+STORED_FIELDS = (
+    "pk",
+    "id_number_index",
+    "left_on",
+    "left_reason",
+    "organization_id",
+    "party_group_id",
+    "phone_index",
+    *COMPARED,
     "import_digest",
 )
 # What an import digest binds (roster/digest.py): every column above but the row id and the

@@ -23,7 +23,7 @@ from dangjian.members import spells
 from dangjian.members.models import Member, SpellEvent
 from dangjian.members.roster import digest, existing
 from dangjian.members.roster.cells import CellError, clean_text
-from dangjian.members.roster.existing import Stored
+from dangjian.members.roster.existing import COMPARED, Stored
 from dangjian.members.roster.layout import write_roster
 from dangjian.members.roster.reader import Roster, open_roster
 from dangjian.members.roster.report import (
@@ -51,19 +51,6 @@ __all__ = [
 ]
 
 CHUNK = 1000
-# Fields compared to decide whether an existing member changed.
-COMPARED = [
-    "name",
-    "ethnicity",
-    "education",
-    "status",
-    "category",
-    "admitted_on",
-    "confirmed_on",
-    "admitted_on_precision",
-    "confirmed_on_precision",
-    "job_title",
-]
 
 
 # The column each compared field comes from: a column missing from the file leaves the stored
