@@ -9,16 +9,14 @@ template with escaping, never HTML taken from the document.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
-import shutil
-import subprocess
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any
 
+from dangjian.core import office
 from dangjian.core.errors import ServiceValidationError
 from dangjian.study import text as textlib
 
@@ -26,7 +24,6 @@ MAX_TEXT = 2_000_000  # characters kept of one material's text
 MAX_PAGES = 2000  # PDF pages read for text
 PREVIEW_PAGES = 3  # PDF pages shown in the page
 PREVIEW_CHARS = 6000  # characters shown of a document without pages
-CONVERT_TIMEOUT = 120
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
@@ -237,55 +234,25 @@ def extract_pdf(handle: IO[bytes]) -> Extracted:
 # ---- .doc / .wps through LibreOffice -------------------------------------------------------
 
 
-def libreoffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
 def extract_legacy(handle: IO[bytes], extension: str) -> Extracted:
-    program = libreoffice()
-    if program is None:
+    if not office.available():
         raise _refuse(
             "服务器未安装 LibreOffice，无法读取 .doc、.wps 文件；"
             "请在 Word 或 WPS 中“另存为” .docx 或 PDF 后再上传"
         )
-    with tempfile.TemporaryDirectory(prefix="dangjian-convert-") as folder:
-        work = Path(folder)
-        source = work / f"source{extension}"
-        handle.seek(0)
-        with source.open("wb") as out:
-            shutil.copyfileobj(handle, out)
-        handle.seek(0)
-        try:
-            subprocess.run(  # noqa: S603 (a fixed program and arguments, no shell)
-                [
-                    program,
-                    "--headless",
-                    "--norestore",
-                    f"-env:UserInstallation={(work / 'profile').as_uri()}",
-                    "--convert-to",
-                    "docx",
-                    "--outdir",
-                    str(work / "out"),
-                    str(source),
-                ],
-                check=False,
-                capture_output=True,
-                timeout=CONVERT_TIMEOUT,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            raise _refuse(
-                "LibreOffice 转换文件失败或超时，请另存为 .docx 或 PDF 后再上传"
-            ) from None
-        converted = work / "out" / "source.docx"
-        if not converted.exists():
-            raise _refuse(
-                "文件已损坏或已加密，LibreOffice 无法转换；请另存为 .docx 或 PDF 后再上传"
-            )
-        with converted.open("rb") as docx_handle:
-            from dangjian.study import files
+    handle.seek(0)
+    data = handle.read()
+    handle.seek(0)
+    converted = office.convert(data, extension, "docx")
+    if converted is None:
+        raise _refuse(
+            "文件已损坏或已加密，LibreOffice 无法转换或转换超时；请另存为 .docx 或 PDF 后再上传"
+        )
+    from dangjian.study import files
 
-            files.check_zip(docx_handle)
-            return extract_docx(docx_handle)
+    docx_handle = io.BytesIO(converted)
+    files.check_zip(docx_handle)
+    return extract_docx(docx_handle)
 
 
 def extract(handle: IO[bytes], kind: str, extension: str) -> Extracted:
