@@ -46,11 +46,14 @@ def test_a_not_found_warning_reaches_the_console_without_the_number(demo, client
         if any(isinstance(f, RedactFilter) for f in h.filters)
     ]
     stream = io.StringIO()
-    old = console.setStream(stream)  # type: ignore[attr-defined]
+    # Swapped by hand, not with setStream: that flushes the old stream, which an earlier test's
+    # call_command may have left bound to pytest's (now closed) capture of stderr.
+    old = console.stream  # type: ignore[attr-defined]
+    console.stream = stream  # type: ignore[attr-defined]
     try:
         client_for(demo.users["secretary"]).get(f"/members/{ID}/?phone={PHONE}")
     finally:
-        console.setStream(old)  # type: ignore[attr-defined]
+        console.stream = old  # type: ignore[attr-defined]
 
     err = stream.getvalue()
     assert "Not Found" in err
