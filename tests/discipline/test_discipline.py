@@ -201,3 +201,11 @@ def test_party_probation_covers_its_last_day_only(demo) -> None:
     assert queries.on_party_probation(ids, D(2025, 2, 28)) == {member.pk}
     assert queries.on_party_probation(ids, D(2025, 3, 1)) == set()
     assert RecordKind.PROBATION == "probation"
+
+
+def test_the_navigation_and_the_member_page_link_for_handlers_only(demo, client_for) -> None:
+    member = demo.member_in_branch
+    for persona, shown in (("inspector", True), ("organ", True), ("secretary", False)):
+        html = client_for(demo.users[persona]).get(f"/members/{member.pk}/").content.decode()
+        assert ('id="discipline-link"' in html) is shown, persona
+        assert ("纪律审查与处分</a>" in html) is shown, persona
