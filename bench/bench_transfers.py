@@ -80,6 +80,32 @@ def _generate(n: int, today: dt.date) -> tuple[int, int]:
     return in_flight, n - in_flight
 
 
+def _absences(n: int, today: dt.date) -> int:
+    """Up to `n` open 失去联系/出国出境 records, one per member (the last members), out of
+    contact or abroad since 0–8 years ago, a third suspended seven months in (bulk-inserted)."""
+    from dangjian.members.models import Member
+    from dangjian.transfers.models import AbsenceKind, AbsenceRecord
+
+    rng = random.Random(29)
+    members = list(Member.objects.filter(left_on__isnull=True).order_by("-pk")[:n])
+    rows = []
+    for i, member in enumerate(members):
+        since = today - dt.timedelta(days=rng.randint(30, 8 * 365))
+        kind = AbsenceKind.ABROAD if i % 4 == 0 else AbsenceKind.LOST_CONTACT
+        suspended = since + dt.timedelta(days=213) if i % 3 == 0 and kind != "abroad" else None
+        rows.append(
+            AbsenceRecord(
+                member=member,
+                kind=kind,
+                since=since,
+                suspended_on=suspended if suspended and suspended <= today else None,
+                open_key=member.pk,
+            )
+        )
+    AbsenceRecord.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
+
+
 def _measure(label: str, work, runs: int) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -96,6 +122,9 @@ def main() -> None:
     parser.add_argument("--transfers", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--province", action="store_true")
+    parser.add_argument(
+        "--absences", type=int, default=0, help="open 失去联系/出国出境 records to generate"
+    )
     parser.add_argument(
         "--bulk-size",
         type=int,
@@ -147,6 +176,13 @@ def main() -> None:
     )
     found = sum(len(v) for v in findings.evaluate(scope).values())
     _measure(f"findings of the whole tree ({found})", lambda: findings.evaluate(scope), args.runs)
+    if args.absences:
+        from dangjian.transfers import absence_findings
+
+        made = _absences(args.absences, today())
+        found = sum(len(v) for v in absence_findings.evaluate(scope).values())
+        _measure(f"absence findings, whole tree ({made} records, {found})",
+                 lambda: absence_findings.evaluate(scope), args.runs)  # fmt: skip
     issued = list(
         Transfer.objects.filter(status=TransferStatus.APPROVED, valid_until__gte=today()).order_by(
             "pk"

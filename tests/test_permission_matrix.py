@@ -18,6 +18,7 @@ from django.urls import resolve, reverse
 from tests.accounts.matrix_accounts import ACCOUNTS_MATRIX
 from tests.assessment.matrix_assessment import ASSESSMENT_MATRIX
 from tests.desk.matrix_desk import DESK_MATRIX
+from tests.discipline.matrix_discipline import DISCIPLINE_MATRIX
 from tests.dues.matrix_dues import DUES_MATRIX
 from tests.duties.matrix_duties import DUTIES_MATRIX
 from tests.duties.matrix_duties_api import DUTIES_API_MATRIX
@@ -367,6 +368,7 @@ MATRIX.update(DESK_MATRIX)
 MATRIX.update(RECRUITMENT_MATRIX)
 MATRIX.update(DUES_MATRIX)
 MATRIX.update(TRANSFERS_MATRIX)
+MATRIX.update(DISCIPLINE_MATRIX)
 MATRIX.update(ASSESSMENT_MATRIX)
 
 # Routes that need no permission check, each with the reason. Static files are served by

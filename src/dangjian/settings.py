@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "dangjian.orgs",
     "dangjian.notices",
     "dangjian.members",
+    "dangjian.discipline",
     "dangjian.meetings",
     "dangjian.duties",
     "dangjian.study",

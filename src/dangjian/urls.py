@@ -115,6 +115,7 @@ urlpatterns = [
     path("recruitment/", include("dangjian.recruitment.urls")),
     path("dues/", include("dangjian.dues.urls")),
     path("transfers/", include("dangjian.transfers.urls")),
+    path("discipline/", include("dangjian.discipline.urls")),
     path("assessment/", include("dangjian.assessment.urls")),
     path("audit/", include(audit_patterns)),
     path("admin/", include(account_patterns)),

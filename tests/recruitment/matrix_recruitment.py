@@ -196,4 +196,32 @@ RECRUITMENT_MATRIX: dict[str, tuple[Entry, ...]] = {
         ),
     ),  # fmt: skip
     "api:recruitment_pending": (Entry("GET", WRITERS),),
+    # The extension by the API: the pages' policy; the matrix files wait for step 2, so an
+    # allowed request is refused with a Chinese message (422) and writes nothing
+    # (tests/transfers/test_api_writes.py records and approves a real one).
+    "api:propose_probation_extension": (
+        Entry(
+            "POST",
+            FILE_WRITE,
+            FILE_SCOPES,
+            ok=422,
+            url=_file_kw("file_id"),
+            body=lambda objs, scope: {
+                "months": 6,
+                "decided_on": "2026-11-20",
+                "vote_id": 0,
+                "reason": "矩阵",
+            },
+        ),
+    ),
+    "api:approve_probation_extension": (
+        Entry(
+            "POST",
+            COMMITTEE_ABOVE,
+            FILE_SCOPES,
+            ok=422,
+            url=_file_kw("file_id"),
+            body=lambda objs, scope: {"approved_on": "2026-11-20"},
+        ),
+    ),  # fmt: skip
 }

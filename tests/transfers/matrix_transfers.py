@@ -197,6 +197,19 @@ def mobile_form(objs: Objects, scope: str) -> dict:
             "since": today().isoformat()}  # fmt: skip
 
 
+def bulk_json(objs: Objects, scope: str) -> dict:
+    from dangjian.core.clock import today
+
+    return {"source": ORGS[scope], "target": BULK_TARGETS[scope], "on": today().isoformat(),
+            "reason": "机构调整", "preview": True,
+            "members": [_spare(objs, ORGS[scope], 4).pk]}  # fmt: skip
+
+
+def absence_form(objs: Objects, scope: str) -> dict:
+    return {"action": "add", "member": _spare(objs, ORGS[scope], 5).pk, "kind": "lost_contact",
+            "since": "2026-01-05"}  # fmt: skip
+
+
 def _post(name: str, table, state: str, body: dict, audits: str = "update") -> tuple[Entry, ...]:
     return (
         Entry("POST", table, T_SCOPES, ok=302, url=_pk(state), body=lambda o, s: body,
@@ -227,6 +240,12 @@ TRANSFERS_MATRIX: dict[str, tuple[Entry, ...]] = {
         Entry("POST", INCOMING, ORG_SCOPES, ok=302, url=_org_query, body=mobile_form,
               audits="create"),
     ),
+    # 失去联系与出国出境: read like the 流动党员 page, recorded by the branch's writers.
+    "transfers:absence": (
+        Entry("GET", BY_ORG, ORG_SCOPES, url=_org_query),
+        Entry("POST", INCOMING, ORG_SCOPES, ok=302, url=_org_query, body=absence_form,
+              audits="create"),
+    ),  # fmt: skip
     "transfers:detail": (Entry("GET", READ, T_SCOPES, url=_pk("approved")),),
     "transfers:approve": _post("transfers:approve", APPROVE, "applied",
                                {"approved_on": "2026-11-06"}),
@@ -239,6 +258,8 @@ TRANSFERS_MATRIX: dict[str, tuple[Entry, ...]] = {
         Entry("GET", LETTER, T_SCOPES, url=_pk("approved"), audits="export"),
     ),
     "api:transfer_list": (Entry("GET", API_LIST),),
+    # 整建制转移 by the API: the page's policy; the preview answers 200 and writes nothing.
+    "api:transfer_bulk": (Entry("POST", BULK, ORG_SCOPES, body=bulk_json),),
     "api:transfer_waiting": (Entry("GET", API_WAITING),),
     "api:transfer_detail": (Entry("GET", READ, T_SCOPES, url=_pk("approved", "transfer_id")),),
 }  # fmt: skip

@@ -20,6 +20,8 @@ def navigation(request):
             "my_meetings": bool(scope.own_member_id),
             "duties": bool(scope.paths.get("read")),
             "library": bool(scope.paths.get("read")) or bool(scope.own_member_id),
+            # Discipline records: the 纪检 and the 机关党委 only (docs/discipline.md).
+            "discipline": bool(scope.roles & {Role.DISCIPLINE, Role.ORGAN_COMMITTEE}),
             "audit": Role.AUDITOR in scope.roles,
             "users": Role.SYSADMIN in scope.roles,
             "security": Role.SECADMIN in scope.roles,

@@ -65,3 +65,15 @@ def convert(data: bytes, source_extension: str, target: str) -> bytes | None:
 
 def docx_to_pdf(data: bytes) -> bytes | None:
     return convert(data, ".docx", "pdf")
+
+
+# What a page says beside a .docx when the server cannot make the PDF.
+PDF_MISSING_NOTE = "服务器未安装 LibreOffice，暂只提供 .docx 文件"
+
+
+def pdf_or_none(docx: bytes, wanted: str | None) -> bytes | None:
+    """The PDF of `docx` when `wanted` is "pdf" and LibreOffice made one, else None (the
+    caller then sends the .docx)."""
+    if wanted != "pdf" or not available():
+        return None
+    return docx_to_pdf(docx)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dangjian.accounts.access import Action, get_org_for_user, scope_for
 from dangjian.accounts.models import Role, RoleAssignment
 from dangjian.audit.services import Actor
+from dangjian.core import office
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
@@ -71,6 +72,8 @@ def mine(request):
         "branches": branches,
         "uppers": uppers,
         "month": month_start(today()),
+        "pdf": office.available(),
+        "pdf_note": office.PDF_MISSING_NOTE,
     }
     if member_id:
         member = Member.objects.select_related("organization").get(pk=member_id)
@@ -152,6 +155,7 @@ def ledger(request, pk: int):
         "quarterly": {c.member_id for c in consents if c.covers(quarter)},
         "withdrawable": {c.member_id for c in consents if c.withdrawn_from is None},
         "withdrawn": {c.member_id: c.withdrawn_from for c in consents if c.withdrawn_from},
+        "pdf": office.available(),
     }
     return render(request, "dues/ledger.html", context, status=400 if errors else 200)
 

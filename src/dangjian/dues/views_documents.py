@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from dangjian.accounts.access import Action, get_org_for_user, scope_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, record
+from dangjian.core import office
 from dangjian.core.clock import today
 from dangjian.dues import queries, receipts, services
 from dangjian.dues.models import Payment
@@ -38,13 +39,18 @@ def receipt(request, pk: int):
     if not own and not services.is_dues_manager(request.user, payment.organization):
         raise PermissionDenied("党费收据只提供给交纳人本人和所在支部")
     body = receipts.receipt(payment, today())
+    pdf = office.pdf_or_none(body, request.GET.get("format"))
     record(
         Actor.from_request(request),
         AuditAction.EXPORT,
         payment,
-        message="生成党费收据",
+        message="生成党费收据（PDF）" if pdf is not None else "生成党费收据",
         object_repr=f"党费交纳#{payment.pk}",
     )
+    if pdf is not None:
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="dues-receipt-{payment.pk}.pdf"'
+        return response
     response = HttpResponse(body, content_type=DOCX)
     response["Content-Disposition"] = f'attachment; filename="dues-receipt-{payment.pk}.docx"'
     return response

@@ -186,3 +186,25 @@ def restore_membership(
         message=SpellEvent(event).label,
     )
     return member
+
+
+@transaction.atomic
+def remove_suspended(actor: Actor, member: Member, decided_on: dt.date) -> Member:
+    """除名 of a member whose 党籍 was suspended (停止党籍): they already count nowhere since
+    the suspension, so only the reason they left changes; the audit event carries the day."""
+    member = _locked(actor, member, "办理该事项的")
+    if member.left_on is None or member.left_reason != LeaveReason.SUSPENDED:
+        raise ServiceValidationError({"member": "该党员未被停止党籍，不能按此办理除名"})
+    if decided_on < member.left_on or decided_on > clock.today():
+        raise ServiceValidationError({"decided_on": "除名日期应在停止党籍之后且不晚于今天"})
+    before = member.audit_fields()
+    member.left_reason = LeaveReason.REMOVED
+    member.save(update_fields=["left_reason", "updated_at"])
+    record(
+        actor,
+        AuditAction.UPDATE,
+        member,
+        changes={**diff(before, member.audit_fields()), "decided_on": decided_on.isoformat()},
+        message=LeaveReason.REMOVED.label,
+    )
+    return member

@@ -174,3 +174,74 @@ def record_recruitment_step(request, file_id: int, payload: StepIn):
 def recruitment_pending(request):
     require_scope(request.user, Action.WRITE, "您没有办理发展党员审批的权限")
     return list(queries.pending_approvals(request.user)[:500])
+
+
+class ExtensionIn(Schema):
+    months: int
+    decided_on: dt.date
+    vote_id: int
+    reason: str
+
+
+class ExtensionApproveIn(Schema):
+    approved_on: dt.date
+
+
+class ExtensionOut(Schema):
+    id: int
+    file_id: int
+    months: int
+    decided_on: dt.date
+    vote_id: int
+    approved_on: dt.date | None
+    probation_ends_on: dt.date | None
+
+    @staticmethod
+    def resolve_file_id(obj) -> int:
+        return obj.applicant_id
+
+    @staticmethod
+    def resolve_probation_ends_on(obj) -> dt.date | None:
+        member = obj.applicant.member
+        return member.probation_ends_on if member is not None else None
+
+
+@router.post(
+    "/files/{file_id}/extension",
+    response={201: ExtensionOut},
+    summary="记录支部大会延长预备期的决定（待上级党委审批）",
+)
+def propose_probation_extension(request, file_id: int, payload: ExtensionIn):
+    applicant = queries.get_file_for_user(request.user, file_id, Action.WRITE)
+    vote = _branch_object(Vote, payload.vote_id, applicant, "vote")
+    extension = services.propose_extension(
+        Actor.from_request(request),
+        applicant,
+        payload.months,
+        payload.decided_on,
+        vote,
+        payload.reason,
+    )
+    return Status(201, extension)
+
+
+@router.post(
+    "/files/{file_id}/extension/approve",
+    response=ExtensionOut,
+    summary="上级党委批准延长预备期（预备期满日期顺延）",
+)
+def approve_probation_extension(request, file_id: int, payload: ExtensionApproveIn):
+    from django.core.exceptions import PermissionDenied
+
+    from dangjian.recruitment.models import ProbationExtension
+
+    applicant = queries.get_file_for_user(request.user, file_id, Action.WRITE)
+    if not services.is_committee_above(request.user, applicant.organization):
+        raise PermissionDenied("延长预备期由上级党委审批")
+    extension = ProbationExtension.objects.filter(applicant=applicant).first()
+    if extension is None:
+        raise ServiceValidationError({"extension": "没有待审批的延长预备期决定"})
+    extension = services.approve_extension(
+        Actor.from_request(request), extension, payload.approved_on
+    )
+    return ProbationExtension.objects.select_related("applicant__member").get(pk=extension.pk)

@@ -21,6 +21,7 @@ from dangjian.audit.services import Actor, diff, record
 from dangjian.core import clock
 from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
+from dangjian.discipline.queries import on_party_probation
 from dangjian.meetings.models import Meeting, MeetingKind, MeetingStatus, Vote
 from dangjian.members import services as member_services
 from dangjian.members import services_lifecycle
@@ -204,17 +205,26 @@ def _check_vote(data: StepInput) -> None:
         raise ServiceValidationError({"vote": found[0].message})
 
 
+def _status_on(member: Member, day: dt.date) -> str:
+    """The member's status on `day`: probationary until confirmed (a member confirmed after
+    `day` was probationary then)."""
+    if member.confirmed_on is not None and member.confirmed_on > day:
+        return MemberStatus.PROBATIONARY
+    return member.status
+
+
 def _check_people(applicant: Applicant, data: StepInput) -> None:
     if data.step not in PEOPLE_STEPS:
         return
     if any(p.left_on is not None for p in data.people):
         raise ServiceValidationError({"people": "所选党员应为在册党员"})
-    statuses = [p.status for p in data.people]
-    found = (
-        rules.check_cultivators(statuses)
-        if data.step == 5
-        else rules.check_sponsors(statuses, [False] * len(statuses))
-    )
+    statuses = [_status_on(p, data.done_on) for p in data.people]
+    if data.step == 5:
+        found = rules.check_cultivators(statuses)
+    else:
+        # Full members on the step's day, and not under 留党察看 that day (细则 第十四条).
+        watched = on_party_probation([p.pk for p in data.people], data.done_on)
+        found = rules.check_sponsors(statuses, [p.pk in watched for p in data.people])
     if found is not None:
         raise ServiceValidationError({"people": found.message})
 

@@ -31,6 +31,7 @@ _RULE_MODULES: Final = (
     "dangjian.regulations.recruitment",
     "dangjian.regulations.dues",
     "dangjian.regulations.transfers",
+    "dangjian.regulations.discipline",
     "dangjian.regulations.assessment",
 )
 

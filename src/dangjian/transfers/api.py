@@ -92,6 +92,50 @@ def transfer_waiting(request):
     return list(queries.waiting_for(request.user)[:500])
 
 
+class BulkIn(Schema):
+    source: str  # the branch's organization code
+    target: str
+    on: dt.date
+    reason: str
+    members: list[int] | None = None  # None: every current member of the source branch
+    preview: bool = True  # True: check and list who would move, write nothing
+
+
+class BulkMemberOut(Schema):
+    id: int
+    name: str
+
+
+class BulkOut(Schema):
+    preview: bool
+    count: int
+    members: list[BulkMemberOut]
+
+
+@router.post(
+    "/bulk", response=BulkOut, summary="整建制转移（先预览，再确认执行；全部成功或全部不动）"
+)
+def transfer_bulk(request, payload: BulkIn):
+    """The 机关党委 above the branch moves its members (all, or those chosen) to another branch
+    on a day: `preview` lists who would move; without it the move is made, all or nothing."""
+    from dangjian.audit.services import Actor
+    from dangjian.transfers import services
+
+    require_scope(request.user, Action.READ, "您没有办理整建制转移的权限")
+    source = get_org_for_user(request.user, payload.source.strip().upper(), field_name="code")
+    if not services.may_bulk_move(request.user, source):
+        raise PermissionDenied("整建制转移应由上级党委（机关党委）办理")
+    target = get_org_for_user(request.user, payload.target.strip().upper(), field_name="code")
+    actor = Actor.from_request(request)
+    args = (actor, source, target, payload.on, payload.reason, payload.members)
+    members = services.check_bulk_move(*args) if payload.preview else services.bulk_move(*args)
+    return {
+        "preview": payload.preview,
+        "count": len(members),
+        "members": [{"id": m.pk, "name": m.name} for m in members],
+    }
+
+
 @router.get("/{transfer_id}", response=TransferDetailOut, summary="一次组织关系转接及其办理步骤")
 def transfer_detail(request, transfer_id: int):
     transfer = queries.get_transfer_for_user(request.user, transfer_id)

@@ -16,8 +16,8 @@ from dangjian.regulations import transfers as rules
 from dangjian.regulations.base import Severity
 from dangjian.regulations.meetings import FindingStatus
 from dangjian.regulations.periods import cn_date
-from dangjian.transfers import queries
-from dangjian.transfers.models import Transfer
+from dangjian.transfers import absence_findings, queries
+from dangjian.transfers.models import AbsenceRecord, Transfer
 
 COLUMN = "transfers"
 
@@ -66,5 +66,15 @@ register(
         columns=_columns,
         evaluate=evaluate,
         owners={"transfers.transfer": (Transfer, "organization_id")},
+    )
+)
+
+
+register(
+    Contributor(
+        key=absence_findings.COLUMN,
+        columns=absence_findings.columns,
+        evaluate=absence_findings.evaluate,
+        owners={"transfers.absencerecord": (AbsenceRecord, "member__organization_id")},
     )
 )

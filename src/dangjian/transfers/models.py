@@ -208,3 +208,47 @@ class MobileRecord(models.Model):
             "fixed_place": self.fixed_place,
             "ended_on": self.ended_on,
         }
+
+
+class AbsenceKind(models.TextChoices):
+    LOST_CONTACT = "lost_contact", "失去联系"
+    ABROAD = "abroad", "出国出境"
+
+
+class AbsenceRecord(models.Model):
+    """A member out of contact with the party organization (失去联系), or abroad (出国出境),
+    since a day, with the branch's dated decisions: 停止党籍 (`suspended_on`) and, two years
+    later still out of contact, 除名 (`removed_on`). One open record per member (`open_key`, the
+    member's id until contact is regained, the member is back, or removed). No place or text is
+    kept: the findings need the dates only (党员教育管理工作条例 第二十四条)."""
+
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="absence_records"
+    )
+    kind = models.CharField("类别", max_length=16, choices=AbsenceKind.choices)
+    since = models.DateField("起始日期")
+    ended_on = models.DateField("恢复联系（返回）日期", null=True, blank=True)
+    suspended_on = models.DateField("停止党籍日期", null=True, blank=True)
+    removed_on = models.DateField("除名日期", null=True, blank=True)
+    open_key = models.PositiveIntegerField(null=True, blank=True, unique=True, editable=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "失去联系与出国出境记录"
+        verbose_name_plural = "失去联系与出国出境记录"
+
+    def __str__(self) -> str:
+        return f"失联出境记录#{self.pk}"
+
+    def audit_fields(self) -> dict:
+        return {
+            "member": self.member_id,
+            "kind": self.kind,
+            "since": self.since,
+            "ended_on": self.ended_on,
+            "suspended_on": self.suspended_on,
+            "removed_on": self.removed_on,
+        }

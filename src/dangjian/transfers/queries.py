@@ -16,6 +16,7 @@ from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations import transfers as rules
 from dangjian.transfers.models import (
     OPEN_STATUSES,
+    AbsenceRecord,
     MobileRecord,
     Transfer,
     TransferKind,
@@ -198,4 +199,16 @@ def mobile_counts_on(org: Organization, day: dt.date) -> MobileCounts:
     )
     return MobileCounts(
         len(rows), sum(rules.should_transfer(since, fixed, day) for since, fixed in rows)
+    )
+
+
+def absence_records(org: Organization) -> QuerySet[AbsenceRecord]:
+    """The open 失去联系/出国出境 records of the members of `org`'s subtree (suspended members
+    still out of contact included; the caller checked the user reads `org`)."""
+    return (
+        AbsenceRecord.objects.filter(
+            open_key__isnull=False, member__organization__path__startswith=org.path
+        )
+        .select_related("member", "member__organization")
+        .order_by("member__organization__path", "since", "pk")
     )

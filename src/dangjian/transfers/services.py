@@ -21,6 +21,7 @@ from dangjian.audit.services import Actor, diff, record
 from dangjian.core import clock
 from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
+from dangjian.discipline.queries import under_review
 from dangjian.dues.models import Payment
 from dangjian.members import services as member_services
 from dangjian.members import services_lifecycle
@@ -98,6 +99,17 @@ def _locked(transfer: Transfer) -> Transfer:
     ).get(pk=transfer.pk)
 
 
+def _not_under_review(member: Member | None, day: dt.date) -> None:
+    """No transfer is started or approved while the member is under disciplinary review, on
+    the step's day or today (a review recorded since)."""
+    if member is not None and under_review([member.pk], day) | under_review(
+        [member.pk], clock.today()
+    ):
+        raise ServiceValidationError(
+            {"member": "该党员正在接受纪律审查，审查结束前不能办理组织关系转接"}
+        )
+
+
 def _dues_paid_until(member: Member | None) -> dt.date | None:
     if member is None:
         return None
@@ -136,6 +148,7 @@ def start(
         raise ServiceValidationError({"member": "该党员已有未办结的组织关系转接，不能重复发起"})
     reason = _text(reason, "reason", "转接原因", 200)
     _not_future(applied_on, "applied_on", "申请日期")
+    _not_under_review(member, applied_on)
     if kind == TransferKind.WITHIN:
         if to_organization is None:
             raise ServiceValidationError({"to_organization": "请选择转入的党支部"})
@@ -236,6 +249,7 @@ def approve(actor: Actor, transfer: Transfer, approved_on: dt.date) -> Transfer:
             {"approved_on": f"审核日期不能早于申请日期（{cn_date(transfer.applied_on)}）"}
         )
     _not_future(approved_on, "approved_on", "审核日期")
+    _not_under_review(transfer.member, approved_on)
     before = transfer.audit_fields()
     transfer.status = TransferStatus.APPROVED
     transfer.approved_on = approved_on
@@ -523,6 +537,11 @@ def check_bulk_move(
     if blocked:
         raise ServiceValidationError(
             {"source": f"所选党员中有{blocked}名党员正在办理组织关系转接，请先办结或撤销"}
+        )
+    reviewed = under_review([m.pk for m in members], on)
+    if reviewed:
+        raise ServiceValidationError(
+            {"members": f"所选党员中有{len(reviewed)}名党员正在接受纪律审查，不能整建制转移"}
         )
     latest = MembershipSpell.objects.filter(
         member_id__in=[m.pk for m in members], ended_on__isnull=True

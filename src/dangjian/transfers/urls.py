@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dangjian.transfers import views
+from dangjian.transfers import absence_views, views
 
 app_name = "transfers"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("incoming/", views.register_incoming, name="incoming"),
     path("bulk/", views.bulk, name="bulk"),
     path("mobile/", views.mobile, name="mobile"),
+    path("absence/", absence_views.absence_page, name="absence"),
     path("<int:pk>/", views.transfer_detail, name="detail"),
     path("<int:pk>/approve/", views.approve, name="approve"),
     path("<int:pk>/receive/", views.receive, name="receive"),

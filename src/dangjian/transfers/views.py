@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dangjian.accounts.access import Action, get_org_for_user, require_scope, scope_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, record
+from dangjian.core import office
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.members.access import get_member_for_user
@@ -116,6 +117,8 @@ def transfer_detail(request, pk: int):
             "transfer": transfer,
             "steps": transfer.steps.all(),
             "letter": queries.letter_state(transfer, today()),
+            "pdf": office.available(),
+            "pdf_note": office.PDF_MISSING_NOTE,
             "can": _actions(request.user, transfer),
             "today": today(),
             "member_fields": transfer.kind == TransferKind.IN,
@@ -269,12 +272,24 @@ def letter(request, pk: int):
     if not transfer.letter_number:
         raise Http404("尚未开具介绍信")
     body = documents.render_letter(transfer)
-    record(Actor.from_request(request), AuditAction.EXPORT, transfer, message="生成组织关系介绍信")
+    pdf = office.pdf_or_none(body, request.GET.get("format"))
+    kind = "（PDF）" if pdf is not None else ""
+    record(
+        Actor.from_request(request),
+        AuditAction.EXPORT,
+        transfer,
+        message=f"生成组织关系介绍信{kind}",
+    )
+    name = f"transfer-{transfer.pk}-letter"
+    if pdf is not None:
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+        return response
     response = HttpResponse(
         body,
         content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     )
-    response["Content-Disposition"] = f'attachment; filename="transfer-{transfer.pk}-letter.docx"'
+    response["Content-Disposition"] = f'attachment; filename="{name}.docx"'
     return response
 
 
