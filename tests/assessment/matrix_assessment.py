@@ -177,6 +177,28 @@ def _appeal_url(objs: Objects, scope: str) -> tuple[dict, dict]:
     return {"pk": Appeal.objects.create(target=target, reason="矩阵申诉").pk}, {}
 
 
+def _scope_meeting(objs: Objects, scope: str):
+    from dangjian.meetings.models import Meeting
+
+    return Meeting.objects.filter(
+        organization=objs.org(scope), status="held", held_on__year=2026
+    ).latest("pk")
+
+
+def _evidence_form(objs: Objects, scope: str) -> dict:
+    return {"kind": "meeting", "record": _scope_meeting(objs, scope).pk}
+
+
+def _self_evidence_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    from dangjian.assessment.models import SelfEvidence
+
+    target = _target(objs, scope)
+    row = SelfEvidence.objects.create(
+        target=target, kind="meeting", meeting=_scope_meeting(objs, scope)
+    )
+    return {"pk": row.pk}, {}
+
+
 def _target_api_url(objs: Objects, scope: str) -> tuple[dict, dict]:
     return {"target_id": _target_url(objs, scope)[0]["pk"]}, {}
 
@@ -273,6 +295,20 @@ ASSESSMENT_MATRIX: dict[str, tuple[Entry, ...]] = {
             body=lambda objs, scope: {"self_assessment": "按期完成各项工作"},
             audits="update",
         ),
+    ),
+    "assessment:evidence_link": (
+        Entry(
+            "POST",
+            SELF,
+            TARGET_SCOPES,
+            ok=302,
+            url=_target_url,
+            body=_evidence_form,
+            audits="create",
+        ),
+    ),
+    "assessment:evidence_unlink": (
+        Entry("POST", SELF, TARGET_SCOPES, ok=302, url=_self_evidence_url, audits="delete"),
     ),
     "assessment:appeal": (
         Entry(

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dangjian.assessment import views, views_sitting
+from dangjian.assessment import views, views_evidence, views_sitting
 
 app_name = "assessment"
 urlpatterns = [
@@ -22,6 +22,8 @@ urlpatterns = [
     path("targets/<int:pk>/score/", views.target_score, name="target_score"),
     path("targets/<int:pk>/report.docx", views.target_report, name="target_report"),
     path("targets/<int:pk>/self/", views.self_assessment, name="self_assessment"),
+    path("targets/<int:pk>/evidence/", views_evidence.evidence_link, name="evidence_link"),
+    path("evidence/<int:pk>/unlink/", views_evidence.evidence_unlink, name="evidence_unlink"),
     path("targets/<int:pk>/appeal/", views.appeal_file, name="appeal"),
     path("appeals/<int:pk>/decide/", views.appeal_decide, name="appeal_decide"),
     path("<int:pk>/sittings/open/", views_sitting.sitting_open, name="sitting_open"),
