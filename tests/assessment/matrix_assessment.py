@@ -199,6 +199,28 @@ def _self_evidence_url(objs: Objects, scope: str) -> tuple[dict, dict]:
     return {"pk": row.pk}, {}
 
 
+_last_scheme: list = []
+
+
+def _published_indicator_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    return {"pk": _scheme(objs, scope, "published").indicators.get().pk}, {}
+
+
+def _edit_form(objs: Objects, scope: str) -> dict:
+    return {"title": "特色工作（修改）", "weight": "100", "max_score": "100"}
+
+
+def _two_weights_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    scheme = _votes_scheme(objs, scope)
+    _last_scheme[:] = [scheme]
+    return {"pk": scheme.pk}, {}
+
+
+def _reweigh_form(objs: Objects, scope: str) -> dict:
+    first, second = _last_scheme[0].indicators.order_by("pk")
+    return {f"weight_{first.pk}": "60", f"weight_{second.pk}": "40"}
+
+
 def _target_api_url(objs: Objects, scope: str) -> tuple[dict, dict]:
     return {"target_id": _target_url(objs, scope)[0]["pk"]}, {}
 
@@ -245,6 +267,28 @@ ASSESSMENT_MATRIX: dict[str, tuple[Entry, ...]] = {
             url=_scheme_url("draft"),
             body=_indicator_form,
             audits="create",
+        ),
+    ),
+    "assessment:indicator_edit": (
+        Entry(
+            "POST",
+            MANAGE_PUBLISHED,
+            SCHEME_SCOPES,
+            ok=302,
+            url=_published_indicator_url,
+            body=_edit_form,
+            audits="update",
+        ),
+    ),
+    "assessment:reweigh": (
+        Entry(
+            "POST",
+            MANAGE_PUBLISHED,
+            SCHEME_SCOPES,
+            ok=302,
+            url=_two_weights_url,
+            body=_reweigh_form,
+            audits="update",
         ),
     ),
     "assessment:indicator_remove": (

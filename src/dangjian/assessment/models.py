@@ -135,6 +135,7 @@ class Indicator(models.Model):
             "parent": self.parent_id,
             "part": self.part,
             "title": self.title,
+            "description": self.description,
             "weight": self.weight,
             "max_score": self.max_score,
             "source_kind": self.source_kind,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dangjian.assessment import views, views_evidence, views_sitting
+from dangjian.assessment import views, views_edit, views_evidence, views_sitting
 
 app_name = "assessment"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("new/", views.scheme_create, name="create"),
     path("<int:pk>/", views.scheme_detail, name="detail"),
     path("<int:pk>/indicators/", views.indicator_add, name="indicator_add"),
+    path("indicators/<int:pk>/edit/", views_edit.indicator_edit, name="indicator_edit"),
+    path("<int:pk>/weights/", views_edit.reweigh, name="reweigh"),
     path("indicators/<int:pk>/remove/", views.indicator_remove, name="indicator_remove"),
     path("<int:pk>/publish/", views.scheme_step, {"step": "publish"}, name="publish"),
     path("<int:pk>/freeze/", views.scheme_step, {"step": "freeze"}, name="freeze"),

@@ -129,6 +129,7 @@ def scheme_detail(request, pk: int):
         "manage": manage,
         "may_rank": queries.may_rank(request.user, scheme),
         "draft": scheme.status == SchemeStatus.DRAFT,
+        "editable": scheme.status in (SchemeStatus.DRAFT, SchemeStatus.PUBLISHED),
         "problems": services.weight_errors(scheme) if scheme.status == SchemeStatus.DRAFT else [],
         "by_grade": _by_grade(scheme, done),
         "live_list": targets if live_list else [],
