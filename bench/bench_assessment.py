@@ -69,12 +69,20 @@ def main() -> None:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--as-of", default="2026-11-25")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--no-generate",
+        action="store_true",
+        help="use the province already in the database as it is (no demo step, no dues added)",
+    )
+    parser.add_argument("--freeze-only", action="store_true", help="time the freeze, no pages")
     args = parser.parse_args()
     Path(args.data_dir).mkdir(parents=True, exist_ok=True)
-    gen = generate(args.data_dir)
-    print(
-        f"province data: {'generated' if gen['generated'] else 'present'} ({gen['seconds']:.0f} s)"
-    )
+    if not args.no_generate:
+        gen = generate(args.data_dir)
+        print(
+            f"province data: {'generated' if gen['generated'] else 'present'} "
+            f"({gen['seconds']:.0f} s)"
+        )
     _setup(args.data_dir)
 
     from django.core.management import call_command
@@ -108,6 +116,8 @@ def main() -> None:
     targets = schemes[0].targets.count()
     print(f"{targets} targets × 20 indicators (16 computed): {snaps} snapshots per freeze")
     _line("freeze (compute + snapshots)", freeze_times, freeze_queries)
+    if args.freeze_only:
+        return
 
     client = Client()
     client.force_login(user)

@@ -177,6 +177,50 @@ def _appeal_url(objs: Objects, scope: str) -> tuple[dict, dict]:
     return {"pk": Appeal.objects.create(target=target, reason="矩阵申诉").pk}, {}
 
 
+def _scope_meeting(objs: Objects, scope: str):
+    from dangjian.meetings.models import Meeting
+
+    return Meeting.objects.filter(
+        organization=objs.org(scope), status="held", held_on__year=2026
+    ).latest("pk")
+
+
+def _evidence_form(objs: Objects, scope: str) -> dict:
+    return {"kind": "meeting", "record": _scope_meeting(objs, scope).pk}
+
+
+def _self_evidence_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    from dangjian.assessment.models import SelfEvidence
+
+    target = _target(objs, scope)
+    row = SelfEvidence.objects.create(
+        target=target, kind="meeting", meeting=_scope_meeting(objs, scope)
+    )
+    return {"pk": row.pk}, {}
+
+
+_last_scheme: list = []
+
+
+def _published_indicator_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    return {"pk": _scheme(objs, scope, "published").indicators.get().pk}, {}
+
+
+def _edit_form(objs: Objects, scope: str) -> dict:
+    return {"title": "特色工作（修改）", "weight": "100", "max_score": "100"}
+
+
+def _two_weights_url(objs: Objects, scope: str) -> tuple[dict, dict]:
+    scheme = _votes_scheme(objs, scope)
+    _last_scheme[:] = [scheme]
+    return {"pk": scheme.pk}, {}
+
+
+def _reweigh_form(objs: Objects, scope: str) -> dict:
+    first, second = _last_scheme[0].indicators.order_by("pk")
+    return {f"weight_{first.pk}": "60", f"weight_{second.pk}": "40"}
+
+
 def _target_api_url(objs: Objects, scope: str) -> tuple[dict, dict]:
     return {"target_id": _target_url(objs, scope)[0]["pk"]}, {}
 
@@ -223,6 +267,28 @@ ASSESSMENT_MATRIX: dict[str, tuple[Entry, ...]] = {
             url=_scheme_url("draft"),
             body=_indicator_form,
             audits="create",
+        ),
+    ),
+    "assessment:indicator_edit": (
+        Entry(
+            "POST",
+            MANAGE_PUBLISHED,
+            SCHEME_SCOPES,
+            ok=302,
+            url=_published_indicator_url,
+            body=_edit_form,
+            audits="update",
+        ),
+    ),
+    "assessment:reweigh": (
+        Entry(
+            "POST",
+            MANAGE_PUBLISHED,
+            SCHEME_SCOPES,
+            ok=302,
+            url=_two_weights_url,
+            body=_reweigh_form,
+            audits="update",
         ),
     ),
     "assessment:indicator_remove": (
@@ -273,6 +339,20 @@ ASSESSMENT_MATRIX: dict[str, tuple[Entry, ...]] = {
             body=lambda objs, scope: {"self_assessment": "按期完成各项工作"},
             audits="update",
         ),
+    ),
+    "assessment:evidence_link": (
+        Entry(
+            "POST",
+            SELF,
+            TARGET_SCOPES,
+            ok=302,
+            url=_target_url,
+            body=_evidence_form,
+            audits="create",
+        ),
+    ),
+    "assessment:evidence_unlink": (
+        Entry("POST", SELF, TARGET_SCOPES, ok=302, url=_self_evidence_url, audits="delete"),
     ),
     "assessment:appeal": (
         Entry(

@@ -185,3 +185,57 @@ def test_a_final_result_cannot_change(demo):
     assert target.grade in scheme.grade_names and target.score is not None
     with pytest.raises(ServiceValidationError, match="已定档"):
         services.score_manual(organ(demo), target, ind["manual"], score="1", comment="改分")
+
+
+def test_the_snapshots_are_what_the_sources_computed(demo):
+    """Every computed source for every target: the frozen value, method and inputs are exactly
+    the live ones read just before the freeze, and the explanation reads the same lines."""
+    from dangjian.assessment.models import SourceKind
+
+    scheme = services.create_scheme(
+        organ(demo),
+        demo.organ_committee,
+        year=2026,
+        title="四项来源",
+        target_kind="branch",
+        party_weight=100,
+        business_weight=0,
+        grades=[["好", "90"], ["差", "0"]],
+    )
+    for key in ("meetings_held", "work_on_time", "study_coverage", "dues_on_time"):
+        services.add_indicator(
+            organ(demo),
+            scheme,
+            title=key,
+            part="party",
+            weight=25,
+            source_kind="computed",
+            source_key=key,
+        )
+    services.publish(organ(demo), scheme)
+    targets = list(scheme.targets.select_related("organization").order_by("pk"))
+    indicators = list(scheme.indicators.filter(source_kind=SourceKind.COMPUTED))
+    as_of = dt.date(2026, 11, 25)
+    live = scoring.compute_sources(indicators, targets, 2026, as_of)
+    before = [
+        [(line.value, line.raw, line.method, line.inputs) for line in r.lines]
+        for r in scoring.results(scheme, targets)
+    ]
+    assert services.freeze(organ(demo), scheme, as_of=as_of) == 4 * len(targets)
+    snaps = {(s.target_id, s.source_key): s for s in Snapshot.objects.filter(target__scheme=scheme)}
+    assert len(snaps) == 4 * len(targets)
+    for ind in indicators:
+        for target in targets:
+            computed, snap = live[ind.pk][target.pk], snaps[target.pk, ind.source_key]
+            assert (snap.value, snap.method, snap.inputs) == (
+                computed.value,
+                computed.method,
+                computed.inputs,
+            )
+    assert any(s.inputs for s in snaps.values())
+    scheme.refresh_from_db()
+    after = [
+        [(line.value, line.raw, line.method, line.inputs) for line in r.lines]
+        for r in scoring.results(scheme, targets)
+    ]
+    assert after == before

@@ -135,6 +135,7 @@ class Indicator(models.Model):
             "parent": self.parent_id,
             "part": self.part,
             "title": self.title,
+            "description": self.description,
             "weight": self.weight,
             "max_score": self.max_score,
             "source_kind": self.source_kind,
@@ -386,3 +387,52 @@ class SittingCount(models.Model):
 
     def __str__(self) -> str:
         return f"评议计数#{self.pk}"
+
+
+class EvidenceKind(models.TextChoices):
+    MEETING = "meeting", "会议记录"
+    WORK_ITEM = "work_item", "工作任务"
+    DOCUMENT = "document", "上传材料"
+
+
+class SelfEvidence(models.Model):
+    """A record the target's self-assessment rests on, linked (never retyped or uploaded again):
+    a held meeting, a work item, or a file uploaded as a work item's evidence, each of the
+    target organization's subtree (`assessment.evidence`)."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="self_evidence")
+    kind = models.CharField("类型", max_length=16, choices=EvidenceKind.choices)
+    meeting = models.ForeignKey(
+        "meetings.Meeting", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    work_item = models.ForeignKey(
+        "duties.WorkItem", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    document = models.ForeignKey(
+        "duties.Evidence", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField("说明", max_length=200, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "自评佐证"
+        verbose_name_plural = "自评佐证"
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"自评佐证#{self.pk}"
+
+    @property
+    def record_id(self) -> int | None:
+        return self.meeting_id or self.work_item_id or self.document_id
+
+    def audit_fields(self) -> dict:
+        return {
+            "target": self.target_id,
+            "kind": self.kind,
+            "record": self.record_id,
+            "note": self.note,
+        }

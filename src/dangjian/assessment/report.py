@@ -5,6 +5,7 @@ vetoes and appeals. Built in memory from `scoring.results`, the same figures as 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from docx import Document
 
@@ -12,7 +13,9 @@ from dangjian.assessment.models import Appeal
 from dangjian.assessment.scoring import TargetResult
 
 
-def render(result: TargetResult, appeals: list[Appeal]) -> bytes:
+def render(
+    result: TargetResult, appeals: list[Appeal], self_evidence: list[dict[str, Any]]
+) -> bytes:
     target = result.target
     scheme = target.scheme
     doc = Document()
@@ -31,6 +34,11 @@ def render(result: TargetResult, appeals: list[Appeal]) -> bytes:
         cells[0].text, cells[1].text = label, value
     if target.self_assessment:
         doc.add_paragraph(f"本单位自评：{target.self_assessment}")
+    for linked in self_evidence:
+        note = f"（{linked['note']}）" if linked["note"] else ""
+        doc.add_paragraph(
+            f"自评佐证·{linked['kind']}：{linked['label']}{note}", style="List Bullet"
+        )
     for veto in result.vetoes:
         doc.add_paragraph(f"一票否决：等次最高为“{veto.cap}”。事由：{veto.reason}")
     doc.add_heading("指标明细", level=2)

@@ -218,10 +218,10 @@ def write_self_assessment(actor: Actor, target: Target, *, text: str) -> Target:
 def export_explanation(actor: Actor, target: Target) -> bytes:
     """The target's explanation as .docx (every indicator: value, method, linked records,
     comment, weight, contribution), audited as an export. The caller has scoped `target`."""
-    from dangjian.assessment import report
+    from dangjian.assessment import evidence, report
 
     result = results(target.scheme, [target])[0]
-    body = report.render(result, list(target.appeals.order_by("pk")))
+    body = report.render(result, list(target.appeals.order_by("pk")), evidence.linked(target))
     record(
         actor,
         AuditAction.EXPORT,

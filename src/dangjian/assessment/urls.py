@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dangjian.assessment import views, views_sitting
+from dangjian.assessment import views, views_edit, views_evidence, views_sitting
 
 app_name = "assessment"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("new/", views.scheme_create, name="create"),
     path("<int:pk>/", views.scheme_detail, name="detail"),
     path("<int:pk>/indicators/", views.indicator_add, name="indicator_add"),
+    path("indicators/<int:pk>/edit/", views_edit.indicator_edit, name="indicator_edit"),
+    path("<int:pk>/weights/", views_edit.reweigh, name="reweigh"),
     path("indicators/<int:pk>/remove/", views.indicator_remove, name="indicator_remove"),
     path("<int:pk>/publish/", views.scheme_step, {"step": "publish"}, name="publish"),
     path("<int:pk>/freeze/", views.scheme_step, {"step": "freeze"}, name="freeze"),
@@ -22,6 +24,8 @@ urlpatterns = [
     path("targets/<int:pk>/score/", views.target_score, name="target_score"),
     path("targets/<int:pk>/report.docx", views.target_report, name="target_report"),
     path("targets/<int:pk>/self/", views.self_assessment, name="self_assessment"),
+    path("targets/<int:pk>/evidence/", views_evidence.evidence_link, name="evidence_link"),
+    path("evidence/<int:pk>/unlink/", views_evidence.evidence_unlink, name="evidence_unlink"),
     path("targets/<int:pk>/appeal/", views.appeal_file, name="appeal"),
     path("appeals/<int:pk>/decide/", views.appeal_decide, name="appeal_decide"),
     path("<int:pk>/sittings/open/", views_sitting.sitting_open, name="sitting_open"),

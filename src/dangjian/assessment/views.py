@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dangjian.accounts.access import require_scope
-from dangjian.assessment import imports, queries, scoring, services, services_results
+from dangjian.assessment import evidence, imports, queries, scoring, services, services_results
 from dangjian.assessment.models import (
     TARGET_POSTS,
     Appeal,
@@ -129,6 +129,7 @@ def scheme_detail(request, pk: int):
         "manage": manage,
         "may_rank": queries.may_rank(request.user, scheme),
         "draft": scheme.status == SchemeStatus.DRAFT,
+        "editable": scheme.status in (SchemeStatus.DRAFT, SchemeStatus.PUBLISHED),
         "problems": services.weight_errors(scheme) if scheme.status == SchemeStatus.DRAFT else [],
         "by_grade": _by_grade(scheme, done),
         "live_list": targets if live_list else [],
@@ -222,6 +223,10 @@ def target_detail(request, pk: int):
     result = scoring.results(scheme, [target])[0]
     manage = services.can_manage(request.user, scheme.organization)
     deadline = services_results.appeal_deadline(scheme)
+    writes_self = scheme.status in (
+        SchemeStatus.PUBLISHED,
+        SchemeStatus.FROZEN,
+    ) and services_results.may_appeal(request.user, target)
     return render(
         request,
         "assessment/target.html",
@@ -241,8 +246,9 @@ def target_detail(request, pk: int):
                 and services_results.may_appeal(request.user, target)
             ),
             "decides": manage and scheme.status == SchemeStatus.FROZEN,
-            "writes_self": scheme.status in (SchemeStatus.PUBLISHED, SchemeStatus.FROZEN)
-            and services_results.may_appeal(request.user, target),
+            "writes_self": writes_self,
+            "self_evidence": evidence.linked(target),
+            "evidence_choices": evidence.choices(target) if writes_self else [],
         },
     )
 

@@ -30,13 +30,21 @@ def _adapter(field: models.Field, connection) -> Callable[[Any], Any] | None:
 
 
 def insert_rows(
-    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    copy: bool = False,
 ) -> int:
     """INSERT `rows` (tuples of values for `fields`, by field or attribute name) into `model`.
 
     Values are what the model attributes hold (a date, an aware datetime, a dict for JSON, an
     int for a foreign key's `<name>_id`); fields left out take their column's database default,
     so name every column without one. Runs inside the caller's transaction.
+
+    `copy`: on PostgreSQL, stream the rows with `COPY … FROM STDIN` (one round trip, no
+    statement parsed per row) instead; elsewhere it changes nothing. A COPY is not seen by
+    Django's query log (`CaptureQueriesContext`).
     """
     rows = list(rows)
     if not rows:
@@ -65,5 +73,11 @@ def insert_rows(
     # Names come from the model's metadata, quoted by the backend; every value is a parameter.
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if copy and connection.vendor == "postgresql":
+            statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+            with cursor.cursor.copy(statement) as stream:
+                for row in rows:
+                    stream.write_row(row)
+        else:
+            cursor.executemany(sql, rows)
     return len(rows)

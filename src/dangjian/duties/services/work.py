@@ -69,18 +69,40 @@ def earliest_evidence(item: WorkItem) -> dt.date:
     return sent
 
 
+# ---- records of a subtree that can be linked as evidence ----------------------------------------
+# A work item links them here; an assessment target's self-assessment (assessment.evidence) links
+# the same records, chosen from the same subtree, never retyped.
+
+
+def held_meetings_in(org):
+    """Held (recorded) meetings of `org` and below."""
+    return Meeting.objects.filter(
+        organization__path__startswith=org.path, status=MeetingStatus.HELD
+    ).select_related("organization")
+
+
+def items_in(org):
+    """Work items addressed to `org` or below, withdrawn ones left out."""
+    return (
+        WorkItem.objects.filter(organization__path__startswith=org.path)
+        .exclude(status=WorkStatus.WITHDRAWN)
+        .select_related("organization")
+    )
+
+
+def documents_in(org):
+    """Files uploaded as evidence of the work items addressed to `org` or below."""
+    return Evidence.objects.filter(
+        kind=EvidenceKind.DOCUMENT, item__organization__path__startswith=org.path
+    ).exclude(item__status=WorkStatus.WITHDRAWN)
+
+
 def linkable_meetings(item: WorkItem):
     """Held meetings of the item's organization and below that could show the work done."""
-    qs = Meeting.objects.filter(
-        organization__path__startswith=item.organization.path, status=MeetingStatus.HELD
-    )
+    qs = held_meetings_in(item.organization)
     if item.evidence_meeting_kind:
         qs = qs.filter(kind=item.evidence_meeting_kind)
-    return (
-        qs.filter(held_on__gte=earliest_evidence(item))
-        .select_related("organization")
-        .order_by("-held_on", "-pk")
-    )
+    return qs.filter(held_on__gte=earliest_evidence(item)).order_by("-held_on", "-pk")
 
 
 @transaction.atomic
