@@ -92,7 +92,7 @@ def step(name: str, path: str, data_dir: str) -> dict:
         next(rows)
         columns = ("name", "name_pinyin", "name_initials", "gender", "birth_date", "ethnicity",
                    "education", "id_number_encrypted", "id_number_index", "phone_encrypted",
-                   "phone_index", "organization_id", "status", "category", "admitted_on",
+                   "phone_index", "employee_number_encrypted", "employee_number_index", "organization_id", "status", "category", "admitted_on",
                    "confirmed_on", "admitted_on_precision", "confirmed_on_precision", "job_title",
                    "org_since", "left_reason", "created_at", "updated_at")
         q = connection.ops.quote_name
@@ -112,7 +112,7 @@ def step(name: str, path: str, data_dir: str) -> dict:
         with transaction.atomic():
             for r in rows:
                 batch.append((
-                    r[0], "", "", "male", born, "汉族", "", r[1], r[1], r[5], r[5],
+                    r[0], "", "", "male", born, "汉族", "", r[1], r[1], r[5], r[5], "", "",
                     branches[r[6]], "full", "employed", day(dt.date.fromisoformat(r[9])),
                     day(dt.date.fromisoformat(r[10])), "day", "day", "", since, "", now, now,
                 ))
@@ -134,6 +134,8 @@ def step(name: str, path: str, data_dir: str) -> dict:
             report = profiler.runcall(
                 run_import, Actor.system("bench"), path, Path(path).name, root, mode="partial"
             )
+            if os.environ.get("BENCH_PROFILE_OUT"):  # raw stats, for pstats' callers/callees
+                profiler.dump_stats(f"{os.environ['BENCH_PROFILE_OUT']}-{name}")
             stats = pstats.Stats(profiler, stream=sys.stderr)
             stats.sort_stats("cumulative").print_stats(45)
             stats.sort_stats("tottime").print_stats(25)

@@ -110,11 +110,14 @@ class KeyRing:
     __slots__ = (
         "_api_token_key",
         "_audit_chain_key",
+        "_audit_chain_mac",
         "_blind_index_key",
+        "_blind_index_mac",
         "_check_value",
         "_django_secret_key",
         "_field_key",
         "_import_digest_key",
+        "_import_digest_mac",
         "_retired_audit_keys",
         "_sm4",
     )
@@ -130,6 +133,11 @@ class KeyRing:
         self._api_token_key = _derive(master, _INFO_API_TOKEN, 32)
         self._import_digest_key = _derive(master, _INFO_IMPORT_DIGEST, 32)
         self._django_secret_key = _derive(master, _INFO_DJANGO_SECRET_KEY, 48).hex()
+        # Keyed HMAC states, copied for each message: the key schedule is done once, not once
+        # per value (an import hashes four values a row). Same output as hmac.new(key, msg).
+        self._blind_index_mac = hmac.new(self._blind_index_key, digestmod=_HMAC_DIGEST)
+        self._audit_chain_mac = hmac.new(self._audit_chain_key, digestmod=_HMAC_DIGEST)
+        self._import_digest_mac = hmac.new(self._import_digest_key, digestmod=_HMAC_DIGEST)
         self._check_value = _derive(master, _INFO_KEY_CHECK, 32).hex()
         # (last seq, key) of audit-chain keys retired by key rotations, oldest first.
         self._retired_audit_keys: tuple[tuple[int, bytes], ...] = ()
@@ -246,11 +254,15 @@ class KeyRing:
         """
         if value == "":
             return ""
-        return hmac.new(self._blind_index_key, value.encode("utf-8"), _HMAC_DIGEST).hexdigest()
+        mac = self._blind_index_mac.copy()
+        mac.update(value.encode("utf-8"))
+        return mac.hexdigest()
 
     def import_digest(self, message: bytes) -> str:
         """Hex HMAC-SM3 under its own subkey: the roster import's per-member row digest."""
-        return hmac.new(self._import_digest_key, message, _HMAC_DIGEST).hexdigest()
+        mac = self._import_digest_mac.copy()
+        mac.update(message)
+        return mac.hexdigest()
 
     def chain_hash(self, prev_hash: str, payload: bytes, *, seq: int | None = None) -> str:
         """Return hex HMAC-SM3 over ``prev_hash`` (ASCII) + ``b"\\n"`` + ``payload``.
@@ -259,14 +271,14 @@ class KeyRing:
         an event from before a key rotation is hashed with the key of its time (see
         :meth:`with_retired_audit_keys`); new events always use the current key.
         """
-        key = self._audit_chain_key
+        message = prev_hash.encode("ascii") + b"\n" + bytes(payload)
         if seq is not None:
             for last_seq, retired in self._retired_audit_keys:
                 if seq <= last_seq:
-                    key = retired
-                    break
-        message = prev_hash.encode("ascii") + b"\n" + bytes(payload)
-        return hmac.new(key, message, _HMAC_DIGEST).hexdigest()
+                    return hmac.new(retired, message, _HMAC_DIGEST).hexdigest()
+        mac = self._audit_chain_mac.copy()
+        mac.update(message)
+        return mac.hexdigest()
 
     # -- key management ------------------------------------------------------------------
 
@@ -505,6 +517,9 @@ def set_secret_provider(provider) -> None:
 
 _default_keyring: KeyRing | None = None
 _default_secret: bytes | None = None
+# The settings value the cached ring was built from: the same object means the same ring, with
+# no encoding or locking (hot loops such as imports ask for the ring several times a row).
+_default_raw: object = None
 
 
 def default_keyring() -> KeyRing:
@@ -512,11 +527,14 @@ def default_keyring() -> KeyRing:
 
     The cache is rebuilt automatically if the setting changes (e.g. ``override_settings``).
     """
-    global _default_keyring, _default_secret
+    global _default_keyring, _default_secret, _default_raw
 
     from django.conf import settings
 
     raw = getattr(settings, "DANGJIAN_MASTER_SECRET", None)
+    ring = _default_keyring
+    if ring is not None and raw is _default_raw and raw:
+        return ring
     if (raw is None or raw == "" or raw == b"") and _secret_provider is not None:
         # No key configured: the provider (dangjian.core.keys) generates one for an empty
         # database or refuses, naming where the key was expected.
@@ -531,15 +549,17 @@ def default_keyring() -> KeyRing:
         if _default_keyring is None or _default_secret != secret:
             _default_keyring = KeyRing(secret)
             _default_secret = secret
+        _default_raw = raw
         return _default_keyring
 
 
 def reset_default_keyring() -> None:
     """Drop the cached default key ring (for tests)."""
-    global _default_keyring, _default_secret
+    global _default_keyring, _default_secret, _default_raw
     with _default_lock:
         _default_keyring = None
         _default_secret = None
+        _default_raw = None
 
 
 # -- known-answer tests --------------------------------------------------------------------

@@ -71,7 +71,10 @@ def jsonable(value: Any) -> Any:
 
 def diff(before: dict | None, after: dict | None) -> dict:
     """Before and after of the fields that changed: {field: [before, after]}."""
-    before = jsonable(before or {})
+    if not before:  # a creation: every field that has a value (the loop below, at once)
+        after = jsonable(after or {})
+        return {key: [None, after[key]] for key in sorted(after) if after[key] is not None}
+    before = jsonable(before)
     after = jsonable(after or {})
     out = {}
     for key in sorted(set(before) | set(after)):

@@ -18,12 +18,27 @@ from typing import Any
 from django.db import connections, models, router
 
 
+def _memo(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`adapt` once per distinct value of one statement (dates and timestamps repeat: a chunk's
+    rows share their `created_at`, many share a date)."""
+    seen: dict[Any, Any] = {}
+
+    def adapted(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = result = adapt(value)
+            return result
+
+    return adapted
+
+
 def _adapter(field: models.Field, connection) -> Callable[[Any], Any] | None:
     """How a Python value of this field becomes a query parameter (None: as it is)."""
     if isinstance(field, models.DateTimeField):
-        return connection.ops.adapt_datetimefield_value
+        return _memo(connection.ops.adapt_datetimefield_value)
     if isinstance(field, models.DateField):
-        return connection.ops.adapt_datefield_value
+        return _memo(connection.ops.adapt_datefield_value)
     if isinstance(field, (models.JSONField, models.DecimalField)):
         return lambda value: field.get_db_prep_save(value, connection)
     return None

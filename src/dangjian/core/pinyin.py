@@ -1,8 +1,10 @@
 """Pinyin search keys for names: full pinyin and initials, so `zs` finds 张三."""
 
+import re
 from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import PHRASES_DICT
 
 # Surnames read differently from the character's common reading (单 shan, 曾 zeng, 解 xie …):
 # people search for 单田芳 as "stf", not "dtf".
@@ -41,5 +43,25 @@ def pinyin_keys(name: str) -> tuple[str, str]:
         if surname in SURNAME_READINGS:
             head, rest = SURNAME_READINGS[surname], name[len(surname) :]
             break
-    syllables = head + [s for s in lazy_pinyin(rest, style=Style.NORMAL, errors="ignore") if s]
+    syllables = head + [s for s in _syllables(rest) if s]
     return "".join(syllables).lower(), "".join(s[0] for s in syllables).lower()
+
+
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
+
+
+def _syllables(text: str) -> list[str]:
+    """`lazy_pinyin(text)`: character by character (each cached) when no two or more of its
+    characters in a row form one of pypinyin's phrases, which is then what pypinyin does too (its
+    segmenter only joins characters into phrases of its dictionary; others are read one by one);
+    through pypinyin otherwise. Names are mostly distinct, their characters few."""
+    if _HAN.fullmatch(text) and not any(
+        text[i:j] in PHRASES_DICT for i in range(len(text) - 1) for j in range(i + 2, len(text) + 1)
+    ):
+        return [s for ch in text for s in _char(ch)]
+    return lazy_pinyin(text, style=Style.NORMAL, errors="ignore")
+
+
+@lru_cache(maxsize=16384)
+def _char(ch: str) -> tuple[str, ...]:
+    return tuple(lazy_pinyin(ch, style=Style.NORMAL, errors="ignore"))

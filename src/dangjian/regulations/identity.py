@@ -10,7 +10,6 @@ from typing import Final
 
 import phonenumbers
 from stdnum.cn import ric
-from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from dangjian.regulations.periods import cn_date
 
@@ -156,13 +155,8 @@ def _looks_like_spreadsheet_number(text: str) -> bool:
     )
 
 
-def parse_id_number(raw: str | int | float | None, *, today: date | None = None) -> IdNumber:
-    """Validate and normalise a resident ID number; raise IdentityError with a Chinese message.
-
-    A 15-digit first-generation number is converted to 18 digits (century 19, computed
-    check character) and the result carries a warning saying so.
-    """
-    today = today or datetime.now(TZ).date()  # the calendar in China, not the server's
+def _normalised_id_text(raw: str | int | float | None) -> str:
+    """The cell as ID-number text: coerced, cleaned, without a leading apostrophe, upper-case."""
     text = _clean(
         _coerce_text(raw, empty=MSG_ID_EMPTY, corrupted=MSG_ID_CORRUPTED, exact_digits=15)
     )
@@ -174,8 +168,20 @@ def parse_id_number(raw: str | int | float | None, *, today: date | None = None)
         raise IdentityError(MSG_ID_EMPTY, code="empty")
     if _looks_like_spreadsheet_number(text):
         raise IdentityError(MSG_ID_CORRUPTED, code="corrupted")
+    return text
 
+
+def parse_id_number(raw: str | int | float | None, *, today: date | None = None) -> IdNumber:
+    """Validate and normalise a resident ID number; raise IdentityError with a Chinese message.
+
+    A 15-digit first-generation number is converted to 18 digits (century 19, computed
+    check character) and the result carries a warning saying so.
+    """
+    today = today or datetime.now(TZ).date()  # the calendar in China, not the server's
     warnings: list[str] = []
+    # A cell already clean (17 digits and a digit or X: nothing to fold, strip or upper-case),
+    # as nearly every cell of a bulk import is, goes straight to the checks below.
+    text = raw if isinstance(raw, str) and _ID18.fullmatch(raw) else _normalised_id_text(raw)
     if _ID15.fullmatch(text):
         body = f"{text[:6]}19{text[6:]}"
         text = body + ric.calc_check_digit(body + "0")
@@ -195,9 +201,9 @@ def parse_id_number(raw: str | int | float | None, *, today: date | None = None)
             raise IdentityError(MSG_ID_CORRUPTED, code="corrupted")
         raise IdentityError(MSG_ID_CHECKSUM, code="checksum")
 
-    try:
-        birth = ric.get_birth_date(text)
-    except StdnumValidationError:
+    try:  # ric.get_birth_date without its compaction: the text is compact here
+        birth: date | None = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
         birth = None
     if birth is None or birth.year < _MIN_BIRTH_YEAR:
         raise IdentityError(

@@ -130,6 +130,7 @@ _EXCEL_EPOCH: Final = date(1899, 12, 30)
 _EXCEL_FAKE_LEAP_DAY: Final = 60
 
 _SEP_DAY: Final = re.compile(r"([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})")
+_ISO_DAY: Final = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _SEP_MONTH: Final = re.compile(r"([0-9]{4})[-/.]([0-9]{1,2})")
 _CN_DAY: Final = re.compile(r"([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})[日号]?")
 _CN_MONTH: Final = re.compile(r"([0-9]{4})年([0-9]{1,2})月?份?")
@@ -150,19 +151,18 @@ def _shown(value: object) -> str:
 def _make(
     year: int, month: int, day: int | None, *, raw: object, label: str, today: date
 ) -> PartialDate:
-    shown = _shown(raw)
     if year < _MIN_YEAR:
-        raise CellError(f"{label}「{shown}」早于1900年，请核对年份")
+        raise CellError(f"{label}「{_shown(raw)}」早于1900年，请核对年份")
     try:
         value = date(year, month, day or 1)
     except ValueError:
-        raise CellError(f"{label}「{shown}」不是实际存在的日期，请核对年月日") from None
+        raise CellError(f"{label}「{_shown(raw)}」不是实际存在的日期，请核对年月日") from None
     if day is None:
         if (year, month) > (today.year, today.month):
-            raise CellError(f"{label}「{shown}」晚于今天，请核对")
+            raise CellError(f"{label}「{_shown(raw)}」晚于今天，请核对")
         return PartialDate(value, "month")
     if value > today:
-        raise CellError(f"{label}「{shown}」晚于今天，请核对")
+        raise CellError(f"{label}「{_shown(raw)}」晚于今天，请核对")
     return PartialDate(value, "day")
 
 
@@ -211,6 +211,9 @@ def _from_number(value: float, *, raw: object, label: str, today: date) -> Parti
 
 
 def _from_text(text: str, *, raw: object, label: str, today: date) -> PartialDate:
+    match = _ISO_DAY.fullmatch(text)
+    if match:  # 1990-05-03 as most rosters write it: what the full path below finds too
+        return _make(int(match[1]), int(match[2]), int(match[3]), raw=raw, label=label, today=today)
     compact = re.sub(r"\s+", "", _TIME_SUFFIX.sub("", text))
 
     def make(year: str, month: str, day: str | None) -> PartialDate:

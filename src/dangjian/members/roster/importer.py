@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from django.db import connections, router, transaction
 
@@ -21,9 +21,10 @@ from dangjian.core import clock
 from dangjian.core.bulk import insert_rows
 from dangjian.members import spells
 from dangjian.members.models import Member, SpellEvent
-from dangjian.members.roster import digest, existing
+from dangjian.members.roster import digest, existing, fresh
 from dangjian.members.roster.cells import CellError, clean_text
 from dangjian.members.roster.existing import COMPARED, Stored
+from dangjian.members.roster.fresh import NewMember
 from dangjian.members.roster.layout import write_roster
 from dangjian.members.roster.reader import Roster, open_roster
 from dangjian.members.roster.report import (
@@ -356,14 +357,15 @@ def _plan(run: _Run, report: ImportReport, p: Prepared, member: Stored | None) -
 
 def _build(
     run: _Run, writes: list[tuple[Prepared, str, Stored | None]]
-) -> tuple[list[Member], list[tuple[Member, dict, str]]]:
+) -> tuple[list[NewMember], list[tuple[Member, dict, str]]]:
     """New members, and the changed ones loaded whole (one query) with the file's values."""
     full = existing.full([s.pk for _, _, s in writes if s is not None], EXISTING_FIELDS)
-    creates: list[Member] = []
+    creates: list[NewMember] = []
     updates: list[tuple[Member, dict, str]] = []
+    blank = fresh.blank()
     for p, kind, found in writes:
         if found is None:
-            m = Member(organization=p.organization, party_group=p.party_group, org_since=run.today)
+            m = fresh.placed(blank, p.organization, p.party_group, run.today)
             _fill(m, p.clean, indexes=(p.index, p.phone_index))
             m.import_digest = _digest_for(p, m)
             creates.append(m)
@@ -389,7 +391,7 @@ def _build(
 
 def _flush(
     actor: Actor,
-    creates: list[Member],
+    creates: list[NewMember],
     updates: list[tuple[Member, dict, str]],
     filename: str,
     today: dt.date,
@@ -424,20 +426,14 @@ def _flush(
     record_many(actor, events)
 
 
-# Every column of a new member but the id, by attribute name (`organization_id`, ...).
-MEMBER_COLUMNS = tuple(f.attname for f in Member._meta.concrete_fields if not f.primary_key)
-
-
-def _insert_members(creates: list[Member]) -> None:
+def _insert_members(creates: list[NewMember]) -> None:
     """The chunk's new members in one executemany, then their ids by blind index (unique)."""
     if not creates:
         return
     now = dt.datetime.now(dt.UTC)
     for m in creates:
         m.created_at = m.updated_at = now
-    insert_rows(
-        Member, MEMBER_COLUMNS, [tuple(getattr(m, a) for a in MEMBER_COLUMNS) for m in creates]
-    )
+    insert_rows(Member, fresh.COLUMNS, [fresh.row(m) for m in creates])
     ids = dict(
         Member.objects.filter(id_number_index__in=[m.id_number_index for m in creates]).values_list(
             "id_number_index", "pk"
@@ -445,11 +441,10 @@ def _insert_members(creates: list[Member]) -> None:
     )
     for m in creates:
         m.pk = ids[m.id_number_index]
-        m._state.adding = False
 
 
 def _write_history(
-    creates: list[Member], updates: list[tuple[Member, dict, str]], today: dt.date
+    creates: list[NewMember], updates: list[tuple[Member, dict, str]], today: dt.date
 ) -> None:
     """The chunk's membership history in three queries: new members' spells from admission in
     the branch the file names; moves cut on the import day; changed dates re-split."""
@@ -515,13 +510,14 @@ UPDATE_FIELDS = [
 
 
 def _fill(
-    member: Member,
+    member: Member | NewMember,
     clean: dict[str, Any],
     only: dict | None = None,
     *,
     indexes: tuple[str, str] | None = None,
 ) -> None:
-    apply_clean(member, clean, only, indexes=indexes)
+    # A NewMember has every attribute apply_clean sets or reads (roster/fresh.py).
+    apply_clean(cast(Member, member), clean, only, indexes=indexes)
     member.updated_at = dt.datetime.now(dt.UTC)  # bulk_update does not run auto_now
 
 

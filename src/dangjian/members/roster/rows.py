@@ -4,6 +4,7 @@ its branch and party group found among those the actor may write into."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -222,10 +223,22 @@ _DATES: dict[tuple[str, str, dt.date], Any] = {}
 _CHOICES: dict[tuple[str, str], str] = {}
 
 
+def _china_today() -> dt.date:
+    """parse_date's own default day (the calendar in China), read at most once a second."""
+    global _TODAY
+    now = time.monotonic()
+    if now - _TODAY[0] >= 1.0:
+        _TODAY = (now, dt.datetime.now(TZ).date())
+    return _TODAY[1]
+
+
+_TODAY: tuple[float, dt.date] = (-10.0, dt.date.min)
+
+
 def _date(value: Any, name: str):
     if not isinstance(value, str):
         return parse_date(value, field_label=LABELS[name])
-    today = dt.datetime.now(TZ).date()  # parse_date's own default: the calendar in China
+    today = _china_today()
     key = (name, value, today)
     found = _DATES.get(key)
     if found is None:

@@ -99,7 +99,11 @@ class Roster:
             blank = True
             for name, col in fields:
                 value = cells[col] if col < len(cells) else None
-                if is_blank(value):
+                if value is not None and (
+                    not isinstance(value, str) or (value.isprintable() and value.strip())
+                ):
+                    blank = False  # what is_blank says of these, without the call (every cell)
+                elif is_blank(value):
                     # Only the cells of the row itself decide whether it is blank: a merged
                     # cell running past the last member does not make a member of an empty row.
                     value = None
