@@ -123,5 +123,9 @@ DESK_MATRIX.update(
         "desk:dossier_document": (
             Entry("GET", DOSSIER_READ, DOSSIER_SCOPES, url=dossier_kwarg, audits="export"),
         ),
+        # the PDF is there when LibreOffice is (CI installs it); without, the page says why
+        "desk:dossier_pdf": (
+            Entry("GET", DOSSIER_READ, DOSSIER_SCOPES, url=dossier_kwarg, audits="export"),
+        ),
     }
 )

@@ -23,6 +23,7 @@ from dangjian.desk.models import Dossier, DossierStatus
 from dangjian.orgs.models import Organization
 
 ORG_CHOICES = 300
+PDF_TYPE = "application/pdf"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -115,22 +116,34 @@ def dossier_download(request, pk: int):
     return response
 
 
-@login_required
-@require_GET
-def dossier_document(request, pk: int):
-    """The whole 台账 as one .docx (cover, contents, every section): an audited export."""
+def _document(request, pk: int, opener, content_type: str, extension: str):
     dossier = _get(request.user, pk, Action.EXPORT)
     if dossier.status != DossierStatus.READY:
         raise Http404("台账尚未生成或已清理")
     try:
-        data = dossiers.open_document(Actor.from_request(request), dossier)
+        data = opener(Actor.from_request(request), dossier)
     except ServiceValidationError as exc:
         messages.error(request, "；".join(str(v) for v in exc.errors.values()))
         return redirect("desk:dossiers")
-    response = HttpResponse(data, content_type=DOCX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{_file_name(dossier)}.docx"'
+    response = HttpResponse(data, content_type=content_type)
+    name = f"{_file_name(dossier)}.{extension}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@require_GET
+def dossier_document(request, pk: int):
+    """The whole 台账 as one .docx (cover, contents, every section): an audited export."""
+    return _document(request, pk, dossiers.open_document, DOCX_TYPE, "docx")
+
+
+@login_required
+@require_GET
+def dossier_pdf(request, pk: int):
+    """The same .docx as PDF, when LibreOffice converted it: an audited export."""
+    return _document(request, pk, dossiers.open_pdf, PDF_TYPE, "pdf")
 
 
 @login_required

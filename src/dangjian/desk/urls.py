@@ -13,5 +13,6 @@ urlpatterns = [
     path("dossiers/<int:pk>/status/", dossier_views.dossier_status, name="dossier_status"),
     path("dossiers/<int:pk>/download/", dossier_views.dossier_download, name="dossier_download"),
     path("dossiers/<int:pk>/document/", dossier_views.dossier_document, name="dossier_document"),
+    path("dossiers/<int:pk>/pdf/", dossier_views.dossier_pdf, name="dossier_pdf"),
     path("dossiers/<int:pk>/verify/", dossier_views.dossier_verify, name="dossier_verify"),
 ]
