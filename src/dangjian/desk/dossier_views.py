@@ -18,7 +18,7 @@ from dangjian.audit.services import Actor
 from dangjian.core import clock
 from dangjian.core.dossier import sections
 from dangjian.core.errors import ServiceValidationError
-from dangjian.desk import dossiers
+from dangjian.desk import dossiers, manifests
 from dangjian.desk.models import Dossier, DossierStatus
 from dangjian.orgs.models import Organization
 
@@ -157,4 +157,28 @@ def dossier_verify(request, pk: int):
         request,
         "desk/dossier_verify.html",
         {"d": dossier, "results": results, "unchanged": all(ok for _, _, ok in results)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def manifest_verify(request):
+    """An inspector uploads the manifest.json of a dossier's .zip; the page answers per entry
+    whether today's records (and attachments) are those it lists: 未变 / 已变化 / 已缺失."""
+    _require_reader(request.user)
+    outcome, error = None, ""
+    if request.method == "POST":
+        upload = request.FILES.get("manifest")
+        try:
+            if upload is None:
+                raise ServiceValidationError({"manifest": "请选择台账压缩包中的 manifest.json"})
+            manifest = manifests.read(upload, upload.name, upload.size)
+            outcome = manifests.check(request.user, manifest)
+        except ServiceValidationError as exc:
+            error = "；".join(str(v) for v in exc.errors.values())
+    return render(
+        request,
+        "desk/manifest_verify.html",
+        {"outcome": outcome, "error": error, "max_mb": manifests.MANIFEST.max_bytes() >> 20},
+        status=400 if error else 200,
     )
