@@ -185,34 +185,58 @@ def _count_meetings(root: Organization, year: int, fold, by_month: list[int]) ->
 
 
 def _from_report(report, fold, out: Dashboard) -> None:
-    """Meetings by month and row, and the findings heat map, from the findings report."""
+    """Meetings by month and row, and the findings heat map, from the findings report: folded
+    once per report and rows (kept with the cached report, which a write replaces)."""
+    key = ("desk.dashboard", tuple(r.path for r in out.rows))
+    folded = report.derived.get(key)
+    if folded is None:
+        folded = report.derived[key] = _fold_report(report, fold)
+    months, per_row, heat = folded
+    out.by_month = list(months)
+    for row in out.rows:
+        meetings, violated, at_risk = per_row.get(row.path, (0, 0, 0))
+        row.meetings += meetings
+        row.violated += violated
+        row.at_risk += at_risk
+    out.heat = dict(heat)
+    # The columns with a finding somewhere in the subtree, in the report's order.
+    shown = {key for _, key in heat}
+    out.heat_columns = [(c.key, c.label) for c in report.columns if c.key in shown]
+
+
+def _fold_report(report, fold) -> tuple[list[int], dict[str, tuple[int, int, int]], dict]:
+    """(meetings per month, per row path (meetings, red, amber), heat map) of the report."""
     by_id = report.by_id
-    for org_id, months in report.meetings_by_month().items():
+    months = [0] * 12
+    per_row: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for org_id, counts in report.meetings_by_month().items():
         info = by_id.get(org_id)
         if info is None:
             continue
-        for i, n in enumerate(months):
-            out.by_month[i] += n
+        for i, n in enumerate(counts):
+            months[i] += n
         if (row := fold(info.path)) is not None:
-            row.meetings += sum(months)
+            per_row[row.path][0] += sum(counts)
     heat: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for org_id, cells in report.cells_by_org().items():
         info = by_id.get(org_id)
         row = fold(info.path) if info is not None else None
         if row is None:
             continue
+        totals = per_row[row.path]
         for key, cell in cells.items():
             violated, at_risk = cell.tally[0], cell.tally[1]
             if violated or at_risk:
-                row.violated += violated
-                row.at_risk += at_risk
+                totals[1] += violated
+                totals[2] += at_risk
                 counts = heat[(row.path, key)]
                 counts[0] += violated
                 counts[1] += at_risk
-    out.heat = {k: (v[0], v[1]) for k, v in heat.items()}
-    # The columns with a finding somewhere in the subtree, in the report's order.
-    shown = {key for _, key in heat}
-    out.heat_columns = [(c.key, c.label) for c in report.columns if c.key in shown]
+    return (
+        months,
+        {path: (v[0], v[1], v[2]) for path, v in per_row.items()},
+        {k: (v[0], v[1]) for k, v in heat.items()},
+    )
 
 
 # ---- member structure ------------------------------------------------------------------------

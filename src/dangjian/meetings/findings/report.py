@@ -350,6 +350,9 @@ class ComplianceReport:
     _meetings: dict[int, list[int]] = field(default_factory=dict)
     _memo: _Memo | None = None
     _built: dict[int, list[Finding]] = field(default_factory=dict)
+    # What a page derives from this report, kept with it (a refreshed report is a new object,
+    # so nothing derived outlives the records it was derived from).
+    derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def by_id(self) -> dict[int, OrgInfo]:
