@@ -9,6 +9,8 @@ query counts.
     .venv/bin/python bench/bench_desk.py --data-dir /tmp/desk-bench --scale organ
     .venv/bin/python bench/bench_desk.py --data-dir /tmp/desk-province --scale province \
         --runs 3 --tree-dossier
+    .venv/bin/python bench/bench_desk.py --data-dir /tmp/desk-province --scale province \
+        --runs 5 --only dashboard
 
 The figures are recorded in bench/README.md.
 """
@@ -73,6 +75,8 @@ def _dossier(label: str, org, user) -> None:
     size = dossiers.stored_path(done).stat().st_size
     rows = sum(s["rows"] for s in done.manifest["sections"].values())
     docx = done.manifest["files"].get(dossiers.DOCX_NAME) and "one .docx"
+    if dossiers.PDF_NAME in done.manifest["files"]:
+        docx += " and its PDF"
     print(
         f"{label:<44} {seconds:7.2f} s  {rows} rows  {size / 1024:.0f} KiB encrypted  {docx}"
         f"  peak RSS {_peak_mib():.0f} MiB"
@@ -95,9 +99,21 @@ def main() -> None:
         action="store_true",
         help="also build the dossier of the whole tree (the top organization)",
     )
+    parser.add_argument(
+        "--only",
+        default="desk,dashboard,statistics,dossier",
+        help="comma-separated parts to measure (desk, dashboard, statistics, dossier)",
+    )
+    parser.add_argument(
+        "--skip-prepare",
+        action="store_true",
+        help="measure the data dir as it is (`demo --prepare-only` would add dues, minutes)",
+    )
     args = parser.parse_args()
+    only = set(args.only.split(","))
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="dangjian-bench-desk-")
-    print(f"demo ({args.scale}) ready in {generate(data_dir, args.scale):.1f} s")
+    if not args.skip_prepare:
+        print(f"demo ({args.scale}) ready in {generate(data_dir, args.scale):.1f} s")
     _setup(data_dir)
     # The task queue is not run here: the bench builds in process.
     os.environ.setdefault("DANGJIAN_TASK_BACKEND", "django_tasks.backends.dummy.DummyBackend")
@@ -119,24 +135,28 @@ def main() -> None:
         # A user object per request, as the server has (scope_for caches on the object).
         return desk_for(User.objects.get(pk=user.pk))
 
-    _measure(f"desk of {username}", fresh_desk, args.runs)
+    if "desk" in only:
+        _measure(f"desk of {username}", fresh_desk, args.runs)
     root = dept if username == "organ" else top
-    _measure(f"dashboard of {root.code}", lambda: figures.dashboard(root, year), args.runs)
-    _measure(
-        f"statistics of {top.code} (whole tree)",
-        lambda: figures.statistics(top, [year - 2, year - 1, year]),
-        max(1, args.runs // 2),
-    )
-    past = clock.today().replace(month=1, day=1) - dt.timedelta(days=1)
-    _measure(
-        f"statistics of {top.code} as of {past}",
-        lambda: figures.statistics(top, [past.year - 2, past.year - 1, past.year], as_of=past),
-        max(1, args.runs // 2),
-    )
-    _dossier(f"dossier of {branch.code} ({year})", branch, user)
-    _dossier(f"dossier of {dept.code} ({year})", dept, user)
-    if args.tree_dossier:
-        _dossier(f"dossier of {top.code}, whole tree ({year})", top, user)
+    if "dashboard" in only:
+        _measure(f"dashboard of {root.code}", lambda: figures.dashboard(root, year), args.runs)
+    if "statistics" in only:
+        _measure(
+            f"statistics of {top.code} (whole tree)",
+            lambda: figures.statistics(top, [year - 2, year - 1, year]),
+            max(1, args.runs // 2),
+        )
+        past = clock.today().replace(month=1, day=1) - dt.timedelta(days=1)
+        _measure(
+            f"statistics of {top.code} as of {past}",
+            lambda: figures.statistics(top, [past.year - 2, past.year - 1, past.year], as_of=past),
+            max(1, args.runs // 2),
+        )
+    if "dossier" in only:
+        _dossier(f"dossier of {branch.code} ({year})", branch, user)
+        _dossier(f"dossier of {dept.code} ({year})", dept, user)
+        if args.tree_dossier:
+            _dossier(f"dossier of {top.code}, whole tree ({year})", top, user)
 
 
 if __name__ == "__main__":

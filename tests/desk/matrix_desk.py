@@ -102,8 +102,28 @@ def dossier_form(objs: Objects, scope: str) -> dict:
     return {"org": objs.org(scope).code}
 
 
+def manifest_upload(objs: Objects, scope: str) -> dict:
+    """The manifest.json of the scope's dossier, as an inspector would upload it."""
+    import io
+    import zipfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from dangjian.audit.services import Actor
+    from dangjian.desk import dossiers
+
+    data = dossiers.open_dossier(Actor.system("matrix"), dossier_for(objs, scope))
+    manifest = zipfile.ZipFile(io.BytesIO(data)).read("manifest.json")
+    return {"manifest": SimpleUploadedFile("manifest.json", manifest)}
+
+
 DESK_MATRIX.update(
     {
+        # verification against an uploaded manifest: 404 for an organization outside the scope
+        "desk:dossier_manifest": (
+            Entry("GET", DOSSIER_LIST),
+            Entry("POST", DOSSIER_READ, DOSSIER_SCOPES, body=manifest_upload),
+        ),
         "desk:dossiers": (
             Entry("GET", DOSSIER_LIST),
             Entry(
@@ -121,6 +141,10 @@ DESK_MATRIX.update(
             Entry("GET", DOSSIER_READ, DOSSIER_SCOPES, url=dossier_kwarg, audits="export"),
         ),
         "desk:dossier_document": (
+            Entry("GET", DOSSIER_READ, DOSSIER_SCOPES, url=dossier_kwarg, audits="export"),
+        ),
+        # the PDF is there when LibreOffice is (CI installs it); without, the page says why
+        "desk:dossier_pdf": (
             Entry("GET", DOSSIER_READ, DOSSIER_SCOPES, url=dossier_kwarg, audits="export"),
         ),
     }

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dangjian.audit.services import Actor
-from dangjian.core import clock
+from dangjian.core import clock, office
 from dangjian.core.dossier import plain_rows, sections
 from dangjian.desk import dossiers, writers
 from dangjian.desk.models import Dossier, DossierStatus
@@ -29,9 +29,18 @@ from tests.helpers import assert_audited, last_seq
 
 
 @pytest.fixture(autouse=True)
-def immediate_tasks(settings, tmp_path):
+def immediate_tasks(settings, tmp_path, request, monkeypatch):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.MEDIA_ROOT = tmp_path
+    if "with_office" not in request.fixturenames:
+        # LibreOffice takes seconds per document: only the PDF's own test converts
+        monkeypatch.setenv("PATH", _path_without_office())
+
+
+@pytest.fixture
+def with_office():
+    if not office.available():
+        pytest.skip("LibreOffice is not installed")
 
 
 def _year():
@@ -304,3 +313,68 @@ def test_table_cells_reopen_as_written_with_line_breaks_and_empty_values():
         ["议题一\n议题二", "", "3", "2026-01-05"],
         ["", "同意 ", "0", "甲\n\n乙"],
     ]
+
+
+def _path_without_office() -> str:
+    """PATH with every folder that holds LibreOffice left out."""
+    import os
+    from pathlib import Path
+
+    folders = os.environ.get("PATH", "").split(os.pathsep)
+    kept = [
+        f for f in folders if not any((Path(f) / n).exists() for n in ("soffice", "libreoffice"))
+    ]
+    return os.pathsep.join(kept)
+
+
+def test_with_libreoffice_the_dossier_has_a_pdf_beside_the_docx(
+    demo, client_for, django_capture_on_commit_callbacks, with_office
+):
+    """Reopened with pypdf: the cover's title and a held meeting of the period are in the PDF,
+    which is in the encrypted .zip, listed in the manifest and downloads audited."""
+    import pypdf
+
+    meeting = held_meeting(demo.branch)
+    dossier = make(demo, demo.branch, django_capture_on_commit_callbacks)
+    assert dossier.manifest["pdf"] == {"available": True, "note": ""}
+    archive = _zip(dossier)
+    pdf = archive.read(dossiers.PDF_NAME)
+    assert dossier.manifest["files"][dossiers.PDF_NAME] == hashlib.sha256(pdf).hexdigest()
+    blob = dossiers.stored_path(dossier).read_bytes()
+    assert b"%PDF" not in blob
+
+    client = client_for(demo.users["secretary"])
+    url = reverse("desk:dossier_pdf", args=[dossier.pk])
+    page = client.get(reverse("desk:dossiers")).content.decode()
+    assert url in page and "dossier-pdf-note" not in page
+    assert client_for(demo.users["member"]).get(url).status_code in (403, 404)
+    seq = last_seq()
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert_audited(seq, "export", dossier)
+    assert response.content == pdf
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    squeezed = "".join(text.split())
+    assert f"{demo.branch.name}党建工作台账" in squeezed  # the cover's title
+    assert "".join(meeting.topic.split()) in squeezed
+
+
+def test_without_libreoffice_the_page_says_only_the_docx_is_there_and_why(
+    demo, client_for, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setenv("PATH", _path_without_office())  # also for a server that has it
+    assert not office.available()
+    dossier = make(demo, demo.branch, django_capture_on_commit_callbacks)
+    assert dossier.status == DossierStatus.READY
+    assert dossier.manifest["pdf"]["available"] is False
+    assert dossiers.PDF_NAME not in _zip(dossier).namelist()
+    assert dossiers.DOCX_NAME in _zip(dossier).namelist()
+    client = client_for(demo.users["secretary"])
+    page = client.get(reverse("desk:dossiers")).content.decode()
+    assert "未安装 LibreOffice" in page and "仅提供 .docx" in page
+    url = reverse("desk:dossier_pdf", args=[dossier.pk])
+    assert url not in page
+    seq = last_seq()
+    response = client.get(url, follow=True)
+    assert "未安装 LibreOffice" in response.content.decode()
+    assert last_seq() == seq  # nothing was exported

@@ -72,6 +72,44 @@ def test_dashboard_figures_equal_the_records_and_follow_them(demo):
     )
 
 
+def _held_by_month(org, year) -> list[int]:
+    days = Meeting.objects.filter(
+        organization__path__startswith=org.path, status=MeetingStatus.HELD, held_on__year=year
+    ).values_list("held_on", flat=True)
+    months = [0] * 12
+    for day in days:
+        months[day.month - 1] += 1
+    return months
+
+
+def test_meetings_by_month_equal_the_records_through_the_findings_cache(demo, settings):
+    """The months come from the findings report's cache (kept up to date after a write); the
+    count without a report (rule pack unreadable) gives the same figures."""
+    settings.DANGJIAN_COMPLIANCE_CACHE_SECONDS = 600
+    dept = demo.organ_committee
+    year = clock.today().year
+    board = figures.dashboard(dept, year)
+    assert board.by_month == _held_by_month(dept, year)
+    assert sum(board.by_month) > 0
+
+    meeting = held_meeting(demo.branch)
+    meeting.refresh_from_db()
+
+    after = figures.dashboard(dept, year)
+    assert after.by_month == _held_by_month(dept, year)
+    month = meeting.held_on.month - 1
+    assert after.by_month[month] == board.by_month[month] + 1
+    assert sum(after.by_month) == sum(board.by_month) + 1
+
+    rows = figures._rows(dept)
+    by_month = [0] * 12
+    figures._count_meetings(dept, year, figures._folder(dept, rows), by_month)
+    assert by_month == after.by_month
+    assert {r.code: r.meetings for r in rows} == {r.code: r.meetings for r in after.rows} | {
+        r.code: 0 for r in rows if r.code not in {a.code for a in after.rows}
+    }
+
+
 def test_the_dashboard_names_organizations_never_people(demo, client_for):
     html = client_for(demo.users["organ"]).get(reverse("desk:dashboard")).content.decode()
     html = html.split("<main", 1)[1]  # the navigation names the user themself

@@ -18,11 +18,12 @@ from dangjian.audit.services import Actor
 from dangjian.core import clock
 from dangjian.core.dossier import sections
 from dangjian.core.errors import ServiceValidationError
-from dangjian.desk import dossiers
+from dangjian.desk import dossiers, manifests
 from dangjian.desk.models import Dossier, DossierStatus
 from dangjian.orgs.models import Organization
 
 ORG_CHOICES = 300
+PDF_TYPE = "application/pdf"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -115,22 +116,34 @@ def dossier_download(request, pk: int):
     return response
 
 
-@login_required
-@require_GET
-def dossier_document(request, pk: int):
-    """The whole 台账 as one .docx (cover, contents, every section): an audited export."""
+def _document(request, pk: int, opener, content_type: str, extension: str):
     dossier = _get(request.user, pk, Action.EXPORT)
     if dossier.status != DossierStatus.READY:
         raise Http404("台账尚未生成或已清理")
     try:
-        data = dossiers.open_document(Actor.from_request(request), dossier)
+        data = opener(Actor.from_request(request), dossier)
     except ServiceValidationError as exc:
         messages.error(request, "；".join(str(v) for v in exc.errors.values()))
         return redirect("desk:dossiers")
-    response = HttpResponse(data, content_type=DOCX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{_file_name(dossier)}.docx"'
+    response = HttpResponse(data, content_type=content_type)
+    name = f"{_file_name(dossier)}.{extension}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@require_GET
+def dossier_document(request, pk: int):
+    """The whole 台账 as one .docx (cover, contents, every section): an audited export."""
+    return _document(request, pk, dossiers.open_document, DOCX_TYPE, "docx")
+
+
+@login_required
+@require_GET
+def dossier_pdf(request, pk: int):
+    """The same .docx as PDF, when LibreOffice converted it: an audited export."""
+    return _document(request, pk, dossiers.open_pdf, PDF_TYPE, "pdf")
 
 
 @login_required
@@ -144,4 +157,28 @@ def dossier_verify(request, pk: int):
         request,
         "desk/dossier_verify.html",
         {"d": dossier, "results": results, "unchanged": all(ok for _, _, ok in results)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def manifest_verify(request):
+    """An inspector uploads the manifest.json of a dossier's .zip; the page answers per entry
+    whether today's records (and attachments) are those it lists: 未变 / 已变化 / 已缺失."""
+    _require_reader(request.user)
+    outcome, error = None, ""
+    if request.method == "POST":
+        upload = request.FILES.get("manifest")
+        try:
+            if upload is None:
+                raise ServiceValidationError({"manifest": "请选择台账压缩包中的 manifest.json"})
+            manifest = manifests.read(upload, upload.name, upload.size)
+            outcome = manifests.check(request.user, manifest)
+        except ServiceValidationError as exc:
+            error = "；".join(str(v) for v in exc.errors.values())
+    return render(
+        request,
+        "desk/manifest_verify.html",
+        {"outcome": outcome, "error": error, "max_mb": manifests.MANIFEST.max_bytes() >> 20},
+        status=400 if error else 200,
     )

@@ -23,10 +23,11 @@ from django.utils import timezone
 
 from dangjian.audit.models import AuditAction, AuditHead
 from dangjian.audit.services import Actor, record
+from dangjian.core import office
 from dangjian.core.dossier import Section, Table, records_hash, sections
 from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
-from dangjian.desk.models import Dossier, DossierStatus
+from dangjian.desk.models import NO_OFFICE, PDF_FAILED, Dossier, DossierStatus
 from dangjian.desk.writers import dossier_docx, section_xlsx
 
 RETENTION = dt.timedelta(days=30)
@@ -34,6 +35,7 @@ MAX_DAYS = 366 * 3  # a dossier covers at most three years
 # Fixed timestamp inside the .zip, so unchanged records give byte-identical members.
 ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 DOCX_NAME = "dossier.docx"  # the whole 台账 in one document, beside the .xlsx annexes
+PDF_NAME = "dossier.pdf"  # the same document as PDF, when LibreOffice is installed
 
 
 def folder() -> Path:
@@ -142,6 +144,8 @@ def _build(dossier: Dossier) -> None:
             Dossier.objects.filter(pk=dossier.pk).update(progress=5 + 80 * i // len(found))
         document = dossier_docx(org, dossier, built, generated, head, footer)
         _add(archive, DOCX_NAME, document, manifest["files"])
+        Dossier.objects.filter(pk=dossier.pk).update(progress=88)
+        manifest["pdf"] = _pdf(archive, document, manifest["files"])
         Dossier.objects.filter(pk=dossier.pk).update(progress=95)
         text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
         _add(archive, "manifest.json", text, {})
@@ -161,6 +165,17 @@ def _build(dossier: Dossier) -> None:
     )
 
 
+def _pdf(archive: zipfile.ZipFile, document: bytes, files: dict[str, str]) -> dict:
+    """The .docx converted to PDF beside it in the .zip (its own progress step), or why not."""
+    if not office.available():
+        return {"available": False, "note": NO_OFFICE}
+    pdf = office.docx_to_pdf(document)
+    if pdf is None:
+        return {"available": False, "note": PDF_FAILED}
+    _add(archive, PDF_NAME, pdf, files)
+    return {"available": True, "note": ""}
+
+
 def open_dossier(actor: Actor, dossier: Dossier) -> bytes:
     """The decrypted .zip for a download (the caller has checked access): an audited export."""
     data = default_keyring().decrypt_file(stored_path(dossier).read_bytes())
@@ -171,16 +186,27 @@ def open_dossier(actor: Actor, dossier: Dossier) -> bytes:
 def open_document(actor: Actor, dossier: Dossier) -> bytes:
     """The dossier's one .docx, taken from its .zip (the caller has checked access): an audited
     export of its own."""
+    document = _member(dossier, DOCX_NAME, "该台账生成较早，没有合订本，请重新生成")
+    _audit_export(actor, dossier, "下载台账合订本（.docx）")
+    return document
+
+
+def open_pdf(actor: Actor, dossier: Dossier) -> bytes:
+    """The dossier's .docx as PDF, when it was converted (the caller has checked access): an
+    audited export of its own."""
+    note = dossier.pdf_note or "该台账没有 PDF 版本"
+    document = _member(dossier, PDF_NAME, note)
+    _audit_export(actor, dossier, "下载台账合订本（PDF）")
+    return document
+
+
+def _member(dossier: Dossier, name: str, missing: str) -> bytes:
     data = default_keyring().decrypt_file(stored_path(dossier).read_bytes())
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         try:
-            document = archive.read(DOCX_NAME)
-        except KeyError:  # built before the dossier was one document
-            raise ServiceValidationError(
-                {"dossier": "该台账生成较早，没有合订本，请重新生成"}
-            ) from None
-    _audit_export(actor, dossier, "下载台账合订本（.docx）")
-    return document
+            return archive.read(name)
+        except KeyError:  # built before this file was part of the dossier
+            raise ServiceValidationError({"dossier": missing}) from None
 
 
 def _audit_export(actor: Actor, dossier: Dossier, what: str) -> None:

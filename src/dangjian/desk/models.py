@@ -8,6 +8,9 @@ from django.db import models
 
 from dangjian.regulations.periods import cn_date
 
+NO_OFFICE = "服务器未安装 LibreOffice，无法转换为 PDF，仅提供 .docx 版本"
+PDF_FAILED = "LibreOffice 未能将台账转换为 PDF，仅提供 .docx 版本"
+
 
 class DossierStatus(models.TextChoices):
     QUEUED = "queued", "排队中"
@@ -49,3 +52,11 @@ class Dossier(models.Model):
     @property
     def period_label(self) -> str:
         return f"{cn_date(self.starts_on)}至{cn_date(self.ends_on)}"
+
+    @property
+    def pdf_note(self) -> str:
+        """Why a built dossier has no PDF beside its .docx ("" when it has one)."""
+        pdf = (self.manifest or {}).get("pdf")
+        if pdf is None:
+            return "该台账生成时尚未提供 PDF 版本，请重新生成"
+        return "" if pdf.get("available") else pdf.get("note") or NO_OFFICE

@@ -259,7 +259,7 @@ def _refresh(
         rules=report.rules,
         orgs=orgs,
         columns=[c for c in _columns(report.rules) if c.key in used],
-        meetings_counted=sum(meetings.values()),
+        meetings_counted=sum(map(sum, meetings.values())),
         _frequency={},
         _other={},
         _explanations={},

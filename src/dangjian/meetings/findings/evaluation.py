@@ -213,7 +213,7 @@ def _compute(
         rules=rules,
         orgs=records.orgs,
         columns=[c for c in _columns(rules) if c.key in done.used],
-        meetings_counted=sum(records.meetings.values()),
+        meetings_counted=sum(map(sum, records.meetings.values())),
         _frequency=done.frequency,
         _other=done.other,
         _explanations=records.explanations,

@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import CharField, Count, IntegerField, Q
 from django.db.models.functions import Cast, Substr
 
-from dangjian.meetings.findings.report import _KIND, _ORG, Explanation, OrgInfo
+from dangjian.meetings.findings.report import _KIND, _MONTH, _ORG, Explanation, OrgInfo
 from dangjian.meetings.models import (
     ATTENDED,
     Attendance,
@@ -94,7 +94,9 @@ class _Records:
     by_key: dict[tuple[int, str], list[tuple]]
     votes: dict[int, list[tuple[int, int, int]]]
     explanations: dict[tuple[int, str, str], Explanation]
-    meetings: dict[int, int]  # meetings counted per organization
+    # Meetings counted per organization and month (index 0 is January): the dashboard's
+    # 组织生活 by month reads them from the cached report.
+    meetings: dict[int, list[int]]
     where: Where  # the organizations read, for the other contributors
 
 
@@ -326,15 +328,14 @@ def _read(
 
     # The meetings held in the year: one pass over the indexed held_on column.
     by_key: dict[tuple[int, str], list[tuple]] = defaultdict(list)
-    meetings: dict[int, int] = defaultdict(int)
+    meetings: dict[int, list[int]] = defaultdict(lambda: [0] * 12)
     sql, params = _subtree_meetings_sql(where(org), start, as_of)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
     for row in fetched:
         by_key[(row[_ORG], row[_KIND])].append(row)
-    for (org_id, _), rows in by_key.items():
-        meetings[org_id] += len(rows)
+        meetings[row[_ORG]][row[_MONTH] - 1] += 1
 
     votes: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for meeting_id, org_id, voting, present in Vote.objects.filter(

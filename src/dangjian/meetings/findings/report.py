@@ -346,9 +346,13 @@ class ComplianceReport:
     _other: dict[int, list[Result]]
     _explanations: dict[tuple[int, str, str], Explanation]
     _cells_by_org: dict[int, dict[str, Cell]]
-    _meetings: dict[int, int] = field(default_factory=dict)  # meetings counted per organization
+    # Meetings counted per organization and month (index 0 is January), up to `as_of`.
+    _meetings: dict[int, list[int]] = field(default_factory=dict)
     _memo: _Memo | None = None
     _built: dict[int, list[Finding]] = field(default_factory=dict)
+    # What a page derives from this report, kept with it (a refreshed report is a new object,
+    # so nothing derived outlives the records it was derived from).
+    derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def by_id(self) -> dict[int, OrgInfo]:
@@ -487,6 +491,14 @@ class ComplianceReport:
     def children(self, org: OrgInfo) -> list[OrgInfo]:
         depth = org.depth + 1
         return [o for o in self.orgs if o.depth == depth and o.path.startswith(org.path)]
+
+    def meetings_by_month(self) -> dict[int, list[int]]:
+        """Held meetings counted per organization (with any) and month, January first."""
+        return self._meetings
+
+    def cells_by_org(self) -> dict[int, dict[str, Cell]]:
+        """Every organization's cells (those with one), by column key."""
+        return self._cells_by_org
 
     def cell(self, org_id: int, column: str) -> Cell | None:
         return self._cells_by_org.get(org_id, {}).get(column)
