@@ -238,10 +238,12 @@ def main() -> None:
     parser.add_argument("--import-files", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--skip-search", action="store_true", help="only the import")
     args = parser.parse_args()
     _setup()
-    generate(args.materials, args.bytes, args.seed)
-    search_bench(args.runs, args.seed)
+    if not args.skip_search:
+        generate(args.materials, args.bytes, args.seed)
+        search_bench(args.runs, args.seed)
     if not args.skip_import:
         import_bench(args.import_files, args.seed)
 

@@ -222,6 +222,12 @@ def extract_pdf(handle: IO[bytes]) -> Extracted:
         raise _refuse("PDF 文件已损坏，无法读取") from None
     finally:
         handle.seek(0)
+    return from_pages(texts, count, truncated)
+
+
+def from_pages(texts: list[str], count: int, truncated: bool) -> Extracted:
+    """A PDF's material from the text of its pages (its text layer, or OCR of a scan): without
+    enough visible characters it has no text (无文字层)."""
     visible = sum(len(re.sub(r"\s", "", t)) for t in texts)
     has_text = visible >= 20 or visible >= 5 * count
     if not has_text:

@@ -25,7 +25,7 @@ from dangjian.core import inputs
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.orgs.models import Organization
-from dangjian.study import extract, files
+from dangjian.study import extract, files, services_ocr
 from dangjian.study import text as textlib
 from dangjian.study.models import (
     Material,
@@ -33,6 +33,7 @@ from dangjian.study.models import (
     MaterialKeyword,
     MaterialText,
     MeetingMaterial,
+    OcrState,
     StudyTopic,
 )
 from dangjian.study.queries import TOPIC_ORG_KINDS, materials_for_org
@@ -88,10 +89,10 @@ def _index(material: Material, extracted: extract.Extracted | None) -> None:
         title_terms=title_terms,
         body_terms=textlib.terms(textlib.expand(word_list)),
     )
-    _keywords(material, word_list)
+    index_keywords(material, word_list)
 
 
-def _keywords(material: Material, word_list: list[str]) -> None:
+def index_keywords(material: Material, word_list: list[str]) -> None:
     # The title counts three times: it says what the material is about.
     MaterialKeyword.objects.bulk_create(
         MaterialKeyword(material=material, word=word, weight=weight)
@@ -114,7 +115,7 @@ def reindex_all() -> int:
             row.body_terms = textlib.terms(textlib.expand(word_list))
             row.save(update_fields=["title_terms", "body_terms"])
             MaterialKeyword.objects.filter(material=material).delete()
-            _keywords(material, word_list)
+            index_keywords(material, word_list)
             count += 1
     return count
 
@@ -156,6 +157,7 @@ def _publish(
             first[0] if first and len(first[0]) <= 80 and first[0][-1] not in "。！？.!?" else ""
         )
         fields["abstract"] = textlib.auto_abstract(extracted.text, heading)
+    queue_ocr = services_ocr.wanted(extracted, checked.kind)
     stored = files.store(checked)
     try:
         with transaction.atomic():
@@ -170,22 +172,18 @@ def _publish(
                 pages=extracted.pages,
                 char_count=len(extracted.text.replace("\f", "")),
                 has_text=extracted.has_text,
+                ocr_state=OcrState.PENDING if queue_ocr else OcrState.NONE,
                 text_truncated=extracted.truncated,
                 published_on=today(),
                 created_by=actor.user,
                 **fields,
             )
             _index(material, extracted)
-            message = "发布学习资料" + (
-                "（无文字层，不能全文检索）" if not extracted.has_text else ""
-            )
-            record(
-                actor,
-                AuditAction.CREATE,
-                material,
-                changes=diff(None, material.audit_fields()),
-                message=message,
-            )
+            message = "发布学习资料" + _scan_note(extracted.has_text, queue_ocr)
+            changes = diff(None, material.audit_fields())
+            record(actor, AuditAction.CREATE, material, changes=changes, message=message)
+            if queue_ocr:
+                services_ocr.enqueue(material.pk)
     except IntegrityError:
         files.remove(stored)
         # Two uploads of the same file at once: the other one won.
@@ -197,6 +195,23 @@ def _publish(
         files.remove(stored)
         raise
     return Published(material, True)
+
+
+def _scan_note(has_text: bool, queue_ocr: bool) -> str:
+    if has_text:
+        return ""
+    if queue_ocr:
+        return "（无文字层，已排队识别文字）"
+    return "（无文字层，不能全文检索）"
+
+
+def scan_note(material: Material) -> str:
+    """What a publisher is told about a scan just published."""
+    if material.has_text:
+        return ""
+    if material.ocr_state == OcrState.PENDING:
+        return "（扫描件无文字层，已在后台识别文字，完成后可全文检索）"
+    return "（扫描件无文字层，不能全文检索）"
 
 
 def publish(

@@ -24,6 +24,7 @@ from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
 from dangjian.orgs.models import Organization
 from dangjian.study import services
+from dangjian.study.models import OcrState
 
 SUFFIXES = {".docx", ".pdf", ".txt", ".doc", ".wps"}
 
@@ -52,6 +53,12 @@ class Progress:
     def close(self) -> None:
         if self.tty:
             self.stream.write("\n")
+
+
+def _scan_line(material) -> str:
+    if material.ocr_state == OcrState.PENDING:
+        return "无文字层（扫描件，已排队由后台任务识别文字）"
+    return "无文字层（扫描件，不能全文检索）"
 
 
 class Command(BaseCommand):
@@ -98,7 +105,7 @@ class Command(BaseCommand):
         data = {"category": opts["category"], "author": opts["author"]}
         created = unchanged = 0
         refused: list[tuple[Path, str]] = []
-        no_text: list[Path] = []
+        no_text: list[tuple[Path, str]] = []
         progress = Progress(len(paths), self.stderr)
         started = time.monotonic()
         for index, path in enumerate(paths, start=1):
@@ -115,7 +122,7 @@ class Command(BaseCommand):
                 if result.created:
                     created += 1
                     if not result.material.has_text:
-                        no_text.append(path)
+                        no_text.append((path, _scan_line(result.material)))
                 else:
                     unchanged += 1
             progress.update(index, path.name)
@@ -126,8 +133,8 @@ class Command(BaseCommand):
             f"已存在 {unchanged} 份，未导入 {len(refused)} 份"
             + (f"，跳过不支持的文件 {len(skipped)} 个" if skipped else "")
         )
-        for path in no_text:
-            self.stdout.write(f"  无文字层（扫描件，不能全文检索）：{path.relative_to(folder)}")
+        for path, note in no_text:
+            self.stdout.write(f"  {note}：{path.relative_to(folder)}")
         for path, reason in refused:
             self.stdout.write(f"  未导入：{path.relative_to(folder)}：{reason}")
         if refused:
