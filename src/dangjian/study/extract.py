@@ -106,11 +106,17 @@ def _docx_pages(handle: IO[bytes]) -> int | None:
 def _heading_style_ids(document) -> set[str]:
     """Ids of the document's title and heading styles (Chinese Word names them 标题 1 or
     heading 1 with ids like "1"), read once: python-docx looks a style up by scanning them all."""
+    from docx.oxml.ns import qn
+
+    # Read from the XML: python-docx's style objects cost more than the rest of the document.
+    # Its `style.name` differs from the stored w:name only in case ("heading 1" / "Heading 1").
     ids = set()
-    for style in document.styles:
-        name = (getattr(style, "name", "") or "").lower()
+    for style in document.styles.element.findall(qn("w:style")):
+        name_element = style.find(qn("w:name"))
+        name = (name_element.get(qn("w:val")) or "") if name_element is not None else ""
+        name = name.lower()
         if name == "title" or name.startswith(("heading", "标题")):
-            ids.add(style.style_id)
+            ids.add(style.get(qn("w:styleId")))
     return ids
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import IO, Any
 
 from django.db import IntegrityError, transaction
@@ -25,7 +24,8 @@ from dangjian.core import inputs
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.orgs.models import Organization
-from dangjian.study import extract, files, services_ocr
+from dangjian.study import analysis as analysis_
+from dangjian.study import files, services_ocr
 from dangjian.study import text as textlib
 from dangjian.study.models import (
     Material,
@@ -74,30 +74,32 @@ def _format_of(checked: files.CheckedFile) -> str:
     return checked.kind
 
 
-def _index(material: Material, extracted: extract.Extracted | None) -> None:
+def _index(material: Material, analysis: analysis_.Analysis | None) -> None:
     """The text row and keywords of a material (its search index follows by trigger or
-    generated column); without `extracted`, only the title's terms are renewed."""
-    title_terms = textlib.terms(textlib.search_words(material.title))
-    if extracted is None:
+    generated column); without `analysis`, only the title's terms are renewed."""
+    if analysis is None:
+        title_terms = textlib.terms(textlib.search_words(material.title))
         MaterialText.objects.filter(pk=material.pk).update(title_terms=title_terms)
         return
-    word_list = textlib.words(extracted.text[: textlib.INDEX_CHARS])
     MaterialText.objects.create(
         material=material,
-        text=extracted.text,
-        preview=extracted.preview,
-        title_terms=title_terms,
-        body_terms=textlib.terms(textlib.expand(word_list)),
+        text=analysis.extracted.text,
+        preview=analysis.extracted.preview,
+        title_terms=analysis.title_terms,
+        body_terms=analysis.body_terms,
     )
-    index_keywords(material, word_list)
+    _keyword_rows(material, analysis.keywords)
+
+
+def _keyword_rows(material: Material, pairs: list[tuple[str, float]]) -> None:
+    MaterialKeyword.objects.bulk_create(
+        MaterialKeyword(material=material, word=word, weight=weight) for word, weight in pairs
+    )
 
 
 def index_keywords(material: Material, word_list: list[str]) -> None:
     # The title counts three times: it says what the material is about.
-    MaterialKeyword.objects.bulk_create(
-        MaterialKeyword(material=material, word=word, weight=weight)
-        for word, weight in textlib.keywords(textlib.words(material.title) * 3 + word_list)
-    )
+    _keyword_rows(material, textlib.keywords(textlib.words(material.title) * 3 + word_list))
 
 
 def reindex_all() -> int:
@@ -129,6 +131,7 @@ def _publish(
     *,
     size: int | None = None,
     existing_ok: bool = False,
+    analysis: analysis_.Analysis | None = None,
 ) -> Published:
     require_write(actor, organization, "您不能为该组织发布学习资料")
     errors: dict[str, str] = {}
@@ -146,17 +149,12 @@ def _publish(
             errors["file"] = f"{checked.original_name}：该文件已发布过（《{existing.title}》）"
     if errors:
         raise ServiceValidationError(errors)
-    extracted = extract.extract(checked.handle, checked.kind, checked.extension)
-    stem = PurePath(checked.original_name).stem
-    if not fields["title"]:
-        fields["title"] = stem[:200] or "未命名资料"
-    if not fields["abstract"]:
-        # A short first line without a full stop is the document's own title: skipped.
-        first = textlib.paragraphs(extracted.text[:1000])
-        heading = (
-            first[0] if first and len(first[0]) <= 80 and first[0][-1] not in "。！？.!?" else ""
-        )
-        fields["abstract"] = textlib.auto_abstract(extracted.text, heading)
+    title = fields["title"] or analysis_.default_title(checked.original_name)
+    if analysis is None or analysis.sha256 != checked.sha256 or analysis.title != title:
+        analysis = analysis_.analyse(checked, fields["title"])
+    extracted = analysis.extracted
+    fields["title"] = title
+    fields["abstract"] = fields["abstract"] or analysis.abstract
     queue_ocr = services_ocr.wanted(extracted, checked.kind)
     stored = files.store(checked)
     try:
@@ -178,7 +176,7 @@ def _publish(
                 created_by=actor.user,
                 **fields,
             )
-            _index(material, extracted)
+            _index(material, analysis)
             message = "发布学习资料" + _scan_note(extracted.has_text, queue_ocr)
             changes = diff(None, material.audit_fields())
             record(actor, AuditAction.CREATE, material, changes=changes, message=message)
@@ -236,9 +234,21 @@ def import_file(
     data: Mapping[str, Any] | None = None,
     *,
     size: int | None = None,
+    analysis: analysis_.Analysis | None = None,
 ) -> Published:
-    """Like `publish`, but a file the organization already published is returned as it is."""
-    return _publish(actor, organization, handle, name, data or {}, size=size, existing_ok=True)
+    """Like `publish`, but a file the organization already published is returned as it is.
+    `analysis` is the file's, computed beforehand (`analysis.analyse_file`); it is used only
+    if it is of the same content and title, else the file is analysed again."""
+    return _publish(
+        actor,
+        organization,
+        handle,
+        name,
+        data or {},
+        size=size,
+        existing_ok=True,
+        analysis=analysis,
+    )
 
 
 @transaction.atomic
