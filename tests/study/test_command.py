@@ -114,3 +114,28 @@ def test_the_dangjian_command_line_has_the_library_command():
     )
     assert result.returncode == 0
     assert "--org" in result.stdout and "--category" in result.stdout
+
+
+def _stored(org) -> list:
+    rows = []
+    for m in Material.objects.filter(organization=org).order_by("sha256"):
+        keywords = sorted(m.keywords.values_list("word", "weight"))
+        text = m.text
+        rows.append(
+            (m.title, m.abstract, m.pages, m.char_count, m.has_text, m.original_name, m.sha256)
+            + (text.text, text.preview, text.title_terms, text.body_terms, keywords)
+        )
+    return rows
+
+
+def test_worker_processes_store_what_one_process_stores(demo, tmp_path):
+    folder = _folder(tmp_path)
+    (folder / "标题样式.docx").write_bytes(
+        make_docx(["标题下的第一段。", "第二段讲学习教育。"] * 3, title="学习教育读本")
+    )
+    _run("import", str(folder), "--org", "FGW-B01", "--jobs", "1")
+    _run("import", str(folder), "--org", "FGW-B02", "--jobs", "3")
+    alone, parallel = _stored(demo.branch), _stored(demo.sibling_branch)
+    assert len(alone) == 5
+    assert alone == parallel
+    assert any(block["t"] == "h" for row in alone for page in row[8] for block in page)
