@@ -277,6 +277,8 @@ IMPORT_MAX_MB = envint("DANGJIAN_IMPORT_MAX_MB", 50)
 DANGJIAN_ATTACHMENT_MAX_MB = envint("DANGJIAN_ATTACHMENT_MAX_MB", 20)
 # Study materials (学习资料库): the largest file one may publish.
 DANGJIAN_MATERIAL_MAX_MB = envint("DANGJIAN_MATERIAL_MAX_MB", 50)
+# Scanned PDFs read by tesseract (when installed): the pages recognised at most per material.
+DANGJIAN_OCR_MAX_PAGES = envint("DANGJIAN_OCR_MAX_PAGES", 30)
 IMPORT_DIR = DATA_DIR / "imports"
 
 NINJA_PAGINATION_PER_PAGE = 50

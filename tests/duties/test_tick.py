@@ -349,6 +349,7 @@ def test_the_command_prints_json_and_runs_again_without_sending_twice(demo):
         "transfer_reminders": 0,
         "dues_warnings": 0,
         "dues_lapses": 0,
+        "library_ocr": 0,
     }
     assert second == {**first, "overdue_marked": 0, "escalations": 0}
 
@@ -369,7 +370,7 @@ def test_the_command_says_what_it_did_in_chinese(demo):
         "到期提醒 0 条，新标记逾期 1 项，督办通知 2 条，发展党员时限提醒 0 条，组织关系介绍信提醒 0 条，"
         "党费欠交预警 0 条，连续6个月未交党费通知 0 条，邮件 0 封，"
         "续排固定会议 0 次，拒绝访问汇总 0 条，审计链锚定 0 次，"
-        "清理台账文件 0 个，清理导入文件 0 个。"
+        "清理台账文件 0 个，清理导入文件 0 个，扫描件文字识别 0 份。"
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from dangjian.audit.models import AuditEvent
+from dangjian.core import ocr
 from dangjian.study.models import Material
 from dangjian.study.samples import make_docx, make_pdf, make_txt
 from tests.study.helpers import ESSAY
@@ -43,7 +44,8 @@ def test_import_twice_adds_nothing_the_second_time(demo, tmp_path):
     assert code == 1  # one file refused
     assert "新增 4 份，已存在 0 份，未导入 1 份，跳过不支持的文件 1 个" in out
     assert "未导入：坏文件.pdf：坏文件.pdf：" in out or "未导入：坏文件.pdf：" in out
-    assert "无文字层（扫描件，不能全文检索）：子目录/扫描.pdf" in out
+    scan = "已排队由后台任务识别文字" if ocr.available() else "不能全文检索"
+    assert f"无文字层（扫描件，{scan}）：子目录/扫描.pdf" in out
     assert "5/5" in err  # the progress reached the end
     assert (
         Material.objects.filter(organization=demo.organ_committee, category="理论学习").count() == 4
@@ -112,3 +114,28 @@ def test_the_dangjian_command_line_has_the_library_command():
     )
     assert result.returncode == 0
     assert "--org" in result.stdout and "--category" in result.stdout
+
+
+def _stored(org) -> list:
+    rows = []
+    for m in Material.objects.filter(organization=org).order_by("sha256"):
+        keywords = sorted(m.keywords.values_list("word", "weight"))
+        text = m.text
+        rows.append(
+            (m.title, m.abstract, m.pages, m.char_count, m.has_text, m.original_name, m.sha256)
+            + (text.text, text.preview, text.title_terms, text.body_terms, keywords)
+        )
+    return rows
+
+
+def test_worker_processes_store_what_one_process_stores(demo, tmp_path):
+    folder = _folder(tmp_path)
+    (folder / "标题样式.docx").write_bytes(
+        make_docx(["标题下的第一段。", "第二段讲学习教育。"] * 3, title="学习教育读本")
+    )
+    _run("import", str(folder), "--org", "FGW-B01", "--jobs", "1")
+    _run("import", str(folder), "--org", "FGW-B02", "--jobs", "3")
+    alone, parallel = _stored(demo.branch), _stored(demo.sibling_branch)
+    assert len(alone) == 5
+    assert alone == parallel
+    assert any(block["t"] == "h" for row in alone for page in row[8] for block in page)

@@ -106,11 +106,17 @@ def _docx_pages(handle: IO[bytes]) -> int | None:
 def _heading_style_ids(document) -> set[str]:
     """Ids of the document's title and heading styles (Chinese Word names them 标题 1 or
     heading 1 with ids like "1"), read once: python-docx looks a style up by scanning them all."""
+    from docx.oxml.ns import qn
+
+    # Read from the XML: python-docx's style objects cost more than the rest of the document.
+    # Its `style.name` differs from the stored w:name only in case ("heading 1" / "Heading 1").
     ids = set()
-    for style in document.styles:
-        name = (getattr(style, "name", "") or "").lower()
+    for style in document.styles.element.findall(qn("w:style")):
+        name_element = style.find(qn("w:name"))
+        name = (name_element.get(qn("w:val")) or "") if name_element is not None else ""
+        name = name.lower()
         if name == "title" or name.startswith(("heading", "标题")):
-            ids.add(style.style_id)
+            ids.add(style.get(qn("w:styleId")))
     return ids
 
 
@@ -222,6 +228,12 @@ def extract_pdf(handle: IO[bytes]) -> Extracted:
         raise _refuse("PDF 文件已损坏，无法读取") from None
     finally:
         handle.seek(0)
+    return from_pages(texts, count, truncated)
+
+
+def from_pages(texts: list[str], count: int, truncated: bool) -> Extracted:
+    """A PDF's material from the text of its pages (its text layer, or OCR of a scan): without
+    enough visible characters it has no text (无文字层)."""
     visible = sum(len(re.sub(r"\s", "", t)) for t in texts)
     has_text = visible >= 20 or visible >= 5 * count
     if not has_text:

@@ -19,6 +19,17 @@ class MaterialFormat(models.TextChoices):
     WPS = "wps", "WPS 文字"
 
 
+class OcrState(models.TextChoices):
+    """Text recognition of a scan (无文字层): queued on publishing when tesseract is installed,
+    done in the background (`study.jobs`), never in a request."""
+
+    NONE = "", "无"
+    PENDING = "pending", "等待文字识别"
+    RUNNING = "running", "正在识别文字"
+    DONE = "done", "文字由识别得到"
+    FAILED = "failed", "未能识别出文字"
+
+
 # Suggested categories (分类); an organization may use any other name.
 DEFAULT_CATEGORIES = (
     "党章党规",
@@ -54,6 +65,12 @@ class Material(models.Model):
     char_count = models.PositiveIntegerField("字数", default=0)
     # False for a scanned PDF without a text layer (无文字层): kept, shown, but not searchable.
     has_text = models.BooleanField("有文字层", default=True)
+    # A scan whose text came (or will come) from OCR: has_text turns True once it is done, and
+    # the page says the text may contain recognition errors.
+    ocr_state = models.CharField(
+        "文字识别", max_length=8, choices=OcrState.choices, blank=True, default=""
+    )
+    ocr_claimed_at = models.DateTimeField(null=True, blank=True)
     # True when only the first part of a very long text was extracted.
     text_truncated = models.BooleanField(default=False)
     published_on = models.DateField("发布日期")
@@ -77,6 +94,7 @@ class Material(models.Model):
             models.Index(fields=["organization", "published_on"]),
             models.Index(fields=["published_on", "id"]),
             models.Index(fields=["category", "published_on"]),
+            models.Index(fields=["ocr_state"]),
         ]
 
     def __str__(self) -> str:

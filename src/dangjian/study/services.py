@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import IO, Any
 
 from django.db import IntegrityError, transaction
@@ -25,7 +24,8 @@ from dangjian.core import inputs
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.orgs.models import Organization
-from dangjian.study import extract, files
+from dangjian.study import analysis as analysis_
+from dangjian.study import files, services_ocr
 from dangjian.study import text as textlib
 from dangjian.study.models import (
     Material,
@@ -33,6 +33,7 @@ from dangjian.study.models import (
     MaterialKeyword,
     MaterialText,
     MeetingMaterial,
+    OcrState,
     StudyTopic,
 )
 from dangjian.study.queries import TOPIC_ORG_KINDS, materials_for_org
@@ -73,30 +74,32 @@ def _format_of(checked: files.CheckedFile) -> str:
     return checked.kind
 
 
-def _index(material: Material, extracted: extract.Extracted | None) -> None:
+def _index(material: Material, analysis: analysis_.Analysis | None) -> None:
     """The text row and keywords of a material (its search index follows by trigger or
-    generated column); without `extracted`, only the title's terms are renewed."""
-    title_terms = textlib.terms(textlib.search_words(material.title))
-    if extracted is None:
+    generated column); without `analysis`, only the title's terms are renewed."""
+    if analysis is None:
+        title_terms = textlib.terms(textlib.search_words(material.title))
         MaterialText.objects.filter(pk=material.pk).update(title_terms=title_terms)
         return
-    word_list = textlib.words(extracted.text[: textlib.INDEX_CHARS])
     MaterialText.objects.create(
         material=material,
-        text=extracted.text,
-        preview=extracted.preview,
-        title_terms=title_terms,
-        body_terms=textlib.terms(textlib.expand(word_list)),
+        text=analysis.extracted.text,
+        preview=analysis.extracted.preview,
+        title_terms=analysis.title_terms,
+        body_terms=analysis.body_terms,
     )
-    _keywords(material, word_list)
+    _keyword_rows(material, analysis.keywords)
 
 
-def _keywords(material: Material, word_list: list[str]) -> None:
-    # The title counts three times: it says what the material is about.
+def _keyword_rows(material: Material, pairs: list[tuple[str, float]]) -> None:
     MaterialKeyword.objects.bulk_create(
-        MaterialKeyword(material=material, word=word, weight=weight)
-        for word, weight in textlib.keywords(textlib.words(material.title) * 3 + word_list)
+        MaterialKeyword(material=material, word=word, weight=weight) for word, weight in pairs
     )
+
+
+def index_keywords(material: Material, word_list: list[str]) -> None:
+    # The title counts three times: it says what the material is about.
+    _keyword_rows(material, textlib.keywords(textlib.words(material.title) * 3 + word_list))
 
 
 def reindex_all() -> int:
@@ -114,7 +117,7 @@ def reindex_all() -> int:
             row.body_terms = textlib.terms(textlib.expand(word_list))
             row.save(update_fields=["title_terms", "body_terms"])
             MaterialKeyword.objects.filter(material=material).delete()
-            _keywords(material, word_list)
+            index_keywords(material, word_list)
             count += 1
     return count
 
@@ -128,6 +131,7 @@ def _publish(
     *,
     size: int | None = None,
     existing_ok: bool = False,
+    analysis: analysis_.Analysis | None = None,
 ) -> Published:
     require_write(actor, organization, "您不能为该组织发布学习资料")
     errors: dict[str, str] = {}
@@ -145,17 +149,13 @@ def _publish(
             errors["file"] = f"{checked.original_name}：该文件已发布过（《{existing.title}》）"
     if errors:
         raise ServiceValidationError(errors)
-    extracted = extract.extract(checked.handle, checked.kind, checked.extension)
-    stem = PurePath(checked.original_name).stem
-    if not fields["title"]:
-        fields["title"] = stem[:200] or "未命名资料"
-    if not fields["abstract"]:
-        # A short first line without a full stop is the document's own title: skipped.
-        first = textlib.paragraphs(extracted.text[:1000])
-        heading = (
-            first[0] if first and len(first[0]) <= 80 and first[0][-1] not in "。！？.!?" else ""
-        )
-        fields["abstract"] = textlib.auto_abstract(extracted.text, heading)
+    title = fields["title"] or analysis_.default_title(checked.original_name)
+    if analysis is None or analysis.sha256 != checked.sha256 or analysis.title != title:
+        analysis = analysis_.analyse(checked, fields["title"])
+    extracted = analysis.extracted
+    fields["title"] = title
+    fields["abstract"] = fields["abstract"] or analysis.abstract
+    queue_ocr = services_ocr.wanted(extracted, checked.kind)
     stored = files.store(checked)
     try:
         with transaction.atomic():
@@ -170,22 +170,18 @@ def _publish(
                 pages=extracted.pages,
                 char_count=len(extracted.text.replace("\f", "")),
                 has_text=extracted.has_text,
+                ocr_state=OcrState.PENDING if queue_ocr else OcrState.NONE,
                 text_truncated=extracted.truncated,
                 published_on=today(),
                 created_by=actor.user,
                 **fields,
             )
-            _index(material, extracted)
-            message = "发布学习资料" + (
-                "（无文字层，不能全文检索）" if not extracted.has_text else ""
-            )
-            record(
-                actor,
-                AuditAction.CREATE,
-                material,
-                changes=diff(None, material.audit_fields()),
-                message=message,
-            )
+            _index(material, analysis)
+            message = "发布学习资料" + _scan_note(extracted.has_text, queue_ocr)
+            changes = diff(None, material.audit_fields())
+            record(actor, AuditAction.CREATE, material, changes=changes, message=message)
+            if queue_ocr:
+                services_ocr.enqueue(material.pk)
     except IntegrityError:
         files.remove(stored)
         # Two uploads of the same file at once: the other one won.
@@ -197,6 +193,23 @@ def _publish(
         files.remove(stored)
         raise
     return Published(material, True)
+
+
+def _scan_note(has_text: bool, queue_ocr: bool) -> str:
+    if has_text:
+        return ""
+    if queue_ocr:
+        return "（无文字层，已排队识别文字）"
+    return "（无文字层，不能全文检索）"
+
+
+def scan_note(material: Material) -> str:
+    """What a publisher is told about a scan just published."""
+    if material.has_text:
+        return ""
+    if material.ocr_state == OcrState.PENDING:
+        return "（扫描件无文字层，已在后台识别文字，完成后可全文检索）"
+    return "（扫描件无文字层，不能全文检索）"
 
 
 def publish(
@@ -221,9 +234,21 @@ def import_file(
     data: Mapping[str, Any] | None = None,
     *,
     size: int | None = None,
+    analysis: analysis_.Analysis | None = None,
 ) -> Published:
-    """Like `publish`, but a file the organization already published is returned as it is."""
-    return _publish(actor, organization, handle, name, data or {}, size=size, existing_ok=True)
+    """Like `publish`, but a file the organization already published is returned as it is.
+    `analysis` is the file's, computed beforehand (`analysis.analyse_file`); it is used only
+    if it is of the same content and title, else the file is analysed again."""
+    return _publish(
+        actor,
+        organization,
+        handle,
+        name,
+        data or {},
+        size=size,
+        existing_ok=True,
+        analysis=analysis,
+    )
 
 
 @transaction.atomic

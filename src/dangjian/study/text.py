@@ -116,11 +116,23 @@ def _clean(token: str) -> list[str]:
     return [w.lower()[:MAX_TERM] for w in _WORD.findall(token)]
 
 
+# jieba token → its cleaned words: a library's vocabulary is small beside its text, so most
+# tokens are cleaned once per process instead of once per occurrence (bounded all the same).
+_CLEANED: dict[str, tuple[str, ...]] = {}
+_CLEANED_MAX = 300_000
+
+
 def words(text: str) -> list[str]:
     """jieba's words of `text` (punctuation, spaces and STOP_CHARS dropped, Latin lower-cased)."""
     out: list[str] = []
+    cleaned_of = _CLEANED
     for token in _jieba().cut(text):
-        out.extend(w for w in _clean(token) if w not in STOP_CHARS)
+        cleaned = cleaned_of.get(token)
+        if cleaned is None:
+            cleaned = tuple(w for w in _clean(token) if w not in STOP_CHARS)
+            if len(cleaned_of) < _CLEANED_MAX:
+                cleaned_of[token] = cleaned
+        out.extend(cleaned)
     return out
 
 

@@ -96,7 +96,7 @@ def material_create(request):
         except ServiceValidationError as exc:
             add_service_errors(form, exc.errors)
         else:
-            note = "" if material.has_text else "（扫描件无文字层，不能全文检索）"
+            note = services.scan_note(material)
             messages.success(request, f"已发布《{material.title}》{note}")
             return redirect("study:material_detail", pk=material.pk)
     return render(

@@ -12,8 +12,12 @@ change of tokenizer or dictionary).
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
+import os
 import sys
 import time
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
@@ -24,6 +28,9 @@ from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
 from dangjian.orgs.models import Organization
 from dangjian.study import services
+from dangjian.study import text as textlib
+from dangjian.study.analysis import Analysis, analyse_file
+from dangjian.study.models import Material, OcrState
 
 SUFFIXES = {".docx", ".pdf", ".txt", ".doc", ".wps"}
 
@@ -54,6 +61,68 @@ class Progress:
             self.stream.write("\n")
 
 
+class Analyses:
+    """Files analysed ahead (text, terms, keywords: `study.analysis`) in worker processes while
+    this process writes the previous ones; at most `AHEAD` per worker wait to be written. Files
+    the organization already published are not analysed (the import returns them as they are).
+    With one job, or one file, each file is analysed in line when it is published."""
+
+    AHEAD = 4
+
+    def __init__(self, paths: list[Path], org: Organization, jobs: int):
+        jobs = jobs or min(os.cpu_count() or 1, 4)
+        known = set(Material.objects.filter(organization=org).values_list("sha256", flat=True))
+        self.todo = [p for p in paths if _sha256(p) not in known]
+        self.pending: dict[Path, Future] = {}
+        self.pool = None
+        if jobs > 1 and len(self.todo) > 1:
+            # Warm jieba and its IDF table once: the forked workers share them.
+            textlib.words("学习")
+            textlib.keywords(["学习"])
+            # The workers never touch the database; they end with os._exit, so the connection
+            # they inherit is neither used nor closed by them.
+            context = multiprocessing.get_context("fork")
+            self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+            self.window = jobs * self.AHEAD
+            self._fill()
+
+    def _fill(self) -> None:
+        while self.todo and len(self.pending) < self.window:
+            path = self.todo.pop(0)
+            self.pending[path] = self.pool.submit(
+                analyse_file, str(path), path.name, path.stat().st_size
+            )
+
+    def result(self, path: Path) -> Analysis | None:
+        future = self.pending.pop(path, None)
+        if future is None:
+            return None
+        self._fill()
+        try:
+            outcome = future.result()
+        except Exception:  # a worker that died: the file is analysed again in line
+            return None
+        return outcome if isinstance(outcome, Analysis) else None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _scan_line(material) -> str:
+    if material.ocr_state == OcrState.PENDING:
+        return "无文字层（扫描件，已排队由后台任务识别文字）"
+    return "无文字层（扫描件，不能全文检索）"
+
+
 class Command(BaseCommand):
     help = "学习资料库：import 导入文件夹中的资料；reindex 重建检索词。"
 
@@ -65,6 +134,12 @@ class Command(BaseCommand):
         imp.add_argument("--category", default="", help="分类，如 理论学习")
         imp.add_argument("--author", default="", help="作者")
         imp.add_argument("--user", help="以此用户的身份导入（权限与审计）；默认：系统")
+        imp.add_argument(
+            "--jobs",
+            type=int,
+            default=0,
+            help="同时解析文件的进程数；默认：处理器核数（至多 4），1 为不另起进程",
+        )
         sub.add_parser("reindex", help="重建全部资料的检索词和关键词")
 
     def handle(self, *args, **opts):
@@ -98,14 +173,21 @@ class Command(BaseCommand):
         data = {"category": opts["category"], "author": opts["author"]}
         created = unchanged = 0
         refused: list[tuple[Path, str]] = []
-        no_text: list[Path] = []
+        no_text: list[tuple[Path, str]] = []
         progress = Progress(len(paths), self.stderr)
         started = time.monotonic()
+        analysed = Analyses(paths, org, opts["jobs"])
         for index, path in enumerate(paths, start=1):
             try:
                 with path.open("rb") as handle:
                     result = services.import_file(
-                        actor, org, handle, path.name, data, size=path.stat().st_size
+                        actor,
+                        org,
+                        handle,
+                        path.name,
+                        data,
+                        size=path.stat().st_size,
+                        analysis=analysed.result(path),
                     )
             except ServiceValidationError as exc:
                 refused.append((path, "；".join(exc.errors.values())))
@@ -115,19 +197,20 @@ class Command(BaseCommand):
                 if result.created:
                     created += 1
                     if not result.material.has_text:
-                        no_text.append(path)
+                        no_text.append((path, _scan_line(result.material)))
                 else:
                     unchanged += 1
             progress.update(index, path.name)
         progress.close()
+        analysed.close()
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"导入完成（{org.name}，用时 {elapsed:.1f} 秒）：新增 {created} 份，"
             f"已存在 {unchanged} 份，未导入 {len(refused)} 份"
             + (f"，跳过不支持的文件 {len(skipped)} 个" if skipped else "")
         )
-        for path in no_text:
-            self.stdout.write(f"  无文字层（扫描件，不能全文检索）：{path.relative_to(folder)}")
+        for path, note in no_text:
+            self.stdout.write(f"  {note}：{path.relative_to(folder)}")
         for path, reason in refused:
             self.stdout.write(f"  未导入：{path.relative_to(folder)}：{reason}")
         if refused:
