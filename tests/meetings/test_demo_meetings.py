@@ -118,6 +118,24 @@ def test_the_province_generator_builds_a_valid_tree_with_meetings(demo):
     meetings = Meeting.objects.filter(organization__code__startswith="S0")
     assert meetings.filter(status=MeetingStatus.HELD, held_on__year=2024).exists()
     assert Attendance.objects.filter(meeting__in=meetings).exists()
+    # Each 党组 has four seats, held by people who already sit on a committee, and holds its
+    # 民主生活会 with them expected (issue 12), as the demo organ's 党组 do.
+    for group in added.filter(kind=OrgKind.LEADING_GROUP):
+        seats = Post.objects.filter(organization=group, ended_on__isnull=True)
+        assert seats.count() == 4
+        assert seats.filter(kind="secretary").count() == 1
+        seated = set(seats.values_list("member_id", flat=True))
+        assert len(seated) == 4
+        for post in seats:
+            elsewhere = Post.objects.filter(member_id=post.member_id).exclude(organization=group)
+            assert elsewhere.filter(started_on__lte=post.started_on).exists()
+        sheets = Meeting.objects.filter(
+            organization=group, kind="democratic_life_meeting", status=MeetingStatus.HELD
+        )
+        assert sheets.exists()
+        for meeting in sheets:
+            assert meeting.expected_count == meeting.present_count == 4
+            assert set(meeting.attendance.values_list("member_id", flat=True)) == seated
     # One summary event per bulk step (organizations, members, posts, meetings).
     messages = list(
         AuditEvent.objects.filter(seq__gt=before, actor__isnull=True).values_list(

@@ -417,15 +417,19 @@ class _Province:
         return total
 
     def posts(self) -> int:
-        """Branch committees (or a secretary alone below 7 full members), group leaders, and
-        each department's organ committee and discipline committee."""
+        """Branch committees (or a secretary alone below 7 full members), group leaders, each
+        department's organ committee and discipline committee, and its 党组's four seats."""
         posts: list[Post] = []
         dept_people: dict[str, list[Member]] = {}
+        # Each department's branch secretaries (a branch's first member) with the day they
+        # took office, for its 党组's seats.
+        dept_secretaries: dict[str, list[tuple[Member, dt.date]]] = {}
         for branch, _ in self.branches:
             made = self.by_branch[branch.code]
             full = sum(m.status == MemberStatus.FULL for m in made)
             seats = self.rng.choice([3, 4, 5, 5]) if full >= 7 else self.rng.choice([1, 1, 2])
             started_on = branch.term_started_on
+            dept_secretaries.setdefault(branch.code.split("-")[0], []).append((made[0], started_on))
             for seat, member in zip(COMMITTEE_ORDER[:seats], made, strict=False):
                 posts.append(
                     Post(organization=branch, member=member, kind=seat, started_on=started_on)
@@ -445,9 +449,16 @@ class _Province:
                 for m in made
                 if m.category == MemberCategory.EMPLOYED and m.status == MemberStatus.FULL
             )
-        for committee, discipline in zip(self.committees, self.disciplines, strict=True):
+        for group, committee, discipline in zip(
+            self.leading, self.committees, self.disciplines, strict=True
+        ):
             employed = dept_people[committee.code.split("-")[0]]
             start = committee.term_started_on
+            seated = _leading_seats(employed, dept_secretaries[committee.code.split("-")[0]], start)
+            posts += [
+                Post(organization=group, member=member, kind=kind, started_on=since)
+                for member, kind, since in seated
+            ]
             posts += [
                 Post(
                     organization=committee,
@@ -484,3 +495,29 @@ class _Province:
             message=f"批量生成演示职务 {len(posts)} 条（合成数据）",
         )
         return len(posts)
+
+
+LEADING_SEATS = 4
+
+
+def _leading_seats(
+    employed: list[Member], secretaries: list[tuple[Member, dt.date]], start: dt.date
+) -> list[tuple[Member, str, dt.date]]:
+    """A 党组's seats as the demo organ's (demo/organ.py): the organ committee's deputy
+    secretary as its secretary, its 委员 and two branch secretaries as members; four distinct
+    people who already hold a seat, so no one becomes a cadre for the study requirement. A
+    branch secretary's seat starts no earlier than their branch post, so no one's months in
+    post grow either. No random draw: every later step of the generator stays as it was."""
+    candidates = [(employed[5], start), (employed[8], start)]
+    candidates += [(m, max(start, since)) for m, since in secretaries[2:] + secretaries[:2]]
+    chosen: list[tuple[Member, str, dt.date]] = []
+    seen: set[int] = set()
+    for member, since in candidates:
+        if member.pk in seen or member.status != MemberStatus.FULL:
+            continue
+        seen.add(member.pk)
+        kind = PostKind.SECRETARY if not chosen else PostKind.COMMITTEE_MEMBER
+        chosen.append((member, kind, since))
+        if len(chosen) == LEADING_SEATS:
+            break
+    return chosen

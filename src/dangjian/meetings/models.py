@@ -126,6 +126,9 @@ class Meeting(models.Model):
             models.Index(fields=["organization", "held_on"]),
             models.Index(fields=["status", "held_on"]),
             models.Index(fields=["organization", "starts_at"]),
+            # A year's meetings of the kinds that count as study, for a whole tree
+            # (study.hours, the findings report's study column).
+            models.Index(fields=["kind", "starts_at"]),
         ]
 
     def __str__(self) -> str:

@@ -46,12 +46,14 @@ def _columns(ruleset) -> list[Column]:
     return [Column(COLUMN, "学习培训", ids, citation)]
 
 
-class _Short(NamedTuple):
-    """A member who does not meet the year's requirement, as the findings count them."""
+class _Tally(NamedTuple):
+    """A branch's members and cadres short of the year's requirement, and how many of them
+    the year's remaining planned sessions could not make up."""
 
-    org_id: int
-    cadre: bool
-    reachable: bool  # the year's remaining planned sessions could still make it up
+    members: int = 0
+    members_unreachable: int = 0
+    cadres: int = 0
+    cadres_unreachable: int = 0
 
 
 def _planned_hours(branches: list[int], year: int, now: dt.datetime, p) -> dict[int, Decimal]:
@@ -71,23 +73,26 @@ def _planned_hours(branches: list[int], year: int, now: dt.datetime, p) -> dict[
     return out
 
 
-def _shortfalls(scope: Scope, branches: list[int], running: bool) -> list[_Short]:
-    """Every member of the branches on `scope.as_of` short of the year's requirement."""
+def _tallies(scope: Scope, branches: list[int], running: bool) -> dict[int, _Tally]:
+    """Per branch, its members on `scope.as_of` short of the year's requirement, counted.
+
+    A whole tree is 60,000 members but far fewer distinct (admission month, months in post,
+    hours, trainings): each is judged once, and each member adds one to a count of the branch
+    (no object per member)."""
     year = scope.year
     spells = MembershipSpell.objects.filter(
         Q(ended_on__isnull=True) | Q(ended_on__gte=scope.as_of),
         organization_id__in=branches,
         started_on__lte=scope.as_of,
     )
-    belonging: dict[int, int] = {}
-    admitted: dict[int, dt.date | None] = {}
-    for member_id, org_id, admitted_on in spells.values_list(
-        "member_id", "organization_id", "member__admitted_on"
-    ):
-        belonging[member_id] = org_id
-        admitted[member_id] = admitted_on
+    belonging: dict[int, tuple[int, dt.date | None]] = {
+        member_id: (org_id, admitted_on)
+        for member_id, org_id, admitted_on in spells.values_list(
+            "member_id", "organization_id", "member__admitted_on"
+        )
+    }
     if not belonging:
-        return []
+        return {}
     ids = spells.values("member_id")
     many = len(belonging) > hours.BULK_MEMBERS
     sums = hours.totals(ids, year, only=set(belonging) if many else None)
@@ -97,14 +102,28 @@ def _shortfalls(scope: Scope, branches: list[int], running: bool) -> list[_Short
     since = dt.datetime.combine(scope.today, dt.time.min, tzinfo=rules.BEIJING)
     planned = _planned_hours(branches, year, since, p) if running else {}
     judge = hours.Judge(year)
-    out = []
-    for member_id, org_id in belonging.items():
-        req, status = judge(admitted.get(member_id), months.get(member_id, 0), sums.get(member_id))
-        if status.met:
+    # (admission key, months in post, hours, trainings) -> None when met, else (cadre, the
+    # hours still missing).
+    verdicts: dict[tuple, tuple[bool, Decimal] | None] = {}
+    counts: dict[int, list[int]] = {}
+    none = hours.Totals()
+    for member_id, (org_id, admitted_on) in belonging.items():
+        got = sums.get(member_id) or none
+        key = (judge.admission_key(admitted_on), months.get(member_id, 0), got.hours, got.trainings)
+        if key in verdicts:
+            verdict = verdicts[key]
+        else:
+            req, status = judge(admitted_on, key[1], got)
+            verdict = verdicts[key] = None if status.met else (req.cadre, req.hours - status.hours)
+        if verdict is None:
             continue
-        reachable = status.hours + planned.get(org_id, Decimal(0)) >= req.hours
-        out.append(_Short(org_id, req.cadre, reachable))
-    return out
+        cadre, missing = verdict
+        tally = counts.setdefault(org_id, [0, 0, 0, 0])
+        at = 2 if cadre else 0
+        tally[at] += 1
+        # The remaining plan could still make it up: hours so far + planned >= required.
+        tally[at + 1] += missing > planned.get(org_id, 0)
+    return {org_id: _Tally(*tally) for org_id, tally in counts.items()}
 
 
 def _result(rule, status: FindingStatus, message: str, facts: dict) -> Result:
@@ -116,29 +135,27 @@ _PLACEHOLDER = 987654321
 
 
 def _branch_results(
-    org_id: int, shorts: list[_Short], link_pattern: str, running: bool, warn: bool
+    org_id: int, tally: _Tally, link_pattern: str, running: bool, warn: bool
 ) -> list[Result]:
     link = link_pattern.replace(str(_PLACEHOLDER), str(org_id))
     out = []
-    for rule, cadre, who in (
-        (rules.MEMBER_HOURS_RULE, False, "党员"),
-        (rules.LEADER_HOURS_RULE, True, "支部委员"),
+    for rule, short, unreachable, who in (
+        (rules.MEMBER_HOURS_RULE, tally.members, tally.members_unreachable, "党员"),
+        (rules.LEADER_HOURS_RULE, tally.cadres, tally.cadres_unreachable, "支部委员"),
     ):
-        mine = [s for s in shorts if s.cadre is cadre]
-        unreachable = sum(not s.reachable for s in mine)
-        facts: dict[str, object] = {"short": len(mine), "detail": link}
-        if not mine:
+        facts: dict[str, object] = {"short": short, "detail": link}
+        if not short:
             message = f"{who}目前均已达到年度学时要求" if running else f"{who}均达到年度学时要求"
             out.append(_result(rule, FindingStatus.OK, message, {}))
             continue
         if not running:
-            message = f"{len(mine)}名{who}未达到年度学时要求"
+            message = f"{short}名{who}未达到年度学时要求"
             out.append(_result(rule, FindingStatus.VIOLATED, message, facts))
         elif warn and unreachable:
             message = f"{unreachable}名{who}按已有学时和本年剩余计划仍达不到年度学时要求"
             out.append(_result(rule, FindingStatus.AT_RISK, message, facts))
         else:
-            message = f"年度进行中：{len(mine)}名{who}尚未达到年度学时要求"
+            message = f"年度进行中：{short}名{who}尚未达到年度学时要求"
             out.append(_result(rule, FindingStatus.PENDING, message, facts))
     return out
 
@@ -150,13 +167,12 @@ def _evaluate(scope: Scope) -> dict[int, list[Result]]:
     running = scope.today <= dt.date(scope.year, 12, 31)
     month = hours.params().at_risk_from_month
     warn = running and month > 0 and scope.today.year == scope.year and scope.today.month >= month
-    by_org: dict[int, list[_Short]] = defaultdict(list)
-    for short in _shortfalls(scope, branches, running):
-        by_org[short.org_id].append(short)
+    tallies = _tallies(scope, branches, running)
     # One reverse() for the tree, not one per branch.
     pattern = reverse("study_hours:org_hours", args=[_PLACEHOLDER]) + f"?year={scope.year}"
+    nobody = _Tally()
     return {
-        org_id: _branch_results(org_id, by_org.get(org_id, []), pattern, running, warn)
+        org_id: _branch_results(org_id, tallies.get(org_id, nobody), pattern, running, warn)
         for org_id in branches
     }
 

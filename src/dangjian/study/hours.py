@@ -25,6 +25,8 @@ from django.db.models import (
     Count,
     DecimalField,
     Exists,
+    F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -32,7 +34,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Round
 
 from dangjian.accounts.access import Action, scope_for
 from dangjian.accounts.models import Role, RoleAssignment
@@ -158,14 +160,20 @@ class Judge:
         self._reqs: dict[tuple, rules.StudyRequirement] = {}
         self._statuses: dict[tuple, rules.StudyStatus] = {}
 
+    def admission_key(self, admitted_on: dt.date | None) -> dt.date | None:
+        """What of the admission day the requirement depends on: None before the year, the
+        month's first day within it, the day itself after it."""
+        if admitted_on is not None:
+            if admitted_on < self._first:
+                return None
+            if admitted_on <= self._last:
+                return admitted_on.replace(day=1)
+        return admitted_on
+
     def __call__(
         self, admitted_on: dt.date | None, cadre_months: int, got: Totals | None
     ) -> tuple[rules.StudyRequirement, rules.StudyStatus]:
-        if admitted_on is not None:
-            if admitted_on < self._first:
-                admitted_on = None
-            elif admitted_on <= self._last:
-                admitted_on = admitted_on.replace(day=1)
+        admitted_on = self.admission_key(admitted_on)
         key = (admitted_on, cadre_months)
         req = self._reqs.get(key)
         if req is None:
@@ -188,9 +196,19 @@ def totals(members, year: int, *, only: set[int] | None = None) -> dict[int, Tot
     p = params()
     out: dict[int, Totals] = defaultdict(Totals)
     attended = _attendance(members, year, p) if only is None else _attendance_by_meeting(year, p)
-    for row in attended.values("member_id").annotate(total=Sum("hours")):
-        if only is None or row["member_id"] in only:
-            out[row["member_id"]].hours += row["total"] or 0
+    # Summed as whole tenths of an hour (every figure has one decimal place at most), so the
+    # tens of thousands of rows of a whole tree come back as plain integers: no Decimal
+    # conversion per row, and exactly the same sums.
+    tenths = Sum(Cast(Round(F("hours") * 10), IntegerField()))
+    as_hours: dict[int, Decimal] = {}
+    for member_id, total in (
+        attended.values("member_id").annotate(t=tenths).values_list("member_id", "t")
+    ):
+        if only is None or member_id in only:
+            value = as_hours.get(total) if total else 0
+            if value is None:  # 80 -> Decimal("8.0"), as a decimal column's sum reads
+                value = as_hours[total] = Decimal(total).scaleb(-1)
+            out[member_id].hours += value
     concentrated = Count("pk", filter=Q(training__kind__in=list(CONCENTRATED_KINDS)))
     for row in (
         _participations(members, year)
