@@ -5,23 +5,19 @@ its end, and the decisions (停止党籍, 除名). Thin: reads through `queries`
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from dangjian.accounts.access import Action, get_org_for_user, scope_for
 from dangjian.audit.services import Actor
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.members.models import Member
-from dangjian.orgs.models import Organization, OrgKind
+from dangjian.orgs.models import Organization
 from dangjian.regulations import discipline as rules
 from dangjian.transfers import absence, queries
 from dangjian.transfers.models import AbsenceKind, AbsenceRecord
-from dangjian.transfers.views import _date, _org
+from dangjian.transfers.views import _date, _org, branch_records_post
 
 DONE = {"end": "已登记恢复联系（返回）", "suspend": "已登记停止党籍", "remove": "已登记除名"}
 
@@ -57,19 +53,11 @@ def _post(request, branch: Organization) -> str:
 @require_http_methods(["GET", "POST"])
 def absence_page(request):
     org = _org(request)
-    can_write = org.kind == OrgKind.BRANCH and scope_for(request.user).covers(
-        org.path, Action.WRITE
+    can_write, done, errors = branch_records_post(
+        request, org, "失去联系和出国出境由党员所在党支部登记", _post, "transfers:absence"
     )
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        branch = get_org_for_user(request.user, org.pk, Action.WRITE)
-        if branch.kind != OrgKind.BRANCH:
-            raise PermissionDenied("失去联系和出国出境由党员所在党支部登记")
-        try:
-            messages.success(request, _post(request, branch))
-            return redirect(f"{reverse('transfers:absence')}?org={org.pk}")
-        except ServiceValidationError as exc:
-            errors = exc.errors
+    if done is not None:
+        return done
     now = today()
     records = list(queries.absence_records(org)[:500])
     taken = {r.member_id for r in records}

@@ -5,10 +5,12 @@ as .docx. Thin: reads through `queries`, writes through `services`."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -354,6 +356,33 @@ def bulk(request):
     )
 
 
+def branch_records_post(
+    request,
+    org: Organization,
+    refusal: str,
+    handle: Callable[[HttpRequest, Organization], str | None],
+    url_name: str,
+) -> tuple[bool, HttpResponse | None, dict[str, str]]:
+    """The write side of a branch's records page (流动党员, 失去联系与出国出境): whether the user
+    may write there, and on a POST the branch's writers' record handled by `handle` (which may
+    return a message to show) and a redirect back, or the Chinese errors of a refused one."""
+    can_write = org.kind == OrgKind.BRANCH and scope_for(request.user).covers(
+        org.path, Action.WRITE
+    )
+    if request.method != "POST":
+        return can_write, None, {}
+    branch = get_org_for_user(request.user, org.pk, Action.WRITE)
+    if branch.kind != OrgKind.BRANCH:
+        raise PermissionDenied(refusal)
+    try:
+        message = handle(request, branch)
+    except ServiceValidationError as exc:
+        return can_write, None, exc.errors
+    if message:
+        messages.success(request, message)
+    return can_write, redirect(f"{reverse(url_name)}?org={org.pk}"), {}
+
+
 def _mobile_post(request, branch: Organization) -> None:
     """Add a 流动党员 record for a member of the branch, or end one (the member is back)."""
     from dangjian.members.models import Member
@@ -394,21 +423,11 @@ def mobile(request):
     """流动党员: the branch's members away (where, since when, the organization they report to
     there); counts for a level above. Writers of the branch add and end records."""
     org = _org(request)
-    can_write = org.kind == OrgKind.BRANCH and scope_for(request.user).covers(
-        org.path, Action.WRITE
+    can_write, done, errors = branch_records_post(
+        request, org, "流动党员由所在党支部登记", _mobile_post, "transfers:mobile"
     )
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        branch = get_org_for_user(request.user, org.pk, Action.WRITE)
-        if branch.kind != OrgKind.BRANCH:
-            from django.core.exceptions import PermissionDenied
-
-            raise PermissionDenied("流动党员由所在党支部登记")
-        try:
-            _mobile_post(request, branch)
-            return redirect(f"{reverse('transfers:mobile')}?org={org.pk}")
-        except ServiceValidationError as exc:
-            errors = exc.errors
+    if done is not None:
+        return done
     now = today()
     records = list(queries.mobile_records(org)[:500])
     away = {r.member_id for r in records}
