@@ -33,6 +33,7 @@ def test_the_apps_jobs_are_found_and_run_in_order():
         "meetings.series",
         "members.import_files",
         "recruitment.deadlines",
+        "study.ocr",
         "transfers.letters",
         "notices.email",
     ]
@@ -69,7 +70,7 @@ def test_a_job_registered_by_an_app_runs_from_tick_and_joins_the_report(demo, pr
     assert probe == [dt.datetime(2026, 4, 1, 9, 30, tzinfo=TZ)] * 2
     assert (first["probe_checked"], first["probe_fixed"]) == (7, 0)
     assert {"reminders", "emails", "series_meetings", "import_files_removed"} <= set(first)
-    assert text.strip().endswith("清理导入文件 0 个，检查探针 7 项，修复 1 项。")
+    assert text.strip().endswith("扫描件文字识别 0 份，检查探针 7 项，修复 1 项。")
 
 
 def test_two_jobs_may_not_report_the_same_figure(monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from dangjian.audit.services import Actor
@@ -12,6 +13,8 @@ from dangjian.core import clock
 from dangjian.meetings import services as meeting_services
 from dangjian.meetings.queries import upcoming_for_member
 from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
 
 
 def test_the_secretary_resolves_a_leave_request_from_the_desk_on_a_phone(phone_page, login, demo):
