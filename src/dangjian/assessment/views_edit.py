@@ -4,7 +4,6 @@ text, maximum, source and weight, or the weights of several at once. Thin: the s
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -13,8 +12,8 @@ from django.views.decorators.http import require_POST
 
 from dangjian.assessment import queries, services, services_edit
 from dangjian.assessment.models import Indicator
+from dangjian.assessment.views import _attempt
 from dangjian.audit.services import Actor
-from dangjian.core.errors import ServiceValidationError
 
 
 def _managed(request, pk: int):
@@ -22,16 +21,6 @@ def _managed(request, pk: int):
     if not services.can_manage(request.user, scheme.organization):
         raise PermissionDenied("只有考核单位的党务工作人员可以修改考核指标")
     return scheme
-
-
-def _attempt(request, done: str, write, *args, **kwargs) -> None:
-    try:
-        write(Actor.from_request(request), *args, **kwargs)
-    except ServiceValidationError as exc:
-        for message in exc.errors.values():
-            messages.error(request, message)
-    else:
-        messages.success(request, done)
 
 
 @login_required
@@ -46,6 +35,7 @@ def indicator_edit(request, pk: int):
         request,
         "已修改指标",
         services_edit.edit_indicator,
+        Actor.from_request(request),
         indicator,
         title=request.POST.get("title", ""),
         description=request.POST.get("description", ""),
@@ -65,5 +55,7 @@ def reweigh(request, pk: int):
         for key, value in request.POST.items()
         if key.startswith("weight_")
     }
-    _attempt(request, "已调整权重", services_edit.reweigh, scheme, weights)
+    _attempt(
+        request, "已调整权重", services_edit.reweigh, Actor.from_request(request), scheme, weights
+    )
     return redirect("assessment:detail", pk=scheme.pk)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect
@@ -11,18 +10,8 @@ from django.views.decorators.http import require_POST
 
 from dangjian.assessment import queries, services_evidence
 from dangjian.assessment.models import SelfEvidence
+from dangjian.assessment.views import _attempt
 from dangjian.audit.services import Actor
-from dangjian.core.errors import ServiceValidationError
-
-
-def _attempt(request, done: str, write, *args) -> None:
-    try:
-        write(Actor.from_request(request), *args)
-    except ServiceValidationError as exc:
-        for message in exc.errors.values():
-            messages.error(request, message)
-    else:
-        messages.success(request, done)
 
 
 @login_required
@@ -34,6 +23,7 @@ def evidence_link(request, pk: int):
         request,
         "已关联自评佐证",
         services_evidence.link,
+        Actor.from_request(request),
         target,
         kind,
         request.POST.get(f"record_{kind}", request.POST.get("record", "")),
@@ -50,5 +40,5 @@ def evidence_unlink(request, pk: int):
     except (SelfEvidence.DoesNotExist, ValueError):
         raise Http404("自评佐证不存在") from None
     row.target = queries.get_target_for_user(request.user, row.target_id)
-    _attempt(request, "已取消关联", services_evidence.unlink, row)
+    _attempt(request, "已取消关联", services_evidence.unlink, Actor.from_request(request), row)
     return redirect("assessment:target", pk=row.target.pk)
