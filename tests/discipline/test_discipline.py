@@ -209,3 +209,58 @@ def test_the_navigation_and_the_member_page_link_for_handlers_only(demo, client_
         html = client_for(demo.users[persona]).get(f"/members/{member.pk}/").content.decode()
         assert ('id="discipline-link"' in html) is shown, persona
         assert ("纪律审查与处分</a>" in html) is shown, persona
+
+
+# ---- 开除党籍 ends the membership --------------------------------------------------------------
+
+
+def test_expulsion_recorded_by_the_inspector_ends_the_membership(demo) -> None:
+    from dangjian.members import history
+    from dangjian.orgs.models import Post
+
+    member = demo.member_in_branch
+    post = Post.objects.create(
+        organization=demo.branch,
+        member=member,
+        kind="organization_officer",
+        started_on=D(2024, 1, 1),
+    )
+    before = AuditEvent.objects.count()
+    services.decide(as_(demo.users["inspector"]), member, "expulsion", D(2026, 11, 2))
+    member.refresh_from_db()
+    assert (member.left_on, member.left_reason) == (D(2026, 11, 2), "expelled")
+    assert not Member.objects.current().filter(pk=member.pk).exists()
+    # counted the day before, not from the decision's day; the post ends the day before
+    assert history.members_on(demo.branch, D(2026, 11, 1)).filter(pk=member.pk).exists()
+    assert not history.members_on(demo.branch, D(2026, 11, 2)).filter(pk=member.pk).exists()
+    post.refresh_from_db()
+    assert post.ended_on == D(2026, 11, 1)
+    assert not Post.objects.filter(member=member, ended_on__isnull=True).exists()
+    events = AuditEvent.objects.order_by("seq")[before:]
+    ended = [e for e in events if e.object_type == "members.member"]
+    assert [e.message for e in ended] == ["开除党籍"]
+    assert ended[0].actor_id == demo.users["inspector"].pk
+
+
+def test_expulsion_after_suspension_changes_the_reason_only(demo) -> None:
+    from dangjian.members import services_lifecycle as lifecycle
+
+    member = demo.member_in_branch
+    lifecycle.end_membership(as_(demo.users["organ"]), member, D(2026, 3, 1), "suspended")
+    with pytest.raises(ServiceValidationError, match="停止党籍之后"):
+        services.decide(as_(demo.users["inspector"]), member, "expulsion", D(2026, 2, 1))
+    services.decide(as_(demo.users["inspector"]), member, "expulsion", D(2026, 11, 2))
+    member.refresh_from_db()
+    assert (member.left_on, member.left_reason) == (D(2026, 3, 1), "expelled")
+
+
+def test_someone_who_died_cannot_be_expelled_and_nothing_is_written(demo) -> None:
+    from dangjian.members import services_lifecycle as lifecycle
+
+    member = demo.member_in_branch
+    lifecycle.end_membership(as_(demo.users["organ"]), member, D(2026, 3, 1), "died")
+    with pytest.raises(ServiceValidationError, match="已不在册"):
+        services.decide(as_(demo.users["inspector"]), member, "expulsion", D(2026, 11, 2))
+    assert not DisciplineRecord.objects.exists()
+    member.refresh_from_db()
+    assert member.left_reason == "died"

@@ -16,7 +16,8 @@ from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import default_keyring
 from dangjian.discipline.access import may_handle
 from dangjian.discipline.models import DECISIONS, DisciplineRecord, RecordKind
-from dangjian.members.models import Member
+from dangjian.members import services_lifecycle as lifecycle
+from dangjian.members.models import LeaveReason, Member
 from dangjian.regulations import discipline as rules
 from dangjian.regulations.periods import cn_date
 
@@ -93,6 +94,30 @@ def end_review(actor: Actor, row: DisciplineRecord, ended_on: dt.date | None) ->
     return row
 
 
+def _expel(actor: Actor, member: Member, decided_on: dt.date) -> None:
+    """开除党籍 ends the membership on the decision's day (the member counts nowhere from it;
+    their posts end the day before). A member whose 党籍 was suspended already counts nowhere:
+    only the reason they left becomes 开除党籍, as 除名 does. Someone who left otherwise (died,
+    transferred out) cannot be expelled here."""
+    if member.left_on is None:
+        lifecycle.end_membership_decided(actor, member, decided_on, LeaveReason.EXPELLED)
+        return
+    if member.left_reason != LeaveReason.SUSPENDED:
+        raise ServiceValidationError({"kind": "该党员已不在册，不能登记开除党籍"})
+    if decided_on < member.left_on:
+        raise ServiceValidationError({"started_on": "开除党籍日期应在停止党籍之后"})
+    before = member.audit_fields()
+    member.left_reason = LeaveReason.EXPELLED
+    member.save(update_fields=["left_reason", "updated_at"])
+    record(
+        actor,
+        AuditAction.UPDATE,
+        member,
+        changes={**diff(before, member.audit_fields()), "decided_on": decided_on.isoformat()},
+        message=LeaveReason.EXPELLED.label,
+    )
+
+
 @transaction.atomic
 def decide(
     actor: Actor,
@@ -115,6 +140,8 @@ def decide(
         ended_on = rules.probation_ends(decided_on, months)
     else:
         months = None
+    if kind == RecordKind.EXPULSION:
+        _expel(actor, member, decided_on)
     row = DisciplineRecord(
         member=member,
         kind=kind,
