@@ -352,3 +352,16 @@ def _replay(demo, foundings, events):
     assert history.kinds_on(root, TODAY) == {
         pk: kind for pk, kind in tree.items() if pk not in dissolved
     }
+
+
+def test_the_province_generator_founds_every_organization_from_its_records(demo):
+    from dangjian.demo import ensure_province
+
+    assert ensure_province(today=TODAY, departments=2, branches=6, members=120) is True
+    root = demo.org["GW"]
+    tree = dict(Organization.objects.filter(path__startswith=root.path).values_list("pk", "kind"))
+    assert history.kinds_on(root, TODAY) == tree
+    assert OrganizationSpell.objects.count() == len(tree)  # one founding spell each
+    founded = dict(OrganizationSpell.objects.values_list("organization_id", "started_on"))
+    for org in Organization.objects.exclude(pk=root.pk):
+        assert founded[Organization.objects.get_parent(org).pk] <= founded[org.pk]
