@@ -167,6 +167,7 @@ def ensure_province(
 # empty and picks nested loops over hundreds of thousands of rows.
 BULK_TABLES = (
     "orgs_organization",
+    "orgs_organizationspell",
     "orgs_post",
     "members_member",
     "meetings_meeting",

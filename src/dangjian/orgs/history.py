@@ -20,7 +20,6 @@ of an organization is the same on every day it existed.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
@@ -105,20 +104,32 @@ class KindCount:
 def kind_counts_on(org: Organization, day: dt.date) -> list[KindCount]:
     """Per kind (in `OrgKind` order, kinds with none left out): the organizations of the subtree
     existing on `day` and, for the kinds led by a committee, how many had one set up that day
-    (at least `COMMITTEE_MIN_SEATS` members in its seats). Two queries."""
-    kinds = kinds_on(org, day)
-    sizes = committee_sizes_on(org, day)
-    counts = Counter(kinds.values())
-    committees = Counter(
-        kind for pk, kind in kinds.items() if sizes.get(pk, 0) >= COMMITTEE_MIN_SEATS
+    (at least `COMMITTEE_MIN_SEATS` members in its seats). Two grouped queries: the counting is
+    the database's, whatever the size of the tree."""
+    spells = spells_on(org, day)
+    counts = dict(spells.values_list("kind").annotate(n=Count("pk")).order_by())
+    set_up = (
+        Post.objects.filter(
+            _covering(day), organization__path__startswith=org.path, kind__in=COMMITTEE_POSTS
+        )
+        .values("organization_id")
+        .annotate(n=Count("member_id", distinct=True))
+        .filter(n__gte=COMMITTEE_MIN_SEATS)
+        .values("organization_id")
+    )
+    committees = dict(
+        spells.filter(kind__in=COMMITTEE_KINDS, organization_id__in=set_up)
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
     return [
         KindCount(
             kind,
             label,
             counts[kind],
-            committees[kind] if kind in COMMITTEE_KINDS else None,
+            committees.get(kind, 0) if kind in COMMITTEE_KINDS else None,
         )
         for kind, label in OrgKind.choices
-        if counts[kind]
+        if counts.get(kind)
     ]
