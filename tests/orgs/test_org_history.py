@@ -365,3 +365,23 @@ def test_the_province_generator_founds_every_organization_from_its_records(demo)
     founded = dict(OrganizationSpell.objects.values_list("organization_id", "started_on"))
     for org in Organization.objects.exclude(pk=root.pk):
         assert founded[Organization.objects.get_parent(org).pk] <= founded[org.pk]
+
+
+def test_the_dossier_lists_the_organizations_that_existed_in_its_period(demo):
+    from dangjian.orgs.dossier import org_tables
+
+    gone = new_org(demo, "T-Y1", founded_on=D(2023, 1, 1))
+    dissolve_organization(organ(demo), gone, D(2025, 1, 1))  # last day 2024-12-31
+    mid = new_org(demo, "T-Y2", founded_on=D(2023, 1, 1))
+    dissolve_organization(organ(demo), mid, D(2025, 6, 1))
+    late = new_org(demo, "T-Y3", founded_on=D(2026, 1, 1))
+
+    def codes(start, end):
+        [orgs, _posts] = org_tables(demo.organ_committee, start, end)
+        return {row[0] for row in orgs.rows}
+
+    year = codes(D(2025, 1, 1), D(2025, 12, 31))
+    assert mid.code in year and gone.code not in year and late.code not in year
+    assert demo.branch.code in year
+    assert {gone.code, mid.code} <= codes(D(2024, 12, 31), D(2024, 12, 31))
+    assert late.code in codes(D(2025, 12, 31), D(2026, 1, 1))
