@@ -16,6 +16,7 @@ from dangjian.accounts.models import User
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, record
 from dangjian.core import clock
+from dangjian.demo.founding import found_from_records
 from dangjian.demo.meetings import ORGAN_SCENARIO, generate_meetings
 from dangjian.demo.people import (
     COMMITTEE_ORDER,
@@ -196,6 +197,7 @@ def _build(*, password: str, seed: int, today: dt.date, out: Callable[[str], Non
     root = organ.org(None, "示范市直属机关工作委员会", OrgKind.WORKING_COMMITTEE, ROOT_CODE)
     for index, (dept, prefix, branches) in enumerate(DEPARTMENTS):
         organ.department(root, index, dept, prefix, branches)
+    found_from_records(root, today)
     record(
         organ.actor,
         AuditAction.CREATE,

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, record
 from dangjian.core import clock
+from dangjian.demo.founding import found_from_records
 from dangjian.demo.meetings import generate_meetings
 from dangjian.demo.organ import ROOT_CODE, ensure_demo
 from dangjian.demo.people import COMMITTEE_ORDER, PeopleBuilder, add_years, save_people
@@ -166,6 +167,7 @@ def ensure_province(
 # empty and picks nested loops over hundreds of thousands of rows.
 BULK_TABLES = (
     "orgs_organization",
+    "orgs_organizationspell",
     "orgs_post",
     "members_member",
     "meetings_meeting",
@@ -218,6 +220,7 @@ def _build_province(
     step(f"党组织 {org_count} 个（{len(build.branches)} 个党支部）")
     step(f"党员 {build.members()} 名")
     step(f"职务 {build.posts()} 条")
+    step(f"组织成立日期 {found_from_records(build.root, today)} 条")
     generate_meetings(build.leading, today=today, seed=seed, organ_skip=0.1, out=out)
     step("会议与出勤")
     ensure_province_user(build.actor, password, build.root)

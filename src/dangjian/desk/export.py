@@ -26,9 +26,9 @@ def statistics_xlsx(stats: Statistics, out: IO[bytes]) -> None:
     for name, counts in stats.changes:
         ws.append([name, *counts])
     ws = wb.create_sheet("组织")
-    ws.append(["组织类别", "数量"])
-    for label, n in stats.org_kinds:
-        ws.append([label, n])
+    ws.append(["组织类别", "数量", "其中设立委员会"])
+    for label, n, with_committee in stats.org_kinds:
+        ws.append([label, n, with_committee])  # empty for kinds not led by a committee
     ws = wb.create_sheet("流动党员")
     ws.append(["项目", "人数"])
     ws.append(["外出流动党员", stats.mobile[0]])

@@ -27,7 +27,8 @@ from dangjian.members.models import (
     MemberStatus,
     SpellEvent,
 )
-from dangjian.orgs.models import Organization, OrgKind
+from dangjian.orgs import history as org_history
+from dangjian.orgs.models import Organization
 from dangjian.regulations.engine import PackError
 from dangjian.transfers.queries import mobile_counts_on
 
@@ -323,8 +324,9 @@ class Statistics:
     # (row name, year, [total, *one count per meeting kind])
     meetings: list[tuple[str, int, list[int]]]
     kinds: list[tuple[str, str]]
-    # organizations by kind in the subtree
-    org_kinds: list[tuple[str, int]]
+    # organizations by kind existing in the subtree on `as_of`: (kind label, count, of them with
+    # a committee set up that day, or None for kinds not led by a committee)
+    org_kinds: list[tuple[str, int, int | None]]
     # (row name, one count per CHANGE_COLUMNS) in the last of `years`
     changes: list[tuple[str, list[int]]] = field(default_factory=list)
     # 流动党员 of the subtree on `as_of`: (away, of them due to transfer their relationship)
@@ -379,15 +381,16 @@ def _changes(root: Organization, rows: list[OrgRow], fold, year: int, day: dt.da
 
 def statistics(root: Organization, years: list[int], *, as_of: dt.date | None = None) -> Statistics:
     """The statistics of the subtree of `root` as of a day (today by default), by its child
-    organizations (eight queries whatever the size of the tree: the children, the spells, one per
-    year of meetings, two for the changes, the kinds):
+    organizations (nine queries whatever the size of the tree: the children, the spells, one per
+    year of meetings, two for the changes, two for the organizations):
 
     - members by status, gender and category: who belonged where on `as_of`, from the
       membership history (`MembershipSpell`: the branch and the status of that day; gender and
       category as recorded on the member today);
     - meetings held by kind and year, up to `as_of`;
     - the changes of the last of `years` (spells opened or closed), up to `as_of`;
-    - organizations by kind (the tree as it is: organizations carry no history);
+    - organizations by kind existing on `as_of` (their history, `orgs.history`), and of them
+      those with a committee set up that day (at least three members in its seats);
     - 流动党员 on `as_of` (counts only, `transfers.queries.mobile_counts_on`).
     """
     day = as_of or clock.today()
@@ -414,12 +417,7 @@ def statistics(root: Organization, years: list[int], *, as_of: dt.date | None = 
                 counts["total"] += r["n"]
     changes = _changes(root, rows, fold, years[-1], day)
     away = mobile_counts_on(root, day)
-    org_kinds = (
-        Organization.objects.filter(path__startswith=root.path)
-        .values("kind")
-        .annotate(n=Count("pk"))
-        .order_by("kind")
-    )
+    org_kinds = org_history.kind_counts_on(root, day)
     return Statistics(
         root=root,
         years=years,
@@ -436,7 +434,7 @@ def statistics(root: Organization, years: list[int], *, as_of: dt.date | None = 
             if (r.path, y) in meetings
         ],
         kinds=list(MeetingKind.choices),
-        org_kinds=[(OrgKind(r["kind"]).label, r["n"]) for r in org_kinds],
+        org_kinds=[(k.label, k.organizations, k.with_committee) for k in org_kinds],
         mobile=(away.away, away.should_transfer),
         changes=[
             (r.name, [changes[r.path][k] for k, _ in CHANGE_COLUMNS])

@@ -1,4 +1,4 @@
-"""Organization tree (materialized path), posts and committee terms."""
+"""Organization tree (materialized path), its dated history, posts and committee terms."""
 
 from django.db import models
 from treebeard.mp_tree import MP_Node
@@ -48,6 +48,57 @@ class Organization(MP_Node):
             "parent": self.path[: -self.steplen] if self.depth > 1 else "",
             "term_started_on": self.term_started_on,
             "term_ends_on": self.term_ends_on,
+        }
+
+
+class OrgEvent(models.TextChoices):
+    """What opened or closed a spell of an organization (docs/organization-history.md)."""
+
+    FOUNDED = "founded", "成立"
+    KIND_CHANGED = "kind_changed", "调整组织类型"
+    DISSOLVED = "dissolved", "撤销"
+    MERGED = "merged", "合并撤销"
+
+
+class OrganizationSpell(models.Model):
+    """One stretch of time during which an organization existed with one kind.
+
+    Both ends are days inside the spell (`ended_on` is the last day, null while it lasts), as for
+    posts and membership spells: an organization founded on D exists from D; a change of kind on
+    D closes the spell on D − 1 and opens the next on D; dissolved on D, it exists up to D − 1.
+    An organization's spells never overlap; its current kind is the open spell's kind
+    (`Organization.kind`), and one without an open spell is dissolved. Written only by the
+    audited services (`orgs.services.create_organization`, `structure.services`) and the demo.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="spells")
+    kind = models.CharField("组织类型", max_length=32, choices=OrgKind.choices)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    start_reason = models.CharField(max_length=16, choices=OrgEvent.choices)
+    end_reason = models.CharField(max_length=16, choices=OrgEvent.choices, blank=True)
+
+    class Meta:
+        verbose_name = "党组织设置记录"
+        verbose_name_plural = "党组织设置记录"
+        indexes = [
+            models.Index(fields=["organization", "started_on"]),
+            models.Index(fields=["started_on", "ended_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.kind} {self.started_on}–{self.ended_on or ''}"
+
+    def covers(self, day) -> bool:
+        return self.started_on <= day and (self.ended_on is None or day <= self.ended_on)
+
+    def audit_fields(self) -> dict:
+        return {
+            "kind": self.kind,
+            "started_on": self.started_on,
+            "ended_on": self.ended_on,
+            "start_reason": self.start_reason,
+            "end_reason": self.end_reason,
         }
 
 

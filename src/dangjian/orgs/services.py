@@ -8,8 +8,16 @@ from django.db import transaction
 
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record
+from dangjian.core import clock
 from dangjian.core.errors import ServiceValidationError
-from dangjian.orgs.models import Organization, OrgKind, Post, PostKind
+from dangjian.orgs.models import (
+    Organization,
+    OrganizationSpell,
+    OrgEvent,
+    OrgKind,
+    Post,
+    PostKind,
+)
 
 # Which kinds may sit under which: keeps the tree shaped like real organs.
 ALLOWED_CHILDREN: dict[str | None, set[str]] = {
@@ -38,8 +46,12 @@ def create_organization(
     code: str,
     term_started_on: dt.date | None = None,
     term_ends_on: dt.date | None = None,
+    founded_on: dt.date | None = None,
 ) -> Organization:
+    """A new organization under `parent`, founded (成立) on `founded_on` (today by default): its
+    history opens with one spell of `kind` from that day (docs/organization-history.md)."""
     errors = {}
+    founded_on = founded_on or clock.today()
     name, code = name.strip(), code.strip().upper()
     if not name:
         errors["name"] = "请填写组织名称"
@@ -53,6 +65,13 @@ def create_organization(
         errors["kind"] = "该类型的组织不能设在所选上级组织之下"
     if term_started_on and term_ends_on and term_ends_on <= term_started_on:
         errors["term_ends_on"] = "任期届满日期应晚于任期开始日期"
+    if founded_on > clock.today():
+        errors["founded_on"] = "成立日期不能晚于今天"
+    elif parent is not None:
+        if not parent.spells.filter(ended_on__isnull=True).exists():
+            errors["parent"] = "上级组织已撤销，不能在其下成立组织"
+        elif not parent.spells.filter(started_on__lte=founded_on).exists():
+            errors["founded_on"] = "成立日期不能早于上级组织的成立日期"
     if errors:
         raise ServiceValidationError(errors)
     fields = dict(
@@ -62,7 +81,11 @@ def create_organization(
         org = Organization.objects.add_root(fields)
     else:
         org = Organization.objects.add_child(parent, fields)
-    record(actor, AuditAction.CREATE, org, changes=diff(None, org.audit_fields()))
+    OrganizationSpell.objects.create(
+        organization=org, kind=kind, started_on=founded_on, start_reason=OrgEvent.FOUNDED
+    )
+    changes = diff(None, {**org.audit_fields(), "founded_on": founded_on})
+    record(actor, AuditAction.CREATE, org, changes=changes)
     return org
 
 
