@@ -19,6 +19,7 @@ from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, diff, record, record_many
 from dangjian.core import clock
 from dangjian.core.bulk import insert_rows
+from dangjian.crypto import KeyRing, default_keyring
 from dangjian.members import spells
 from dangjian.members.models import Member, SpellEvent
 from dangjian.members.roster import digest, existing, fresh
@@ -112,6 +113,7 @@ class _Run:
         # for 200,000-row files (a collision would need 2^64 rows).
         self.seen: dict[int, int] = {}
         self.present: frozenset[str] = frozenset()
+        self.keyring = default_keyring()
 
     def chunks(self, roster: Roster) -> Iterator[tuple[list[Prepared], dict[str, Stored]]]:
         """The rows to classify, checked, with the stored members they match, a chunk at a
@@ -132,7 +134,8 @@ class _Run:
         self.progress(done, done)
 
     def _prepare(self, raws: list) -> tuple[list[Prepared], dict[str, Stored]]:
-        rows = [(raw, digest.quick_index(raw.values)) for raw in raws]
+        self.keyring = keyring = default_keyring()
+        rows = [(raw, digest.quick_index(raw.values, keyring)) for raw in raws]
         queried = {quick[1] for _, quick in rows if quick is not None}
         stored = existing.stored(queried, self.targets.by_id)
         buffer: list[Prepared] = []
@@ -184,7 +187,9 @@ class _Run:
             return False
         if "party_group" in self.present and (group.pk if group else None) != found.party_group_id:
             return False
-        return hmac.compare_digest(digest.digest(material, found), found.import_digest)
+        return hmac.compare_digest(
+            digest.digest(material, found, self.keyring), found.import_digest
+        )
 
     def reject(self, *problems: RowProblem) -> None:
         self.report.rejected += 1
@@ -303,10 +308,10 @@ def _pass(run: _Run, roster: Roster, report: ImportReport, filename: str, *, wri
             _store_digests(digests)
 
 
-def _digest_for(p: Prepared, record: Member | Stored) -> str:
+def _digest_for(p: Prepared, record: Member | Stored, keyring: KeyRing | None = None) -> str:
     """The import digest of this row applied to this record ("" when the row had warnings,
     which each import must show again)."""
-    return "" if p.clean["_warnings"] else digest.digest(p.material, record)
+    return "" if p.clean["_warnings"] else digest.digest(p.material, record, keyring)
 
 
 def _store_digests(pairs: list[tuple[str, int]]) -> None:
@@ -367,7 +372,7 @@ def _build(
         if found is None:
             m = fresh.placed(blank, p.organization, p.party_group, run.today)
             _fill(m, p.clean, indexes=(p.index, p.phone_index))
-            m.import_digest = _digest_for(p, m)
+            m.import_digest = _digest_for(p, m, run.keyring)
             creates.append(m)
             continue
         member = full[found.pk]
@@ -384,7 +389,7 @@ def _build(
         # The party group follows the file only where the file says (or on a move).
         if kind == "move" or "party_group" in run.present:
             member.party_group = p.party_group
-        member.import_digest = _digest_for(p, member)
+        member.import_digest = _digest_for(p, member, run.keyring)
         updates.append((member, before, kind))
     return creates, updates
 
