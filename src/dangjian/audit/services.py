@@ -72,14 +72,8 @@ def jsonable(value: Any) -> Any:
 def diff(before: dict | None, after: dict | None) -> dict:
     """Before and after of the fields that changed: {field: [before, after]}."""
     if not before:  # a creation: every field that has a value (the loop below, at once)
-        # What `jsonable(after)` then the filter gave, without a call per plain value (an
-        # import diffs tens of thousands of new members).
-        created = {}
-        for key, value in sorted((str(k), v) for k, v in (after or {}).items()):
-            if value is None:
-                continue
-            created[key] = [None, value if type(value) in _PLAIN else jsonable(value)]
-        return created
+        after = jsonable(after or {})
+        return {key: [None, after[key]] for key in sorted(after) if after[key] is not None}
     before = jsonable(before)
     after = jsonable(after or {})
     out = {}

@@ -53,6 +53,7 @@ __all__ = [
 ]
 
 CHUNK = 1000
+PLACED_CACHE = 10_000
 
 
 # The column each compared field comes from: a column missing from the file leaves the stored
@@ -114,6 +115,8 @@ class _Run:
         self.seen: dict[int, int] = {}
         self.present: frozenset[str] = frozenset()
         self.keyring = default_keyring()
+        # `unchanged`'s placement decisions by (record's branch and group, the row's cells).
+        self.placed: dict[tuple, bool] = {}
 
     def chunks(self, roster: Roster) -> Iterator[tuple[list[Prepared], dict[str, Stored]]]:
         """The rows to classify, checked, with the stored members they match, a chunk at a
@@ -176,19 +179,41 @@ class _Run:
         the record is still where the actor may write and the row's branch and group say."""
         if not found.import_digest or found.left_on is not None:
             return False
+        # Whether the record is placed where the row says depends only on these (a file repeats
+        # a few branches and groups tens of thousands of times): decided once per combination.
+        org_cell, group_cell = values.get("organization"), values.get("party_group")
+        key = (
+            found.organization_id,
+            found.party_group_id,
+            type(org_cell),
+            org_cell,
+            type(group_cell),
+            group_cell,
+        )
+        placed = self.placed.get(key)
+        if placed is None:
+            placed = self._placed_as_stored(org_cell, group_cell, found)
+            if len(self.placed) < PLACED_CACHE:
+                self.placed[key] = placed
+        if not placed:
+            return False
+        return hmac.compare_digest(
+            digest.digest(material, found, self.keyring), found.import_digest
+        )
+
+    def _placed_as_stored(self, org_cell: Any, group_cell: Any, found: Stored) -> bool:
+        """The record is where the actor may write, in the branch and group the row names."""
         if not self.targets.writable(found.organization):
             return False
         try:
-            branch = self.targets.branch_for(clean_text(values.get("organization")))
-            group = self.targets.group_for(branch, clean_text(values.get("party_group")))
+            branch = self.targets.branch_for(clean_text(org_cell))
+            group = self.targets.group_for(branch, clean_text(group_cell))
         except CellError:
             return False
         if branch.pk != found.organization_id:
             return False
-        if "party_group" in self.present and (group.pk if group else None) != found.party_group_id:
-            return False
-        return hmac.compare_digest(
-            digest.digest(material, found, self.keyring), found.import_digest
+        return not (
+            "party_group" in self.present and (group.pk if group else None) != found.party_group_id
         )
 
     def reject(self, *problems: RowProblem) -> None:
