@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from dangjian.audit.models import AuditAction, AuditEvent, AuditHead
-from dangjian.core.bulk import insert_rows
+from dangjian.core.bulk import EncodedJSON, insert_rows
 from dangjian.crypto import default_keyring
 
 GENESIS = "0" * 64
@@ -103,9 +103,24 @@ def _hashed_time(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
+# The encoding an event's hash covers: sorted keys, compact, UTF-8. One encoder for every
+# event (`json.dumps` with options builds a new one per call).
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def _payload_of(**body: Any) -> bytes:
     """The bytes an event's hash covers (the same for `record`, `record_many` and `verify`)."""
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return _ENCODER.encode(body).encode()
+
+
+def _payload_around(changes_text: str, **body: Any) -> bytes:
+    """`_payload_of(changes=..., **body)` for changes already encoded by `_ENCODER`: the
+    changes are encoded once, for the hash and for the row (`record_many`).
+
+    The body's keys sort as action, actor, at, changes, ip, ...: the changes go between."""
+    before = {key: body.pop(key) for key in ("action", "actor", "at")}
+    head, tail = _ENCODER.encode(before), _ENCODER.encode(body)
+    return f'{head[:-1]},"changes":{changes_text},{tail[1:]}'.encode()
 
 
 def _claim_seqs(count: int = 1) -> AuditHead:
@@ -211,7 +226,11 @@ def record_many(actor: Actor, pending: list[PendingEvent]) -> int:
         for seq, item in enumerate(pending, start=first_seq):
             action = AuditAction(item.action).value
             object_repr, message = item.object_repr[:200], item.message[:500]
-            payload = _payload_of(
+            # Encoded once: the same text is hashed and stored (the column holds JSON that
+            # reads back as the same value, which is what `verify_chain` hashes again).
+            changes = EncodedJSON(_ENCODER.encode(item.changes))
+            payload = _payload_around(
+                changes,
                 seq=seq,
                 at=hashed_now,
                 actor=username,
@@ -220,7 +239,6 @@ def record_many(actor: Actor, pending: list[PendingEvent]) -> int:
                 object_type=item.object_type,
                 object_id=item.object_id,
                 object_repr=object_repr,
-                changes=item.changes,
                 message=message,
             )
             event_hash = keyring.chain_hash(prev_hash, payload)
@@ -235,7 +253,7 @@ def record_many(actor: Actor, pending: list[PendingEvent]) -> int:
                     item.object_type,
                     item.object_id,
                     object_repr,
-                    item.changes,
+                    changes,
                     message,
                     prev_hash,
                     event_hash,

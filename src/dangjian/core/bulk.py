@@ -18,29 +18,42 @@ from typing import Any
 from django.db import connections, models, router
 
 
-def _memo(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """`adapt` once per distinct value of one statement (dates and timestamps repeat: a chunk's
-    rows share their `created_at`, many share a date)."""
-    seen: dict[Any, Any] = {}
-
-    def adapted(value: Any) -> Any:
-        try:
-            return seen[value]
-        except KeyError:
-            seen[value] = result = adapt(value)
-            return result
-
-    return adapted
+class EncodedJSON(str):
+    """A JSON field's value already encoded as JSON text: `insert_rows` sends the text as it is
+    instead of encoding the value again (the audit chain hashes the same text it stores)."""
 
 
-def _adapter(field: models.Field, connection) -> Callable[[Any], Any] | None:
-    """How a Python value of this field becomes a query parameter (None: as it is)."""
+def _json_adapter(field: models.Field, connection) -> Callable[[Any], Any]:
+    if connection.vendor == "postgresql":
+        from psycopg.types.json import Jsonb
+
+        def encoded(value: EncodedJSON) -> Any:
+            return Jsonb(value, dumps=str)
+    else:
+        encoded = str
+
+    def adapt(value: Any) -> Any:
+        if type(value) is EncodedJSON:
+            return encoded(value)
+        return field.get_db_prep_save(value, connection)
+
+    return adapt
+
+
+def _adapter(
+    field: models.Field, connection
+) -> tuple[Callable[[Any], Any], dict[Any, Any] | None] | None:
+    """How a Python value of this field becomes a query parameter (None: as it is), and a memo
+    when values repeat (dates and timestamps: a chunk's rows share their `created_at`, many
+    share a date), so each distinct value of one statement is adapted once."""
     if isinstance(field, models.DateTimeField):
-        return _memo(connection.ops.adapt_datetimefield_value)
+        return connection.ops.adapt_datetimefield_value, {}
     if isinstance(field, models.DateField):
-        return _memo(connection.ops.adapt_datefield_value)
-    if isinstance(field, (models.JSONField, models.DecimalField)):
-        return lambda value: field.get_db_prep_save(value, connection)
+        return connection.ops.adapt_datefield_value, {}
+    if isinstance(field, models.JSONField):
+        return _json_adapter(field, connection), None
+    if isinstance(field, models.DecimalField):
+        return (lambda value: field.get_db_prep_save(value, connection)), None
     return None
 
 
@@ -73,14 +86,23 @@ def insert_rows(
         field = by_name[name]
         columns.append(connection.ops.quote_name(field.column))
         adapters.append(_adapter(field, connection))
-    adapted = [(i, adapt) for i, adapt in enumerate(adapters) if adapt is not None]
+    adapted = [(i, *adapter) for i, adapter in enumerate(adapters) if adapter is not None]
     if adapted:
         converted = []
+        missing = object()
         for row in rows:
             values = list(row)
-            for i, adapt in adapted:
-                if values[i] is not None:
-                    values[i] = adapt(values[i])
+            for i, adapt, seen in adapted:
+                value = values[i]
+                if value is None:
+                    continue
+                if seen is None:
+                    values[i] = adapt(value)
+                    continue
+                result = seen.get(value, missing)
+                if result is missing:
+                    seen[value] = result = adapt(value)
+                values[i] = result
             converted.append(values)
         rows = converted
     table = connection.ops.quote_name(meta.db_table)

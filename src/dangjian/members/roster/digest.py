@@ -33,7 +33,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from dangjian.crypto import default_keyring
+from dangjian.crypto import KeyRing, default_keyring
 
 from .cells import clean_text
 from .existing import STATE_FIELDS
@@ -45,7 +45,9 @@ VERSION = b"dangjian/roster-row/v1\x00"
 _ID18 = re.compile(r"[0-9]{17}[0-9X]")
 
 
-def quick_index(values: Mapping[str, Any]) -> tuple[str, str] | None:
+def quick_index(
+    values: Mapping[str, Any], keyring: KeyRing | None = None
+) -> tuple[str, str] | None:
     """The row's ID number and its blind index when the cell is already a clean 18-character
     text (nearly every row), to find the stored member before any validation; None otherwise.
 
@@ -57,7 +59,7 @@ def quick_index(values: Mapping[str, Any]) -> tuple[str, str] | None:
     text = value.strip().upper()
     if not _ID18.fullmatch(text):
         return None
-    return text, default_keyring().blind_index(text)
+    return text, (keyring or default_keyring()).blind_index(text)
 
 
 def _filled(value: object) -> bool:
@@ -84,8 +86,11 @@ _STATE = operator.attrgetter(*STATE_FIELDS)
 
 def state_of(record: Any) -> tuple[str | None, ...]:
     """The state a digest binds, from a `Member` or an `existing.Stored`, as text."""
-    return tuple(None if value is None else str(value) for value in _STATE(record))
+    return tuple([None if value is None else str(value) for value in _STATE(record)])
 
 
-def digest(row: bytes, record: Any) -> str:
-    return default_keyring().import_digest(row + b"\x00" + repr(state_of(record)).encode("utf-8"))
+def digest(row: bytes, record: Any, keyring: KeyRing | None = None) -> str:
+    """`keyring`: the default one, when the caller asked for it already (once per chunk: asking
+    goes through Django's settings object, a few microseconds a call)."""
+    message = row + b"\x00" + repr(state_of(record)).encode("utf-8")
+    return (keyring or default_keyring()).import_digest(message)

@@ -10,6 +10,7 @@ written, in one more query.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Iterable
 
 from dangjian.members.models import LeaveReason, Member
@@ -46,10 +47,11 @@ STATE_FIELDS = tuple(f for f in STORED_FIELDS if f not in ("pk", "import_digest"
 _LEFT_REASONS = dict(LeaveReason.choices)
 
 
-class Stored:
-    """A stored member's compared columns and organization (what classification reads)."""
+class Stored(tuple):
+    """A stored member's compared columns and organization (what classification reads).
 
-    __slots__ = (*STORED_FIELDS, "organization")
+    The row as the query gave it (a tuple, one per matched member: a re-import builds tens of
+    thousands), each column read by name through an item getter (set below)."""
 
     pk: int
     left_on: dt.date | None
@@ -60,13 +62,19 @@ class Stored:
     import_digest: str
     organization: Organization
 
-    def __init__(self, values: tuple, organization: Organization) -> None:
-        for name, value in zip(STORED_FIELDS, values, strict=True):
-            setattr(self, name, value)
+    def __new__(cls, values: tuple, organization: Organization) -> Stored:
+        if len(values) != len(STORED_FIELDS):
+            raise ValueError("a stored member's row has one value per STORED_FIELDS column")
+        self = super().__new__(cls, values)
         self.organization = organization
+        return self
 
     def get_left_reason_display(self) -> str:
         return str(_LEFT_REASONS.get(self.left_reason, self.left_reason))
+
+
+for _at, _name in enumerate(STORED_FIELDS):
+    setattr(Stored, _name, property(operator.itemgetter(_at)))
 
 
 def stored(indexes: Iterable[str], known: dict[int, Organization]) -> dict[str, Stored]:

@@ -208,8 +208,13 @@ def _starts_with_one_of(value: object, starts: frozenset[str]) -> bool:
 
 
 def is_summary(cells: list[object], name_value: object) -> bool:
-    first = next((cell for cell in cells if not is_blank(cell)), None)
-    for value in (first, name_value):
+    first = None
+    for cell in cells:
+        if not is_blank(cell):
+            first = cell
+            break
+    # The first filled cell is the name itself in most rosters: look at it once.
+    for value in (first,) if first is name_value else (first, name_value):
         if _starts_with_one_of(value, _SUMMARY_STARTS):
             text = clean_text(value).replace(" ", "")
             if text.startswith(SUMMARY_PREFIXES):

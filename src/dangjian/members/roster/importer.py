@@ -19,6 +19,7 @@ from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, diff, record, record_many
 from dangjian.core import clock
 from dangjian.core.bulk import insert_rows
+from dangjian.crypto import KeyRing, default_keyring
 from dangjian.members import spells
 from dangjian.members.models import Member, SpellEvent
 from dangjian.members.roster import digest, existing, fresh
@@ -52,6 +53,7 @@ __all__ = [
 ]
 
 CHUNK = 1000
+PLACED_CACHE = 10_000
 
 
 # The column each compared field comes from: a column missing from the file leaves the stored
@@ -112,6 +114,9 @@ class _Run:
         # for 200,000-row files (a collision would need 2^64 rows).
         self.seen: dict[int, int] = {}
         self.present: frozenset[str] = frozenset()
+        self.keyring = default_keyring()
+        # `unchanged`'s placement decisions by (record's branch and group, the row's cells).
+        self.placed: dict[tuple, bool] = {}
 
     def chunks(self, roster: Roster) -> Iterator[tuple[list[Prepared], dict[str, Stored]]]:
         """The rows to classify, checked, with the stored members they match, a chunk at a
@@ -132,7 +137,8 @@ class _Run:
         self.progress(done, done)
 
     def _prepare(self, raws: list) -> tuple[list[Prepared], dict[str, Stored]]:
-        rows = [(raw, digest.quick_index(raw.values)) for raw in raws]
+        self.keyring = keyring = default_keyring()
+        rows = [(raw, digest.quick_index(raw.values, keyring)) for raw in raws]
         queried = {quick[1] for _, quick in rows if quick is not None}
         stored = existing.stored(queried, self.targets.by_id)
         buffer: list[Prepared] = []
@@ -173,18 +179,42 @@ class _Run:
         the record is still where the actor may write and the row's branch and group say."""
         if not found.import_digest or found.left_on is not None:
             return False
+        # Whether the record is placed where the row says depends only on these (a file repeats
+        # a few branches and groups tens of thousands of times): decided once per combination.
+        org_cell, group_cell = values.get("organization"), values.get("party_group")
+        key = (
+            found.organization_id,
+            found.party_group_id,
+            type(org_cell),
+            org_cell,
+            type(group_cell),
+            group_cell,
+        )
+        placed = self.placed.get(key)
+        if placed is None:
+            placed = self._placed_as_stored(org_cell, group_cell, found)
+            if len(self.placed) < PLACED_CACHE:
+                self.placed[key] = placed
+        if not placed:
+            return False
+        return hmac.compare_digest(
+            digest.digest(material, found, self.keyring), found.import_digest
+        )
+
+    def _placed_as_stored(self, org_cell: Any, group_cell: Any, found: Stored) -> bool:
+        """The record is where the actor may write, in the branch and group the row names."""
         if not self.targets.writable(found.organization):
             return False
         try:
-            branch = self.targets.branch_for(clean_text(values.get("organization")))
-            group = self.targets.group_for(branch, clean_text(values.get("party_group")))
+            branch = self.targets.branch_for(clean_text(org_cell))
+            group = self.targets.group_for(branch, clean_text(group_cell))
         except CellError:
             return False
         if branch.pk != found.organization_id:
             return False
-        if "party_group" in self.present and (group.pk if group else None) != found.party_group_id:
-            return False
-        return hmac.compare_digest(digest.digest(material, found), found.import_digest)
+        return not (
+            "party_group" in self.present and (group.pk if group else None) != found.party_group_id
+        )
 
     def reject(self, *problems: RowProblem) -> None:
         self.report.rejected += 1
@@ -303,10 +333,10 @@ def _pass(run: _Run, roster: Roster, report: ImportReport, filename: str, *, wri
             _store_digests(digests)
 
 
-def _digest_for(p: Prepared, record: Member | Stored) -> str:
+def _digest_for(p: Prepared, record: Member | Stored, keyring: KeyRing | None = None) -> str:
     """The import digest of this row applied to this record ("" when the row had warnings,
     which each import must show again)."""
-    return "" if p.clean["_warnings"] else digest.digest(p.material, record)
+    return "" if p.clean["_warnings"] else digest.digest(p.material, record, keyring)
 
 
 def _store_digests(pairs: list[tuple[str, int]]) -> None:
@@ -367,7 +397,7 @@ def _build(
         if found is None:
             m = fresh.placed(blank, p.organization, p.party_group, run.today)
             _fill(m, p.clean, indexes=(p.index, p.phone_index))
-            m.import_digest = _digest_for(p, m)
+            m.import_digest = _digest_for(p, m, run.keyring)
             creates.append(m)
             continue
         member = full[found.pk]
@@ -384,7 +414,7 @@ def _build(
         # The party group follows the file only where the file says (or on a move).
         if kind == "move" or "party_group" in run.present:
             member.party_group = p.party_group
-        member.import_digest = _digest_for(p, member)
+        member.import_digest = _digest_for(p, member, run.keyring)
         updates.append((member, before, kind))
     return creates, updates
 
