@@ -141,3 +141,27 @@ def test_the_demo_gives_the_column_a_story(demo):
     by_code = {o.code: o.id for o in report.orgs}
     short = report.finding(by_code["CZJ-B02"], RULE, "2025")
     assert short.status == "violated" and short.facts["missed"] >= 2
+
+
+def test_a_refresh_and_an_own_page_count_talks_as_the_whole_subtree_does(demo):
+    """An organization's own page and the findings page's refresh read the sheets of their
+    own people only: a talk held elsewhere (here by the 机关党委) still counts."""
+    from dangjian.meetings.findings.cache import _refresh
+
+    committee, others = _fresh_year(demo.branch, 2025)
+    _talk(demo.branch, dt.date(2025, 9, 3), committee + others[:-1])
+    parent = Organization.objects.get_parent(demo.branch)
+    elsewhere = _talk(parent, dt.date(2025, 11, 5), others[-1:])
+    whole = _coverage(demo.branch, 2025)
+    assert whole.status == "ok"  # the last member's only talk is the 机关党委's
+    own = compliance.compute(
+        demo.branch, 2025, today=TODAY, max_depth=compliance.own_depth(demo.branch)
+    ).finding(demo.branch.pk, RULE, "2025")
+    assert (own.status, own.message, own.facts) == (whole.status, whole.message, whole.facts)
+    report = compliance.compute(parent, 2025, today=TODAY)
+    refreshed = _refresh(report, {demo.branch.pk}, False)
+    assert refreshed is not None and refreshed.cell(demo.branch.pk, RULE).status == "ok"
+    elsewhere.delete()
+    refreshed = _refresh(report, {demo.branch.pk}, False)
+    assert refreshed is not None and refreshed.cell(demo.branch.pk, RULE).status == "violated"
+    assert _coverage(demo.branch, 2025).facts["missed"] == 1

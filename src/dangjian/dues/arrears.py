@@ -64,7 +64,21 @@ def streaks(members: Iterable[Member], today: dt.date, *, among=None) -> dict[in
         if member is not None and relief.organization_id == member.organization_id:
             exempt.setdefault(relief.member_id, []).append(relief)
     out: dict[int, int] = {}
+    now = current.year * 12 + current.month
     for member_id, assessed_from in first_assessed.items():
+        if member_id not in exempt:
+            # The common case in whole months as integers (year * 12 + month): the same
+            # arithmetic as below without a date per step (60,000 members in a whole tree).
+            member = by_id[member_id]
+            begun = max(member.admitted_on, member.org_since)
+            first_month = max(
+                begun.year * 12 + begun.month, assessed_from.year * 12 + assessed_from.month
+            )
+            paid = last_paid.get(member_id)
+            if paid is not None and paid.year * 12 + paid.month >= first_month:
+                first_month = paid.year * 12 + paid.month + 1
+            out[member_id] = max(0, now - first_month)
+            continue
         start = max(dues_start(by_id[member_id]), month_start(assessed_from))
         paid = last_paid.get(member_id)
         if paid is not None and paid >= start:

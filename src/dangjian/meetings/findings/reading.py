@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import CharField, Count, IntegerField, Q
+from django.db.models import CharField, Count, Exists, IntegerField, OuterRef, Q
 from django.db.models.functions import Cast, Substr
 
 from dangjian.meetings.findings.report import _KIND, _MONTH, _ORG, Explanation, OrgInfo
@@ -244,29 +244,50 @@ def _seats_on(
     return len(seated), deputies, officers
 
 
+# Up to this many people, a refresh's or an organization's own page reads the talk sheets of
+# its people only (driven from the attendance's member index), not every sheet of the year.
+_FEW_PEOPLE = 2000
+
+
 def _read_talks(
-    where: Where, year: int, as_of: dt.date, minimum: int, seats: dict[int, set[int]]
+    where: Where,
+    year: int,
+    as_of: dt.date,
+    minimum: int,
+    seats: dict[int, set[int]],
+    complete: bool = True,
 ) -> dict[int, tuple[int, int, int, int]]:
     """谈心谈话 coverage per branch (two queries): who took part is who the talk's sign-in
     sheet marks present (出席 or 签到), in any talk held in the year up to `as_of`; `seats`:
-    each branch's 委员 on `as_of`."""
+    each branch's 委员 on `as_of`; `complete`: whole subtrees are read (see `_read`)."""
     talks = Meeting.objects.filter(
         kind=MeetingKind.HEART_TO_HEART_TALK,
         status=MeetingStatus.HELD,
         held_on__gte=dt.date(year, 1, 1),
         held_on__lte=as_of,
-    ).values("id")
-    # By the talks (a few thousand a year at province scale), then their sheets by meeting.
-    talk = Q(meeting_id__in=talks, status__in=list(ATTENDED))
+    )
+    belonging = list(
+        MembershipSpell.objects.filter(
+            where("organization__"), _covering(as_of), organization__kind=OrgKind.BRANCH
+        ).values_list("organization_id", "member_id")
+    )
+    people = {m for _, m in belonging}.union(*seats.values())
+    if not complete and len(people) <= _FEW_PEOPLE:
+        # Only these people's sheets count below (their own talks and their 委员's): read
+        # from their attendance rows, each row's meeting checked by primary key.
+        talk = Q(member_id__in=sorted(people), status__in=list(ATTENDED)) & Q(
+            Exists(talks.filter(pk=OuterRef("meeting_id")))
+        )
+    else:
+        # By the talks (a few thousand a year at province scale), then their sheets by meeting.
+        talk = Q(meeting_id__in=talks.values("id"), status__in=list(ATTENDED))
     sheets = list(Attendance.objects.filter(talk).values_list("meeting_id", "member_id"))
     taken: dict[int, int] = defaultdict(int)
     for _, member_id in sheets:
         taken[member_id] += 1
     out: dict[int, tuple[int, int, int, int]] = {}
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for org_id, member_id in MembershipSpell.objects.filter(
-        where("organization__"), _covering(as_of), organization__kind=OrgKind.BRANCH
-    ).values_list("organization_id", "member_id"):
+    for org_id, member_id in belonging:
         entry = counts[org_id]
         entry[0] += 1
         entry[1] += taken.get(member_id, 0) < minimum
@@ -361,5 +382,5 @@ def _read(
             "explained_at",
         )
     }
-    talks = _read_talks(where, year, as_of, talk_minimum, seated) if talk_minimum else {}
+    talks = _read_talks(where, year, as_of, talk_minimum, seated, complete) if talk_minimum else {}
     return _Records(orgs, secretaries, talks, by_key, votes, explanations, dict(meetings), where)

@@ -553,4 +553,11 @@ def _gc_paused():
         yield
     finally:
         if enabled:
+            # Everything allocated meanwhile is still in the youngest generation: the first
+            # collection after `enable` would walk it all (a second at province scale, once
+            # per computation). Freezing and unfreezing moves it to the oldest generation
+            # without a walk; the oldest is collected as rarely as ever, so nothing is kept
+            # that a full collection would free.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
