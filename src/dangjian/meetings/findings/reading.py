@@ -295,11 +295,19 @@ def _read_talks(
 
 
 def _read(
-    where: Where, year: int, as_of: dt.date, *, complete: bool = False, talk_minimum: int = 0
+    where: Where,
+    year: int,
+    as_of: dt.date,
+    *,
+    complete: bool = False,
+    talk_minimum: int = 0,
+    frequency_only: bool = False,
 ) -> _Records:
     """The records of the organizations `where` picks; `complete` when they are whole subtrees
     down to their leaves (see `_count_subtrees`); `talk_minimum`: the 谈心谈话 each member
-    should take part in a year (the pack's `heart_talk` minimum; 0: not checked)."""
+    should take part in a year (the pack's `heart_talk` minimum; 0: not checked);
+    `frequency_only`: what the frequency rules need only (organizations, member counts, posts,
+    meetings), with no subtree counts, votes, explanations or talks."""
     start = dt.date(year, 1, 1)
     org = "organization__"
     orgs = [
@@ -322,7 +330,8 @@ def _read(
     by_id = {o.id: o for o in orgs}
 
     _count_members(where, year, as_of, by_id)
-    _count_subtrees(orgs, complete, year, as_of)
+    if not frequency_only:
+        _count_subtrees(orgs, complete, year, as_of)
 
     secretaries, seated = _read_posts(where, year, as_of, by_id)
 
@@ -336,6 +345,8 @@ def _read(
     for row in fetched:
         by_key[(row[_ORG], row[_KIND])].append(row)
         meetings[row[_ORG]][row[_MONTH] - 1] += 1
+    if frequency_only:
+        return _Records(orgs, secretaries, {}, by_key, {}, {}, dict(meetings), where)
 
     votes: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for meeting_id, org_id, voting, present in Vote.objects.filter(
