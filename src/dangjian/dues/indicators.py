@@ -38,6 +38,7 @@ def dues_on_time(
             entry[3] += r["n"]
     tallies = {t.pk: [0, 0] for t in targets}
     inputs: dict[int, list[dict]] = {t.pk: [] for t in targets}
+    link = reverse("dues:totals", args=[999999999]).replace("999999999", "{}")
     for (org_id, month), (path, name, n, in_month) in months.items():
         target = index.target_of(path)
         if target is None:
@@ -47,7 +48,7 @@ def dues_on_time(
         inputs[target].append(
             {
                 "label": f"{name} {month.year}年{month.month}月：登记{n}笔，当月交纳{in_month}笔",
-                "link": reverse("dues:totals", args=[org_id]) + f"?month={month:%Y-%m}",
+                "link": link.format(org_id) + f"?month={month:%Y-%m}",
                 "ok": in_month == n,
             }
         )

@@ -199,11 +199,12 @@ def _count_subtrees(orgs: list[OrgInfo], complete: bool, year: int, as_of: dt.da
 
 
 def _read_posts(
-    where: Where, year: int, as_of: dt.date, by_id: dict[int, OrgInfo]
+    where: Where, year: int, as_of: dt.date, by_id: dict[int, OrgInfo], *, seats: bool = True
 ) -> tuple[dict[int, list[tuple[int, str, str | None]]], dict[int, set[int]]]:
     """Posts held at some time in the year: the seats on the year's last day (or today) and on
     every month's last day (`seats_by_month`), by kind, into `by_id`. Returns the secretaries
-    on each day (for the leader's 党课) and each branch's 委员 on `as_of`."""
+    on each day (for the leader's 党课) and each branch's 委员 on `as_of`. `seats=False`: the
+    secretaries only (the frequency rules need no seat)."""
     ends = month_ends(year, as_of)
     held: dict[int, list[tuple[int, str, dt.date, dt.date | None]]] = defaultdict(list)
     secretaries: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
@@ -219,6 +220,8 @@ def _read_posts(
                 (member_id, started.isoformat(), ended.isoformat() if ended else None)
             )
     seated: dict[int, set[int]] = {}
+    if not seats:
+        return secretaries, seated
     for org_id, posts in held.items():
         org = by_id[org_id]
         org.seats_by_month = tuple(_seats_on(posts, day) for day in ends)
@@ -333,7 +336,7 @@ def _read(
     if not frequency_only:
         _count_subtrees(orgs, complete, year, as_of)
 
-    secretaries, seated = _read_posts(where, year, as_of, by_id)
+    secretaries, seated = _read_posts(where, year, as_of, by_id, seats=not frequency_only)
 
     # The meetings held in the year: one pass over the indexed held_on column.
     by_key: dict[tuple[int, str], list[tuple]] = defaultdict(list)
