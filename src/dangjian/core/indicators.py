@@ -112,9 +112,12 @@ class TargetIndex:
 
     def prefixes(self) -> list[str]:
         """The targets' paths, those inside another target's subtree left out."""
+        # Sorted, a subtree's paths follow its root's with no other path between them, so a
+        # path is inside a kept subtree exactly when it is inside the last one kept (linear:
+        # a province's 3,000 branches were 4.5 million comparisons against every kept one).
         kept: list[str] = []
         for path in sorted(self.by_path):
-            if not any(path.startswith(k) for k in kept):
+            if not kept or not path.startswith(kept[-1]):
                 kept.append(path)
         return kept
 

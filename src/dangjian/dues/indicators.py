@@ -28,16 +28,28 @@ def dues_on_time(
         .values("organization_id", "organization__path", "organization__name", "month", "paid_on")
         .annotate(n=Count("pk"))
         .order_by("organization__path", "month")
+        .values_list(
+            "organization_id", "organization__path", "organization__name", "month", "paid_on", "n"
+        )
     )
     months: dict[tuple[int, dt.date], list] = {}
-    for r in rows:
-        key = (r["organization_id"], r["month"])
-        entry = months.setdefault(key, [r["organization__path"], r["organization__name"], 0, 0])
-        entry[2] += r["n"]
-        if r["paid_on"] < add_months(r["month"], 1):
-            entry[3] += r["n"]
+    # The first day after each month, worked out once per month (a province's year is
+    # hundreds of thousands of rows, a dozen months).
+    month_after: dict[dt.date, dt.date] = {}
+    for org_id, path, name, month, paid_on, n in rows:
+        key = (org_id, month)
+        entry = months.get(key)
+        if entry is None:
+            entry = months[key] = [path, name, 0, 0]
+        entry[2] += n
+        after = month_after.get(month)
+        if after is None:
+            after = month_after[month] = add_months(month, 1)
+        if paid_on < after:
+            entry[3] += n
     tallies = {t.pk: [0, 0] for t in targets}
     inputs: dict[int, list[dict]] = {t.pk: [] for t in targets}
+    link = reverse("dues:totals", args=[999999999]).replace("999999999", "{}")
     for (org_id, month), (path, name, n, in_month) in months.items():
         target = index.target_of(path)
         if target is None:
@@ -47,7 +59,7 @@ def dues_on_time(
         inputs[target].append(
             {
                 "label": f"{name} {month.year}年{month.month}月：登记{n}笔，当月交纳{in_month}笔",
-                "link": reverse("dues:totals", args=[org_id]) + f"?month={month:%Y-%m}",
+                "link": link.format(org_id) + f"?month={month:%Y-%m}",
                 "ok": in_month == n,
             }
         )

@@ -29,6 +29,7 @@ def work_on_time(
     )
     tallies = {t.pk: [0, 0] for t in targets}
     inputs: dict[int, list[dict]] = {t.pk: [] for t in targets}
+    link = reverse("duties:detail", args=[999999999]).replace("999999999", "{}")
     for pk, title, deadline, status, completed_on, path in rows:
         target = index.target_of(path)
         if target is None:
@@ -47,7 +48,7 @@ def work_on_time(
             inputs[target].append(
                 {
                     "label": f"{title}（截止{deadline:%Y-%m-%d}，{label}）",
-                    "link": reverse("duties:detail", args=[pk]),
+                    "link": link.format(pk),
                     "ok": on_time,
                 }
             )

@@ -11,8 +11,7 @@ from dangjian.core.indicators import Explained, Source, TargetIndex, register
 from dangjian.core.indicators import share as pct
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization
-from dangjian.regulations import study as rules
-from dangjian.study.hours import BULK_MEMBERS, Totals, cadre_months, totals
+from dangjian.study.hours import BULK_MEMBERS, Judge, cadre_months, totals
 
 
 def study_coverage(
@@ -32,30 +31,27 @@ def study_coverage(
         Organization.objects.filter(pk__in={p[2] for p in people}).values_list("pk", "name")
     )
     per_org: dict[int, list] = {}
-    verdicts: dict[tuple, bool] = {}
-    none = Totals()
+    # Each distinct input judged once, as the study pages do (the requirement depends on the
+    # admission's month within the year only).
+    judge = Judge(year)
     for pk, admitted_on, org_id, path in people:
         target = index.target_of(path)
         if target is None:
             continue
-        got = sums.get(pk, none)
-        key = (admitted_on, months.get(pk, 0), got.hours, got.trainings)
-        met = verdicts.get(key)
-        if met is None:
-            req = rules.requirement_for(year, admitted_on=admitted_on, cadre_months=key[1])
-            met = verdicts[key] = rules.status_for(got.hours, req, got.trainings).met
+        met = judge(admitted_on, months.get(pk, 0), sums.get(pk))[1].met
         entry = per_org.setdefault(org_id, [target, 0, 0])
         entry[1] += 1
         entry[2] += met
     tallies = {t.pk: [0, 0] for t in targets}
     inputs: dict[int, list[dict]] = {t.pk: [] for t in targets}
+    link = reverse("study_hours:org_hours", args=[999999999]).replace("999999999", "{}")
     for org_id, (target, count, met) in sorted(per_org.items(), key=lambda kv: names[kv[0]]):
         tallies[target][0] += met
         tallies[target][1] += count
         inputs[target].append(
             {
                 "label": f"{names[org_id]}：党员{count}人，学时达标{met}人",
-                "link": reverse("study_hours:org_hours", args=[org_id]) + f"?year={year}",
+                "link": link.format(org_id) + f"?year={year}",
                 "ok": met == count,
             }
         )

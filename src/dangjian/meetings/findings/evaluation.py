@@ -47,6 +47,7 @@ from dangjian.meetings.findings.report import (
     Cell,
     Column,
     ComplianceReport,
+    OrgInfo,
     Result,
     _explainable,
     _gc_paused,
@@ -238,8 +239,6 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
 
     year_period = _year_period(memo.year)
     as_of = memo.as_of
-    zeros = memo.zeros
-    judged_memo, judge = memo.judged, memo.judge
     frequency: dict[int, list[tuple[FrequencyRule, _Judged, list[tuple], dict | None]]] = {}
     other: dict[int, list[Result]] = {}
     cells_by_org: dict[int, dict[str, Cell]] = {}
@@ -248,53 +247,13 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
     explained_orgs = {org_id for org_id, _, _ in explanations}
     talks, talk_min = records.talks, talk_minimum(rules)
     committee_memo = memo.committee
-    unverified = {"lecturer_unverified": True}
-    empty: tuple = ()
     used: set[str] = set()
 
     for org in records.orgs:
         org_id = org.id
-        has_committee = org.full_members >= COMMITTEE_THRESHOLD
-        # Month by month: a branch with 7 full members in some months only (on each month's
-        # last day) is bound by a committee's monthly rules in those months.
-        months = committee_months(org.full_by_month)
-        plan_key = (id(rules), org.kind, has_committee, months)
-        plan = memo.plans.get(plan_key)
-        if plan is None:
-            plan = memo.plans[plan_key] = plan_for(rules, org.kind, has_committee, months)
         org_cells: dict[str, Cell] = {}
-        org_frequency = []
-        for freq, kinds, period_kind, leader, bound_months in plan:
-            if len(kinds) == 1:
-                rows = by_key.get((org_id, kinds[0]), empty)
-            else:
-                rows = [r for kind in kinds for r in by_key.get((org_id, kind), empty)]
-            extra = None
-            if leader:
-                posts = secretaries.get(org_id)
-                if posts:
-                    rows = [r for r in rows if _gave_lecture(r, posts)]
-                else:
-                    extra = unverified  # no secretary on record: every 党课 is counted
-            if not rows:
-                counts = zeros[period_kind]
-            elif period_kind == "month":
-                tally = [0] * 12
-                for row in rows:
-                    tally[row[_MONTH] - 1] += 1
-                counts = tuple(tally)
-            elif period_kind == "quarter":
-                tally = [0] * 4
-                for row in rows:
-                    tally[(row[_MONTH] - 1) // 3] += 1
-                counts = tuple(tally)
-            else:
-                counts = (len(rows),)
-            if bound_months is not None:
-                judged = memo.judge_months(freq, counts, bound_months)
-            else:
-                judged = judged_memo.get((id(freq), counts)) or judge(freq, counts)
-            org_frequency.append((freq, judged, rows, extra))
+        org_frequency = _judge_frequency(org, by_key, secretaries, rules, memo)
+        for freq, judged, _rows, _extra in org_frequency:
             cell = judged.cell
             if org_id in explained_orgs:
                 cell = Cell()
@@ -363,6 +322,85 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
     done = _Evaluated(frequency, other, cells_by_org, used)
     _contribute(done, records, rules, memo)
     return done
+
+
+_UNVERIFIED = {"lecturer_unverified": True}
+_EMPTY: tuple = ()
+FrequencyVerdicts = list[tuple[FrequencyRule, _Judged, list[tuple], dict | None]]
+
+
+def _judge_frequency(
+    org: OrgInfo,
+    by_key: dict[tuple[int, str], list[tuple]],
+    secretaries: dict[int, list[tuple[int, str, str | None]]],
+    rules: RuleSet,
+    memo: _Memo,
+) -> FrequencyVerdicts:
+    """One organization's frequency rules judged: (rule, verdicts, the meetings counted, extra
+    facts) per rule binding it."""
+    org_id = org.id
+    has_committee = org.full_members >= COMMITTEE_THRESHOLD
+    # Month by month: a branch with 7 full members in some months only (on each month's
+    # last day) is bound by a committee's monthly rules in those months.
+    months = committee_months(org.full_by_month)
+    plan_key = (id(rules), org.kind, has_committee, months)
+    plan = memo.plans.get(plan_key)
+    if plan is None:
+        plan = memo.plans[plan_key] = plan_for(rules, org.kind, has_committee, months)
+    out = []
+    for freq, kinds, period_kind, leader, bound_months in plan:
+        if len(kinds) == 1:
+            rows = by_key.get((org_id, kinds[0]), _EMPTY)
+        else:
+            rows = [r for kind in kinds for r in by_key.get((org_id, kind), _EMPTY)]
+        extra = None
+        if leader:
+            posts = secretaries.get(org_id)
+            if posts:
+                rows = [r for r in rows if _gave_lecture(r, posts)]
+            else:
+                extra = _UNVERIFIED  # no secretary on record: every 党课 is counted
+        if not rows:
+            counts = memo.zeros[period_kind]
+        elif period_kind == "month":
+            tally = [0] * 12
+            for row in rows:
+                tally[row[_MONTH] - 1] += 1
+            counts = tuple(tally)
+        elif period_kind == "quarter":
+            tally = [0] * 4
+            for row in rows:
+                tally[(row[_MONTH] - 1) // 3] += 1
+            counts = tuple(tally)
+        else:
+            counts = (len(rows),)
+        if bound_months is not None:
+            judged = memo.judge_months(freq, counts, bound_months)
+        else:
+            judged = memo.judged.get((id(freq), counts)) or memo.judge(freq, counts)
+        out.append((freq, judged, rows, extra))
+    return out
+
+
+def frequency_verdicts(
+    root: Organization, year: int, *, today: dt.date | None = None, rules: RuleSet | None = None
+) -> tuple[list[OrgInfo], dict[int, FrequencyVerdicts]]:
+    """The frequency verdicts of `root`'s subtree in `year` only: the same reading and judging
+    as `compute` gives in `ComplianceReport._frequency`, without what the other columns need
+    (subtree counts, votes, explanations, talks, the committee and quorum rules, the other
+    apps' columns). For the assessment's share of meetings held, which reads nothing else."""
+    today = today or local_today()
+    rules = rules or rules_in_force()
+    as_of = min(today, dt.date(year, 12, 31))
+    with _gc_paused():
+        records = _read(_subtree(root.path, None), year, as_of, frequency_only=True)
+        memo = _Memo(year, today, as_of)
+        out: dict[int, FrequencyVerdicts] = {}
+        for org in records.orgs:
+            found = _judge_frequency(org, records.by_key, records.secretaries, rules, memo)
+            if found:
+                out[org.id] = found
+    return records.orgs, out
 
 
 def _contribute(done: _Evaluated, records: _Records, rules: RuleSet, memo: _Memo) -> None:

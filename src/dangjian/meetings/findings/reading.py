@@ -199,11 +199,12 @@ def _count_subtrees(orgs: list[OrgInfo], complete: bool, year: int, as_of: dt.da
 
 
 def _read_posts(
-    where: Where, year: int, as_of: dt.date, by_id: dict[int, OrgInfo]
+    where: Where, year: int, as_of: dt.date, by_id: dict[int, OrgInfo], *, seats: bool = True
 ) -> tuple[dict[int, list[tuple[int, str, str | None]]], dict[int, set[int]]]:
     """Posts held at some time in the year: the seats on the year's last day (or today) and on
     every month's last day (`seats_by_month`), by kind, into `by_id`. Returns the secretaries
-    on each day (for the leader's 党课) and each branch's 委员 on `as_of`."""
+    on each day (for the leader's 党课) and each branch's 委员 on `as_of`. `seats=False`: the
+    secretaries only (the frequency rules need no seat)."""
     ends = month_ends(year, as_of)
     held: dict[int, list[tuple[int, str, dt.date, dt.date | None]]] = defaultdict(list)
     secretaries: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
@@ -219,6 +220,8 @@ def _read_posts(
                 (member_id, started.isoformat(), ended.isoformat() if ended else None)
             )
     seated: dict[int, set[int]] = {}
+    if not seats:
+        return secretaries, seated
     for org_id, posts in held.items():
         org = by_id[org_id]
         org.seats_by_month = tuple(_seats_on(posts, day) for day in ends)
@@ -316,11 +319,19 @@ def _read_talks(
 
 
 def _read(
-    where: Where, year: int, as_of: dt.date, *, complete: bool = False, talk_minimum: int = 0
+    where: Where,
+    year: int,
+    as_of: dt.date,
+    *,
+    complete: bool = False,
+    talk_minimum: int = 0,
+    frequency_only: bool = False,
 ) -> _Records:
     """The records of the organizations `where` picks; `complete` when they are whole subtrees
     down to their leaves (see `_count_subtrees`); `talk_minimum`: the 谈心谈话 each member
-    should take part in a year (the pack's `heart_talk` minimum; 0: not checked)."""
+    should take part in a year (the pack's `heart_talk` minimum; 0: not checked);
+    `frequency_only`: what the frequency rules need only (organizations, member counts, posts,
+    meetings), with no subtree counts, votes, explanations or talks."""
     start = dt.date(year, 1, 1)
     org = "organization__"
     orgs = [
@@ -343,9 +354,10 @@ def _read(
     by_id = {o.id: o for o in orgs}
 
     _count_members(where, year, as_of, by_id)
-    _count_subtrees(orgs, complete, year, as_of)
+    if not frequency_only:
+        _count_subtrees(orgs, complete, year, as_of)
 
-    secretaries, seated = _read_posts(where, year, as_of, by_id)
+    secretaries, seated = _read_posts(where, year, as_of, by_id, seats=not frequency_only)
 
     # The meetings held in the year: one pass over the indexed held_on column.
     by_key: dict[tuple[int, str], list[tuple]] = defaultdict(list)
@@ -357,6 +369,8 @@ def _read(
     for row in fetched:
         by_key[(row[_ORG], row[_KIND])].append(row)
         meetings[row[_ORG]][row[_MONTH] - 1] += 1
+    if frequency_only:
+        return _Records(orgs, secretaries, {}, by_key, {}, {}, dict(meetings), where)
 
     votes: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for meeting_id, org_id, voting, present in Vote.objects.filter(
