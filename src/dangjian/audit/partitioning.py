@@ -65,6 +65,11 @@ def conversion(first_year: int, last_year: int) -> list[str]:
         f"CREATE INDEX {TABLE}_action_part ON {TABLE} (action);",
         f"CREATE INDEX {TABLE}_object_type_part ON {TABLE} (object_type);",
         f"CREATE INDEX {TABLE}_object_part ON {TABLE} (object_type, object_id);",
+        # and the prefix-search (`LIKE 'x%'`) indexes Django adds for indexed text columns
+        *(
+            f"CREATE INDEX {TABLE}_{column}_like_part ON {TABLE} ({column} varchar_pattern_ops);"
+            for column in ("actor_username", "action", "object_type")
+        ),
         f"DROP TABLE {OLD};",
         f"CREATE TRIGGER audit_event_no_update BEFORE UPDATE OR DELETE ON {TABLE} "
         f"FOR EACH ROW EXECUTE FUNCTION audit_event_append_only();",
