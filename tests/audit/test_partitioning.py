@@ -18,12 +18,16 @@ from django.utils import timezone
 from dangjian.audit import partitioning
 from dangjian.audit.models import AuditEvent
 from dangjian.audit.services import Actor, PendingEvent, record, record_many, verify_chain
+from tests.conftest import AUDIT_PARTITIONED
 
 pytestmark = [
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="declarative partitioning exists only on PostgreSQL; SQLite and MariaDB keep "
         "the plain audit table (docs/scale.md)",
+    ),
+    pytest.mark.skipif(
+        AUDIT_PARTITIONED, reason="the whole run has the audit table partitioned already"
     ),
     pytest.mark.django_db,
 ]
