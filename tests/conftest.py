@@ -9,6 +9,7 @@ for the branch roles.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from functools import cached_property
 
 import pytest
@@ -138,11 +139,29 @@ def _load_demo() -> None:
     ensure_demo(password=PASSWORD, today=TODAY)
 
 
+AUDIT_PARTITIONED = os.environ.get("DANGJIAN_TEST_AUDIT_PARTITIONED") == "1"
+
+
+def _partition_audit_if_asked() -> None:
+    """`DANGJIAN_TEST_AUDIT_PARTITIONED=1` on PostgreSQL: run the suite against audit events
+    partitioned by year, converted with the SQL `dangjian audit partition-sql` prints."""
+    from django.db import connection, transaction
+
+    if not AUDIT_PARTITIONED or connection.vendor != "postgresql":
+        return
+    from dangjian.audit import partitioning
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in partitioning.conversion(2000, 2040):
+            cursor.execute(statement)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     # Tests need no slow password hashing; the policy validators still run.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with django_db_blocker.unblock():
+        _partition_audit_if_asked()
         _load_demo()
         from django.db import connections
 

@@ -1,10 +1,13 @@
 """`dangjian audit verify [--anchor FILE]`: check the audit hash chain (and that it still reaches
-every head anchored outside the database); `dangjian audit anchor`: write the head there."""
+every head anchored outside the database); `dangjian audit anchor`: write the head there;
+`dangjian audit partition-sql FIRST LAST` (or `--add YEAR`): print the PostgreSQL SQL that
+partitions the events by year (docs/scale.md), for an operator to run; it changes nothing."""
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from dangjian.audit import partitioning
 from dangjian.audit.anchor import AnchorError, check_anchors, read_anchors, write_anchor
 from dangjian.audit.services import verify_chain
 
@@ -26,7 +29,17 @@ class Command(BaseCommand):
         anchor.add_argument("--file", default=None, help="default: DANGJIAN_AUDIT_ANCHOR_FILE")
         anchor.add_argument("--syslog", action="store_true", help="also write it to syslog")
 
+        sql = sub.add_parser(
+            "partition-sql", help="print the SQL partitioning events by year (PostgreSQL)"
+        )
+        sql.add_argument("first", type=int, nargs="?", help="first calendar year")
+        sql.add_argument("last", type=int, nargs="?", help="last calendar year")
+        sql.add_argument("--add", type=int, metavar="YEAR", help="only a coming year's partition")
+
     def handle(self, *args, verb, **options):
+        if verb == "partition-sql":
+            self._partition_sql(options["first"], options["last"], options["add"])
+            return
         if verb == "anchor":
             self._anchor(options["file"], options["syslog"])
             return
@@ -55,3 +68,14 @@ class Command(BaseCommand):
         except AnchorError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"anchored: #{anchor.seq} {anchor.hash} at {anchor.at}")
+
+    def _partition_sql(self, first, last, add):
+        if add is not None:
+            self.stdout.write(partitioning.year_partition(add))
+            return
+        if first is None or last is None:
+            raise CommandError("give FIRST and LAST years, or --add YEAR")
+        try:
+            self.stdout.write(partitioning.script(first, last), ending="")
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
