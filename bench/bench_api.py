@@ -104,6 +104,8 @@ def _mix(ctx: dict, year: int) -> dict[str, list[tuple[int, str, str, str, dict 
             (1, "secretary: plan a meeting (API)", "POST", "/api/v1/meetings", {
                 "organization": ctx["branch"], "kind": "theme_day", "topic": "负载测试主题党日",
                 "starts_at": f"{y}-12-20T14:30", "place": "会议室",
+                # the same meeting planned again and again: past the same-day question
+                "confirm_duplicate": True,
             }),
             (1, "secretary: work items (API)", "GET", "/api/v1/work-items", None),
         ],
