@@ -106,16 +106,7 @@ def _expel(actor: Actor, member: Member, decided_on: dt.date) -> None:
         raise ServiceValidationError({"kind": "该党员已不在册，不能登记开除党籍"})
     if decided_on < member.left_on:
         raise ServiceValidationError({"started_on": "开除党籍日期应在停止党籍之后"})
-    before = member.audit_fields()
-    member.left_reason = LeaveReason.EXPELLED
-    member.save(update_fields=["left_reason", "updated_at"])
-    record(
-        actor,
-        AuditAction.UPDATE,
-        member,
-        changes={**diff(before, member.audit_fields()), "decided_on": decided_on.isoformat()},
-        message=LeaveReason.EXPELLED.label,
-    )
+    lifecycle.decided_after_suspension(actor, member, LeaveReason.EXPELLED, decided_on)
 
 
 @transaction.atomic

@@ -205,14 +205,23 @@ def remove_suspended(actor: Actor, member: Member, decided_on: dt.date) -> Membe
         raise ServiceValidationError({"member": "该党员未被停止党籍，不能按此办理除名"})
     if decided_on < member.left_on or decided_on > clock.today():
         raise ServiceValidationError({"decided_on": "除名日期应在停止党籍之后且不晚于今天"})
+    return decided_after_suspension(actor, member, LeaveReason.REMOVED, decided_on)
+
+
+def decided_after_suspension(
+    actor: Actor, member: Member, reason: LeaveReason, decided_on: dt.date
+) -> Member:
+    """A member suspended (停止党籍) already counts nowhere: a later 除名 or 开除党籍 changes
+    only the reason they left; the audit event carries the decision's day. The caller has
+    locked the member and checked the day and the actor's right."""
     before = member.audit_fields()
-    member.left_reason = LeaveReason.REMOVED
+    member.left_reason = reason
     member.save(update_fields=["left_reason", "updated_at"])
     record(
         actor,
         AuditAction.UPDATE,
         member,
         changes={**diff(before, member.audit_fields()), "decided_on": decided_on.isoformat()},
-        message=LeaveReason.REMOVED.label,
+        message=reason.label,
     )
     return member
