@@ -36,3 +36,18 @@ class RetiredAuditKey(models.Model):
 
     def __str__(self) -> str:
         return f"audit key up to #{self.last_seq}"
+
+
+class DatedSpell(models.Model):
+    """A stretch of time with both ends inside it (`ended_on` null while it lasts): the shape of
+    the membership history (members.MembershipSpell) and the organization history
+    (orgs.OrganizationSpell), which add what the stretch is of and why it started and ended."""
+
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def covers(self, day) -> bool:
+        return self.started_on <= day and (self.ended_on is None or day <= self.ended_on)

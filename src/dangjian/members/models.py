@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from dangjian.core.clock import today
+from dangjian.core.models import DatedSpell
 from dangjian.crypto import default_keyring
 from dangjian.regulations.identity import mask_id_number, mask_phone
 
@@ -250,7 +251,7 @@ class SpellEvent(models.TextChoices):
     TRANSFERRED_OUT = "transferred_out", "组织关系转出"
 
 
-class MembershipSpell(models.Model):
+class MembershipSpell(DatedSpell):
     """One stretch of time during which a member belonged to one organization with one status.
 
     Both ends are days inside the spell (`ended_on` is the last day, null while it lasts), as for
@@ -264,8 +265,6 @@ class MembershipSpell(models.Model):
         "orgs.Organization", on_delete=models.PROTECT, related_name="+"
     )
     status = models.CharField(max_length=16, choices=MemberStatus.choices)
-    started_on = models.DateField()
-    ended_on = models.DateField(null=True, blank=True)
     start_reason = models.CharField(max_length=16, choices=SpellEvent.choices)
     end_reason = models.CharField(max_length=16, choices=SpellEvent.choices, blank=True)
 
@@ -279,9 +278,6 @@ class MembershipSpell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.organization_id} {self.status} {self.started_on}–{self.ended_on or ''}"
-
-    def covers(self, day) -> bool:
-        return self.started_on <= day and (self.ended_on is None or day <= self.ended_on)
 
 
 class ImportMode(models.TextChoices):

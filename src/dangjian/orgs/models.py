@@ -3,6 +3,8 @@
 from django.db import models
 from treebeard.mp_tree import MP_Node
 
+from dangjian.core.models import DatedSpell
+
 
 class OrgKind(models.TextChoices):
     WORKING_COMMITTEE = "working_committee", "机关工委"
@@ -60,7 +62,7 @@ class OrgEvent(models.TextChoices):
     MERGED = "merged", "合并撤销"
 
 
-class OrganizationSpell(models.Model):
+class OrganizationSpell(DatedSpell):
     """One stretch of time during which an organization existed with one kind.
 
     Both ends are days inside the spell (`ended_on` is the last day, null while it lasts), as for
@@ -73,8 +75,6 @@ class OrganizationSpell(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="spells")
     kind = models.CharField("组织类型", max_length=32, choices=OrgKind.choices)
-    started_on = models.DateField()
-    ended_on = models.DateField(null=True, blank=True)
     start_reason = models.CharField(max_length=16, choices=OrgEvent.choices)
     end_reason = models.CharField(max_length=16, choices=OrgEvent.choices, blank=True)
 
@@ -88,9 +88,6 @@ class OrganizationSpell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.kind} {self.started_on}–{self.ended_on or ''}"
-
-    def covers(self, day) -> bool:
-        return self.started_on <= day and (self.ended_on is None or day <= self.ended_on)
 
     def audit_fields(self) -> dict:
         return {
