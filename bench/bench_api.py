@@ -56,6 +56,7 @@ def _credentials() -> dict[str, dict[str, str]]:
     from dangjian.audit.services import Actor
 
     settings.ALLOWED_HOSTS = ["*"]
+    _ensure_gongwei()
     out = {}
     for username in ("member", "secretary", "organ", "gongwei"):
         user = get_user_model().objects.get(username=username)
@@ -66,6 +67,24 @@ def _credentials() -> dict[str, dict[str, str]]:
             "token": create_token(Actor.system("bench"), user, name="bench_api", days=1),
         }
     return out
+
+
+def _ensure_gongwei() -> None:
+    """The 机关工委 persona over the whole tree. The province demo has it (`gongwei`); the organ
+    demo (`dangjian demo --prepare-only`) has only the first department's accounts, so the
+    bench adds the same account over the organ's root through the demo's own service (audited,
+    in the bench's copy of the data)."""
+    from django.contrib.auth import get_user_model
+
+    from dangjian.audit.services import Actor
+    from dangjian.demo.organ import ROOT_CODE
+    from dangjian.demo.users import DEFAULT_PASSWORD, PROVINCE_USER, ensure_province_user
+    from dangjian.orgs.models import Organization
+
+    if get_user_model().objects.filter(username=PROVINCE_USER[0]).exists():
+        return
+    root = Organization.objects.get(code=ROOT_CODE)
+    ensure_province_user(Actor.system("bench"), DEFAULT_PASSWORD, root)
 
 
 def _context() -> dict:
@@ -85,7 +104,16 @@ def _context() -> dict:
         .values_list("pk", flat=True)
         .first()
     )
-    return {"branch": branch.code, "planned": planned}
+    # The API client pages through the members it may read (the 机关党委's department): pages
+    # past the last answer empty lists, so draw only pages that exist (at most 50).
+    from django.conf import settings
+
+    from dangjian.members.queries import MemberFilter, member_list
+
+    organ = get_user_model().objects.get(username="organ")
+    count = member_list(organ, MemberFilter.from_params({}, None)).count()
+    pages = max(1, min(50, -(-count // settings.PAGE_SIZE)))
+    return {"branch": branch.code, "planned": planned, "pages": pages}
 
 
 def _mix(ctx: dict, year: int) -> dict[str, list[tuple[int, str, str, str, dict | None]]]:
@@ -131,7 +159,9 @@ def _mix(ctx: dict, year: int) -> dict[str, list[tuple[int, str, str, str, dict 
 PERSONAS = ["member", "secretary", "organ", "gongwei", "api"]
 
 
-def _user(n: int, port: int, creds: dict, mix: dict, until: float, think: float, out: list) -> None:
+def _user(
+    n: int, port: int, creds: dict, mix: dict, until: float, think: float, out: list, pages: int
+) -> None:
     persona = PERSONAS[n % len(PERSONAS)]
     who = "organ" if persona == "api" else persona
     actions = mix[persona]
@@ -140,7 +170,7 @@ def _user(n: int, port: int, creds: dict, mix: dict, until: float, think: float,
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     while time.monotonic() < until:
         _, name, method, path, body = rng.choices(actions, weights)[0]
-        path = path.replace("{page}", str(rng.randint(1, 50)))
+        path = path.replace("{page}", str(rng.randint(1, pages)))
         headers = {"Host": "127.0.0.1"}
         if path.startswith("/api/"):
             headers["Authorization"] = f"Bearer {creds[who]['token']}"
@@ -171,11 +201,11 @@ def _pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] * 1000
 
 
-def run(users: int, seconds: float, think: float, port: int, creds, mix) -> dict:
+def run(users: int, seconds: float, think: float, port: int, creds, mix, pages: int) -> dict:
     out: list = []
     until = time.monotonic() + seconds
     threads = [
-        threading.Thread(target=_user, args=(n, port, creds, mix, until, think, out), daemon=True)
+        threading.Thread(target=_user, args=(n, port, creds, mix, until, think, out, pages), daemon=True)
         for n in range(users)
     ]
     for t in threads:
@@ -216,7 +246,8 @@ def main() -> None:
     args = parser.parse_args()
     _django()
     creds = _credentials()
-    mix = _mix(_context(), args.year)
+    ctx = _context()
+    mix = _mix(ctx, args.year)
     port = _free_port()
     # No ticker nor task worker: the first tick on fresh province data plans a year of every
     # branch's meetings, which is not what this measures.
@@ -236,9 +267,9 @@ def main() -> None:
         if args.warmup:
             # Each worker's first requests load the rule packs and fill the findings cache (the
             # cache-empty cost in the compliance section): not part of the steady state.
-            run(max(int(u) for u in args.users.split(",")), args.warmup, args.think, port, creds, mix)
+            run(max(int(u) for u in args.users.split(",")), args.warmup, args.think, port, creds, mix, ctx["pages"])
         for users in [int(u) for u in args.users.split(",")]:
-            result = run(users, args.seconds, args.think, port, creds, mix)
+            result = run(users, args.seconds, args.think, port, creds, mix, ctx["pages"])
             if args.json:
                 print(json.dumps(result, ensure_ascii=False))
                 continue
