@@ -13,7 +13,9 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -272,6 +274,30 @@ def test_a_session_idle_for_less_than_thirty_minutes_stays_logged_in(demo, clien
     assert _logged_in_as(client) == "secretary"
     # The request counts as activity: the idle clock starts again.
     assert client.session[LAST_SEEN] >= int(time.time()) - 60
+
+
+def _session_writes(client: Client, path: str) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if "django_session" in q["sql"] and not q["sql"].lstrip().upper().startswith("SELECT")
+    ]
+
+
+def test_requests_within_a_minute_do_not_write_the_session(demo, client):
+    """The last request's time is kept to the minute: a page read is not a database write."""
+    _login(client, "secretary", PASSWORD)
+    client.get(reverse("orgs:tree"))
+    seen = client.session[LAST_SEEN]
+
+    assert _session_writes(client, reverse("orgs:tree")) == []
+    assert client.session[LAST_SEEN] == seen
+
+    _age_session(client, 1)  # the stamp is a minute old: the next request writes it again
+    assert len(_session_writes(client, reverse("orgs:tree"))) == 1
+    assert client.session[LAST_SEEN] >= int(time.time()) - 5
 
 
 def test_an_idle_api_session_is_refused(demo, client):

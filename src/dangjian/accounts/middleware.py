@@ -19,6 +19,11 @@ def _two_factor_pages() -> set[str]:
 
 
 SESSION_KEY = "_dangjian_last_seen"
+# The time of the last request is written to the session at most once in this many seconds:
+# writing it on every request made every page a database write (on SQLite, a wait for the one
+# write lock). So a session ends between IDLE_TIMEOUT minus this and IDLE_TIMEOUT after its
+# last request, never later.
+SEEN_EVERY = 60
 
 
 class IdleTimeoutMiddleware:
@@ -35,7 +40,8 @@ class IdleTimeoutMiddleware:
                     return self.get_response(request)
                 query = urlencode({"timeout": 1, "next": request.get_full_path()})
                 return redirect(f"{resolve_url(settings.LOGIN_URL)}?{query}")
-            request.session[SESSION_KEY] = now
+            if last is None or now - last >= SEEN_EVERY:
+                request.session[SESSION_KEY] = now
         return self.get_response(request)
 
 
