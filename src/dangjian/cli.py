@@ -147,6 +147,11 @@ def _control_socket_args() -> list[str]:
 
 def _run_gunicorn(run, bind: str, workers: int, extra: list[str]) -> int:
     _quiet_server_header()
+    # The checks and migrations above ran in this process; its database connections must not
+    # be inherited by the forked workers, which keep connections of their own (CONN_MAX_AGE).
+    from django.db import connections
+
+    connections.close_all()
     sys.argv = [
         "gunicorn",
         "dangjian.wsgi:application",

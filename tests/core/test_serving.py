@@ -105,3 +105,22 @@ def test_serve_answers_like_a_production_server(served, db):
     control = data_dir / "gunicorn.ctl"
     assert stat.S_ISSOCK(control.stat().st_mode)
     assert connection.vendor == "sqlite"
+
+
+def test_the_workers_do_not_inherit_the_servers_database_connection(monkeypatch):
+    """Workers keep their connections between requests (CONN_MAX_AGE), so the connections the
+    server process opened for its checks and migrations are closed before gunicorn forks."""
+    from django.db import connections
+
+    from dangjian import cli
+
+    assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+    events = []
+    close_all = connections.close_all
+    monkeypatch.setattr(connections, "close_all", lambda: (events.append("close"), close_all()))
+    monkeypatch.setattr(cli, "_control_socket_args", lambda: [])
+    monkeypatch.setattr(sys, "argv", list(sys.argv))  # _run_gunicorn sets gunicorn's argv
+    cli._run_gunicorn(lambda: events.append("fork workers"), "127.0.0.1:1", 1, [])
+
+    assert events == ["close", "fork workers"]
