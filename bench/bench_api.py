@@ -3,6 +3,8 @@
     # the province demo in a data folder (dangjian demo --prepare-only --scale province), then
     DANGJIAN_DATA_DIR=/tmp/prov python bench/bench_api.py --users 20 --seconds 60
     DANGJIAN_DATA_DIR=/tmp/prov python bench/bench_api.py --users 5,10,20,50 --seconds 30  # knee
+    # or the organ demo (dangjian demo --prepare-only); the bench adds its 机关工委 account
+    DANGJIAN_DATA_DIR=/tmp/organ python bench/bench_api.py --users 5,10,20,50 --seconds 60
 
 The script starts `dangjian serve` itself (default workers unless --workers), on a free port
 of 127.0.0.1, with the same data folder and database; logs each persona in (a session for the
@@ -10,7 +12,8 @@ pages, an API token for the API; both made in this process through Django, as `f
 and `create_token` do) and, after a warm-up not counted (--warmup), runs N users for the given seconds. Each user loops: pick an action
 from the mix for its persona (round-robin over members, secretaries, the 机关党委, the 机关工委
 and API clients), send it, wait `--think` seconds (uniform 0..2×think). Then it prints, per
-action, the count, errors (status >= 400 or no answer), p50/p95/p99, and the throughput.
+action, the count, errors (status >= 400 or no answer, then listed by status), p50/p95/p99,
+and the throughput.
 Writes (a secretary planning a meeting, a member asking for leave) go to the data folder's
 database: run it on a copy.
 """
@@ -224,13 +227,17 @@ def run(users: int, seconds: float, think: float, port: int, creds, mix, pages: 
             "p50": _pct(took, 0.5), "p95": _pct(took, 0.95), "p99": _pct(took, 0.99),
         }
     every = [took for _, took, *_ in out]
+    failed: dict[str, int] = defaultdict(int)  # "action: status" (0: no answer)
+    for name, _, status, _ in out:
+        if status == 0 or status >= 400:
+            failed[f"{name}: {status}"] += 1
     total = {
         "users": users, "requests": len(out), "rps": len(out) / seconds,
         "errors": sum(r["errors"] for r in rows.values()),
         "p50": _pct(every, 0.5) if every else 0, "p95": _pct(every, 0.95) if every else 0,
         "p99": _pct(every, 0.99) if every else 0,
     }
-    return {"total": total, "actions": rows}
+    return {"total": total, "actions": rows, "failed": dict(failed)}
 
 
 def main() -> None:
@@ -280,6 +287,8 @@ def main() -> None:
             print("| action | n | errors | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|---|")
             for name, r in result["actions"].items():
                 print(f"| {name} | {r['n']} | {r['errors']} | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} |")
+            if result["failed"]:
+                print("errors by action and status (0: no answer):", result["failed"])
     finally:
         server.terminate()
         try:
