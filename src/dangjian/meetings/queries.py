@@ -342,8 +342,13 @@ def meeting_list(user, flt: MeetingFilter) -> QuerySet[Meeting]:
             starts_at__lt=local_start(dt.date(flt.year + 1, 1, 1)),
         )
     scope = scope_for(user)
+    # The scope's organizations first, then their meetings by the organization index: a path
+    # LIKE through the join made SQLite read every meeting of the year (77 ms for one branch's
+    # secretary on the province, 2 ms this way).
     parts = (
-        [scope.org_q(Action.READ, prefix="organization__")] if scope.paths.get(Action.READ) else []
+        [Q(organization_id__in=Organization.objects.filter(scope.org_q(Action.READ)).values("pk"))]
+        if scope.paths.get(Action.READ)
+        else []
     )
     member = own_member(user)
     if member is not None:
