@@ -152,10 +152,11 @@ class _Bodies:
         head = self._heads.get(action)
         if head is None:
             head = self._heads[action] = f'{{"action":{_text(action)},{self._middle}'
+        # `seq` as the encoder writes an int (`int.__repr__`, which refuses anything else).
         return (
             f"{head}{changes_text}{self._ip}{_text(message)},"
             f'"object_id":{_text(object_id)},"object_repr":{_text(object_repr)},'
-            f'"object_type":{_text(object_type)},"seq":{_text(seq)}}}'
+            f'"object_type":{_text(object_type)},"seq":{int.__repr__(seq)}}}'
         ).encode()
 
 
