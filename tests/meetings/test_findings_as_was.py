@@ -202,3 +202,42 @@ def test_the_year_is_read_in_the_same_number_of_queries(demo, django_assert_num_
     with CaptureQueriesContext(connection) as changed:
         compliance.compute(root, 2025, today=TODAY)
     assert len(changed.captured_queries) == len(plain.captured_queries)
+
+
+def test_the_cache_refreshes_a_former_general_branch_above_a_changed_member(demo, settings):
+    """A 总支 until June (its branch below dissolved, its people moved elsewhere, a branch from
+    1 July): a correction to one of them refreshes its subtree counts of January–June too, though
+    it is a branch on the year's last day, and the cached report stays the one a full
+    computation gives."""
+    settings.DANGJIAN_COMPLIANCE_CACHE_SECONDS = 600
+    parent = Organization.objects.get(code="FGW-JGDW")
+    general = create_organization(
+        ACTOR,
+        parent,
+        name="测试总支",
+        kind=OrgKind.GENERAL_BRANCH,
+        code="T-GB",
+        founded_on=LONG_AGO,
+    )
+    below = branch("T-GB-1", parent=general)
+    people = with_members(below, 3, 900)
+    parked = branch("T-GB-P")
+    for person in people:
+        member_services.move_member(ACTOR, person, parked, on=dt.date(2025, 7, 1))
+    dissolve_organization(ACTOR, below, dt.date(2025, 7, 1))
+    change_kind(ACTOR, general, OrgKind.BRANCH, dt.date(2025, 7, 1))
+    before = compliance.cached_report(parent, 2025, today=TODAY)
+    assert before.by_id[general.pk].kind == OrgKind.BRANCH
+    assert before.by_id[general.pk].subtree_by_month[:6] == (3,) * 6
+
+    person = Member.objects.get(pk=people[0].pk)
+    data = member_payload(name="测试0", seed=900, admitted_on="2025-04-10", confirmed_on="")
+    data["status"] = "probationary"
+    member_services.update_member(ACTOR, person, data)
+    after = compliance.cached_report(parent, 2025, today=TODAY)
+    assert after is not before
+    full = compliance.compute(parent, 2025, today=TODAY)
+    assert after.by_id[general.pk].subtree_by_month == full.by_id[general.pk].subtree_by_month
+    assert full.by_id[general.pk].subtree_by_month[:6] == (2, 2, 2, 3, 3, 3)
+    rollups = [{k: v.as_dict() for k, v in r.top_rollups.items()} for r in (after, full)]
+    assert rollups[0] == rollups[1]
