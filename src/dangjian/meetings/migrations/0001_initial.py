@@ -6,423 +6,172 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("members", "0003_member_date_precision_and_import_job"),
-        ("orgs", "0001_initial"),
+        ('members', '0003_member_date_precision_and_import_job'),
+        ('orgs', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="LoadedRulePack",
+            name='LoadedRulePack',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("pack_id", models.CharField(max_length=64, unique=True)),
-                ("source", models.CharField(max_length=500)),
-                ("sha256", models.CharField(max_length=64)),
-                ("loaded_at", models.DateTimeField(auto_now=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('pack_id', models.CharField(max_length=64, unique=True)),
+                ('source', models.CharField(max_length=500)),
+                ('sha256', models.CharField(max_length=64)),
+                ('loaded_at', models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name="Meeting",
+            name='Meeting',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("general_meeting", "支部党员大会"),
-                            ("committee_meeting", "支部委员会会议"),
-                            ("group_meeting", "党小组会"),
-                            ("party_lecture", "党课"),
-                            ("theme_day", "主题党日"),
-                            ("org_life_meeting", "组织生活会"),
-                            ("member_appraisal", "民主评议党员"),
-                            ("democratic_life_meeting", "民主生活会"),
-                            ("central_group_study", "理论学习中心组学习"),
-                            ("heart_to_heart_talk", "谈心谈话"),
-                        ],
-                        max_length=32,
-                        verbose_name="类型",
-                    ),
-                ),
-                ("topic", models.CharField(max_length=200, verbose_name="主题")),
-                ("starts_at", models.DateTimeField(verbose_name="时间")),
-                ("place", models.CharField(blank=True, max_length=200, verbose_name="地点")),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("planned", "计划"), ("held", "已召开"), ("cancelled", "已取消")],
-                        default="planned",
-                        max_length=12,
-                        verbose_name="状态",
-                    ),
-                ),
-                ("held_on", models.DateField(blank=True, null=True, verbose_name="召开日期")),
-                (
-                    "invited",
-                    models.CharField(blank=True, max_length=500, verbose_name="列席、邀请人员"),
-                ),
-                ("agenda", models.TextField(blank=True, verbose_name="议题")),
-                ("content", models.TextField(blank=True, verbose_name="内容")),
-                ("decisions", models.TextField(blank=True, verbose_name="决议")),
-                ("expected_count", models.PositiveIntegerField(default=0, verbose_name="应到")),
-                ("present_count", models.PositiveIntegerField(default=0, verbose_name="实到")),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "host",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="members.member",
-                        verbose_name="主持人",
-                    ),
-                ),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="meetings",
-                        to="orgs.organization",
-                        verbose_name="组织",
-                    ),
-                ),
-                (
-                    "recorder",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="members.member",
-                        verbose_name="记录人",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('general_meeting', '支部党员大会'), ('committee_meeting', '支部委员会会议'), ('group_meeting', '党小组会'), ('party_lecture', '党课'), ('theme_day', '主题党日'), ('org_life_meeting', '组织生活会'), ('member_appraisal', '民主评议党员'), ('democratic_life_meeting', '民主生活会'), ('central_group_study', '理论学习中心组学习'), ('heart_to_heart_talk', '谈心谈话')], max_length=32, verbose_name='类型')),
+                ('topic', models.CharField(max_length=200, verbose_name='主题')),
+                ('starts_at', models.DateTimeField(verbose_name='时间')),
+                ('place', models.CharField(blank=True, max_length=200, verbose_name='地点')),
+                ('status', models.CharField(choices=[('planned', '计划'), ('held', '已召开'), ('cancelled', '已取消')], default='planned', max_length=12, verbose_name='状态')),
+                ('held_on', models.DateField(blank=True, null=True, verbose_name='召开日期')),
+                ('invited', models.CharField(blank=True, max_length=500, verbose_name='列席、邀请人员')),
+                ('agenda', models.TextField(blank=True, verbose_name='议题')),
+                ('content', models.TextField(blank=True, verbose_name='内容')),
+                ('decisions', models.TextField(blank=True, verbose_name='决议')),
+                ('expected_count', models.PositiveIntegerField(default=0, verbose_name='应到')),
+                ('present_count', models.PositiveIntegerField(default=0, verbose_name='实到')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('host', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='members.member', verbose_name='主持人')),
+                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='meetings', to='orgs.organization', verbose_name='组织')),
+                ('recorder', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='members.member', verbose_name='记录人')),
             ],
             options={
-                "verbose_name": "会议",
-                "verbose_name_plural": "会议",
+                'verbose_name': '会议',
+                'verbose_name_plural': '会议',
             },
         ),
         migrations.CreateModel(
-            name="Attachment",
+            name='Attachment',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("file", models.FileField(upload_to="meetings/%Y/%m/")),
-                ("original_name", models.CharField(max_length=255)),
-                ("content_type", models.CharField(max_length=100)),
-                ("size", models.PositiveIntegerField()),
-                ("uploaded_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "uploaded_by",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "meeting",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="attachments",
-                        to="meetings.meeting",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('file', models.FileField(upload_to='meetings/%Y/%m/')),
+                ('original_name', models.CharField(max_length=255)),
+                ('content_type', models.CharField(max_length=100)),
+                ('size', models.PositiveIntegerField()),
+                ('uploaded_at', models.DateTimeField(auto_now_add=True)),
+                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='meetings.meeting')),
             ],
             options={
-                "verbose_name": "附件",
-                "verbose_name_plural": "附件",
+                'verbose_name': '附件',
+                'verbose_name_plural': '附件',
             },
         ),
         migrations.CreateModel(
-            name="MeetingSeries",
+            name='MeetingSeries',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("general_meeting", "支部党员大会"),
-                            ("committee_meeting", "支部委员会会议"),
-                            ("group_meeting", "党小组会"),
-                            ("party_lecture", "党课"),
-                            ("theme_day", "主题党日"),
-                            ("org_life_meeting", "组织生活会"),
-                            ("member_appraisal", "民主评议党员"),
-                            ("democratic_life_meeting", "民主生活会"),
-                            ("central_group_study", "理论学习中心组学习"),
-                            ("heart_to_heart_talk", "谈心谈话"),
-                        ],
-                        max_length=32,
-                        verbose_name="类型",
-                    ),
-                ),
-                ("topic", models.CharField(blank=True, max_length=200, verbose_name="主题")),
-                ("day_of_month", models.PositiveSmallIntegerField(verbose_name="每月几日")),
-                ("start_time", models.TimeField(verbose_name="开始时间")),
-                ("place", models.CharField(blank=True, max_length=200, verbose_name="地点")),
-                ("active", models.BooleanField(default=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="meeting_series",
-                        to="orgs.organization",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('general_meeting', '支部党员大会'), ('committee_meeting', '支部委员会会议'), ('group_meeting', '党小组会'), ('party_lecture', '党课'), ('theme_day', '主题党日'), ('org_life_meeting', '组织生活会'), ('member_appraisal', '民主评议党员'), ('democratic_life_meeting', '民主生活会'), ('central_group_study', '理论学习中心组学习'), ('heart_to_heart_talk', '谈心谈话')], max_length=32, verbose_name='类型')),
+                ('topic', models.CharField(blank=True, max_length=200, verbose_name='主题')),
+                ('day_of_month', models.PositiveSmallIntegerField(verbose_name='每月几日')),
+                ('start_time', models.TimeField(verbose_name='开始时间')),
+                ('place', models.CharField(blank=True, max_length=200, verbose_name='地点')),
+                ('active', models.BooleanField(default=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='meeting_series', to='orgs.organization')),
             ],
             options={
-                "verbose_name": "固定会议计划",
-                "verbose_name_plural": "固定会议计划",
+                'verbose_name': '固定会议计划',
+                'verbose_name_plural': '固定会议计划',
             },
         ),
         migrations.AddField(
-            model_name="meeting",
-            name="series",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="meetings",
-                to="meetings.meetingseries",
-            ),
+            model_name='meeting',
+            name='series',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='meetings', to='meetings.meetingseries'),
         ),
         migrations.CreateModel(
-            name="Vote",
+            name='Vote',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("subject", models.CharField(max_length=200, verbose_name="表决事项")),
-                ("voting_members", models.PositiveIntegerField(verbose_name="应到会有表决权人数")),
-                ("present_voting", models.PositiveIntegerField(verbose_name="实到有表决权人数")),
-                ("yes", models.PositiveIntegerField(verbose_name="赞成")),
-                ("no", models.PositiveIntegerField(default=0, verbose_name="反对")),
-                ("abstain", models.PositiveIntegerField(default=0, verbose_name="弃权")),
-                (
-                    "meeting",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="votes",
-                        to="meetings.meeting",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('subject', models.CharField(max_length=200, verbose_name='表决事项')),
+                ('voting_members', models.PositiveIntegerField(verbose_name='应到会有表决权人数')),
+                ('present_voting', models.PositiveIntegerField(verbose_name='实到有表决权人数')),
+                ('yes', models.PositiveIntegerField(verbose_name='赞成')),
+                ('no', models.PositiveIntegerField(default=0, verbose_name='反对')),
+                ('abstain', models.PositiveIntegerField(default=0, verbose_name='弃权')),
+                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='votes', to='meetings.meeting')),
             ],
             options={
-                "verbose_name": "表决",
-                "verbose_name_plural": "表决",
+                'verbose_name': '表决',
+                'verbose_name_plural': '表决',
             },
         ),
         migrations.CreateModel(
-            name="FindingExplanation",
+            name='FindingExplanation',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("rule_id", models.CharField(max_length=64)),
-                ("period_key", models.CharField(max_length=16)),
-                ("reason", models.CharField(max_length=500, verbose_name="说明")),
-                ("explained_at", models.DateTimeField(auto_now=True)),
-                (
-                    "explained_by",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="orgs.organization",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('rule_id', models.CharField(max_length=64)),
+                ('period_key', models.CharField(max_length=16)),
+                ('reason', models.CharField(max_length=500, verbose_name='说明')),
+                ('explained_at', models.DateTimeField(auto_now=True)),
+                ('explained_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
             ],
             options={
-                "verbose_name": "情况说明",
-                "verbose_name_plural": "情况说明",
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("organization", "rule_id", "period_key"),
-                        name="one_explanation_per_finding",
-                    )
-                ],
+                'verbose_name': '情况说明',
+                'verbose_name_plural': '情况说明',
+                'constraints': [models.UniqueConstraint(fields=('organization', 'rule_id', 'period_key'), name='one_explanation_per_finding')],
             },
         ),
         migrations.CreateModel(
-            name="LeaveRequest",
+            name='LeaveRequest',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("reason", models.CharField(max_length=200, verbose_name="请假事由")),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("pending", "待审批"),
-                            ("approved", "已批准"),
-                            ("rejected", "未批准"),
-                        ],
-                        default="pending",
-                        max_length=10,
-                    ),
-                ),
-                ("decided_at", models.DateTimeField(blank=True, null=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "decided_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "member",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="leave_requests",
-                        to="members.member",
-                    ),
-                ),
-                (
-                    "meeting",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="leave_requests",
-                        to="meetings.meeting",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('reason', models.CharField(max_length=200, verbose_name='请假事由')),
+                ('status', models.CharField(choices=[('pending', '待审批'), ('approved', '已批准'), ('rejected', '未批准')], default='pending', max_length=10)),
+                ('decided_at', models.DateTimeField(blank=True, null=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='leave_requests', to='members.member')),
+                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='leave_requests', to='meetings.meeting')),
             ],
             options={
-                "verbose_name": "请假",
-                "verbose_name_plural": "请假",
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("meeting", "member"), name="one_leave_request_per_meeting"
-                    )
-                ],
+                'verbose_name': '请假',
+                'verbose_name_plural': '请假',
+                'constraints': [models.UniqueConstraint(fields=('meeting', 'member'), name='one_leave_request_per_meeting')],
             },
         ),
         migrations.CreateModel(
-            name="Attendance",
+            name='Attendance',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("present", "出席"),
-                            ("checked_in", "签到"),
-                            ("on_leave", "请假"),
-                            ("absent", "缺席"),
-                        ],
-                        max_length=12,
-                    ),
-                ),
-                ("reason", models.CharField(blank=True, max_length=200, verbose_name="原因")),
-                (
-                    "member",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="attendance",
-                        to="members.member",
-                    ),
-                ),
-                (
-                    "meeting",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="attendance",
-                        to="meetings.meeting",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('status', models.CharField(choices=[('present', '出席'), ('checked_in', '签到'), ('on_leave', '请假'), ('absent', '缺席')], max_length=12)),
+                ('reason', models.CharField(blank=True, max_length=200, verbose_name='原因')),
+                ('member', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attendance', to='members.member')),
+                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attendance', to='meetings.meeting')),
             ],
             options={
-                "verbose_name": "出勤",
-                "verbose_name_plural": "出勤",
-                "indexes": [
-                    models.Index(fields=["member", "status"], name="meetings_at_member__0bf397_idx")
-                ],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("meeting", "member"), name="one_attendance_per_member"
-                    )
-                ],
+                'verbose_name': '出勤',
+                'verbose_name_plural': '出勤',
+                'indexes': [models.Index(fields=['member', 'status'], name='meetings_at_member__0bf397_idx')],
+                'constraints': [models.UniqueConstraint(fields=('meeting', 'member'), name='one_attendance_per_member')],
             },
         ),
         migrations.AddIndex(
-            model_name="meeting",
-            index=models.Index(
-                fields=["organization", "held_on"], name="meetings_me_organiz_f7bc06_idx"
-            ),
+            model_name='meeting',
+            index=models.Index(fields=['organization', 'held_on'], name='meetings_me_organiz_f7bc06_idx'),
         ),
         migrations.AddIndex(
-            model_name="meeting",
-            index=models.Index(fields=["status", "held_on"], name="meetings_me_status_ff8b6e_idx"),
+            model_name='meeting',
+            index=models.Index(fields=['status', 'held_on'], name='meetings_me_status_ff8b6e_idx'),
         ),
         migrations.AddIndex(
-            model_name="meeting",
-            index=models.Index(
-                fields=["organization", "starts_at"], name="meetings_me_organiz_7510e4_idx"
-            ),
+            model_name='meeting',
+            index=models.Index(fields=['organization', 'starts_at'], name='meetings_me_organiz_7510e4_idx'),
         ),
     ]

@@ -5,46 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("meetings", "0001_initial"),
-        ("members", "0003_member_date_precision_and_import_job"),
+        ('meetings', '0001_initial'),
+        ('members', '0003_member_date_precision_and_import_job'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="ExpectedAttendee",
+            name='ExpectedAttendee',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "meeting",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="expected_rows",
-                        to="meetings.meeting",
-                    ),
-                ),
-                (
-                    "member",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="members.member",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='expected_rows', to='meetings.meeting')),
+                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='members.member')),
             ],
             options={
-                "verbose_name": "应到人员",
-                "verbose_name_plural": "应到人员",
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("meeting", "member"), name="one_expected_row_per_member"
-                    )
-                ],
+                'verbose_name': '应到人员',
+                'verbose_name_plural': '应到人员',
+                'constraints': [models.UniqueConstraint(fields=('meeting', 'member'), name='one_expected_row_per_member')],
             },
         ),
     ]

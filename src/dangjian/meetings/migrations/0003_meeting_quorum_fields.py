@@ -4,23 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("meetings", "0002_expected_attendees"),
+        ('meetings', '0002_expected_attendees'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="meeting",
-            name="quorum_base",
-            field=models.PositiveIntegerField(
-                blank=True, null=True, verbose_name="应到会有表决权人数"
-            ),
+            model_name='meeting',
+            name='quorum_base',
+            field=models.PositiveIntegerField(blank=True, null=True, verbose_name='应到会有表决权人数'),
         ),
         migrations.AddField(
-            model_name="meeting",
-            name="quorum_present",
-            field=models.PositiveIntegerField(
-                blank=True, null=True, verbose_name="实到有表决权人数"
-            ),
+            model_name='meeting',
+            name='quorum_present',
+            field=models.PositiveIntegerField(blank=True, null=True, verbose_name='实到有表决权人数'),
         ),
     ]

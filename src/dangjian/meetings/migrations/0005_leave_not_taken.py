@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("meetings", "0004_quorum_counts_from_history"),
+        ('meetings', '0004_quorum_counts_from_history'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="leaverequest",
-            name="not_taken",
-            field=models.BooleanField(default=False, verbose_name="请假未使用（本人已签到）"),
+            model_name='leaverequest',
+            name='not_taken',
+            field=models.BooleanField(default=False, verbose_name='请假未使用（本人已签到）'),
         ),
     ]

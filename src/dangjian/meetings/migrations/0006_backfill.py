@@ -4,24 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("meetings", "0005_leave_not_taken"),
+        ('meetings', '0005_leave_not_taken'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="meeting",
-            name="backfill_reason",
-            field=models.CharField(blank=True, max_length=500, verbose_name="补录原因"),
+            model_name='meeting',
+            name='backfill_reason',
+            field=models.CharField(blank=True, max_length=500, verbose_name='补录原因'),
         ),
         migrations.AddField(
-            model_name="meeting",
-            name="backfilled",
-            field=models.BooleanField(default=False, verbose_name="补录"),
+            model_name='meeting',
+            name='backfilled',
+            field=models.BooleanField(default=False, verbose_name='补录'),
         ),
         migrations.AddField(
-            model_name="meeting",
-            name="recorded_on",
-            field=models.DateField(blank=True, null=True, verbose_name="首次记录日期"),
+            model_name='meeting',
+            name='recorded_on',
+            field=models.DateField(blank=True, null=True, verbose_name='首次记录日期'),
         ),
     ]
