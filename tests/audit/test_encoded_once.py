@@ -62,3 +62,35 @@ def test_record_many_stores_the_changes_as_json_objects_that_verify():
     # Stored as an object (a key lookup finds it), not as a JSON string of the text.
     assert AuditEvent.objects.filter(seq__gt=before, changes__name__1="李四").count() == 1
     assert verify_chain().ok
+
+
+# The body's own text fields are written one by one (`_Bodies`), not by encoding a dict: each
+# must come out as `_payload_of` writes it, awkward characters included.
+AWKWARD_TEXT = ['李"四\\', "行\u2028分隔\u2029", "\u0001\u001f\u007f", "党建😀𠀀", "", "</script>"]
+
+
+@pytest.mark.parametrize("text", AWKWARD_TEXT)
+@pytest.mark.parametrize(
+    "key", ["actor", "ip", "object_type", "object_id", "object_repr", "message"]
+)
+def test_each_body_text_is_written_as_the_whole_body_encoding_writes_it(key, text):
+    body = {**BODY, key: text}
+    changes = TRICKY[2]
+    assert _payload_around(_ENCODER.encode(changes), **body) == _payload_of(changes=changes, **body)
+
+
+@pytest.mark.django_db
+def test_record_many_with_awkward_names_and_messages_verifies():
+    before = last_seq()
+    events = [
+        PendingEvent(AuditAction.CREATE, "members.member", str(i), text, {"a": [None, 1]}, text)
+        for i, text in enumerate(AWKWARD_TEXT)
+    ]
+    events.append(PendingEvent(AuditAction.UPDATE, "members.member", "99", "王五", {}, "改"))
+
+    record_many(Actor(ip='10.0.0.1"\u2028'), events)
+
+    stored = events_since(before)
+    assert [e.object_repr for e in stored] == [*AWKWARD_TEXT, "王五"]
+    assert [e.action for e in stored] == ["create"] * len(AWKWARD_TEXT) + ["update"]
+    assert verify_chain().ok

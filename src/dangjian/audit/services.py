@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from json.encoder import encode_basestring as _string
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
@@ -113,14 +114,50 @@ def _payload_of(**body: Any) -> bytes:
     return _ENCODER.encode(body).encode()
 
 
+def _text(value: Any) -> str:
+    """One value of the body as `_ENCODER` writes it (a string through the C escaper at once)."""
+    return _string(value) if type(value) is str else _ENCODER.encode(value)
+
+
 def _payload_around(changes_text: str, **body: Any) -> bytes:
     """`_payload_of(changes=..., **body)` for changes already encoded by `_ENCODER`: the
     changes are encoded once, for the hash and for the row (`record_many`).
 
-    The body's keys sort as action, actor, at, changes, ip, ...: the changes go between."""
-    before = {key: body.pop(key) for key in ("action", "actor", "at")}
-    head, tail = _ENCODER.encode(before), _ENCODER.encode(body)
-    return f'{head[:-1]},"changes":{changes_text},{tail[1:]}'.encode()
+    The body's keys are written in sorted order (action, actor, at, changes, ip, message,
+    object_id, object_repr, object_type, seq), each value as `_ENCODER` writes it, without
+    encoding a dict per event."""
+    return _Bodies(body.pop("actor"), body.pop("at"), body.pop("ip")).payload(changes_text, **body)
+
+
+class _Bodies:
+    """The hashed bodies of one batch of events: actor, time and address are the batch's, so
+    their part of the text is written once (per action)."""
+
+    def __init__(self, actor: str, at: str, ip: str) -> None:
+        self._middle = f'"actor":{_text(actor)},"at":{_text(at)},"changes":'
+        self._ip = f',"ip":{_text(ip)},"message":'
+        self._heads: dict[str, str] = {}
+
+    def payload(
+        self,
+        changes_text: str,
+        *,
+        action: str,
+        message: str,
+        object_id: str,
+        object_repr: str,
+        object_type: str,
+        seq: int,
+    ) -> bytes:
+        head = self._heads.get(action)
+        if head is None:
+            head = self._heads[action] = f'{{"action":{_text(action)},{self._middle}'
+        # `seq` as the encoder writes an int (`int.__repr__`, which refuses anything else).
+        return (
+            f"{head}{changes_text}{self._ip}{_text(message)},"
+            f'"object_id":{_text(object_id)},"object_repr":{_text(object_repr)},'
+            f'"object_type":{_text(object_type)},"seq":{int.__repr__(seq)}}}'
+        ).encode()
 
 
 def _claim_seqs(count: int = 1) -> AuditHead:
@@ -221,7 +258,7 @@ def record_many(actor: Actor, pending: list[PendingEvent]) -> int:
         # The head's hash is the previous event's: appenders are serialized by the head lock.
         prev_hash = head.last_hash
         now = timezone.now().replace(microsecond=0)
-        hashed_now = _hashed_time(now)
+        bodies = _Bodies(username, _hashed_time(now), ip)
         rows = []
         for seq, item in enumerate(pending, start=first_seq):
             action = AuditAction(item.action).value
@@ -229,17 +266,14 @@ def record_many(actor: Actor, pending: list[PendingEvent]) -> int:
             # Encoded once: the same text is hashed and stored (the column holds JSON that
             # reads back as the same value, which is what `verify_chain` hashes again).
             changes = EncodedJSON(_ENCODER.encode(item.changes))
-            payload = _payload_around(
+            payload = bodies.payload(
                 changes,
-                seq=seq,
-                at=hashed_now,
-                actor=username,
-                ip=ip,
                 action=action,
-                object_type=item.object_type,
+                message=message,
                 object_id=item.object_id,
                 object_repr=object_repr,
-                message=message,
+                object_type=item.object_type,
+                seq=seq,
             )
             event_hash = keyring.chain_hash(prev_hash, payload)
             rows.append(

@@ -1,10 +1,14 @@
 """Unpaid streaks for many members at once (the tick job and the findings column): two queries
 whatever the number of members.
 
-A member's due months run without a gap from the first month owed (`dues_start`, and no earlier
-than the first assessment) to last month, so the trailing unpaid run is the months after the
-last month paid, less the months an approved exemption covers (they are not due): the same count as `regulations.dues.trailing_unpaid` gives for that list
-(tests/dues/test_tick.py and test_findings.py check both paths agree with the account page).
+A member's due months run without a gap from the first month owed (`queries.dues_start`, and
+no earlier than the first assessment) to last month, so the trailing unpaid run is the months
+after the last month paid, less the months an approved exemption covers (they are not due): the
+same count as `regulations.dues.trailing_unpaid` gives for that list (tests/dues/test_tick.py,
+test_findings.py and test_streaks_records.py check both paths agree with the account page).
+Counted in whole months as integers (year * 12 + month), which the database reads off the
+dates: a whole tree is 60,000 members, and a date per row and per step cost more than the
+reading itself.
 """
 
 from __future__ import annotations
@@ -12,13 +16,109 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import OuterRef, Subquery
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    F,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Cast, Substr
 
 from dangjian.dues.models import Assessment, Payment, Relief, ReliefKind, ReliefStatus
-from dangjian.dues.queries import dues_start
 from dangjian.members.models import Member
-from dangjian.regulations.dates import add_months
-from dangjian.regulations.dues import month_start, months_between
+from dangjian.regulations.dues import month_start
+
+
+def _month_number(field: str) -> CombinedExpression:
+    """year * 12 + month of a date column, read by the database off its ISO text (CAST(date AS
+    text) is YYYY-MM-DD on SQLite, PostgreSQL and MariaDB alike): no date per row in Python."""
+    text = Cast(field, CharField(max_length=10))
+    year = Cast(Substr(text, 1, 4), IntegerField())
+    return year * Value(12) + Cast(Substr(text, 6, 2), IntegerField())
+
+
+def _as_month(number: int) -> dt.date:
+    """The first day of the month `_month_number` numbers."""
+    year, month = divmod(number - 1, 12)
+    return dt.date(year, month + 1, 1)
+
+
+def unpaid_months(chosen: QuerySet[Member], today: dt.date) -> dict[int, tuple[int, int]]:
+    """Member id → (organization id, consecutive unpaid months before the current month), for
+    the members of `chosen` who are assessed: two queries whatever their number.
+
+    One row per member read through a plain cursor, every month as a whole number (year * 12 +
+    month): when dues begin (the later of admission and arrival in the organization), the
+    first assessment and the last month paid before the current one, each of the last two
+    the first row of an index ((member, effective_from) and (member, month), both unique): one
+    seek per member, where grouping read every payment of every member (a province's three
+    years are 2 million). Assessments and payments are months (their first days)."""
+    current = month_start(today)
+    now = current.year * 12 + current.month
+    first = (
+        Assessment.objects.filter(member=OuterRef("pk"))
+        .order_by("effective_from")
+        .annotate(n=_month_number("effective_from"))
+    )
+    last = (
+        Payment.objects.filter(member=OuterRef("pk"), month__lt=current)
+        .order_by("-month")
+        .annotate(n=_month_number("month"))
+    )
+    begun = Case(
+        When(admitted_on__gt=F("org_since"), then=_month_number("admitted_on")),
+        default=_month_number("org_since"),
+    )
+    rows = (
+        chosen.order_by()
+        .annotate(
+            begun=begun,
+            first=Subquery(first.values("n")[:1]),
+            last=Subquery(last.values("n")[:1]),
+        )
+        .values_list("pk", "organization_id", "begun", "first", "last")
+    )
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = [row for row in cursor.fetchall() if row[3] is not None]
+    # Approved exemptions are few: read them all (no subquery over the members) and keep those
+    # of these members decided by the branch that holds them now.
+    org_of = {row[0]: row[1] for row in fetched}
+    exempt: dict[int, list[Relief]] = {}
+    for relief in Relief.objects.filter(
+        status=ReliefStatus.APPROVED,
+        kind=ReliefKind.EXEMPT,
+        last_month__gte=_as_month(min((row[3] for row in fetched), default=now)),
+    ):
+        if org_of.get(relief.member_id, -1) == relief.organization_id:
+            exempt.setdefault(relief.member_id, []).append(relief)
+    out: dict[int, tuple[int, int]] = {}
+    for member_id, org_id, begun_n, first_n, last_n in fetched:
+        # In whole months as integers: the months from when dues begin (no earlier than the
+        # first assessment) after the last month paid, up to last month.
+        start = max(begun_n, first_n)
+        if last_n is not None and last_n >= start:
+            start = last_n + 1
+        count = max(0, now - start)
+        for relief in exempt.get(member_id, ()):
+            # The months an approved exemption covers are not due.
+            covered_from = max(start, _number(relief.effective_from or current))
+            covered_to = min(_number(relief.last_month), now - 1)
+            count -= max(0, covered_to - covered_from + 1)
+        out[member_id] = (org_id, max(0, count))
+    return out
+
+
+def _number(month: dt.date) -> int:
+    return month.year * 12 + month.month
 
 
 def streaks(members: Iterable[Member], today: dt.date, *, among=None) -> dict[int, int]:
@@ -28,65 +128,12 @@ def streaks(members: Iterable[Member], today: dt.date, *, among=None) -> dict[in
     `among`, a queryset of the same members, filters the grouped queries as a subquery (a whole
     tree's 60,000 ids as parameters cost more than the grouping itself).
     """
-    by_id = {m.pk: m for m in members}
-    if not by_id:
+    ids = {m.pk for m in members}
+    if not ids:
         return {}
-    current = month_start(today)
-    chosen = among if among is not None else Member.objects.filter(pk__in=list(by_id))
-    # Each member's first assessment and last month paid as the first row of an index
-    # ((member, effective_from) and (member, month), both unique): one seek per member, where
-    # grouping read every payment of every member (a province's three years are 2 million).
-    first = Assessment.objects.filter(member=OuterRef("pk")).order_by("effective_from")
-    last = Payment.objects.filter(member=OuterRef("pk"), month__lt=current).order_by("-month")
-    first_assessed: dict[int, dt.date] = {}
-    last_paid: dict[int, dt.date] = {}
-    for member_id, assessed_from, paid in (
-        chosen.order_by()
-        .annotate(
-            first=Subquery(first.values("effective_from")[:1]),
-            last=Subquery(last.values("month")[:1]),
-        )
-        .values_list("pk", "first", "last")
-    ):
-        if assessed_from is not None:
-            first_assessed[member_id] = assessed_from
-        if paid is not None:
-            last_paid[member_id] = paid
-    # Approved exemptions are few: read them all (no subquery over the members) and keep those
-    # of these members decided by the branch that holds them now.
-    exempt: dict[int, list[Relief]] = {}
-    for relief in Relief.objects.filter(
-        status=ReliefStatus.APPROVED,
-        kind=ReliefKind.EXEMPT,
-        last_month__gte=min(first_assessed.values(), default=current),
-    ):
-        member = by_id.get(relief.member_id)
-        if member is not None and relief.organization_id == member.organization_id:
-            exempt.setdefault(relief.member_id, []).append(relief)
-    out: dict[int, int] = {}
-    now = current.year * 12 + current.month
-    for member_id, assessed_from in first_assessed.items():
-        if member_id not in exempt:
-            # The common case in whole months as integers (year * 12 + month): the same
-            # arithmetic as below without a date per step (60,000 members in a whole tree).
-            member = by_id[member_id]
-            begun = max(member.admitted_on, member.org_since)
-            first_month = max(
-                begun.year * 12 + begun.month, assessed_from.year * 12 + assessed_from.month
-            )
-            paid = last_paid.get(member_id)
-            if paid is not None and paid.year * 12 + paid.month >= first_month:
-                first_month = paid.year * 12 + paid.month + 1
-            out[member_id] = max(0, now - first_month)
-            continue
-        start = max(dues_start(by_id[member_id]), month_start(assessed_from))
-        paid = last_paid.get(member_id)
-        if paid is not None and paid >= start:
-            start = add_months(paid, 1)
-        count = max(0, months_between(start, current))
-        for relief in exempt.get(member_id, []):
-            first = max(start, relief.effective_from or current)
-            last = min(relief.last_month, add_months(current, -1))
-            count -= max(0, months_between(first, last) + 1)
-        out[member_id] = max(0, count)
-    return out
+    chosen = among if among is not None else Member.objects.filter(pk__in=sorted(ids))
+    return {
+        member_id: unpaid
+        for member_id, (_, unpaid) in unpaid_months(chosen, today).items()
+        if member_id in ids
+    }

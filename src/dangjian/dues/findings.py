@@ -4,11 +4,8 @@ names go to the branch's secretary and committee through the tick job's notices.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import NamedTuple
-
-from dangjian.dues.arrears import streaks
-from dangjian.dues.models import Assessment, Payment, Relief
+from dangjian.dues.arrears import unpaid_months
+from dangjian.dues.models import Payment, Relief
 from dangjian.meetings.findings.contributors import Column, Contributor, Result, Scope, register
 from dangjian.members.models import Member
 from dangjian.orgs.models import OrgKind
@@ -17,13 +14,6 @@ from dangjian.regulations.dues import LAPSE_RULE, LapseState, lapse_state
 from dangjian.regulations.meetings import FindingStatus
 
 COLUMN = "dues_arrears"
-
-
-class _Row(NamedTuple):
-    pk: int
-    admitted_on: dt.date
-    org_since: dt.date
-    organization_id: int
 
 
 def _columns(rules) -> list[Column]:
@@ -35,21 +25,14 @@ def _evaluate(scope: Scope) -> dict[int, list[Result]]:
     if not branches:
         return {}
     # By the ids the report already read: no join on organizations (the report's cache re-reads
-    # only the organizations a write touched, and counts those reads).
+    # only the organizations a write touched, and counts those reads). The assessed members'
+    # streaks in one row each, as plain integers: a whole tree is 60,000 members.
     chosen = Member.objects.current().filter(organization_id__in=sorted(branches))
-    # Plain rows, not model instances: a whole tree is 60,000 members.
-    members = [
-        _Row(*values)
-        for values in chosen.filter(pk__in=Assessment.objects.values("member_id")).values_list(
-            "pk", "admitted_on", "org_since", "organization_id"
-        )
-    ]
-    unpaid = streaks(members, scope.as_of, among=chosen)
     params = scope.rules.dues
     tally: dict[int, list[int]] = {}
-    for member in members:
-        state = lapse_state(unpaid.get(member.pk, 0), params)
-        counts = tally.setdefault(member.organization_id, [0, 0])
+    for org_id, unpaid in unpaid_months(chosen, scope.as_of).values():
+        state = lapse_state(unpaid, params)
+        counts = tally.setdefault(org_id, [0, 0])
         if state is LapseState.LAPSED:
             counts[1] += 1
         elif state is LapseState.WARNING:

@@ -17,7 +17,7 @@ from dangjian.audit.services import Actor, diff, record
 from dangjian.core import clock, inputs
 from dangjian.core.errors import ServiceValidationError
 from dangjian.core.pinyin import pinyin_keys
-from dangjian.crypto import default_keyring
+from dangjian.crypto import KeyRing, default_keyring
 from dangjian.members import spells
 from dangjian.members.access import visible_members
 from dangjian.members.models import (
@@ -121,7 +121,6 @@ def _choice(value: Any, choices, field: str, errors: dict[str, str], *, required
 
 def _clean_identity(data, instance, check_duplicates, today, clean, errors, warnings):
     """The ID number (unique unless it is the instance's own) and the phone."""
-    keyring = default_keyring()
     id_info = None
     try:
         raw_id = data.get("id_number")
@@ -130,7 +129,8 @@ def _clean_identity(data, instance, check_duplicates, today, clean, errors, warn
         )
         warnings.extend(id_info.warnings)
         if check_duplicates:
-            duplicate = Member.objects.filter(id_number_index=keyring.blind_index(id_info.value))
+            index = default_keyring().blind_index(id_info.value)
+            duplicate = Member.objects.filter(id_number_index=index)
             if instance is not None:
                 duplicate = duplicate.exclude(pk=instance.pk)
             if duplicate.exists():
@@ -262,14 +262,16 @@ def apply_clean(
     only: dict | None = None,
     *,
     indexes: tuple[str, str] | None = None,
+    keyring: KeyRing | None = None,
 ) -> None:
     """Copy validated values onto a member: all of them, or only the `only` fields of an update.
 
     The ID number is encrypted for a new member or a full apply; an import never changes the ID
     number of a member it matched by that very number. `indexes` are the blind indexes of the
     clean ID number and phone when the caller computed them already (the import matches by them).
+    `keyring`: the default one, when the caller asked for it already (the import, once a chunk).
     """
-    keyring = default_keyring()
+    keyring = keyring or default_keyring()
     id_index, phone_index = indexes or (None, None)
     for key in CLEAN_FIELDS if only is None else [k for k in CLEAN_FIELDS if k in only]:
         setattr(member, key, clean[key])

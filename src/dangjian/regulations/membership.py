@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Final, Literal
 
 from dangjian.regulations.periods import cn_date
@@ -96,6 +97,9 @@ class MembershipError(ValueError):
         self.message = message
 
 
+# Pure, and asked once per member of a roster import (twice with the confirmation check):
+# admission days repeat across tens of thousands of rows.
+@lru_cache(maxsize=20_000)
 def probation_end(admitted_on: date, extension_months: int = 0) -> date:
     """The day probation ends: one year after admission, plus a single 6–12 month extension.
 

@@ -25,7 +25,8 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Q
+from django.db.models import Case, CharField, Q, Value, When
+from django.db.models.functions import Cast
 from django.urls import reverse
 
 from dangjian.meetings.findings.contributors import Column, Contributor, Result, Scope, register
@@ -76,19 +77,27 @@ def _planned_hours(branches: list[int], year: int, now: dt.datetime, p) -> dict[
 def _tallies(scope: Scope, branches: list[int], running: bool) -> dict[int, _Tally]:
     """Per branch, its members on `scope.as_of` short of the year's requirement, counted.
 
-    A whole tree is 60,000 members but far fewer distinct (admission month, months in post,
-    hours, trainings): each is judged once, and each member adds one to a count of the branch
-    (no object per member)."""
+    A whole tree is 60,000 members but far fewer distinct (admission, months in post, hours,
+    trainings): each is judged once, and each member adds one to a count of the branch (no
+    object per member). Rows are read through a plain cursor as integers and ISO text: the
+    admission day only when it falls in the year or after (before the year every member has
+    the same requirement), so no date per member crosses into Python."""
     year = scope.year
     spells = MembershipSpell.objects.filter(
         Q(ended_on__isnull=True) | Q(ended_on__gte=scope.as_of),
         organization_id__in=branches,
         started_on__lte=scope.as_of,
     )
-    belonging: dict[int, tuple[int, dt.date | None]] = {
-        member_id: (org_id, admitted_on)
-        for member_id, org_id, admitted_on in spells.values_list(
-            "member_id", "organization_id", "member__admitted_on"
+    admitted = Case(
+        When(member__admitted_on__lt=dt.date(year, 1, 1), then=Value(None)),
+        default=Cast("member__admitted_on", CharField(max_length=10)),
+    )
+    belonging: dict[int, tuple[int, str | None]] = {
+        member_id: (org_id, day)
+        for member_id, org_id, day in hours.plain_rows(
+            spells.annotate(admitted=admitted).values_list(
+                "member_id", "organization_id", "admitted"
+            )
         )
     }
     if not belonging:
@@ -97,25 +106,38 @@ def _tallies(scope: Scope, branches: list[int], running: bool) -> dict[int, _Tal
     # A few branches (the findings page's refresh after a write): their members by id, which
     # the attendance's member index answers; as a subquery the planner walked every counted
     # meeting of the year instead (1.5 s for one branch at province scale).
-    ids = spells.values("member_id") if many else sorted(belonging)
-    sums = hours.totals(ids, year, only=set(belonging) if many else None)
-    months = hours.cadre_months(ids, year)
+    # Many (a whole tree): everyone's sums and posts of the year, and these members kept; the
+    # members as a subquery cost each read the spells' 60,000 rows again.
+    ids = None if many else sorted(belonging)
     p = hours.params()
+    attended = hours.attended_tenths(year, p, ids)
+    trained = hours.training_totals(ids, year)
+    months = hours.cadre_months(ids, year)
     # Sessions planned from the report's day on (its "today", not the machine's).
     since = dt.datetime.combine(scope.today, dt.time.min, tzinfo=rules.BEIJING)
     planned = _planned_hours(branches, year, since, p) if running else {}
     judge = hours.Judge(year)
-    # (admission key, months in post, hours, trainings) -> None when met, else (cadre, the
-    # hours still missing).
+    # (admission day in the year or after, months in post, tenths attended, (training hours,
+    # trainings)) -> None when met, else (cadre, the hours still missing).
     verdicts: dict[tuple, tuple[bool, Decimal] | None] = {}
     counts: dict[int, list[int]] = {}
-    none = hours.Totals()
-    for member_id, (org_id, admitted_on) in belonging.items():
-        got = sums.get(member_id) or none
-        key = (judge.admission_key(admitted_on), months.get(member_id, 0), got.hours, got.trainings)
+    as_hours: dict[int, Decimal] = {}
+    for member_id, (org_id, day) in belonging.items():
+        extra = trained.get(member_id)
+        key = (
+            day,
+            months.get(member_id, 0),
+            attended.get(member_id, 0),
+            None if extra is None else (extra.hours, extra.trainings),
+        )
         if key in verdicts:
             verdict = verdicts[key]
         else:
+            got = hours.Totals(Decimal(0) + hours.tenths_as_hours(key[2], as_hours))
+            if extra is not None:
+                got.hours += extra.hours
+                got.trainings += extra.trainings
+            admitted_on = None if day is None else dt.date.fromisoformat(str(day)[:10])
             req, status = judge(admitted_on, key[1], got)
             verdict = verdicts[key] = None if status.met else (req.cadre, req.hours - status.hours)
         if verdict is None:

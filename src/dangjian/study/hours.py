@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import (
     Case,
+    CharField,
     Count,
     DecimalField,
     Exists,
@@ -35,7 +37,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Round
+from django.db.models.functions import Cast, Coalesce, Round, Substr
 
 from dangjian.accounts.access import Action, scope_for
 from dangjian.accounts.models import Role, RoleAssignment
@@ -108,34 +110,25 @@ def _counted_meetings(year: int, p: rules.StudyParams) -> QuerySet:
     return counted
 
 
-def _attendance_by_meeting(year: int, p: rules.StudyParams) -> QuerySet:
-    """`_attendance` for everyone, driven from the meetings that count (on the meetings'
-    `(status, held_on)` and the attendance's `meeting` indexes): for a subtree holding most of
-    the members, reading the year's counted meetings and their rows is an order of magnitude
-    faster than walking every member's rows of every year; the caller keeps its members."""
+def _meeting_tenths(p: rules.StudyParams) -> Cast:
+    """A meeting's study hours in whole tenths: its own figure, or its kind's default."""
     default = Case(
-        *(When(meeting__kind=k, then=Value(h)) for k, h in p.kind_hours.items()),
+        *(When(kind=k, then=Value(h)) for k, h in p.kind_hours.items()),
         default=Value(Decimal(0)),
         output_field=HOURS,
     )
-    counted = _counted_meetings(year, p)
-    qs = Attendance.objects.filter(status__in=list(ATTENDED), meeting__in=counted.values("pk"))
-    return qs.annotate(hours=Coalesce("meeting__study_hours__hours", default, output_field=HOURS))
+    return Cast(
+        Round(Coalesce("study_hours__hours", default, output_field=HOURS) * 10), IntegerField()
+    )
 
 
 def _tenths_by_member(members, year: int, p: rules.StudyParams) -> QuerySet:
     """Whole tenths of an hour per member id, driven from these members' attendance rows (the
     `(member, status)` index), each row's meeting judged by its primary key in a correlated
     subquery. Joined to the meetings instead, SQLite's planner walks every counted meeting of
-    the year (0.3–1.5 s for one branch at province scale, against about 1 ms)."""
-    default = Case(
-        *(When(kind=k, then=Value(h)) for k, h in p.kind_hours.items()),
-        default=Value(Decimal(0)),
-        output_field=HOURS,
-    )
-    tenths = Cast(
-        Round(Coalesce("study_hours__hours", default, output_field=HOURS) * 10), IntegerField()
-    )
+    the year (0.3–1.5 s for one branch at province scale, against about 1 ms). For many
+    members, `attended_tenths` reads the year's counted meetings instead."""
+    tenths = _meeting_tenths(p)
     per_meeting = (
         _counted_meetings(year, p)
         .filter(pk=OuterRef("meeting_id"))
@@ -152,18 +145,71 @@ def _tenths_by_member(members, year: int, p: rules.StudyParams) -> QuerySet:
     )
 
 
+def plain_rows(qs: QuerySet) -> list[tuple]:
+    """The rows of a `values_list` queryset through a plain cursor: no Django converter per
+    row (a whole tree is 60,000 members); the caller reads only integers and ISO text."""
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def attended_tenths(year: int, p: rules.StudyParams, members=None) -> dict[int, int]:
+    """Whole tenths of an hour per member id (one query): of `members` (`_tenths_by_member`),
+    or of everyone who attended a counted meeting of the year (the caller keeps its members).
+
+    For everyone: for a subtree holding most of the members, reading the year's counted
+    meetings and their attendance rows is an order of magnitude faster than walking every
+    member's rows of every year. Each counted meeting's tenths are worked out once, in a
+    derived table, and joined to its attendance rows, summed per member: joining the meetings
+    and their hours to each attendance row instead cost a quarter more on SQLite at province
+    scale. Read through a plain cursor: the sums arrive as integers (MariaDB's SUM is a
+    decimal: made an int)."""
+    if members is not None:
+        return {m: int(t) for m, t in _tenths_by_member(members, year, p)}
+    tenths = _meeting_tenths(p)
+    meetings = (
+        _counted_meetings(year, p)
+        .order_by()
+        .annotate(counted_id=F("pk"), tenths=tenths)
+        .values_list("counted_id", "tenths")
+    )
+    inner, params = meetings.query.sql_with_params()
+    qn = connection.ops.quote_name
+    member, meeting, status = (
+        qn(Attendance._meta.get_field(f).column) for f in ("member", "meeting", "status")
+    )
+    attended = sorted(ATTENDED)
+    # Model names, Django's compiled subquery and placeholders only: values go as parameters.
+    sql = (
+        f"SELECT a.{member}, SUM(m.{qn('tenths')}) FROM ({inner}) m"  # noqa: S608
+        f" INNER JOIN {qn(Attendance._meta.db_table)} a ON a.{meeting} = m.{qn('counted_id')}"
+        f" WHERE a.{status} IN ({', '.join(['%s'] * len(attended))}) GROUP BY a.{member}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*params, *attended))
+        return {member_id: int(total or 0) for member_id, total in cursor.fetchall()}
+
+
+def _of(qs: QuerySet, members) -> QuerySet:
+    """`qs` for these members; None: for everyone (the caller keeps its members). A whole
+    tree's members as a subquery cost each small read the subquery's 60,000 rows."""
+    return qs if members is None else qs.filter(member__in=members)
+
+
 def _participations(members, year: int) -> QuerySet:
-    return Participant.objects.filter(
-        member__in=members,
-        completed=True,
-        training__completed_at__isnull=False,
-        training__ends_on__year=year,
+    return _of(
+        Participant.objects.filter(
+            completed=True, training__completed_at__isnull=False, training__ends_on__year=year
+        ),
+        members,
     )
 
 
 def _externals(members, year: int) -> QuerySet:
-    return ExternalTraining.objects.filter(
-        member__in=members, status=ExternalStatus.APPROVED, ends_on__year=year
+    return _of(
+        ExternalTraining.objects.filter(status=ExternalStatus.APPROVED, ends_on__year=year),
+        members,
     )
 
 
@@ -174,7 +220,7 @@ class Totals:
 
 
 # Above this many members, a subtree's attendance is read from the year's meetings
-# (`_attendance_by_meeting`) rather than member by member.
+# (`attended_tenths`) rather than member by member.
 BULK_MEMBERS = 5000
 
 
@@ -234,23 +280,31 @@ def totals(members, year: int, *, only: set[int] | None = None) -> dict[int, Tot
     # Summed as whole tenths of an hour (every figure has one decimal place at most), so the
     # tens of thousands of rows of a whole tree come back as plain integers: no Decimal
     # conversion per row, and exactly the same sums.
-    if only is None:
-        summed = _tenths_by_member(members, year, p)
-    else:
-        tenths = Sum(Cast(Round(F("hours") * 10), IntegerField()))
-        summed = (
-            _attendance_by_meeting(year, p)
-            .values("member_id")
-            .annotate(t=tenths)
-            .values_list("member_id", "t")
-        )
+    summed = attended_tenths(year, p, members if only is None else None)
     as_hours: dict[int, Decimal] = {}
-    for member_id, total in summed:
+    for member_id, total in summed.items():
         if only is None or member_id in only:
-            value = as_hours.get(total) if total else 0
-            if value is None:  # 80 -> Decimal("8.0"), as a decimal column's sum reads
-                value = as_hours[total] = Decimal(total).scaleb(-1)
-            out[member_id].hours += value
+            out[member_id].hours += tenths_as_hours(total, as_hours)
+    for member_id, extra in training_totals(members, year).items():
+        out[member_id].hours += extra.hours
+        out[member_id].trainings += extra.trainings
+    return out
+
+
+def tenths_as_hours(total: int | None, memo: dict[int, Decimal]) -> Decimal | int:
+    """80 -> Decimal("8.0"), as a decimal column's sum reads (each distinct total made once)."""
+    if not total:
+        return 0
+    value = memo.get(total)
+    if value is None:
+        value = memo[total] = Decimal(total).scaleb(-1)
+    return value
+
+
+def training_totals(members, year: int) -> dict[int, Totals]:
+    """Hours and concentrated trainings per member id from completed trainings and approved
+    external trainings (two queries; the members who have any; `members` None: everyone's)."""
+    out: dict[int, Totals] = defaultdict(Totals)
     concentrated = Count("pk", filter=Q(training__kind__in=list(CONCENTRATED_KINDS)))
     for row in (
         _participations(members, year)
@@ -266,23 +320,53 @@ def totals(members, year: int, *, only: set[int] | None = None) -> dict[int, Tot
     ):
         out[row["member_id"]].hours += row["total"] or 0
         out[row["member_id"]].trainings += row["concentrated"]
-    return out
+    return dict(out)
 
 
 def _committee_posts(members, year: int) -> QuerySet[Post]:
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    return Post.objects.filter(
-        member__in=members, kind__in=list(COMMITTEE_POSTS), started_on__lte=end
-    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start))
+    return _of(
+        Post.objects.filter(kind__in=list(COMMITTEE_POSTS), started_on__lte=end).filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gte=start)
+        ),
+        members,
+    )
+
+
+def _month_of(field: str) -> Cast:
+    """The month number (1–12) of a date column: CAST(date AS text) is YYYY-MM-DD on SQLite,
+    PostgreSQL and MariaDB alike."""
+    return Cast(Substr(Cast(field, CharField(max_length=10)), 6, 2), IntegerField())
 
 
 def cadre_months(members, year: int) -> dict[int, int]:
-    """Months of the year each member held a committee post (one query)."""
-    posts = _committee_posts(members, year)
+    """Months of the year each member held a committee post (one query; `members` None:
+    everyone's, a few tens of thousands of posts at province scale).
+
+    `rules.months_in_year` of each post, with the months read by the database: a post the
+    query keeps overlaps the year, so it runs from January when it started before the year (or
+    from its start's month) to December when it is open or ends after the year (or to its end's
+    month). No date per post crosses into Python."""
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    posts = (
+        _committee_posts(members, year)
+        .order_by()
+        .annotate(
+            from_month=Case(
+                When(started_on__lt=first, then=Value(1)), default=_month_of("started_on")
+            ),
+            to_month=Case(
+                When(Q(ended_on__isnull=True) | Q(ended_on__gt=last), then=Value(12)),
+                default=_month_of("ended_on"),
+            ),
+        )
+        .values_list("member_id", "from_month", "to_month")
+    )
     out: dict[int, int] = {}
-    for member_id, started, ended in posts.values_list("member_id", "started_on", "ended_on"):
-        months = rules.months_in_year(year, started, ended)
-        out[member_id] = max(out.get(member_id, 0), months)
+    for member_id, from_month, to_month in plain_rows(posts):
+        months = to_month - from_month + 1
+        if months > out.get(member_id, 0):
+            out[member_id] = months
     return out
 
 

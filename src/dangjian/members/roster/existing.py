@@ -12,6 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections.abc import Iterable
+from functools import lru_cache
+
+from django.db import connections, router
 
 from dangjian.members.models import LeaveReason, Member
 from dangjian.orgs.models import Organization
@@ -77,11 +80,37 @@ for _at, _name in enumerate(STORED_FIELDS):
     setattr(Stored, _name, property(operator.itemgetter(_at)))
 
 
-def stored(indexes: Iterable[str], known: dict[int, Organization]) -> dict[str, Stored]:
-    """The members with these blind indexes, by index; `known` organizations are reused."""
-    rows = list(
-        Member.objects.filter(id_number_index__in=list(indexes)).values_list(*STORED_FIELDS)
+# The same columns as SQL names, and the statement for a chunk of n indexes (cached per n).
+_COLUMNS = tuple(
+    Member._meta.pk.column if f == "pk" else Member._meta.get_field(f).column for f in STORED_FIELDS
+)
+
+
+@lru_cache(maxsize=8)
+def _select(alias: str, count: int) -> str:
+    connection = connections[alias]
+    q = connection.ops.quote_name
+    # Names come from the model's metadata, quoted by the backend; every value is a parameter.
+    return (
+        f"SELECT {', '.join(q(c) for c in _COLUMNS)} FROM {q(Member._meta.db_table)} "  # noqa: S608
+        f"WHERE {q(Member._meta.get_field('id_number_index').column)} "
+        f"IN ({', '.join(['%s'] * count)})"
     )
+
+
+def stored(indexes: Iterable[str], known: dict[int, Organization]) -> dict[str, Stored]:
+    """The members with these blind indexes, by index; `known` organizations are reused.
+
+    A plain statement (the columns are text, integers and dates, which every driver returns as
+    the ORM would): compiling the ORM query and running its converters for each chunk was a
+    fifth of a re-import's reading of the stored members."""
+    wanted = list(dict.fromkeys(indexes))
+    if not wanted:
+        return {}
+    connection = connections[router.db_for_read(Member)]
+    with connection.cursor() as cursor:
+        cursor.execute(_select(connection.alias, len(wanted)), wanted)
+        rows = cursor.fetchall()
     org_at = STORED_FIELDS.index("organization_id")
     missing = {r[org_at] for r in rows} - known.keys()
     orgs = dict(known)

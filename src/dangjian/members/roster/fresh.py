@@ -13,6 +13,7 @@ compares them).
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from typing import Any
 
 from dangjian.members.models import Member
@@ -67,6 +68,9 @@ def placed(
     return NewMember(values)
 
 
+_ROW = operator.attrgetter(*COLUMNS)
+
+
 def row(member: NewMember) -> tuple:
-    """The member's values in `COLUMNS` order."""
-    return tuple(getattr(member, name) for name in COLUMNS)
+    """The member's values in `COLUMNS` order (one C call, not a getattr per column)."""
+    return _ROW(member)

@@ -149,7 +149,7 @@ class _Run:
                 if self.first_time(raw.row_number, found.id_number_index):
                     self.report.unchanged += 1
                 continue
-            result = prepare_row(raw, self.targets, self.today, known_index=quick)
+            result = prepare_row(raw, self.targets, self.today, known_index=quick, keyring=keyring)
             if isinstance(result, list):
                 self.reject(*result)
             elif self.first_time(result.row, result.index):
@@ -396,7 +396,7 @@ def _build(
     for p, kind, found in writes:
         if found is None:
             m = fresh.placed(blank, p.organization, p.party_group, run.today)
-            _fill(m, p.clean, indexes=(p.index, p.phone_index))
+            _fill(m, p.clean, indexes=(p.index, p.phone_index), keyring=run.keyring)
             m.import_digest = _digest_for(p, m, run.keyring)
             creates.append(m)
             continue
@@ -407,6 +407,7 @@ def _build(
             p.clean,
             only=_changes(member, p, run.present),
             indexes=(p.index, p.phone_index),
+            keyring=run.keyring,
         )
         if kind == "move":
             member.org_since = run.today
@@ -545,9 +546,10 @@ def _fill(
     only: dict | None = None,
     *,
     indexes: tuple[str, str] | None = None,
+    keyring: KeyRing | None = None,
 ) -> None:
     # A NewMember has every attribute apply_clean sets or reads (roster/fresh.py).
-    apply_clean(cast(Member, member), clean, only, indexes=indexes)
+    apply_clean(cast(Member, member), clean, only, indexes=indexes, keyring=keyring)
     member.updated_at = dt.datetime.now(dt.UTC)  # bulk_update does not run auto_now
 
 

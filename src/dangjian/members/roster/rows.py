@@ -10,7 +10,7 @@ from typing import Any
 
 from dangjian.accounts.access import Action, scope_for
 from dangjian.core.errors import ServiceValidationError
-from dangjian.crypto import default_keyring
+from dangjian.crypto import KeyRing, default_keyring
 from dangjian.members.models import Education, Gender, MemberCategory, MemberStatus
 from dangjian.members.services import validate_member_data
 from dangjian.orgs.models import Organization, OrgKind
@@ -91,10 +91,16 @@ class Targets:
 
 
 def prepare_row(
-    raw, targets: Targets, today: dt.date, *, known_index: tuple[str, str] | None = None
+    raw,
+    targets: Targets,
+    today: dt.date,
+    *,
+    known_index: tuple[str, str] | None = None,
+    keyring: KeyRing | None = None,
 ) -> Prepared | list[RowProblem]:
     """The row checked, or its problems. `known_index`: an ID number and its blind index the
-    caller computed already (reused when the clean ID number is that one)."""
+    caller computed already (reused when the clean ID number is that one); `keyring`: the
+    default one, when the caller asked for it already (once a chunk)."""
     values = raw.values
     problems: list[RowProblem] = []
     data: dict[str, Any] = {}
@@ -146,7 +152,7 @@ def prepare_row(
         _check_against_id(values, clean, fail)
     if problems or clean is None or organization is None:
         return problems
-    keyring = default_keyring()
+    keyring = keyring or default_keyring()
     prepared = Prepared(
         row=raw.row_number,
         clean=clean,
@@ -197,14 +203,14 @@ def _check_against_id(values: dict, clean: dict[str, Any], fail) -> None:
     gender_text = clean_text(values.get("gender"))
     if gender_text:
         try:
-            gender = parse_choice(gender_text, _choice_map(Gender), field_label="性别")
+            gender = _choice(gender_text, "gender", Gender)
             if gender != clean["gender"]:
                 fail("gender", "性别与身份证号不符（身份证号第17位奇数为男、偶数为女）")
         except CellError as exc:
             fail("gender", exc.message)
     if values.get("birth_date") not in (None, ""):
         try:
-            birth = parse_date(values.get("birth_date"), field_label="出生日期")
+            birth = _date(values.get("birth_date"), "birth_date")
             if birth is not None and (
                 birth.value.year != clean["birth_date"].year
                 or birth.value.month != clean["birth_date"].month
