@@ -111,6 +111,16 @@ ORG_DETAIL = rows(ORG_SCOPES,
     organ=    (OK, OK, OK,  OK,  OK,  404),
     **ADMINS_DENIED,
 )
+# 调整组织类型 and 撤销组织 (the form pages): the 机关党委 above the organization only, not on
+# its own organization; whoever reads the organization otherwise is refused (403).
+ORG_ADMINISTER = rows(ORG_SCOPES,
+    member=404,
+    secretary=(403, 403, 404, 404, 404, 404),
+    committee=(403, 403, 404, 404, 404, 404),
+    inspector=(403, 403, 403, 403, 403, 404),
+    organ=    (OK,  OK,  OK,  OK,  403, 404),
+    **ADMINS_DENIED,
+)
 # The tree is structure without personal data: the system administrator sees all of it.
 TREE_SCOPES = ("root", *ORG_SCOPES)
 ORG_TREE = rows(TREE_SCOPES,
@@ -200,6 +210,8 @@ MATRIX: dict[str, tuple[Entry, ...]] = {
     "orgs:pick": (Entry("GET", TREE_ROOT),),
     "orgs:children": (Entry("GET", ORG_CHILDREN, ORG_SCOPES, url=org_kwarg("pk")),),
     "orgs:detail": (Entry("GET", ORG_DETAIL, ORG_SCOPES, url=org_kwarg("pk")),),
+    "orgs:change_kind": (Entry("GET", ORG_ADMINISTER, ORG_SCOPES, url=org_kwarg("pk")),),
+    "orgs:dissolve": (Entry("GET", ORG_ADMINISTER, ORG_SCOPES, url=org_kwarg("pk")),),
     # Member pages.
     "members:list": (Entry("GET", MEMBER_LIST, LIST_SCOPES, url=org_code_query),),
     "members:export": (

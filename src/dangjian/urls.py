@@ -11,6 +11,7 @@ from dangjian.core import views as core_views
 from dangjian.desk import views as desk_views
 from dangjian.members import account_views as member_account_views
 from dangjian.ops import audit_views
+from dangjian.structure import change_views
 from dangjian.structure import views as org_views
 
 org_patterns = (
@@ -19,6 +20,8 @@ org_patterns = (
         path("pick/", org_views.org_pick, name="pick"),
         path("<int:pk>/", org_views.org_detail, name="detail"),
         path("<int:pk>/children/", org_views.tree_children_view, name="children"),
+        path("<int:pk>/kind/", change_views.org_change_kind, name="change_kind"),
+        path("<int:pk>/dissolve/", change_views.org_dissolve, name="dissolve"),
     ],
     "orgs",
 )

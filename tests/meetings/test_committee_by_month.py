@@ -33,7 +33,12 @@ def no_cache(settings):
 def branch_with(code: str, full: int, seed: int = 500) -> tuple[Organization, list[Member]]:
     parent = Organization.objects.get(code="FGW-JGDW")
     branch = create_organization(
-        ACTOR, parent, name=f"测试{code}党支部", kind=OrgKind.BRANCH, code=code
+        ACTOR,
+        parent,
+        name=f"测试{code}党支部",
+        kind=OrgKind.BRANCH,
+        code=code,
+        founded_on=dt.date(2020, 1, 1),
     )
     people = [
         member_services.create_member(

@@ -32,7 +32,12 @@ def no_cache(settings):
 def branch_of_six(code: str) -> Organization:
     parent = Organization.objects.get(code="FGW-JGDW")
     branch = create_organization(
-        ACTOR, parent, name=f"测试{code}党支部", kind=OrgKind.BRANCH, code=code
+        ACTOR,
+        parent,
+        name=f"测试{code}党支部",
+        kind=OrgKind.BRANCH,
+        code=code,
+        founded_on=dt.date(2020, 1, 1),
     )
     for i in range(6):
         member_services.create_member(ACTOR, branch, member_payload(name=f"测试{i}", seed=300 + i))

@@ -58,7 +58,12 @@ def status_of(report, org, rule_id: str, period: str) -> str:
 def new_branch(code: str, parent_code: str = "FGW-JGDW") -> Organization:
     parent = Organization.objects.get(code=parent_code)
     return create_organization(
-        Actor.system("test"), parent, name=f"测试{code}党支部", kind=OrgKind.BRANCH, code=code
+        Actor.system("test"),
+        parent,
+        name=f"测试{code}党支部",
+        kind=OrgKind.BRANCH,
+        code=code,
+        founded_on=dt.date(2020, 1, 1),
     )
 
 
@@ -228,13 +233,23 @@ def _subtree(code: str, branches: int, seed: int) -> Organization:
     actor = Actor.system("test")
     committee = Organization.objects.get(code="FGW-JGDW")
     general = create_organization(
-        actor, committee, name=f"测试{code}党总支", kind=OrgKind.GENERAL_BRANCH, code=code
+        actor,
+        committee,
+        name=f"测试{code}党总支",
+        kind=OrgKind.GENERAL_BRANCH,
+        code=code,
+        founded_on=dt.date(2020, 1, 1),
     )
     builder = _Builder(__import__("random").Random(seed), TODAY)
     builder.used_ids.update(m.id_number for m in Member.objects.all())
     for n in range(branches):
         branch = create_organization(
-            actor, general, name=f"测试{n}党支部", kind=OrgKind.BRANCH, code=f"{code}-B{n:02d}"
+            actor,
+            general,
+            name=f"测试{n}党支部",
+            kind=OrgKind.BRANCH,
+            code=f"{code}-B{n:02d}",
+            founded_on=dt.date(2020, 1, 1),
         )
         Member.objects.bulk_create(
             [builder.person(branch, retired=False, probationary=False) for _ in range(8)]
@@ -335,6 +350,7 @@ def test_counts_roll_up_the_tree(demo):
         name="测试党总支",
         kind=OrgKind.GENERAL_BRANCH,
         code="TR-ZZ",
+        founded_on=dt.date(2020, 1, 1),
     )
     every, never, once_short = (new_branch(f"TR-B{n}", "TR-ZZ") for n in (1, 2, 3))
     months = [dt.date(2025, m, 10) for m in range(1, 13)]

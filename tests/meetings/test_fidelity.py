@@ -188,7 +188,12 @@ def _branch_with_a_seventh_member_confirmed_in_2026() -> Organization:
     actor = Actor.system("test")
     parent = Organization.objects.get(code="FGW-JGDW")
     branch = create_organization(
-        actor, parent, name="测试七人党支部", kind=OrgKind.BRANCH, code="T-SEVEN"
+        actor,
+        parent,
+        name="测试七人党支部",
+        kind=OrgKind.BRANCH,
+        code="T-SEVEN",
+        founded_on=dt.date(2020, 1, 1),
     )
     for i in range(6):
         member_services.create_member(actor, branch, member_payload(name=f"测试{i}", seed=100 + i))
@@ -286,7 +291,14 @@ def test_a_history_change_refreshes_every_branch_the_member_belonged_to(demo, se
     actor = Actor.system("test")
     parent = Organization.objects.get(code="FGW-JGDW")
     old, new = (
-        create_organization(actor, parent, name=f"测试{c}党支部", kind=OrgKind.BRANCH, code=c)
+        create_organization(
+            actor,
+            parent,
+            name=f"测试{c}党支部",
+            kind=OrgKind.BRANCH,
+            code=c,
+            founded_on=dt.date(2020, 1, 1),
+        )
         for c in ("T-OLD", "T-NEW")
     )
 

@@ -266,8 +266,10 @@ def test_today_the_history_is_the_tree(demo):
 
 
 def test_the_migration_founds_each_organization_on_its_earliest_record(demo):
-    """The demo founds its organizations by the migration's rule, so running the migration again
-    writes the same spells; an organization with no record is founded on the day it was made."""
+    """The demo founds its organizations by the migrations' rule (the earliest post, membership
+    spell or record, then moved back to the first held meeting: `orgs/0002`, `meetings/0008`),
+    so running them again writes the same spells; an organization with no record is founded on
+    the day it was made."""
     bare = create_organization(
         organ(demo), demo.organ_committee, name="无记录组织", kind=OrgKind.BRANCH, code="T-MIG"
     )
@@ -276,6 +278,12 @@ def test_the_migration_founds_each_organization_on_its_earliest_record(demo):
     OrganizationSpell.objects.all().delete()
     migration = importlib.import_module("dangjian.orgs.migrations.0002_organization_history")
     migration.found_existing(apps, None)
+    by_posts = {o.pk: spells_of(o) for o in Organization.objects.all()}
+    assert by_posts != written  # some party groups met before their leader's post
+    meetings = importlib.import_module(
+        "dangjian.meetings.migrations.0008_found_organizations_by_meetings"
+    )
+    meetings.found_by_meetings(apps, None)
     assert {o.pk: spells_of(o) for o in Organization.objects.all()} == written
     assert spells_of(bare)[0][1] == TODAY
     root = demo.org["GW"]

@@ -150,6 +150,19 @@ def get_structure_org(user, pk) -> Organization:
     return get_org_for_user(user, pk)
 
 
+def administers_structure(user, org: Organization) -> bool:
+    """Whether the user may change `org`'s kind or dissolve it (docs/organization-history.md):
+    a 机关党委 role (which the 机关工委's officers hold too) bound to an organization strictly
+    above it. Nobody administers the organization their own role is bound to, nor the root; a
+    branch secretary or committee, the discipline role and the administrators never do."""
+    if user is None or not user.is_authenticated:
+        return False
+    paths = RoleAssignment.objects.filter(
+        user=user, role=Role.ORGAN_COMMITTEE, organization__isnull=False
+    ).values_list("organization__path", flat=True)
+    return any(org.path.startswith(p) and org.path != p for p in paths)
+
+
 def require_member_reader(user) -> None:
     """Lists of members need a read scope or an own record; administrators have neither."""
     scope = scope_for(user)

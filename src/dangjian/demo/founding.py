@@ -3,8 +3,11 @@
 The generators create the tree first and its members and posts after, so an organization's
 founding spell is written (or moved back) once everything is in: it starts on the earliest day a
 record places in it or below it (the first post, the first membership spell, which starts at
-admission) — the rule the migration `orgs/0002_organization_history` applied to existing data
-(docs/organization-history.md). Synthetic data, written in bulk like the rest of the demo.
+admission, the first meeting held) — the rule the migration `orgs/0002_organization_history`
+applied to existing data (docs/organization-history.md), with the meetings the migration did not
+read. The generators call it once the meetings are in too: the findings judge an organization
+only from its founding (findings/as_was.py), so a generated meeting held before it would stand in
+no finding. Synthetic data, written in bulk like the rest of the demo.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import datetime as dt
 
 from django.db.models import Min
 
+from dangjian.meetings.models import Meeting, MeetingStatus
 from dangjian.members.models import MembershipSpell
 from dangjian.orgs.models import Organization, OrganizationSpell, OrgEvent, Post
 
@@ -25,11 +29,18 @@ def found_from_records(root: Organization, today: dt.date) -> int:
     )
     first: dict[int, dt.date] = {pk: today for pk, _path, _kind in orgs}
     sub = {"organization__path__startswith": root.path}
-    for model in (Post, MembershipSpell):
-        rows = model.objects.filter(**sub).values("organization_id").annotate(day=Min("started_on"))
+    for model, field in (
+        (Post, "started_on"),
+        (MembershipSpell, "started_on"),
+        (Meeting, "held_on"),
+    ):
+        rows = model.objects.filter(**sub).values("organization_id").annotate(day=Min(field))
+        if model is Meeting:
+            rows = rows.filter(status=MeetingStatus.HELD)
         for row in rows.order_by():
             pk = row["organization_id"]
-            first[pk] = min(first[pk], row["day"])
+            if row["day"] is not None:
+                first[pk] = min(first[pk], row["day"])
     by_path = {path: pk for pk, path, _kind in orgs}
     for pk, path, _kind in sorted(orgs, key=lambda o: -len(o[1])):
         parent = by_path.get(path[: -Organization.steplen])

@@ -85,6 +85,7 @@ def ensure_demo(
         _build(password=password, seed=seed, today=today, out=out)
         root = Organization.objects.get(code=ROOT_CODE)
         generate_meetings([root], today=today, seed=seed, scenario=ORGAN_SCENARIO)
+        found_from_records(root, today)  # a meeting held before an organization's first post
     return True
 
 

@@ -145,3 +145,11 @@ def party_groups(org: Organization) -> list[tuple[Organization, int]]:
         .order_by("path")
     )
     return [(g, g.n) for g in groups]
+
+
+def dissolved_on(org: Organization) -> dt.date | None:
+    """The day `org` was dissolved (the day after its last spell), None while it exists."""
+    spells = list(org.spells.order_by("started_on").values_list("ended_on", flat=True))
+    if not spells or spells[-1] is None:
+        return None
+    return spells[-1] + dt.timedelta(days=1)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from dangjian.accounts.access import (
     Action,
+    administers_structure,
     get_org_for_user,
     get_structure_org,
     scope_for,
@@ -21,7 +22,13 @@ from dangjian.accounts.access import (
 )
 from dangjian.core.pinyin import pinyin_keys
 from dangjian.orgs.models import Organization, OrgKind
-from dangjian.structure.queries import committee_view, party_groups, tree_children, tree_roots
+from dangjian.structure.queries import (
+    committee_view,
+    dissolved_on,
+    party_groups,
+    tree_children,
+    tree_roots,
+)
 
 
 def _require_structure(user) -> None:
@@ -65,6 +72,8 @@ def org_detail(request, pk: int):
                 if scope.covers(a.path, Action.READ)
             ],
             "can_write": scope.covers(org.path, Action.WRITE),
+            "can_administer": administers_structure(request.user, org),
+            "dissolved_on": dissolved_on(org),
         },
     )
 

@@ -200,7 +200,11 @@ def _changed_organizations(
 def _counting_ancestors(report: ComplianceReport, ids: set[int]) -> set[int]:
     """The 机关党委 and 总支 above the changed organizations: their 机关 thresholds count their
     whole subtree's members, so a change below them is a change of theirs (no query)."""
-    counted = {o.path: o.id for o in report.orgs if o.kind in SUBTREE_COUNTED}
+    counted = {
+        o.path: o.id
+        for o in report.orgs
+        if o.kind in SUBTREE_COUNTED or SUBTREE_COUNTED & set(o.kinds_by_month or ())
+    }
     if not counted:
         return set()
     found: set[int] = set()

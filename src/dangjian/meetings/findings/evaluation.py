@@ -16,6 +16,7 @@ from dangjian.meetings.findings.applicability import (
     committee_months,
     plan_for,
 )
+from dangjian.meetings.findings.as_was import committee_as_was, plan_as_was
 from dangjian.meetings.findings.committee_rules import (
     COMMITTEE_RULES,
     DLM,
@@ -314,13 +315,16 @@ def _evaluate(records: _Records, rules: RuleSet, memo: _Memo) -> _Evaluated:
             org.officers,
             org.subtree_members,
             monthly,
+            org.kinds_by_month,
         )
         entry = committee_memo.get(key)
         if entry is None:
-            if monthly is None:
-                results = committee_results(*key[:-1], as_of)
+            if org.kinds_by_month is not None:
+                results = committee_as_was(memo, org.kinds_by_month, monthly, *key[1:-2])
+            elif monthly is None:
+                results = committee_results(*key[:-2], as_of)
             else:
-                results = committee_year(memo, org.kind, monthly, *key[1:-1])
+                results = committee_year(memo, org.kind, monthly, *key[1:-2])
             shared: dict[str, Cell] = {}
             for result in results:
                 shared.setdefault(result.column, Cell()).add(result.status)
@@ -378,10 +382,15 @@ def _judge_frequency(
     # Month by month: a branch with 7 full members in some months only (on each month's
     # last day) is bound by a committee's monthly rules in those months.
     months = committee_months(org.full_by_month)
-    plan_key = (id(rules), org.kind, has_committee, months)
+    kinds = org.kinds_by_month  # None unless its kind or existence changed in the year
+    plan_key = (id(rules), org.kind, has_committee, months, kinds)
     plan = memo.plans.get(plan_key)
     if plan is None:
-        plan = memo.plans[plan_key] = plan_for(rules, org.kind, has_committee, months)
+        plan = memo.plans[plan_key] = (
+            plan_for(rules, org.kind, has_committee, months)
+            if kinds is None
+            else plan_as_was(rules, kinds, has_committee, months)
+        )
     out = []
     for freq, kinds, period_kind, leader, bound_months in plan:
         if len(kinds) == 1:

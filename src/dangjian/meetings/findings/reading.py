@@ -28,6 +28,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Substr
 
+from dangjian.meetings.findings.as_was import read_kinds
 from dangjian.meetings.findings.report import _KIND, _MONTH, _ORG, Explanation, OrgInfo
 from dangjian.meetings.models import (
     ATTENDED,
@@ -192,7 +193,7 @@ def _count_members(where: Where, year: int, as_of: dt.date, by_id: dict[int, Org
         org.members, org.full_members = tally[width - 1], tally[2 * width - 1]
         full_by_month = tuple(tally[width + i] for i in position)
         org.counts_by_month = tuple(zip((tally[i] for i in position), full_by_month, strict=True))
-        if org.kind == "branch":
+        if org.kind == "branch" or "branch" in (org.kinds_by_month or ()):
             org.full_by_month = full_by_month
 
 
@@ -208,7 +209,11 @@ def _count_subtrees(orgs: list[OrgInfo], complete: bool, year: int, as_of: dt.da
     its leaves), so the sums come from the counts already read, without a query. Otherwise
     (an organization's own page, a cache refresh) one query counts the subtrees of those
     organizations."""
-    counted = [o for o in orgs if o.kind in SUBTREE_COUNTED]
+    counted = [
+        o
+        for o in orgs
+        if o.kind in SUBTREE_COUNTED or SUBTREE_COUNTED & set(o.kinds_by_month or ())
+    ]
     if not counted:
         return
     ends = month_ends(year, as_of)
@@ -318,21 +323,30 @@ def _read_talks(
     minimum: int,
     seats: dict[int, set[int]],
     complete: bool = True,
+    orgs: Iterable[OrgInfo] = (),
 ) -> dict[int, tuple[int, int, int, int]]:
     """谈心谈话 coverage per branch (two queries): who took part is who the talk's sign-in
     sheet marks present (出席 or 签到), in any talk held in the year up to `as_of`; `seats`:
-    each branch's 委员 on `as_of`; `complete`: whole subtrees are read (see `_read`)."""
+    each branch's 委员 on `as_of`; `complete`: whole subtrees are read (see `_read`); `orgs`:
+    the organizations read, with their kind on `as_of`. Nothing when `minimum` is 0 (not
+    checked)."""
+    if not minimum:
+        return {}
+    branches = {o.id for o in orgs if o.kind == OrgKind.BRANCH}
     talks = Meeting.objects.filter(
         kind=MeetingKind.HEART_TO_HEART_TALK,
         status=MeetingStatus.HELD,
         held_on__gte=dt.date(year, 1, 1),
         held_on__lte=as_of,
     )
-    belonging = list(
-        MembershipSpell.objects.filter(
-            where("organization__"), _covering(as_of), organization__kind=OrgKind.BRANCH
+    # The branches on `as_of` (their kind then, `branches`), not today's.
+    belonging = [
+        (org_id, member_id)
+        for org_id, member_id in MembershipSpell.objects.filter(
+            where("organization__"), _covering(as_of)
         ).values_list("organization_id", "member_id")
-    )
+        if org_id in branches
+    ]
     people = {m for _, m in belonging}.union(*seats.values())
     if not complete and len(people) <= _FEW_PEOPLE:
         # Only these people's sheets count below (their own talks and their 委员's): read
@@ -430,7 +444,7 @@ def _read(
             "id", "code", "name", "kind", "path", "depth", "term_ends_on", "term_started_on"
         )
     ]
-    by_id = {o.id: o for o in orgs}
+    by_id = read_kinds(where, month_ends(year, as_of), orgs)
     # A root's whole tree: the records are read without a filter on their organization.
     rows_of: Where = _everything if complete and orgs and orgs[0].depth == 1 else where
 
@@ -468,5 +482,5 @@ def _read(
             "explained_at",
         )
     }
-    talks = _read_talks(where, year, as_of, talk_minimum, seated, complete) if talk_minimum else {}
+    talks = _read_talks(where, year, as_of, talk_minimum, seated, complete, orgs)
     return _Records(orgs, secretaries, talks, by_key, votes, explanations, dict(meetings), where)

@@ -80,6 +80,10 @@ class OrgInfo:
     counts_by_month: tuple[tuple[int, int], ...] | None = None
     seats_by_month: tuple[tuple[int, int, int], ...] | None = None
     subtree_by_month: tuple[int, ...] | None = None
+    # The kind on every month's reading day, None on a day it did not exist, for an
+    # organization whose kind or existence changed in the year (`kind` is then the last one
+    # it had); None when it was today's kind all year (findings/as_was.py).
+    kinds_by_month: tuple[str | None, ...] | None = None
 
     @property
     def kind_label(self) -> str:
