@@ -52,7 +52,12 @@ def test_a_write_between_computations_is_judged_afresh(demo):
     with the memo of the first, needs a committee from May, as one with no memo does."""
     parent = Organization.objects.get(code="FGW-JGDW")
     branch = create_organization(
-        ACTOR, parent, name="测试共享党支部", kind=OrgKind.BRANCH, code="T-MEMO"
+        ACTOR,
+        parent,
+        name="测试共享党支部",
+        kind=OrgKind.BRANCH,
+        code="T-MEMO",
+        founded_on=dt.date(2020, 1, 1),
     )
     for i in range(6):
         member_services.create_member(ACTOR, branch, member_payload(name=f"测试{i}", seed=700 + i))
