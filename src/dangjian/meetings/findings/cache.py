@@ -16,7 +16,7 @@ from dangjian.audit.models import AuditAction, AuditEvent, AuditHead
 from dangjian.core.clock import today as local_today
 from dangjian.meetings.findings.committee_rules import talk_minimum
 from dangjian.meetings.findings.contributors import contributors
-from dangjian.meetings.findings.evaluation import _columns, _evaluate, compute
+from dangjian.meetings.findings.evaluation import _columns, _evaluate, compute, forget_memos
 from dangjian.meetings.findings.reading import SUBTREE_COUNTED, _only, _read
 from dangjian.meetings.findings.report import ComplianceReport, _gc_paused
 from dangjian.meetings.models import (
@@ -107,9 +107,11 @@ def cache_seconds() -> int:
 
 
 def clear_cache() -> None:
-    """Forget this process's reports (the next page recomputes its whole subtree)."""
+    """Forget this process's reports (the next page recomputes its whole subtree) and the
+    verdicts its computations shared (`evaluation.shared_memo`)."""
     with _cache_lock:
         _reports.clear()
+    forget_memos()
 
 
 def _organization_ids(value: object) -> list[int]:

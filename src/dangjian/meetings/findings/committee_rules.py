@@ -191,7 +191,7 @@ def committee_year(
         results = memo.months_memo.get(key)
         if results is None:
             results = memo.months_memo[key] = committee_results(
-                kind, full, count, size, None, None, dep, off, subtree, day
+                kind, full, count, size, None, None, dep, off, subtree, day, term=False
             )
         for result in results:
             if result.column == "committee" and result.status == VIOLATED:
@@ -228,7 +228,11 @@ def committee_results(
     officers: int,
     subtree_members: int | None,
     as_of: dt.date,
+    *,
+    term: bool = True,
 ) -> tuple[Result, ...]:
+    """The committee rules on `as_of`; `term=False`: without the term's own cell when nothing
+    is wrong with it (a month's figures, of which only the committee column is kept)."""
     facts_base = {
         "as_of": as_of.isoformat(),
         "full_members": full_members,
@@ -273,7 +277,7 @@ def committee_results(
         )
     elif kind == OrgKind.LEADING_GROUP and committee_size and not ruled & set(COMMITTEE_RULES):
         out.append(_ok_result("dangzu_size", f"党组成员{committee_size}人", facts_base))
-    if term_years(kind) is not None and TERM_RULE not in ruled:
+    if term and term_years(kind) is not None and TERM_RULE not in ruled:
         out.append(_term_result(kind, term_started_on, term_ends_on, later_term, facts_base))
     return tuple(out)
 

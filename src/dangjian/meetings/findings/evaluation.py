@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
@@ -115,7 +116,9 @@ def compute(
 
 class _Memo:
     """Verdicts shared by organizations with the same figures, for one year, day and rule set:
-    kept with a cached report, so recomputing a few organizations rarely evaluates a rule."""
+    kept with a cached report, so recomputing a few organizations rarely evaluates a rule, and
+    shared by the process's computations of the same year, day and rule set (`shared_memo`).
+    Every entry is a function of its key alone (and of the year, day and rule set)."""
 
     def __init__(self, year: int, today: dt.date, as_of: dt.date) -> None:
         self.year, self.today, self.as_of = year, today, as_of
@@ -178,6 +181,38 @@ class _Memo:
         return found
 
 
+# The memos of the last few (rule set, year, day) computed, shared by every computation of
+# the process with the same ones: a memo's verdicts depend on its rule set, year, day and
+# each entry's key only (the figures judged), never on the records they came from, so a
+# write changes which entries are looked up, not what an entry says.
+_MEMOS: dict[tuple[int, int, dt.date, dt.date], tuple[RuleSet, _Memo]] = {}
+_MEMOS_KEPT = 4
+_memos_lock = threading.Lock()
+
+
+def shared_memo(rules: RuleSet, year: int, today: dt.date, as_of: dt.date) -> _Memo:
+    """The process's memo for this rule set, year and day (a new one the first time): a
+    whole-tree recomputation then judges only the figures no earlier computation had.
+    The rule set is kept with its memo, so its id cannot be reused by another one while
+    the memo is kept."""
+    key = (id(rules), year, today, as_of)
+    with _memos_lock:
+        found = _MEMOS.get(key)
+        if found is not None and found[0] is rules:
+            return found[1]
+        memo = _Memo(year, today, as_of)
+        _MEMOS[key] = (rules, memo)
+        while len(_MEMOS) > _MEMOS_KEPT:
+            del _MEMOS[next(iter(_MEMOS))]
+        return memo
+
+
+def forget_memos() -> None:
+    """Forget the process's memos (with the cached reports, `clear_cache`)."""
+    with _memos_lock:
+        _MEMOS.clear()
+
+
 @dataclass
 class _Evaluated:
     frequency: dict[int, list[tuple[FrequencyRule, _Judged, list[tuple], dict | None]]]
@@ -205,7 +240,7 @@ def _compute(
         complete=max_depth is None,
         talk_minimum=talk_minimum(rules),
     )
-    memo = _Memo(year, today, as_of)
+    memo = shared_memo(rules, year, today, as_of)
     done = _evaluate(records, rules, memo)
     return ComplianceReport(
         root=next(o for o in records.orgs if o.id == root.pk),
@@ -402,8 +437,8 @@ def frequency_verdicts(
     rules = rules or rules_in_force()
     as_of = min(today, dt.date(year, 12, 31))
     with _gc_paused():
-        records = _read(_subtree(root.path, None), year, as_of, frequency_only=True)
-        memo = _Memo(year, today, as_of)
+        records = _read(_subtree(root.path, None), year, as_of, complete=True, frequency_only=True)
+        memo = shared_memo(rules, year, today, as_of)
         out: dict[int, FrequencyVerdicts] = {}
         for org in records.orgs:
             found = _judge_frequency(org, records.by_key, records.secretaries, rules, memo)

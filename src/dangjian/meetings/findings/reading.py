@@ -15,7 +15,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import CharField, Count, Exists, IntegerField, OuterRef, Q
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Substr
 
 from dangjian.meetings.findings.as_was import read_kinds
@@ -78,6 +88,13 @@ def _subtree(prefix: str, max_depth: int | None) -> Where:
     return where
 
 
+def _everything(field: str) -> Q:
+    """Every organization: a root's whole tree is read without a filter on the organization
+    (most installations hold one tree), each row kept when its organization was read. The
+    join to the organizations for their path was a tenth of the meetings read."""
+    return Q()
+
+
 def _only(ids: Iterable[int]) -> Where:
     ids = sorted(ids)
     return lambda field: Q(**{f"{field}id__in": ids})
@@ -122,30 +139,60 @@ def _count_members(where: Where, year: int, as_of: dt.date, by_id: dict[int, Org
 
     In the same query, the members and full members on every month's last day
     (`OrgInfo.counts_by_month`, and a branch's `full_by_month`): the monthly 支委会 binds only
-    the months a branch had 7, and the committee rules are judged on every month's last day."""
+    the months a branch had 7, and the committee rules are judged on every month's last day.
+
+    The spells that cover every reading day (most of them) are only counted, per organization
+    and status; the others come grouped by their dates as ISO text (CAST gives YYYY-MM-DD on
+    SQLite, PostgreSQL and MariaDB), and are placed on the days they cover here: a few
+    thousand groups at province scale, where a filtered count per day made the database test
+    every spell against every day."""
     ends = month_ends(year, as_of)
     days = sorted(set(ends))
-    full = Q(status=MemberStatus.FULL)
-    monthly = {f"m{i}": Count("id", filter=_covering(day) & full) for i, day in enumerate(days)}
-    everyone = {f"a{i}": Count("id", filter=_covering(day)) for i, day in enumerate(days)}
+    texts = [day.isoformat() for day in days]
+    width = len(days)
+    every_day = Q(started_on__lte=days[0]) & (Q(ended_on__isnull=True) | Q(ended_on__gte=days[-1]))
+    text = CharField(max_length=10)
+
+    def dated(field: str) -> Case:
+        return Case(When(every_day, then=Value(None)), default=Cast(field, text), output_field=text)
+
     rows = (
         MembershipSpell.objects.filter(where("organization__"), started_on__lte=as_of)
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=ends[0]))
         .order_by()
-        .values("organization_id")
-        .annotate(**monthly, **everyone)
-        .values_list("organization_id", *monthly, *everyone)
+        .annotate(started=dated("started_on"), ended=dated("ended_on"))
+        .values("organization_id", "status", "started", "ended")
+        .annotate(n=Count("id"))
+        .values_list("organization_id", "status", "started", "ended", "n")
     )
+    # Per organization: members on each reading day, then full members on each.
+    tallies: dict[int, list[int]] = {}
+    full_status = MemberStatus.FULL
+    for org_id, status, started, ended, n in rows:
+        tally = tallies.get(org_id)
+        if tally is None:
+            tally = tallies[org_id] = [0] * (2 * width)
+        full = status == full_status
+        if started is None:  # covers every reading day
+            for i in range(width):
+                tally[i] += n
+                if full:
+                    tally[width + i] += n
+            continue
+        for i, day in enumerate(texts):
+            if started <= day and (ended is None or ended >= day):
+                tally[i] += n
+                if full:
+                    tally[width + i] += n
     position = [days.index(day) for day in ends]
-    width = len(days)
-    for org_id, *by_day in rows:
-        org = by_id[org_id]
+    for org_id, tally in tallies.items():
+        org = by_id.get(org_id)
+        if org is None:
+            continue  # another tree's (`_everything`)
         # The last reading day is `as_of` itself.
-        org.members, org.full_members = by_day[2 * width - 1], by_day[width - 1]
-        full_by_month = tuple(by_day[i] for i in position)
-        org.counts_by_month = tuple(
-            zip((by_day[width + i] for i in position), full_by_month, strict=True)
-        )
+        org.members, org.full_members = tally[width - 1], tally[2 * width - 1]
+        full_by_month = tuple(tally[width + i] for i in position)
+        org.counts_by_month = tuple(zip((tally[i] for i in position), full_by_month, strict=True))
         if org.kind == "branch" or "branch" in (org.kinds_by_month or ()):
             org.full_by_month = full_by_month
 
@@ -209,37 +256,49 @@ def _read_posts(
     """Posts held at some time in the year: the seats on the year's last day (or today) and on
     every month's last day (`seats_by_month`), by kind, into `by_id`. Returns the secretaries
     on each day (for the leader's 党课) and each branch's 委员 on `as_of`. `seats=False`: the
-    secretaries only (the frequency rules need no seat)."""
+    secretaries only (the frequency rules need no seat).
+
+    The dates are read as ISO text (they are only compared), and an organization whose posts
+    all cover every month's last day has its seats counted once."""
     ends = month_ends(year, as_of)
-    held: dict[int, list[tuple[int, str, dt.date, dt.date | None]]] = defaultdict(list)
+    texts = [day.isoformat() for day in ends]
+    first, last = texts[0], texts[-1]
+    text = CharField(max_length=10)
+    held: dict[int, list[tuple[int, str, str, str | None]]] = defaultdict(list)
     secretaries: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
     for org_id, member_id, kind, started, ended in (
         Post.objects.filter(where("organization__"), started_on__lte=as_of)
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=dt.date(year, 1, 1)))
-        .values_list("organization_id", "member_id", "kind", "started_on", "ended_on")
+        .order_by()
+        .annotate(started=Cast("started_on", text), ended=Cast("ended_on", text))
+        .values_list("organization_id", "member_id", "kind", "started", "ended")
     ):
+        if org_id not in by_id:
+            continue  # another tree's (`_everything`)
         if kind in COMMITTEE_POSTS:
             held[org_id].append((member_id, kind, started, ended))
         if kind == PostKind.SECRETARY:
-            secretaries[org_id].append(
-                (member_id, started.isoformat(), ended.isoformat() if ended else None)
-            )
+            secretaries[org_id].append((member_id, started, ended))
     seated: dict[int, set[int]] = {}
     if not seats:
         return secretaries, seated
     for org_id, posts in held.items():
         org = by_id[org_id]
-        org.seats_by_month = tuple(_seats_on(posts, day) for day in ends)
-        org.committee_size, org.deputies, org.officers = _seats_on(posts, as_of)
+        if all(s <= first and (e is None or e >= last) for _, _, s, e in posts):
+            # The same seats all year (up to `as_of`): counted once.
+            on_last = _seats_on(posts, last)
+            org.seats_by_month = (on_last,) * len(texts)
+        else:
+            org.seats_by_month = tuple(_seats_on(posts, day) for day in texts)
+            on_last = org.seats_by_month[-1]
+        org.committee_size, org.deputies, org.officers = on_last
         if org.kind == OrgKind.BRANCH:
-            seated[org_id] = {m for m, _, s, e in posts if s <= as_of and (e is None or e >= as_of)}
+            seated[org_id] = {m for m, _, s, e in posts if s <= last and (e is None or e >= last)}
     return secretaries, seated
 
 
-def _seats_on(
-    posts: list[tuple[int, str, dt.date, dt.date | None]], day: dt.date
-) -> tuple[int, int, int]:
-    """(委员 seated, 副书记, other seats than 书记 and 副书记) on `day`."""
+def _seats_on(posts: list[tuple[int, str, str, str | None]], day: str) -> tuple[int, int, int]:
+    """(委员 seated, 副书记, other seats than 书记 and 副书记) on `day` (ISO text)."""
     seated: set[int] = set()
     deputies = officers = 0
     for member_id, kind, started, ended in posts:
@@ -332,6 +391,26 @@ def _read_talks(
     return out
 
 
+def _read_meetings(
+    where: Where, start: dt.date, end: dt.date, by_id: dict[int, OrgInfo]
+) -> tuple[dict[tuple[int, str], list[tuple]], dict[int, list[int]]]:
+    """The meetings held between two days, by (organization, kind), and counted per
+    organization and month (one pass over the indexed held_on column); the rows of
+    organizations not in `by_id` are dropped (`_everything`)."""
+    by_key: dict[tuple[int, str], list[tuple]] = defaultdict(list)
+    meetings: dict[int, list[int]] = defaultdict(lambda: [0] * 12)
+    sql, params = _subtree_meetings_sql(where("organization__"), start, end)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    for row in fetched:
+        org_id = row[_ORG]
+        if org_id in by_id:
+            by_key[(org_id, row[_KIND])].append(row)
+            meetings[org_id][row[_MONTH] - 1] += 1
+    return by_key, meetings
+
+
 def _read(
     where: Where,
     year: int,
@@ -366,23 +445,16 @@ def _read(
         )
     ]
     by_id = read_kinds(where, month_ends(year, as_of), orgs)
+    # A root's whole tree: the records are read without a filter on their organization.
+    rows_of: Where = _everything if complete and orgs and orgs[0].depth == 1 else where
 
-    _count_members(where, year, as_of, by_id)
+    _count_members(rows_of, year, as_of, by_id)
     if not frequency_only:
         _count_subtrees(orgs, complete, year, as_of)
 
-    secretaries, seated = _read_posts(where, year, as_of, by_id, seats=not frequency_only)
+    secretaries, seated = _read_posts(rows_of, year, as_of, by_id, seats=not frequency_only)
 
-    # The meetings held in the year: one pass over the indexed held_on column.
-    by_key: dict[tuple[int, str], list[tuple]] = defaultdict(list)
-    meetings: dict[int, list[int]] = defaultdict(lambda: [0] * 12)
-    sql, params = _subtree_meetings_sql(where(org), start, as_of)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-    for row in fetched:
-        by_key[(row[_ORG], row[_KIND])].append(row)
-        meetings[row[_ORG]][row[_MONTH] - 1] += 1
+    by_key, meetings = _read_meetings(rows_of, start, as_of, by_id)
     if frequency_only:
         return _Records(orgs, secretaries, {}, by_key, {}, {}, dict(meetings), where)
 
