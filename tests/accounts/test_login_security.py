@@ -300,6 +300,14 @@ def test_requests_within_a_minute_do_not_write_the_session(demo, client):
     assert client.session[LAST_SEEN] >= int(time.time()) - 5
 
 
+def test_the_idle_clock_starts_at_login_so_the_first_page_writes_no_session(demo, client):
+    before = int(time.time())
+    _login(client, "secretary", PASSWORD)
+    assert client.session[LAST_SEEN] >= before
+
+    assert _session_writes(client, reverse("orgs:tree")) == []
+
+
 def test_an_idle_api_session_is_refused(demo, client):
     _login(client, "secretary", PASSWORD)
     client.get(reverse("orgs:tree"))

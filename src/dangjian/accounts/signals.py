@@ -1,9 +1,12 @@
 """Login, logout, failed login and lockout become audit events."""
 
+import time
+
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from dangjian.accounts.middleware import SESSION_KEY as LAST_SEEN
 from dangjian.accounts.services import record_session
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, record
@@ -18,6 +21,9 @@ def on_login(sender, request, user, **kwargs):
     record(Actor(user, _ip(request)), AuditAction.LOGIN, user)
     session = getattr(request, "session", None) if request is not None else None
     if session is not None:
+        # A login is activity: the idle clock starts here, so the first page after it does not
+        # write the session again (IdleTimeoutMiddleware writes it at most once a minute).
+        session[LAST_SEEN] = int(time.time())
         if session.session_key is None:
             session.save()
         record_session(user, session.session_key, _ip(request))
