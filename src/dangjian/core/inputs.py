@@ -99,6 +99,28 @@ EARLIEST_RECORD = dt.date(1949, 10, 1)
 PLAN_YEARS_AHEAD = 5
 
 
+def form_day(
+    raw: str | None,
+    field: str,
+    errors: dict[str, str],
+    *,
+    required: bool = False,
+    invalid: str = "日期格式应为 YYYY-MM-DD",
+) -> dt.date | None:
+    """A day typed in a form (YYYY-MM-DD, as the date inputs send it), or None with `invalid`
+    in `errors[field]` (also when it is empty and `required`)."""
+    raw = (raw or "").strip()
+    if not raw:
+        if required:
+            errors[field] = invalid
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        errors[field] = invalid
+        return None
+
+
 def years_after(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year + years)

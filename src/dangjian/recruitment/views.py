@@ -15,6 +15,7 @@ from dangjian.accounts.access import Action, get_org_for_user, require_scope, sc
 from dangjian.audit.services import Actor
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
+from dangjian.core.inputs import form_day
 from dangjian.meetings.models import Meeting, MeetingStatus, Vote
 from dangjian.members.access import visible_members
 from dangjian.members.models import Member
@@ -23,16 +24,6 @@ from dangjian.recruitment import queries, services
 from dangjian.regulations.recruitment import STAGES, STEPS
 
 STAGE_LABELS = dict(STAGES)
-
-
-def _date(raw: str | None, field: str, errors: dict[str, str]) -> dt.date | None:
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        errors[field] = "日期格式应为 YYYY-MM-DD"
-        return None
 
 
 def _int(raw: str | None, field: str, errors: dict[str, str]) -> int | None:
@@ -160,7 +151,7 @@ def propose_extension(request, pk: int):
     applicant = queries.get_file_for_user(request.user, pk, Action.WRITE)
     errors: dict[str, str] = {}
     post = request.POST
-    day = _date(post.get("decided_on"), "decided_on", errors)
+    day = form_day(post.get("decided_on"), "decided_on", errors)
     months = _int(post.get("months"), "months", errors)
     vote_id = _int(post.get("vote"), "vote", errors)
     try:
@@ -196,7 +187,7 @@ def approve_extension(request, pk: int):
         raise PermissionDenied("延长预备期由上级党委审批")
     extension = ProbationExtension.objects.filter(applicant=applicant).first()
     errors: dict[str, str] = {}
-    day = _date(request.POST.get("approved_on"), "approved_on", errors)
+    day = form_day(request.POST.get("approved_on"), "approved_on", errors)
     try:
         if extension is None:
             raise ServiceValidationError({"extension": "没有待审批的延长预备期决定"})
@@ -212,7 +203,7 @@ def approve_extension(request, pk: int):
 
 
 def _step_input(user, post, applicant, errors: dict[str, str]) -> services.StepInput | None:
-    done_on = _date(post.get("done_on"), "done_on", errors)
+    done_on = form_day(post.get("done_on"), "done_on", errors)
     branch = applicant.organization
     meeting_id = _int(post.get("meeting"), "meeting", errors)
     vote_id = _int(post.get("vote"), "vote", errors)
@@ -228,7 +219,7 @@ def _step_input(user, post, applicant, errors: dict[str, str]) -> services.StepI
         people=list(visible_members(user).filter(pk__in=people_ids).select_related("organization")),
         training_days=_int(post.get("training_days"), "training_days", errors),
         training_hours=_int(post.get("training_hours"), "training_hours", errors),
-        publicity_from=_date(post.get("publicity_from"), "publicity_from", errors),
+        publicity_from=form_day(post.get("publicity_from"), "publicity_from", errors),
         note=post.get("note", ""),
         warning_reason=post.get("warning_reason", ""),
     )  # fmt: skip
@@ -261,8 +252,8 @@ def new_file(request):
     branch = get_org_for_user(request.user, org.pk, Action.WRITE)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        received = _date(request.POST.get("received_on"), "received_on", errors)
-        leaves = _date(request.POST.get("leaves_on"), "leaves_on", errors)
+        received = form_day(request.POST.get("received_on"), "received_on", errors)
+        leaves = form_day(request.POST.get("leaves_on"), "leaves_on", errors)
         try:
             if received is None:
                 errors.setdefault("received_on", "请填写收到申请书的日期")

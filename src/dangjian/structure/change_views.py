@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from dangjian.accounts.access import administers_structure, get_org_for_user, scope_for
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
+from dangjian.core.inputs import form_day
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.orgs.services import ALLOWED_CHILDREN
 from dangjian.structure.services import change_kind, dissolve_organization
@@ -29,11 +30,7 @@ def _administered(request, pk: int) -> Organization:
 
 
 def _day(value: str, field: str, errors: dict[str, str]) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        errors[field] = "请填写有效的日期"
-        return None
+    return form_day(value, field, errors, required=True, invalid="请填写有效的日期")
 
 
 def _split(errors: dict[str, str], fields: set[str]) -> tuple[dict[str, str], list[str]]:
