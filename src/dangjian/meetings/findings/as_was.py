@@ -31,9 +31,11 @@ from dangjian.meetings.findings.applicability import plan_for
 from dangjian.meetings.findings.committee_rules import (
     MonthsMemo,
     committee_results,
-    month_label,
+    month_results,
+    note_broken,
+    with_months,
 )
-from dangjian.meetings.findings.report import VIOLATED, OrgInfo, Result
+from dangjian.meetings.findings.report import OrgInfo, Result
 from dangjian.orgs.models import OrganizationSpell
 from dangjian.regulations.engine import RuleSet
 
@@ -148,22 +150,13 @@ def committee_as_was(
     broken: dict[str, list[tuple[int, Result]]] = {}
     last: tuple[Result, ...] = ()
     existed = 0
-    for month, (full, count, size, dep, off, subtree) in enumerate(by_month, start=1):
+    for month, month_figures in enumerate(by_month, start=1):
         kind = kinds[month - 1]
         if kind is None:
             continue
         existed += 1
-        day = memo.ends[month - 1]
-        key = (kind, full, count, size, dep, off, subtree, day)
-        results = memo.months_memo.get(key)
-        if results is None:
-            results = memo.months_memo[key] = committee_results(
-                kind, full, count, size, None, None, dep, off, subtree, day
-            )
-        last = results
-        for result in results:
-            if result.column == "committee" and result.status == VIOLATED:
-                broken.setdefault(result.rule_id, []).append((month, result))
+        last = month_results(memo, kind, month_figures, month)
+        note_broken(broken, month, last)
     if final_kind is not None:
         final = committee_results(
             final_kind,
@@ -180,21 +173,4 @@ def committee_as_was(
     else:
         # Dissolved before the period's last day: its last month's committee findings, no term.
         final = tuple(r for r in last if r.column == "committee")
-    if not broken:
-        return final
-    out = []
-    for items in broken.values():
-        months = [m for m, _ in items]
-        latest = items[-1][1]
-        if len(months) == existed:
-            out.append(latest)
-            continue
-        each = "各月末" if len(months) > 1 else "末"
-        out.append(
-            latest._replace(
-                message=f"{memo.year}年{month_label(months)}{each}：{latest.message}",
-                facts={**latest.facts, "months": months},
-            )
-        )
-    out.extend(r for r in final if r.column != "committee")
-    return tuple(out)
+    return with_months(memo, broken, existed, final)

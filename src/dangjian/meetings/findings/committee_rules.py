@@ -185,24 +185,51 @@ def committee_year(
         memo.as_of,
     )
     broken: dict[str, list[tuple[int, Result]]] = {}
-    for month, (full, count, size, dep, off, subtree) in enumerate(monthly, start=1):
-        day = memo.ends[month - 1]
-        key = (kind, full, count, size, dep, off, subtree, day)
-        results = memo.months_memo.get(key)
-        if results is None:
-            results = memo.months_memo[key] = committee_results(
-                kind, full, count, size, None, None, dep, off, subtree, day, term=False
-            )
-        for result in results:
-            if result.column == "committee" and result.status == VIOLATED:
-                broken.setdefault(result.rule_id, []).append((month, result))
+    for month, figures in enumerate(monthly, start=1):
+        note_broken(broken, month, month_results(memo, kind, figures, month))
+    return with_months(memo, broken, len(monthly), final)
+
+
+def month_results(memo: MonthsMemo, kind: str, figures: tuple, month: int) -> tuple[Result, ...]:
+    """The committee rules on a month's last day for an organization of `kind` with the
+    figures of that day (full members, members, committee size, deputies, officers, subtree
+    members); the term is not judged here. Memoised on the inputs."""
+    full, count, size, dep, off, subtree = figures
+    day = memo.ends[month - 1]
+    key = (kind, full, count, size, dep, off, subtree, day)
+    results = memo.months_memo.get(key)
+    if results is None:
+        results = memo.months_memo[key] = committee_results(
+            kind, full, count, size, None, None, dep, off, subtree, day, term=False
+        )
+    return results
+
+
+def note_broken(
+    broken: dict[str, list[tuple[int, Result]]], month: int, results: tuple[Result, ...]
+) -> None:
+    """Keep the month's broken committee rules, by rule."""
+    for result in results:
+        if result.column == "committee" and result.status == VIOLATED:
+            broken.setdefault(result.rule_id, []).append((month, result))
+
+
+def with_months(
+    memo: MonthsMemo,
+    broken: dict[str, list[tuple[int, Result]]],
+    judged: int,
+    final: tuple[Result, ...],
+) -> tuple[Result, ...]:
+    """The year's committee findings: a rule broken in every one of the `judged` months is the
+    plain finding with the latest figures; broken in some, the same naming those months. The
+    period-end results `final` stand for the rest (the term and the rules never broken)."""
     if not broken:
         return final
     out = []
     for items in broken.values():
         months = [m for m, _ in items]
         last = items[-1][1]
-        if len(months) == len(monthly):
+        if len(months) == judged:
             out.append(last)  # broken every month: the plain finding, the latest figures
             continue
         label = month_label(months)
