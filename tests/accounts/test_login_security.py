@@ -300,6 +300,20 @@ def test_requests_within_a_minute_do_not_write_the_session(demo, client):
     assert client.session[LAST_SEEN] >= int(time.time()) - 5
 
 
+def test_a_last_seen_time_ahead_of_the_clock_is_replaced_by_the_request_time(demo, client):
+    """A stamp from a clock ahead of this one (another server, or the clock set back since)
+    would hold the session up to that much longer than the timeout after its last request."""
+    _login(client, "secretary", PASSWORD)
+    _age_session(client, -60)  # stamped an hour ahead of this server's clock
+
+    assert client.get(reverse("orgs:tree")).status_code == 200
+    assert int(time.time()) - 5 <= client.session[LAST_SEEN] <= int(time.time())
+
+    _age_session(client, 31)
+    assert client.get(reverse("orgs:tree")).status_code == 302
+    assert _logged_in_as(client) is None
+
+
 def test_the_idle_clock_starts_at_login_so_the_first_page_writes_no_session(demo, client):
     before = int(time.time())
     _login(client, "secretary", PASSWORD)

@@ -40,7 +40,9 @@ class IdleTimeoutMiddleware:
                     return self.get_response(request)
                 query = urlencode({"timeout": 1, "next": request.get_full_path()})
                 return redirect(f"{resolve_url(settings.LOGIN_URL)}?{query}")
-            if last is None or now - last >= SEEN_EVERY:
+            # A stamp ahead of this clock (another server's, or written before the clock was
+            # set back) is replaced too: kept, it would hold the session past its timeout.
+            if last is None or not 0 <= now - last < SEEN_EVERY:
                 request.session[SESSION_KEY] = now
         return self.get_response(request)
 
