@@ -30,6 +30,7 @@ from dangjian.members.models import (
     MemberStatus,
     SpellEvent,
 )
+from dangjian.orgs import history as org_history
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.identity import (
     IdentityError,
@@ -44,6 +45,7 @@ from dangjian.regulations.membership import (
     check_confirmation,
     probation_end,
 )
+from dangjian.regulations.periods import cn_date
 
 FIELD_LABELS = {
     "name": "姓名",
@@ -317,6 +319,11 @@ def _check_target(actor: Actor, org: Organization | None, party_group: Organizat
         raise ServiceValidationError({"organization": "请填写党员所在的党支部（组织编码）"})
     if org.kind != OrgKind.BRANCH:
         raise ServiceValidationError({"organization": "党员的组织关系只能落在党支部"})
+    gone = org_history.dissolved_since(org)
+    if gone is not None:
+        raise ServiceValidationError(
+            {"organization": f"{org.name}已于{cn_date(gone)}撤销，不能再接收党员"}
+        )
     if actor.user is not None and not can_write_into(actor.user, org):
         raise ServiceValidationError({"organization": "目标组织不在您的管理范围内"})
     if party_group is not None and (

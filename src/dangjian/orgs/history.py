@@ -68,6 +68,14 @@ def spells_on(org: Organization, day: dt.date) -> QuerySet[OrganizationSpell]:
     return OrganizationSpell.objects.filter(_covering(day), organization__path__startswith=org.path)
 
 
+def dissolved_since(org: Organization) -> dt.date | None:
+    """The day `org` was dissolved (the day after its last spell), None while it exists. A
+    dissolved organization takes no new member, post or meeting (the dissolution was refused
+    while it had any on or after that day)."""
+    last = org.spells.order_by("-started_on").values_list("ended_on", flat=True).first()
+    return last + dt.timedelta(days=1) if last is not None else None
+
+
 def organizations_on(org: Organization, day: dt.date) -> QuerySet[Organization]:
     """The organizations of `org`'s subtree (itself included) that existed on `day`."""
     return Organization.objects.filter(pk__in=spells_on(org, day).values("organization_id"))

@@ -10,6 +10,7 @@ from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, diff, record
 from dangjian.core import clock
 from dangjian.core.errors import ServiceValidationError
+from dangjian.orgs.history import dissolved_since
 from dangjian.orgs.models import (
     Organization,
     OrganizationSpell,
@@ -18,6 +19,7 @@ from dangjian.orgs.models import (
     Post,
     PostKind,
 )
+from dangjian.regulations.periods import cn_date
 
 # Which kinds may sit under which: keeps the tree shaped like real organs.
 ALLOWED_CHILDREN: dict[str | None, set[str]] = {
@@ -101,6 +103,11 @@ def add_post(
 ) -> Post:
     if kind not in PostKind.values:
         raise ServiceValidationError({"kind": "职务不正确"})
+    gone = dissolved_since(organization)
+    if gone is not None:
+        raise ServiceValidationError(
+            {"organization": f"{organization.name}已于{cn_date(gone)}撤销，不能再任职"}
+        )
     branch_path = member.organization.path
     if organization.kind in {OrgKind.BRANCH, OrgKind.PARTY_GROUP} and not (
         organization.path.startswith(branch_path)

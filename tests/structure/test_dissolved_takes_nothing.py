@@ -1,0 +1,74 @@
+"""A dissolved organization takes nothing new: the dissolution is refused while a member, a post
+or a meeting belongs to it on or after its day (docs/organization-history.md), so the services
+that would put one back afterwards refuse too (members, posts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dangjian.audit.services import Actor
+from dangjian.core.errors import ServiceValidationError
+from dangjian.members import services as member_services
+from dangjian.members.models import Member
+from dangjian.orgs import services as org_services
+from dangjian.orgs.models import Organization, OrgKind, Post, PostKind
+from dangjian.orgs.services import create_organization
+from dangjian.structure.services import dissolve_organization
+from tests.conftest import TODAY, member_payload
+
+ACTOR = Actor.system("test")
+DISSOLVED = dt.date(2026, 6, 1)
+
+
+@pytest.fixture
+def dissolved(demo) -> Organization:
+    org = create_organization(
+        ACTOR,
+        Organization.objects.get(code="FGW-JGDW"),
+        name="测试撤销党支部",
+        kind=OrgKind.BRANCH,
+        code="T-GONE",
+        founded_on=dt.date(2020, 1, 1),
+    )
+    dissolve_organization(ACTOR, org, DISSOLVED)
+    org.refresh_from_db()
+    return org
+
+
+def _someone_elsewhere(demo) -> Member:
+    return Member.objects.filter(organization=demo.sibling_branch, status="full").first()
+
+
+def test_no_member_is_registered_or_moved_into_a_dissolved_branch(demo, dissolved):
+    with pytest.raises(ServiceValidationError) as created:
+        member_services.create_member(ACTOR, dissolved, member_payload(name="测试新", seed=801))
+    assert (
+        created.value.errors["organization"] == "测试撤销党支部已于2026年6月1日撤销，不能再接收党员"
+    )
+
+    person = _someone_elsewhere(demo)
+    with pytest.raises(ServiceValidationError) as moved:
+        member_services.move_member(ACTOR, person, dissolved, reason="调动")
+    assert "organization" in moved.value.errors
+    assert not Member.objects.filter(organization=dissolved).exists()
+    person.refresh_from_db()
+    assert person.organization_id == demo.sibling_branch.pk
+
+
+def test_no_post_is_taken_in_a_dissolved_organization(demo, dissolved):
+    person = _someone_elsewhere(demo)
+    with pytest.raises(ServiceValidationError) as refused:
+        org_services.add_post(ACTOR, dissolved, person, PostKind.SECRETARY, TODAY)
+    assert refused.value.errors["organization"] == "测试撤销党支部已于2026年6月1日撤销，不能再任职"
+    assert not Post.objects.filter(organization=dissolved).exists()
+
+
+def test_an_organization_that_exists_still_takes_them(demo):
+    branch = demo.sibling_branch
+    member, _ = member_services.create_member(
+        ACTOR, branch, member_payload(name="测试在", seed=802)
+    )
+    post = org_services.add_post(ACTOR, branch, member, PostKind.COMMITTEE_MEMBER, TODAY)
+    assert (member.organization_id, post.organization_id) == (branch.pk, branch.pk)
