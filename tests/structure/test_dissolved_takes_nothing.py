@@ -1,6 +1,6 @@
 """A dissolved organization takes nothing new: the dissolution is refused while a member, a post
 or a meeting belongs to it on or after its day (docs/organization-history.md), so the services
-that would put one back afterwards refuse too (members, posts)."""
+that would put one back afterwards refuse too (members, posts, meetings and a series' top-up)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pytest
 
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
+from dangjian.meetings import services as meeting_services
+from dangjian.meetings.models import Meeting, MeetingSeries
 from dangjian.members import services as member_services
 from dangjian.members.models import Member
 from dangjian.orgs import services as org_services
@@ -72,3 +74,45 @@ def test_an_organization_that_exists_still_takes_them(demo):
     )
     post = org_services.add_post(ACTOR, branch, member, PostKind.COMMITTEE_MEMBER, TODAY)
     assert (member.organization_id, post.organization_id) == (branch.pk, branch.pk)
+
+
+def test_no_meeting_is_planned_on_or_after_the_dissolution(demo, dissolved):
+    for day in ("2026-06-01 15:00", "2026-12-05 15:00"):
+        with pytest.raises(ServiceValidationError) as refused:
+            meeting_services.plan_meeting(
+                ACTOR, dissolved, {"kind": "theme_day", "starts_at": day, "topic": "主题党日"}
+            )
+        assert refused.value.errors == {
+            "starts_at": "测试撤销党支部已于2026年6月1日撤销，会议时间应早于撤销日期"
+        }
+    # A meeting held while it existed can still be entered (a 补录).
+    before = meeting_services.plan_meeting(
+        ACTOR,
+        dissolved,
+        {"kind": "theme_day", "starts_at": "2026-05-31 15:00", "topic": "主题党日"},
+    )
+    assert before.organization_id == dissolved.pk
+
+    with pytest.raises(ServiceValidationError) as series:
+        meeting_services.plan_series(ACTOR, dissolved, {"day_of_month": 10, "start_time": "15:00"})
+    assert "organization" in series.value.errors
+    assert not MeetingSeries.objects.filter(organization=dissolved).exists()
+
+
+def test_a_series_is_not_topped_up_after_its_organization_is_dissolved(demo):
+    org = create_organization(
+        ACTOR,
+        Organization.objects.get(code="FGW-JGDW"),
+        name="测试续排党支部",
+        kind=OrgKind.BRANCH,
+        code="T-SERIES",
+        founded_on=dt.date(2020, 1, 1),
+    )
+    series, planned = meeting_services.plan_series(
+        ACTOR, org, {"day_of_month": 10, "start_time": "15:00"}, on=dt.date(2025, 6, 1)
+    )
+    assert len(planned) == 12
+    dissolve_organization(ACTOR, org, dt.date(2026, 6, 1))
+
+    assert meeting_services.extend_series(ACTOR, series, on=TODAY) == []
+    assert not Meeting.objects.filter(organization=org, starts_at__date__gte=dt.date(2026, 6, 1))

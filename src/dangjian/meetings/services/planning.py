@@ -35,6 +35,7 @@ from dangjian.meetings.services.common import (
 )
 from dangjian.members.access import visible_members
 from dangjian.members.models import Member
+from dangjian.orgs.history import dissolved_since
 from dangjian.orgs.models import Organization
 from dangjian.regulations.dates import add_months
 from dangjian.regulations.periods import TZ, cn_date, local_date
@@ -155,6 +156,9 @@ def plan_meeting(actor: Actor, organization: Organization, data: Mapping[str, An
     invited = inputs.short_text(data.get("invited"), "invited", "列席、邀请人员", 500, errors)
     host = _member(actor, data.get("host"), "host", "主持人", errors)
     attendees = _attendees(actor, organization, kind, data.get("attendees"), errors)
+    gone = dissolved_since(organization)
+    if gone is not None and starts_at is not None and local_date(starts_at) >= gone:
+        errors["starts_at"] = f"{organization.name}已于{cn_date(gone)}撤销，会议时间应早于撤销日期"
     if errors:
         raise ServiceValidationError(errors)
     assert kind is not None and starts_at is not None
@@ -216,6 +220,11 @@ def plan_series(
 ) -> tuple[MeetingSeries, list[Meeting]]:
     """A fixed day each month (主题党日 by default), with its meetings for the next 12 months."""
     _check_org(actor, organization)
+    gone = dissolved_since(organization)
+    if gone is not None:
+        raise ServiceValidationError(
+            {"organization": f"{organization.name}已于{cn_date(gone)}撤销，不能再制定固定计划"}
+        )
     errors: dict[str, str] = {}
     kind = _kind(data.get("kind") or MeetingKind.THEME_DAY, organization, errors)
     try:
@@ -279,6 +288,8 @@ def extend_series(
     series = MeetingSeries.objects.select_for_update().get(pk=series.pk)
     if not series.active:
         raise ServiceValidationError({"series": "该固定计划已停用"})
+    if dissolved_since(series.organization) is not None:
+        return []  # a dissolved organization holds no more meetings (the tick asks every time)
     on = on or today()
     first = _series_date(on.year, on.month, series.day_of_month)
     start_month = dt.date(on.year, on.month, 1)
