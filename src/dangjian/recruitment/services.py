@@ -250,6 +250,14 @@ def _check_step_rules(applicant: Applicant, data: StepInput, done: dict[int, dt.
         days = _publicity_days()
         if data.publicity_from is None:
             raise ServiceValidationError({"publicity_from": "请填写公示开始日期"})
+        first = min(done.values())
+        if not first <= data.publicity_from <= data.done_on:
+            raise ServiceValidationError(
+                {
+                    "publicity_from": f"公示开始日期应在{cn_date(first)}至{cn_date(data.done_on)}之间"
+                    "（收到入党申请书后、本步骤办理前）"
+                }
+            )
         if days is not None and data.done_on <= rules.publicity_end(data.publicity_from, days):
             end = rules.publicity_end(data.publicity_from, days)
             raise ServiceValidationError(
