@@ -1,6 +1,6 @@
 """A dissolved organization takes nothing new: the dissolution is refused while a member, a post
 or a meeting belongs to it on or after its day (docs/organization-history.md), so the services
-that would put one back afterwards refuse too (members, posts, meetings and a series' top-up)."""
+that would put one back afterwards refuse too (members, posts, transfers in, meetings and a series' top-up)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from dangjian.orgs import services as org_services
 from dangjian.orgs.models import Organization, OrgKind, Post, PostKind
 from dangjian.orgs.services import create_organization
 from dangjian.structure.services import dissolve_organization
+from dangjian.transfers import services as transfer_services
+from dangjian.transfers.models import Transfer
 from tests.conftest import TODAY, member_payload
 
 ACTOR = Actor.system("test")
@@ -116,3 +118,30 @@ def test_a_series_is_not_topped_up_after_its_organization_is_dissolved(demo):
 
     assert meeting_services.extend_series(ACTOR, series, on=TODAY) == []
     assert not Meeting.objects.filter(organization=org, starts_at__date__gte=dt.date(2026, 6, 1))
+
+
+def test_no_transfer_into_a_dissolved_branch_is_started_or_registered(demo, dissolved):
+    with pytest.raises(ServiceValidationError) as started:
+        transfer_services.start(
+            ACTOR,
+            _someone_elsewhere(demo),
+            kind="within",
+            reason="工作调动",
+            applied_on=TODAY,
+            to_organization=dissolved,
+        )
+    assert started.value.errors == {
+        "to_organization": "测试撤销党支部已于2026年6月1日撤销，不能转入"
+    }
+    with pytest.raises(ServiceValidationError) as registered:
+        transfer_services.register_incoming(
+            ACTOR,
+            dissolved,
+            person_name="转入党员",
+            from_name="外省某党支部",
+            letter_number="外字第13号",
+            issued_on=dt.date(2026, 11, 1),
+            valid_until=dt.date(2026, 12, 1),
+        )
+    assert "to_organization" in registered.value.errors
+    assert not Transfer.objects.filter(to_organization=dissolved).exists()

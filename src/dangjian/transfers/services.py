@@ -26,6 +26,7 @@ from dangjian.dues.models import Payment
 from dangjian.members import services as member_services
 from dangjian.members import services_lifecycle
 from dangjian.members.models import LeaveReason, Member, MembershipSpell, SpellEvent
+from dangjian.orgs.history import dissolved_since
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations import transfers as rules
 from dangjian.regulations.identity import IdentityError, parse_id_number
@@ -126,6 +127,16 @@ def _save_new(transfer: Transfer) -> None:
         ) from None
 
 
+def _not_dissolved(branch: Organization) -> None:
+    """A transfer into a dissolved branch could never be received (`move_member` and
+    `create_member` refuse it): refused when it is started or registered."""
+    gone = dissolved_since(branch)
+    if gone is not None:
+        raise ServiceValidationError(
+            {"to_organization": f"{branch.name}已于{cn_date(gone)}撤销，不能转入"}
+        )
+
+
 @transaction.atomic
 def start(
     actor: Actor,
@@ -156,6 +167,7 @@ def start(
             raise ServiceValidationError({"to_organization": "组织关系只能转入党支部"})
         if to_organization.pk == member.organization_id:
             raise ServiceValidationError({"to_organization": "转入党支部与所在党支部相同"})
+        _not_dissolved(to_organization)
         to_name = to_address = ""
     elif kind == TransferKind.OUT:
         to_organization = None
@@ -201,6 +213,7 @@ def register_incoming(
         raise ServiceValidationError({"to_organization": "组织关系只能转入党支部"})
     if not _writes(actor, to_organization):
         raise PermissionDenied("您对该党支部没有办理组织关系转入的权限")
+    _not_dissolved(to_organization)
     person_name = _text(person_name, "person_name", "姓名", 50)
     from_name = _text(from_name, "from_name", "转出党组织名称", 200)
     letter_number = _text(letter_number, "letter_number", "介绍信编号", 40)
