@@ -18,6 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from dangjian.accounts import services
 from dangjian.accounts.middleware import SESSION_KEY as LAST_SEEN
@@ -320,6 +321,26 @@ def test_the_idle_clock_starts_at_login_so_the_first_page_writes_no_session(demo
     assert client.session[LAST_SEEN] >= before
 
     assert _session_writes(client, reverse("orgs:tree")) == []
+
+
+def test_an_idle_session_sends_an_htmx_request_to_the_login_page_as_a_whole_page(demo, client):
+    """A fragment asked after the timeout (the members search as one types) would otherwise
+    get the login page through the redirect and put it in the fragment's place."""
+    _login(client, "secretary", PASSWORD)
+    _age_session(client, 31)
+
+    response = client.get(
+        reverse("members:list"),
+        {"q": "张"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/members/?status=full",
+    )
+
+    assert response.status_code == 200 and response.content == b""
+    assert response["HX-Redirect"] == (
+        reverse("login") + "?" + urlencode({"timeout": 1, "next": "/members/?status=full"})
+    )
+    assert _logged_in_as(client) is None
 
 
 def test_an_idle_api_session_is_refused(demo, client):

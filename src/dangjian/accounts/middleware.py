@@ -2,6 +2,7 @@
 whose password is an initial, reset or expired one on the password page until it is changed."""
 
 import time
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -9,6 +10,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
 from django.utils.http import urlencode
+from django_htmx.http import HttpResponseClientRedirect
 
 from dangjian.accounts import twofactor
 from dangjian.accounts.services import password_expired
@@ -26,6 +28,14 @@ SESSION_KEY = "_dangjian_last_seen"
 SEEN_EVERY = 60
 
 
+def _page_path(request) -> str:
+    """The page an htmx request came from (its path and query), to return to after login."""
+    page = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if not page.path.startswith("/") or page.path.startswith("//"):
+        return request.get_full_path()
+    return f"{page.path}?{page.query}" if page.query else page.path
+
+
 class IdleTimeoutMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -38,6 +48,11 @@ class IdleTimeoutMiddleware:
                 logout(request)
                 if request.path.startswith("/api/"):
                     return self.get_response(request)
+                if request.headers.get("HX-Request"):
+                    # A fragment (the members search, a status poll): the whole page goes to the
+                    # login page, not the login page into the fragment's place.
+                    query = urlencode({"timeout": 1, "next": _page_path(request)})
+                    return HttpResponseClientRedirect(f"{resolve_url(settings.LOGIN_URL)}?{query}")
                 query = urlencode({"timeout": 1, "next": request.get_full_path()})
                 return redirect(f"{resolve_url(settings.LOGIN_URL)}?{query}")
             # A stamp ahead of this clock (another server's, or written before the clock was
