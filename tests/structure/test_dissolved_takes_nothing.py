@@ -145,3 +145,26 @@ def test_no_transfer_into_a_dissolved_branch_is_started_or_registered(demo, diss
         )
     assert "to_organization" in registered.value.errors
     assert not Transfer.objects.filter(to_organization=dissolved).exists()
+
+
+def test_no_meeting_is_recorded_as_held_on_or_after_the_dissolution(demo, dissolved):
+    before = meeting_services.plan_meeting(
+        ACTOR,
+        dissolved,
+        {"kind": "theme_day", "starts_at": "2026-05-20 15:00", "topic": "主题党日"},
+    )
+    with pytest.raises(ServiceValidationError) as refused:
+        meeting_services.record_meeting(
+            ACTOR,
+            before,
+            attendance={},
+            minutes={"starts_at": "2026-06-02 15:00", "backfill_reason": "纸质记录整理后补录"},
+        )
+    assert refused.value.errors == {
+        "starts_at": "测试撤销党支部已于2026年6月1日撤销，此后的会议不能记录为已召开"
+    }
+    meeting_services.record_meeting(
+        ACTOR, before, attendance={}, minutes={"backfill_reason": "纸质记录整理后补录"}
+    )
+    before.refresh_from_db()
+    assert before.status == "held"

@@ -38,6 +38,7 @@ from dangjian.meetings.services.common import (
     _long,
     _member,
 )
+from dangjian.orgs.history import dissolved_since
 from dangjian.regulations.meetings import check_quorum, quorum_minimum, quorum_violation
 from dangjian.regulations.periods import cn_date, local_date
 
@@ -231,6 +232,10 @@ def _read_minutes(
         errors["starts_at"] = "会议日期在今天之后，尚未召开，不能记录"
     elif "starts_at" not in errors and starts_at > timezone.now():
         errors["starts_at"] = "会议时间在现在之后，尚未召开，不能记录"
+    gone = dissolved_since(meeting.organization)
+    if "starts_at" not in errors and gone is not None and local_date(starts_at) >= gone:
+        org = meeting.organization.name
+        errors["starts_at"] = f"{org}已于{cn_date(gone)}撤销，此后的会议不能记录为已召开"
     host = meeting.host
     if "host" in minutes:
         host = _member(actor, minutes["host"], "host", "主持人", errors)
