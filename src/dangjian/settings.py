@@ -112,6 +112,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "dangjian.accounts.middleware.IdleTimeoutMiddleware",
+    "dangjian.accounts.middleware.HtmxLoginRedirectMiddleware",
     "dangjian.audit.denials.DeniedRequestAuditMiddleware",
     "dangjian.accounts.middleware.TwoFactorRequiredMiddleware",
     "dangjian.accounts.middleware.PasswordChangeRequiredMiddleware",

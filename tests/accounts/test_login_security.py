@@ -343,6 +343,26 @@ def test_an_idle_session_sends_an_htmx_request_to_the_login_page_as_a_whole_page
     assert _logged_in_as(client) is None
 
 
+def test_a_logged_out_htmx_request_goes_to_the_login_page_as_a_whole_page(demo, client):
+    """Logged out in another tab: the members search's fragment would otherwise get
+    login_required's redirect followed inside htmx and the login form under the search box."""
+    response = client.get(
+        reverse("members:list"),
+        {"q": "张"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/members/?status=full",
+    )
+
+    assert response.status_code == 200 and response.content == b""
+    assert response["HX-Redirect"] == (
+        reverse("login") + "?" + urlencode({"next": "/members/?status=full"})
+    )
+    # Without htmx the usual redirect, to the page asked for.
+    plain = client.get(reverse("members:list"), {"q": "张"})
+    assert plain.status_code == 302
+    assert plain["Location"].startswith(reverse("login") + "?next=/members/%3Fq%3D")
+
+
 def test_an_idle_api_session_is_refused(demo, client):
     _login(client, "secretary", PASSWORD)
     client.get(reverse("orgs:tree"))

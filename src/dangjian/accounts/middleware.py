@@ -2,7 +2,7 @@
 whose password is an initial, reset or expired one on the password page until it is changed."""
 
 import time
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -60,6 +60,26 @@ class IdleTimeoutMiddleware:
             if last is None or not 0 <= now - last < SEEN_EVERY:
                 request.session[SESSION_KEY] = now
         return self.get_response(request)
+
+
+class HtmxLoginRedirectMiddleware:
+    """A fragment asked for without a session (logged out in another tab, or the session past
+    its age) gets the login page as a whole page: `login_required`'s 302 would be followed inside
+    htmx's request and the login form swapped into the fragment's place. next is the page the
+    fragment came from, not the fragment's own address."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 302 and request.headers.get("HX-Request"):
+            target = urlsplit(response["Location"])
+            if target.path == resolve_url(settings.LOGIN_URL):
+                query = {k: v for k, v in parse_qsl(target.query) if k != "next"}
+                query["next"] = _page_path(request)
+                return HttpResponseClientRedirect(f"{target.path}?{urlencode(query)}")
+        return response
 
 
 class PasswordChangeRequiredMiddleware:
