@@ -1,0 +1,47 @@
+"""A week on a phone (ux29): what a member or a branch secretary met on a 375 px screen. The
+month's study topic offered its materials as bare text with nothing to tick (and the page
+scrolled sideways); deleting a topic or withdrawing a material took one tap and no question;
+link-styled buttons and disclosure summaries were 21-23 px tall, under WCAG 2.2's 24 px."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from playwright.sync_api import expect
+
+from dangjian.audit.services import Actor
+from dangjian.study import services
+from dangjian.study.models import Material, StudyTopic
+from tests.conftest import PASSWORD
+from tests.e2e.checks import sideways
+from tests.e2e.conftest import PHONE
+from tests.study.helpers import ESSAY
+
+pytestmark = pytest.mark.browser
+
+MIN_TARGET = 24  # CSS px, WCAG 2.2 success criterion 2.5.8 (AA)
+
+
+def _publish(demo, title: str) -> Material:
+    return services.publish(
+        Actor.system("test"),
+        demo.branch,
+        io.BytesIO(ESSAY.read_bytes()),
+        f"{title}.txt",
+        {"category": "党建业务", "author": "办公室党支部", "title": title},
+    )
+
+
+def test_a_secretary_ticks_the_months_materials_on_a_phone(phone_page, login, demo):
+    material = _publish(demo, "十二月学习材料")
+    page = phone_page
+    login(page, "secretary", PASSWORD)
+    page.goto(f"/library/topics/save/?org={demo.branch.code}&month=2026-12")
+    page.get_by_label("学习主题").fill("学习党章")
+    page.get_by_label(f"{material.title}（{demo.branch.name}）").check()
+    assert not sideways(page, PHONE["width"])
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("alert")).to_contain_text("已安排")
+    topic = StudyTopic.objects.get(organization=demo.branch, title="学习党章")
+    assert list(topic.materials.all()) == [material]
