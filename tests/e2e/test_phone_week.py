@@ -45,3 +45,38 @@ def test_a_secretary_ticks_the_months_materials_on_a_phone(phone_page, login, de
     expect(page.get_by_role("alert")).to_contain_text("已安排")
     topic = StudyTopic.objects.get(organization=demo.branch, title="学习党章")
     assert list(topic.materials.all()) == [material]
+
+
+def test_deleting_a_topic_or_withdrawing_a_material_asks_first(phone_page, login, demo):
+    material = _publish(demo, "待撤回的材料")
+    services.save_topic(
+        Actor.system("test"),
+        demo.branch,
+        {"month": "2026-12", "title": "学习党章", "note": "", "materials": []},
+    )
+    page = phone_page
+    login(page, "secretary", PASSWORD)
+    questions: list[str] = []
+    agree = {"now": False}
+
+    def answer(dialog) -> None:
+        questions.append(dialog.message)
+        dialog.accept() if agree["now"] else dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.goto(f"/library/topics/?org={demo.branch.code}")
+    page.get_by_role("button", name="删除").click()
+    expect(page.get_by_role("button", name="删除")).to_be_visible()
+    assert questions == ["确定删除2026年12月的学习主题？"]
+    assert StudyTopic.objects.filter(organization=demo.branch).exists()
+    agree["now"] = True
+    page.get_by_role("button", name="删除").click()
+    expect(page.get_by_role("alert")).to_contain_text("已删除")
+    assert not StudyTopic.objects.filter(organization=demo.branch).exists()
+
+    agree["now"] = False
+    page.goto(f"/library/{material.pk}/")
+    page.get_by_role("button", name="撤回").click()
+    expect(page.get_by_role("heading", name=material.title)).to_be_visible()
+    assert len(questions) == 3 and questions[2].startswith("确定撤回这份资料")
+    assert Material.objects.filter(pk=material.pk).exists()
