@@ -80,3 +80,16 @@ def test_deleting_a_topic_or_withdrawing_a_material_asks_first(phone_page, login
     expect(page.get_by_role("heading", name=material.title)).to_be_visible()
     assert len(questions) == 3 and questions[2].startswith("确定撤回这份资料")
     assert Material.objects.filter(pk=material.pk).exists()
+
+
+def test_small_buttons_are_big_enough_to_tap_on_a_phone(phone_page, login, demo):
+    page = phone_page
+    login(page, "member", PASSWORD)
+    targets = (
+        (f"/members/{demo.own_member.pk}/", page.get_by_role("button", name="显示").first),
+        ("/library/", page.locator("main summary").first),
+    )
+    for path, target in targets:
+        page.goto(path)
+        box = target.bounding_box()
+        assert box and min(box["width"], box["height"]) >= MIN_TARGET, f"{path}: {box}"
