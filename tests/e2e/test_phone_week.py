@@ -11,9 +11,11 @@ import pytest
 from playwright.sync_api import expect
 
 from dangjian.audit.services import Actor
+from dangjian.members.models import Member
 from dangjian.study import services
 from dangjian.study.models import Material, StudyTopic
 from tests.conftest import PASSWORD
+from tests.dues.helpers import assessed, months_ago
 from tests.e2e.checks import sideways
 from tests.e2e.conftest import PHONE
 from tests.study.helpers import ESSAY
@@ -21,6 +23,16 @@ from tests.study.helpers import ESSAY
 pytestmark = pytest.mark.browser
 
 MIN_TARGET = 24  # CSS px, WCAG 2.2 success criterion 2.5.8 (AA)
+
+# The names in a table's first column whose text the browser laid out on more than one line.
+BROKEN_NAMES = """
+() => [...document.querySelectorAll('main tbody tr td:first-child')].filter((td) => {
+  const range = document.createRange();
+  range.selectNodeContents(td);
+  const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+  return tops.size > 1;
+}).map((td) => td.innerText)
+"""
 
 
 def _publish(demo, title: str) -> Material:
@@ -93,3 +105,17 @@ def test_small_buttons_are_big_enough_to_tap_on_a_phone(phone_page, login, demo)
         page.goto(path)
         box = target.bounding_box()
         assert box and min(box["width"], box["height"]) >= MIN_TARGET, f"{path}: {box}"
+
+
+def test_names_in_the_secretarys_rosters_stay_on_one_line_on_a_phone(phone_page, login, demo):
+    """A three-character name was laid out one character per line beside the wide dues inputs
+    and the study-hours requirement, the column the secretary reads down each month."""
+    for member in Member.objects.current().filter(organization=demo.branch):
+        assessed(demo, member, "2800", months_ago(12))
+    page = phone_page
+    login(page, "secretary", PASSWORD)
+    for path in (f"/dues/branch/{demo.branch.pk}/", f"/study/hours/org/{demo.branch.pk}/"):
+        page.goto(path)
+        expect(page.locator("main tbody tr").first).to_be_visible()
+        assert page.evaluate(BROKEN_NAMES) == [], path
+        assert not sideways(page, PHONE["width"]), path
