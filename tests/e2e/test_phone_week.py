@@ -17,12 +17,31 @@ from dangjian.study.models import Material, StudyTopic
 from tests.conftest import PASSWORD
 from tests.dues.helpers import assessed, months_ago
 from tests.e2e.checks import sideways
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, _new_page
 from tests.study.helpers import ESSAY
 
 pytestmark = pytest.mark.browser
 
 MIN_TARGET = 24  # CSS px, WCAG 2.2 success criterion 2.5.8 (AA)
+# A small phone (iPhone SE, many Android phones): 15 px narrower than the fixture's.
+SMALL_PHONE = {"width": 375, "height": 740}
+
+# Selects whose chosen option is wider than the room Bootstrap leaves beside the arrow.
+CLIPPED_SELECTS = """
+() => {
+  const ctx = document.createElement('canvas').getContext('2d');
+  return [...document.querySelectorAll('main select:not([multiple])')]
+    .filter((s) => s.offsetParent !== null)
+    .filter((s) => {
+      const style = getComputedStyle(s);
+      ctx.font = style.font;
+      const text = s.options[s.selectedIndex] ? s.options[s.selectedIndex].text : '';
+      const room = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      return ctx.measureText(text).width > room;
+    })
+    .map((s) => s.getAttribute('aria-label') || s.name);
+}
+"""
 
 # The names in a table's first column whose text the browser laid out on more than one line.
 BROKEN_NAMES = """
@@ -119,3 +138,17 @@ def test_names_in_the_secretarys_rosters_stay_on_one_line_on_a_phone(phone_page,
         expect(page.locator("main tbody tr").first).to_be_visible()
         assert page.evaluate(BROKEN_NAMES) == [], path
         assert not sideways(page, PHONE["width"]), path
+
+
+def test_the_member_list_filters_are_readable_on_a_small_phone(
+    browser, live_server, transactional_db, demo, login
+):
+    """Three filter selects share a row on a phone; at 375 px Bootstrap's arrow padding cut
+    全部状态, 全部类别 and 全部职务 to three characters."""
+    context, page = _new_page(browser, live_server, SMALL_PHONE)
+    try:
+        login(page, "secretary", PASSWORD)
+        page.goto("/members/")
+        assert page.evaluate(CLIPPED_SELECTS) == []
+    finally:
+        context.close()
