@@ -152,3 +152,35 @@ def test_the_member_list_filters_are_readable_on_a_small_phone(
         assert page.evaluate(CLIPPED_SELECTS) == []
     finally:
         context.close()
+
+
+# Header cells laid out on more than one line, and first-column cells narrower than four
+# characters, in the page's tables.
+SQUEEZED = """
+() => {
+  const lines = (el) => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+  };
+  const em = (el) => parseFloat(getComputedStyle(el).fontSize);
+  return [
+    ...[...document.querySelectorAll('main .table-responsive thead th')]
+      .filter((th) => th.innerText.trim() && lines(th) > 1).map((th) => 'header ' + th.innerText),
+    ...[...document.querySelectorAll('main .table-responsive tbody tr > :first-child')]
+      .filter((td) => td.innerText.trim().length >= 4 && td.clientWidth < 4 * em(td))
+      .map((td) => 'name ' + td.innerText),
+  ];
+}
+"""
+
+
+def test_the_committees_statistics_tables_are_readable_on_a_phone(phone_page, login, demo):
+    """Tables of seven and more columns squeezed 支部党员大会 and the organization names to one
+    character per line; they now scroll inside their box with headers on one line."""
+    page = phone_page
+    login(page, "organ", PASSWORD)
+    page.goto("/desk/statistics/")
+    expect(page.locator("#meetings-table")).to_be_visible()
+    assert page.evaluate(SQUEEZED) == []
+    assert not sideways(page, PHONE["width"])
