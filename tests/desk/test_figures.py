@@ -143,6 +143,25 @@ def test_statistics_count_members_and_meetings_by_kind_and_year(demo):
     assert {(n, y): c for n, y, c in stats.meetings}[(branch_name, year)][0] == before + 1
 
 
+def test_a_branchs_statistics_count_its_own_and_its_groups_meetings(demo):
+    # A branch's meetings are counted by its and its groups' ids (the index SQLite needs for a
+    # branch of a large tree); the figures must equal those of the path prefix.
+    year = clock.today().year
+    held = Meeting.objects.filter(
+        status=MeetingStatus.HELD,
+        held_on__range=(dt.date(year, 1, 1), clock.today()),
+        organization__path__startswith=demo.branch.path,
+    )
+    assert held.exclude(organization=demo.branch).exists()  # the groups' own meetings
+    stats = figures.statistics(demo.branch, [year])
+    assert sum(c[0] for _, y, c in stats.meetings if y == year) == held.count()
+    group = held.exclude(organization=demo.branch).first().organization
+    before = {n: c for n, y, c in stats.meetings if y == year}[group.name][0]
+    held_meeting(group, "group_meeting")
+    stats = figures.statistics(demo.branch, [year])
+    assert {n: c for n, y, c in stats.meetings if y == year}[group.name][0] == before + 1
+
+
 def test_the_statistics_export_reopens_with_the_page_figures_and_is_audited(demo, client_for):
     user = demo.users["organ"]
     client = client_for(user)

@@ -105,3 +105,22 @@ def test_page_titles_hold_only_text(demo, client_for):
         page = client_for(demo.users[persona]).get(url).content.decode()
         title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
         assert "<" not in title and "上缴本月党费" not in title
+
+
+def test_the_committee_sees_branch_totals_in_yuan_and_fen(demo):
+    # SQLite adds decimals as floating point: 18 × 14.01 came back as 252.180000000000.
+    members = list(Member.objects.current().filter(organization=demo.branch))
+    for m in members:
+        settle(m, months_ago(24))
+        assessed(demo, m, "2802", months_ago(12))  # 0.5% of 2802: 14.01 a month
+    month = months_ago(1)
+    page = client_as(demo.users["secretary"], api=False)
+    page.post(reverse("dues:ledger", args=[demo.branch.pk]), {"month": f"{month:%Y-%m}"})
+    assert Payment.objects.filter(organization=demo.branch, month=month).count() == len(members)
+    html = (
+        client_as(demo.users["organ"], api=False)
+        .get(reverse("dues:totals", args=[demo.organ_committee.pk]), {"month": f"{month:%Y-%m}"})
+        .content.decode()
+    )
+    expected = Decimal("14.01") * len(members)
+    assert f"<td>{expected}</td>" in html, expected

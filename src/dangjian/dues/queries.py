@@ -15,7 +15,7 @@ from django.db.models import Count, Q, Sum
 from dangjian.dues.models import Assessment, Payment, Relief, ReliefKind, ReliefStatus
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization
-from dangjian.regulations.dues import month_start, trailing_unpaid
+from dangjian.regulations.dues import FEN, month_start, trailing_unpaid
 
 
 @dataclass
@@ -182,11 +182,13 @@ def totals(orgs, month: dt.date) -> list[BranchTotal]:
         .annotate(n=Count("pk"), total=Sum("amount", filter=Q()))
     )
     by_org = {row["organization_id"]: row for row in agg}
+    # SQLite sums decimals as floating point and Django hands the result back with 15
+    # significant digits (2816.76000000000 on the page); money is shown in fen.
     return [
         BranchTotal(
             org,
             by_org.get(org.pk, {}).get("n", 0),
-            by_org.get(org.pk, {}).get("total") or Decimal("0.00"),
+            (by_org.get(org.pk, {}).get("total") or Decimal(0)).quantize(FEN),
         )
         for org in orgs
     ]

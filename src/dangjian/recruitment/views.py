@@ -105,7 +105,11 @@ def _step_context(applicant) -> dict:
 @require_GET
 def file_detail(request, pk: int):
     applicant = queries.get_file_for_user(request.user, pk)
-    can_write = scope_for(request.user).covers(applicant.organization.path, Action.WRITE)
+    return render(request, "recruitment/file.html", _file_context(request.user, applicant))
+
+
+def _file_context(user, applicant) -> dict:
+    can_write = scope_for(user).covers(applicant.organization.path, Action.WRITE)
     context = {
         "applicant": applicant,
         "stage_label": STAGE_LABELS[applicant.stage],
@@ -115,8 +119,8 @@ def file_detail(request, pk: int):
     }
     if context["can_write"]:
         context.update(_step_context(applicant))
-    context.update(_extension_context(request.user, applicant, can_write))
-    return render(request, "recruitment/file.html", context)
+    context.update(_extension_context(user, applicant, can_write))
+    return context
 
 
 def _extension_context(user, applicant, can_write: bool) -> dict:
@@ -238,10 +242,15 @@ def record_step(request, pk: int):
         if data is None:
             raise ServiceValidationError(errors)
         services.record_step(Actor.from_request(request), applicant, data)
-        messages.success(request, "已记录")
     except ServiceValidationError as exc:
-        for message in exc.errors.values():
-            messages.error(request, message)
+        # Shown again beside the form with what was typed: a redirect lost every field (a
+        # secretary on a phone found an empty form at the foot of a long page).
+        context = _file_context(request.user, applicant)
+        context["step_errors"] = list(exc.errors.values())
+        context["posted"] = request.POST
+        context["posted_people"] = request.POST.getlist("people")
+        return render(request, "recruitment/file.html", context, status=400)
+    messages.success(request, "已记录")
     return redirect("recruitment:file", pk=applicant.pk)
 
 

@@ -42,8 +42,13 @@ class TopicForm(forms.Form):
     month = forms.CharField(label="月份", max_length=7)
     title = forms.CharField(label="学习主题", max_length=200, required=False)
     note = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    # Check boxes: the templates render one per choice (a <select>'s subwidgets are bare <option>s).
     materials = forms.TypedMultipleChoiceField(
-        label="学习资料", required=False, coerce=int, choices=()
+        label="学习资料",
+        required=False,
+        coerce=int,
+        choices=(),
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
 
     def __init__(self, *args, material_choices=(), **kwargs):
@@ -52,8 +57,13 @@ class TopicForm(forms.Form):
 
 
 class MeetingMaterialsForm(forms.Form):
+    # Check boxes: the templates render one per choice (a <select>'s subwidgets are bare <option>s).
     materials = forms.TypedMultipleChoiceField(
-        label="学习资料", required=False, coerce=int, choices=()
+        label="学习资料",
+        required=False,
+        coerce=int,
+        choices=(),
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
 
     def __init__(self, *args, material_choices=(), **kwargs):
