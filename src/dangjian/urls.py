@@ -102,6 +102,7 @@ urlpatterns = [
     path("login/", core_views.LoginView.as_view(), name="login"),
     path("logout/", core_views.LogoutView.as_view(), name="logout"),
     path("password/", account_views.password_change, name="password_change"),
+    path("still-here/", account_views.still_here, name="still_here"),
     path("2fa/setup/", twofactor_views.setup, name="two_factor_setup"),
     path("2fa/verify/", twofactor_views.verify, name="two_factor_verify"),
     path("healthz", core_views.health, name="health"),

@@ -1,6 +1,7 @@
 """Navigation entries for the current user, chosen by role and scope (accounts.access)."""
 
 from dangjian.accounts.access import scope_for
+from dangjian.accounts.middleware import idle_timeout
 from dangjian.accounts.models import Role
 
 
@@ -10,6 +11,8 @@ def navigation(request):
         return {}
     scope = scope_for(user)
     return {
+        # The page warns before the session's idle timeout ends it (site.js).
+        "idle_seconds": idle_timeout(scope),
         "nav": {
             "tree": scope.sees_structure,
             # A member who reads nobody else has 我的信息; a list of one person is no use.
@@ -33,5 +36,5 @@ def navigation(request):
                 for label in (Role(r).label for r in sorted(scope.roles))
                 if label != user.display_name
             ],
-        }
+        },
     }

@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django_htmx.http import HttpResponseClientRedirect
 
 from dangjian.accounts import twofactor
+from dangjian.accounts.access import Scope, scope_for
 from dangjian.accounts.services import password_expired
 
 
@@ -26,6 +27,13 @@ SESSION_KEY = "_dangjian_last_seen"
 # write lock). So a session ends between IDLE_TIMEOUT minus this and IDLE_TIMEOUT after its
 # last request, never later.
 SEEN_EVERY = 60
+
+
+def idle_timeout(scope: Scope) -> int:
+    """Seconds without a request after which a session ends: IDLE_TIMEOUT, or the shorter
+    ADMIN_IDLE_TIMEOUT for the three administrators (docs/access.md)."""
+    limit = settings.ADMIN_IDLE_TIMEOUT if scope.is_admin else settings.IDLE_TIMEOUT
+    return int(limit.total_seconds())
 
 
 def _page_path(request) -> str:
@@ -44,7 +52,13 @@ class IdleTimeoutMiddleware:
         if request.user.is_authenticated and hasattr(request, "session"):
             now = int(time.time())
             last = request.session.get(SESSION_KEY)
-            if last is not None and now - last > settings.IDLE_TIMEOUT.total_seconds():
+            # The roles are read only for a session idle longer than the shorter limit.
+            shorter = min(settings.ADMIN_IDLE_TIMEOUT, settings.IDLE_TIMEOUT).total_seconds()
+            if (
+                last is not None
+                and now - last > shorter
+                and now - last > idle_timeout(scope_for(request.user))
+            ):
                 logout(request)
                 if request.path.startswith("/api/"):
                     return self.get_response(request)

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -301,3 +302,12 @@ def password_change(request):
     elif services.password_expired(user):
         reason = "您的密码已过期，请设置新密码。"
     return render(request, "accounts/password_change.html", {"form": form, "reason": reason})
+
+
+@login_required
+@require_POST
+def still_here(request):
+    """The 继续使用 button of the idle warning: a request like any other, so the idle clock starts
+    again (IdleTimeoutMiddleware); nothing else. A session already ended gets the login
+    redirect, which the page shows as 已退出登录."""
+    return HttpResponse(status=204)

@@ -1,0 +1,42 @@
+"""The idle warning in a real browser: shortly before the idle timeout the page says so and
+offers 继续使用, which keeps the session; left alone, the page says the session has ended and
+what to do with the text typed. The timeout is shortened to seconds for the test."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from dangjian.accounts import middleware
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+IDLE = 6  # seconds: the warning shows from 4 s (the last third), the session ends at 6 s
+
+
+def test_the_idle_warning_keeps_the_session_or_says_it_ended(
+    phone_page, login, settings, monkeypatch
+):
+    settings.IDLE_TIMEOUT = timedelta(seconds=IDLE)
+    monkeypatch.setattr(middleware, "SEEN_EVERY", 1)
+    page = phone_page
+    login(page, "secretary", PASSWORD)
+    warning = page.locator("#idle-warning")
+    expect(warning).to_be_hidden()
+
+    expect(warning).to_be_visible(timeout=IDLE * 1000)
+    expect(warning).to_contain_text("分钟后将自动退出登录")
+    with page.expect_response("**/still-here/") as answer:
+        warning.get_by_role("button", name="继续使用").click()
+    assert answer.value.status == 204
+    expect(warning).to_be_hidden()
+
+    # Left alone past the timeout: the page says so, with the way back, and the server agrees.
+    expect(warning.locator("[data-idle-over]")).to_be_visible(timeout=(IDLE + 3) * 1000)
+    expect(warning.get_by_role("button", name="继续使用")).to_be_hidden()
+    expect(warning.get_by_role("link", name="重新登录")).to_be_visible()
+    page.reload()
+    assert "/login/" in page.url and "timeout=1" in page.url
