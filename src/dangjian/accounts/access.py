@@ -163,6 +163,18 @@ def administers_structure(user, org: Organization) -> bool:
     return any(org.path.startswith(p) and org.path != p for p in paths)
 
 
+def founds_under(user, parent: Organization) -> bool:
+    """Whether the user may found an organization under `parent` (新建下级党组织): the one who
+    would administer the new organization (`administers_structure`), i.e. a 机关党委 role bound
+    to `parent` itself or to an organization above it."""
+    if user is None or not user.is_authenticated:
+        return False
+    paths = RoleAssignment.objects.filter(
+        user=user, role=Role.ORGAN_COMMITTEE, organization__isnull=False
+    ).values_list("organization__path", flat=True)
+    return any(parent.path.startswith(p) for p in paths)
+
+
 def require_member_reader(user) -> None:
     """Lists of members need a read scope or an own record; administrators have neither."""
     scope = scope_for(user)
