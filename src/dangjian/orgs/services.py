@@ -47,17 +47,34 @@ NAME_MAX = Organization._meta.get_field("name").max_length
 CODE_MAX = Organization._meta.get_field("code").max_length
 
 
+def _lock_line(parent: Organization) -> bool:
+    """Lock the open spells of `parent` and of every organization above it, and re-read
+    `parent`; False when `parent` is dissolved.
+
+    A dissolution or change of kind of the parent locks its open spell too
+    (`structure.services`), so it waits for this founding or this founding sees it. Siblings are
+    ordered by code: a founding under an organization above shifts the paths of the later
+    siblings' subtrees, this parent's perhaps, so those foundings wait as well, and the
+    parent's path is read after the locks. The ancestors are found by id (the tree is never
+    re-parented), the locks taken in id order (two foundings never wait on each other)."""
+    parent.refresh_from_db(fields=["path", "depth", "numchild"])
+    step = Organization.steplen
+    above = [parent.path[:end] for end in range(step, len(parent.path), step)]
+    line = [parent.pk, *Organization.objects.filter(path__in=above).values_list("pk", flat=True)]
+    locked = set(
+        OrganizationSpell.objects.select_for_update()
+        .filter(organization_id__in=line, ended_on__isnull=True)
+        .order_by("organization_id")
+        .values_list("organization_id", flat=True)
+    )
+    parent.refresh_from_db(fields=["path", "depth", "numchild"])
+    return parent.pk in locked
+
+
 def _parent_refusal(parent: Organization, kind: str | None, founded_on: dt.date) -> dict[str, str]:
     """Why `kind` (None: not known) cannot be founded under `parent` on `founded_on`, or
-    nothing. The parent's open spell is locked first: a dissolution or change of kind of the
-    parent (which lock it too, `structure.services`) waits for this founding, or this founding
-    sees it."""
-    open_spell = (
-        OrganizationSpell.objects.select_for_update()
-        .filter(organization=parent, ended_on__isnull=True)
-        .first()
-    )
-    if open_spell is None:
+    nothing, with the parent's line locked (`_lock_line`)."""
+    if not _lock_line(parent):
         return {"parent": "上级组织已撤销，不能在其下成立组织"}
     if not parent.spells.filter(started_on__lte=founded_on).exists():
         first = parent.spells.order_by("started_on").values_list("started_on", flat=True).first()
@@ -136,8 +153,10 @@ def create_organization(
                 org = Organization.objects.add_root(fields)
             else:
                 org = Organization.objects.add_child(parent, fields)
-    except IntegrityError:
-        if Organization.objects.filter(code=code).exists():
+    except IntegrityError as exc:
+        # The only unique column a founding can collide on (the path is computed under the
+        # locks). Not re-read: MariaDB's snapshot would not show the other founding's row.
+        if "code" in str(exc):
             raise ServiceValidationError({"code": f"组织编码 {code} 已被使用"}) from None
         raise
     OrganizationSpell.objects.create(
