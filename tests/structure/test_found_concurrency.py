@@ -1,5 +1,7 @@
 """Two foundings at once (PostgreSQL, MariaDB): the one that waits for the other's commit is
-refused with the code's message, not a database error (docs/organization-history.md)."""
+refused with the code's message, not a database error; and a founding above whose code sorts
+first (shifting the subtree below) waits for a founding in that subtree, so the tree stays
+consistent (docs/organization-history.md: a founding locks its parent's line)."""
 
 from __future__ import annotations
 
@@ -79,3 +81,21 @@ def test_a_code_taken_meanwhile_is_refused_with_its_message():
     assert second == {"code": "组织编码 T-B01 已被使用"}
     assert Organization.objects.filter(code="T-B01").count() == 1
     assert Organization.objects.get(pk=committee.pk).numchild == 1
+
+
+def test_a_founding_above_that_shifts_the_parents_subtree_waits_for_the_founding_below():
+    """A branch founded under T-M (not yet committed); meanwhile T-A, whose code sorts first,
+    is founded beside T-M, so treebeard moves T-M's subtree one place right. Had it not waited,
+    its move would miss the uncommitted branch, left behind under T-A's new path."""
+    root = found(None, "T-GW", OrgKind.WORKING_COMMITTEE)
+    below = found(root, "T-M", OrgKind.ORGAN_COMMITTEE)
+    first, second = race(
+        lambda: found(below, "T-M-B01", OrgKind.BRANCH),
+        lambda: found(Organization.objects.get(pk=root.pk), "T-A", OrgKind.ORGAN_COMMITTEE),
+    )
+    assert isinstance(first, Organization) and isinstance(second, Organization)
+    parent = Organization.objects.get(code="T-M")
+    branch = Organization.objects.get(code="T-M-B01")
+    assert Organization.objects.get_parent(branch) == parent
+    assert [o.code for o in Organization.objects.get_children(parent)] == ["T-M-B01"]
+    assert list(Organization.objects.get_children(Organization.objects.get(code="T-A"))) == []
