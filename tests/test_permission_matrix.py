@@ -121,6 +121,16 @@ ORG_ADMINISTER = rows(ORG_SCOPES,
     organ=    (OK,  OK,  OK,  OK,  403, 404),
     **ADMINS_DENIED,
 )
+# 新建下级党组织: the 机关党委 of the organization or above it (its own organization included);
+# under a party group the page only says that nothing is founded there.
+ORG_FOUND = rows(ORG_SCOPES,
+    member=404,
+    secretary=(403, 403, 404, 404, 404, 404),
+    committee=(403, 403, 404, 404, 404, 404),
+    inspector=(403, 403, 403, 403, 403, 404),
+    organ=    (OK,  OK,  OK,  OK,  OK,  404),
+    **ADMINS_DENIED,
+)
 # The tree is structure without personal data: the system administrator sees all of it.
 TREE_SCOPES = ("root", *ORG_SCOPES)
 ORG_TREE = rows(TREE_SCOPES,
@@ -210,6 +220,7 @@ MATRIX: dict[str, tuple[Entry, ...]] = {
     "orgs:pick": (Entry("GET", TREE_ROOT),),
     "orgs:children": (Entry("GET", ORG_CHILDREN, ORG_SCOPES, url=org_kwarg("pk")),),
     "orgs:detail": (Entry("GET", ORG_DETAIL, ORG_SCOPES, url=org_kwarg("pk")),),
+    "orgs:found_child": (Entry("GET", ORG_FOUND, ORG_SCOPES, url=org_kwarg("pk")),),
     "orgs:change_kind": (Entry("GET", ORG_ADMINISTER, ORG_SCOPES, url=org_kwarg("pk")),),
     "orgs:dissolve": (Entry("GET", ORG_ADMINISTER, ORG_SCOPES, url=org_kwarg("pk")),),
     # Member pages.

@@ -20,6 +20,7 @@ org_patterns = (
         path("pick/", org_views.org_pick, name="pick"),
         path("<int:pk>/", org_views.org_detail, name="detail"),
         path("<int:pk>/children/", org_views.tree_children_view, name="children"),
+        path("<int:pk>/new/", change_views.org_found_child, name="found_child"),
         path("<int:pk>/kind/", change_views.org_change_kind, name="change_kind"),
         path("<int:pk>/dissolve/", change_views.org_dissolve, name="dissolve"),
     ],

@@ -150,17 +150,30 @@ def get_structure_org(user, pk) -> Organization:
     return get_org_for_user(user, pk)
 
 
+def _structure_paths(user) -> list[str]:
+    """The paths of the organizations the user's 机关党委 roles are bound to."""
+    if user is None or not user.is_authenticated:
+        return []
+    return list(
+        RoleAssignment.objects.filter(
+            user=user, role=Role.ORGAN_COMMITTEE, organization__isnull=False
+        ).values_list("organization__path", flat=True)
+    )
+
+
 def administers_structure(user, org: Organization) -> bool:
     """Whether the user may change `org`'s kind or dissolve it (docs/organization-history.md):
     a 机关党委 role (which the 机关工委's officers hold too) bound to an organization strictly
     above it. Nobody administers the organization their own role is bound to, nor the root; a
     branch secretary or committee, the discipline role and the administrators never do."""
-    if user is None or not user.is_authenticated:
-        return False
-    paths = RoleAssignment.objects.filter(
-        user=user, role=Role.ORGAN_COMMITTEE, organization__isnull=False
-    ).values_list("organization__path", flat=True)
-    return any(org.path.startswith(p) and org.path != p for p in paths)
+    return any(org.path.startswith(p) and org.path != p for p in _structure_paths(user))
+
+
+def founds_under(user, parent: Organization) -> bool:
+    """Whether the user may found an organization under `parent` (新建下级党组织): the one who
+    would administer the new organization (`administers_structure`), i.e. a 机关党委 role bound
+    to `parent` itself or to an organization above it."""
+    return any(parent.path.startswith(p) for p in _structure_paths(user))
 
 
 def require_member_reader(user) -> None:

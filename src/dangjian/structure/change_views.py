@@ -1,6 +1,7 @@
-"""Pages for the dated changes of an organization (docs/organization-history.md): 调整组织类型
-and 撤销组织, for the 机关党委 (or 机关工委) above it. Thin: the services check and write (one
-audited event, nothing written when refused); a refusal comes back as its Chinese message."""
+"""Pages for the dated changes of an organization (docs/organization-history.md): 新建下级党组织
+(founding one under it), 调整组织类型 and 撤销组织, for the 机关党委 (or 机关工委) above it.
+Thin: the services check and write (one audited event, nothing written when refused); a refusal
+comes back as its Chinese message."""
 
 from __future__ import annotations
 
@@ -11,12 +12,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
-from dangjian.accounts.access import administers_structure, get_org_for_user, scope_for
+from dangjian.accounts.access import (
+    administers_structure,
+    founds_under,
+    get_org_for_user,
+    scope_for,
+)
 from dangjian.audit.services import Actor
+from dangjian.core import clock
 from dangjian.core.errors import ServiceValidationError
 from dangjian.core.inputs import form_day
 from dangjian.orgs.models import Organization, OrgKind
-from dangjian.orgs.services import ALLOWED_CHILDREN
+from dangjian.orgs.services import ALLOWED_CHILDREN, create_organization
+from dangjian.structure.queries import dissolved_on
 from dangjian.structure.services import change_kind, dissolve_organization
 
 
@@ -38,6 +46,49 @@ def _split(errors: dict[str, str], fields: set[str]) -> tuple[dict[str, str], li
     return (
         {k: v for k, v in errors.items() if k in fields},
         [v for k, v in errors.items() if k not in fields],
+    )
+
+
+@login_required
+def org_found_child(request, pk: int):
+    """新建下级党组织 under the organization `pk`: name, kind (those it may hold), code and the
+    founding day; the new organization's page after it."""
+    parent = get_org_for_user(request.user, pk)
+    if not founds_under(request.user, parent):
+        raise PermissionDenied("只有本级或上级机关党委（机关工委）可以新建下级党组织")
+    kinds = [(v, label) for v, label in OrgKind.choices if v in ALLOWED_CHILDREN[parent.kind]]
+    if request.method == "POST":
+        data, errors = request.POST, {}
+        on = _day(data.get("founded_on", ""), "founded_on", errors)
+        if on is not None:
+            try:
+                org = create_organization(
+                    Actor.from_request(request),
+                    parent,
+                    name=data.get("name", ""),
+                    kind=data.get("kind", ""),
+                    code=data.get("code", ""),
+                    founded_on=on,
+                )
+            except ServiceValidationError as exc:
+                errors = exc.errors
+            else:
+                messages.success(request, f"已新建{org.name}")
+                return redirect("orgs:detail", pk=org.pk)
+    else:
+        data, errors = {"founded_on": clock.today().isoformat()}, {}
+    field_errors, other_errors = _split(errors, {"name", "kind", "code", "founded_on"})
+    return render(
+        request,
+        "orgs/found_child.html",
+        {
+            "org": parent,
+            "kinds": kinds,
+            "dissolved_on": dissolved_on(parent),
+            "data": data,
+            "errors": field_errors,
+            "other_errors": other_errors,
+        },
     )
 
 

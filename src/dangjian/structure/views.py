@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from dangjian.accounts.access import (
     Action,
     administers_structure,
+    founds_under,
     get_org_for_user,
     get_structure_org,
     scope_for,
@@ -22,6 +23,7 @@ from dangjian.accounts.access import (
 )
 from dangjian.core.pinyin import pinyin_keys
 from dangjian.orgs.models import Organization, OrgKind
+from dangjian.orgs.services import ALLOWED_CHILDREN
 from dangjian.structure.queries import (
     committee_view,
     dissolved_on,
@@ -73,6 +75,7 @@ def org_detail(request, pk: int):
             ],
             "can_write": scope.covers(org.path, Action.WRITE),
             "can_administer": administers_structure(request.user, org),
+            "can_found": bool(ALLOWED_CHILDREN[org.kind]) and founds_under(request.user, org),
             "dissolved_on": dissolved_on(org),
         },
     )

@@ -39,7 +39,7 @@ from dangjian.meetings.findings.report import OrgInfo, Result
 from dangjian.orgs.models import OrganizationSpell
 from dangjian.regulations.engine import RuleSet
 
-__all__ = ["committee_as_was", "plan_as_was", "read_kinds"]
+__all__ = ["committee_as_was", "plan_as_was", "read_kinds", "year_kind"]
 
 # The month (0-based) whose reading day is a period's, per period kind: its last month.
 _PERIOD_MONTHS = {
@@ -94,6 +94,17 @@ def read_kinds(
     if absent:
         orgs[:] = [o for o in orgs if o.id not in absent]
     return by_id
+
+
+def year_kind(org: OrgInfo) -> str | None:
+    """The organization's kind on the year's reading day (the year period's, as `plan_as_was`
+    reads it), or None when it did not exist that day: what a finding of the whole year — the
+    other apps' columns (`contributors`) — judges it as, and whether it judges it at all. So an
+    organization dissolved during the year, or one a page shows for a year before its founding
+    or after its dissolution (the report's root, kept though it existed on no reading day), has
+    no study-hours, dues or other year-end column, as it has no yearly meetings' finding."""
+    kinds = org.kinds_by_month
+    return org.kind if kinds is None else kinds[_PERIOD_MONTHS["year"][-1]]
 
 
 def plan_as_was(

@@ -45,7 +45,10 @@ __all__ = ["Column", "Contributor", "Result", "Scope", "contributors", "register
 @dataclass(frozen=True)
 class Scope:
     """What a contributor evaluates: these organizations (already read, with their member
-    counts), in this year, with facts taken on `as_of` (the year's last day, or today)."""
+    counts, each with its kind on the year's reading day), in this year, with facts taken on
+    `as_of` (the year's last day, or today). `orgs` holds only those that existed on that day
+    (`as_was.year_kind`); `where` picks every organization read, and the findings a
+    contributor returns for one that did not exist that day are dropped."""
 
     where: Where
     orgs: list[OrgInfo]

@@ -16,7 +16,7 @@ from dangjian.meetings.findings.applicability import (
     committee_months,
     plan_for,
 )
-from dangjian.meetings.findings.as_was import committee_as_was, plan_as_was
+from dangjian.meetings.findings.as_was import committee_as_was, plan_as_was, year_kind
 from dangjian.meetings.findings.committee_rules import (
     COMMITTEE_RULES,
     DLM,
@@ -453,12 +453,16 @@ def _contribute(done: _Evaluated, records: _Records, rules: RuleSet, memo: _Memo
     extra = contributors()
     if not extra:
         return
-    scope = Scope(records.where, records.orgs, memo.year, memo.as_of, memo.today, rules)
+    # Their findings are of the year: only the organizations that existed on its reading day
+    # (as_was.year_kind, the meetings' own rule) answer for them, whatever a contributor reads.
+    existing = [o for o in records.orgs if year_kind(o) is not None]
+    judged = {o.id for o in existing}
+    scope = Scope(records.where, existing, memo.year, memo.as_of, memo.today, rules)
     year_key = _year_period(memo.year).key
     explanations = records.explanations
     for contributor in extra:
         for org_id, results in contributor.evaluate(scope).items():
-            if not results:
+            if not results or org_id not in judged:
                 continue
             done.other[org_id] = [*done.other.get(org_id, ()), *results]
             cells = done.cells_by_org[org_id] = dict(done.cells_by_org.get(org_id, {}))
