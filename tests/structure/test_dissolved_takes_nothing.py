@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 
+from dangjian.audit.models import AuditEvent
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
 from dangjian.meetings import services as meeting_services
@@ -21,6 +22,7 @@ from dangjian.structure.services import dissolve_organization
 from dangjian.transfers import services as transfer_services
 from dangjian.transfers.models import Transfer
 from tests.conftest import TODAY, member_payload
+from tests.helpers import last_seq
 
 ACTOR = Actor.system("test")
 DISSOLVED = dt.date(2026, 6, 1)
@@ -116,8 +118,45 @@ def test_a_series_is_not_topped_up_after_its_organization_is_dissolved(demo):
     assert len(planned) == 12
     dissolve_organization(ACTOR, org, dt.date(2026, 6, 1))
 
+    series.refresh_from_db()
+    assert not series.active  # stopped by the dissolution (the tick tops up active ones only)
+    series.active = True  # and were it still active, nothing would be planned
+    series.save(update_fields=["active"])
     assert meeting_services.extend_series(ACTOR, series, on=TODAY) == []
     assert not Meeting.objects.filter(organization=org, starts_at__date__gte=dt.date(2026, 6, 1))
+
+
+def test_the_dissolution_cancels_the_meetings_planned_from_its_day_and_stops_the_series(demo):
+    org = create_organization(
+        ACTOR,
+        Organization.objects.get(code="FGW-JGDW"),
+        name="测试取消党支部",
+        kind=OrgKind.BRANCH,
+        code="T-CANCEL",
+        founded_on=dt.date(2020, 1, 1),
+    )
+    series, planned = meeting_services.plan_series(
+        ACTOR, org, {"day_of_month": 10, "start_time": "15:00"}, on=dt.date(2026, 1, 1)
+    )
+    assert len(planned) == 12  # 10 January to 10 December 2026
+    start = last_seq()
+
+    dissolve_organization(ACTOR, org, dt.date(2026, 6, 1))
+
+    statuses = {m.starts_at.month: m.status for m in Meeting.objects.filter(organization=org)}
+    assert {month for month, status in statuses.items() if status == "cancelled"} == set(
+        range(6, 13)
+    )
+    assert {month for month, status in statuses.items() if status == "planned"} == set(
+        range(1, 6)
+    )  # before the dissolution: still the branch's to record
+    series.refresh_from_db()
+    assert not series.active
+    events = AuditEvent.objects.filter(seq__gt=start)
+    cancelled = events.filter(object_type="meetings.meeting")
+    assert cancelled.count() == 7
+    assert all("组织撤销" in e.message for e in cancelled)
+    assert events.filter(object_type="meetings.meetingseries", object_id=str(series.pk)).exists()
 
 
 def test_no_transfer_into_a_dissolved_branch_is_started_or_registered(demo, dissolved):

@@ -9,3 +9,9 @@ class MeetingsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the system check that refuses to start with an invalid local rule pack.
         from dangjian.meetings import packs  # noqa: F401
+        from dangjian.meetings.services.planning import close_for_dissolution
+        from dangjian.orgs.signals import organization_dissolved
+
+        organization_dissolved.connect(
+            close_for_dissolution, dispatch_uid="dangjian.meetings.close_for_dissolution"
+        )

@@ -29,6 +29,7 @@ from dangjian.orgs.models import (
     Post,
 )
 from dangjian.orgs.services import ALLOWED_CHILDREN
+from dangjian.orgs.signals import organization_dissolved
 from dangjian.regulations.periods import cn_date
 
 ONE_DAY = dt.timedelta(days=1)
@@ -157,4 +158,6 @@ def dissolve_organization(
         changes["merged_into"] = [None, merged_into.code]
         message = f"合并撤销组织，并入{merged_into.name}，自{cn_date(on)}起"
     record(actor, AuditAction.UPDATE, org, changes=changes, message=message)
+    # What other apps had planned for it from that day (meetings) ends with it.
+    organization_dissolved.send(sender=Organization, organization=org, on=on, actor=actor)
     return spell

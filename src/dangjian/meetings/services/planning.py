@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from dangjian.accounts.access import require_write
 from dangjian.audit.models import AuditAction
@@ -203,6 +204,58 @@ def cancel_meeting(actor: Actor, meeting: Meeting, reason: str = "") -> Meeting:
         message=f"取消会议{('：' + reason.strip()) if reason.strip() else ''}"[:500],
     )
     return meeting
+
+
+@transaction.atomic
+def close_for_dissolution(
+    sender, *, organization: Organization, on: dt.date, actor: Actor, **kwargs
+) -> int:
+    """An organization dissolved from `on` (orgs.signals.organization_dissolved): its meetings
+    planned on or after that day are cancelled and its fixed plans stopped, each audited, so
+    none turns into an overdue record nobody can keep. The dissolution was the 机关党委's
+    decision, checked by the structure service; this is its consequence. Meetings held stay."""
+    start = dt.datetime.combine(on, dt.time.min, tzinfo=TZ)
+    meetings = list(
+        Meeting.objects.select_for_update()
+        .filter(organization=organization, status=MeetingStatus.PLANNED, starts_at__gte=start)
+        .order_by("starts_at", "pk")
+    )
+    series = list(
+        MeetingSeries.objects.select_for_update().filter(organization=organization, active=True)
+    )
+    events = []
+    why = f"组织撤销（自{cn_date(on)}起）"
+    for meeting in meetings:
+        before = meeting.audit_fields()
+        meeting.status = MeetingStatus.CANCELLED
+        events.append(
+            PendingEvent(
+                action=AuditAction.UPDATE,
+                object_type="meetings.meeting",
+                object_id=str(meeting.pk),
+                object_repr=str(meeting),
+                changes=diff(before, meeting.audit_fields()),
+                message=f"取消会议：{why}",
+            )
+        )
+    for plan in series:
+        plan.active = False
+        events.append(
+            PendingEvent(
+                action=AuditAction.UPDATE,
+                object_type="meetings.meetingseries",
+                object_id=str(plan.pk),
+                object_repr=str(plan),
+                changes={"active": [True, False]},
+                message=f"停用固定计划：{why}",
+            )
+        )
+    Meeting.objects.filter(pk__in=[m.pk for m in meetings]).update(
+        status=MeetingStatus.CANCELLED, updated_at=timezone.now()
+    )
+    MeetingSeries.objects.filter(pk__in=[p.pk for p in series]).update(active=False)
+    record_many(actor, events)
+    return len(meetings)
 
 
 def _series_date(year: int, month: int, day: int) -> dt.date:
