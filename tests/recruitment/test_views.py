@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.urls import reverse
 
 from dangjian.recruitment.models import Applicant
@@ -146,3 +148,31 @@ def test_a_sponsor_outside_what_the_secretary_reads_cannot_be_named(demo, client
     assert response.status_code == 422
     assert response.json()["detail"][0]["message"] == "所选党员不存在"
     assert outsider.name not in response.content.decode()
+
+
+def test_the_step_form_offers_every_deciding_meeting_since_the_application(
+    demo, client_for
+) -> None:
+    """A step recorded after the fact cites the 支委会 held on its day, possibly long ago: the
+    latest 30 meetings of every kind (a monthly 主题党日 and 党小组会 fill 30 in a year) did not
+    reach it. Meetings before the application cannot be cited and are not offered."""
+    from dangjian.meetings.models import MeetingKind
+
+    applicant = march(demo, open_file(demo), 3)
+    old = meeting(demo.branch, MeetingKind.COMMITTEE_MEETING, D(2023, 9, 12))
+    before = meeting(demo.branch, MeetingKind.COMMITTEE_MEETING, D(2023, 2, 14))
+    others = [  # a busy branch's other meetings since
+        meeting(demo.branch, MeetingKind.THEME_DAY, D(2024, 1, 1) + dt.timedelta(days=7 * n))
+        for n in range(40)
+    ]
+
+    html = (
+        client_for(demo.users["secretary"])
+        .get(reverse("recruitment:file", args=[applicant.pk]))
+        .content.decode()
+    )
+
+    offered = html.split('name="meeting"')[1].split("</select>")[0]  # the meetings' select
+    assert f'<option value="{old.pk}"' in offered
+    assert f'<option value="{before.pk}"' not in offered
+    assert not any(f'<option value="{m.pk}"' in offered for m in others)

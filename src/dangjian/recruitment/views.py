@@ -16,7 +16,7 @@ from dangjian.audit.services import Actor
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.core.inputs import form_day
-from dangjian.meetings.models import Meeting, MeetingStatus, Vote
+from dangjian.meetings.models import DECIDING_KINDS, Meeting, MeetingStatus, Vote
 from dangjian.members.access import visible_members
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization
@@ -91,11 +91,20 @@ def pending(request):
 
 def _step_context(applicant) -> dict:
     branch = applicant.organization
-    meetings = Meeting.objects.filter(organization=branch, status=MeetingStatus.HELD)
+    # A step cites the 支委会 or 党员大会 held on its day (recruitment.services._check_meeting):
+    # offer every such meeting since the application, so a step recorded after the fact can cite
+    # one from a year ago (the latest 30 of every kind did not reach that far).
+    since = applicant.steps.order_by("done_on").values_list("done_on", flat=True).first()
+    meetings = Meeting.objects.filter(
+        organization=branch, status=MeetingStatus.HELD, kind__in=DECIDING_KINDS
+    )
+    votes = Vote.objects.filter(meeting__organization=branch)
+    if since is not None:
+        meetings = meetings.filter(held_on__gte=since)
+        votes = votes.filter(meeting__held_on__gte=since)
     return {
-        "meetings": meetings.order_by("-held_on")[:30],
-        "votes": Vote.objects.filter(meeting__organization=branch).select_related("meeting")
-        .order_by("-meeting__held_on")[:30],
+        "meetings": meetings.order_by("-held_on")[:200],
+        "votes": votes.select_related("meeting").order_by("-meeting__held_on")[:200],
         "people": Member.objects.filter(organization=branch, left_on__isnull=True, status="full")
         .order_by("name_pinyin")[:100],
     }  # fmt: skip
