@@ -243,6 +243,17 @@ def demo(db) -> Demo:
     return found
 
 
+@pytest.fixture(autouse=True)
+def _fresh_tree_counts():
+    """Each test starts without the tree counts an earlier one kept in this process: tests
+    roll back, and a test that writes members without the services (a factory) leaves no audit
+    event for the cache to see (structure/counts.py)."""
+    from dangjian.structure.counts import clear_cache
+
+    clear_cache()
+    yield
+
+
 @pytest.fixture
 def client_for():
     def make(user) -> Client:

@@ -185,6 +185,9 @@ def test_children_query_count_does_not_grow_with_the_number_of_children(demo, cl
         )
     general.refresh_from_db()
 
+    response = client.get(url)  # the writes show at once (structure/counts.py reads again)
+    assert len(response.context["nodes"]) == 10
+    assert all(n.members == subtree_count(n.org) for n in response.context["nodes"])
     with CaptureQueriesContext(connection) as many:
         response = client.get(url)
 

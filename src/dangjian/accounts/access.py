@@ -193,8 +193,29 @@ def members_q(user, action: Action = Action.READ) -> Q:
     scope = scope_for(user)
     q = scope.org_q(action, prefix="organization__")
     if scope.own_member_id and action in OWN_RECORD_ACTIONS:
+        if scope.paths.get(action):
+            q = _scope_organizations_q(scope, action) or q
         q |= Q(pk=scope.own_member_id)
     return q
+
+
+# "In these subtrees, or the user's own record" through the join to organizations is a
+# sequential scan of every member on PostgreSQL (the OR across two tables defeats the indexes:
+# 67-96 ms on the province for a 机关党委 of 53 members, twice per members page); with the
+# scope's organizations resolved first (one indexed query) it is a bitmap OR of two index scans,
+# 0.2 ms. A scope over more organizations than this holds most members anyway and keeps the join.
+SCOPE_IDS_MAX = 2000
+
+
+def _scope_organizations_q(scope: Scope, action: Action) -> Q | None:
+    """`organization_id IN (the scope's organizations)`, or None for a scope over more than
+    SCOPE_IDS_MAX of them. Read at each call, never kept: an organization created since is in."""
+    ids = list(
+        Organization.objects.filter(scope.org_q(action))
+        .order_by()
+        .values_list("pk", flat=True)[: SCOPE_IDS_MAX + 1]
+    )
+    return Q(organization_id__in=ids) if len(ids) <= SCOPE_IDS_MAX else None
 
 
 def member_allows(user, member, action: Action) -> bool:

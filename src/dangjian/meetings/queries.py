@@ -441,9 +441,17 @@ def attendance_sheet(meeting: Meeting) -> list[SheetRow]:
 
 
 def upcoming_for_member(member: Member, today: dt.date) -> QuerySet[Meeting]:
+    """The planned meetings from `today` on that `member` is expected at: each part of
+    `_expected_meeting_parts` asked on its own and their UNION taken, as the meetings list does.
+    One OR of the parts tested every planned meeting of the province from today (16,500 on the
+    province demo: 16-22 ms on PostgreSQL for each member's home and meetings page)."""
+    window = Q(status=MeetingStatus.PLANNED, starts_at__gte=local_start(today))
+    parts = [
+        Meeting.objects.filter(part & window).order_by().values("pk")
+        for part in _expected_meeting_parts(member)
+    ]
     return (
-        Meeting.objects.filter(_expected_meeting_q(member))
-        .filter(status=MeetingStatus.PLANNED, starts_at__gte=local_start(today))
+        Meeting.objects.filter(pk__in=parts[0].union(*parts[1:]))
         .select_related("organization")
         .order_by("starts_at", "pk")
     )

@@ -7,7 +7,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
-from django.db.models.functions import Substr
 
 from dangjian.accounts.access import Action, scope_for, visible_orgs
 from dangjian.accounts.models import Role
@@ -16,6 +15,7 @@ from dangjian.members.models import Member, MemberStatus
 from dangjian.orgs.models import COMMITTEE_POSTS, Organization, OrgKind, Post, PostKind
 from dangjian.regulations.base import RuleViolation
 from dangjian.regulations.committee import check_committee
+from dangjian.structure.counts import counts_by_prefix
 
 
 @dataclass
@@ -27,18 +27,6 @@ class TreeNode:
     # Whether the user may open the organization's page (the system administrator sees the
     # structure but reads no organization): the name links only then.
     readable: bool = True
-
-
-def _counts_by_prefix(parent_path: str, prefix_len: int) -> dict[str, tuple[int, int]]:
-    """Member totals per subtree one level below `parent_path`, in a single grouped query."""
-    rows = (
-        Member.objects.current()
-        .filter(organization__path__startswith=parent_path)
-        .annotate(prefix=Substr("organization__path", 1, prefix_len))
-        .values("prefix")
-        .annotate(n=Count("id"), n_full=Count("id", filter=Q(status=MemberStatus.FULL)))
-    )
-    return {row["prefix"]: (row["n"], row["n_full"]) for row in rows}
 
 
 def _counts_by_group(branch: Organization) -> dict[str, tuple[int, int]]:
@@ -60,7 +48,7 @@ def tree_roots(user) -> list[TreeNode]:
         roots = list(Organization.objects.filter(path__in=paths).order_by("path"))
     nodes = []
     for org in roots:  # one per role assignment, never per organization
-        counts = _counts_by_prefix(org.path, len(org.path)).get(org.path, (0, 0))
+        counts = counts_by_prefix(org.path, len(org.path)).get(org.path, (0, 0))
         nodes.append(
             TreeNode(
                 org,
@@ -84,7 +72,7 @@ def tree_children(user, parent: Organization) -> list[TreeNode]:
         # Party groups hold no members of their own: their members are the branch's, by group.
         counts = _counts_by_group(parent)
     else:
-        counts = _counts_by_prefix(parent.path, len(parent.path) + parent.steplen)
+        counts = counts_by_prefix(parent.path, len(parent.path) + parent.steplen)
     scope = scope_for(user)
     return [
         TreeNode(
