@@ -201,6 +201,8 @@ EVERYONE_302 = rows((NO_SCOPE,), **dict.fromkeys(PERSONAS, 302))
 EVERYONE_404 = rows((NO_SCOPE,), **dict.fromkeys(PERSONAS, 404))
 HOME = rows((NO_SCOPE,), **dict.fromkeys(PERSONAS[1:], 200))  # each role its own work desk
 LOGIN_PAGE = rows((NO_SCOPE,), anonymous=200, **dict.fromkeys(PERSONAS[1:], 302))
+# The idle warning's 继续使用: any logged-in user, nothing to see (204); no session: the login.
+STILL_HERE = rows((NO_SCOPE,), anonymous=302, **dict.fromkeys(PERSONAS[1:], 204))
 
 
 def _bugs(table, reason: str, cells) -> dict:
@@ -212,6 +214,7 @@ MATRIX: dict[str, tuple[Entry, ...]] = {
     "home": (Entry("GET", HOME),),
     "login": (Entry("GET", LOGIN_PAGE),),
     "logout": (Entry("POST", EVERYONE_302),),
+    "still_here": (Entry("POST", STILL_HERE),),
     "health": (Entry("GET", EVERYONE_200),),
     "favicon": (Entry("GET", EVERYONE_302),),
     # The organization tree and an organization's page.
