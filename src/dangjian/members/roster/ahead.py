@@ -1,0 +1,238 @@
+"""Rows checked ahead: a second process validates, encrypts and hashes chunk N+1 while the
+import writes chunk N.
+
+A first import spends about half its time on per-row work that needs no database: cleaning the
+cells, the member data's validation, the blind indexes, the import digest's row material, and
+for a new member its filled columns (pinyin keys, SM4-GCM ciphertexts, the import digest) and the
+changes its audit event lists. `Ahead` forks one helper process that does exactly that, with
+the same functions the import calls in line (`rows.prepare_row`, `fill_new`), and hands back
+plain values. Everything that reads or writes the database, matches rows to stored members,
+rejects repeats, classifies, counts and writes stays in the importing process, in the same order
+as without the helper, so reports, errors, strict mode and what is stored are the same.
+
+The helper never touches the database and ends with `os._exit` (multiprocessing's fork start), so
+the connection it inherits is neither used nor closed by it (as `study`'s library import's
+workers). Only the importing process and its helper hold the rows' plaintext, in memory and in
+the pipe between them, never in a file. A helper that fails or dies makes the import check the
+rows in line from then on: the result is the same, only slower.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import gc
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from dangjian.audit.services import diff
+from dangjian.crypto import KeyRing, default_keyring
+
+from . import digest, fresh
+from .rows import Prepared, Targets, prepare_row
+from .sheet import RawRow
+
+# Off in tests that compare both paths; the importer also asks `worth_it` first.
+ENABLED = True
+
+
+class Checked:
+    """One row as the helper saw it: what the import would compute for it in line."""
+
+    __slots__ = ("changes", "member", "quick", "material", "result")
+
+    def __init__(
+        self,
+        quick: tuple[str, str] | None,
+        material: bytes | None,
+        result: Prepared | list,
+        member: fresh.NewMember | None = None,
+        changes: dict | None = None,
+    ) -> None:
+        self.quick = quick
+        self.material = material  # None from the helper: rebuilt where needed
+        self.result = result
+        self.member = member  # the new member a "create" of this row inserts, filled
+        self.changes = changes  # and its audit event's changes
+
+
+FillNew = Callable[[dict, Prepared, dt.date, KeyRing], fresh.NewMember]
+
+
+def check_rows(
+    raws: list[RawRow], targets: Targets, today: dt.date, fill_new: FillNew
+) -> list[Checked]:
+    """Each row's quick index, digest material and checked result, and for a row that checks
+    the member its creation would insert (the importer's own `fill_new`) with its event's
+    changes."""
+    keyring = default_keyring()
+    blank = fresh.blank()
+    out = []
+    for raw in raws:
+        quick = digest.quick_index(raw.values, keyring)
+        material = digest.material(raw.values, today)
+        result = prepare_row(raw, targets, today, known_index=quick, keyring=keyring)
+        if isinstance(result, list):
+            out.append(Checked(quick, material, result))
+            continue
+        result.material = material
+        member = fill_new(blank, result, today, keyring)
+        out.append(Checked(quick, material, result, member, diff(None, member.audit_fields())))
+    return out
+
+
+# What crosses the pipe: plain tuples (pickling model instances and slotted records costs
+# more than the work saved), and nothing the importer can rebuild: the row material (it needs it
+# only for rows matching a stored member), the plaintext a new member remembers (its clean ID
+# number and phone), the creation event's field names (one tuple for all rows alike).
+# Organizations go by id and come back as the Targets' own.
+def _packed(rows: list[Checked]) -> list[tuple]:
+    out: list[tuple] = []
+    names: dict[tuple, tuple] = {}
+    for c in rows:
+        result = c.result
+        if isinstance(result, list):
+            out.append((c.quick, result))
+            continue
+        group = result.party_group
+        assert c.member is not None and c.changes is not None
+        keys = tuple(c.changes)
+        out.append(
+            (
+                c.quick,
+                (result.row, result.clean, result.index, result.phone_index),
+                result.organization.pk,
+                group.pk if group is not None else None,
+                fresh.row(c.member),
+                names.setdefault(keys, keys),
+                tuple([change[1] for change in c.changes.values()]),
+            )
+        )
+    return out
+
+
+def _unpacked(rows: list[tuple], orgs: dict[int, Any]) -> list[Checked]:
+    out = []
+    for item in rows:
+        if len(item) == 2:
+            out.append(Checked(item[0], None, item[1]))
+            continue
+        quick, (row, clean, index, phone_index), org, group, values, keys, news = item
+        result = Prepared(
+            row=row,
+            clean=clean,
+            index=index,
+            phone_index=phone_index,
+            organization=orgs[org],
+            party_group=orgs[group] if group is not None else None,
+        )
+        member = fresh.NewMember(dict(zip(fresh.COLUMNS, values, strict=True)))
+        member._plaintext = (
+            member.id_number_encrypted,
+            clean["id_number"],
+            member.phone_encrypted,
+            clean["phone"],
+        )
+        member._changes = {key: [None, new] for key, new in zip(keys, news, strict=True)}
+        out.append(Checked(quick, None, result, member))
+    return out
+
+
+def _serve(connection, targets: Targets, today: dt.date, fill_new: FillNew) -> None:
+    """The helper's loop: a chunk of raw rows in, its checked rows out, until None."""
+    while True:
+        try:
+            raws = connection.recv()
+        except EOFError:  # the importer went away
+            break
+        if raws is None:
+            break
+        try:
+            connection.send(_packed(check_rows(raws, targets, today, fill_new)))
+        except Exception as exc:  # the importer checks this chunk in line instead
+            connection.send(repr(exc))
+    connection.close()
+
+
+def worth_it(rows_left: int) -> bool:
+    """A helper pays only on large files, with a core to spare, in a process with no other
+    threads (forking a threaded process can copy a lock another thread holds).
+
+    "A core to spare": the helper adds CPU (the rows cross a pipe both ways), so on a machine
+    whose cores are all busy it makes the import slower, not faster (bench/README.md, branch
+    import19e). The one-minute load average must leave a core idle besides this process."""
+    cores = os.cpu_count() or 1
+    return (
+        ENABLED
+        and rows_left >= 2000
+        and cores > 1
+        and os.getloadavg()[0] <= cores - 1.5
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
+class Ahead:
+    """The helper process, one chunk in flight: `send` chunk N+1, then `receive` it after
+    chunk N is written. The importer always receives before it sends again, so neither side
+    ever blocks on a full pipe while the other waits for it."""
+
+    def __init__(self, targets: Targets, today: dt.date, fill_new: FillNew) -> None:
+        context = multiprocessing.get_context("fork")
+        self.connection, theirs = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(theirs, targets, today, fill_new), daemon=True
+        )
+        # The helper's collections must not walk (and so copy, page by page) the whole heap it
+        # shares with this process: what exists now is frozen for it, and thawed again here.
+        gc.freeze()
+        try:
+            self.process.start()
+        finally:
+            gc.unfreeze()
+        theirs.close()
+        self.orgs: dict[int, Any] = dict(targets.by_id)
+        self.orgs.setdefault(targets.root.pk, targets.root)
+        self.broken = False
+
+    def send(self, raws: list[RawRow]) -> bool:
+        if self.broken:
+            return False
+        try:
+            self.connection.send(raws)
+        except (OSError, ValueError):
+            self.broken = True
+        return not self.broken
+
+    def receive(self) -> list[Checked] | None:
+        """The chunk sent last, checked; None when the helper failed (check it in line)."""
+        if self.broken:
+            return None
+        # Thousands of small containers at once: a collection in the middle of them would
+        # walk the whole heap for nothing (they are all alive).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            rows = self.connection.recv()
+            if isinstance(rows, str):
+                self.broken = True
+                return None
+            return _unpacked(rows, self.orgs)
+        except (OSError, EOFError):
+            self.broken = True
+            return None
+        finally:
+            if collecting:
+                gc.enable()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.connection.send(None)
+        self.connection.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
