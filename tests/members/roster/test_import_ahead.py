@@ -43,8 +43,8 @@ def helper(monkeypatch) -> Spy:
         spy.started += 1
         start(self, *args)
 
-    def counted_receive(self):
-        rows = receive(self)
+    def counted_receive(self, raws):
+        rows = receive(self, raws)
         spy.received += rows is not None
         return rows
 

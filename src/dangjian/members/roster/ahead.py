@@ -19,19 +19,20 @@ rows in line from then on: the result is the same, only slower.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import gc
+import itertools
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from dangjian.audit.services import diff
 from dangjian.crypto import KeyRing, default_keyring
 
 from . import digest, fresh
+from .reader import Roster
 from .rows import Prepared, Targets, prepare_row
 from .sheet import RawRow
 
@@ -141,27 +142,38 @@ def _unpacked(rows: list[tuple], orgs: dict[int, Any]) -> list[Checked]:
     return out
 
 
-def _serve(connection, targets: Targets, today: dt.date, fill_new: FillNew) -> None:
-    """The helper's loop: a chunk of raw rows in, its checked rows out, until None."""
-    while True:
-        try:
-            raws = connection.recv()
-        except EOFError:  # the importer went away
-            break
-        if raws is None:
-            break
-        try:
-            connection.send(_packed(check_rows(raws, targets, today, fill_new)))
-        except Exception as exc:  # the importer checks this chunk in line instead
-            connection.send(repr(exc))
-    connection.close()
+def _serve(
+    connection,
+    rows: Iterator[RawRow],
+    size: int,
+    targets: Targets,
+    today: dt.date,
+    fill_new: FillNew,
+) -> None:
+    """The helper's loop: the file's next chunk, checked, into the pipe, until the file ends
+    (then None) or the importer goes away. A full pipe holds it back: it runs at most a chunk
+    or two ahead of the importer."""
+    try:
+        while chunk := list(itertools.islice(rows, size)):
+            try:
+                packed: list | str = _packed(check_rows(chunk, targets, today, fill_new))
+            except Exception as exc:  # the importer checks the rows in line instead
+                packed = repr(exc)
+            connection.send((chunk[0].row_number, chunk[-1].row_number, packed))
+            if isinstance(packed, str):
+                return
+        connection.send(None)
+    except (OSError, EOFError):  # the importer closed the pipe
+        return
+    finally:
+        connection.close()
 
 
 def worth_it(rows_left: int) -> bool:
     """A helper pays only on large files, with a core to spare, in a process with no other
     threads (forking a threaded process can copy a lock another thread holds).
 
-    "A core to spare": the helper adds CPU (the rows cross a pipe both ways), so on a machine
+    "A core to spare": the helper adds CPU (it reads the rows again, its work crosses a pipe), so on a machine
     whose cores are all busy it makes the import slower, not faster (bench/README.md, branch
     import19e). The one-minute load average must leave a core idle besides this process."""
     cores = os.cpu_count() or 1
@@ -176,15 +188,25 @@ def worth_it(rows_left: int) -> bool:
 
 
 class Ahead:
-    """The helper process, one chunk in flight: `send` chunk N+1, then `receive` it after
-    chunk N is written. The importer always receives before it sends again, so neither side
-    ever blocks on a full pipe while the other waits for it."""
+    """The helper process. It reads the same file from where the importer has got to (its own
+    pass over the rows: `Roster.iter_rows` may be called again) and sends each chunk checked;
+    the importer reads its own rows as before and takes the helper's work for them. Only the
+    helper writes to the pipe, so neither side can block the other beyond a full pipe."""
 
-    def __init__(self, targets: Targets, today: dt.date, fill_new: FillNew) -> None:
+    def __init__(
+        self,
+        roster: Roster,
+        done: int,
+        size: int,
+        targets: Targets,
+        today: dt.date,
+        fill_new: FillNew,
+    ) -> None:
         context = multiprocessing.get_context("fork")
-        self.connection, theirs = context.Pipe()
+        self.connection, theirs = context.Pipe(duplex=False)
+        rows = itertools.islice(roster.iter_rows(), done, None)
         self.process = context.Process(
-            target=_serve, args=(theirs, targets, today, fill_new), daemon=True
+            target=_serve, args=(theirs, rows, size, targets, today, fill_new), daemon=True
         )
         # The helper's collections must not walk (and so copy, page by page) the whole heap it
         # shares with this process: what exists now is frozen for it, and thawed again here.
@@ -198,17 +220,9 @@ class Ahead:
         self.orgs.setdefault(targets.root.pk, targets.root)
         self.broken = False
 
-    def send(self, raws: list[RawRow]) -> bool:
-        if self.broken:
-            return False
-        try:
-            self.connection.send(raws)
-        except (OSError, ValueError):
-            self.broken = True
-        return not self.broken
-
-    def receive(self) -> list[Checked] | None:
-        """The chunk sent last, checked; None when the helper failed (check it in line)."""
+    def receive(self, raws: list[RawRow]) -> list[Checked] | None:
+        """The helper's work on these rows (the importer's next chunk); None when the helper
+        failed or is out of step (check them in line from now on)."""
         if self.broken:
             return None
         # Thousands of small containers at once: a collection in the middle of them would
@@ -216,21 +230,24 @@ class Ahead:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            rows = self.connection.recv()
-            if isinstance(rows, str):
-                self.broken = True
-                return None
-            return _unpacked(rows, self.orgs)
+            message = self.connection.recv()
+            if message is not None:
+                first, last, rows = message
+                if (
+                    not isinstance(rows, str)
+                    and (first, last) == (raws[0].row_number, raws[-1].row_number)
+                    and len(rows) == len(raws)
+                ):
+                    return _unpacked(rows, self.orgs)
         except (OSError, EOFError):
-            self.broken = True
-            return None
+            pass
         finally:
             if collecting:
                 gc.enable()
+        self.broken = True
+        return None
 
     def close(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            self.connection.send(None)
         self.connection.close()
         self.process.join(timeout=5)
         if self.process.is_alive():

@@ -127,26 +127,20 @@ class _Run:
         large file, a helper process checks each next chunk while this one is written
         (roster/ahead.py)."""
         total = getattr(roster, "row_count", 0) or 0
-        source = self._read(roster)
         helper: ahead.Ahead | None = None
-        current, sent, done = next(source, None), False, 0
+        done = 0
         try:
-            while current is not None:
-                checked = helper.receive() if helper is not None and sent else None
-                following = next(source, None)
-                sent = helper is not None and following is not None and helper.send(following)
-                yield self._prepare(current, checked)
-                done += len(current)
+            for raws in self._read(roster):
+                checked = helper.receive(raws) if helper is not None else None
+                yield self._prepare(raws, checked)
+                done += len(raws)
                 self.progress(done, max(total, done))
                 if (
                     helper is None
-                    and following is not None
-                    and self.checked_in_line * 2 > len(current)
+                    and self.checked_in_line * 2 > len(raws)
                     and ahead.worth_it(total - done if total else 2 * CHUNK)
                 ):
-                    helper = ahead.Ahead(self.targets, self.today, _fill_new)
-                    sent = helper.send(following)
-                current = following
+                    helper = ahead.Ahead(roster, done, CHUNK, self.targets, self.today, _fill_new)
         finally:
             if helper is not None:
                 helper.close()
