@@ -184,3 +184,20 @@ def test_a_reimport_of_the_same_file_starts_no_helper(demo, helper):
     assert helper.started == 1  # the first chunk was unchanged: the rest is read in line
     assert (report.unchanged, report.written) == (35, False)
     assert counts() == before
+
+
+def test_a_helper_is_started_only_for_large_files_with_a_core_nobody_uses(monkeypatch):
+    cores = 2
+    monkeypatch.setattr(ahead.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(ahead, "idle_cores", lambda: 1.9)
+    assert ahead.worth_it(2000)
+    assert not ahead.worth_it(1999)  # a small file: the fork costs more than it saves
+    monkeypatch.setattr(ahead, "idle_cores", lambda: 1.2)  # someone else uses most of a core
+    assert not ahead.worth_it(50_000)
+    cores = 1
+    monkeypatch.setattr(ahead, "idle_cores", lambda: 1.0)
+    assert not ahead.worth_it(50_000)
+
+
+def test_idle_cores_are_measured_from_the_kernels_counters():
+    assert 0.0 <= ahead.idle_cores(0.05) <= (ahead.os.cpu_count() or 1) + 0.01

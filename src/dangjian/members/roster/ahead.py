@@ -25,6 +25,7 @@ import itertools
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -170,21 +171,45 @@ def _serve(
 
 
 def worth_it(rows_left: int) -> bool:
-    """A helper pays only on large files, with a core to spare, in a process with no other
-    threads (forking a threaded process can copy a lock another thread holds).
+    """A helper pays only on large files, with a second core nobody else is using, in a
+    process with no other threads (forking a threaded process can copy a lock another thread
+    holds).
 
-    "A core to spare": the helper adds CPU (it reads the rows again, its work crosses a pipe), so on a machine
-    whose cores are all busy it makes the import slower, not faster (bench/README.md, branch
-    import19e). The one-minute load average must leave a core idle besides this process."""
+    The helper adds CPU (it reads the rows again; its work crosses a pipe), so on a machine
+    whose cores are busy it makes the import slower, not faster: the kernel shares the cores
+    between sessions, not processes, so the two processes then share what one had (bench/README.md,
+    branch import19e). Hence the idle cores are measured while this process waits."""
     cores = os.cpu_count() or 1
     return (
         ENABLED
         and rows_left >= 2000
         and cores > 1
-        and os.getloadavg()[0] <= cores - 1.5
         and threading.active_count() == 1
         and "fork" in multiprocessing.get_all_start_methods()
+        and idle_cores() >= cores - IDLE_MARGIN
     )
+
+
+IDLE_MARGIN = 0.5  # of a core: what others may use for the helper still to pay
+
+
+def idle_cores(window: float = 0.1) -> float:
+    """How many cores were idle over `window` seconds (Linux `/proc/stat`; 0 elsewhere)."""
+    try:
+        first = _cpu_times()
+        time.sleep(window)
+        second = _cpu_times()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    idle, total = second[0] - first[0], second[1] - first[1]
+    return (os.cpu_count() or 1) * idle / total if total > 0 else 0.0
+
+
+def _cpu_times() -> tuple[int, int]:
+    """(idle, all) jiffies of all cores since boot: idle and I/O wait, and the eight times."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:9]]
+    return fields[3] + fields[4], sum(fields)
 
 
 class Ahead:
