@@ -201,3 +201,15 @@ def test_a_helper_is_started_only_for_large_files_with_a_core_nobody_uses(monkey
 
 def test_idle_cores_are_measured_from_the_kernels_counters():
     assert 0.0 <= ahead.idle_cores(0.05) <= (ahead.os.cpu_count() or 1) + 0.01
+
+
+def test_the_import_decides_on_a_helper_once_after_its_first_chunk(demo, monkeypatch):
+    secretary = Actor(demo.users["secretary"], "127.0.0.1")
+    asked: list[int] = []
+    monkeypatch.setattr(importer, "CHUNK", CHUNK)
+    monkeypatch.setattr(ahead, "worth_it", lambda rows_left: asked.append(rows_left) or False)
+
+    report = run(secretary, roster(many_people(35, "ahead-once")), demo.branch, mode=Mode.PARTIAL)
+
+    assert report.created == 35
+    assert len(asked) == 1  # a busy machine is not measured again at every chunk

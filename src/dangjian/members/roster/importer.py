@@ -135,8 +135,8 @@ class _Run:
                 yield self._prepare(raws, checked)
                 done += len(raws)
                 self.progress(done, max(total, done))
-                if (
-                    helper is None
+                if (  # decided once, after the first chunk (measuring idle cores waits)
+                    done == len(raws)
                     and self.checked_in_line * 2 > len(raws)
                     and ahead.worth_it(total - done if total else 2 * CHUNK)
                 ):
