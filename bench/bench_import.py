@@ -124,7 +124,14 @@ def step(name: str, path: str, data_dir: str) -> dict:
             transaction.set_rollback(True)
         return {"step": name, "seconds": elapsed, "rows": count, "peak_mb": _peak_mb(), "db": connection.vendor}
     else:  # import, or reimport (the same file again, after the import step)
+        from dangjian.members.roster import ahead
         from dangjian.members.roster.importer import run_import
+
+        # BENCH_AHEAD=on / off: the helper process whatever the idle cores (an A/B on a busy
+        # machine); unset, the import decides as it does in use.
+        forced = os.environ.get("BENCH_AHEAD")
+        if forced in ("on", "off"):
+            ahead.worth_it = lambda rows_left: forced == "on"
 
         if os.environ.get("BENCH_PROFILE"):
             import cProfile
@@ -142,6 +149,13 @@ def step(name: str, path: str, data_dir: str) -> dict:
         else:
             report = run_import(Actor.system("bench"), path, Path(path).name, root, mode="partial")
         result = {"created": report.created, "rejected": report.rejected, "updated": report.updated}
+        import resource
+
+        own, helper = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+        # The helper process (roster/ahead.py), when one ran: its peak (pages it shares with
+        # this process count in both) and the CPU of both.
+        result["helper_peak_mb"] = round(helper.ru_maxrss / 1024)
+        result["cpu_s"] = round(own.ru_utime + own.ru_stime + helper.ru_utime + helper.ru_stime, 2)
         if report.errors:
             result["first_errors"] = [e.__dict__ for e in report.errors[:3]]
     return {"step": name, "seconds": time.perf_counter() - started, "peak_mb": _peak_mb(),

@@ -127,3 +127,13 @@ def full(pks: list[int], fields: Iterable[str]) -> dict[int, Member]:
     if not pks:
         return {}
     return Member.objects.select_related("organization").only(*fields).in_bulk(pks)
+
+
+def store_digests(pairs: list[tuple[str, int]]) -> None:
+    """Set the digest of unchanged members: not a change of the record (no audit event, no
+    `updated_at`), only what lets the next import skip them."""
+    connection = connections[router.db_for_write(Member)]
+    table = connection.ops.quote_name(Member._meta.db_table)
+    column = connection.ops.quote_name("import_digest")
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE id = %s", pairs)  # noqa: S608

@@ -26,7 +26,8 @@ COLUMNS = tuple(f.attname for f in Member._meta.concrete_fields if not f.primary
 class NewMember:
     """A member about to be inserted: its column values, its id once inserted."""
 
-    __slots__ = (*COLUMNS, "_plaintext", "pk")
+    # `_changes`: its creation event's changes, when they were computed ahead (roster/ahead.py).
+    __slots__ = (*COLUMNS, "_changes", "_plaintext", "pk")
 
     # The model's own code for the audit event and the masked values it shows.
     audit_fields = Member.audit_fields

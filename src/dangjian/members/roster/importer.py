@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO, cast
+from typing import Any, cast
 
-from django.db import connections, router, transaction
+from django.db import transaction
 
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import Actor, PendingEvent, diff, record, record_many
@@ -22,12 +22,12 @@ from dangjian.core.bulk import insert_rows
 from dangjian.crypto import KeyRing, default_keyring
 from dangjian.members import spells
 from dangjian.members.models import Member, SpellEvent
-from dangjian.members.roster import digest, existing, fresh
+from dangjian.members.roster import ahead, digest, existing, fresh
 from dangjian.members.roster.cells import CellError, clean_text
+from dangjian.members.roster.errorfile import open_source, write_errors
 from dangjian.members.roster.existing import COMPARED, Stored
 from dangjian.members.roster.fresh import NewMember
-from dangjian.members.roster.layout import write_roster
-from dangjian.members.roster.reader import Roster, open_roster
+from dangjian.members.roster.reader import Roster
 from dangjian.members.roster.report import (
     MAX_REPORTED_ERRORS,
     STRICT_REFUSED,
@@ -115,49 +115,95 @@ class _Run:
         self.seen: dict[int, int] = {}
         self.present: frozenset[str] = frozenset()
         self.keyring = default_keyring()
+        self.checked_in_line = 0  # rows of the last chunk that were checked in full
         # `unchanged`'s placement decisions by (record's branch and group, the row's cells).
         self.placed: dict[tuple, bool] = {}
 
     def chunks(self, roster: Roster) -> Iterator[tuple[list[Prepared], dict[str, Stored]]]:
         """The rows to classify, checked, with the stored members they match, a chunk at a
-        time; rows an import digest shows unchanged are counted here and not yielded."""
+        time; rows an import digest shows unchanged are counted here and not yielded.
+
+        When the first chunk shows rows to check in full (a first import, not a re-import) on a
+        large file, a helper process checks each next chunk while this one is written
+        (roster/ahead.py)."""
         total = getattr(roster, "row_count", 0) or 0
-        pending: list = []
+        helper: ahead.Ahead | None = None
         done = 0
+        try:
+            for raws in self._read(roster):
+                checked = helper.receive(raws) if helper is not None else None
+                yield self._prepare(raws, checked)
+                done += len(raws)
+                self.progress(done, max(total, done))
+                if (  # decided once, after the first chunk (measuring idle cores waits)
+                    done == len(raws)
+                    and self.checked_in_line * 2 > len(raws)
+                    and ahead.worth_it(total - done if total else 2 * CHUNK)
+                ):
+                    helper = ahead.Ahead(roster, done, CHUNK, self.targets, self.today, _fill_new)
+        finally:
+            if helper is not None:
+                helper.close()
+        self.progress(done, done)
+
+    def _read(self, roster: Roster) -> Iterator[list]:
+        pending: list = []
         for raw in roster.iter_rows():
-            done += 1
             self.report.rows += 1
             pending.append(raw)
             if len(pending) >= CHUNK:
-                yield self._prepare(pending)
+                yield pending
                 pending = []
-                self.progress(done, max(total, done))
         if pending:
-            yield self._prepare(pending)
-        self.progress(done, done)
+            yield pending
 
-    def _prepare(self, raws: list) -> tuple[list[Prepared], dict[str, Stored]]:
+    def _prepare(
+        self, raws: list, checked: list[ahead.Checked] | None = None
+    ) -> tuple[list[Prepared], dict[str, Stored]]:
+        """`checked`: the helper's work on these rows, else it is done here."""
         self.keyring = keyring = default_keyring()
-        rows = [(raw, digest.quick_index(raw.values, keyring)) for raw in raws]
-        queried = {quick[1] for _, quick in rows if quick is not None}
+        self.checked_in_line = 0
+        if checked is None:
+            rows = [(raw, digest.quick_index(raw.values, keyring), None) for raw in raws]
+        else:
+            rows = [(raw, c.quick, c) for raw, c in zip(raws, checked, strict=True)]
+        queried = {quick[1] for _, quick, _ in rows if quick is not None}
         stored = existing.stored(queried, self.targets.by_id)
         buffer: list[Prepared] = []
-        for raw, quick in rows:
-            material = digest.material(raw.values, self.today)
+        ahead_of: list[tuple[Prepared, Any]] = []
+        for raw, quick, c in rows:
+            if c is None:
+                material = digest.material(raw.values, self.today)
             found = stored.get(quick[1]) if quick is not None else None
-            if found is not None and self.unchanged(raw.values, material, found):
-                if self.first_time(raw.row_number, found.id_number_index):
-                    self.report.unchanged += 1
-                continue
-            result = prepare_row(raw, self.targets, self.today, known_index=quick, keyring=keyring)
+            if found is not None:
+                if c is not None:
+                    material = digest.material(raw.values, self.today)
+                if self.unchanged(raw.values, material, found):
+                    if self.first_time(raw.row_number, found.id_number_index):
+                        self.report.unchanged += 1
+                    continue
+            self.checked_in_line += 1
+            if c is None:
+                result = prepare_row(
+                    raw, self.targets, self.today, known_index=quick, keyring=keyring
+                )
+            else:
+                result = c.result
             if isinstance(result, list):
                 self.reject(*result)
             elif self.first_time(result.row, result.index):
-                result.material = material
+                if c is None:
+                    result.material = material
+                else:  # its material only if it matches a stored member (below)
+                    result.new = c.member
+                    ahead_of.append((result, raw))
                 buffer.append(result)
         missing = {p.index for p in buffer} - queried
         if missing:
             stored.update(existing.stored(missing, self.targets.by_id))
+        for p, raw in ahead_of:
+            if p.index in stored:
+                p.material = digest.material(raw.values, self.today)
         return buffer, stored
 
     def first_time(self, row: int, index: str) -> bool:
@@ -248,12 +294,6 @@ class _Run:
         return "update" if _changes(existing, p, self.present) else "unchanged"
 
 
-def _open(source: str | bytes | BinaryIO, filename: str, sheet: str | None) -> Roster:
-    if hasattr(source, "read"):
-        source = source.read()
-    return open_roster(source, filename, sheet=sheet or None)
-
-
 def run_import(
     actor: Actor,
     source: str | bytes,
@@ -274,7 +314,7 @@ def run_import(
     """
     today = today or clock.today()
     report = ImportReport(filename=filename, mode=mode)
-    with _open(source, filename, sheet) as roster:
+    with open_source(source, filename, sheet) as roster:
         report.sheet, report.sheets = roster.sheet_name, list(roster.sheets)
         report.header_row, report.unknown_columns = roster.header_row, list(roster.unknown_columns)
         run = _Run(
@@ -330,23 +370,13 @@ def _pass(run: _Run, roster: Roster, report: ImportReport, filename: str, *, wri
             _flush(run.actor, creates, updates, filename, run.today)
             report.written = True
         if digests:
-            _store_digests(digests)
+            existing.store_digests(digests)
 
 
 def _digest_for(p: Prepared, record: Member | Stored, keyring: KeyRing | None = None) -> str:
     """The import digest of this row applied to this record ("" when the row had warnings,
     which each import must show again)."""
     return "" if p.clean["_warnings"] else digest.digest(p.material, record, keyring)
-
-
-def _store_digests(pairs: list[tuple[str, int]]) -> None:
-    """Set the digest of unchanged members: not a change of the record (no audit event, no
-    `updated_at`), only what lets the next import skip them."""
-    connection = connections[router.db_for_write(Member)]
-    table = connection.ops.quote_name(Member._meta.db_table)
-    column = connection.ops.quote_name("import_digest")
-    with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE id = %s", pairs)  # noqa: S608
 
 
 def _plan(run: _Run, report: ImportReport, p: Prepared, member: Stored | None) -> str | None:
@@ -395,10 +425,7 @@ def _build(
     blank = fresh.blank()
     for p, kind, found in writes:
         if found is None:
-            m = fresh.placed(blank, p.organization, p.party_group, run.today)
-            _fill(m, p.clean, indexes=(p.index, p.phone_index), keyring=run.keyring)
-            m.import_digest = _digest_for(p, m, run.keyring)
-            creates.append(m)
+            creates.append(p.new or _fill_new(blank, p, run.today, run.keyring))
             continue
         member = full[found.pk]
         before = member.audit_fields()
@@ -420,6 +447,14 @@ def _build(
     return creates, updates
 
 
+def _fill_new(blank: dict, p: Prepared, today: dt.date, keyring: KeyRing) -> NewMember:
+    """The member a creation from this row inserts: placed, filled, with its import digest."""
+    m = fresh.placed(blank, p.organization, p.party_group, today)
+    _fill(m, p.clean, indexes=(p.index, p.phone_index), keyring=keyring)
+    m.import_digest = _digest_for(p, m, keyring)
+    return m
+
+
 def _flush(
     actor: Actor,
     creates: list[NewMember],
@@ -438,7 +473,7 @@ def _flush(
             "members.member",
             str(m.pk),
             m.name,
-            diff(None, m.audit_fields()),
+            getattr(m, "_changes", None) or diff(None, m.audit_fields()),
             note,
         )
         for m in creates
@@ -551,31 +586,3 @@ def _fill(
     # A NewMember has every attribute apply_clean sets or reads (roster/fresh.py).
     apply_clean(cast(Member, member), clean, only, indexes=indexes, keyring=keyring)
     member.updated_at = dt.datetime.now(dt.UTC)  # bulk_update does not run auto_now
-
-
-def write_errors(
-    source: str | bytes,
-    filename: str,
-    report: ImportReport,
-    out: BinaryIO | str,
-    sheet: str | None = None,
-) -> int:
-    """The rejected rows in the template layout with a 错误原因 column, ready to fix and re-import."""
-    reasons: dict[int, list[str]] = {}
-    for e in report.errors:
-        reasons.setdefault(e.row, []).append(f"{e.column}：{e.message}")
-    written = 0
-
-    def rows():
-        nonlocal written
-        with _open(source, filename, sheet or report.sheet) as roster:
-            for raw in roster.iter_rows():
-                if raw.row_number in reasons:
-                    values = {k: ("" if v is None else v) for k, v in raw.values.items()}
-                    values["错误原因"] = "；".join(reasons[raw.row_number])
-                    values["_row"] = raw.row_number
-                    written += 1
-                    yield values
-
-    write_roster(rows(), out, with_errors=True)
-    return written

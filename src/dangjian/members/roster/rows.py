@@ -36,6 +36,8 @@ class Prepared:
     party_group: Organization | None
     # The row's cells for its import digest (roster/digest.py), set by the importer.
     material: bytes = b""
+    # The member a creation from this row inserts, when it was filled ahead (roster/ahead.py).
+    new: Any = None
 
 
 class Targets:
