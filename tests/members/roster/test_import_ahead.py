@@ -213,3 +213,15 @@ def test_the_import_decides_on_a_helper_once_after_its_first_chunk(demo, monkeyp
 
     assert report.created == 35
     assert len(asked) == 1  # a busy machine is not measured again at every chunk
+
+
+def test_dangjian_import_ahead_0_keeps_the_import_in_one_process(settings, monkeypatch):
+    """A machine short of memory turns the helper off (DANGJIAN_IMPORT_AHEAD=0)."""
+    monkeypatch.setattr(ahead, "idle_cores", lambda window=0.1: 2.0)
+    monkeypatch.setattr(ahead.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(ahead.threading, "active_count", lambda: 1)
+
+    settings.IMPORT_AHEAD = True
+    assert ahead.worth_it(60_000)
+    settings.IMPORT_AHEAD = False
+    assert not ahead.worth_it(60_000)

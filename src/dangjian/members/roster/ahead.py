@@ -29,6 +29,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from django.conf import settings
+
 from dangjian.audit.services import diff
 from dangjian.crypto import KeyRing, default_keyring
 
@@ -182,6 +184,7 @@ def worth_it(rows_left: int) -> bool:
     cores = os.cpu_count() or 1
     return (
         ENABLED
+        and settings.IMPORT_AHEAD
         and rows_left >= 2000
         and cores > 1
         and threading.active_count() == 1
