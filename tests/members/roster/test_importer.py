@@ -1156,3 +1156,33 @@ def test_a_masked_export_cannot_be_imported_over_the_real_numbers(demo, secretar
     assert report.rejected == count and report.created == report.updated == 0
     assert {column for _row, column, _message in problems(report)} >= {"身份证号"}
     assert counts() == before
+
+
+def test_a_dissolved_branch_takes_no_member_from_a_roster(demo, organ):
+    """A branch dissolved (撤销) is still in the tree, with its name and code; a roster naming it
+    must not put members back into it (the dissolution was refused while it had any)."""
+    from dangjian.orgs.models import Organization, OrgKind
+    from dangjian.orgs.services import create_organization
+    from dangjian.structure.services import dissolve_organization
+
+    gone = create_organization(
+        Actor.system("test"),
+        Organization.objects.get(code="FGW-JGDW"),
+        name="已撤销党支部",
+        kind=OrgKind.BRANCH,
+        code="FGW-GONE",
+        founded_on=dt.date(2020, 1, 1),
+    )
+    dissolve_organization(Actor.system("test"), gone, dt.date(2026, 6, 1))
+    people = [new_person(71, organization="FGW-GONE"), new_person(72, organization="已撤销党支部")]
+    members_before, _ = counts()
+
+    report = run(organ, roster(people), Organization.objects.get(code="FGW-JGDW"))
+
+    assert report.created == 0 and report.rejected == 2
+    assert {message for _, _, message in problems(report)} == {
+        "党支部「FGW-GONE」已撤销，不能再导入党员",
+        "党支部「已撤销党支部」已撤销，不能再导入党员",
+    }
+    assert counts()[0] == members_before
+    assert not Member.objects.filter(organization=gone).exists()

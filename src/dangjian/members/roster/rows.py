@@ -13,7 +13,7 @@ from dangjian.core.errors import ServiceValidationError
 from dangjian.crypto import KeyRing, default_keyring
 from dangjian.members.models import Education, Gender, MemberCategory, MemberStatus
 from dangjian.members.services import validate_member_data
-from dangjian.orgs.models import Organization, OrgKind
+from dangjian.orgs.models import Organization, OrganizationSpell, OrgKind
 from dangjian.regulations.dates import add_months
 from dangjian.regulations.membership import inferred_status
 from dangjian.regulations.periods import TZ
@@ -55,7 +55,20 @@ class Targets:
         self.groups: dict[tuple[str, str], Organization] = {}
         self.by_id: dict[int, Organization] = {}
         self.writable_paths = [root.path] if scope is None else scope.paths.get(Action.WRITE, [])
-        orgs = list(qs.order_by("path"))
+        # A dissolved branch or party group takes no new member (orgs.history.dissolved_since):
+        # one that has spells but none open. Its name still gets its own message.
+        spells = OrganizationSpell.objects.filter(organization__path__startswith=root.path)
+        gone = set(spells.values_list("organization_id", flat=True)) - set(
+            spells.filter(ended_on__isnull=True).values_list("organization_id", flat=True)
+        )
+        self.dissolved: set[str] = set()
+        orgs = []
+        for org in qs.order_by("path"):
+            if org.pk in gone:
+                self.dissolved.update({org.name, org.code, org.code.upper()})
+            else:
+                orgs.append(org)
+        self.root_dissolved = root.pk in gone
         branch_by_path = {o.path: o for o in orgs if o.kind == OrgKind.BRANCH}
         for org in orgs:
             self.by_id[org.pk] = org
@@ -72,10 +85,14 @@ class Targets:
 
     def branch_for(self, text: str) -> Organization:
         if not text:
-            if self.root.kind == OrgKind.BRANCH:
+            if self.root.kind == OrgKind.BRANCH and not self.root_dissolved:
                 return self.root
+            if self.root_dissolved:
+                raise CellError(f"「{self.root.name}」已撤销，不能再导入党员")
             raise CellError("请填写所在支部（导入到上级组织时，每行都要写明支部名称或组织编码）")
         found = self.branches.get(text) or self.branches.get(text.upper())
+        if not found and (text in self.dissolved or text.upper() in self.dissolved):
+            raise CellError(f"党支部「{text}」已撤销，不能再导入党员")
         if not found:
             raise CellError(f"党支部「{text}」不存在，或不在「{self.root.name}」及您的管理范围内")
         unique = {o.pk: o for o in found}
