@@ -98,3 +98,15 @@ def test_my_meetings_shows_the_next_few_and_pages_the_history(demo, member, sett
     assert 'id="history-pages"' in body
     second = member.get(url("mine"), {"page": 2}).context["history"]
     assert second.number == 2 and second.object_list[0] != history.object_list[0]
+
+
+def test_a_meetings_page_leads_a_member_back_to_my_meetings(demo, member, client_for):
+    """A member reaches a meeting from 我的会议 and the phone's menu is folded away: the page
+    links back. A secretary, who reaches it from the calendar, gets the organization's link."""
+    meeting = plan(demo.users["secretary"], demo.branch, days=2)
+
+    page = member.get(url("detail", pk=meeting.pk)).content.decode()
+    assert f'href="{url("mine")}" id="back-to-mine"' in page
+
+    secretary = client_for(demo.users["secretary"]).get(url("detail", pk=meeting.pk))
+    assert 'id="back-to-mine"' not in secretary.content.decode()
