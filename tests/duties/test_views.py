@@ -385,7 +385,8 @@ def test_returning_needs_a_reason_and_changes_nothing_without_one(demo, as_user)
         response = organ.post(
             url("review", pk=item.pk), {"decision": "return", "note": note}, follow=True
         )
-        assert response.status_code == 200
+        # The item's page again, with the refusal above the form (no redirect: nothing to lose).
+        assert response.status_code == 400
         assert "请填写退回原因" in html(response)
 
     item = reload(item)
@@ -916,3 +917,28 @@ def test_a_large_subtree_lists_two_levels_and_takes_codes(demo, as_user, monkeyp
         .count()
     )
     assert page.count('name="targets"') == two_levels
+
+
+def test_a_refused_action_keeps_what_was_typed_in_its_form(demo, client_for):
+    """A progress of 150 % with a paragraph of notes: the refusal is shown above the form and
+    the notes are still there to correct, not lost to a redirect (the same for 退回 and 撤回)."""
+    item = received(send(demo, ["FGW-B01"]), "FGW-B01")
+    secretary = client_for(demo.users["secretary"])
+
+    response = secretary.post(
+        reverse("duties:progress", args=[item.pk]),
+        {"progress": "150", "note": "已完成三个支部的调研，下周汇总"},
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "进度应为0到100之间的整数" in page
+    assert 'value="已完成三个支部的调研，下周汇总"' in page and 'value="150"' in page
+    item.refresh_from_db()
+    assert item.progress == 0
+
+    organ = client_for(demo.users["organ"])
+    sent = item.parent
+    long_reason = "长" * 501
+    response = organ.post(reverse("duties:withdraw", args=[sent.pk]), {"reason": long_reason})
+    assert response.status_code == 400 and f'value="{long_reason}"' in response.content.decode()

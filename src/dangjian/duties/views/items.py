@@ -237,7 +237,12 @@ def item_split(request, pk: int):
 @login_required
 @require_GET
 def item_detail(request, pk: int):
-    item = queries.get_item_for_user(request.user, pk)
+    return _detail_page(request, queries.get_item_for_user(request.user, pk))
+
+
+def _detail_page(request, item, *, posted: dict | None = None, status: int = 200):
+    """The item's page; after a refused action (`posted`: the form's name and what was typed),
+    again with the refusal above and the typed text kept in its form."""
     today = clock.today()
     ancestors, tree = queries.item_tree(request.user, item, today)
     actions = queries.item_actions(request.user, item)
@@ -272,16 +277,22 @@ def item_detail(request, pk: int):
             "asked": asked,
             "today": today,
             "days_left": (item.deadline - today).days,
+            "posted": posted or {},
         },
+        status=status,
     )
 
 
-def _item_action(request, pk: int, work):
+def _item_action(request, pk: int, work, form: str = ""):
     item = queries.get_item_for_user(request.user, pk)
     try:
         message = work(Actor.from_request(request), item)
     except ServiceValidationError as exc:
         show_errors(request, exc)
+        if form:  # a form with text typed in it: shown again with the text, not emptied
+            item = queries.get_item_for_user(request.user, pk)
+            posted = {"form": form, **request.POST.dict()}
+            return _detail_page(request, item, posted=posted, status=400)
     else:
         if message:
             messages.success(request, message)
@@ -297,7 +308,7 @@ def item_progress(request, pk: int):
         )
         return "已记录进展"
 
-    return _item_action(request, pk, work)
+    return _item_action(request, pk, work, "progress")
 
 
 @login_required
@@ -339,7 +350,7 @@ def item_review(request, pk: int):
         services.accept(actor, item, request.POST.get("note", ""))
         return "已验收通过"
 
-    return _item_action(request, pk, work)
+    return _item_action(request, pk, work, "review")
 
 
 @login_required
@@ -349,7 +360,7 @@ def item_withdraw(request, pk: int):
         count = services.withdraw(actor, item, request.POST.get("reason", ""))
         return f"已撤回{count}项任务"
 
-    return _item_action(request, pk, work)
+    return _item_action(request, pk, work, "withdraw")
 
 
 @login_required
