@@ -146,3 +146,33 @@ def test_the_list_page_reads_in_constant_queries(demo, client_for) -> None:
     for m in members[3:]:
         start(demo, m)
     assert count() == one
+
+
+def test_a_refused_receipt_keeps_the_members_data_that_was_typed(demo, client_for) -> None:
+    """Receiving a member from outside asks for a whole record; a refusal (here a transposed
+    digit in the ID number) shows the form again with everything typed, not an empty one."""
+    from tests.conftest import member_payload
+
+    rec = client_for(receiver(demo))
+    rec.post(
+        reverse("transfers:incoming") + f"?org={demo.sibling_branch.pk}",
+        {"person_name": "外来党员", "from_name": "外省某党支部", "letter_number": "外字4号",
+         "issued_on": "2026-11-10", "valid_until": "2026-12-10"},
+    )  # fmt: skip
+    transfer = Transfer.objects.get(letter_number="外字4号")
+    data = member_payload(seed=78)
+    bad_id = data["id_number"][:-1] + ("0" if data["id_number"][-1] != "0" else "1")
+
+    response = rec.post(
+        reverse("transfers:receive", args=[transfer.pk]),
+        {"received_on": "2026-11-20", "id_number": bad_id, "phone": data["phone"],
+         "status": "probationary", "admitted_on": "2025-07-01", "job_title": "副处长"},
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f'value="{bad_id}"' in page and f'value="{data["phone"]}"' in page
+    assert 'value="2025-07-01"' in page and 'value="副处长"' in page
+    assert 'value="probationary" selected' in page and 'value="2026-11-20"' in page
+    transfer.refresh_from_db()
+    assert transfer.status != TransferStatus.COMPLETED and transfer.member is None

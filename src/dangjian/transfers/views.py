@@ -111,7 +111,12 @@ def _actions(user, transfer) -> dict[str, bool]:
 @login_required
 @require_GET
 def transfer_detail(request, pk: int):
-    transfer = queries.get_transfer_for_user(request.user, pk)
+    return _detail_page(request, queries.get_transfer_for_user(request.user, pk))
+
+
+def _detail_page(request, transfer, *, posted: dict | None = None, status: int = 200):
+    """The transfer's page; after a refused step (`posted`: the form's name and what was
+    typed), again with the refusal above and the typed values kept in their form."""
     return render(
         request,
         "transfers/detail.html",
@@ -124,11 +129,13 @@ def transfer_detail(request, pk: int):
             "can": _actions(request.user, transfer),
             "today": today(),
             "member_fields": transfer.kind == TransferKind.IN,
+            "posted": posted or {},
         },
+        status=status,
     )
 
 
-def _act(request, pk: int, do) -> HttpResponse:
+def _act(request, pk: int, do, form: str) -> HttpResponse:
     transfer = queries.get_transfer_for_user(request.user, pk)
     try:
         do(Actor.from_request(request), transfer, request.POST)
@@ -136,6 +143,10 @@ def _act(request, pk: int, do) -> HttpResponse:
     except ServiceValidationError as exc:
         for message in exc.errors.values():
             messages.error(request, message)
+        # The form again with what was typed (a receiving form holds a whole member's data).
+        transfer = queries.get_transfer_for_user(request.user, pk)
+        posted = {"form": form, **request.POST.dict()}
+        return _detail_page(request, transfer, posted=posted, status=400)
     return redirect("transfers:detail", pk=transfer.pk)
 
 
@@ -148,6 +159,7 @@ def approve(request, pk: int):
         lambda actor, t, post: services.approve(
             actor, t, _date(post.get("approved_on"), "approved_on", "审核日期")
         ),
+        "approve",
     )
 
 
@@ -167,7 +179,7 @@ def receive(request, pk: int):
             member_data=data,
         )
 
-    return _act(request, pk, do)
+    return _act(request, pk, do, "receive")
 
 
 @login_required
@@ -177,6 +189,7 @@ def return_view(request, pk: int):
         request,
         pk,
         lambda actor, t, post: services.return_transfer(actor, t, post.get("return_reason", "")),
+        "return",
     )
 
 
@@ -184,7 +197,10 @@ def return_view(request, pk: int):
 @require_POST
 def cancel(request, pk: int):
     return _act(
-        request, pk, lambda actor, t, post: services.cancel(actor, t, post.get("reason", ""))
+        request,
+        pk,
+        lambda actor, t, post: services.cancel(actor, t, post.get("reason", "")),
+        "cancel",
     )
 
 
