@@ -122,7 +122,11 @@ def test_through_the_file_page(demo, client_for) -> None:
     decided = vote(demo.branch, DECIDED)
     form = {"months": "13", "decided_on": "2025-06-20", "vote": decided.pk, "reason": "继续考察"}
     bad = secretary.post(reverse("recruitment:extension", args=[applicant.pk]), form, follow=True)
+    assert bad.status_code == 400  # the form again, with what was typed
     assert "延长预备期不能少于半年" in bad.content.decode()
+    html = bad.content.decode()
+    assert 'value="2025-06-20"' in html and 'value="继续考察"' in html
+    assert f'<option value="{decided.pk}" selected>' in html
     assert not ProbationExtension.objects.exists()
     secretary.post(reverse("recruitment:extension", args=[applicant.pk]), form | {"months": "12"})
     assert ProbationExtension.objects.get().months == 12

@@ -184,6 +184,10 @@ def propose_extension(request, pk: int):
     except ServiceValidationError as exc:
         for message in exc.errors.values():
             messages.error(request, message)
+        # The form again with what was typed (the reason may be a paragraph), not emptied.
+        context = _file_context(request.user, applicant)
+        context["ext_posted"] = post
+        return render(request, "recruitment/file.html", context, status=400)
     return redirect("recruitment:file", pk=applicant.pk)
 
 
