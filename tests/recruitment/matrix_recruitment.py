@@ -157,14 +157,15 @@ RECRUITMENT_MATRIX: dict[str, tuple[Entry, ...]] = {
             audits="update",
         ),
     ),  # fmt: skip
-    # The matrix files wait for step 2: an extension is refused with a message (302 back to the
-    # file); tests/recruitment/test_extension.py records and approves real ones.
+    # The matrix files wait for step 2: an extension is refused with a message (400: the file
+    # again, with what was typed); tests/recruitment/test_extension.py records and approves real
+    # ones.
     "recruitment:extension": (
         Entry(
             "POST",
             FILE_WRITE,
             FILE_SCOPES,
-            ok=302,
+            ok=400,
             url=_file_kw("pk"),
             body=lambda objs, scope: {"months": "6", "decided_on": "2026-11-20", "reason": "矩阵"},
         ),
