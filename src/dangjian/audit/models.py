@@ -20,6 +20,24 @@ class AuditAction(models.TextChoices):
     DENIED = "denied", "拒绝访问"
 
 
+# Events that record an access (a reveal, an export, a login, a token, a refusal), never a
+# change to a record the domain apps read: the caches kept against the audit log skip them
+# (meetings.findings.cache, structure.counts).
+NO_RECORD_CHANGED = frozenset(
+    {
+        AuditAction.REVEAL,
+        AuditAction.EXPORT,
+        AuditAction.LOGIN,
+        AuditAction.LOGOUT,
+        AuditAction.LOGIN_FAILED,
+        AuditAction.LOCKOUT,
+        AuditAction.UNLOCK,
+        AuditAction.TOKEN,
+        AuditAction.DENIED,
+    }
+)
+
+
 class ImmutableQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise PermissionError("audit events are append-only")

@@ -24,23 +24,13 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.db.models.functions import Substr
 
-from dangjian.audit.models import AuditAction, AuditEvent, AuditHead
+from dangjian.audit.models import NO_RECORD_CHANGED, AuditEvent, AuditHead
 from dangjian.members.models import Member, MemberStatus
 
 # Object types whose writes never touch a member's organization, status or leaving, nor an
 # organization's place in the tree.
 _UNRELATED = ("meetings.", "duties.", "study.", "dues.", "notices.", "assessment.")
-_NOT_WRITES = (
-    AuditAction.REVEAL,
-    AuditAction.EXPORT,
-    AuditAction.LOGIN,
-    AuditAction.LOGOUT,
-    AuditAction.LOGIN_FAILED,
-    AuditAction.LOCKOUT,
-    AuditAction.UNLOCK,
-    AuditAction.TOKEN,
-    AuditAction.DENIED,
-)
+_NOT_WRITES = NO_RECORD_CHANGED
 _ENTRIES = 64
 _lock = threading.Lock()
 Counts = dict[str, tuple[int, int]]

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import CharField, Q, Value
 
-from dangjian.audit.models import AuditAction, AuditEvent, AuditHead
+from dangjian.audit.models import NO_RECORD_CHANGED, AuditEvent, AuditHead
 from dangjian.core.clock import today as local_today
 from dangjian.meetings.findings.committee_rules import talk_minimum
 from dangjian.meetings.findings.contributors import contributors
@@ -69,18 +69,7 @@ _OWNER = {
 # Events that change no record the findings are computed from: rule packs (a new RuleSet, so
 # a new cache key) and an import's summary (each imported member has an event of its own).
 _NOT_RECORDS = frozenset({"meetings.loadedrulepack", "members.roster_import"})
-_NOT_WRITES = frozenset(
-    {
-        AuditAction.REVEAL,
-        AuditAction.EXPORT,
-        AuditAction.LOGIN,
-        AuditAction.LOGOUT,
-        AuditAction.LOGIN_FAILED,
-        AuditAction.LOCKOUT,
-        AuditAction.UNLOCK,
-        AuditAction.TOKEN,
-    }
-)
+_NOT_WRITES = NO_RECORD_CHANGED
 # Beyond these, recomputing the subtree is as quick and the queries stay small.
 _MAX_EVENTS = 500
 _MAX_CHANGED = 500
