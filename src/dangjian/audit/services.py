@@ -222,6 +222,27 @@ class PendingEvent:
     changes: dict  # JSON-safe already, as `diff` returns it
     message: str = ""
 
+    @classmethod
+    def of(
+        cls,
+        action: str,
+        obj: models.Model,
+        changes: dict,
+        message: str = "",
+        *,
+        object_repr: str = "",
+    ) -> PendingEvent:
+        """The event of one saved object, named as `record` names it (its model's label, its
+        key, its text unless `object_repr` is given)."""
+        return cls(
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            object_repr=(object_repr or str(obj))[:200],
+            changes=changes,
+            message=message[:500],
+        )
+
 
 # The columns `record_many` writes, in the order of its rows.
 _EVENT_COLUMNS = (

@@ -152,13 +152,12 @@ def nominate(
     record_many(
         actor,
         [
-            PendingEvent(
-                action=AuditAction.CREATE,
-                object_type=Participant._meta.label_lower,
-                object_id=str(seat.pk),
-                object_repr=f"{training.title}：{branch.name}推荐"[:200],
-                changes={"training": [None, training.pk], "member": [None, seat.member_id]},
-                message="推荐参训人员",
+            PendingEvent.of(
+                AuditAction.CREATE,
+                seat,
+                {"training": [None, training.pk], "member": [None, seat.member_id]},
+                "推荐参训人员",
+                object_repr=f"{training.title}：{branch.name}推荐",
             )
             for seat in seats
         ],

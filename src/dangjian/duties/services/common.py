@@ -47,13 +47,12 @@ def pending_event(
 ) -> PendingEvent:
     """The audit event of one item in a batch (`record_many`): created, or changed from
     `before` (its `audit_fields()` ahead of the change)."""
-    return PendingEvent(
-        action=action,
-        object_type=WorkItem._meta.label_lower,
-        object_id=str(item.pk),
-        object_repr=f"{item.organization.name}：{item.title}"[:200],
-        changes=diff(before, item.audit_fields()),
-        message=message[:500],
+    return PendingEvent.of(
+        action,
+        item,
+        diff(before, item.audit_fields()),
+        message,
+        object_repr=f"{item.organization.name}：{item.title}",
     )
 
 

@@ -229,25 +229,18 @@ def close_for_dissolution(
         before = meeting.audit_fields()
         meeting.status = MeetingStatus.CANCELLED
         events.append(
-            PendingEvent(
-                action=AuditAction.UPDATE,
-                object_type="meetings.meeting",
-                object_id=str(meeting.pk),
-                object_repr=str(meeting),
-                changes=diff(before, meeting.audit_fields()),
-                message=f"取消会议：{why}",
+            PendingEvent.of(
+                AuditAction.UPDATE,
+                meeting,
+                diff(before, meeting.audit_fields()),
+                f"取消会议：{why}",
             )
         )
     for plan in series:
         plan.active = False
         events.append(
-            PendingEvent(
-                action=AuditAction.UPDATE,
-                object_type="meetings.meetingseries",
-                object_id=str(plan.pk),
-                object_repr=str(plan),
-                changes={"active": [True, False]},
-                message=f"停用固定计划：{why}",
+            PendingEvent.of(
+                AuditAction.UPDATE, plan, {"active": [True, False]}, f"停用固定计划：{why}"
             )
         )
     Meeting.objects.filter(pk__in=[m.pk for m in meetings]).update(
@@ -375,13 +368,11 @@ def extend_series(
     record_many(
         actor,
         [
-            PendingEvent(
-                action=AuditAction.CREATE,
-                object_type="meetings.meeting",
-                object_id=str(m.pk),
-                object_repr=str(m),
-                changes=diff(None, m.audit_fields()),
-                message=f"按固定计划生成（每月{series.day_of_month}日）",
+            PendingEvent.of(
+                AuditAction.CREATE,
+                m,
+                diff(None, m.audit_fields()),
+                f"按固定计划生成（每月{series.day_of_month}日）",
             )
             for m in created
         ],
