@@ -168,3 +168,13 @@ def test_a_member_asks_for_leave_from_the_desk_and_comes_back_to_it(demo, client
     assert response.status_code == 302 and response["Location"] == "/"
     html = client.get(reverse("home")).content.decode()
     assert "请假：出差" in html
+
+
+def test_the_members_study_hours_link_is_a_button_to_tap(demo, client_for):
+    """On a phone the bare small 明细 beside the hours was 16 px tall (ux30)."""
+    html = client_for(demo.users["member"]).get(reverse("home")).content.decode()
+    study = html.split('id="desk-study"', 1)[1].split("</p>", 1)[0]
+    link = (
+        f'class="btn btn-sm btn-outline-secondary ms-2" href="{reverse("study_hours:hours_mine")}"'
+    )
+    assert f"{link}>学时明细</a>" in study
