@@ -69,3 +69,17 @@ def test_each_step_says_what_was_saved(demo, client_for) -> None:
     assert "已撤销，组织关系未转移" in page.content.decode()
     transfer.refresh_from_db()
     assert transfer.status == "cancelled"
+
+
+def test_a_transfers_page_leads_back_to_the_list_for_its_branch_not_for_the_member(
+    demo, client_for
+) -> None:
+    from tests.transfers.helpers import approved
+
+    transfer = approved(demo, demo.own_member)
+    url = reverse("transfers:detail", args=[transfer.pk])
+    secretary = client_for(demo.users["secretary"]).get(url).content.decode()
+    assert f'<a href="{reverse("transfers:list")}" id="back-to-transfers"' in secretary
+    # The member reads their own transfer but no branch's list: no link to a page they can't open.
+    member = client_for(demo.users["member"]).get(url)
+    assert member.status_code == 200 and 'id="back-to-transfers"' not in member.content.decode()
