@@ -178,3 +178,11 @@ def test_the_members_study_hours_link_is_a_button_to_tap(demo, client_for):
         f'class="btn btn-sm btn-outline-secondary ms-2" href="{reverse("study_hours:hours_mine")}"'
     )
     assert f"{link}>学时明细</a>" in study
+
+
+def test_the_dossier_list_stacks_on_a_phone_and_says_how_to_start(demo, client_for):
+    """The list is a .table-stack (cards below 768 px, tests/e2e/test_phone_week_360.py); with
+    no dossier yet it says what to press rather than only that there is none (ux30)."""
+    html = client_for(demo.users["secretary"]).get(reverse("desk:dossiers")).content.decode()
+    assert 'class="table table-sm align-middle table-stack" id="dossiers"' in html
+    assert "还没有生成过台账。选择组织和年度，点“一键生成台账”。" in html
