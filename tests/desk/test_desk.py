@@ -168,3 +168,21 @@ def test_a_member_asks_for_leave_from_the_desk_and_comes_back_to_it(demo, client
     assert response.status_code == 302 and response["Location"] == "/"
     html = client.get(reverse("home")).content.decode()
     assert "请假：出差" in html
+
+
+def test_the_members_study_hours_link_is_a_button_to_tap(demo, client_for):
+    """On a phone the bare small 明细 beside the hours was 16 px tall (ux30)."""
+    html = client_for(demo.users["member"]).get(reverse("home")).content.decode()
+    study = html.split('id="desk-study"', 1)[1].split("</p>", 1)[0]
+    link = (
+        f'class="btn btn-sm btn-outline-secondary ms-2" href="{reverse("study_hours:hours_mine")}"'
+    )
+    assert f"{link}>学时明细</a>" in study
+
+
+def test_the_dossier_list_stacks_on_a_phone_and_says_how_to_start(demo, client_for):
+    """The list is a .table-stack (cards below 768 px, tests/e2e/test_phone_week_360.py); with
+    no dossier yet it says what to press rather than only that there is none (ux30)."""
+    html = client_for(demo.users["secretary"]).get(reverse("desk:dossiers")).content.decode()
+    assert 'class="table table-sm align-middle table-stack" id="dossiers"' in html
+    assert "还没有生成过台账。选择组织和年度，点“一键生成台账”。" in html

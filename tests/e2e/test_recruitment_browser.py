@@ -29,7 +29,8 @@ def test_a_secretary_records_the_talk_on_a_phone(phone_page, login, demo, result
     page.get_by_label("日期").first.fill("2026-11-20")
     page.get_by_label("决定人或决定机构").fill("支部组织委员")
     page.get_by_role("button", name="记录").click()
-    expect(page.get_by_role("alert")).to_have_text("已记录")
+    expect(page.get_by_role("alert")).to_contain_text("已记录第2步")
+    expect(page.get_by_role("alert")).to_contain_text("（2026年11月20日）")
     expect(page.locator('#timeline [data-status="done"]')).to_have_count(2)
     assert Applicant.objects.get(pk=applicant.pk).next_step == 3
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

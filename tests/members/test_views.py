@@ -644,3 +644,15 @@ def test_move_page_is_refused_to_users_who_may_not_move_the_member(
 
     assert response.status_code == status
     assert Member.objects.get(pk=member.pk).organization_id == member.organization_id
+
+
+def test_the_history_of_membership_stacks_on_a_phone(demo, client_for):
+    """Five columns squeezed 办公室党支部 to a character a line at 360 px (ux30): the table is a
+    .table-stack, each cell labelled with its column for the stacked layout."""
+    member = demo.own_member
+    html = client_for(demo.users["member"]).get(f"/members/{member.pk}/").content.decode()
+    table = html.split('id="history-spells"', 1)[1].split("</table>", 1)[0]
+    assert 'class="table table-sm small table-stack"' in html
+    for label in ("起始", "截止", "所在组织", "身份", "变动原因"):
+        assert f'data-label="{label}"' in table
+    assert f'data-label="所在组织">{member.organization.name}</td>' in table

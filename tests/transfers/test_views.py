@@ -79,7 +79,7 @@ def test_a_refused_step_shows_the_chinese_message(demo, client_for) -> None:
         reverse("transfers:new") + f"?member={demo.member_in_branch.pk}",
         {"kind": "within", "to_code": "NOPE", "reason": "调动", "applied_on": "2026-11-02"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "未找到组织编码为NOPE的党组织" in response.content.decode()
     assert not Transfer.objects.exists()
 

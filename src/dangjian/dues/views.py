@@ -110,6 +110,12 @@ def _exceptions(post) -> dict[int, str | Decimal]:
     return out
 
 
+NOTHING_RECORDED = (
+    "没有登记任何人的党费：本月没有待登记的党员。未核定党费的党员请先在本页下方“核定党费”中核定，"
+    "已登记的不会重复登记。"
+)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def ledger(request, pk: int):
@@ -132,7 +138,11 @@ def ledger(request, pk: int):
         except ServiceValidationError as exc:
             errors = exc.errors
         else:
-            messages.success(request, f"已登记{count}人的党费")
+            if count:
+                messages.success(request, f"已登记{count}人的党费")
+            else:
+                # "已登记0人" read as a success; say why nothing was recorded and what to do.
+                messages.warning(request, NOTHING_RECORDED)
             url = reverse("dues:ledger", args=[branch.pk])
             return redirect(f"{url}?month={month:%Y-%m}")
     rows = queries.ledger(branch, month)
@@ -148,6 +158,7 @@ def ledger(request, pk: int):
         "methods": PayMethod.choices,
         "kinds": [(k.value, v) for k, v in KIND_LABELS.items()],
         "expected_total": sum((r.expected or 0 for r in rows), Decimal("0.00")),
+        "unassessed": sum(1 for r in rows if r.expected is None),
         "paid_total": sum((r.payment.amount for r in rows if r.payment), Decimal("0.00")),
         "today": today(),
         "quarter": quarter,

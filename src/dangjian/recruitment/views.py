@@ -254,7 +254,7 @@ def record_step(request, pk: int):
     try:
         if data is None:
             raise ServiceValidationError(errors)
-        services.record_step(Actor.from_request(request), applicant, data)
+        done = services.record_step(Actor.from_request(request), applicant, data)
     except ServiceValidationError as exc:
         # Shown again beside the form with what was typed: a redirect lost every field (a
         # secretary on a phone found an empty form at the foot of a long page).
@@ -263,7 +263,12 @@ def record_step(request, pk: int):
         context["posted"] = request.POST
         context["posted_people"] = request.POST.getlist("people")
         return render(request, "recruitment/file.html", context, status=400)
-    messages.success(request, "已记录")
+    # Say which step was saved and on what day: "已记录" alone left a secretary unsure.
+    messages.success(
+        request,
+        f"已记录第{done.step}步：{STEPS[done.step - 1].label}"
+        f"（{done.done_on.year}年{done.done_on.month}月{done.done_on.day}日）",
+    )
     return redirect("recruitment:file", pk=applicant.pk)
 
 
@@ -288,6 +293,7 @@ def new_file(request):
                 received_on=received,
                 leaves_on=leaves,
             )
+            messages.success(request, "已建立发展档案，请按步骤继续记录")
             return redirect("recruitment:file", pk=applicant.pk)
         except ServiceValidationError as exc:
             errors = exc.errors

@@ -135,11 +135,20 @@ def _detail_page(request, transfer, *, posted: dict | None = None, status: int =
     )
 
 
+# What each step's confirmation says was saved ("已办理" alone did not say what happened).
+DONE = {
+    "approve": "已审核通过，介绍信已开具，等待对方接收",
+    "receive": "已办结接收，组织关系自接收之日起转移",
+    "return": "已退回，组织关系未转移",
+    "cancel": "已撤销，组织关系未转移",
+}
+
+
 def _act(request, pk: int, do, form: str) -> HttpResponse:
     transfer = queries.get_transfer_for_user(request.user, pk)
     try:
         do(Actor.from_request(request), transfer, request.POST)
-        messages.success(request, "已办理")
+        messages.success(request, DONE[form])
     except ServiceValidationError as exc:
         for message in exc.errors.values():
             messages.error(request, message)
@@ -204,44 +213,65 @@ def cancel(request, pk: int):
     )
 
 
-def _destination(code: str) -> Organization | None:
+def _destination(code: str) -> Organization:
     code = (code or "").strip().upper()
     if not code:
-        return None
+        raise ServiceValidationError({"to_organization": "请填写转入党支部的组织编码"})
     found = Organization.objects.filter(code=code).first()
     if found is None:
         raise ServiceValidationError({"to_organization": f"未找到组织编码为{code}的党组织"})
     return found
 
 
+# The kinds a branch starts, in the order the first step offers them; each form shows only its
+# own fields (a secretary could not tell which of the mixed fields applied).
+START_KINDS = (TransferKind.WITHIN, TransferKind.OUT)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def new_transfer(request):
-    """The sending branch starts a transfer of one of its members (`?member=`)."""
+    """The sending branch starts a transfer of one of its members (`?member=`): first the kind
+    (`?kind=` missing: a choice that works without JavaScript), then the form of that kind only.
+    A refused form comes back (400) with what was typed and the reason."""
     member = get_member_for_user(request.user, request.GET.get("member"), Action.WRITE)
     errors: dict[str, str] = {}
+    source = request.POST if request.method == "POST" else request.GET
+    kind = source.get("kind", "")
+    status = 200
     if request.method == "POST":
         post = request.POST
         try:
             transfer = services.start(
                 Actor.from_request(request),
                 member,
-                kind=post.get("kind", ""),
+                kind=kind,
                 reason=post.get("reason", ""),
                 applied_on=_date(post.get("applied_on"), "applied_on", "申请日期"),
                 to_organization=_destination(post.get("to_code", ""))
-                if post.get("kind") == TransferKind.WITHIN
+                if kind == TransferKind.WITHIN
                 else None,
                 to_name=post.get("to_name", ""),
                 to_address=post.get("to_address", ""),
             )
-            return redirect("transfers:detail", pk=transfer.pk)
         except ServiceValidationError as exc:
-            errors = exc.errors
+            errors, status = exc.errors, 400
+        else:
+            messages.success(request, "已提交转出申请，等待机关党委审核并开具介绍信。")
+            return redirect("transfers:detail", pk=transfer.pk)
+    elif kind and kind not in START_KINDS:
+        errors, status = {"kind": "请选择转往哪里"}, 400
     return render(
         request,
         "transfers/new.html",
-        {"member": member, "errors": errors, "today": today(), "post": request.POST},
+        {
+            "member": member,
+            "errors": errors,
+            "today": today(),
+            "post": request.POST,
+            "kind": kind if kind in START_KINDS else "",
+        },
+        status=status,
     )
 
 
@@ -265,6 +295,7 @@ def register_incoming(request):
                 valid_until=_date(post.get("valid_until"), "valid_until", "有效期"),
                 reason=post.get("reason", ""),
             )
+            messages.success(request, "已登记介绍信，党员报到时在此办理接收")
             return redirect("transfers:detail", pk=transfer.pk)
         except ServiceValidationError as exc:
             errors = exc.errors
