@@ -170,3 +170,29 @@ def test_the_check_in_screen_polls_with_the_mark(demo, client):
     _login(client, "secretary")
     page = client.get(reverse("meetings:checkin_screen", kwargs={"pk": meeting.pk}))
     assert f'hx-headers=\'{{"{POLL_HEADER}": "1"}}\'' in page.content.decode()
+
+
+def test_still_here_needs_the_pages_csrf_token_and_a_session(demo):
+    """Another site's page cannot press 继续使用 for the user (the browser sends the session
+    cookie, SameSite=Lax, only to same-site requests anyway), and a script without a session
+    gets the login redirect, not a session."""
+    client = Client(enforce_csrf_checks=True)
+    client.get(reverse("login"))
+    anonymous = {"X-CSRFToken": client.cookies["csrftoken"].value}
+    response = client.post(reverse("still_here"), headers=anonymous)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert not _logged_in(client)
+
+    client.post(
+        reverse("login"),
+        {
+            "username": "secretary",
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": client.cookies["csrftoken"].value,
+        },
+    )
+    assert _logged_in(client)
+    client.get(reverse("home"))  # the page, with the token rotated at login
+    assert client.post(reverse("still_here")).status_code == 403
+    token = client.cookies["csrftoken"].value
+    assert client.post(reverse("still_here"), headers={"X-CSRFToken": token}).status_code == 204
