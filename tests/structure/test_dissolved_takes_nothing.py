@@ -8,6 +8,7 @@ import datetime as dt
 import random
 
 import pytest
+from django.urls import reverse
 
 from dangjian.audit.models import AuditEvent
 from dangjian.audit.services import Actor
@@ -296,3 +297,12 @@ def test_no_member_is_placed_in_a_dissolved_party_group(demo):
         "测试撤销党小组已于2026年6月1日撤销，不能再接收党员"
     )
     assert not Member.objects.filter(party_group=group).exists()
+
+
+def test_the_send_form_does_not_offer_a_dissolved_organization(demo, dissolved, client_for):
+    page = client_for(demo.users["organ"]).get(
+        reverse("duties:create"), {"org": demo.organ_committee.code}
+    )
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'value="FGW-B01"' in html and 'value="T-GONE"' not in html
