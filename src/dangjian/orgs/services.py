@@ -98,7 +98,9 @@ def _parent_refusal(parent: Organization, kind: str | None, founded_on: dt.date)
 def _sibling_named(parent: Organization, name: str) -> bool:
     """Whether an organization of `parent` that exists (not dissolved) bears `name`: people pick
     organizations by name (the roster import's 所在支部 and 党小组), so two of one name under
-    one parent cannot be told apart. A dissolved one's name may be taken again (重建)."""
+    one parent cannot be told apart. A dissolved one's name may be taken again (重建). Read
+    after the parent's line is locked, so a concurrent founding under it has committed (read
+    committed on PostgreSQL and MariaDB alike, settings.py)."""
     return Organization.objects.filter(
         existing(), path__startswith=parent.path, depth=parent.depth + 1, name=name
     ).exists()
@@ -150,7 +152,7 @@ def create_organization(
         known = None if "kind" in errors else kind
         for field, message in _parent_refusal(parent, known, founded_on).items():
             errors.setdefault(field, message)
-        # Read under the parent's lock: a concurrent founding of the same name waits.
+        # Read under the parent's lock: a concurrent founding of the same name has committed.
         if name and "name" not in errors and _sibling_named(parent, name):
             errors["name"] = f"{parent.name}下已有“{name}”"
     if errors:
