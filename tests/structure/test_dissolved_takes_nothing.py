@@ -5,19 +5,27 @@ that would put one back afterwards refuse too (members, posts, transfers in, mee
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
+from django.urls import reverse
 
 from dangjian.audit.models import AuditEvent
 from dangjian.audit.services import Actor
 from dangjian.core.errors import ServiceValidationError
+from dangjian.duties import services as duty_services
+from dangjian.duties.models import WorkItem
 from dangjian.meetings import services as meeting_services
 from dangjian.meetings.models import Meeting, MeetingSeries
 from dangjian.members import services as member_services
-from dangjian.members.models import Member
+from dangjian.members import services_lifecycle as lifecycle
+from dangjian.members.models import LeaveReason, Member
 from dangjian.orgs import services as org_services
 from dangjian.orgs.models import Organization, OrgKind, Post, PostKind
 from dangjian.orgs.services import create_organization
+from dangjian.recruitment import services as recruitment_services
+from dangjian.recruitment.models import Applicant
+from dangjian.regulations.synth import make_id_number
 from dangjian.structure.services import dissolve_organization
 from dangjian.transfers import services as transfer_services
 from dangjian.transfers.models import Transfer
@@ -207,3 +215,94 @@ def test_no_meeting_is_recorded_as_held_on_or_after_the_dissolution(demo, dissol
     )
     before.refresh_from_db()
     assert before.status == "held"
+
+
+def test_no_work_item_is_sent_to_a_dissolved_organization(demo, dissolved):
+    """ "Every branch" means the branches that exist: a dissolved one would carry the item to
+    its deadline and then count it overdue, with nobody to do it. Named, it is refused."""
+    actor = Actor(user=demo.users["organ"])
+    data = {"title": "测试任务", "deadline": TODAY + dt.timedelta(days=20)}
+    sent = duty_services.send_down(actor, demo.organ_committee, data, all_branches=True)
+    receivers = {child.organization_id for child in sent.children}
+    assert dissolved.pk not in receivers and demo.branch.pk in receivers
+
+    before = WorkItem.objects.count()
+    with pytest.raises(ServiceValidationError) as refused:
+        duty_services.send_down(actor, demo.organ_committee, data, targets=["FGW-B01", "T-GONE"])
+    assert refused.value.errors["targets"] == "测试撤销党支部已于2026年6月1日撤销，不能再接收任务"
+    assert WorkItem.objects.count() == before
+
+
+def test_no_recruitment_file_is_opened_in_a_dissolved_branch(demo, dissolved):
+    with pytest.raises(ServiceValidationError) as refused:
+        recruitment_services.open_file(
+            ACTOR,
+            dissolved,
+            name="申请人乙",
+            id_number=make_id_number(random.Random(811), dt.date(2000, 5, 3), "male"),
+            received_on=dt.date(2026, 5, 1),
+        )
+    assert (
+        refused.value.errors["organization"]
+        == "测试撤销党支部已于2026年6月1日撤销，不能再接收入党申请"
+    )
+    assert not Applicant.objects.filter(organization=dissolved).exists()
+
+
+def test_no_member_is_restored_into_a_dissolved_branch(demo):
+    """A member who left a branch (停止党籍) is restored after the branch was dissolved: not
+    into the dissolved branch (the default, their last one), into one that exists."""
+    branch = create_organization(
+        ACTOR,
+        demo.organ_committee,
+        name="测试将撤销党支部",
+        kind=OrgKind.BRANCH,
+        code="T-LATER",
+        founded_on=dt.date(2020, 1, 1),
+    )
+    person, _ = member_services.create_member(
+        ACTOR, branch, member_payload(name="测试复", seed=812)
+    )
+    lifecycle.end_membership(ACTOR, person, dt.date(2026, 3, 1), LeaveReason.SUSPENDED)
+    dissolve_organization(ACTOR, branch, DISSOLVED)
+
+    with pytest.raises(ServiceValidationError) as refused:
+        lifecycle.restore_membership(ACTOR, person, TODAY)
+    assert refused.value.errors["organization"] == (
+        "测试将撤销党支部已于2026年6月1日撤销，不能再接收党员"
+    )
+    person.refresh_from_db()
+    assert person.left_on == dt.date(2026, 3, 1)
+
+    lifecycle.restore_membership(ACTOR, person, TODAY, demo.branch)
+    person.refresh_from_db()
+    assert (person.left_on, person.organization_id) == (None, demo.branch.pk)
+
+
+def test_no_member_is_placed_in_a_dissolved_party_group(demo):
+    group = create_organization(
+        ACTOR,
+        demo.branch,
+        name="测试撤销党小组",
+        kind=OrgKind.PARTY_GROUP,
+        code="T-GONE-G",
+        founded_on=dt.date(2020, 1, 1),
+    )
+    dissolve_organization(ACTOR, group, DISSOLVED)
+    with pytest.raises(ServiceValidationError) as refused:
+        member_services.create_member(
+            ACTOR, demo.branch, member_payload(name="测试组", seed=813), party_group=group
+        )
+    assert refused.value.errors["party_group"] == (
+        "测试撤销党小组已于2026年6月1日撤销，不能再接收党员"
+    )
+    assert not Member.objects.filter(party_group=group).exists()
+
+
+def test_the_send_form_does_not_offer_a_dissolved_organization(demo, dissolved, client_for):
+    page = client_for(demo.users["organ"]).get(
+        reverse("duties:create"), {"org": demo.organ_committee.code}
+    )
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'value="FGW-B01"' in html and 'value="T-GONE"' not in html

@@ -30,9 +30,9 @@ pytestmark = [
 ]
 
 
-def found(parent: Organization | None, code: str, kind: str) -> Organization:
+def found(parent: Organization | None, code: str, kind: str, name: str = "") -> Organization:
     return create_organization(
-        SYSTEM, parent, name=f"测试{code}", kind=kind, code=code, founded_on=LONG_AGO
+        SYSTEM, parent, name=name or f"测试{code}", kind=kind, code=code, founded_on=LONG_AGO
     )
 
 
@@ -74,13 +74,29 @@ def test_a_code_taken_meanwhile_is_refused_with_its_message():
     root = found(None, "T-GW", OrgKind.WORKING_COMMITTEE)
     committee = found(root, "T-JGDW", OrgKind.ORGAN_COMMITTEE)
     first, second = race(
-        lambda: found(committee, "T-B01", OrgKind.BRANCH),
-        lambda: found(Organization.objects.get(pk=committee.pk), "T-B01", OrgKind.BRANCH),
+        lambda: found(committee, "T-B01", OrgKind.BRANCH, "测试甲支部"),
+        lambda: found(
+            Organization.objects.get(pk=committee.pk), "T-B01", OrgKind.BRANCH, "测试乙支部"
+        ),
     )
     assert isinstance(first, Organization)
     assert second == {"code": "组织编码 T-B01 已被使用"}
     assert Organization.objects.filter(code="T-B01").count() == 1
     assert Organization.objects.get(pk=committee.pk).numchild == 1
+
+
+def test_a_name_taken_meanwhile_under_the_same_parent_is_refused_with_its_message():
+    root = found(None, "T-GW", OrgKind.WORKING_COMMITTEE)
+    committee = found(root, "T-JGDW", OrgKind.ORGAN_COMMITTEE)
+    first, second = race(
+        lambda: found(committee, "T-B01", OrgKind.BRANCH, "测试同名支部"),
+        lambda: found(
+            Organization.objects.get(pk=committee.pk), "T-B02", OrgKind.BRANCH, "测试同名支部"
+        ),
+    )
+    assert isinstance(first, Organization)
+    assert second == {"name": "测试T-JGDW下已有“测试同名支部”"}
+    assert Organization.objects.filter(name="测试同名支部").count() == 1
 
 
 def test_a_founding_above_that_shifts_the_parents_subtree_waits_for_the_founding_below():

@@ -20,7 +20,7 @@ from dangjian.orgs import history
 from dangjian.orgs.models import Organization, OrganizationSpell, OrgKind
 from dangjian.orgs.services import create_organization
 from dangjian.structure.queries import tree_children
-from dangjian.structure.services import change_kind
+from dangjian.structure.services import change_kind, dissolve_organization
 from tests.conftest import TODAY
 from tests.helpers import assert_audited, events_since, last_seq
 
@@ -171,3 +171,24 @@ def test_a_code_sorting_first_shifts_its_siblings_paths_and_their_subtrees_follo
     expected = {k.kind: k.organizations for k in members_before}
     expected[OrgKind.BRANCH] += 1
     assert after == expected
+
+
+def test_a_name_an_existing_sibling_bears_is_refused_a_dissolved_ones_is_not(demo):
+    """Two 第一党支部 under one 机关党委 cannot be told apart where people pick by name (the
+    roster import's 所在支部 and 党小组 columns: a second 党小组 of one name under a branch would
+    take the other's members). A dissolved one's name is free again: 重建."""
+    taken = Organization.objects.filter(
+        path__startswith=demo.organ_committee.path,
+        depth=demo.organ_committee.depth + 1,
+        kind=OrgKind.BRANCH,
+    ).first()
+    before, seq = snapshot(), last_seq()
+    with pytest.raises(ServiceValidationError) as refused:
+        found(demo, name=taken.name)
+    assert refused.value.errors["name"] == f"{demo.organ_committee.name}下已有“{taken.name}”"
+    assert snapshot() == before and events_since(seq) == []
+
+    old = found(demo, name="测试重建党支部", code="T-OLD", founded_on=dt.date(2020, 1, 1))
+    dissolve_organization(SYSTEM, old, dt.date(2026, 6, 1))
+    again = found(demo, name="测试重建党支部", code="T-NEW")
+    assert again.name == old.name and again.pk != old.pk

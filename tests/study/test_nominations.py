@@ -143,3 +143,20 @@ def test_the_branch_secretary_nominates_on_the_training_page(demo, client_for):
     assert forged.status_code == 403
     # An ordinary member who was not nominated does not see the training.
     assert client_for(demo.users["member"]).get(url).status_code == 404
+
+
+def test_a_member_who_has_left_is_not_nominated(demo):
+    """The form lists the branch's current members; a request naming one who has left (died,
+    expelled, transferred out: the record keeps their last branch) is refused all the same."""
+    from dangjian.members import services_lifecycle
+    from dangjian.members.models import LeaveReason
+
+    training = _planned(demo)
+    secretary = Actor(user=demo.users["secretary"])
+    gone = Member.objects.current().filter(organization=demo.branch).order_by("-pk").first()
+    services_lifecycle.end_membership(
+        Actor.system("test"), gone, dt.date(2026, 10, 1), LeaveReason.TRANSFERRED_OUT
+    )
+    with pytest.raises(ServiceValidationError, match="本支部党员"):
+        nominations.nominate(secretary, training, demo.branch, [gone.pk])
+    assert not Participant.objects.filter(training=training).exists()

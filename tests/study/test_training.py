@@ -250,3 +250,34 @@ def test_pages_render_on_a_phone_layout(demo, client_for):
         assert page.status_code == 200, url
         assert "table-responsive" in page.content.decode() or "form" in page.content.decode()
     assert Decimal(training.hours) == 24
+
+
+def test_a_completed_training_reaches_the_cached_findings_page(demo, settings):
+    """A 培训班 spans branches; its completion gives hours to the members of each, and the
+    findings page cached on any worker re-reads those branches (the participants' branches),
+    not only after the cache's lifetime."""
+    from dangjian.meetings import findings
+
+    settings.DANGJIAN_COMPLIANCE_CACHE_SECONDS = 600
+    findings.clear_cache()
+    root, today = demo.organ_committee, dt.date(2026, 11, 25)
+    cell = "study_hours"
+
+    def seen(report) -> tuple:
+        found = report.cell(demo.branch.pk, cell)
+        return (found.worst, list(found.tally))
+
+    before = seen(findings.cached_report(root, 2026, today=today))
+    everyone = list(
+        Member.objects.current().filter(organization=demo.branch).values_list("pk", flat=True)
+    )
+    training = svc.plan_training(
+        organ(demo), demo.organ_committee, data(kind="concentrated", hours="200", members=everyone)
+    )
+    svc.record_completion(organ(demo), training, {})
+
+    cached = seen(findings.cached_report(root, 2026, today=today))
+    fresh = seen(findings.compute(root, 2026, today=today))
+    assert fresh != before  # the training changed the branch's finding
+    assert cached == fresh
+    findings.clear_cache()

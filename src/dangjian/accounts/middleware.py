@@ -27,6 +27,10 @@ SESSION_KEY = "_dangjian_last_seen"
 # write lock). So a session ends between IDLE_TIMEOUT minus this and IDLE_TIMEOUT after its
 # last request, never later.
 SEEN_EVERY = 60
+# Sent by a fragment that asks again on its own (hx-trigger "every …": the check-in screen's
+# code, an import's or a dossier's status): a poll is not a person, so it does not start the
+# idle clock again, and the page's warning (site.js) leaves it out of its count too.
+POLL_HEADER = "X-Dangjian-Poll"
 
 
 def idle_timeout(scope: Scope) -> int:
@@ -70,8 +74,11 @@ class IdleTimeoutMiddleware:
                 query = urlencode({"timeout": 1, "next": request.get_full_path()})
                 return redirect(f"{resolve_url(settings.LOGIN_URL)}?{query}")
             # A stamp ahead of this clock (another server's, or written before the clock was
-            # set back) is replaced too: kept, it would hold the session past its timeout.
-            if last is None or not 0 <= now - last < SEEN_EVERY:
+            # set back) is replaced too: kept, it would hold the session past its timeout. A
+            # poll replaces only such a stamp (or gives a new session its first): the mark can
+            # shorten a session, never lengthen it.
+            poll = request.headers.get(POLL_HEADER) == "1"
+            if last is None or now < last or (now - last >= SEEN_EVERY and not poll):
                 request.session[SESSION_KEY] = now
         return self.get_response(request)
 

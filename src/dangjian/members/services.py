@@ -314,22 +314,26 @@ def employee_number_warning(member: Member) -> list[str]:
     return []
 
 
+def refuse_dissolved(org: Organization, field: str = "organization") -> None:
+    """A dissolved branch or party group takes no member: registered, moved, restored or put in."""
+    if (gone := org_history.dissolved_since(org)) is not None:
+        raise ServiceValidationError({field: f"{org.name}已于{cn_date(gone)}撤销，不能再接收党员"})
+
+
 def _check_target(actor: Actor, org: Organization | None, party_group: Organization | None) -> None:
     if org is None:
         raise ServiceValidationError({"organization": "请填写党员所在的党支部（组织编码）"})
     if org.kind != OrgKind.BRANCH:
         raise ServiceValidationError({"organization": "党员的组织关系只能落在党支部"})
-    gone = org_history.dissolved_since(org)
-    if gone is not None:
-        raise ServiceValidationError(
-            {"organization": f"{org.name}已于{cn_date(gone)}撤销，不能再接收党员"}
-        )
+    refuse_dissolved(org)
     if actor.user is not None and not can_write_into(actor.user, org):
         raise ServiceValidationError({"organization": "目标组织不在您的管理范围内"})
     if party_group is not None and (
         party_group.kind != OrgKind.PARTY_GROUP or not party_group.path.startswith(org.path)
     ):
         raise ServiceValidationError({"party_group": "党小组必须属于所在支部"})
+    if party_group is not None:
+        refuse_dissolved(party_group, "party_group")
 
 
 @transaction.atomic

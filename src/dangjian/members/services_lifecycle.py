@@ -18,6 +18,7 @@ from dangjian.core import clock
 from dangjian.core.errors import ServiceValidationError
 from dangjian.members import spells
 from dangjian.members.models import LeaveReason, Member, MemberStatus, SpellEvent
+from dangjian.members.services import refuse_dissolved
 from dangjian.orgs.models import Organization, OrgKind, Post
 from dangjian.regulations.membership import MembershipError, check_confirmation, probation_end
 
@@ -172,6 +173,7 @@ def restore_membership(
     org = organization or member.organization
     if org.kind != OrgKind.BRANCH:
         raise ServiceValidationError({"organization": "党员的组织关系只能落在党支部"})
+    refuse_dissolved(org)
     if actor.user is not None and not can_write_into(actor.user, org):
         raise ServiceValidationError({"organization": "目标组织不在您的管理范围内"})
     before = member.audit_fields()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from dangjian.orgs.models import (
     COMMITTEE_POSTS,
@@ -38,6 +38,8 @@ __all__ = [
     "COMMITTEE_MIN_SEATS",
     "KindCount",
     "committee_sizes_on",
+    "dissolved_since",
+    "existing",
     "kind_counts_on",
     "kinds_on",
     "organizations_on",
@@ -74,6 +76,14 @@ def dissolved_since(org: Organization) -> dt.date | None:
     while it had any on or after that day)."""
     last = org.spells.order_by("-started_on").values_list("ended_on", flat=True).first()
     return last + dt.timedelta(days=1) if last is not None else None
+
+
+def existing() -> Exists:
+    """A filter on organizations: those not dissolved (an open spell), one EXISTS per row, for
+    the lists of receivers ("every branch") that must leave the dissolved ones out."""
+    return Exists(
+        OrganizationSpell.objects.filter(organization=OuterRef("pk"), ended_on__isnull=True)
+    )
 
 
 def organizations_on(org: Organization, day: dt.date) -> QuerySet[Organization]:

@@ -13,7 +13,7 @@ from dangjian.audit.services import Actor, diff, record
 from dangjian.core import clock
 from dangjian.core.errors import ServiceValidationError
 from dangjian.core.inputs import short_text
-from dangjian.orgs.history import dissolved_since
+from dangjian.orgs.history import dissolved_since, existing
 from dangjian.orgs.models import (
     Organization,
     OrganizationSpell,
@@ -95,6 +95,17 @@ def _parent_refusal(parent: Organization, kind: str | None, founded_on: dt.date)
     return {}
 
 
+def _sibling_named(parent: Organization, name: str) -> bool:
+    """Whether an organization of `parent` that exists (not dissolved) bears `name`: people pick
+    organizations by name (the roster import's 所在支部 and 党小组), so two of one name under
+    one parent cannot be told apart. A dissolved one's name may be taken again (重建). Read
+    after the parent's line is locked, so a concurrent founding under it has committed (read
+    committed on PostgreSQL and MariaDB alike, settings.py)."""
+    return Organization.objects.filter(
+        existing(), path__startswith=parent.path, depth=parent.depth + 1, name=name
+    ).exists()
+
+
 @transaction.atomic
 def create_organization(
     actor: Actor,
@@ -111,7 +122,7 @@ def create_organization(
     history opens with one spell of `kind` from that day (docs/organization-history.md).
 
     Refused (nothing written): a name or code missing, too long or with invisible characters, a
-    code in use, a kind its parent cannot hold on any day from `founded_on` on
+    code in use, the name of an existing organization under the same parent, a kind its parent cannot hold on any day from `founded_on` on
     (`ALLOWED_CHILDREN`), a founding after today or before the parent's, a dissolved parent.
     Its place in the tree follows its code (`Organization.node_order_by`): treebeard computes its
     path, shifting the later siblings' paths when it sorts before them."""
@@ -141,6 +152,9 @@ def create_organization(
         known = None if "kind" in errors else kind
         for field, message in _parent_refusal(parent, known, founded_on).items():
             errors.setdefault(field, message)
+        # Read under the parent's lock: a concurrent founding of the same name has committed.
+        if name and "name" not in errors and _sibling_named(parent, name):
+            errors["name"] = f"{parent.name}下已有“{name}”"
     if errors:
         raise ServiceValidationError(errors)
     fields = dict(

@@ -36,7 +36,7 @@ from dangjian.orgs.models import OrgKind
 from dangjian.regulations import study as rules
 from dangjian.regulations.meetings import FindingStatus
 from dangjian.study import hours
-from dangjian.study.training_models import ExternalTraining
+from dangjian.study.training_models import ExternalTraining, Training
 
 COLUMN = "study_hours"
 
@@ -208,9 +208,11 @@ register(
         columns=_columns,
         evaluate=_evaluate,
         # Attendance is the meetings' own (their column's owner re-reads the meeting's
-        # organization); an approved external training changes its member's branch. A
-        # completed 培训班 spans branches: its hours reach the cached page within the cache's
-        # lifetime (DANGJIAN_COMPLIANCE_CACHE_SECONDS).
-        owners={"study.externaltraining": (ExternalTraining, "member__organization_id")},
+        # organization); an approved external training changes its member's branch, and a
+        # 培训班's completion the branches of its participants (one row each through the join).
+        owners={
+            "study.externaltraining": (ExternalTraining, "member__organization_id"),
+            "study.training": (Training, "participants__member__organization_id"),
+        },
     )
 )

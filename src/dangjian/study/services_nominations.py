@@ -127,7 +127,12 @@ def nominate(
         raise ServiceValidationError({"members": "推荐人员无效"}) from None
     if not ids:
         raise ServiceValidationError({"members": "请勾选推荐参训的人员"})
-    found = set(Member.objects.filter(pk__in=ids, organization=branch).values_list("pk", flat=True))
+    # Current members only: one who has left keeps their last branch on the record.
+    found = set(
+        Member.objects.current()
+        .filter(pk__in=ids, organization=branch)
+        .values_list("pk", flat=True)
+    )
     if found != ids:
         raise ServiceValidationError({"members": "推荐人员应为本支部党员"})
     seated = set(training.participants.values_list("member_id", flat=True))

@@ -4,6 +4,9 @@ across chunks, warnings, updates, strict mode and a helper that fails."""
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 from django.db import transaction
 
@@ -170,6 +173,58 @@ def test_a_helper_that_fails_leaves_the_rows_to_be_checked_in_line(demo, monkeyp
 
     assert helper.started == 1 and helper.received == 0
     assert (_report(report), _state(*numbers)) == expected
+
+
+class _DiesAfterOneChunk:
+    """The helper's end of the pipe: the first chunk sent, the helper process is SIGKILLed (as
+    the kernel's OOM killer or an operator would), mid-import."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+
+    def send(self, message) -> None:
+        self.connection.send(message)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+@pytest.fixture
+def killed_helper(monkeypatch, helper) -> Spy:
+    serve = ahead._serve  # the forked helper runs the patched one
+    monkeypatch.setattr(
+        ahead, "_serve", lambda connection, *args: serve(_DiesAfterOneChunk(connection), *args)
+    )
+    return helper
+
+
+def test_a_helper_killed_mid_import_leaves_strict_mode_all_or_nothing(demo, killed_helper):
+    secretary = Actor(demo.users["secretary"], "127.0.0.1")
+    people = many_people(35, "ahead-killed")
+    people[-1]["status"] = "不知道"
+    before = counts()
+
+    report = run(secretary, roster(people), demo.branch, mode=Mode.STRICT)
+
+    assert killed_helper.started == 1 and killed_helper.received == 1
+    assert (report.rows, report.rejected, report.written) == (35, 1, False)
+    assert report.errors[0].row == 36
+    assert counts() == before
+
+
+def test_a_helper_killed_mid_import_stores_what_the_import_in_line_would(demo, killed_helper):
+    secretary = Actor(demo.users["secretary"], "127.0.0.1")
+    people = many_people(35, "ahead-killed-clean")
+    data, numbers = roster(people), ([str(p["id_number"]) for p in people], [])
+    expected = _in_line(secretary, data, demo.branch, numbers, mode=Mode.STRICT)
+
+    report = run(secretary, data, demo.branch, mode=Mode.STRICT)
+
+    assert killed_helper.started == 1 and killed_helper.received == 1
+    assert (_report(report), _state(*numbers)) == expected
+    assert report.written and report.created == 35
+    assert verify_chain().ok
 
 
 def test_a_reimport_of_the_same_file_starts_no_helper(demo, helper):

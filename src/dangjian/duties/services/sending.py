@@ -20,8 +20,10 @@ from dangjian.duties.models import PENDING, EventKind, EvidenceKind, WorkEvent, 
 from dangjian.duties.services.common import pending_event, read_choice, read_date
 from dangjian.duties.services.telling import notify_received
 from dangjian.meetings.models import MeetingKind
+from dangjian.orgs.history import dissolved_since, existing
 from dangjian.orgs.models import Organization, OrgKind, PostKind
 from dangjian.regulations import workdays
+from dangjian.regulations.periods import cn_date
 
 MAX_TARGETS = 10_000
 
@@ -122,10 +124,11 @@ def item_data(data: Mapping[str, Any], *, latest: dt.date | None = None) -> Item
 def resolve_targets(
     actor: Actor, within: Organization, targets: Any, all_branches: bool
 ) -> list[Organization]:
-    """Receivers strictly below `within`: the codes (or organizations) given, or every branch."""
+    """Receivers strictly below `within`: the codes (or organizations) given, or every branch.
+    A dissolved organization receives nothing: left out of "every branch", refused by name."""
     below = Organization.objects.filter(path__startswith=within.path, depth__gt=within.depth)
     if all_branches:
-        found = list(below.filter(kind=OrgKind.BRANCH).order_by("path"))
+        found = list(below.filter(existing(), kind=OrgKind.BRANCH).order_by("path"))
         if not found:
             raise ServiceValidationError({"targets": f"{within.name}下没有党支部"})
         return found
@@ -146,6 +149,13 @@ def resolve_targets(
         raise ServiceValidationError(
             {"targets": f"以下组织不存在或不在{within.name}之下：{'、'.join(missing[:10])}"}
         )
+    standing = set(below.filter(existing(), code__in=wanted).values_list("code", flat=True))
+    gone = [by_code[c] for c in wanted if c not in standing]
+    if gone:
+        names = "、".join(
+            f"{o.name}已于{cn_date(dissolved_since(o) or today())}撤销" for o in gone[:5]
+        )
+        raise ServiceValidationError({"targets": f"{names}，不能再接收任务"})
     return [by_code[c] for c in wanted]
 
 

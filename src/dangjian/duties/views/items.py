@@ -24,6 +24,7 @@ from dangjian.duties import queries, services
 from dangjian.duties.models import Evidence, EvidenceKind, WorkStatus
 from dangjian.duties.views.common import org_param, show_errors, year_param
 from dangjian.meetings.models import MeetingKind
+from dangjian.orgs.history import existing
 from dangjian.orgs.models import Organization, OrgKind, PostKind
 
 READER_ONLY = "您没有查看党建工作任务的权限"
@@ -171,10 +172,11 @@ TARGET_LIST_LIMIT = 300
 
 def _target_choices(org: Organization) -> tuple[list[Organization], bool]:
     """Organizations to tick: all below `org` when few, else the top two levels below it (the
-    rest are reached by "all branches under ..." or by typing codes)."""
-    below = Organization.objects.filter(path__startswith=org.path, depth__gt=org.depth).exclude(
-        kind=OrgKind.PARTY_GROUP
-    )
+    rest are reached by "all branches under ..." or by typing codes). A dissolved one is not
+    offered (the service refuses it)."""
+    below = Organization.objects.filter(
+        existing(), path__startswith=org.path, depth__gt=org.depth
+    ).exclude(kind=OrgKind.PARTY_GROUP)
     if below.count() <= TARGET_LIST_LIMIT:
         return list(below.order_by("path")), False
     return list(below.filter(depth__lte=org.depth + 2).order_by("path")), True

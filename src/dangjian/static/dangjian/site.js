@@ -17,7 +17,8 @@
 // The idle warning: the server ends a session after data-idle-seconds without a request. A
 // secretary typing minutes sends none, and would lose them on submitting; so shortly before,
 // the page says so and offers 继续使用 (one POST, which starts the server's clock again).
-// Any htmx request starts it again too. Once over, the page says what to do with the text.
+// Any htmx request a person makes starts it again too; a poll does not. Once over, the page
+// says what to do with the text.
 (function () {
   "use strict";
   var box = document.getElementById("idle-warning");
@@ -64,7 +65,13 @@
     check();
   }
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (event.detail && event.detail.successful) seen();
+    var detail = event.detail;
+    if (!detail || !detail.successful) return;
+    // A poll (hx-headers X-Dangjian-Poll: the check-in screen's code, a status) is not a
+    // person: the server does not count it, so neither does the page.
+    var headers = detail.requestConfig && detail.requestConfig.headers;
+    if (headers && headers["X-Dangjian-Poll"] === "1") return;
+    seen();
   });
   button.addEventListener("click", function () {
     button.disabled = true;
