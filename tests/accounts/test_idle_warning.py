@@ -196,3 +196,18 @@ def test_still_here_needs_the_pages_csrf_token_and_a_session(demo):
     assert client.post(reverse("still_here")).status_code == 403
     token = client.cookies["csrftoken"].value
     assert client.post(reverse("still_here"), headers={"X-CSRFToken": token}).status_code == 204
+
+
+def test_a_request_another_site_made_does_not_start_the_idle_clock_again(demo, client):
+    """An <img> or a form on another intranet application sends this site's cookie (same-site
+    under SameSite=Lax): the browser marks it, and it is not the person at work here."""
+    _login(client, "secretary")
+    _age_session(client, 25)
+    before = client.session[LAST_SEEN]
+
+    for site in ("same-site", "cross-site"):
+        client.get("/", headers={"Sec-Fetch-Site": site})
+        assert client.session[LAST_SEEN] == before
+
+    client.get("/", headers={"Sec-Fetch-Site": "same-origin"})
+    assert client.session[LAST_SEEN] > before + 20 * 60

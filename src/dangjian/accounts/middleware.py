@@ -77,7 +77,12 @@ class IdleTimeoutMiddleware:
             # set back) is replaced too: kept, it would hold the session past its timeout. A
             # poll replaces only such a stamp (or gives a new session its first): the mark can
             # shorten a session, never lengthen it.
-            poll = request.headers.get(POLL_HEADER) == "1"
+            # A request another site made the browser send (an <img> or a form on another
+            # intranet application: the browser says so in Sec-Fetch-Site) is not this person
+            # at work here either.
+            poll = request.headers.get(POLL_HEADER) == "1" or request.headers.get(
+                "Sec-Fetch-Site"
+            ) in ("cross-site", "same-site")
             if last is None or now < last or (now - last >= SEEN_EVERY and not poll):
                 request.session[SESSION_KEY] = now
         return self.get_response(request)
