@@ -158,6 +158,9 @@ def dissolve_organization(
         changes["merged_into"] = [None, merged_into.code]
         message = f"合并撤销组织，并入{merged_into.name}，自{cn_date(on)}起"
     record(actor, AuditAction.UPDATE, org, changes=changes, message=message)
-    # What other apps had planned for it from that day (meetings) ends with it.
-    organization_dissolved.send(sender=Organization, organization=org, on=on, actor=actor)
+    # What other apps had planned or open for it from that day ends with it or moves to the
+    # organization it merges into (meetings, work items, recruitment files).
+    organization_dissolved.send(
+        sender=Organization, organization=org, on=on, actor=actor, merged_into=merged_into
+    )
     return spell
