@@ -306,3 +306,72 @@ def test_the_send_form_does_not_offer_a_dissolved_organization(demo, dissolved, 
     assert page.status_code == 200
     html = page.content.decode()
     assert 'value="FGW-B01"' in html and 'value="T-GONE"' not in html
+
+
+def test_a_dissolved_organ_committee_plans_nothing_new(demo):
+    """Study topics, trainings, duty lists and assessment schemes are the organization's own
+    plans: none is made for one that no longer exists."""
+    from dangjian.assessment import services as assessment_services
+    from dangjian.duties.services import save_duty
+    from dangjian.study.services import save_topic
+    from dangjian.study.services_training import plan_training
+
+    committee = create_organization(
+        ACTOR,
+        Organization.objects.get_parent(demo.organ_committee),
+        name="测试撤销机关党委",
+        kind=OrgKind.ORGAN_COMMITTEE,
+        code="T-GONE-C",
+        founded_on=dt.date(2020, 1, 1),
+    )
+    dissolve_organization(ACTOR, committee, DISSOLVED)
+    general = create_organization(
+        ACTOR,
+        demo.organ_committee,
+        name="测试撤销党总支",
+        kind=OrgKind.GENERAL_BRANCH,
+        code="T-GONE-Z",
+        founded_on=dt.date(2020, 1, 1),
+    )
+    dissolve_organization(ACTOR, general, DISSOLVED)
+    seq = last_seq()
+    attempts = {
+        "安排学习主题": lambda: save_topic(ACTOR, committee, {}),
+        "安排培训": lambda: plan_training(ACTOR, committee, {}),
+        "修改责任清单": lambda: save_duty(ACTOR, committee, {}),
+        "制定考核方案": lambda: assessment_services.create_scheme(
+            Actor(user=demo.users["organ"]),
+            general,
+            year=2026,
+            title="考核",
+            target_kind="branch",
+            party_weight=70,
+            business_weight=30,
+            grades=[["好", "90"], ["差", "0"]],
+        ),
+    }
+    for doing, attempt in attempts.items():
+        with pytest.raises(ServiceValidationError) as refused:
+            attempt()
+        assert refused.value.errors["organization"].endswith(f"已于2026年6月1日撤销，不能再{doing}")
+    assert last_seq() == seq
+
+
+def test_a_scheme_assesses_the_branches_that_existed_in_its_year(demo):
+    from tests.assessment.helpers import draft
+
+    branch = create_organization(
+        ACTOR,
+        demo.organ_committee,
+        name="测试去年撤销党支部",
+        kind=OrgKind.BRANCH,
+        code="T-GONE-25",
+        founded_on=dt.date(2020, 1, 1),
+    )
+    dissolve_organization(ACTOR, branch, dt.date(2025, 3, 1))
+
+    this_year = draft(demo, year=2026)
+    last_year = draft(demo, year=2025)
+    assert not this_year.targets.filter(organization=branch).exists()
+    assert this_year.targets.filter(organization=demo.branch).exists()
+    assert last_year.targets.filter(organization=branch).exists()

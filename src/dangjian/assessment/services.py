@@ -38,6 +38,7 @@ from dangjian.core.bulk import insert_rows
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.core.indicators import catalogue
+from dangjian.orgs.history import refuse_dissolved
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.regulations.assessment import (
     DEFAULT_VOTE_POINTS,
@@ -153,6 +154,7 @@ def create_scheme(
     """A draft scheme with its targets: the organizations of `target_kind` in `org`'s subtree,
     or, with `target_post` (述职评议), the holders of that post in them today."""
     require_manager(actor, org)
+    refuse_dissolved(org, "制定考核方案")
     errors: dict[str, str] = {}
     title = (title or "").strip()
     if not title:
@@ -161,6 +163,7 @@ def create_scheme(
         errors["title"] = "方案名称不超过100个字"
     if not 2000 <= int(year or 0) <= 2100:
         errors["year"] = "年度应为四位数字"
+        year = today().year  # for the targets' check below; the scheme is refused anyway
     weights = _part_weights(party_weight, business_weight, errors)
     try:
         parsed = parse_grades(grades)
@@ -172,7 +175,7 @@ def create_scheme(
     except ValueError as exc:
         errors["vote_points"] = str(exc)
         points = {}
-    targets, holders = targets_of(org, target_kind, (target_post or "").strip(), errors)
+    targets, holders = targets_of(org, target_kind, (target_post or "").strip(), errors, int(year))
     if errors:
         raise ServiceValidationError(errors)
     scheme = Scheme.objects.create(

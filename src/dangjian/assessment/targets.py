@@ -3,11 +3,13 @@ holders of a post in them today (述职评议)."""
 
 from __future__ import annotations
 
-from django.db.models import Q
+import datetime as dt
+
+from django.db.models import Exists, OuterRef, Q
 
 from dangjian.assessment.models import TARGET_POSTS
 from dangjian.core.clock import today
-from dangjian.orgs.models import Organization, OrgKind, Post
+from dangjian.orgs.models import Organization, OrganizationSpell, OrgKind, Post
 
 
 def _post_holders(orgs: list[Organization], post: str) -> dict[int, int]:
@@ -26,10 +28,11 @@ def _post_holders(orgs: list[Organization], post: str) -> dict[int, int]:
 
 
 def targets_of(
-    org: Organization, target_kind: str, target_post: str, errors: dict[str, str]
+    org: Organization, target_kind: str, target_post: str, errors: dict[str, str], year: int
 ) -> tuple[list[Organization], dict[int, int]]:
     """The target organizations in tree order and, for a post, organization id → holder;
-    problems go into `errors` under the form's field names."""
+    problems go into `errors` under the form's field names. Only organizations that existed
+    in `year` (a spell overlapping it): one dissolved before it is not assessed for it."""
     if target_kind not in OrgKind.values:
         errors["target_kind"] = "请选择考核对象的组织类型"
     if target_post and target_post not in dict(TARGET_POSTS):
@@ -38,6 +41,15 @@ def targets_of(
         return [], {}
     targets = list(
         Organization.objects.filter(path__startswith=org.path, kind=target_kind)
+        .filter(
+            Exists(
+                OrganizationSpell.objects.filter(
+                    Q(ended_on__isnull=True) | Q(ended_on__gte=dt.date(year, 1, 1)),
+                    organization=OuterRef("pk"),
+                    started_on__lte=dt.date(year, 12, 31),
+                )
+            )
+        )
         .exclude(pk=org.pk)
         .order_by("path")
     )

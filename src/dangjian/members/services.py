@@ -45,7 +45,6 @@ from dangjian.regulations.membership import (
     check_confirmation,
     probation_end,
 )
-from dangjian.regulations.periods import cn_date
 
 FIELD_LABELS = {
     "name": "姓名",
@@ -316,8 +315,7 @@ def employee_number_warning(member: Member) -> list[str]:
 
 def refuse_dissolved(org: Organization, field: str = "organization") -> None:
     """A dissolved branch or party group takes no member: registered, moved, restored or put in."""
-    if (gone := org_history.dissolved_since(org)) is not None:
-        raise ServiceValidationError({field: f"{org.name}已于{cn_date(gone)}撤销，不能再接收党员"})
+    org_history.refuse_dissolved(org, "接收党员", field)
 
 
 def _check_target(actor: Actor, org: Organization | None, party_group: Organization | None) -> None:

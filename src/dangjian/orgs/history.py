@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from dangjian.core.errors import ServiceValidationError
 from dangjian.orgs.models import (
     COMMITTEE_POSTS,
     Organization,
@@ -32,6 +33,7 @@ from dangjian.orgs.models import (
     Post,
 )
 from dangjian.regulations.committee import COMMITTEE_MIN_SIZE
+from dangjian.regulations.periods import cn_date
 
 __all__ = [
     "COMMITTEE_KINDS",
@@ -76,6 +78,14 @@ def dissolved_since(org: Organization) -> dt.date | None:
     while it had any on or after that day)."""
     last = org.spells.order_by("-started_on").values_list("ended_on", flat=True).first()
     return last + dt.timedelta(days=1) if last is not None else None
+
+
+def refuse_dissolved(org: Organization, doing: str, field: str = "organization") -> None:
+    """Refuse a write that would give a dissolved organization something new ("…已于…撤销，不能再
+    {doing}"): a member, a post, a plan, a task, an application, a scheme. What happened before
+    its day (a meeting held, dues paid) is still recorded by the services that allow it."""
+    if (gone := dissolved_since(org)) is not None:
+        raise ServiceValidationError({field: f"{org.name}已于{cn_date(gone)}撤销，不能再{doing}"})
 
 
 def existing() -> Exists:

@@ -13,7 +13,7 @@ from dangjian.audit.services import Actor, diff, record
 from dangjian.core import clock
 from dangjian.core.errors import ServiceValidationError
 from dangjian.core.inputs import short_text
-from dangjian.orgs.history import dissolved_since, existing
+from dangjian.orgs.history import existing, refuse_dissolved
 from dangjian.orgs.models import (
     Organization,
     OrganizationSpell,
@@ -200,11 +200,7 @@ def add_post(
 ) -> Post:
     if kind not in PostKind.values:
         raise ServiceValidationError({"kind": "职务不正确"})
-    gone = dissolved_since(organization)
-    if gone is not None:
-        raise ServiceValidationError(
-            {"organization": f"{organization.name}已于{cn_date(gone)}撤销，不能再任职"}
-        )
+    refuse_dissolved(organization, "任职")
     branch_path = member.organization.path
     if organization.kind in {OrgKind.BRANCH, OrgKind.PARTY_GROUP} and not (
         organization.path.startswith(branch_path)

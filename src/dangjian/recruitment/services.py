@@ -27,7 +27,7 @@ from dangjian.members import services as member_services
 from dangjian.members import services_lifecycle
 from dangjian.members.history import counts_on
 from dangjian.members.models import Member, MemberStatus
-from dangjian.orgs.history import dissolved_since
+from dangjian.orgs.history import refuse_dissolved
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.recruitment.models import Applicant, ProbationExtension, StepRecord
 from dangjian.regulations import recruitment as rules
@@ -79,11 +79,7 @@ def open_file(
 ) -> Applicant:
     """Step 1: the branch receives an application (递交入党申请书); not a dissolved one."""
     _require_branch(actor, branch)
-    gone = dissolved_since(branch)
-    if gone is not None:
-        raise ServiceValidationError(
-            {"organization": f"{branch.name}已于{cn_date(gone)}撤销，不能再接收入党申请"}
-        )
+    refuse_dissolved(branch, "接收入党申请")
     name = (name or "").strip()
     if not name or len(name) > 50:
         raise ServiceValidationError({"name": "请填写姓名（不超过50个字）"})

@@ -23,6 +23,7 @@ from dangjian.audit.services import Actor, diff, record
 from dangjian.core import inputs
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
+from dangjian.orgs.history import refuse_dissolved
 from dangjian.orgs.models import Organization
 from dangjian.study import analysis as analysis_
 from dangjian.study import files, services_ocr
@@ -362,6 +363,7 @@ def save_topic(
     """Set (or replace) the organization's study topic for a month: month, title, note,
     materials (ids). Returns the topic and whether it was new."""
     require_write(actor, organization, "您不能为该组织安排学习主题")
+    refuse_dissolved(organization, "安排学习主题")
     if organization.kind not in TOPIC_ORG_KINDS:
         raise ServiceValidationError(
             {"organization": "只有机关党委、党总支和党支部可以安排月度学习主题"}

@@ -28,6 +28,7 @@ from dangjian.core.errors import ServiceValidationError
 from dangjian.duties.models import PENDING, WorkItem
 from dangjian.duties.services import sending, work
 from dangjian.members.models import Member
+from dangjian.orgs.history import existing
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.study.training_models import Participant, Training
 
@@ -100,7 +101,7 @@ def nominating_branches(user, training: Training) -> list[Organization]:
     where = scope_for(user).org_q(Action.WRITE)
     return list(
         Organization.objects.filter(
-            where, path__startswith=training.organization.path, kind=OrgKind.BRANCH
+            where, existing(), path__startswith=training.organization.path, kind=OrgKind.BRANCH
         ).order_by("path")
     )
 

@@ -23,6 +23,7 @@ from dangjian.core import inputs
 from dangjian.core.clock import today
 from dangjian.core.errors import ServiceValidationError
 from dangjian.members.models import Member
+from dangjian.orgs.history import refuse_dissolved
 from dangjian.orgs.models import COMMITTEE_POSTS, Organization, OrgKind, Post, PostKind
 from dangjian.regulations import study as rules
 from dangjian.regulations.dates import add_months
@@ -242,6 +243,7 @@ def plan_training(actor: Actor, org: Organization, data: Mapping[str, Any]) -> T
     """A 机关党委 or the 机关工委 plans a training; the expected people are resolved now, by
     post in its subtree (on the start date) and by name."""
     require_write(actor, org, "您不能为该组织安排培训")
+    refuse_dissolved(org, "安排培训")
     if org.kind not in PLANNING_KINDS:
         raise ServiceValidationError({"organization": "培训班由机关党委或机关工委组织"})
     errors: dict[str, str] = {}

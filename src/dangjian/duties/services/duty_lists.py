@@ -20,6 +20,7 @@ from dangjian.duties.models import DutyItem, Responsibility
 from dangjian.duties.queries import effective_duties
 from dangjian.duties.services.common import read_choice
 from dangjian.meetings.models import MeetingKind
+from dangjian.orgs.history import refuse_dissolved
 from dangjian.orgs.models import Organization, OrgKind, PostKind
 
 DUTY_OWNER_KINDS = (OrgKind.WORKING_COMMITTEE, OrgKind.LEADING_GROUP, OrgKind.ORGAN_COMMITTEE)
@@ -41,6 +42,7 @@ def save_duty(
     """Add a duty for `owner`'s subtree, or (with the key of a shipped or inherited duty) edit it
     there. The edit lives on `owner`; other subtrees keep theirs."""
     require_duty_editor(actor, owner)
+    refuse_dissolved(owner, "修改责任清单")
     errors: dict[str, str] = {}
     base = None
     if key:

@@ -36,7 +36,7 @@ from dangjian.meetings.services.common import (
 )
 from dangjian.members.access import visible_members
 from dangjian.members.models import Member
-from dangjian.orgs.history import dissolved_since
+from dangjian.orgs.history import dissolved_since, refuse_dissolved
 from dangjian.orgs.models import Organization
 from dangjian.regulations.dates import add_months
 from dangjian.regulations.periods import TZ, cn_date, local_date
@@ -266,11 +266,7 @@ def plan_series(
 ) -> tuple[MeetingSeries, list[Meeting]]:
     """A fixed day each month (主题党日 by default), with its meetings for the next 12 months."""
     _check_org(actor, organization)
-    gone = dissolved_since(organization)
-    if gone is not None:
-        raise ServiceValidationError(
-            {"organization": f"{organization.name}已于{cn_date(gone)}撤销，不能再制定固定计划"}
-        )
+    refuse_dissolved(organization, "制定固定计划")
     errors: dict[str, str] = {}
     kind = _kind(data.get("kind") or MeetingKind.THEME_DAY, organization, errors)
     try:
