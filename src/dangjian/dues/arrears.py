@@ -95,9 +95,9 @@ def unpaid_months_on(organization_ids: Iterable[int], as_of: dt.date) -> dict[in
     current month. Members who left or moved away since count where they were; members who
     arrived since do not count. Two queries, as `unpaid_months`.
 
-    Today's `org_since` still counts for a member whose stay goes on today (for most records
-    it is the day the record entered the platform, where the history presumes a stay since
-    admission): the same begin as the report computed on `as_of` itself."""
+    A member whose stay goes on today begins at today's `org_since` (for most records the day
+    the record entered the platform, where the history presumes a stay since admission): the
+    same begin as the report computed on `as_of` itself, and as the current year's."""
     current = month_start(as_of)
     first, last = _first_and_last(OuterRef("member_id"), current)
     stay = (
@@ -107,18 +107,19 @@ def unpaid_months_on(organization_ids: Iterable[int], as_of: dt.date) -> dict[in
         .order_by("-started_on")
         .annotate(n=_month_number("started_on"))
     )
+    # Where the member's stay goes on today (the same organization, `org_since` not after the
+    # day: it has not moved since), today's `org_since` is the arrival then, as for the current
+    # year: nearly every row, and no seek. Otherwise the stay's start from the history: the
+    # spell itself when an arrival opened it, or the member's last arrival before the day (one
+    # seek on (member, started_on); a confirmation or an extension only cut the status).
     arrived = Case(
-        When(start_reason__in=ARRIVALS, then=_month_number("started_on")),
-        default=Coalesce(Subquery(stay.values("n")[:1]), _month_number("started_on")),
-    )
-    since = Case(
         When(
             member__organization_id=F("organization_id"),
             member__org_since__lte=as_of,
             then=_month_number("member__org_since"),
         ),
-        default=Value(None),
-        output_field=IntegerField(),
+        When(start_reason__in=ARRIVALS, then=_month_number("started_on")),
+        default=Coalesce(Subquery(stay.values("n")[:1]), _month_number("started_on")),
     )
     rows = (
         MembershipSpell.objects.filter(
@@ -130,17 +131,14 @@ def unpaid_months_on(organization_ids: Iterable[int], as_of: dt.date) -> dict[in
         .annotate(
             admitted=_month_number("member__admitted_on"),
             arrived=arrived,
-            since=since,
             first=first,
             last=last,
         )
-        .values_list(
-            "member_id", "organization_id", "admitted", "arrived", "since", "first", "last"
-        )
+        .values_list("member_id", "organization_id", "admitted", "arrived", "first", "last")
     )
     fetched = [
-        (member_id, org_id, max(admitted, arrived, since or 0), first_n, last_n)
-        for member_id, org_id, admitted, arrived, since, first_n, last_n in _fetch(rows)
+        (member_id, org_id, max(admitted, arrived), first_n, last_n)
+        for member_id, org_id, admitted, arrived, first_n, last_n in _fetch(rows)
     ]
     return _count(fetched, current)
 
