@@ -55,3 +55,13 @@ def test_this_years_members_are_todays_roster(demo):
     now = _members(demo, TODAY.year)
     for branch in (a, b):
         assert now[branch.code] == Member.objects.current().filter(organization=branch).count()
+
+
+def test_the_member_structure_is_todays_roster_without_those_who_left(demo):
+    def total(parts) -> int:
+        return sum(n for _, n in dict(parts)["性别"])
+
+    before = total(figures.structure(demo.organ_committee, TODAY))
+    organ = Actor(user=demo.users["organ"])
+    end_membership(organ, _member(demo.branch), NEW_YEAR, LeaveReason.DIED)
+    assert total(figures.structure(demo.organ_committee, TODAY)) == before - 1

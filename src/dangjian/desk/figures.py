@@ -283,8 +283,9 @@ def _banded(counts: dict[int, int], year: int, bands) -> list[tuple[str, int]]:
 
 def structure(root: Organization, today: dt.date) -> list[tuple[str, list[tuple[str, int]]]]:
     """The members of the subtree by gender, ethnicity, education, age band, party age and
-    category (today's roster; ages by calendar year): one grouped query per dimension."""
-    members = Member.objects.filter(organization__path__startswith=root.path)
+    category (today's roster: members who left no longer count; ages by calendar year): one
+    grouped query per dimension."""
+    members = Member.objects.current().filter(organization__path__startswith=root.path)
 
     def grouped(field: str) -> dict:
         return dict(members.values_list(field).annotate(n=Count("pk")).order_by())
