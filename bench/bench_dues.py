@@ -1,6 +1,7 @@
 """Party dues on the province-scale demo (issue 16): the monthly ledger of the largest branch,
 a branch's 12 months recorded in bulk, the yearly publication's rows for the largest branch, and
-the arrears/lapse column for the whole tree.
+the arrears/lapse column for the whole tree, this year and last year (read from the membership
+history on its last day).
 
 Works on a copy of an existing province data folder (`--from`, copied with SQLite's backup so
 a folder in use is read consistently) or on `--data-dir` as it is; adds three years of dues for
@@ -12,11 +13,13 @@ every member once (timed), then best and median of `--runs` runs of each step.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import shutil
 import sqlite3
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -137,6 +140,13 @@ def main() -> None:
         result = findings._evaluate(scope)
     times, _ = _timed(lambda: findings._evaluate(scope), args.runs)
     _line(f"arrears column, whole tree ({len(result)} branches)", times, len(q))
+
+    # Last year's column: the members of its last day (the membership history).
+    past = replace(scope, year=now.year - 1, as_of=dt.date(now.year - 1, 12, 31))
+    with CaptureQueriesContext(connection) as q:
+        result = findings._evaluate(past)
+    times, _ = _timed(lambda: findings._evaluate(past), args.runs)
+    _line(f"arrears column, whole tree, {past.year} ({len(result)} branches)", times, len(q))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,10 @@ from dangjian.duties import queries, services
 from dangjian.duties.models import DutyItem, WorkItem
 from dangjian.meetings import services as meeting_services
 from dangjian.meetings.models import LeaveRequest, LeaveStatus, Meeting, MeetingStatus
-from dangjian.members.models import Member, MemberStatus
+from dangjian.members import history
+from dangjian.members import services as member_services
+from dangjian.members.models import LeaveReason, Member, MemberStatus
+from dangjian.members.services_lifecycle import end_membership
 from dangjian.notices import services as notice_services
 from dangjian.notices.queries import action_counts
 from dangjian.orgs.models import Organization, OrgKind, Post
@@ -232,7 +235,7 @@ def test_statistics_equal_direct_counts_of_members_and_held_meetings(demo, year_
     assert [r.code for r in table.rows] == ["FGW-B01", "FGW-B02", "FGW-JW", "FGW-ZZ"]
     for row in table.rows:
         values = table.values[row.pk]
-        members = Member.objects.filter(organization__path__startswith=row.path)
+        members = Member.objects.current().filter(organization__path__startswith=row.path)
         assert values.get("members_full", 0) == members.filter(status=MemberStatus.FULL).count()
         assert (
             values.get("members_probationary", 0)
@@ -281,11 +284,11 @@ def test_statistics_of_the_whole_city_count_every_member_and_branch(demo):
 
     table = queries.statistics(root, "children", ALL_FIGURES, year, clock.today())
 
-    assert table.total["members_full"] == Member.objects.filter(status=MemberStatus.FULL).count()
-    assert (
-        table.total["members_probationary"]
-        == Member.objects.filter(status=MemberStatus.PROBATIONARY).count()
-    )
+    # 2025's members: those of its last day, with that day's status (the membership history).
+    year_end = dt.date(year, 12, 31)
+    counts = history.total(history.counts_on(root, year_end))
+    assert table.total["members_full"] == counts.full
+    assert table.total["members_probationary"] == counts.probationary
     assert table.total["branches"] == Organization.objects.filter(kind=OrgKind.BRANCH).count()
     assert (
         table.total["meetings_general_meeting"]
@@ -293,6 +296,29 @@ def test_statistics_of_the_whole_city_count_every_member_and_branch(demo):
             status=MeetingStatus.HELD, held_on__year=year, kind="general_meeting"
         ).count()
     )
+
+
+def test_a_past_years_members_are_those_of_its_last_day(demo):
+    """Members who moved or left after the year still count where they were; the current
+    year counts today's roster (members who left no longer count)."""
+    a, b = demo.branch, demo.sibling_branch
+    figures = ["members_full", "members_probationary"]
+    year_end = dt.date(clock.today().year - 1, 12, 31)
+
+    def members(year: int, today: dt.date) -> dict[str, tuple]:
+        table = queries.statistics(demo.organ_committee, "children", figures, year, today)
+        return {r.code: tuple(table.values[r.pk].get(f, 0) for f in figures) for r in table.rows}
+
+    then = members(year_end.year, year_end)
+    assert sum(then[a.code]) == history.members_on(a, year_end).count()
+    organ = Actor(user=demo.users["organ"])
+    leaving = Member.objects.current().filter(organization=a, admitted_on__lt=year_end)
+    member_services.move_member(organ, leaving[0], b, on=dt.date(year_end.year + 1, 1, 5))
+    end_membership(organ, leaving[0], dt.date(year_end.year + 1, 1, 5), LeaveReason.DIED)
+    assert members(year_end.year, clock.today()) == then
+    now = members(year_end.year + 1, clock.today())
+    for branch in (a, b):
+        assert sum(now[branch.code]) == Member.objects.current().filter(organization=branch).count()
 
 
 def test_statistics_default_to_the_usual_figures(demo):

@@ -136,10 +136,22 @@ def dashboard(root: Organization, year: int, *, today: dt.date | None = None) ->
     today = today or clock.today()
     rows = _rows(root)
     fold = _folder(root, rows)
-    sub = {"organization__path__startswith": root.path}
-    for r in Member.objects.filter(**sub).values("organization__path").annotate(n=Count("pk")):
-        if (row := fold(r["organization__path"])) is not None:
-            row.members += r["n"]
+    # The members on the year's last day (today for the current year), from the membership
+    # history: each counted in the branch that held them then, as the year's findings count
+    # them; who left or moved away since still counts there, who arrived since does not.
+    as_of = min(today, dt.date(year, 12, 31))
+    spells = MembershipSpell.objects.filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=as_of),
+        organization__path__startswith=root.path,
+        started_on__lte=as_of,
+    )
+    for path, n in (
+        spells.values("organization__path")
+        .annotate(n=Count("member_id"))
+        .values_list("organization__path", "n")
+    ):
+        if (row := fold(path)) is not None:
+            row.members += n
     _count_items(root, year, today, fold)
     out = Dashboard(root, year, rows, [0] * 12)
     try:
@@ -271,8 +283,9 @@ def _banded(counts: dict[int, int], year: int, bands) -> list[tuple[str, int]]:
 
 def structure(root: Organization, today: dt.date) -> list[tuple[str, list[tuple[str, int]]]]:
     """The members of the subtree by gender, ethnicity, education, age band, party age and
-    category (today's roster; ages by calendar year): one grouped query per dimension."""
-    members = Member.objects.filter(organization__path__startswith=root.path)
+    category (today's roster: members who left no longer count; ages by calendar year): one
+    grouped query per dimension."""
+    members = Member.objects.current().filter(organization__path__startswith=root.path)
 
     def grouped(field: str) -> dict:
         return dict(members.values_list(field).annotate(n=Count("pk")).order_by())

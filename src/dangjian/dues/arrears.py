@@ -23,16 +23,17 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
     When,
 )
 from django.db.models.expressions import CombinedExpression
-from django.db.models.functions import Cast, Substr
+from django.db.models.functions import Cast, Coalesce, Substr
 
 from dangjian.dues.models import Assessment, Payment, Relief, ReliefKind, ReliefStatus
-from dangjian.members.models import Member
+from dangjian.members.models import Member, MembershipSpell, SpellEvent
 from dangjian.regulations.dues import month_start
 
 
@@ -52,7 +53,8 @@ def _as_month(number: int) -> dt.date:
 
 def unpaid_months(chosen: QuerySet[Member], today: dt.date) -> dict[int, tuple[int, int]]:
     """Member id → (organization id, consecutive unpaid months before the current month), for
-    the members of `chosen` who are assessed: two queries whatever their number.
+    the members of `chosen` who are assessed, in the organization that holds them today: two
+    queries whatever their number.
 
     One row per member read through a plain cursor, every month as a whole number (year * 12 +
     month): when dues begin (the later of admission and arrival in the organization), the
@@ -61,36 +63,117 @@ def unpaid_months(chosen: QuerySet[Member], today: dt.date) -> dict[int, tuple[i
     seek per member, where grouping read every payment of every member (a province's three
     years are 2 million). Assessments and payments are months (their first days)."""
     current = month_start(today)
-    now = current.year * 12 + current.month
-    first = (
-        Assessment.objects.filter(member=OuterRef("pk"))
-        .order_by("effective_from")
-        .annotate(n=_month_number("effective_from"))
-    )
-    last = (
-        Payment.objects.filter(member=OuterRef("pk"), month__lt=current)
-        .order_by("-month")
-        .annotate(n=_month_number("month"))
-    )
+    first, last = _first_and_last(OuterRef("pk"), current)
     begun = Case(
         When(admitted_on__gt=F("org_since"), then=_month_number("admitted_on")),
         default=_month_number("org_since"),
     )
     rows = (
         chosen.order_by()
-        .annotate(
-            begun=begun,
-            first=Subquery(first.values("n")[:1]),
-            last=Subquery(last.values("n")[:1]),
-        )
+        .annotate(begun=begun, first=first, last=last)
         .values_list("pk", "organization_id", "begun", "first", "last")
     )
+    return _count(_fetch(rows), current)
+
+
+# What opens a stay in an organization (the other starts — a confirmation, an extension of
+# probation, a corrected date — only cut the status within one stay).
+ARRIVALS = (
+    SpellEvent.ADMITTED,
+    SpellEvent.MOVED,
+    SpellEvent.TRANSFERRED_IN,
+    SpellEvent.RESTORED,
+)
+
+
+def unpaid_months_on(organization_ids: Iterable[int], as_of: dt.date) -> dict[int, tuple[int, int]]:
+    """`unpaid_months` of the members of these organizations on `as_of` (a day before today:
+    a past year's last day), from the membership history: each member in the organization
+    that held them that day (the spell covering it), with dues beginning at the later of
+    admission and their arrival in it then (the start of that stay: the spell opened by
+    admission, a move, a transfer in or a restoration), and the month of `as_of` as the
+    current month. Members who left or moved away since count where they were; members who
+    arrived since do not count. Two queries, as `unpaid_months`.
+
+    A member whose stay goes on today begins at today's `org_since` (for most records the day
+    the record entered the platform, where the history presumes a stay since admission): the
+    same begin as the report computed on `as_of` itself, and as the current year's."""
+    current = month_start(as_of)
+    first, last = _first_and_last(OuterRef("member_id"), current)
+    stay = (
+        MembershipSpell.objects.filter(
+            member=OuterRef("member_id"), started_on__lte=as_of, start_reason__in=ARRIVALS
+        )
+        .order_by("-started_on")
+        .annotate(n=_month_number("started_on"))
+    )
+    # Where the member's stay goes on today (the same organization, `org_since` not after the
+    # day: it has not moved since), today's `org_since` is the arrival then, as for the current
+    # year: nearly every row, and no seek. Otherwise the stay's start from the history: the
+    # spell itself when an arrival opened it, or the member's last arrival before the day (one
+    # seek on (member, started_on); a confirmation or an extension only cut the status).
+    arrived = Case(
+        When(
+            member__organization_id=F("organization_id"),
+            member__org_since__lte=as_of,
+            then=_month_number("member__org_since"),
+        ),
+        When(start_reason__in=ARRIVALS, then=_month_number("started_on")),
+        default=Coalesce(Subquery(stay.values("n")[:1]), _month_number("started_on")),
+    )
+    rows = (
+        MembershipSpell.objects.filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gte=as_of),
+            organization_id__in=sorted(set(organization_ids)),
+            started_on__lte=as_of,
+        )
+        .order_by()
+        .annotate(
+            admitted=_month_number("member__admitted_on"),
+            arrived=arrived,
+            first=first,
+            last=last,
+        )
+        .values_list("member_id", "organization_id", "admitted", "arrived", "first", "last")
+    )
+    fetched = [
+        (member_id, org_id, max(admitted, arrived), first_n, last_n)
+        for member_id, org_id, admitted, arrived, first_n, last_n in _fetch(rows)
+    ]
+    return _count(fetched, current)
+
+
+def _first_and_last(member: OuterRef, current: dt.date) -> tuple[Subquery, Subquery]:
+    """The month of the member's first assessment and of the last payment before `current`,
+    as whole numbers: each the first row of a unique index."""
+    first = (
+        Assessment.objects.filter(member=member)
+        .order_by("effective_from")
+        .annotate(n=_month_number("effective_from"))
+    )
+    last = (
+        Payment.objects.filter(member=member, month__lt=current)
+        .order_by("-month")
+        .annotate(n=_month_number("month"))
+    )
+    return Subquery(first.values("n")[:1]), Subquery(last.values("n")[:1])
+
+
+def _fetch(rows: QuerySet) -> list[tuple]:
+    """The rows through a plain cursor, those of members not assessed left out (their first
+    assessment, the second-last column, is null)."""
     sql, params = rows.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        fetched = [row for row in cursor.fetchall() if row[3] is not None]
+        return [row for row in cursor.fetchall() if row[-2] is not None]
+
+
+def _count(fetched: list[tuple], current: dt.date) -> dict[int, tuple[int, int]]:
+    """(member, organization, begun, first, last) rows → member id → (organization id, unpaid
+    months before `current`)."""
+    now = current.year * 12 + current.month
     # Approved exemptions are few: read them all (no subquery over the members) and keep those
-    # of these members decided by the branch that holds them now.
+    # of these members decided by the branch that holds them (in the rows).
     org_of = {row[0]: row[1] for row in fetched}
     exempt: dict[int, list[Relief]] = {}
     for relief in Relief.objects.filter(

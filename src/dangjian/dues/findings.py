@@ -1,10 +1,11 @@
 """The dues column of the compliance report (`meetings.findings.contributors`): per branch, how
-many members are in the early-warning window or past the 党章第九条 six months. Counts only: the
+many members are in the early-warning window or past the 党章第九条 six months, on the report's
+day (`scope.as_of`: a past year's last day, with the members of that day). Counts only: the
 names go to the branch's secretary and committee through the tick job's notices."""
 
 from __future__ import annotations
 
-from dangjian.dues.arrears import unpaid_months
+from dangjian.dues.arrears import unpaid_months, unpaid_months_on
 from dangjian.dues.models import Payment, Relief
 from dangjian.meetings.findings.contributors import Column, Contributor, Result, Scope, register
 from dangjian.members.models import Member
@@ -26,11 +27,19 @@ def _evaluate(scope: Scope) -> dict[int, list[Result]]:
         return {}
     # By the ids the report already read: no join on organizations (the report's cache re-reads
     # only the organizations a write touched, and counts those reads). The assessed members'
-    # streaks in one row each, as plain integers: a whole tree is 60,000 members.
-    chosen = Member.objects.current().filter(organization_id__in=sorted(branches))
+    # streaks in one row each, as plain integers: a whole tree is 60,000 members. A past year
+    # reads the members each branch had on its last day (the membership history), as the
+    # member counts do: who left or moved away since still counts there, who arrived since
+    # does not. The current year reads today's roster (the same people: the spells covering
+    # today are today's roster).
+    if scope.as_of < scope.today:
+        streaks = unpaid_months_on(branches, scope.as_of)
+    else:
+        chosen = Member.objects.current().filter(organization_id__in=sorted(branches))
+        streaks = unpaid_months(chosen, scope.as_of)
     params = scope.rules.dues
     tally: dict[int, list[int]] = {}
-    for org_id, unpaid in unpaid_months(chosen, scope.as_of).values():
+    for org_id, unpaid in streaks.values():
         state = lapse_state(unpaid, params)
         counts = tally.setdefault(org_id, [0, 0])
         if state is LapseState.LAPSED:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from django.db.models import Q
 from django.urls import reverse
 
 from dangjian.core.indicators import Explained, Source, TargetIndex, register
 from dangjian.core.indicators import share as pct
-from dangjian.members.models import Member
+from dangjian.members.models import MembershipSpell
 from dangjian.orgs.models import Organization
 from dangjian.study.hours import BULK_MEMBERS, Judge, cadre_months, totals
 
@@ -17,14 +18,22 @@ from dangjian.study.hours import BULK_MEMBERS, Judge, cadre_months, totals
 def study_coverage(
     targets: Sequence[Organization], year: int, as_of: dt.date
 ) -> dict[int, Explained]:
-    """Members of the target's subtree (today's roster) who met their hours for the year, by
-    the same rules as the study pages (regulations/study.py); counts per branch, no names
-    (the levels above see counts only). A fixed number of queries."""
+    """Members of the target's subtree on `as_of` (the membership history: a past year's
+    last day, or today) who met their hours for the year, by the same rules as the study pages
+    (regulations/study.py), each counted in the branch that held them that day, as the
+    findings' study-hours column counts them; counts per branch, no names (the levels above
+    see counts only). A fixed number of queries."""
     index = TargetIndex(targets)
     where = index.where("organization__")
-    members = Member.objects.current().filter(where)
-    people = list(members.values_list("pk", "admitted_on", "organization_id", "organization__path"))
-    ids = members.order_by().values("pk")
+    spells = MembershipSpell.objects.filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=as_of), where, started_on__lte=as_of
+    )
+    people = list(
+        spells.values_list(
+            "member_id", "member__admitted_on", "organization_id", "organization__path"
+        )
+    )
+    ids = spells.order_by().values("member_id")
     sums = totals(ids, year, only={p[0] for p in people} if len(people) > BULK_MEMBERS else None)
     months = cadre_months(ids, year)
     names = dict(

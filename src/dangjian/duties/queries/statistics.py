@@ -8,12 +8,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from dangjian.duties.models import WorkItem, WorkStatus
 from dangjian.duties.queries.duty_lists import POST_ORDER
 from dangjian.meetings.models import Meeting, MeetingKind, MeetingStatus
-from dangjian.members.models import Member, MemberStatus
+from dangjian.members.models import MembershipSpell, MemberStatus
 from dangjian.orgs.models import Organization, OrgKind, PostKind
 
 
@@ -206,11 +206,20 @@ def _add_branches(within: Organization, index: dict[str, int], values: Values) -
             values[row]["branches"] += 1
 
 
-def _add_members(within: Organization, index: dict[str, int], values: Values) -> None:
+def _add_members(
+    within: Organization, index: dict[str, int], values: Values, as_of: dt.date
+) -> None:
+    """Full and probationary members on `as_of` (the year's last day, or today), from the
+    membership history: each in the branch that held them that day, with that day's status,
+    so a past year's table is the same computed then and now."""
+    spells = MembershipSpell.objects.filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=as_of),
+        organization__path__startswith=within.path,
+        started_on__lte=as_of,
+    )
     for path, status, n in (
-        Member.objects.filter(organization__path__startswith=within.path)
-        .values_list("organization__path", "status")
-        .annotate(n=Count("pk"))
+        spells.values_list("organization__path", "status")
+        .annotate(n=Count("member_id"))
         .values_list("organization__path", "status", "n")
     ):
         row = _row_of(path, index, within.steplen)
@@ -262,6 +271,7 @@ def statistics(
     """The table the 机关党委 asks for, computed without asking any branch (最多报一次).
 
     At most five queries (rows, branches, members, meetings, work items), whatever the subtree's size.
+    Members are counted on the year's last day (today for the current year).
     """
     chosen = [f for f in FIGURES if f in set(figures)] or list(DEFAULT_FIGURES)
     rows = row_orgs(within, level)
@@ -270,7 +280,7 @@ def statistics(
     if "branches" in chosen:
         _add_branches(within, index, values)
     if {"members_full", "members_probationary"} & set(chosen):
-        _add_members(within, index, values)
+        _add_members(within, index, values, min(today, dt.date(year, 12, 31)))
     meeting_figures = [f for f in chosen if f.startswith("meetings_")]
     if meeting_figures:
         kinds = [f.removeprefix("meetings_") for f in meeting_figures]
