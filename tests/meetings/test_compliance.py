@@ -990,3 +990,23 @@ def _statuses(cell: dict) -> set[str]:
     if cell.get("single"):
         return {cell["status"]}
     return {c["status"] for c in cell["counts"]}
+
+
+def test_member_signals_leave_out_members_who_have_left(demo):
+    """A member who died (or was expelled, or transferred out) keeps their last branch on the
+    record: they are not warned about any more, for absences or for 党章 第九条."""
+    from dangjian.members import services_lifecycle
+    from dangjian.members.models import LeaveReason
+
+    streak, lapse = _streak_and_lapse_members(demo)
+    before = compliance.member_signals(demo.branch, today=TODAY)
+    assert streak.pk in {s.member_id for s in before.streaks}
+    assert lapse.pk in {s.member_id for s in before.lapses}
+
+    for person in (streak, lapse):
+        services_lifecycle.end_membership(
+            Actor.system("test"), person, TODAY - dt.timedelta(days=1), LeaveReason.DIED
+        )
+    after = compliance.member_signals(demo.branch, today=TODAY)
+    named = {s.member_id for s in after.streaks} | {s.member_id for s in after.lapses}
+    assert not named & {streak.pk, lapse.pk}

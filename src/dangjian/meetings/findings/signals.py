@@ -59,8 +59,12 @@ def member_signals(
     rules = rules or rules_in_force()
     threshold = int(rules.params["absence_streak_threshold"])
     warn_after = int(rules.params["lapse_warn_after_months"])
-    people = Member.objects.filter(organization=branch).values_list(
-        "id", "name", "admitted_on", "org_since"
+    # Members who belong today: one who died, was expelled or transferred out is no longer
+    # warned about (their record keeps its last branch).
+    people = (
+        Member.objects.current()
+        .filter(organization=branch)
+        .values_list("id", "name", "admitted_on", "org_since")
     )
     members = {pk: name for pk, name, _, _ in people}
     # The count starts when this organization began keeping the member's record (moved in, or
@@ -72,6 +76,7 @@ def member_signals(
     if streaks:
         records = Attendance.objects.filter(
             member__organization=branch,
+            member__left_on__isnull=True,
             meeting__status=MeetingStatus.HELD,
             meeting__held_on__gte=today - dt.timedelta(days=SIGNAL_LOOKBACK_DAYS),
             meeting__held_on__lte=today,
