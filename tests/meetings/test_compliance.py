@@ -812,6 +812,46 @@ def test_rollups_carried_over_several_writes_match_a_full_computation(demo, two_
     assert _rollups_as_served(latest) == _rollups_as_served(_full(root))
 
 
+def test_a_second_report_holding_the_written_branch_takes_the_first_ones_reading(
+    demo, two_branches
+):
+    """The 机关工委's report and a department's both hold the branch written to: the process
+    reads and judges it once for both."""
+    a, _ = two_branches
+    department, whole = demo.organ_committee, Organization.objects.get(code="GW")
+    compliance.cached_report(department, 2026, today=TODAY)
+    compliance.cached_report(whole, 2026, today=TODAY)
+
+    _record_theme_day(a)
+    first = compliance.cached_report(department, 2026, today=TODAY)
+    with CaptureQueriesContext(connection) as captured:
+        second = compliance.cached_report(whole, 2026, today=TODAY)
+
+    # The head of the log, the events since and what they name: nothing of the branch's.
+    assert len(captured) == 3
+    assert not any("meetings_attendance" in q["sql"] for q in captured)
+    assert second.by_id[a.pk] is first.by_id[a.pk]
+    assert second._cells_by_org[a.pk] is first._cells_by_org[a.pk]
+    assert _page_figures(second) == _page_figures(_full(whole))
+    assert _page_figures(first) == _page_figures(_full(department))
+
+
+def test_a_reading_is_shared_only_at_the_same_head_of_the_log(demo, two_branches):
+    a, _ = two_branches
+    department, whole = demo.organ_committee, Organization.objects.get(code="GW")
+    compliance.cached_report(department, 2026, today=TODAY)
+    compliance.cached_report(whole, 2026, today=TODAY)
+
+    _record_theme_day(a)
+    first = compliance.cached_report(department, 2026, today=TODAY)
+    _record_theme_day(a, "2026-04-09 15:00")  # after the department's reading
+    second = compliance.cached_report(whole, 2026, today=TODAY)
+
+    assert second.by_id[a.pk] is not first.by_id[a.pk]
+    assert _page_figures(second) == _page_figures(_full(whole))
+    assert second.cell(a.pk, THEME).counts != first.cell(a.pk, THEME).counts
+
+
 def test_a_new_organization_recomputes_the_subtree(demo, two_branches):
     root = demo.organ_committee
     before = compliance.cached_report(root, 2026, today=TODAY)

@@ -76,6 +76,9 @@ _MAX_CHANGED = 500
 _CACHE_ENTRIES = 4
 _cache_lock = threading.Lock()
 _reports: OrderedDict[tuple, tuple[tuple[int, str], float, ComplianceReport]] = OrderedDict()
+# The last organizations read again after writes (`_reread`): (head, ids, year, day, rules)
+# -> (the rules, the records read, their evaluation).
+_rereads: OrderedDict[tuple, tuple[Any, Any, Any]] = OrderedDict()
 
 
 def _owners() -> dict[str, tuple[Any, str]]:
@@ -100,6 +103,7 @@ def clear_cache() -> None:
     verdicts its computations shared (`evaluation.shared_memo`)."""
     with _cache_lock:
         _reports.clear()
+        _rereads.clear()
     forget_memos()
 
 
@@ -218,12 +222,48 @@ def _talk_branches(report: ComplianceReport, ids: set[int]) -> set[int]:
     return found
 
 
+def _reread(
+    report: ComplianceReport, ids: set[int], at: tuple[int, str] | None
+) -> tuple[Any, Any] | None:
+    """The organizations `ids` read and judged again for `report`'s year, day and rules, or
+    None when what is read is not those organizations. Taken from `_rereads` when this
+    process already read them at the same head of the audit log for another report: the
+    机关工委's report and a department's both hold the branch a secretary wrote to, and every
+    worker brings both up to date after the write. Per organization the records and their
+    verdicts do not depend on the report's root (only the cells and roll-ups above do), and
+    the same head means the same records (every write leaves an event)."""
+    key = None
+    if at is not None:
+        key = (at, frozenset(ids), report.year, report.today, report.as_of, id(report.rules))
+        with _cache_lock:
+            found = _rereads.get(key)
+        if found is not None and found[0] is report.rules:
+            return found[1], found[2]
+    memo = report._memo
+    assert memo is not None
+    records = _read(_only(ids), report.year, report.as_of, talk_minimum=talk_minimum(report.rules))
+    if {o.id for o in records.orgs} != ids:
+        return None
+    done = _evaluate(records, report.rules, memo)
+    if key is not None:
+        with _cache_lock:
+            _rereads[key] = (report.rules, records, done)
+            while len(_rereads) > _CACHE_ENTRIES:
+                _rereads.popitem(last=False)
+    return records, done
+
+
 def _refresh(
-    report: ComplianceReport, changed: set[int], members_changed: bool = True
+    report: ComplianceReport,
+    changed: set[int],
+    members_changed: bool = True,
+    *,
+    at: tuple[int, str] | None = None,
 ) -> ComplianceReport | None:
     """`report` with the organizations in `changed` read and evaluated again (a new report;
     the old one may be in use by another thread), and, when a member's record changed, the
-    机关党委 and 总支 above them. None when the subtree itself changed."""
+    机关党委 and 总支 above them. None when the subtree itself changed. `at`: the head of the
+    audit log the changes were read up to (the reading may then be shared, `_reread`)."""
     ids = changed & report.by_id.keys()
     if not ids:
         return report
@@ -233,12 +273,10 @@ def _refresh(
     assert memo is not None
     with _gc_paused():
         ids |= _talk_branches(report, ids)
-        records = _read(
-            _only(ids), report.year, report.as_of, talk_minimum=talk_minimum(report.rules)
-        )
-        if {o.id for o in records.orgs} != ids:
+        reread = _reread(report, ids, at)
+        if reread is None:
             return None
-        done = _evaluate(records, report.rules, memo)
+        records, done = reread
         fresh = {o.id: o for o in records.orgs}
         orgs = [fresh.get(o.id, o) for o in report.orgs]
         cells = {k: v for k, v in report._cells_by_org.items() if k not in ids}
@@ -358,7 +396,7 @@ def cached_report(
     if entry is not None and time.monotonic() - entry[1] < seconds:
         changes = _changed_organizations(entry[0], head)
         if changes is not None:
-            report = _refresh(entry[2], *changes)
+            report = _refresh(entry[2], *changes, at=head)
     if report is not None:
         started = entry[1]
     else:
