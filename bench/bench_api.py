@@ -13,7 +13,8 @@ and `create_token` do) and, after a warm-up not counted (--warmup), runs N users
 from the mix for its persona (round-robin over members, secretaries, the 机关党委, the 机关工委
 and API clients), send it, wait `--think` seconds (uniform 0..2×think). Then it prints, per
 action, the count, errors (status >= 400 or no answer, then listed by status), p50/p95/p99,
-and the throughput.
+and the throughput, and the CPU per request of the server's workers and of the database's
+backends (from /proc: what each answer cost the cores, whatever else runs on the machine).
 Writes (a secretary planning a meeting, a member asking for leave) go to the data folder's
 database: run it on a copy.
 """
@@ -199,13 +200,69 @@ def _user(
     conn.close()
 
 
+def _ticks(pid: int) -> int:
+    """utime + stime of a process, in clock ticks (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _server_pids(server: int) -> dict[str, list[int]]:
+    """The gunicorn workers (the server's children) and the PostgreSQL backends of the bench's
+    database (none on SQLite, where the database runs inside the workers)."""
+    try:
+        with open(f"/proc/{server}/task/{server}/children") as f:
+            workers = [int(p) for p in f.read().split()]
+    except OSError:
+        workers = []
+    backends: list[int] = []
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid()"
+            )
+            backends = [row[0] for row in cursor.fetchall()]
+    return {"workers": workers, "database": backends}
+
+
+def _load() -> str:
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
+
+
+def _cpu(server: int) -> dict[str, dict[int, int]]:
+    return {group: {p: _ticks(p) for p in pids} for group, pids in _server_pids(server).items()}
+
+
+def _cpu_ms(before: dict, after: dict, requests: int) -> dict[str, float]:
+    """CPU milliseconds per request of the workers and of the database's backends over a run:
+    what the machine's cores spent per answer, whatever else was running beside them. A
+    backend opened during the run counts whole; one closed during it is lost (they live a
+    minute, DANGJIAN_DB_CONN_MAX_AGE)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for group in ("workers", "database"):
+        spent = sum(n - before[group].get(p, 0) for p, n in after[group].items())
+        out[group] = spent * 1000 / tick / max(requests, 1)
+    return out
+
+
 def _pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))] * 1000
 
 
-def run(users: int, seconds: float, think: float, port: int, creds, mix, pages: int) -> dict:
+def run(
+    users: int, seconds: float, think: float, port: int, creds, mix, pages: int, server: int = 0
+) -> dict:
     out: list = []
+    cpu_before = _cpu(server) if server else None
     until = time.monotonic() + seconds
     threads = [
         threading.Thread(target=_user, args=(n, port, creds, mix, until, think, out, pages), daemon=True)
@@ -237,6 +294,8 @@ def run(users: int, seconds: float, think: float, port: int, creds, mix, pages: 
         "p50": _pct(every, 0.5) if every else 0, "p95": _pct(every, 0.95) if every else 0,
         "p99": _pct(every, 0.99) if every else 0,
     }
+    if cpu_before is not None:
+        total["cpu_ms"] = _cpu_ms(cpu_before, _cpu(server), len(out))
     return {"total": total, "actions": rows, "failed": dict(failed)}
 
 
@@ -276,7 +335,9 @@ def main() -> None:
             # cache-empty cost in the compliance section): not part of the steady state.
             run(max(int(u) for u in args.users.split(",")), args.warmup, args.think, port, creds, mix, ctx["pages"])
         for users in [int(u) for u in args.users.split(",")]:
-            result = run(users, args.seconds, args.think, port, creds, mix, ctx["pages"])
+            result = run(
+                users, args.seconds, args.think, port, creds, mix, ctx["pages"], server.pid
+            )
             if args.json:
                 print(json.dumps(result, ensure_ascii=False))
                 continue
@@ -284,6 +345,9 @@ def main() -> None:
             print(f"\n{users} users, {args.seconds:.0f} s, think {args.think} s: {t['requests']} requests, "
                   f"{t['rps']:.1f} req/s, errors {t['errors']}, p50/p95/p99 "
                   f"{t['p50']:.0f}/{t['p95']:.0f}/{t['p99']:.0f} ms")
+            cpu = t["cpu_ms"]
+            print(f"CPU per request: workers {cpu['workers']:.1f} ms, database {cpu['database']:.1f} ms"
+                  f" (load average {_load()} at the end)")
             print("| action | n | errors | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|---|")
             for name, r in result["actions"].items():
                 print(f"| {name} | {r['n']} | {r['errors']} | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} |")

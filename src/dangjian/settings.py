@@ -163,6 +163,15 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         # server's request threads then open connections of their own, as on PostgreSQL and
         # MariaDB, instead of sharing the test's one in-memory connection across threads.
         _db["TEST"] = {"NAME": os.environ["DANGJIAN_TEST_SQLITE_FILE"]}
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL's JIT compiles any statement its planner costs above `jit_above_cost`; the
+    # findings cache's refresh after a write (one branch's study hours, a member index walk
+    # estimated far above its real few milliseconds) spent 50 ms compiling for 10 ms of work,
+    # per worker and cached root. The platform's reads are short: off for its connections,
+    # unless the URL's own `?options=` says otherwise (bench/README.md, branch load20).
+    _options = _db.setdefault("OPTIONS", {})
+    if "jit" not in _options.get("options", ""):
+        _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 elif _db["ENGINE"] == "django.db.backends.mysql":
     _db.setdefault("OPTIONS", {}).update(
         {"charset": "utf8mb4", "isolation_level": "read committed"}

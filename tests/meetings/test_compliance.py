@@ -754,6 +754,104 @@ def test_member_post_explanation_and_meeting_writes_are_each_traced(demo, two_br
     assert _page_figures(after) == _page_figures(_full(root))
 
 
+def _rollups_as_served(report) -> str:
+    """Every roll-up as the API serves it (key order included) and the page's top roll-ups."""
+    top = {i: r.as_dict() for i, r in report.top_rollups.items()}
+    return json.dumps([compliance.report_json(report, findings=False), top], ensure_ascii=False)
+
+
+def test_a_refresh_carries_the_rollups_and_changes_only_the_written_branchs_ancestors(
+    demo, two_branches
+):
+    a, _ = two_branches
+    root = demo.organ_committee
+    before = compliance.cached_report(root, 2026, today=TODAY)
+    compliance.report_json(before, findings=False)  # the API's per-organization roll-ups
+
+    _record_theme_day(a)
+    after = compliance.cached_report(root, 2026, today=TODAY)
+
+    assert _rollups_as_served(after) == _rollups_as_served(_full(root))
+    # Carried, not summed again: the roll-ups of organizations the write did not reach are the
+    # very objects of the report before; the branch's and its ancestors' are new.
+    ancestors = {o.id for o in before.orgs if a.path.startswith(o.path)}
+    assert ancestors >= {a.pk, root.pk}
+    assert {i for i in before.rollups if after.rollups[i] is not before.rollups[i]} == ancestors
+    assert {i for i in before.top_rollups if after.top_rollups[i] is not before.top_rollups[i]} == {
+        o.id for o in before.orgs if o.id in ancestors and o.depth <= root.depth + 1
+    }
+    # The report before is left as it was (another thread may be serving it).
+    assert before.rollups[a.pk].tally != after.rollups[a.pk].tally
+
+
+def test_rollups_carried_over_several_writes_match_a_full_computation(demo, two_branches):
+    a, b = two_branches
+    root = demo.organ_committee
+    actor = Actor.system("test")
+    compliance.report_json(compliance.cached_report(root, 2026, today=TODAY), findings=False)
+    moved = Member.objects.filter(organization=demo.sibling_branch, status="full").first()
+
+    _record_theme_day(a)
+    compliance.report_json(compliance.cached_report(root, 2026, today=TODAY), findings=False)
+    moved = member_services.move_member(actor, moved, b, reason="调动")
+    org_services.add_post(actor, b, moved, PostKind.SECRETARY, dt.date(2026, 1, 1))
+    compliance.explain_finding(
+        Actor(user=demo.users["secretary"]),
+        demo.branch,
+        rule_id=GENERAL,
+        period_key="2026-Q3",
+        reason="已补开",
+    )
+    after = compliance.cached_report(root, 2026, today=TODAY)
+    assert _rollups_as_served(after) == _rollups_as_served(_full(root))
+    assert after.top_rollups[root.pk].explained == 1
+
+    _record_theme_day(b, "2026-04-09 15:00")
+    latest = compliance.cached_report(root, 2026, today=TODAY)
+    assert latest is not after
+    assert _rollups_as_served(latest) == _rollups_as_served(_full(root))
+
+
+def test_a_second_report_holding_the_written_branch_takes_the_first_ones_reading(
+    demo, two_branches
+):
+    """The 机关工委's report and a department's both hold the branch written to: the process
+    reads and judges it once for both."""
+    a, _ = two_branches
+    department, whole = demo.organ_committee, Organization.objects.get(code="GW")
+    compliance.cached_report(department, 2026, today=TODAY)
+    compliance.cached_report(whole, 2026, today=TODAY)
+
+    _record_theme_day(a)
+    first = compliance.cached_report(department, 2026, today=TODAY)
+    with CaptureQueriesContext(connection) as captured:
+        second = compliance.cached_report(whole, 2026, today=TODAY)
+
+    # The head of the log, the events since and what they name: nothing of the branch's.
+    assert len(captured) == 3
+    assert not any("meetings_attendance" in q["sql"] for q in captured)
+    assert second.by_id[a.pk] is first.by_id[a.pk]
+    assert second._cells_by_org[a.pk] is first._cells_by_org[a.pk]
+    assert _page_figures(second) == _page_figures(_full(whole))
+    assert _page_figures(first) == _page_figures(_full(department))
+
+
+def test_a_reading_is_shared_only_at_the_same_head_of_the_log(demo, two_branches):
+    a, _ = two_branches
+    department, whole = demo.organ_committee, Organization.objects.get(code="GW")
+    compliance.cached_report(department, 2026, today=TODAY)
+    compliance.cached_report(whole, 2026, today=TODAY)
+
+    _record_theme_day(a)
+    first = compliance.cached_report(department, 2026, today=TODAY)
+    _record_theme_day(a, "2026-04-09 15:00")  # after the department's reading
+    second = compliance.cached_report(whole, 2026, today=TODAY)
+
+    assert second.by_id[a.pk] is not first.by_id[a.pk]
+    assert _page_figures(second) == _page_figures(_full(whole))
+    assert second.cell(a.pk, THEME).counts != first.cell(a.pk, THEME).counts
+
+
 def test_a_new_organization_recomputes_the_subtree(demo, two_branches):
     root = demo.organ_committee
     before = compliance.cached_report(root, 2026, today=TODAY)
