@@ -16,13 +16,13 @@ from dangjian.duties import services as duty_services
 from dangjian.duties.models import WorkItem, WorkStatus
 from dangjian.notices.models import Notice
 from dangjian.orgs.history import dissolved_since
-from dangjian.orgs.models import Organization, OrgKind
-from dangjian.orgs.services import create_organization
+from dangjian.orgs.models import Organization
 from dangjian.recruitment import services as recruitment_services
 from dangjian.recruitment.models import Applicant
 from dangjian.regulations.synth import make_id_number
 from dangjian.structure.services import dissolve_organization
 from tests.conftest import TODAY
+from tests.structure.test_dissolved_takes_nothing import founded
 
 ACTOR = Actor.system("test")
 ON = TODAY
@@ -30,14 +30,7 @@ ON = TODAY
 
 @pytest.fixture
 def branch(demo) -> Organization:
-    return create_organization(
-        ACTOR,
-        demo.organ_committee,
-        name="测试将撤销党支部",
-        kind=OrgKind.BRANCH,
-        code="T-SOON",
-        founded_on=dt.date(2020, 1, 1),
-    )
+    return founded(demo.organ_committee, "测试将撤销党支部", "T-SOON", dissolved_on=None)
 
 
 def _applicant(branch: Organization, seed: int) -> Applicant:

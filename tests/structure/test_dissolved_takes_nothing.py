@@ -36,19 +36,26 @@ ACTOR = Actor.system("test")
 DISSOLVED = dt.date(2026, 6, 1)
 
 
+def founded(
+    parent: Organization,
+    name: str,
+    code: str,
+    kind: str = OrgKind.BRANCH,
+    dissolved_on: dt.date | None = DISSOLVED,
+) -> Organization:
+    """An organization founded in 2020 under `parent`, dissolved on `dissolved_on` (unless None)."""
+    org = create_organization(
+        ACTOR, parent, name=name, kind=kind, code=code, founded_on=dt.date(2020, 1, 1)
+    )
+    if dissolved_on is not None:
+        dissolve_organization(ACTOR, org, dissolved_on)
+        org.refresh_from_db()
+    return org
+
+
 @pytest.fixture
 def dissolved(demo) -> Organization:
-    org = create_organization(
-        ACTOR,
-        Organization.objects.get(code="FGW-JGDW"),
-        name="测试撤销党支部",
-        kind=OrgKind.BRANCH,
-        code="T-GONE",
-        founded_on=dt.date(2020, 1, 1),
-    )
-    dissolve_organization(ACTOR, org, DISSOLVED)
-    org.refresh_from_db()
-    return org
+    return founded(Organization.objects.get(code="FGW-JGDW"), "测试撤销党支部", "T-GONE")
 
 
 def _someone_elsewhere(demo) -> Member:
@@ -280,15 +287,7 @@ def test_no_member_is_restored_into_a_dissolved_branch(demo):
 
 
 def test_no_member_is_placed_in_a_dissolved_party_group(demo):
-    group = create_organization(
-        ACTOR,
-        demo.branch,
-        name="测试撤销党小组",
-        kind=OrgKind.PARTY_GROUP,
-        code="T-GONE-G",
-        founded_on=dt.date(2020, 1, 1),
-    )
-    dissolve_organization(ACTOR, group, DISSOLVED)
+    group = founded(demo.branch, "测试撤销党小组", "T-GONE-G", OrgKind.PARTY_GROUP)
     with pytest.raises(ServiceValidationError) as refused:
         member_services.create_member(
             ACTOR, demo.branch, member_payload(name="测试组", seed=813), party_group=group
@@ -316,24 +315,13 @@ def test_a_dissolved_organ_committee_plans_nothing_new(demo):
     from dangjian.study.services import save_topic
     from dangjian.study.services_training import plan_training
 
-    committee = create_organization(
-        ACTOR,
+    committee = founded(
         Organization.objects.get_parent(demo.organ_committee),
-        name="测试撤销机关党委",
-        kind=OrgKind.ORGAN_COMMITTEE,
-        code="T-GONE-C",
-        founded_on=dt.date(2020, 1, 1),
+        "测试撤销机关党委",
+        "T-GONE-C",
+        OrgKind.ORGAN_COMMITTEE,
     )
-    dissolve_organization(ACTOR, committee, DISSOLVED)
-    general = create_organization(
-        ACTOR,
-        demo.organ_committee,
-        name="测试撤销党总支",
-        kind=OrgKind.GENERAL_BRANCH,
-        code="T-GONE-Z",
-        founded_on=dt.date(2020, 1, 1),
-    )
-    dissolve_organization(ACTOR, general, DISSOLVED)
+    general = founded(demo.organ_committee, "测试撤销党总支", "T-GONE-Z", OrgKind.GENERAL_BRANCH)
     seq = last_seq()
     attempts = {
         "安排学习主题": lambda: save_topic(ACTOR, committee, {}),
@@ -360,15 +348,9 @@ def test_a_dissolved_organ_committee_plans_nothing_new(demo):
 def test_a_scheme_assesses_the_branches_that_existed_in_its_year(demo):
     from tests.assessment.helpers import draft
 
-    branch = create_organization(
-        ACTOR,
-        demo.organ_committee,
-        name="测试去年撤销党支部",
-        kind=OrgKind.BRANCH,
-        code="T-GONE-25",
-        founded_on=dt.date(2020, 1, 1),
+    branch = founded(
+        demo.organ_committee, "测试去年撤销党支部", "T-GONE-25", dissolved_on=dt.date(2025, 3, 1)
     )
-    dissolve_organization(ACTOR, branch, dt.date(2025, 3, 1))
 
     this_year = draft(demo, year=2026)
     last_year = draft(demo, year=2025)
